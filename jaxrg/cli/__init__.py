@@ -1,0 +1,59 @@
+"""The ``jaxrg`` command line.
+
+Every capability has a sub-command; each lives in its own module ``jaxrg/cli/_<name>.py`` with a
+``register(subparsers)`` function that adds its parser and sets ``func`` (a callable taking the
+parsed ``argparse.Namespace`` and returning an exit code or ``None``).
+
+Errors a user can fix (missing file, bad format, bad argument) are raised as ``ValueError``,
+``TypeError``, ``FileNotFoundError`` or :class:`CLIError` and printed as one line with exit code 2,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Sub-command modules, in the order ``jaxrg --help`` lists them.
+_COMMANDS = ("_demo", "_curve")
+
+
+class CLIError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxrg",
+        description="Scale and entropy in representation learning, in JAX.",
+    )
+    from jaxrg import __version__
+
+    parser.add_argument("--version", action="version", version=f"jaxrg {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMANDS:
+        importlib.import_module(f"jaxrg.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``jaxrg`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        code = args.func(args)
+    except (CLIError, ValueError, TypeError, FileNotFoundError, OSError) as err:
+        print(f"jaxrg {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"jaxrg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

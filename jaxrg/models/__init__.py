@@ -1,0 +1,1 @@
+"""Learnable models (Flax nnx): graph encoders, networks that approximate RG maps, classifiers."""
