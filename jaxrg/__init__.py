@@ -1,3 +1,62 @@
-"""jaxrg: scale and entropy in representation learning, in JAX."""
+"""jaxrg: scale and entropy in representation learning, in JAX.
+
+The public API is re-exported here; the modules are private implementation details
+(``jaxrg.graphs``, ``jaxrg.spectral``, ``jaxrg.thermo``, ``jaxrg.scales``).
+"""
+
+from jaxrg._validation import checked, validate_adjacency
+from jaxrg.graphs import (
+    Components,
+    PaddedBatch,
+    as_adjacency,
+    connected_components,
+    from_edge_list,
+    largest_connected_component,
+    pad_adjacency,
+    to_graphs_tuple,
+)
+from jaxrg.scales import CharacteristicScales, characteristic_scales, default_taus
+from jaxrg.spectral import (
+    density_matrix,
+    heat_kernel,
+    heat_trace,
+    laplacian,
+    laplacian_spectrum,
+    log_heat_trace,
+)
+from jaxrg.thermo import (
+    SpectralCurves,
+    entropy_curves,
+    spectral_dimension,
+    spectral_entropy,
+    specific_heat,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "CharacteristicScales",
+    "Components",
+    "PaddedBatch",
+    "SpectralCurves",
+    "as_adjacency",
+    "characteristic_scales",
+    "checked",
+    "connected_components",
+    "default_taus",
+    "density_matrix",
+    "entropy_curves",
+    "from_edge_list",
+    "heat_kernel",
+    "heat_trace",
+    "laplacian",
+    "laplacian_spectrum",
+    "largest_connected_component",
+    "log_heat_trace",
+    "pad_adjacency",
+    "spectral_dimension",
+    "spectral_entropy",
+    "specific_heat",
+    "to_graphs_tuple",
+    "validate_adjacency",
+]

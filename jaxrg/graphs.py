@@ -1,0 +1,361 @@
+r"""Graphs as users hold them, turned into dense adjacency matrices; padding; components.
+
+jaxrg works on undirected graphs with non-negative edge weights, stored as a dense symmetric
+adjacency :math:`A \in \mathbb{R}_{\ge 0}^{N \times N}` with zero diagonal. Everything else a user
+may hold converts through :func:`as_adjacency`:
+
+* a dense array (NumPy or JAX), ``(N, N)``;
+* an edge list, as a **tuple** ``(senders, receivers)`` or ``(senders, receivers, weights)``
+  (see :func:`from_edge_list`; a list of lists is read as a dense matrix);
+* a single-graph ``jraph.GraphsTuple`` (``edges`` of shape ``(E,)`` or ``(E, 1)`` are weights);
+* a ``networkx.Graph`` (the ``"weight"`` attribute, default 1; node order of ``G.nodes``);
+* a ``scipy.sparse`` matrix or array, or a ``jax.experimental.sparse`` BCOO/BCSR matrix.
+
+Graphs of different sizes are batched by padding to a common ``N`` with a boolean node mask
+(:func:`pad_adjacency`); every reduction in jaxrg satisfies ``f(pad(g)) == f(g)``.
+
+Example:
+    >>> import jaxrg
+    >>> a = jaxrg.as_adjacency(([0, 1, 2], [1, 2, 0]))   # a triangle, each edge listed once
+    >>> a.tolist()
+    [[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jaxtyping import Array, Bool, Float, Int
+
+from jaxrg import _checks
+
+
+def from_edge_list(
+    senders,
+    receivers,
+    weights=None,
+    *,
+    num_nodes: int | None = None,
+    remove_self_loops: bool = True,
+    dtype=None,
+) -> Float[Array, "n n"]:
+    r"""Dense symmetric adjacency from an undirected edge list.
+
+    Each undirected edge may be listed once or in both directions: :math:`A_{sr} = A_{rs} = w`
+    (repeated pairs keep the largest weight, so listing both directions never doubles a weight).
+
+    Args:
+        senders: ``(E,)`` integer node ids in ``[0, num_nodes)``.
+        receivers: ``(E,)`` integer node ids.
+        weights: optional ``(E,)`` non-negative weights (default 1).
+        num_nodes: ``N`` (static). Default: ``max(senders, receivers) + 1`` (concrete input only).
+        remove_self_loops: drop pairs with ``s == r`` (the combinatorial Laplacian ignores them).
+        dtype: floating dtype of the result (default: JAX's default float).
+
+    Returns:
+        ``(N, N)`` adjacency.
+
+    Raises:
+        ValueError: mismatched shapes, ids out of range, negative or non-finite weights.
+    """
+    senders = jnp.asarray(senders)
+    receivers = jnp.asarray(receivers)
+    for name, ids in (("senders", senders), ("receivers", receivers)):
+        if not jnp.issubdtype(ids.dtype, jnp.integer):
+            raise TypeError(f"{name} must be integer node ids; got dtype {ids.dtype}.")
+        if ids.ndim != 1:
+            raise ValueError(f"{name} must be 1-D (E,); got shape {ids.shape}.")
+    if senders.shape != receivers.shape:
+        raise ValueError(
+            f"senders and receivers must have the same length; got {senders.shape[0]} "
+            f"and {receivers.shape[0]}."
+        )
+    concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
+    if num_nodes is None:
+        if not concrete:
+            raise ValueError("num_nodes must be given when the edge list is traced (under jit).")
+        num_nodes = int(max(np.max(senders, initial=-1), np.max(receivers, initial=-1))) + 1
+        if num_nodes == 0:
+            raise ValueError("the edge list is empty; pass num_nodes to build an edgeless graph.")
+    if concrete and senders.shape[0]:
+        lo = int(min(np.min(senders), np.min(receivers)))
+        hi = int(max(np.max(senders), np.max(receivers)))
+        if lo < 0 or hi >= num_nodes:
+            raise ValueError(
+                f"node ids must lie in [0, num_nodes={num_nodes}); got ids in [{lo}, {hi}]."
+            )
+    dtype = dtype or jnp.result_type(float)
+    if weights is None:
+        weights = jnp.ones(senders.shape, dtype)
+    else:
+        weights = _checks.as_float_array(weights, "weights", dtype=dtype)
+        if weights.shape != senders.shape:
+            raise ValueError(
+                f"weights must have shape {senders.shape} (one per edge); got {weights.shape}."
+            )
+        _checks.value_check(
+            jnp.all(jnp.isfinite(weights)) & jnp.all(weights >= 0),
+            "weights must be finite and non-negative.",
+        )
+    if remove_self_loops:
+        weights = jnp.where(senders == receivers, jnp.zeros((), dtype), weights)
+    adjacency = jnp.zeros((num_nodes, num_nodes), dtype)
+    return adjacency.at[senders, receivers].max(weights).at[receivers, senders].max(weights)
+
+
+def as_adjacency(
+    graph, *, num_nodes: int | None = None, remove_self_loops: bool = True, dtype=None
+) -> Float[Array, "n n"]:
+    """Dense ``(N, N)`` adjacency from any supported graph form (see the module docstring).
+
+    Args:
+        graph: dense array, ``(senders, receivers[, weights])``, single-graph
+            ``jraph.GraphsTuple``, ``networkx.Graph``, ``scipy.sparse`` or JAX sparse matrix.
+        num_nodes: ``N`` for edge lists (default: largest id + 1).
+        remove_self_loops: zero the diagonal.
+        dtype: floating dtype (default: JAX's default float); integer/boolean inputs are cast.
+
+    Returns:
+        ``(N, N)`` symmetric adjacency, validated (finite, non-negative, symmetric).
+
+    Raises:
+        TypeError: unsupported graph type (e.g. a ``networkx.DiGraph``).
+        ValueError: wrong shape, asymmetric, negative or non-finite weights.
+    """
+    module = type(graph).__module__ or ""
+    if isinstance(graph, tuple):
+        if len(graph) not in (2, 3):
+            raise TypeError(
+                "a tuple is read as an edge list (senders, receivers[, weights]); got a tuple of "
+                f"length {len(graph)}. Pass a dense matrix as an array or a list of lists."
+            )
+        return from_edge_list(
+            *graph, num_nodes=num_nodes, remove_self_loops=remove_self_loops, dtype=dtype
+        )
+    if hasattr(graph, "senders") and hasattr(graph, "n_node"):
+        return _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+    if module.startswith("networkx"):
+        return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+    if module.startswith("scipy.sparse"):
+        graph = graph.toarray()
+    elif module.startswith("jax.experimental.sparse"):
+        graph = graph.todense()
+    if not isinstance(graph, np.ndarray | jax.Array | list):
+        raise TypeError(
+            f"unsupported graph type {type(graph).__name__}; pass a dense (N, N) array, "
+            "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
+            "scipy.sparse matrix."
+        )
+    adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype)
+    _checks.check_square(adjacency)
+    _checks.check_adjacency_values(adjacency)
+    if remove_self_loops:
+        adjacency = adjacency * (1 - jnp.eye(adjacency.shape[0], dtype=adjacency.dtype))
+    return adjacency
+
+
+def _from_graphs_tuple(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
+    n_node = np.asarray(graph.n_node)
+    if n_node.size != 1:
+        raise ValueError(
+            f"the GraphsTuple holds {n_node.size} graphs; convert one at a time "
+            "(jraph.unbatch) or use jaxrg.pad_adjacency for a padded batch."
+        )
+    edges = graph.edges
+    weights = None
+    if edges is not None and not isinstance(edges, dict):
+        edges = jnp.asarray(edges)
+        if edges.ndim == 1 or (edges.ndim == 2 and edges.shape[1] == 1):
+            weights = edges.reshape(-1)
+    return from_edge_list(
+        graph.senders, graph.receivers, weights, num_nodes=int(n_node.reshape(())),
+        remove_self_loops=remove_self_loops, dtype=dtype,
+    )
+
+
+def _from_networkx(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
+    import networkx as nx
+
+    if graph.is_directed():
+        raise TypeError(
+            "graph is a directed networkx graph; jaxrg needs an undirected one: pass "
+            "G.to_undirected() (or symmetrise its adjacency yourself)."
+        )
+    adjacency = nx.to_numpy_array(graph, weight="weight", dtype=float)
+    return as_adjacency(adjacency, remove_self_loops=remove_self_loops, dtype=dtype)
+
+
+class PaddedBatch(NamedTuple):
+    """A batch of graphs padded to one size; ``vmap`` over the leading axis of both fields.
+
+    Attributes:
+        adjacency: ``(B, N, N)``, rows and columns of padded nodes are zero.
+        mask: ``(B, N)`` boolean, True for real nodes (the first ``n_b`` of graph ``b``).
+    """
+
+    adjacency: Float[Array, "b n n"]
+    mask: Bool[Array, "b n"]
+
+
+def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None) -> PaddedBatch:
+    """Pad graphs of different sizes to one ``(B, N, N)`` batch with a node mask.
+
+    Runs on the host (padding is data preparation, STYLE.md); the result goes through one
+    ``jax.vmap``. A multi-graph ``jraph.GraphsTuple`` is split into its graphs first.
+
+    Args:
+        graphs: a sequence of anything :func:`as_adjacency` takes, or a batched GraphsTuple.
+        num_nodes: padded size ``N`` (default: the largest graph).
+        dtype: floating dtype.
+
+    Returns:
+        :class:`PaddedBatch`.
+
+    Example:
+        >>> import jaxrg
+        >>> batch = jaxrg.pad_adjacency([([0], [1]), ([0, 1], [1, 2])])
+        >>> batch.adjacency.shape, batch.mask.tolist()
+        ((2, 3, 3), [[True, True, False], [True, True, True]])
+    """
+    if hasattr(graphs, "senders") and hasattr(graphs, "n_node"):
+        import jraph
+
+        graphs = jraph.unbatch(graphs)
+    mats = [np.asarray(as_adjacency(g, dtype=dtype)) for g in graphs]
+    if not mats:
+        raise ValueError("graphs is empty: pass at least one graph.")
+    sizes = [m.shape[0] for m in mats]
+    size = max(sizes) if num_nodes is None else num_nodes
+    if size < max(sizes):
+        raise ValueError(f"num_nodes={num_nodes} is smaller than the largest graph ({max(sizes)}).")
+    adjacency = np.zeros((len(mats), size, size), mats[0].dtype)
+    mask = np.zeros((len(mats), size), bool)
+    for b, m in enumerate(mats):
+        adjacency[b, : m.shape[0], : m.shape[0]] = m
+        mask[b, : m.shape[0]] = True
+    return PaddedBatch(jnp.asarray(adjacency), jnp.asarray(mask))
+
+
+class Components(NamedTuple):
+    """Connected components.
+
+    Attributes:
+        labels: ``(N,)`` int; the smallest node id in each node's component (``-1`` for padding).
+        count: scalar int, the number of components among real nodes.
+    """
+
+    labels: Int[Array, " n"]
+    count: Int[Array, ""]
+
+
+def connected_components(adjacency: Float[Array, "n n"], mask=None) -> Components:
+    """Connected components of a dense graph (any non-zero entry is a link); jit-able.
+
+    Min-label propagation with pointer jumping in a ``lax.while_loop``: every round each node
+    takes the smallest label among itself and its neighbours, then follows its label's label
+    twice. Labels only decrease and stay inside the component, so the loop ends with every
+    component labelled by its smallest node; pointer jumping makes the number of rounds grow
+    like ``log(diameter)`` rather than the diameter. Each round costs ``O(N^2)``.
+
+    Args:
+        adjacency: ``(N, N)``; also a boolean relation such as the LRG meta-graph.
+        mask: optional ``(N,)`` boolean node mask (padding is excluded).
+
+    Returns:
+        :class:`Components`.
+
+    Example:
+        >>> import jaxrg
+        >>> a = jaxrg.as_adjacency(([0, 3], [1, 4]), num_nodes=5)
+        >>> cc = jaxrg.connected_components(a)
+        >>> cc.labels.tolist(), int(cc.count)
+        ([0, 0, 2, 3, 3], 3)
+    """
+    adjacency = jnp.asarray(adjacency)
+    n = _checks.check_square(adjacency)
+    linked = adjacency != 0
+    if mask is not None:
+        mask = _checks.check_mask(mask, n)
+        linked = linked & mask[:, None] & mask[None, :]
+    linked = linked | linked.T  # a relation given one-sidedly still links both ways
+    big = jnp.asarray(n, jnp.int32)
+
+    def neighbour_min(labels):
+        return jnp.min(jnp.where(linked, labels[None, :], big), axis=1)
+
+    labels = _propagate_min_labels(neighbour_min, n)
+    real = jnp.ones(n, bool) if mask is None else mask
+    count = jnp.sum(real & (labels == jnp.arange(n, dtype=jnp.int32)))
+    return Components(jnp.where(real, labels, -1), count)
+
+
+def _propagate_min_labels(neighbour_min, n: int) -> jax.Array:
+    """Fixed point of ``l <- jump(jump(min(l, neighbour_min(l))))`` from ``l = arange(n)``."""
+
+    def body(state):
+        labels, _ = state
+        new = jnp.minimum(labels, neighbour_min(labels))
+        new = new[new][new]  # pointer jumping: follow the label's label (twice)
+        return new, jnp.any(new != labels)
+
+    labels, _ = lax.while_loop(
+        lambda state: state[1], body, (jnp.arange(n, dtype=jnp.int32), jnp.array(True))
+    )
+    return labels
+
+
+def largest_connected_component(adjacency) -> tuple[Float[Array, "m m"], Int[Array, " m"]]:
+    """The subgraph induced by the largest connected component (ties: the lowest node id).
+
+    Host-side helper (the output size depends on the data, so it cannot run under ``jit``).
+
+    Args:
+        adjacency: anything :func:`as_adjacency` takes.
+
+    Returns:
+        ``(sub_adjacency (M, M), nodes (M,))`` with ``nodes`` the original ids, increasing.
+
+    Example:
+        >>> import jaxrg
+        >>> sub, nodes = jaxrg.largest_connected_component(([0, 1, 3], [1, 2, 4]))
+        >>> nodes.tolist()
+        [0, 1, 2]
+    """
+    adjacency = as_adjacency(adjacency)
+    labels = np.asarray(connected_components(adjacency).labels)
+    counts = np.bincount(labels, minlength=labels.shape[0])
+    nodes = np.flatnonzero(labels == np.argmax(counts))
+    return adjacency[np.ix_(nodes, nodes)], jnp.asarray(nodes)
+
+
+def to_graphs_tuple(adjacency, *, nodes=None):
+    """A ``jraph.GraphsTuple`` (both edge directions, weights in ``edges``) from an adjacency.
+
+    Host-side: the number of edges depends on the data.
+
+    Args:
+        adjacency: anything :func:`as_adjacency` takes.
+        nodes: optional node features ``(N, F)``.
+
+    Returns:
+        ``jraph.GraphsTuple`` with ``senders``/``receivers`` of every non-zero entry (row-major),
+        ``edges`` the ``(E,)`` weights, ``n_node = [N]``, ``n_edge = [E]``.
+    """
+    import jraph
+
+    adjacency = np.asarray(as_adjacency(adjacency))
+    senders, receivers = np.nonzero(adjacency)
+    return jraph.GraphsTuple(
+        nodes=None if nodes is None else jnp.asarray(nodes),
+        edges=jnp.asarray(adjacency[senders, receivers]),
+        senders=jnp.asarray(senders, jnp.int32),
+        receivers=jnp.asarray(receivers, jnp.int32),
+        n_node=jnp.asarray([adjacency.shape[0]], jnp.int32),
+        n_edge=jnp.asarray([senders.shape[0]], jnp.int32),
+        globals=None,
+    )

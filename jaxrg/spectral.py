@@ -1,0 +1,236 @@
+r"""Graph Laplacians, their spectra and the heat kernel.
+
+Combinatorial Laplacian :math:`L = D - A`, :math:`D = \mathrm{diag}(A\mathbf 1)`; symmetric
+normalised Laplacian :math:`\mathcal L = D^{-1/2} (D - A) D^{-1/2}` (isolated nodes give a zero
+row, as in networkx). Heat kernel :math:`K(\tau) = e^{-\tau L} = U\,\mathrm{diag}(e^{-\tau\lambda})\,U^\top`
+from one eigendecomposition, which serves every :math:`\tau`; density matrix
+:math:`\rho(\tau) = K(\tau)/Z(\tau)`, :math:`Z(\tau) = \mathrm{Tr}\,K(\tau) = \sum_i e^{-\tau\lambda_i}`.
+
+Padding convention: :func:`laplacian_spectrum` gives every masked-out node the eigenvalue
+``+inf``, whose weight :math:`e^{-\tau\cdot\infty} = 0` drops out of every spectral function, so
+padded graphs need no mask downstream.
+
+Example:
+    >>> import jax.numpy as jnp, jaxrg
+    >>> a = jaxrg.as_adjacency(([0, 1, 2], [1, 2, 0]))          # triangle: spectrum 0, 3, 3
+    >>> jaxrg.laplacian_spectrum(a).round(6).tolist()
+    [0.0, 3.0, 3.0]
+    >>> round(float(jaxrg.heat_trace(jaxrg.laplacian_spectrum(a), 1.0)), 6)  # 1 + 2 e^{-3}
+    1.099574
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float
+
+from jaxrg import _checks
+from jaxrg.graphs import as_adjacency, connected_components
+
+
+def _dense(adjacency) -> jax.Array:
+    """Accept any graph form; dense arrays are validated (values only when concrete)."""
+    if isinstance(adjacency, jax.Array) and not _checks.is_concrete(adjacency):
+        adjacency = _checks.as_float_array(adjacency, "adjacency")
+        _checks.check_square(adjacency)
+        _checks.check_adjacency_values(adjacency)
+        return adjacency
+    return as_adjacency(adjacency, remove_self_loops=False)
+
+
+def laplacian(adjacency, *, normalized: bool = False) -> Float[Array, "n n"]:
+    r"""Graph Laplacian.
+
+    .. math:: L = D - A, \qquad \mathcal L = D^{-1/2}(D - A)D^{-1/2}\ (\texttt{normalized=True}).
+
+    Self-loops cancel in :math:`L`; in :math:`\mathcal L` they count towards the degree (as in
+    networkx). Isolated nodes have :math:`D^{-1/2} := 0` (a zero row), never NaN.
+
+    Args:
+        adjacency: ``(N, N)`` symmetric non-negative adjacency, or any form
+            :func:`jaxrg.as_adjacency` takes.
+        normalized: the symmetric normalised Laplacian (spectrum in ``[0, 2]``).
+
+    Returns:
+        ``(N, N)`` Laplacian.
+
+    Raises:
+        ValueError: not square, asymmetric, negative or non-finite weights (concrete input).
+
+    Example:
+        >>> import jaxrg
+        >>> jaxrg.laplacian([[0, 1], [1, 0]]).tolist()
+        [[1.0, -1.0], [-1.0, 1.0]]
+    """
+    adjacency = _dense(adjacency)
+    degree = jnp.sum(adjacency, axis=1)
+    lap = jnp.diag(degree) - adjacency
+    if not normalized:
+        return lap
+    positive = degree > 0
+    # double where: 1/sqrt(0) would give inf (and NaN gradients) for isolated nodes
+    inv_sqrt = jnp.where(positive, 1 / jnp.sqrt(jnp.where(positive, degree, 1)), 0)
+    return inv_sqrt[:, None] * lap * inv_sqrt[None, :]
+
+
+def laplacian_spectrum(
+    adjacency, mask: Bool[Array, " n"] | None = None, *, normalized: bool = False
+) -> Float[Array, " n"]:
+    r"""Sorted Laplacian eigenvalues, exact zero modes, ``+inf`` for padded nodes.
+
+    One ``eigvalsh`` of the Laplacian of the real nodes. The number of zero eigenvalues equals
+    the number of connected components ``c``, counted exactly by
+    :func:`jaxrg.connected_components`; the ``c`` smallest eigenvalues are set to exactly 0 (an
+    ``eigh`` returns them as :math:`\pm\varepsilon\lambda_{\max}`, which would otherwise bias
+    :math:`S(\tau)` and :math:`C(\tau)` at large :math:`\tau`, badly so in float32). Padded nodes
+    get the diagonal value :math:`1 + 2 d_{\max}` (above the Gershgorin bound of every real
+    eigenvalue), so their eigenvalues come last and are replaced by ``+inf``.
+
+    Args:
+        adjacency: ``(N, N)`` adjacency (or any form :func:`jaxrg.as_adjacency` takes).
+        mask: optional ``(N,)`` boolean, True for real nodes (see :func:`jaxrg.pad_adjacency`).
+        normalized: spectrum of the normalised Laplacian instead.
+
+    Returns:
+        ``(N,)`` eigenvalues, ascending: ``n_real`` finite values, then ``+inf``.
+
+    Raises:
+        ValueError, TypeError: bad adjacency or mask (see :func:`laplacian`).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg
+        >>> batch = jaxrg.pad_adjacency([([0], [1]), ([0, 1], [1, 2])])
+        >>> jax_spectra = __import__("jax").vmap(jaxrg.laplacian_spectrum)(*batch)
+        >>> jax_spectra.round(6).tolist()
+        [[0.0, 2.0, inf], [0.0, 1.0, 3.0]]
+    """
+    adjacency = _dense(adjacency)
+    n = adjacency.shape[0]
+    if mask is not None:
+        mask = _checks.check_mask(mask, n)
+        adjacency = adjacency * (mask[:, None] & mask[None, :]).astype(adjacency.dtype)
+    lap = laplacian(adjacency, normalized=normalized)
+    if mask is not None:
+        degree_max = jax.lax.stop_gradient(jnp.max(jnp.sum(adjacency, axis=1)))
+        fill = 1 + 2 * jnp.maximum(degree_max, 1) if not normalized else jnp.asarray(3.0)
+        lap = lap + jnp.diag(jnp.where(mask, 0, fill).astype(lap.dtype))
+    eigenvalues = jnp.linalg.eigvalsh(lap)
+    num_zero = connected_components(adjacency, mask).count
+    index = jnp.arange(n)
+    eigenvalues = jnp.where(index < num_zero, 0, eigenvalues)
+    if mask is not None:
+        eigenvalues = jnp.where(index < jnp.sum(mask), eigenvalues, jnp.inf)
+    return eigenvalues
+
+
+def _eigh_psd(lap: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Eigen-decomposition of a symmetric PSD matrix; round-off negatives clipped to 0."""
+    lap = _checks.as_float_array(lap, "laplacian")
+    _checks.check_square(lap, "laplacian")
+    eigenvalues, vectors = jnp.linalg.eigh(lap)
+    return jnp.maximum(eigenvalues, 0), vectors
+
+
+def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:
+    r"""Heat kernel :math:`e^{-\tau L} = U\,\mathrm{diag}(e^{-\tau\lambda})\,U^\top`.
+
+    One ``eigh`` serves every :math:`\tau`.
+
+    Args:
+        laplacian: ``(N, N)`` symmetric positive semi-definite matrix (a graph Laplacian).
+        tau: scalar or ``(T,)`` diffusion times, ``> 0``.
+
+    Returns:
+        ``(N, N)`` for a scalar ``tau``, ``(T, N, N)`` for ``(T,)``.
+
+    Example:
+        >>> import jaxrg
+        >>> k = jaxrg.heat_kernel(jaxrg.laplacian([[0, 1], [1, 0]]), 0.5)
+        >>> k.sum(axis=1).round(6).tolist()   # rows of e^{-tau L} sum to 1
+        [1.0, 1.0]
+    """
+    taus = _checks.check_taus(tau, "tau")
+    eigenvalues, vectors = _eigh_psd(laplacian)
+    weights = jnp.exp(-taus[..., None] * _lead(eigenvalues.astype(taus.dtype), taus.ndim))
+    return jnp.einsum("ik,...k,jk->...ij", vectors, weights.astype(vectors.dtype), vectors)
+
+
+def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
+    r"""Density matrix :math:`\rho(\tau) = e^{-\tau L} / \mathrm{Tr}\,e^{-\tau L}`.
+
+    The weights :math:`\mu_i = e^{-\tau\lambda_i}/Z = \mathrm{softmax}(-\tau\lambda)_i` are formed
+    in log domain, so no :math:`\tau` under- or overflows.
+
+    Args:
+        laplacian: ``(N, N)`` symmetric PSD matrix.
+        tau: scalar or ``(T,)`` diffusion times, ``> 0``.
+
+    Returns:
+        ``(N, N)`` or ``(T, N, N)``, each with unit trace.
+
+    Example:
+        >>> import jaxrg
+        >>> rho = jaxrg.density_matrix(jaxrg.laplacian([[0, 1], [1, 0]]), 1e8)
+        >>> rho.round(6).tolist()   # tau -> inf: the projector on the zero mode
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
+    taus = _checks.check_taus(tau, "tau")
+    eigenvalues, vectors = _eigh_psd(laplacian)
+    mu = jax.nn.softmax(-taus[..., None] * _lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1)
+    return jnp.einsum("ik,...k,jk->...ij", vectors, mu.astype(vectors.dtype), vectors)
+
+
+def heat_trace(eigenvalues, taus) -> Float[Array, " *t"]:
+    r"""Heat trace :math:`Z(\tau) = \mathrm{Tr}\,e^{-\tau L} = \sum_i e^{-\tau\lambda_i}` (NetLSD).
+
+    Padded eigenvalues (``+inf``) contribute 0.
+
+    Args:
+        eigenvalues: ``(N,)`` Laplacian eigenvalues (``+inf`` for padding).
+        taus: scalar or any-shape diffusion times ``> 0``.
+
+    Returns:
+        ``Z`` with the shape of ``taus``.
+
+    Example:
+        >>> import jaxrg
+        >>> round(float(jaxrg.heat_trace([0.0, 2.0, float("inf")], 0.5)), 6)  # 1 + e^{-1}
+        1.367879
+    """
+    return jnp.exp(log_heat_trace(eigenvalues, taus))
+
+
+def log_heat_trace(eigenvalues, taus) -> Float[Array, " *t"]:
+    r""":math:`\log Z(\tau) = \mathrm{logsumexp}(-\tau\lambda)`, exact for any :math:`\tau`.
+
+    Args:
+        eigenvalues: ``(N,)`` eigenvalues (``+inf`` for padding).
+        taus: scalar or any-shape diffusion times ``> 0``.
+
+    Returns:
+        ``log Z`` with the shape of ``taus``.
+    """
+    logits, _, _ = _log_weights(eigenvalues, taus)
+    return jax.nn.logsumexp(logits, axis=-1)
+
+
+def _log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array]:
+    """``(-tau * lambda)`` with ``-inf`` for padding, NaN-free in value and gradient.
+
+    Returns the ``(*t, N)`` logits, the ``(N,)`` eigenvalues with padding replaced by 0 and the
+    ``(*t,)`` taus, all of one floating dtype.
+    """
+    eigenvalues = _checks.check_eigenvalues(eigenvalues)
+    taus = _checks.check_taus(taus)
+    taus = taus.astype(eigenvalues.dtype)  # computation in the dtype of the spectrum
+    real = jnp.isfinite(eigenvalues)
+    # double where: tau * inf is fine forward but its gradient 0 * inf is NaN
+    safe = jnp.where(real, eigenvalues, 0)
+    logits = jnp.where(_lead(real, taus.ndim), -taus[..., None] * _lead(safe, taus.ndim), -jnp.inf)
+    return logits, safe, taus
+
+
+def _lead(x: jax.Array, ndim: int) -> jax.Array:
+    """``x`` with ``ndim`` leading unit axes (explicit broadcasting against ``(*t, N)``)."""
+    return x.reshape((1,) * ndim + x.shape)
