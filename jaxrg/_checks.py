@@ -37,6 +37,10 @@ def value_check(ok, message: str) -> None:
 
 def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
     """``x`` as a floating JAX array; integer and boolean inputs are cast, others refused."""
+    if not isinstance(x, jax.Array):
+        x = np.asarray(x)
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"{name} must be a numeric array; got dtype {x.dtype}.")
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
         raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")

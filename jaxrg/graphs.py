@@ -128,6 +128,8 @@ def as_adjacency(
         ValueError: wrong shape, asymmetric, negative or non-finite weights.
     """
     module = type(graph).__module__ or ""
+    if hasattr(graph, "senders") and hasattr(graph, "n_node"):
+        return _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
     if isinstance(graph, tuple):
         if len(graph) not in (2, 3):
             raise TypeError(
@@ -137,8 +139,6 @@ def as_adjacency(
         return from_edge_list(
             *graph, num_nodes=num_nodes, remove_self_loops=remove_self_loops, dtype=dtype
         )
-    if hasattr(graph, "senders") and hasattr(graph, "n_node"):
-        return _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
     if module.startswith("networkx"):
         return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
     if module.startswith("scipy.sparse"):
@@ -353,9 +353,9 @@ def to_graphs_tuple(adjacency, *, nodes=None):
     return jraph.GraphsTuple(
         nodes=None if nodes is None else jnp.asarray(nodes),
         edges=jnp.asarray(adjacency[senders, receivers]),
-        senders=jnp.asarray(senders, jnp.int32),
-        receivers=jnp.asarray(receivers, jnp.int32),
-        n_node=jnp.asarray([adjacency.shape[0]], jnp.int32),
-        n_edge=jnp.asarray([senders.shape[0]], jnp.int32),
+        senders=jnp.asarray(senders),
+        receivers=jnp.asarray(receivers),
+        n_node=jnp.asarray([adjacency.shape[0]]),
+        n_edge=jnp.asarray([senders.shape[0]]),
         globals=None,
     )

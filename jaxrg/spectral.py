@@ -212,7 +212,21 @@ def log_heat_trace(eigenvalues, taus) -> Float[Array, " *t"]:
         ``log Z`` with the shape of ``taus``.
     """
     logits, _, _ = _log_weights(eigenvalues, taus)
-    return jax.nn.logsumexp(logits, axis=-1)
+    return logsumexp_1p(logits)
+
+
+def logsumexp_1p(logits: jax.Array) -> jax.Array:
+    r"""``logsumexp`` over the last axis as :math:`m + \log1p(\sum_{i \ne i^*} e^{x_i - m})`.
+
+    Plain ``logsumexp`` forms :math:`\log(1 + s)` and loses all relative accuracy when
+    :math:`s < \varepsilon` (large :math:`\tau`, where :math:`\log Z \approx
+    \sum_{k\ge2} e^{-\tau\lambda_k}`); leaving the largest term out of the sum keeps it.
+    """
+    top = jnp.argmax(logits, axis=-1)
+    peak = jnp.take_along_axis(logits, top[..., None], axis=-1)
+    others = _lead(jnp.arange(logits.shape[-1]), top.ndim) != top[..., None]
+    rest = jnp.sum(jnp.where(others, jnp.exp(logits - peak), 0), axis=-1)
+    return peak[..., 0] + jnp.log1p(rest)
 
 
 def _log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array]:

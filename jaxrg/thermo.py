@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg.spectral import _lead, _log_weights
+from jaxrg.spectral import _lead, _log_weights, logsumexp_1p
 
 VARIANTS = ("exact", "authors")
 
@@ -75,7 +75,7 @@ def _moments(eigenvalues, taus) -> _Moments:
     shifted = jnp.where(real, safe - shift, 0)
     real_t, shifted_t = _lead(real, taus.ndim), _lead(shifted, taus.ndim)
     shifted_logits = jnp.where(real_t, -taus[..., None] * shifted_t, -jnp.inf)
-    log_z = jax.nn.logsumexp(shifted_logits, axis=-1)
+    log_z = logsumexp_1p(shifted_logits)
     mu = jnp.exp(shifted_logits - log_z[..., None])
     mean = jnp.sum(mu * shifted_t, axis=-1)
     centred = shifted_t - mean[..., None]

@@ -1,0 +1,97 @@
+"""Test graphs with known spectra (DESIGN.md §2), built with numpy only.
+
+Each builder returns ``(adjacency, eigenvalues)`` where the eigenvalues come from the closed form,
+never from the code under test.
+"""
+
+import numpy as np
+
+
+def complete(n):
+    a = np.ones((n, n)) - np.eye(n)
+    return a, np.array([0.0] + [float(n)] * (n - 1))
+
+
+def ring(n):
+    a = np.zeros((n, n))
+    for i in range(n):
+        a[i, (i + 1) % n] = a[(i + 1) % n, i] = 1
+    k = np.arange(n)
+    return a, np.sort(2 - 2 * np.cos(2 * np.pi * k / n))
+
+
+def path(n):
+    a = np.zeros((n, n))
+    for i in range(n - 1):
+        a[i, i + 1] = a[i + 1, i] = 1
+    k = np.arange(n)
+    return a, np.sort(2 - 2 * np.cos(np.pi * k / n))
+
+
+def star(n):
+    a = np.zeros((n, n))
+    a[0, 1:] = a[1:, 0] = 1
+    return a, np.array([0.0] + [1.0] * (n - 2) + [float(n)])
+
+
+def hypercube(d):
+    n = 2**d
+    a = np.zeros((n, n))
+    for i in range(n):
+        for b in range(d):
+            a[i, i ^ (1 << b)] = 1
+    from math import comb
+
+    eig = np.concatenate([[2.0 * k] * comb(d, k) for k in range(d + 1)])
+    return a, eig
+
+
+def cartesian_product(a1, a2):
+    """Adjacency of the Cartesian product G1 □ G2 (eigenvalues add)."""
+    n1, n2 = a1.shape[0], a2.shape[0]
+    return np.kron(a1, np.eye(n2)) + np.kron(np.eye(n1), a2)
+
+
+def two_cliques(k):
+    """Two K_k joined by one edge (two structural scales)."""
+    a = np.zeros((2 * k, 2 * k))
+    a[:k, :k] = 1 - np.eye(k)
+    a[k:, k:] = 1 - np.eye(k)
+    a[k - 1, k] = a[k, k - 1] = 1
+    return a
+
+
+def random_graph(rng, n, p=0.3, weighted=False):
+    upper = np.triu(rng.random((n, n)) < p, 1).astype(float)
+    if weighted:
+        upper *= rng.uniform(0.1, 3.0, (n, n))
+    return upper + upper.T
+
+
+def sbm(rng, sizes, p_in, p_out):
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    prob = np.where(labels[:, None] == labels[None, :], p_in, p_out)
+    upper = np.triu(rng.random(prob.shape) < prob, 1).astype(float)
+    return upper + upper.T, labels
+
+
+ALL_CLOSED_FORMS = {
+    "complete7": complete(7),
+    "ring9": ring(9),
+    "path8": path(8),
+    "star6": star(6),
+    "hypercube4": hypercube(4),
+}
+
+__all__ = [
+    "ALL_CLOSED_FORMS",
+    "cartesian_product",
+    "complete",
+    "hypercube",
+    "path",
+    "random_graph",
+    "ring",
+    "sbm",
+    "star",
+    "two_cliques",
+]

@@ -1,0 +1,95 @@
+"""Characteristic scales: peaks of C(tau) against closed forms and scipy optimisation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.optimize
+from graphs_zoo import complete, random_graph, sbm, two_cliques
+
+import jaxrg
+
+
+def test_single_edge_peak_solves_x_tanh_half_x_equals_two():
+    # K_2: C ∝ x^2 p(1-p) with x = 2 tau; dC/dx = 0  <=>  x tanh(x/2) = 2
+    x_star = scipy.optimize.brentq(lambda x: x * np.tanh(x / 2) - 2, 0.1, 10)
+    scales = jaxrg.characteristic_scales(jnp.array([0.0, 2.0]))
+    assert int(scales.valid.sum()) == 1
+    np.testing.assert_allclose(scales.taus[0], x_star / 2, rtol=1e-12)
+    np.testing.assert_allclose(
+        scales.heights[0], jaxrg.specific_heat(jnp.array([0.0, 2.0]), x_star / 2), rtol=1e-14
+    )
+
+
+def test_authors_variant_peak_of_single_edge_is_at_tau_one():
+    # tau^2 * 4 e^{-2 tau} is maximal at tau = 1
+    scales = jaxrg.characteristic_scales(jnp.array([0.0, 2.0]), variant="authors")
+    np.testing.assert_allclose(scales.taus[0], 1.0, rtol=1e-12)
+
+
+def test_two_cliques_have_two_peaks_at_the_true_maxima():
+    ev = jaxrg.laplacian_spectrum(two_cliques(8))
+    scales = jaxrg.characteristic_scales(ev)
+    assert int(scales.valid.sum()) == 2
+    for tau in np.asarray(scales.taus[:2]):
+        res = scipy.optimize.minimize_scalar(
+            lambda lt: -float(jaxrg.specific_heat(ev, np.exp(lt))),
+            bracket=(np.log(tau) - 0.05, np.log(tau), np.log(tau) + 0.05),
+            tol=1e-12,
+        )
+        np.testing.assert_allclose(np.log(tau), res.x, atol=1e-6)
+    assert bool(scales.heights[0] >= scales.heights[1])
+    # the slope of C vanishes at every refined peak
+    slope = jax.vmap(jax.grad(lambda lt: jaxrg.specific_heat(ev, jnp.exp(lt))))
+    np.testing.assert_allclose(slope(jnp.log(scales.taus[:2])), 0.0, atol=1e-9)
+
+
+def test_sbm_with_four_blocks_has_a_block_scale_peak():
+    rng = np.random.default_rng(0)
+    a, _ = sbm(rng, [50] * 4, 0.5, 0.01)
+    ev = jaxrg.laplacian_spectrum(a)
+    scales = jaxrg.characteristic_scales(ev, sort_by="tau")
+    taus = np.asarray(scales.taus[scales.valid])
+    assert len(taus) >= 2
+    assert 0.5 < taus[-1] < 5  # the block scale (DESIGN/issue: ~1.6 for this SBM)
+
+
+def test_sort_by_tau_orders_valid_peaks_increasingly_and_puts_invalid_last():
+    ev = jaxrg.laplacian_spectrum(two_cliques(6))
+    scales = jaxrg.characteristic_scales(ev, sort_by="tau", max_peaks=5)
+    valid = np.asarray(scales.valid)
+    assert valid.tolist() == [True, True, False, False, False]
+    assert scales.taus[0] < scales.taus[1]
+    assert np.all(np.isnan(np.asarray(scales.taus)[~valid]))
+
+
+def test_no_peaks_for_an_edgeless_graph():
+    scales = jaxrg.characteristic_scales(jnp.zeros(5))
+    assert not bool(scales.valid.any())
+
+
+def test_jit_and_vmap_over_a_padded_batch_match_single_calls():
+    rng = np.random.default_rng(1)
+    graphs = [two_cliques(5), random_graph(rng, 9, p=0.5), complete(6)[0]]
+    batch = jaxrg.pad_adjacency(graphs)
+
+    @jax.jit
+    @jax.vmap
+    def peaks(a, m):
+        return jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(a, m), max_peaks=4)
+
+    got = peaks(batch.adjacency, batch.mask)
+    for b, g in enumerate(graphs):
+        want = jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(g), max_peaks=4)
+        np.testing.assert_array_equal(got.valid[b], want.valid)
+        np.testing.assert_allclose(got.taus[b], want.taus, rtol=1e-9)
+
+
+def test_user_grid_is_validated():
+    ev = jnp.array([0.0, 1.0, 3.0])
+    with pytest.raises(ValueError, match="increasing"):
+        jaxrg.characteristic_scales(ev, jnp.array([1.0, 0.5, 2.0]))
+    with pytest.raises(ValueError, match="sort_by"):
+        jaxrg.characteristic_scales(ev, sort_by="size")
+    with pytest.raises(ValueError, match="variant"):
+        jaxrg.characteristic_scales(ev, variant="wrong")

@@ -1,0 +1,160 @@
+"""Laplacians, spectra, heat kernel and density matrix against closed forms and scipy."""
+
+import jax
+import jax.numpy as jnp
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.linalg
+from graphs_zoo import ALL_CLOSED_FORMS, random_graph, ring, star
+from tolerances import tol
+
+import jaxrg
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CLOSED_FORMS))
+def test_laplacian_spectrum_matches_closed_form(name):
+    adjacency, expected = ALL_CLOSED_FORMS[name]
+    got = jaxrg.laplacian_spectrum(jnp.asarray(adjacency))
+    np.testing.assert_allclose(got, np.sort(expected), rtol=1e-12, atol=1e-12)
+
+
+def test_laplacian_is_degree_minus_adjacency_and_matches_networkx():
+    rng = np.random.default_rng(0)
+    a = random_graph(rng, 12, weighted=True)
+    g = nx.from_numpy_array(a)
+    np.testing.assert_allclose(jaxrg.laplacian(a), nx.laplacian_matrix(g).toarray(), **tol(float))
+    np.testing.assert_allclose(
+        jaxrg.laplacian(a, normalized=True),
+        nx.normalized_laplacian_matrix(g).toarray(),
+        **tol(float),
+    )
+
+
+def test_normalized_laplacian_isolated_nodes_give_zero_rows_not_nan():
+    a = np.zeros((4, 4))
+    a[0, 1] = a[1, 0] = 2.0
+    lap = jaxrg.laplacian(a, normalized=True)
+    assert np.all(np.isfinite(lap))
+    np.testing.assert_allclose(lap[2:], 0)
+    np.testing.assert_allclose(jaxrg.laplacian_spectrum(a, normalized=True), [0, 0, 0, 2], atol=1e-12)
+    grad = jax.grad(lambda x: jnp.sum(jaxrg.laplacian(x, normalized=True) ** 2))(jnp.asarray(a))
+    assert np.all(np.isfinite(grad))
+
+
+def test_zero_modes_are_exact_and_count_components():
+    a = np.zeros((7, 7))
+    for i, j in [(0, 1), (1, 2), (3, 4)]:
+        a[i, j] = a[j, i] = 1.0
+    ev = np.asarray(jaxrg.laplacian_spectrum(a))
+    # components: {0,1,2}, {3,4}, {5}, {6}
+    assert np.all(ev[:4] == 0.0) and np.all(ev[4:] > 0.5)
+
+
+def test_padded_spectrum_is_the_real_spectrum_then_inf():
+    small, expected = star(5)
+    big = np.zeros((8, 8))
+    big[:5, :5] = small
+    mask = jnp.arange(8) < 5
+    ev = jaxrg.laplacian_spectrum(jnp.asarray(big), mask)
+    np.testing.assert_allclose(ev[:5], expected, atol=1e-12)
+    assert np.all(np.isinf(ev[5:]))
+
+
+def test_padded_batch_through_vmap_equals_per_graph():
+    rng = np.random.default_rng(1)
+    graphs = [random_graph(rng, n, weighted=True) for n in (5, 9, 7)]
+    batch = jaxrg.pad_adjacency(graphs)
+    spectra = jax.vmap(jaxrg.laplacian_spectrum)(batch.adjacency, batch.mask)
+    for b, g in enumerate(graphs):
+        n = g.shape[0]
+        np.testing.assert_allclose(spectra[b, :n], np.linalg.eigvalsh(np.diag(g.sum(1)) - g), atol=1e-10)
+        assert np.all(np.isinf(spectra[b, n:]))
+
+
+@pytest.mark.parametrize("tau", [1e-3, 0.37, 5.0])
+def test_heat_kernel_matches_scipy_expm(tau):
+    rng = np.random.default_rng(2)
+    lap = np.asarray(jaxrg.laplacian(random_graph(rng, 15, weighted=True)))
+    np.testing.assert_allclose(jaxrg.heat_kernel(lap, tau), scipy.linalg.expm(-tau * lap), atol=1e-12)
+
+
+def test_heat_kernel_vector_tau_stacks_and_is_symmetric_psd_stochastic():
+    lap = jaxrg.laplacian(ring(10)[0])
+    taus = jnp.array([0.1, 1.0, 10.0])
+    k = jaxrg.heat_kernel(lap, taus)
+    assert k.shape == (3, 10, 10)
+    for t in range(3):
+        np.testing.assert_allclose(k[t], jaxrg.heat_kernel(lap, taus[t]), atol=1e-14)
+        np.testing.assert_allclose(k[t], k[t].T, atol=1e-14)
+        np.testing.assert_allclose(k[t].sum(1), 1.0, atol=1e-12)
+        assert np.linalg.eigvalsh(np.asarray(k[t])).min() > -1e-12
+
+
+def test_heat_kernel_semigroup():
+    rng = np.random.default_rng(3)
+    lap = jaxrg.laplacian(random_graph(rng, 11))
+    ks, kt, kst = (jaxrg.heat_kernel(lap, t) for t in (0.3, 0.9, 1.2))
+    np.testing.assert_allclose(ks @ kt, kst, atol=1e-12)
+
+
+@pytest.mark.parametrize("tau", [1e-8, 1.0, 1e8])
+def test_density_matrix_has_unit_trace_and_matches_normalised_expm(tau):
+    lap = np.asarray(jaxrg.laplacian(star(6)[0]))
+    rho = jaxrg.density_matrix(lap, tau)
+    assert np.all(np.isfinite(rho))
+    np.testing.assert_allclose(np.trace(rho), 1.0, atol=1e-12)
+    if tau < 1e3:
+        k = scipy.linalg.expm(-tau * lap)
+        np.testing.assert_allclose(rho, k / np.trace(k), atol=1e-12)
+    else:  # projector on the zero mode, 1/N everywhere
+        np.testing.assert_allclose(rho, np.full((6, 6), 1 / 6), atol=1e-12)
+
+
+def test_heat_trace_of_hypercube_is_closed_form():
+    d = 4
+    from graphs_zoo import hypercube
+
+    ev = jaxrg.laplacian_spectrum(hypercube(d)[0])
+    taus = jnp.logspace(-3, 2, 20)
+    np.testing.assert_allclose(jaxrg.heat_trace(ev, taus), (1 + np.exp(-2 * taus)) ** d, rtol=1e-12)
+    np.testing.assert_allclose(
+        jaxrg.log_heat_trace(ev, taus), d * np.log1p(np.exp(-2 * taus)), rtol=1e-12
+    )
+
+
+def test_spectrum_is_differentiable_and_matches_finite_differences():
+    rng = np.random.default_rng(4)
+    a = jnp.asarray(random_graph(rng, 8, weighted=True))
+    direction = jnp.asarray(random_graph(rng, 8, p=0.5)) * (a > 0).astype(a.dtype)  # keep weights >= 0
+
+    def f(x):
+        return jnp.sum(jaxrg.laplacian_spectrum(x) ** 2)
+
+    grad = jax.grad(f)(a)
+    eps = 1e-6
+    fd = (f(a + eps * direction) - f(a - eps * direction)) / (2 * eps)
+    np.testing.assert_allclose(jnp.sum(grad * direction), fd, rtol=1e-6)
+
+
+def test_spectrum_float32_within_documented_tolerance():
+    rng = np.random.default_rng(5)
+    a = random_graph(rng, 30, weighted=True)
+    ev64 = np.asarray(jaxrg.laplacian_spectrum(jnp.asarray(a)))
+    ev32 = jaxrg.laplacian_spectrum(jnp.asarray(a, jnp.float32))
+    assert ev32.dtype == jnp.float32
+    # float32 eigenvalues: absolute error ~ eps32 * lambda_max
+    np.testing.assert_allclose(np.asarray(ev32, float), ev64, atol=2e-5 * ev64.max())
+
+
+def test_spectrum_does_not_retrace_when_values_change():
+    traces = []
+
+    @jax.jit
+    def f(a):
+        traces.append(1)
+        return jaxrg.laplacian_spectrum(a)
+
+    f(jnp.asarray(ring(6)[0]))
+    f(jnp.asarray(star(6)[0]))
+    assert len(traces) == 1

@@ -1,0 +1,243 @@
+"""Spectral entropy, specific heat and spectral dimension against closed forms and oracles.
+
+Oracles: closed-form spectra (graphs_zoo), 50-digit mpmath for extreme tau, jax.grad and finite
+differences for C = -dS/dlog(tau), networkx for permutations and disjoint unions.
+"""
+
+import jax
+import jax.numpy as jnp
+import mpmath
+import numpy as np
+import pytest
+from graphs_zoo import ALL_CLOSED_FORMS, cartesian_product, complete, path, random_graph, ring
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tolerances import tol
+
+import jaxrg
+
+mpmath.mp.dps = 50
+
+
+def mp_curves(eigenvalues, tau):
+    """S and C (normalised) in 50-digit arithmetic from a closed-form spectrum."""
+    lam = [mpmath.mpf(float(x)) for x in eigenvalues]
+    tau = mpmath.mpf(tau)
+    w = [mpmath.e ** (-tau * x) for x in lam]
+    z = mpmath.fsum(w)
+    p = [wi / z for wi in w]
+    s = -mpmath.fsum(pi * mpmath.log(pi) for pi in p if pi > 0)
+    mean = mpmath.fsum(pi * x for pi, x in zip(p, lam, strict=True))
+    var = mpmath.fsum(pi * (x - mean) ** 2 for pi, x in zip(p, lam, strict=True))
+    log_n = mpmath.log(len(lam))
+    return float(s / log_n), float(tau**2 * var / log_n), float(z)
+
+
+def test_complete_graph_specific_heat_closed_form():
+    n = 9
+    _, ev = complete(n)
+    taus = jnp.logspace(-3, 1, 50)
+    z = 1 + (n - 1) * np.exp(-n * taus)
+    p = (n - 1) * np.exp(-n * taus) / z
+    expected = (n * taus) ** 2 * p * (1 - p) / np.log(n)
+    np.testing.assert_allclose(jaxrg.specific_heat(jnp.asarray(ev), taus), expected, rtol=1e-11)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CLOSED_FORMS))
+@pytest.mark.parametrize("tau", [1e-8, 1e-3, 0.5, 3.0, 40.0, 1e4, 1e8])
+def test_entropy_and_heat_match_50_digit_reference(name, tau):
+    adjacency, closed = ALL_CLOSED_FORMS[name]
+    ev = jaxrg.laplacian_spectrum(jnp.asarray(adjacency))
+    s_ref, c_ref, z_ref = mp_curves(closed, tau)
+    curves = jaxrg.entropy_curves(ev, tau)
+    # eigenvalues from eigh carry ~1e-15 relative error; S and C inherit it
+    np.testing.assert_allclose(curves.entropy, s_ref, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(curves.specific_heat, c_ref, rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(curves.heat_trace, z_ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_extreme_taus_give_finite_curves_with_documented_accuracy(dtype):
+    adjacency, closed = ALL_CLOSED_FORMS["path8"]
+    ev = jaxrg.laplacian_spectrum(jnp.asarray(adjacency, dtype))
+    taus = jnp.logspace(-8, 8, 33, dtype=dtype)
+    curves = jaxrg.entropy_curves(ev, taus)
+    for field in curves:
+        assert field.dtype == dtype and bool(jnp.all(jnp.isfinite(field)))
+    ref = np.array([mp_curves(closed, float(t))[:2] for t in np.asarray(taus)])
+    # float32: S and C good to ~1e-5 absolute (eigenvalue round-off times tau * lambda)
+    atol = 1e-12 if dtype == jnp.float64 else 2e-5
+    np.testing.assert_allclose(np.asarray(curves.entropy, float), ref[:, 0], atol=atol)
+    np.testing.assert_allclose(np.asarray(curves.specific_heat, float), ref[:, 1], atol=atol)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CLOSED_FORMS))
+def test_specific_heat_is_minus_grad_of_entropy_in_log_tau(name):
+    ev = jaxrg.laplacian_spectrum(jnp.asarray(ALL_CLOSED_FORMS[name][0]))
+    log_taus = jnp.linspace(-6, 6, 25)
+    grad = jax.vmap(jax.grad(lambda lt: -jaxrg.spectral_entropy(ev, jnp.exp(lt))))(log_taus)
+    np.testing.assert_allclose(grad, jaxrg.specific_heat(ev, jnp.exp(log_taus)), atol=1e-6 * 1e-3)
+
+
+def test_specific_heat_matches_finite_differences_of_entropy():
+    rng = np.random.default_rng(0)
+    ev = jaxrg.laplacian_spectrum(random_graph(rng, 20, weighted=True))
+    log_taus = np.linspace(-3, 3, 13)
+    h = 1e-5
+    s_plus = jaxrg.spectral_entropy(ev, jnp.exp(log_taus + h))
+    s_minus = jaxrg.spectral_entropy(ev, jnp.exp(log_taus - h))
+    np.testing.assert_allclose(
+        jaxrg.specific_heat(ev, jnp.exp(log_taus)), -(s_plus - s_minus) / (2 * h), atol=1e-8
+    )
+
+
+def test_spectral_dimension_is_minus_two_dlogz_dlogtau():
+    ev = jaxrg.laplacian_spectrum(ring(12)[0])
+    log_taus = jnp.linspace(-4, 4, 17)
+    grad = jax.vmap(jax.grad(lambda lt: -2 * jaxrg.log_heat_trace(ev, jnp.exp(lt))))(log_taus)
+    np.testing.assert_allclose(jaxrg.spectral_dimension(ev, jnp.exp(log_taus)), grad, atol=1e-12)
+
+
+def test_cartesian_product_unnormalised_specific_heat_adds():
+    a1, a2 = path(5)[0], ring(6)[0]
+    taus = jnp.logspace(-2, 2, 30)
+
+    def unnormalised(a):
+        ev = jaxrg.laplacian_spectrum(a)
+        return jaxrg.specific_heat(ev, taus) * np.log(a.shape[0])
+
+    np.testing.assert_allclose(
+        unnormalised(cartesian_product(a1, a2)), unnormalised(a1) + unnormalised(a2), rtol=1e-9
+    )
+
+
+def test_entropy_limits_connected_and_disconnected():
+    connected = jaxrg.laplacian_spectrum(path(6)[0])
+    two = np.zeros((6, 6))
+    two[:3, :3] = complete(3)[0]
+    two[3:, 3:] = complete(3)[0]
+    disconnected = jaxrg.laplacian_spectrum(two)
+    np.testing.assert_allclose(jaxrg.spectral_entropy(connected, 1e-8), 1.0, atol=1e-7)
+    np.testing.assert_allclose(jaxrg.spectral_entropy(connected, 1e8), 0.0, atol=1e-12)
+    np.testing.assert_allclose(jaxrg.spectral_entropy(disconnected, 1e8), np.log(2) / np.log(6))
+
+
+def test_padding_does_not_change_any_curve():
+    rng = np.random.default_rng(1)
+    graphs = [random_graph(rng, n, weighted=True) for n in (4, 10, 7)]
+    batch = jaxrg.pad_adjacency(graphs, num_nodes=12)
+    taus = jnp.logspace(-2, 2, 9)
+
+    def curves(a, m):
+        return jaxrg.entropy_curves(jaxrg.laplacian_spectrum(a, m), taus)
+
+    batched = jax.jit(jax.vmap(curves))(batch.adjacency, batch.mask)
+    for b, g in enumerate(graphs):
+        single = jaxrg.entropy_curves(jaxrg.laplacian_spectrum(g), taus)
+        for got, want in zip(batched, single, strict=True):
+            np.testing.assert_allclose(got[b], want, rtol=1e-10, atol=1e-13)
+
+
+def test_gradient_through_padded_batch_is_finite_and_matches_unpadded():
+    rng = np.random.default_rng(2)
+    g = jnp.asarray(random_graph(rng, 6, weighted=True))
+    batch = jaxrg.pad_adjacency([g], num_nodes=9)
+
+    def s_pad(a):
+        return jaxrg.spectral_entropy(jaxrg.laplacian_spectrum(a, batch.mask[0]), 0.7)
+
+    grad_pad = jax.grad(s_pad)(batch.adjacency[0])
+    grad = jax.grad(lambda a: jaxrg.spectral_entropy(jaxrg.laplacian_spectrum(a), 0.7))(g)
+    assert bool(jnp.all(jnp.isfinite(grad_pad)))
+    np.testing.assert_allclose(grad_pad[:6, :6], grad, atol=1e-12)
+
+
+def test_authors_variant_is_their_unnormalised_formula():
+    ev = jaxrg.laplacian_spectrum(path(7)[0])
+    taus = jnp.logspace(-2, 2, 11)
+    lam = np.asarray(ev)
+    expected = [t**2 * np.sum(lam**2 * np.exp(-t * lam)) for t in np.asarray(taus)]
+    np.testing.assert_allclose(jaxrg.specific_heat(ev, taus, variant="authors"), expected, rtol=1e-12)
+
+
+def test_single_node_gives_zero_not_nan():
+    curves = jaxrg.entropy_curves(jnp.array([0.0]), jnp.array([0.1, 10.0]))
+    np.testing.assert_array_equal(curves.entropy, 0.0)
+    np.testing.assert_array_equal(curves.specific_heat, 0.0)
+
+
+def test_no_retrace_when_only_taus_change():
+    traces = []
+
+    @jax.jit
+    def f(ev, taus):
+        traces.append(1)
+        return jaxrg.entropy_curves(ev, taus)
+
+    ev = jnp.asarray(ring(8)[1])
+    f(ev, jnp.logspace(-1, 1, 5))
+    f(ev, jnp.logspace(-3, 3, 5))
+    assert len(traces) == 1
+
+
+def test_float32_curves_within_documented_tolerance():
+    rng = np.random.default_rng(3)
+    a = random_graph(rng, 40)
+    taus = jnp.logspace(-3, 3, 40)
+    c64 = jaxrg.entropy_curves(jaxrg.laplacian_spectrum(a), taus)
+    c32 = jaxrg.entropy_curves(
+        jaxrg.laplacian_spectrum(jnp.asarray(a, jnp.float32)), taus.astype(jnp.float32)
+    )
+    for got, want in zip(c32, c64, strict=True):
+        np.testing.assert_allclose(np.asarray(got, float), want, **tol(jnp.float32))
+
+
+# ---- property-based invariants -------------------------------------------------------------
+
+graph_seeds = st.integers(0, 2**31 - 1)
+PAD = 16  # every random graph is padded to 16 nodes: one compilation serves all examples
+
+
+@jax.jit
+def padded_curves(adjacency, mask, tau):
+    return jaxrg.entropy_curves(jaxrg.laplacian_spectrum(adjacency, mask), tau)
+
+
+def curves_of(a, tau):
+    batch = jaxrg.pad_adjacency([a], num_nodes=PAD)
+    return padded_curves(batch.adjacency[0], batch.mask[0], tau)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=graph_seeds, n=st.integers(2, 14), log_tau=st.floats(-6, 6))
+def test_invariants_on_random_graphs(seed, n, log_tau):
+    rng = np.random.default_rng(seed)
+    a = random_graph(rng, n, p=0.4, weighted=bool(seed % 2))
+    tau = float(np.exp(log_tau))
+    curves = curves_of(a, tau)
+    assert -1e-12 <= float(curves.entropy) <= 1 + 1e-12
+    assert float(curves.specific_heat) >= 0
+    # permutation invariance
+    perm = rng.permutation(n)
+    perm_curves = curves_of(a[np.ix_(perm, perm)], tau)
+    np.testing.assert_allclose(perm_curves.entropy, curves.entropy, atol=1e-10)
+    np.testing.assert_allclose(perm_curves.specific_heat, curves.specific_heat, atol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=graph_seeds, n1=st.integers(2, 8), n2=st.integers(2, 8), log_tau=st.floats(-3, 3))
+def test_disjoint_union_from_parts(seed, n1, n2, log_tau):
+    """Z adds over a disjoint union; S follows from the parts' Z and <lambda>."""
+    rng = np.random.default_rng(seed)
+    a1, a2 = random_graph(rng, n1, weighted=True), random_graph(rng, n2, weighted=True)
+    union = np.zeros((n1 + n2, n1 + n2))
+    union[:n1, :n1], union[n1:, n1:] = a1, a2
+    tau = float(np.exp(log_tau))
+    parts = [curves_of(a, tau) for a in (a1, a2)]
+    whole = curves_of(union, tau)
+    z = sum(float(p.heat_trace) for p in parts)
+    np.testing.assert_allclose(whole.heat_trace, z, rtol=1e-12)
+    # <lambda> of the union = Z-weighted mean of the parts' <lambda> (= d_S / 2 tau)
+    mean = sum(float(p.heat_trace) * float(p.spectral_dimension) for p in parts) / (2 * tau * z)
+    expected_s = (np.log(z) + tau * mean) / np.log(n1 + n2)
+    np.testing.assert_allclose(whole.entropy, expected_s, rtol=1e-10)

@@ -1,0 +1,119 @@
+"""Bad input: clear errors naming the argument and the fix, eagerly and under jit (checked)."""
+
+import jax
+import jax.numpy as jnp
+import networkx as nx
+import numpy as np
+import pytest
+
+import jaxrg
+
+GOOD = jnp.array([[0.0, 1.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("adjacency", "error", "match"),
+    [
+        (jnp.ones((2, 3)), ValueError, "square"),
+        (jnp.ones(3), ValueError, r"2-D \(N, N\)"),
+        (jnp.ones((2, 3, 3)), ValueError, "vmap"),
+        (jnp.zeros((0, 0)), ValueError, "empty"),
+        (jnp.array([[0.0, 1.0], [0.5, 0.0]]), ValueError, r"not symmetric \(max \|A - A\^T\| = 0.5\)"),
+        (jnp.array([[0.0, -1.0], [-1.0, 0.0]]), ValueError, "negative weights"),
+        (jnp.array([[0.0, jnp.nan], [jnp.nan, 0.0]]), ValueError, "NaN or inf"),
+        (jnp.array([[0.0, jnp.inf], [jnp.inf, 0.0]]), ValueError, "NaN or inf"),
+        (np.array([["a"]]), TypeError, "numeric"),
+        (jnp.array([[0, 1j], [1j, 0]]), TypeError, "real"),
+        (nx.DiGraph([(0, 1)]), TypeError, "to_undirected"),
+        ({"not": "a graph"}, TypeError, "unsupported graph type"),
+        ((jnp.array([0]),), TypeError, "edge list"),
+    ],
+)
+def test_bad_adjacency_raises_before_compute(adjacency, error, match):
+    with pytest.raises(error, match=match):
+        jaxrg.laplacian_spectrum(adjacency)
+
+
+def test_integer_and_boolean_adjacency_are_cast_to_float():
+    for a in (jnp.array([[0, 1], [1, 0]]), jnp.array([[False, True], [True, False]])):
+        np.testing.assert_allclose(jaxrg.laplacian_spectrum(a), [0.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("mask", "error", "match"),
+    [
+        (jnp.array([1, 1]), TypeError, "boolean"),
+        (jnp.array([True, True, False]), ValueError, r"shape \(2,\)"),
+    ],
+)
+def test_bad_mask(mask, error, match):
+    with pytest.raises(error, match=match):
+        jaxrg.laplacian_spectrum(GOOD, mask)
+
+
+@pytest.mark.parametrize(
+    ("taus", "match"),
+    [(0.0, "> 0"), (-1.0, "> 0"), (jnp.nan, "finite"), (jnp.inf, "finite"),
+     (jnp.array([1.0, -2.0]), "> 0")],
+)
+def test_bad_taus(taus, match):
+    ev = jaxrg.laplacian_spectrum(GOOD)
+    with pytest.raises(ValueError, match=match):
+        jaxrg.spectral_entropy(ev, taus)
+    with pytest.raises(ValueError, match=match):
+        jaxrg.heat_kernel(jaxrg.laplacian(GOOD), taus)
+
+
+@pytest.mark.parametrize(
+    ("eigenvalues", "match"),
+    [(jnp.array([0.0, jnp.nan]), "NaN"), (jnp.array([jnp.inf, jnp.inf]), "padding only"),
+     (jnp.zeros((2, 2)), "1-D"), (jnp.zeros(0), "non-empty")],
+)
+def test_bad_eigenvalues(eigenvalues, match):
+    with pytest.raises(ValueError, match=match):
+        jaxrg.specific_heat(eigenvalues, 1.0)
+
+
+def test_bad_edge_lists():
+    with pytest.raises(ValueError, match=r"\[0, num_nodes=3\)"):
+        jaxrg.from_edge_list(jnp.array([0, 5]), jnp.array([1, 2]), num_nodes=3)
+    with pytest.raises(ValueError, match="same length"):
+        jaxrg.from_edge_list(jnp.array([0, 1]), jnp.array([1]))
+    with pytest.raises(TypeError, match="integer node ids"):
+        jaxrg.from_edge_list(jnp.array([0.0]), jnp.array([1.0]))
+    with pytest.raises(ValueError, match="non-negative"):
+        jaxrg.from_edge_list(jnp.array([0]), jnp.array([1]), jnp.array([-1.0]))
+
+
+@pytest.mark.parametrize(
+    ("adjacency", "match"),
+    [
+        (jnp.array([[0.0, 1.0], [0.5, 0.0]]), "not symmetric"),
+        (jnp.array([[0.0, -1.0], [-1.0, 0.0]]), "negative weights"),
+        (jnp.array([[0.0, jnp.nan], [jnp.nan, 0.0]]), "NaN or inf"),
+    ],
+)
+def test_checked_catches_bad_values_under_jit(adjacency, match):
+    f = jaxrg.checked(jax.jit(jaxrg.laplacian_spectrum))
+    with pytest.raises(ValueError, match=match):
+        f(adjacency)
+    np.testing.assert_allclose(f(GOOD), [0.0, 2.0])
+
+
+def test_checked_catches_bad_taus_under_jit():
+    f = jaxrg.checked(jax.jit(jaxrg.spectral_entropy))
+    with pytest.raises(ValueError, match="> 0"):
+        f(jnp.array([0.0, 2.0]), jnp.array([1.0, -1.0]))
+
+
+def test_unchecked_jit_does_not_raise_and_documents_it():
+    # Without `checked`, traced values are not inspected (documented in jaxrg._validation).
+    out = jax.jit(jaxrg.laplacian_spectrum)(jnp.array([[0.0, 1.0], [0.5, 0.0]]))
+    assert out.shape == (2,)
+
+
+def test_validate_adjacency_returns_float_array_and_names_the_argument():
+    out = jaxrg.validate_adjacency(jnp.array([[0, 1], [1, 0]]))
+    assert jnp.issubdtype(out.dtype, jnp.floating)
+    with pytest.raises(ValueError, match="^graph_b is not symmetric"):
+        jaxrg.validate_adjacency(jnp.array([[0.0, 1.0], [0.0, 0.0]]), name="graph_b")
