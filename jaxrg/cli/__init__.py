@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     from jaxrg import __version__
 
     parser.add_argument("--version", action="version", version=f"jaxrg {__version__}")
+    parser.add_argument(
+        "--float32", action="store_true",
+        help="compute in float32 (default: float64, for full accuracy of curves and scales)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(f"jaxrg.cli.{name}").register(subparsers)
@@ -44,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    import jax
+
+    # The CLI is an edge of the program (STYLE.md): precision is chosen here, never in the library.
+    jax.config.update("jax_enable_x64", not args.float32)
     try:
         code = args.func(args)
     except (CLIError, ValueError, TypeError, FileNotFoundError, OSError) as err:

@@ -1,0 +1,35 @@
+"""Shared plotting plumbing: a headless backend and atomic PNG writes."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+
+
+def pyplot():
+    """``matplotlib.pyplot`` with the headless Agg backend (unless one is already chosen)."""
+    import matplotlib
+
+    if "MPLBACKEND" not in os.environ:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig, path: str | os.PathLike, *, dpi: int = 120) -> pathlib.Path:
+    """Write ``fig`` to ``path`` (format from the suffix) atomically and close it."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        pyplot().close(fig)
+    return path
