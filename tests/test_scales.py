@@ -93,3 +93,23 @@ def test_user_grid_is_validated():
         jaxrg.characteristic_scales(ev, sort_by="size")
     with pytest.raises(ValueError, match="variant"):
         jaxrg.characteristic_scales(ev, variant="wrong")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hierarchical_sbm_has_one_peak_per_level(seed):
+    # 4 blocks of 50 in 2 super-blocks: within-block, within-super-block and global mixing
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(4), 50)
+    same_super = (labels[:, None] // 2) == (labels[None, :] // 2)
+    prob = np.where(labels[:, None] == labels[None, :], 0.9, np.where(same_super, 0.02, 0.001))
+    upper = np.triu(rng.random(prob.shape) < prob, 1).astype(float)
+    a = upper + upper.T
+    scales = jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(a), sort_by="tau")
+    taus = np.asarray(scales.taus[scales.valid])
+    assert len(taus) == 3
+    # oracle: numpy's spectrum; a gap of eigenvalues at level lambda gives a bump near 2.4/lambda
+    lam = np.linalg.eigvalsh(np.diag(a.sum(1)) - a)
+    np.testing.assert_allclose(taus[2], 2.4 / lam[1], rtol=0.5)  # super-blocks split
+    np.testing.assert_allclose(taus[1], 2.4 / lam[2:4].mean(), rtol=0.5)  # blocks inside them
+    # inside the blocks: set by the bulk of the spectrum, well below the block scale
+    assert 1 / lam[-1] < taus[0] < 10 / lam[4] and taus[0] < taus[1] / 5
