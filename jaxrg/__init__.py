@@ -27,9 +27,9 @@ from jaxrg.spectral import (
 from jaxrg.thermo import (
     SpectralCurves,
     entropy_curves,
+    specific_heat,
     spectral_dimension,
     spectral_entropy,
-    specific_heat,
 )
 
 __version__ = "0.1.0"

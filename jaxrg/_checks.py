@@ -57,13 +57,9 @@ def check_square(adjacency: jax.Array, name: str = "adjacency") -> int:
     """Rank-2 square with at least one node; returns N."""
     if adjacency.ndim != 2:
         hint = (
-            " For a batch of graphs, jax.vmap over the leading axis."
-            if adjacency.ndim == 3
-            else ""
+            " For a batch of graphs, jax.vmap over the leading axis." if adjacency.ndim == 3 else ""
         )
-        raise ValueError(
-            f"{name} must be a 2-D (N, N) array; got shape {adjacency.shape}.{hint}"
-        )
+        raise ValueError(f"{name} must be a 2-D (N, N) array; got shape {adjacency.shape}.{hint}")
     n, m = adjacency.shape
     if n != m:
         raise ValueError(f"{name} must be square (N, N); got shape {adjacency.shape}.")

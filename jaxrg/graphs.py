@@ -173,8 +173,12 @@ def _from_graphs_tuple(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
         if edges.ndim == 1 or (edges.ndim == 2 and edges.shape[1] == 1):
             weights = edges.reshape(-1)
     return from_edge_list(
-        graph.senders, graph.receivers, weights, num_nodes=int(n_node.reshape(())),
-        remove_self_loops=remove_self_loops, dtype=dtype,
+        graph.senders,
+        graph.receivers,
+        weights,
+        num_nodes=int(n_node.reshape(())),
+        remove_self_loops=remove_self_loops,
+        dtype=dtype,
     )
 
 

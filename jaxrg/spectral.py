@@ -2,9 +2,11 @@ r"""Graph Laplacians, their spectra and the heat kernel.
 
 Combinatorial Laplacian :math:`L = D - A`, :math:`D = \mathrm{diag}(A\mathbf 1)`; symmetric
 normalised Laplacian :math:`\mathcal L = D^{-1/2} (D - A) D^{-1/2}` (isolated nodes give a zero
-row, as in networkx). Heat kernel :math:`K(\tau) = e^{-\tau L} = U\,\mathrm{diag}(e^{-\tau\lambda})\,U^\top`
-from one eigendecomposition, which serves every :math:`\tau`; density matrix
-:math:`\rho(\tau) = K(\tau)/Z(\tau)`, :math:`Z(\tau) = \mathrm{Tr}\,K(\tau) = \sum_i e^{-\tau\lambda_i}`.
+row, as in networkx). Heat kernel
+:math:`K(\tau) = e^{-\tau L} = U\,\mathrm{diag}(e^{-\tau\lambda})\,U^\top` from one
+eigendecomposition, which serves every :math:`\tau`; density matrix
+:math:`\rho(\tau) = K(\tau)/Z(\tau)`,
+:math:`Z(\tau) = \mathrm{Tr}\,K(\tau) = \sum_i e^{-\tau\lambda_i}`.
 
 Padding convention: :func:`laplacian_spectrum` gives every masked-out node the eigenvalue
 ``+inf``, whose weight :math:`e^{-\tau\cdot\infty} = 0` drops out of every spectral function, so
@@ -177,7 +179,9 @@ def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
     """
     taus = _checks.check_taus(tau, "tau")
     eigenvalues, vectors = _eigh_psd(laplacian)
-    mu = jax.nn.softmax(-taus[..., None] * _lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1)
+    mu = jax.nn.softmax(
+        -taus[..., None] * _lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1
+    )
     return jnp.einsum("ik,...k,jk->...ij", vectors, mu.astype(vectors.dtype), vectors)
 
 

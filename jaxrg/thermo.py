@@ -137,7 +137,7 @@ def spectral_entropy(eigenvalues, taus) -> Float[Array, " *t"]:
 
 
 def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, " *t"]:
-    r"""Specific heat :math:`C(\tau) = -dS/d\log\tau = \tau^2\mathrm{Var}_\mu(\lambda)/\log N \ge 0`.
+    r"""Specific heat :math:`C(\tau) = -dS/d\log\tau = \tau^2\mathrm{Var}_\mu(\lambda)/\log N`.
 
     Closed form (no finite differences); agrees with ``jax.grad`` of :func:`spectral_entropy`.
 
@@ -167,7 +167,7 @@ def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, 
 
 
 def spectral_dimension(eigenvalues, taus) -> Float[Array, " *t"]:
-    r"""Spectral dimension :math:`d_S(\tau) = -2\,d\log Z/d\log\tau = 2\tau\langle\lambda\rangle_\mu`.
+    r"""Spectral dimension :math:`d_S = -2\,d\log Z/d\log\tau = 2\tau\langle\lambda\rangle_\mu`.
 
     Args:
         eigenvalues: ``(N,)`` Laplacian eigenvalues (``+inf`` for padding).
@@ -184,7 +184,8 @@ def specific_heat_slope_sign(eigenvalues, taus, *, variant: str = "exact") -> ja
 
     ``exact``: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)` with :math:`\kappa_k` the central
     moments of :math:`\lambda` under :math:`\mu` (since :math:`d\kappa_2/d\tau = -\kappa_3`).
-    ``authors``: :math:`\tau^2(2M_2 - \tau M_3)`, :math:`M_k = \sum_i\lambda_i^k e^{-\tau\lambda_i}`.
+    ``authors``: :math:`\tau^2(2M_2 - \tau M_3)`, with
+    :math:`M_k = \sum_i\lambda_i^k e^{-\tau\lambda_i}`.
     Used by :func:`jaxrg.characteristic_scales` to refine peaks by bisection.
     """
     if variant == "authors":

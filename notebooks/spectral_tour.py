@@ -58,8 +58,12 @@ ev_two = jaxrg.laplacian_spectrum(two)
 scales = jaxrg.characteristic_scales(ev_two, sort_by="tau")
 print("characteristic scales:", np.asarray(scales.taus[scales.valid]).round(4))
 taus = jaxrg.default_taus(ev_two, num_taus=300)
-path = save(plot_entropy_curves(taus, jaxrg.entropy_curves(ev_two, taus), scales,
-                                title="two 8-cliques joined by an edge"), figures / "two_cliques.png")
+path = save(
+    plot_entropy_curves(
+        taus, jaxrg.entropy_curves(ev_two, taus), scales, title="two 8-cliques joined by an edge"
+    ),
+    figures / "two_cliques.png",
+)
 print("figure:", path)
 
 # %% [markdown]
@@ -86,6 +90,8 @@ print(np.asarray(batch_curves(*batch).specific_heat).round(4))
 # the two cliques, since a second bridge speeds up mixing between them.
 
 # %%
-grad = jax.grad(lambda a: jaxrg.spectral_entropy(jaxrg.laplacian_spectrum(a), 1.0))(jnp.asarray(two))
+grad = jax.grad(lambda a: jaxrg.spectral_entropy(jaxrg.laplacian_spectrum(a), 1.0))(
+    jnp.asarray(two)
+)
 i, j = np.unravel_index(np.argmax(np.abs(np.asarray(grad))), grad.shape)
 print(f"largest |dS/dA_ij| at ({i}, {j}); across the cliques: {(i < k) != (j < k)}")

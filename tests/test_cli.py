@@ -33,9 +33,21 @@ def test_curve_outputs_agree_with_the_library(tmp_path, capsys):
     a = two_cliques(6)
     src, dst = np.nonzero(np.triu(a))
     graph = tmp_path / "g.edgelist"
-    graph.write_text("# two cliques\n" + "".join(f"{u} {v}\n" for u, v in zip(src, dst, strict=True)))
-    args = ["curve", str(graph), "--json", str(tmp_path / "c.json"), "--csv",
-            str(tmp_path / "c.csv"), "--png", str(tmp_path / "c.png"), "--num-taus", "50"]
+    graph.write_text(
+        "# two cliques\n" + "".join(f"{u} {v}\n" for u, v in zip(src, dst, strict=True))
+    )
+    args = [
+        "curve",
+        str(graph),
+        "--json",
+        str(tmp_path / "c.json"),
+        "--csv",
+        str(tmp_path / "c.csv"),
+        "--png",
+        str(tmp_path / "c.png"),
+        "--num-taus",
+        "50",
+    ]
     assert main(args) == 0
     summary = json.loads((tmp_path / "c.json").read_text())
     ev = jaxrg.laplacian_spectrum(a)
@@ -44,8 +56,9 @@ def test_curve_outputs_agree_with_the_library(tmp_path, capsys):
     np.testing.assert_allclose(got, np.asarray(want.taus[want.valid]), rtol=1e-9)
     table = np.loadtxt(tmp_path / "c.csv", delimiter=",", skiprows=1)
     assert table.shape == (50, 5)
-    np.testing.assert_allclose(table[:, 1], jaxrg.spectral_entropy(ev, jnp.asarray(table[:, 0])),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        table[:, 1], jaxrg.spectral_entropy(ev, jnp.asarray(table[:, 0])), rtol=1e-9
+    )
     assert_png(tmp_path / "c.png")
 
 

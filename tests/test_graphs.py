@@ -5,7 +5,6 @@ import jax.numpy as jnp
 import jraph
 import networkx as nx
 import numpy as np
-import pytest
 import scipy.sparse
 from graphs_zoo import path, random_graph
 from jax.experimental import sparse as jsparse
@@ -24,8 +23,12 @@ def test_every_input_form_gives_the_same_adjacency():
     dense = nx.to_numpy_array(g)
     s, r, w = zip(*[(u, v, d["weight"]) for u, v, d in g.edges(data=True)], strict=True)
     graphs_tuple = jraph.GraphsTuple(
-        nodes=None, edges=jnp.asarray(w + w), senders=jnp.asarray(s + r),
-        receivers=jnp.asarray(r + s), n_node=jnp.asarray([4]), n_edge=jnp.asarray([8]),
+        nodes=None,
+        edges=jnp.asarray(w + w),
+        senders=jnp.asarray(s + r),
+        receivers=jnp.asarray(r + s),
+        n_node=jnp.asarray([4]),
+        n_edge=jnp.asarray([8]),
         globals=None,
     )
     forms = {

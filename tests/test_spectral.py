@@ -37,7 +37,9 @@ def test_normalized_laplacian_isolated_nodes_give_zero_rows_not_nan():
     lap = jaxrg.laplacian(a, normalized=True)
     assert np.all(np.isfinite(lap))
     np.testing.assert_allclose(lap[2:], 0)
-    np.testing.assert_allclose(jaxrg.laplacian_spectrum(a, normalized=True), [0, 0, 0, 2], atol=1e-12)
+    np.testing.assert_allclose(
+        jaxrg.laplacian_spectrum(a, normalized=True), [0, 0, 0, 2], atol=1e-12
+    )
     grad = jax.grad(lambda x: jnp.sum(jaxrg.laplacian(x, normalized=True) ** 2))(jnp.asarray(a))
     assert np.all(np.isfinite(grad))
 
@@ -68,7 +70,9 @@ def test_padded_batch_through_vmap_equals_per_graph():
     spectra = jax.vmap(jaxrg.laplacian_spectrum)(batch.adjacency, batch.mask)
     for b, g in enumerate(graphs):
         n = g.shape[0]
-        np.testing.assert_allclose(spectra[b, :n], np.linalg.eigvalsh(np.diag(g.sum(1)) - g), atol=1e-10)
+        np.testing.assert_allclose(
+            spectra[b, :n], np.linalg.eigvalsh(np.diag(g.sum(1)) - g), atol=1e-10
+        )
         assert np.all(np.isinf(spectra[b, n:]))
 
 
@@ -76,7 +80,9 @@ def test_padded_batch_through_vmap_equals_per_graph():
 def test_heat_kernel_matches_scipy_expm(tau):
     rng = np.random.default_rng(2)
     lap = np.asarray(jaxrg.laplacian(random_graph(rng, 15, weighted=True)))
-    np.testing.assert_allclose(jaxrg.heat_kernel(lap, tau), scipy.linalg.expm(-tau * lap), atol=1e-12)
+    np.testing.assert_allclose(
+        jaxrg.heat_kernel(lap, tau), scipy.linalg.expm(-tau * lap), atol=1e-12
+    )
 
 
 def test_heat_kernel_vector_tau_stacks_and_is_symmetric_psd_stochastic():
@@ -126,7 +132,9 @@ def test_heat_trace_of_hypercube_is_closed_form():
 def test_spectrum_is_differentiable_and_matches_finite_differences():
     rng = np.random.default_rng(4)
     a = jnp.asarray(random_graph(rng, 8, weighted=True))
-    direction = jnp.asarray(random_graph(rng, 8, p=0.5)) * (a > 0).astype(a.dtype)  # keep weights >= 0
+    direction = jnp.asarray(random_graph(rng, 8, p=0.5)) * (a > 0).astype(
+        a.dtype
+    )  # keep weights >= 0
 
     def f(x):
         return jnp.sum(jaxrg.laplacian_spectrum(x) ** 2)

@@ -157,7 +157,9 @@ def test_authors_variant_is_their_unnormalised_formula():
     taus = jnp.logspace(-2, 2, 11)
     lam = np.asarray(ev)
     expected = [t**2 * np.sum(lam**2 * np.exp(-t * lam)) for t in np.asarray(taus)]
-    np.testing.assert_allclose(jaxrg.specific_heat(ev, taus, variant="authors"), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        jaxrg.specific_heat(ev, taus, variant="authors"), expected, rtol=1e-12
+    )
 
 
 def test_single_node_gives_zero_not_nan():

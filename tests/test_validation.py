@@ -18,7 +18,11 @@ GOOD = jnp.array([[0.0, 1.0], [1.0, 0.0]])
         (jnp.ones(3), ValueError, r"2-D \(N, N\)"),
         (jnp.ones((2, 3, 3)), ValueError, "vmap"),
         (jnp.zeros((0, 0)), ValueError, "empty"),
-        (jnp.array([[0.0, 1.0], [0.5, 0.0]]), ValueError, r"not symmetric \(max \|A - A\^T\| = 0.5\)"),
+        (
+            jnp.array([[0.0, 1.0], [0.5, 0.0]]),
+            ValueError,
+            r"not symmetric \(max \|A - A\^T\| = 0.5\)",
+        ),
         (jnp.array([[0.0, -1.0], [-1.0, 0.0]]), ValueError, "negative weights"),
         (jnp.array([[0.0, jnp.nan], [jnp.nan, 0.0]]), ValueError, "NaN or inf"),
         (jnp.array([[0.0, jnp.inf], [jnp.inf, 0.0]]), ValueError, "NaN or inf"),
@@ -53,8 +57,13 @@ def test_bad_mask(mask, error, match):
 
 @pytest.mark.parametrize(
     ("taus", "match"),
-    [(0.0, "> 0"), (-1.0, "> 0"), (jnp.nan, "finite"), (jnp.inf, "finite"),
-     (jnp.array([1.0, -2.0]), "> 0")],
+    [
+        (0.0, "> 0"),
+        (-1.0, "> 0"),
+        (jnp.nan, "finite"),
+        (jnp.inf, "finite"),
+        (jnp.array([1.0, -2.0]), "> 0"),
+    ],
 )
 def test_bad_taus(taus, match):
     ev = jaxrg.laplacian_spectrum(GOOD)
@@ -66,8 +75,12 @@ def test_bad_taus(taus, match):
 
 @pytest.mark.parametrize(
     ("eigenvalues", "match"),
-    [(jnp.array([0.0, jnp.nan]), "NaN"), (jnp.array([jnp.inf, jnp.inf]), "padding only"),
-     (jnp.zeros((2, 2)), "1-D"), (jnp.zeros(0), "non-empty")],
+    [
+        (jnp.array([0.0, jnp.nan]), "NaN"),
+        (jnp.array([jnp.inf, jnp.inf]), "padding only"),
+        (jnp.zeros((2, 2)), "1-D"),
+        (jnp.zeros(0), "non-empty"),
+    ],
 )
 def test_bad_eigenvalues(eigenvalues, match):
     with pytest.raises(ValueError, match=match):

@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"jaxrg {__version__}")
     parser.add_argument(
-        "--float32", action="store_true",
+        "--float32",
+        action="store_true",
         help="compute in float32 (default: float64, for full accuracy of curves and scales)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -27,8 +27,11 @@ def register(subparsers) -> None:
         description="Spectral entropy S, specific heat C and spectral dimension d_S on a "
         "log-spaced grid of diffusion times, plus the characteristic scales (peaks of C).",
     )
-    parser.add_argument("graph", help="graph file (.edgelist/.txt/.csv, .npz, .npy, .graphml, "
-                        ".gml) or a packaged graph name (karate)")
+    parser.add_argument(
+        "graph",
+        help="graph file (.edgelist/.txt/.csv, .npz, .npy, .graphml, "
+        ".gml) or a packaged graph name (karate)",
+    )
     add_curve_options(parser)
     parser.add_argument("--csv", type=pathlib.Path, help="write tau,S,C,d_S,Z as CSV here")
     parser.add_argument("--json", type=pathlib.Path, help="write everything as JSON here")
@@ -38,20 +41,34 @@ def register(subparsers) -> None:
 
 def add_curve_options(parser) -> None:
     parser.add_argument("--num-taus", type=int, default=256, help="grid size (default 256)")
-    parser.add_argument("--tau-range", type=float, nargs=2, metavar=("MIN", "MAX"),
-                        help="grid limits (default: 1e-2/λ_max to 1e2/λ_2)")
-    parser.add_argument("--normalized", action="store_true",
-                        help="use the normalised Laplacian I - D^-1/2 A D^-1/2")
-    parser.add_argument("--variant", choices=("exact", "authors"), default="exact",
-                        help="specific heat: exact τ²Var(λ) (default) or the authors' variant")
-    parser.add_argument("--largest-component", action="store_true",
-                        help="restrict to the largest connected component first")
+    parser.add_argument(
+        "--tau-range",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        help="grid limits (default: 1e-2/λ_max to 1e2/λ_2)",
+    )
+    parser.add_argument(
+        "--normalized", action="store_true", help="use the normalised Laplacian I - D^-1/2 A D^-1/2"
+    )
+    parser.add_argument(
+        "--variant",
+        choices=("exact", "authors"),
+        default="exact",
+        help="specific heat: exact τ²Var(λ) (default) or the authors' variant",
+    )
+    parser.add_argument(
+        "--largest-component",
+        action="store_true",
+        help="restrict to the largest connected component first",
+    )
     parser.add_argument("--max-peaks", type=int, default=8)
 
 
 @functools.partial(jax.jit, static_argnames=("num_taus", "normalized", "variant", "max_peaks"))
-def analyse(adjacency, tau_range=None, *, num_taus=256, normalized=False, variant="exact",
-            max_peaks=8):
+def analyse(
+    adjacency, tau_range=None, *, num_taus=256, normalized=False, variant="exact", max_peaks=8
+):
     """Spectrum, curves on a grid and characteristic scales in one compiled program."""
     eigenvalues = laplacian_spectrum(adjacency, normalized=normalized)
     if tau_range is None:
@@ -59,8 +76,9 @@ def analyse(adjacency, tau_range=None, *, num_taus=256, normalized=False, varian
     else:
         taus = jnp.logspace(jnp.log10(tau_range[0]), jnp.log10(tau_range[1]), num_taus)
     curves = entropy_curves(eigenvalues, taus)
-    scales = characteristic_scales(eigenvalues, max_peaks=max_peaks, variant=variant,
-                                   num_taus=max(num_taus, 512))
+    scales = characteristic_scales(
+        eigenvalues, max_peaks=max_peaks, variant=variant, num_taus=max(num_taus, 512)
+    )
     return eigenvalues, taus, curves, scales
 
 
@@ -76,8 +94,14 @@ def compute(adjacency, args):
         tau_range = jnp.asarray([lo, hi])
     if args.largest_component:
         adjacency, _ = largest_connected_component(adjacency)
-    return analyse(adjacency, tau_range, num_taus=args.num_taus, normalized=args.normalized,
-                   variant=args.variant, max_peaks=args.max_peaks)
+    return analyse(
+        adjacency,
+        tau_range,
+        num_taus=args.num_taus,
+        normalized=args.normalized,
+        variant=args.variant,
+        max_peaks=args.max_peaks,
+    )
 
 
 def report(name, adjacency, result, args, out=print) -> dict:
@@ -90,10 +114,14 @@ def report(name, adjacency, result, args, out=print) -> dict:
     positive = ev[ev > 0]
     valid = np.asarray(scales.valid)
     peaks = [
-        {"tau": float(t), "specific_heat": float(h),
-         "entropy": float(entropy_curves(eigenvalues, t).entropy)}
-        for t, h in zip(np.asarray(scales.taus)[valid], np.asarray(scales.heights)[valid],
-                        strict=True)
+        {
+            "tau": float(t),
+            "specific_heat": float(h),
+            "entropy": float(entropy_curves(eigenvalues, t).entropy),
+        }
+        for t, h in zip(
+            np.asarray(scales.taus)[valid], np.asarray(scales.heights)[valid], strict=True
+        )
     ]
     out(f"{name}: {n} nodes, {edges} edges, {components} connected component(s)")
     if positive.size:
@@ -105,22 +133,34 @@ def report(name, adjacency, result, args, out=print) -> dict:
     if not peaks:
         out("    none (no peak of C on this graph)")
     summary = {
-        "graph": name, "nodes": n, "edges": edges, "components": components,
-        "variant": args.variant, "normalized_laplacian": bool(args.normalized),
+        "graph": name,
+        "nodes": n,
+        "edges": edges,
+        "components": components,
+        "variant": args.variant,
+        "normalized_laplacian": bool(args.normalized),
         "characteristic_scales": peaks,
-        "curves": {"tau": np.asarray(taus).tolist(),
-                   "entropy": np.asarray(curves.entropy).tolist(),
-                   "specific_heat": np.asarray(curves.specific_heat).tolist(),
-                   "spectral_dimension": np.asarray(curves.spectral_dimension).tolist(),
-                   "heat_trace": np.asarray(curves.heat_trace).tolist()},
+        "curves": {
+            "tau": np.asarray(taus).tolist(),
+            "entropy": np.asarray(curves.entropy).tolist(),
+            "specific_heat": np.asarray(curves.specific_heat).tolist(),
+            "spectral_dimension": np.asarray(curves.spectral_dimension).tolist(),
+            "heat_trace": np.asarray(curves.heat_trace).tolist(),
+        },
     }
     if getattr(args, "csv", None):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["tau", "entropy", "specific_heat", "spectral_dimension", "heat_trace"])
-        writer.writerows(zip(*(summary["curves"][k] for k in
-                               ("tau", "entropy", "specific_heat", "spectral_dimension",
-                                "heat_trace")), strict=True))
+        writer.writerows(
+            zip(
+                *(
+                    summary["curves"][k]
+                    for k in ("tau", "entropy", "specific_heat", "spectral_dimension", "heat_trace")
+                ),
+                strict=True,
+            )
+        )
         _io.atomic_write_text(args.csv, buffer.getvalue())
         out(f"  curves: {args.csv}")
     if getattr(args, "json", None):

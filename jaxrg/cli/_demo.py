@@ -15,8 +15,12 @@ def register(subparsers) -> None:
         description="Entropy and specific-heat curves of Zachary's karate club (34 nodes, "
         "78 edges, packaged with jaxrg), its characteristic scales, and a PNG plot.",
     )
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("jaxrg-demo.png"),
-                        help="where to write the plot (default: jaxrg-demo.png)")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("jaxrg-demo.png"),
+        help="where to write the plot (default: jaxrg-demo.png)",
+    )
     add_curve_options(parser)
     parser.set_defaults(func=run)
 

@@ -35,8 +35,13 @@ def plot_entropy_curves(taus, curves, scales=None, *, title: str | None = None):
             np.asarray(scales.taus)[valid], np.asarray(scales.heights)[valid], strict=True
         ):
             ax_c.plot([tau], [height], "k^", markersize=8)
-            ax_c.annotate(f"τ*={tau:.3g}", (tau, height), textcoords="offset points",
-                          xytext=(5, 5), fontsize=8)
+            ax_c.annotate(
+                f"τ*={tau:.3g}",
+                (tau, height),
+                textcoords="offset points",
+                xytext=(5, 5),
+                fontsize=8,
+            )
             for ax in (ax_s, ax_c):
                 ax.axvline(tau, color="0.6", linestyle=":", linewidth=1)
     for ax in (ax_s, ax_c):
