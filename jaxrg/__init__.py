@@ -1,9 +1,13 @@
 """jaxrg: scale and entropy in representation learning, in JAX.
 
-The public API is re-exported here; the modules are private implementation details
-(``jaxrg.graphs``, ``jaxrg.spectral``, ``jaxrg.thermo``, ``jaxrg.scales``).
+The spectral core is re-exported here (its modules ``jaxrg.graphs``, ``jaxrg.spectral``,
+``jaxrg.thermo`` and ``jaxrg.scales`` are implementation details). Topic namespaces:
+``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow). Models, datasets and
+experiments (Flax, optax, jraph) load on demand: ``jaxrg.models.<name>``,
+``jaxrg.experiments.<name>``.
 """
 
+from jaxrg import clt, cumulants
 from jaxrg._validation import checked, validate_adjacency
 from jaxrg.graphs import (
     Components,
@@ -42,6 +46,8 @@ __all__ = [
     "as_adjacency",
     "characteristic_scales",
     "checked",
+    "clt",
+    "cumulants",
     "connected_components",
     "default_taus",
     "density_matrix",

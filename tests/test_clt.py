@@ -1,0 +1,203 @@
+"""Tests of jaxrg.clt: the CLT RG step on densities, cumulants and samples, against each other
+and against closed forms."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from tolerances import tol
+
+from jaxrg.clt import (
+    FAMILIES,
+    clt_cumulant_flow,
+    clt_cumulant_step,
+    clt_flow,
+    clt_rg_step,
+    clt_sample_step,
+    density_cumulants,
+    distance_to_gaussian,
+    family_cumulants,
+    family_density,
+    family_moments,
+    family_sample,
+)
+from jaxrg.cumulants import moments_to_cumulants, sample_cumulants
+
+F64 = tol(np.float64)
+GRID = jnp.linspace(-30.0, 30.0, 1024)  # wide enough for the exponential tail over 3 steps
+# One compilation each, shared by the tests (eager calls re-dispatch every op).
+step = jax.jit(clt_rg_step, static_argnames="conserve")
+flow = jax.jit(clt_flow, static_argnames=("steps", "conserve"))
+cumulants = jax.jit(density_cumulants, static_argnums=2)
+DENSITY_FAMILIES = ("gaussian", "uniform", "exponential", "laplace", "mixture")
+
+
+def test_cumulant_step_factors_are_two_to_one_minus_r_over_two():
+    got = clt_cumulant_step(jnp.ones(6, jnp.float64))
+    expected = [math.sqrt(2), 1.0, 1 / math.sqrt(2), 0.5, 2**-1.5, 0.25]
+    np.testing.assert_allclose(got, expected, **F64)
+
+
+def test_cumulant_step_equals_cumulants_of_the_rescaled_sum_from_moments():
+    # Independent route: E[((X1+X2)/sqrt2)^n] = 2^(-n/2) sum_k C(n,k) m_k m_(n-k) for i.i.d. X.
+    for name in ("exponential", "uniform", "mixture"):
+        m = np.concatenate([[1.0], np.asarray(family_moments(name, 8)) + 0.3 * (name == "mixture")])
+        sums = [
+            2 ** (-n / 2) * sum(math.comb(n, k) * m[k] * m[n - k] for k in range(n + 1))
+            for n in range(1, 9)
+        ]
+        expected = moments_to_cumulants(jnp.asarray(sums))
+        got = clt_cumulant_step(moments_to_cumulants(jnp.asarray(m[1:])))
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_cumulant_flow_is_the_iterated_step():
+    k = family_cumulants("laplace", 6)
+    flow = clt_cumulant_flow(k, steps=3)
+    np.testing.assert_allclose(
+        flow[3], clt_cumulant_step(clt_cumulant_step(clt_cumulant_step(k))), **F64
+    )
+
+
+@pytest.mark.parametrize("name", DENSITY_FAMILIES)
+def test_density_step_preserves_mass_and_follows_the_cumulant_recursion(name):
+    p = family_density(name, GRID) * 3.0  # any mass is preserved
+    for _ in range(3):
+        q = step(p, GRID)
+        assert abs(float(jnp.sum(q) / jnp.sum(p)) - 1) < 1e-12
+        before, after = cumulants(p, GRID, 4), cumulants(q, GRID, 4)
+        np.testing.assert_allclose(after, clt_cumulant_step(before), rtol=0, atol=1e-6)
+        p = q
+
+
+@pytest.mark.parametrize("name", ("gaussian", "laplace", "mixture"))
+def test_density_step_keeps_smooth_densities_accurate_without_moment_correction(name):
+    # conserve=0 only rescales the mass: the recursion then holds to interpolation accuracy.
+    grid = jnp.linspace(-30.0, 30.0, 2048)
+    p = family_density(name, grid)
+    q = step(p, grid, conserve=0)
+    np.testing.assert_allclose(
+        cumulants(q, grid, 4), clt_cumulant_step(cumulants(p, grid, 4)), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", ("laplace", "mixture", "uniform"))
+def test_symmetric_densities_keep_mean_zero(name):
+    q = flow(family_density(name, GRID), GRID, steps=3)
+    means = jax.vmap(lambda p: density_cumulants(p, GRID, 1)[0])(q)
+    # Round-off of sums of |x| <= 30 over the grid and of the moment solve: ~1e-11, not 0.
+    np.testing.assert_allclose(means, 0.0, atol=1e-10)
+
+
+def test_gaussian_is_the_fixed_point_pointwise():
+    p = family_density("gaussian", GRID)
+    np.testing.assert_allclose(step(p, GRID), p, atol=1e-6)  # cubic: O(dx^4), dx = 0.06
+
+
+def test_uniform_maps_to_the_triangle_density():
+    # (U1 + U2)/sqrt2 for U ~ uniform(-sqrt3, sqrt3): triangle on |x| <= sqrt6, peak 1/sqrt6.
+    grid = jnp.linspace(-8.0, 8.0, 4096)
+    q = step(family_density("uniform", grid), grid)
+    triangle = jnp.maximum(math.sqrt(6) - jnp.abs(grid), 0.0) / 6
+    # Discretising the jumps of the uniform costs O(dx) = 0.004 near the corners.
+    np.testing.assert_allclose(q, triangle, atol=5e-3)
+    assert float(jnp.mean(jnp.abs(q - triangle))) < 1e-4
+
+
+@pytest.mark.parametrize("name", ("uniform", "exponential"))
+def test_flow_converges_to_the_gaussian(name):
+    tv = jax.vmap(distance_to_gaussian, in_axes=(0, None))(
+        flow(family_density(name, GRID), GRID, steps=6), GRID
+    )
+    assert np.all(np.diff(np.asarray(tv)) < 0)
+    assert float(tv[-1]) < 0.3 * float(tv[0])
+
+
+def test_monte_carlo_pairs_follow_the_recursion_within_error_bars():
+    x = family_sample("exponential", jax.random.key(0), (2**21,), dtype=jnp.float64)
+    for _ in range(3):
+        x = clt_sample_step(x)
+    blocks = jax.vmap(lambda s: sample_cumulants(s, 4))(x.reshape(32, -1))
+    mean, se = jnp.mean(blocks, 0), jnp.std(blocks, 0) / math.sqrt(32)
+    exact = clt_cumulant_flow(family_cumulants("exponential", 4), steps=3)[3]
+    assert np.all(np.abs(np.asarray(mean - exact)) < 5 * np.asarray(se))
+
+
+def test_density_and_exact_recursion_agree_from_a_smooth_start():
+    path = flow(family_density("mixture", GRID), GRID, steps=6)
+    grid_k = jax.vmap(lambda p: density_cumulants(p, GRID, 4))(path)
+    exact = clt_cumulant_flow(family_cumulants("mixture", 4), steps=6)
+    np.testing.assert_allclose(grid_k, exact, atol=1e-8)
+
+
+def test_family_cumulants_match_closed_forms():
+    # uniform on [-a, a]: kappa_n = B_n (2a)^n / n; Laplace(b): kappa_2k = 2 (2k-1)! b^2k;
+    # mixture = 0.9 * spin + s * normal: kappa_r = 0.9^r kappa_r(spin) for r >= 3.
+    a2, b2 = 12.0, 0.5  # (2a)^2 with a = sqrt3; b^2 with b = 1/sqrt2
+    closed = {
+        "gaussian": [0, 1, 0, 0, 0, 0],
+        "uniform": [0, 1, 0, -(a2**2) / 30 / 4, 0, a2**3 / 42 / 6],
+        "exponential": [0, 1, 2, 6, 24, 120],
+        "laplace": [0, 1, 0, 2 * 6 * b2**2, 0, 2 * 120 * b2**3],
+        "spins": [0, 1, 0, -2, 0, 16],
+        "mixture": [0, 1, 0, -2 * 0.9**4, 0, 16 * 0.9**6],
+    }
+    for name in FAMILIES:
+        np.testing.assert_allclose(
+            family_cumulants(name, 6), closed[name], rtol=1e-12, atol=1e-12, err_msg=name
+        )
+
+
+@pytest.mark.parametrize("name", DENSITY_FAMILIES)
+def test_family_densities_and_samplers_are_standardised(name):
+    grid = jnp.linspace(-30.0, 30.0, 20001)
+    k = density_cumulants(family_density(name, grid), grid, 2)
+    mass = jnp.sum(family_density(name, grid)) * (grid[1] - grid[0])
+    np.testing.assert_allclose([mass, k[0], k[1]], [1.0, 0.0, 1.0], atol=2e-3)  # O(dx) jumps
+    x = family_sample(name, jax.random.key(1), (200_000,), dtype=jnp.float64)
+    np.testing.assert_allclose(sample_cumulants(x, 2), [0.0, 1.0], atol=0.02)  # ~5 s.e.
+
+
+def test_clt_rg_step_under_jit_vmap_and_grad():
+    p = family_density("laplace", GRID)
+    batch = jnp.stack([p, family_density("mixture", GRID)])
+    rows = jnp.stack([step(b, GRID) for b in batch])
+    batched = jax.jit(jax.vmap(clt_rg_step, in_axes=(0, None)))(batch, GRID)
+    np.testing.assert_allclose(batched, rows, **F64)
+
+    grid = jnp.linspace(-10.0, 10.0, 512)  # Laplace tails stay > 0: no clipping kinks for FD
+    p = family_density("laplace", grid)
+
+    def kappa4(dens):
+        return density_cumulants(clt_rg_step(dens, grid), grid, 4)[3]
+
+    v = jax.random.normal(jax.random.key(2), p.shape, jnp.float64) * p
+    k4 = jax.jit(kappa4)
+    fd = (k4(p + 1e-4 * v) - k4(p - 1e-4 * v)) / 2e-4
+    np.testing.assert_allclose(jnp.dot(jax.jit(jax.grad(kappa4))(p), v), fd, rtol=1e-6)
+
+
+def test_clt_rg_step_float32_preserves_mass():
+    grid = GRID.astype(jnp.float32)
+    p = family_density("mixture", grid)
+    q = step(p, grid)
+    assert q.dtype == jnp.float32
+    np.testing.assert_allclose(jnp.sum(q), jnp.sum(p), rtol=tol(np.float32)["rtol"])
+    np.testing.assert_allclose(density_cumulants(q, grid, 2)[1], 1.0, rtol=1e-3)
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="uniformly spaced"):
+        clt_rg_step(jnp.ones(4), jnp.asarray([0.0, 1.0, 3.0, 4.0]))
+    with pytest.raises(ValueError, match="grid's shape"):
+        clt_rg_step(jnp.ones(3), jnp.linspace(0, 1, 4))
+    with pytest.raises(ValueError, match="conserve"):
+        clt_rg_step(jnp.ones(4), jnp.linspace(0, 1, 4), conserve=9)
+    with pytest.raises(ValueError, match="no density"):
+        family_density("spins", GRID)
+    with pytest.raises(ValueError, match="unknown family"):
+        family_moments("cauchy", 2)
+    with pytest.raises(ValueError, match="even"):
+        clt_sample_step(jnp.ones(3))
