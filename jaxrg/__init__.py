@@ -2,12 +2,14 @@
 
 The spectral core is re-exported here (its modules ``jaxrg.graphs``, ``jaxrg.spectral``,
 ``jaxrg.thermo`` and ``jaxrg.scales`` are implementation details). Topic namespaces:
-``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow). Models, datasets and
+``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow), ``jaxrg.info``
+(Shannon/Rényi/Tsallis entropies and divergences from logits, streamed), ``jaxrg.matrix_entropy``
+(von Neumann, Vendi, diffusion spectral entropy) and ``jaxrg.lens`` (Entropy-Lens profiles). Models, datasets and
 experiments (Flax, optax, jraph) load on demand: ``jaxrg.models.<name>``,
 ``jaxrg.experiments.<name>``.
 """
 
-from jaxrg import clt, cumulants
+from jaxrg import clt, cumulants, info, lens, matrix_entropy
 from jaxrg._validation import checked, validate_adjacency
 from jaxrg.graphs import (
     Components,
@@ -48,6 +50,9 @@ __all__ = [
     "checked",
     "clt",
     "cumulants",
+    "info",
+    "lens",
+    "matrix_entropy",
     "connected_components",
     "default_taus",
     "density_matrix",

@@ -5,5 +5,12 @@ Every function returns a ``matplotlib.figure.Figure``; :func:`save` writes it at
 
 from jaxrg.plots._common import save
 from jaxrg.plots.curves import plot_entropy_curves
+from jaxrg.plots.lens import plot_mean_profiles, plot_profile_heatmap, plot_scores
 
-__all__ = ["plot_entropy_curves", "save"]
+__all__ = [
+    "plot_entropy_curves",
+    "plot_mean_profiles",
+    "plot_profile_heatmap",
+    "plot_scores",
+    "save",
+]

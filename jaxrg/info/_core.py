@@ -1,0 +1,315 @@
+r"""Sufficient statistics of a softmax distribution, their merge, and the entropies they give.
+
+Every entropy in :mod:`jaxrg.info` is a function of a few sums over the last axis of the logits
+:math:`z`, kept relative to a running maximum :math:`m` so that nothing overflows:
+
+.. math::
+    s = \sum_i e^{z_i - m},\quad c = \langle z\rangle_p - m,\quad
+    M_k = \sum_i e^{z_i - m}(z_i - \langle z\rangle_p)^k\ (k = 2, 3),\quad
+    r_\alpha = \sum_i e^{\alpha(z_i - m)} .
+
+Then :math:`\log Z = m + \log s`, :math:`H_1 = \log s - c`, :math:`\mathrm{Var}_p(\log p) = M_2/s`,
+:math:`\kappa_3 = M_3/s` and :math:`H_\alpha = (\log r_\alpha - \alpha\log s)/(1-\alpha)`.
+Two partial statistics (two chunks of the vocabulary) merge exactly, in any order (Chan et al.'s
+pairwise update for the central moments), which is what the streamed and chunked paths use; the
+one-shot functions are the single-chunk case, so both paths share one formula.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxrg import _checks
+
+_LOW_PRECISION = (jnp.bfloat16, jnp.float16)
+
+
+class EntropyStats(NamedTuple):
+    """Streaming sufficient statistics of ``softmax(logits)`` along the reduced axis.
+
+    Shapes: ``B`` is the batch shape (the logits without the reduced axis), ``A`` the shape of
+    ``alpha``. Every field is a JAX array, so the tuple is a pytree (``scan`` carry, ``vmap``).
+
+    Attributes:
+        max: ``B`` running maximum :math:`m` of the finite logits (``-inf`` while empty).
+        sum_exp: ``B`` :math:`s = \\sum_i e^{z_i - m}`.
+        mean: ``B`` :math:`\\langle z\\rangle_p - m` (at most 0).
+        m2: ``B`` :math:`\\sum_i e^{z_i - m}(z_i - \\langle z\\rangle_p)^2`.
+        m3: ``B`` :math:`\\sum_i e^{z_i - m}(z_i - \\langle z\\rangle_p)^3`.
+        alpha: ``A`` the Rényi orders the power sums belong to (``(0,)`` when none).
+        power_sums: ``A + B`` :math:`r_\\alpha = \\sum_i e^{\\alpha (z_i - m)}`.
+    """
+
+    max: jax.Array
+    sum_exp: jax.Array
+    mean: jax.Array
+    m2: jax.Array
+    m3: jax.Array
+    alpha: jax.Array
+    power_sums: jax.Array
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def compute_dtype(dtype) -> jnp.dtype:
+    """bf16/f16 inputs are reduced in float32 (their 8/11-bit mantissas cannot hold the sums)."""
+    return jnp.dtype(jnp.float32) if dtype in _LOW_PRECISION else jnp.dtype(dtype)
+
+
+def move_axis(x: jax.Array, axis: int, name: str) -> jax.Array:
+    """Validate ``axis`` for ``x`` and move it last."""
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an int; got {type(axis).__name__}.")
+    if x.ndim == 0:
+        raise ValueError(f"{name} must have at least one axis (the categories); got a scalar.")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis={axis} is out of range for {name} of shape {x.shape}.")
+    x = jnp.moveaxis(x, int(axis), -1)
+    if x.shape[-1] == 0:
+        raise ValueError(f"{name} has an empty axis {axis} (no categories); shape {x.shape}.")
+    return x
+
+
+@jax.jit
+def _logit_flags(z: jax.Array) -> jax.Array:
+    """[any NaN, any +inf, some row all -inf] in one compiled pass."""
+    return jnp.stack(
+        [jnp.any(jnp.isnan(z)), jnp.any(z == jnp.inf), ~jnp.all(jnp.any(z > -jnp.inf, axis=-1))]
+    )
+
+
+def prepare_logits(logits, axis: int = -1, name: str = "logits", *, empty_rows=False) -> jax.Array:
+    """Float logits with the category axis last; NaN, +inf and empty rows refused (concrete).
+
+    ``empty_rows=True`` allows rows of only ``-inf`` (a chunk of padding).
+    """
+    z = _checks.as_float_array(logits, name)
+    z = move_axis(z.astype(compute_dtype(z.dtype)), axis, name)
+    if _checks.is_concrete(z):
+        with jax.ensure_compile_time_eval():  # concrete even when called while tracing
+            nan, pos_inf, empty = (bool(f) for f in np.asarray(_logit_flags(z)))
+        if nan:
+            raise ValueError(f"{name} contain NaN; check the model output (e.g. jnp.nan_to_num).")
+        if pos_inf:
+            raise ValueError(
+                f"{name} contain +inf; clip them (e.g. jnp.clip(logits, max=1e30)). "
+                "-inf is allowed and means probability 0."
+            )
+        if empty and not empty_rows:
+            raise ValueError(
+                f"{name} have a row where every entry is -inf (no category has probability > 0)."
+            )
+    return z
+
+
+def prepare_probs(probs, axis: int = -1, name: str = "probs") -> jax.Array:
+    """Log-probabilities (``-inf`` for zeros) of validated probabilities, category axis last."""
+    p = _checks.as_float_array(probs, name)
+    tol = {jnp.dtype(jnp.float64): 1e-6, jnp.dtype(jnp.float32): 1e-4}.get(p.dtype, 1e-2)
+    p = move_axis(p.astype(compute_dtype(p.dtype)), axis, name)
+    if _checks.is_concrete(p):
+        with jax.ensure_compile_time_eval():
+            finite, low, lo, hi = (float(f) for f in np.asarray(_prob_summary(p)))
+        if not finite:
+            raise ValueError(f"{name} contain NaN or inf; probabilities must be finite.")
+        if low < 0:
+            raise ValueError(f"{name} contain negative entries (min {low:.3g}).")
+        if not (abs(lo - 1) <= tol and abs(hi - 1) <= tol):
+            raise ValueError(
+                f"{name} must sum to 1 along axis {axis} (within {tol:g}); got sums in "
+                f"[{lo:.6g}, {hi:.6g}]. Normalise with "
+                f"{name} / {name}.sum(axis={axis}, keepdims=True), or pass logits instead."
+            )
+    return _log(p)
+
+
+@jax.jit
+def _prob_summary(p: jax.Array) -> jax.Array:
+    """[all finite, min entry, min row sum, max row sum] in one compiled pass."""
+    sums = jnp.sum(p, axis=-1)
+    return jnp.stack(
+        [jnp.all(jnp.isfinite(p)).astype(p.dtype), jnp.min(p), jnp.min(sums), jnp.max(sums)]
+    )
+
+
+@jax.jit
+def _log(p: jax.Array) -> jax.Array:
+    positive = p > 0
+    # double where: log(0) = -inf would poison the gradient of the zero entries with NaN
+    return jnp.where(positive, jnp.log(jnp.where(positive, p, 1)), -jnp.inf)
+
+
+def prepare_alpha(alpha, dtype, name: str = "alpha") -> jax.Array:
+    """Orders >= 0 (``inf`` allowed) in the compute dtype; NaN and negatives refused (concrete)."""
+    a = _checks.as_float_array(alpha, name).astype(dtype)
+    if _checks.is_concrete(a):
+        with jax.ensure_compile_time_eval():
+            host = np.asarray(a)  # a few orders: checked on the host
+        if np.any(np.isnan(host)):
+            raise ValueError(f"{name} contains NaN; orders must be numbers in [0, inf].")
+        if np.any(host < 0):
+            raise ValueError(
+                f"{name} must be >= 0 (got min {float(np.min(host)):.3g}); use 0 for the Hartley "
+                "entropy (log of the support) and jnp.inf for the min-entropy."
+            )
+    return a
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+def _lead(x: jax.Array, ndim: int) -> jax.Array:
+    """Append ``ndim`` unit axes (explicit broadcasting: rank promotion is an error)."""
+    return x.reshape(x.shape + (1,) * ndim)
+
+
+def _trail(x: jax.Array, ndim: int) -> jax.Array:
+    """Prepend ``ndim`` unit axes."""
+    return x.reshape((1,) * ndim + x.shape)
+
+
+def _safe_alpha(alpha: jax.Array) -> jax.Array:
+    # alpha = inf is finished from log s alone; 1 keeps inf * 0 = NaN out of the power sums
+    return jnp.where(jnp.isinf(alpha), jnp.ones_like(alpha), alpha)
+
+
+def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
+    """Statistics of one chunk ``z`` (``B + (C,)``, validated) for orders ``alpha`` (``A``)."""
+    mask = z > -jnp.inf
+    m = jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1)
+    m0 = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
+    # entries relative to the max: every exponent <= 0, nothing overflows even for |z| ~ 1e30
+    d = jnp.where(mask, z - m0[..., None], jnp.zeros_like(z))
+    e = jnp.where(mask, jnp.exp(d), jnp.zeros_like(z))
+    s = jnp.sum(e, axis=-1)
+    s_safe = jnp.where(s > 0, s, jnp.ones_like(s))
+    c = jnp.sum(e * d, axis=-1) / s_safe
+    dev = d - c[..., None]  # two-pass central moments: no cancellation of large raw moments
+    m2 = jnp.sum(e * dev**2, axis=-1)
+    m3 = jnp.sum(e * dev**3, axis=-1)
+    na = alpha.ndim
+    powers = jnp.exp(_lead(_safe_alpha(alpha), z.ndim) * _trail(d, na))
+    r = jnp.sum(jnp.where(_trail(mask, na), powers, jnp.zeros_like(powers)), axis=-1)
+    return EntropyStats(m, s, c, m2, m3, alpha, r)
+
+
+def merge_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
+    """Exact merge of two partial statistics (associative and commutative up to round-off)."""
+    m = jnp.maximum(a.max, b.max)
+    m0 = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
+
+    def offset(x: EntropyStats):
+        present = jnp.isfinite(x.max)
+        # double where: an empty part has max = -inf, and -inf - (-inf) = NaN
+        return present, jnp.where(present, x.max, m0) - m0
+
+    pa, oa = offset(a)
+    pb, ob = offset(b)
+    fa = jnp.where(pa, jnp.exp(oa), jnp.zeros_like(oa))
+    fb = jnp.where(pb, jnp.exp(ob), jnp.zeros_like(ob))
+    wa, wb = a.sum_exp * fa, b.sum_exp * fb
+    w = wa + wb
+    w_safe = jnp.where(w > 0, w, jnp.ones_like(w))
+    ca, cb = a.mean + oa, b.mean + ob
+    delta = cb - ca
+    m2a, m2b = a.m2 * fa, b.m2 * fb
+    # Chan, Golub & LeVeque's pairwise update of weighted central moments
+    m2 = m2a + m2b + delta**2 * wa * wb / w_safe
+    m3 = (
+        a.m3 * fa
+        + b.m3 * fb
+        + delta**3 * wa * wb * (wa - wb) / w_safe**2
+        + 3 * delta * (wa * m2b - wb * m2a) / w_safe
+    )
+    na, nb = a.alpha.ndim, m.ndim
+    alpha = _lead(_safe_alpha(a.alpha), nb)
+    ga = jnp.where(_trail(pa, na), jnp.exp(alpha * _trail(oa, na)), 0)
+    gb = jnp.where(_trail(pb, na), jnp.exp(alpha * _trail(ob, na)), 0)
+    r = a.power_sums * ga.astype(m.dtype) + b.power_sums * gb.astype(m.dtype)
+    return EntropyStats(m, w, (wa * ca + wb * cb) / w_safe, m2, m3, a.alpha, r)
+
+
+# ----------------------------------------------------------------------------- entropies
+
+
+def _series_radius(dtype) -> float:
+    # balance of the cancellation error eps/|a-1| and the truncation error |a-1|^3 kappa_4
+    return float(np.finfo(dtype).eps) ** 0.25
+
+
+def shannon_from(stats: EntropyStats) -> jax.Array:
+    """:math:`H_1 = \\log s - c`."""
+    return jnp.log(stats.sum_exp) - stats.mean
+
+
+def renyi_from(stats: EntropyStats) -> jax.Array:
+    """:math:`H_\\alpha` for every order in ``stats.alpha`` (shape ``A + B``), exact limits."""
+    na, shape = stats.alpha.ndim, stats.alpha.shape + stats.max.shape
+    alpha = jnp.broadcast_to(_lead(stats.alpha, stats.max.ndim), shape)
+
+    def wide(x):
+        return jnp.broadcast_to(_trail(x, na), shape)
+
+    log_s, h1 = wide(jnp.log(stats.sum_exp)), wide(shannon_from(stats))
+    var, k3 = wide(stats.m2 / stats.sum_exp), wide(stats.m3 / stats.sum_exp)
+    near = jnp.abs(alpha - 1) < _series_radius(alpha.dtype)
+    is_inf = jnp.isinf(alpha)
+    # double where: the closed form is 0/0 at alpha = 1 and inf/inf at alpha = inf; those
+    # branches must not even be evaluated there, or their NaN reaches the gradients
+    a_gen = jnp.where(near | is_inf, 2 * jnp.ones_like(alpha), alpha)
+    closed = (jnp.log(stats.power_sums) - a_gen * log_s) / (1 - a_gen)
+    t = jnp.where(near, alpha - 1, jnp.zeros_like(alpha))
+    # H_a = H_1 - (a-1) Var_p(log p)/2 - (a-1)^2 kappa_3(log p)/6 + O((a-1)^3): the cumulant
+    # expansion of log sum p^a = K_{log p}(a - 1)
+    series = h1 - t * var / 2 - t**2 * k3 / 6
+    return jnp.where(is_inf, log_s, jnp.where(near, series, closed))
+
+
+def _exprel(x: jax.Array) -> jax.Array:
+    """:math:`(e^x - 1)/x`, with its Taylor series near 0 (finite value and gradient at 0)."""
+    small = jnp.abs(x) < 1e-3
+    x_safe = jnp.where(small, jnp.ones_like(x), x)
+    return jnp.where(small, 1 + x / 2 + x**2 / 6 + x**3 / 24, jnp.expm1(x_safe) / x_safe)
+
+
+def tsallis_from(stats: EntropyStats) -> jax.Array:
+    """Tsallis :math:`S_q = (e^{(1-q)H_q} - 1)/(1-q) = H_q\\,\\mathrm{exprel}((1-q)H_q)`.
+
+    :math:`S_\\infty = 0`.
+    """
+    h = renyi_from(stats)
+    q = jnp.broadcast_to(_lead(stats.alpha, stats.max.ndim), h.shape)
+    is_inf = jnp.isinf(q)
+    q_safe = jnp.where(is_inf, jnp.ones_like(q), q)
+    return jnp.where(is_inf, jnp.zeros_like(h), h * _exprel((1 - q_safe) * h))
+
+
+# One compiled kernel per public entry point: eager op-by-op dispatch of the ~60 primitives
+# below would compile each of them separately for every new shape.
+shannon_kernel = jax.jit(lambda z: shannon_from(chunk_stats(z, jnp.zeros((0,), z.dtype))))
+renyi_kernel = jax.jit(lambda z, a: renyi_from(chunk_stats(z, a)))
+tsallis_kernel = jax.jit(lambda z, a: tsallis_from(chunk_stats(z, a)))
+stats_kernel = jax.jit(chunk_stats)
+merge_kernel = jax.jit(merge_stats)
+shannon_from_kernel = jax.jit(lambda s: shannon_from(s))
+renyi_from_kernel = jax.jit(lambda s: renyi_from(s))
+tsallis_from_kernel = jax.jit(lambda s: tsallis_from(s))
+
+
+def masked_log_softmax(z: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(log p, mask)`` along the last axis; ``log p`` is 0 (not ``-inf``) where ``mask`` is off.
+
+    The zeros keep ``0 * -inf`` out of every later product and its gradient.
+    """
+    mask = z > -jnp.inf
+    z_safe = jnp.where(mask, z, jnp.zeros_like(z))
+    m = jax.lax.stop_gradient(jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1, keepdims=True))
+    m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
+    e = jnp.where(mask, jnp.exp(z_safe - m), jnp.zeros_like(z))
+    log_z = m + jnp.log(jnp.sum(e, axis=-1, keepdims=True))
+    return jnp.where(mask, z_safe - log_z, jnp.zeros_like(z)), mask

@@ -1,0 +1,139 @@
+r"""Kullback–Leibler, cross-entropy and Jensen–Shannon divergences of categorical distributions.
+
+From logits (log domain, ``-inf`` = probability 0) or from probabilities; nats throughout.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from jaxrg.info import _core
+
+
+def _pair(logits_p, logits_q, axis: int, names=("logits_p", "logits_q")):
+    zp = _core.prepare_logits(logits_p, axis, names[0])
+    zq = _core.prepare_logits(logits_q, axis, names[1])
+    if zp.shape != zq.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape; got {zp.shape} and {zq.shape} "
+            "(after moving the category axis last)."
+        )
+    if zp.dtype != zq.dtype:
+        dtype = jnp.promote_types(zp.dtype, zq.dtype)
+        zp, zq = zp.astype(dtype), zq.astype(dtype)
+    lp, mp = _core.masked_log_softmax(zp)
+    lq, mq = _core.masked_log_softmax(zq)
+    return lp, mp, lq, mq
+
+
+def _weighted(lp, mp, values) -> jax.Array:
+    """:math:`\\sum_i p_i v_i` over the support of ``p`` (``0 * v`` never formed off it)."""
+    p = jnp.where(mp, jnp.exp(lp), jnp.zeros_like(lp))
+    return jnp.sum(jnp.where(mp, p * values, jnp.zeros_like(lp)), axis=-1)
+
+
+def _kl(lp, mp, lq, mq) -> jax.Array:
+    # q = 0 where p > 0: the divergence is +inf (absolute continuity fails)
+    broken = jnp.any(mp & ~mq, axis=-1)
+    return jnp.where(broken, jnp.inf, _weighted(lp, mp, lp - lq))
+
+
+def kl_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
+    r"""Kullback–Leibler divergence :math:`D(p\,\|\,q) = \sum_i p_i(\log p_i - \log q_i)`.
+
+    ``p = softmax(logits_p)``, ``q = softmax(logits_q)`` along ``axis``; ``+inf`` where ``q`` is 0
+    on the support of ``p``.
+
+    Args:
+        logits_p, logits_q: logits of the same shape (``-inf`` = probability 0).
+        axis: the category axis.
+
+    Returns:
+        Shape of the logits without ``axis``; :math:`\ge 0`.
+
+    Raises:
+        ValueError: different shapes, NaN/``+inf`` logits, rows of only ``-inf``.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info
+        >>> p, q = jnp.log(jnp.array([0.5, 0.5])), jnp.log(jnp.array([0.25, 0.75]))
+        >>> round(float(jaxrg.info.kl_divergence(p, q)), 6)   # 0.5 log 2 + 0.5 log(2/3)
+        0.143841
+    """
+    return _kl(*_pair(logits_p, logits_q, axis))
+
+
+def cross_entropy(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
+    r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i\log q_i = H(p) + D(p\,\|\,q)`.
+
+    Args:
+        logits_p: logits of the reference distribution ``p`` (e.g. the data).
+        logits_q: logits of the model ``q``.
+        axis: the category axis.
+
+    Returns:
+        Shape of the logits without ``axis``.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info
+        >>> q = jnp.log(jnp.array([0.25, 0.75]))
+        >>> round(float(jaxrg.info.cross_entropy(jnp.zeros(2), q)), 6)
+        0.836988
+    """
+    lp, mp, lq, mq = _pair(logits_p, logits_q, axis)
+    broken = jnp.any(mp & ~mq, axis=-1)
+    return jnp.where(broken, jnp.inf, -_weighted(lp, mp, lq))
+
+
+def js_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
+    r"""Jensen–Shannon divergence :math:`\tfrac12 D(p\|m) + \tfrac12 D(q\|m)`, :math:`m = (p+q)/2`.
+
+    Symmetric, finite, in :math:`[0, \log 2]`; :math:`\log m` is formed as
+    ``logaddexp(log p, log q) - log 2``.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info
+        >>> p, q = jnp.array([0.0, -jnp.inf]), jnp.array([-jnp.inf, 0.0])   # disjoint supports
+        >>> round(float(jaxrg.info.js_divergence(p, q)), 6)                 # log 2
+        0.693147
+    """
+    lp, mp, lq, mq = _pair(logits_p, logits_q, axis)
+    full_p = jnp.where(mp, lp, -jnp.inf)
+    full_q = jnp.where(mq, lq, -jnp.inf)
+    mm = mp | mq
+    lm = jnp.logaddexp(full_p, full_q) - np.log(2.0).astype(lp.dtype)
+    lm = jnp.where(mm, lm, jnp.zeros_like(lm))
+    return 0.5 * _weighted(lp, mp, lp - lm) + 0.5 * _weighted(lq, mq, lq - lm)
+
+
+def kl_divergence_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
+    r""":func:`kl_divergence` of probabilities (validated like
+    :func:`jaxrg.info.shannon_entropy_from_probs`).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info
+        >>> p, q = jnp.array([1.0, 0.0]), jnp.array([0.5, 0.5])
+        >>> round(float(jaxrg.info.kl_divergence_from_probs(p, q)), 6)
+        0.693147
+    """
+    return kl_divergence(*_probs_pair(probs_p, probs_q, axis))
+
+
+def cross_entropy_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
+    """:func:`cross_entropy` of probabilities."""
+    return cross_entropy(*_probs_pair(probs_p, probs_q, axis))
+
+
+def js_divergence_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
+    """:func:`js_divergence` of probabilities."""
+    return js_divergence(*_probs_pair(probs_p, probs_q, axis))
+
+
+def _probs_pair(probs_p, probs_q, axis: int):
+    return (
+        _core.prepare_probs(probs_p, axis, "probs_p"),
+        _core.prepare_probs(probs_q, axis, "probs_q"),
+    )

@@ -1,0 +1,212 @@
+r"""Streaming entropies: reduce the category axis chunk by chunk, never holding all probabilities.
+
+A chunk of logits becomes an :class:`EntropyStats` (running max, rescaled :math:`\sum e^{z}`,
+centred moments, :math:`\sum e^{\alpha z}`); statistics of disjoint chunks merge exactly and in any
+order, so chunks can come from a loop, a ``scan``, different hosts or devices
+(:func:`merge_entropy_stats` is associative and commutative up to round-off). For a
+[layers × tokens × vocabulary] tensor this bounds memory by one chunk of the vocabulary.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from jaxrg.info import _core
+from jaxrg.info._core import EntropyStats
+
+
+def entropy_stats(logits, alpha=None, *, axis: int = -1) -> EntropyStats:
+    r"""Sufficient statistics of one chunk of logits (the categories along ``axis``).
+
+    Args:
+        logits: a chunk of unnormalised log-probabilities (``-inf`` = probability 0); a chunk may
+            be all ``-inf`` (it then adds nothing when merged).
+        alpha: Rényi/Tsallis orders to keep power sums for (scalar or array, :math:`\ge 0`);
+            ``None`` for Shannon only.
+        axis: the category axis of this chunk.
+
+    Returns:
+        :class:`EntropyStats` with batch shape ``logits.shape`` without ``axis``.
+
+    Raises:
+        ValueError: NaN or ``+inf`` logits; ``alpha`` negative or NaN (concrete inputs).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info as info
+        >>> z = jnp.array([1.0, 2.0, 3.0, 4.0])
+        >>> s = info.merge_entropy_stats(info.entropy_stats(z[2:], 2.0),
+        ...                              info.entropy_stats(z[:2], 2.0))
+        >>> h = info.renyi_entropy_from_stats(s)
+        >>> bool(jnp.allclose(h, info.renyi_entropy(z, 2.0)))
+        True
+    """
+    z = _core.prepare_logits(logits, axis, empty_rows=True)
+    return _core.stats_kernel(z, _orders(alpha, z.dtype))
+
+
+def merge_entropy_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
+    r"""Merge the statistics of two disjoint chunks (exact; any order, any grouping).
+
+    Both must have the same batch shape and have been built with the same ``alpha``.
+
+    Raises:
+        ValueError: batch shapes or ``alpha`` shapes differ.
+    """
+    if a.max.shape != b.max.shape or a.alpha.shape != b.alpha.shape:
+        raise ValueError(
+            f"cannot merge EntropyStats of batch shapes {a.max.shape} and {b.max.shape} "
+            f"(alpha shapes {a.alpha.shape} and {b.alpha.shape}); build both from chunks of the "
+            "same rows with the same alpha."
+        )
+    return _core.merge_kernel(a, b)
+
+
+def shannon_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
+    """Shannon entropy (nats) of merged statistics; shape: the batch shape."""
+    return _core.shannon_from_kernel(stats)
+
+
+def renyi_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
+    """Rényi entropies for the orders the statistics were built with; shape ``alpha.shape + B``.
+
+    Raises:
+        ValueError: the statistics carry no orders (built with ``alpha=None``).
+    """
+    _need_alpha(stats)
+    return _core.renyi_from_kernel(stats)
+
+
+def tsallis_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
+    """Tsallis entropies with the orders of ``stats`` as indices :math:`q`; see ``renyi``."""
+    _need_alpha(stats)
+    return _core.tsallis_from_kernel(stats)
+
+
+def streamed_entropy_stats(
+    logits_fn: Callable[[jax.Array], jax.Array], alpha=None, *, num_chunks: int
+) -> EntropyStats:
+    r"""Statistics of logits that are produced chunk by chunk, e.g. ``h @ W[:, chunk]``.
+
+    ``logits_fn(i)`` (``i`` a traced int32 scalar in ``[0, num_chunks)``) returns chunk ``i`` with
+    the categories on its **last** axis; every chunk must have the same shape (pad a short last
+    chunk with ``-inf``). The chunks are reduced by ``lax.scan``, so only one is alive at a time.
+
+    Args:
+        logits_fn: chunk index -> logits chunk ``B + (C,)``.
+        alpha: orders for Rényi/Tsallis (``None``: Shannon only).
+        num_chunks: number of chunks (static).
+
+    Returns:
+        The merged :class:`EntropyStats` over all chunks.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, jaxrg.info as info
+        >>> w = jnp.arange(12.0).reshape(2, 6) / 10          # "unembedding", vocabulary 6
+        >>> h = jnp.array([1.0, -1.0])
+        >>> chunk = lambda i: h @ jax.lax.dynamic_slice_in_dim(w, 3 * i, 3, axis=1)
+        >>> s = info.streamed_entropy_stats(chunk, num_chunks=2)
+        >>> bool(jnp.allclose(info.shannon_entropy_from_stats(s), info.shannon_entropy(h @ w)))
+        True
+    """
+    if int(num_chunks) < 1:
+        raise ValueError(f"num_chunks must be >= 1; got {num_chunks}.")
+    first = entropy_stats(logits_fn(jnp.asarray(0, jnp.int32)), alpha)
+    if num_chunks == 1:
+        return first
+
+    def body(carry, i):
+        z = jnp.asarray(logits_fn(i))
+        part = _core.chunk_stats(z.astype(carry.max.dtype), carry.alpha)
+        return _core.merge_stats(carry, part), None
+
+    stats, _ = jax.lax.scan(body, first, jnp.arange(1, num_chunks, dtype=jnp.int32))
+    return stats
+
+
+def chunked_entropy_stats(logits, alpha=None, *, axis: int = -1, chunk_size: int) -> EntropyStats:
+    """Statistics of a whole logits array, reduced ``chunk_size`` categories at a time."""
+    z = _core.prepare_logits(logits, axis)
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1; got {chunk_size}.")
+    return _chunked(z, _orders(alpha, z.dtype), chunk_size)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _chunked(z: jax.Array, a: jax.Array, chunk_size: int) -> EntropyStats:
+    full, rest = divmod(z.shape[-1], chunk_size)
+    parts = []
+    if full:
+
+        def body(carry, i):
+            piece = jax.lax.dynamic_slice_in_dim(z, i * chunk_size, chunk_size, axis=-1)
+            return _core.merge_stats(carry, _core.chunk_stats(piece, a)), None
+
+        first = _core.chunk_stats(z[..., :chunk_size], a)
+        stats, _ = jax.lax.scan(body, first, jnp.arange(1, full, dtype=jnp.int32))
+        parts.append(stats)
+    if rest:
+        parts.append(_core.chunk_stats(z[..., full * chunk_size :], a))
+    return parts[0] if len(parts) == 1 else _core.merge_stats(parts[0], parts[1])
+
+
+def shannon_entropy_chunked(
+    logits, *, axis: int = -1, chunk_size: int = 8192
+) -> Float[Array, "..."]:
+    """:func:`jaxrg.info.shannon_entropy`, reduced ``chunk_size`` categories at a time.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info as info
+        >>> z = jnp.linspace(-3.0, 3.0, 1000)
+        >>> h = info.shannon_entropy_chunked(z, chunk_size=64)
+        >>> bool(jnp.allclose(h, info.shannon_entropy(z)))
+        True
+    """
+    return _core.shannon_from_kernel(
+        chunked_entropy_stats(logits, axis=axis, chunk_size=chunk_size)
+    )
+
+
+def renyi_entropy_chunked(
+    logits, alpha, *, axis: int = -1, chunk_size: int = 8192
+) -> Float[Array, "..."]:
+    """:func:`jaxrg.info.renyi_entropy`, reduced ``chunk_size`` categories at a time.
+
+    Peak extra memory: ``len(alpha) x batch x chunk_size`` instead of ``... x vocabulary``.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.info as info
+        >>> z = jnp.linspace(-3.0, 3.0, 1000)
+        >>> a = jnp.array([0.5, 1.0, 5.0])
+        >>> h = info.renyi_entropy_chunked(z, a, chunk_size=64)
+        >>> bool(jnp.allclose(h, info.renyi_entropy(z, a)))
+        True
+    """
+    stats = chunked_entropy_stats(logits, alpha, axis=axis, chunk_size=chunk_size)
+    return _core.renyi_from_kernel(stats)
+
+
+def tsallis_entropy_chunked(
+    logits, q, *, axis: int = -1, chunk_size: int = 8192
+) -> Float[Array, "..."]:
+    """:func:`jaxrg.info.tsallis_entropy`, reduced ``chunk_size`` categories at a time."""
+    stats = chunked_entropy_stats(logits, q, axis=axis, chunk_size=chunk_size)
+    return _core.tsallis_from_kernel(stats)
+
+
+def _orders(alpha, dtype) -> jax.Array:
+    """Validated orders, or an empty set (Shannon needs no power sums)."""
+    return jnp.zeros((0,), dtype) if alpha is None else _core.prepare_alpha(alpha, dtype)
+
+
+def _need_alpha(stats: EntropyStats) -> None:
+    if stats.alpha.shape == (0,):
+        raise ValueError(
+            "these EntropyStats carry no Rényi orders; build them with alpha=... "
+            "(e.g. entropy_stats(logits, alpha=jnp.array([0.5, 1.0, 5.0])))."
+        )

@@ -1,0 +1,192 @@
+r"""Entropy-Lens: per-layer, per-token entropy profiles of a transformer's residual stream.
+
+The logit lens decodes the residual stream :math:`h_\ell` after block :math:`\ell` through the
+model's own final norm and unembedding, :math:`z_\ell = W_U^\top N(h_\ell) + b`; Entropy-Lens takes
+the (Rényi) entropy of every such next-token distribution. For a prompt and ``T`` generated tokens
+this gives an ``L × T`` *entropy profile* per order :math:`\alpha`; :math:`\Delta H_\ell > 0` reads
+as expansion (more candidates), :math:`< 0` as pruning. Profiles averaged over ``W`` token windows
+and resampled on normalised depth :math:`\ell/L` are the features on which
+:func:`jaxrg.knn.cross_validate_knn` identifies task type, model family and correctness.
+
+With an unembedding matrix the vocabulary is streamed in chunks (:mod:`jaxrg.info` statistics), so
+``L × T × V`` logits never exist; any callable ``hidden -> logits`` works too (one layer at a time),
+so hidden states of any model (Flax, or exported from PyTorch/HF as arrays) can be read.
+
+References:
+    R. Ali, F. Caso, C. Irwin, P. Liò, "Entropy-Lens: The Information Signature of Transformer
+    Computations", arXiv:2502.16570 (2025).
+    nostalgebraist, "interpreting GPT: the logit lens" (2020).
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> from jaxrg.lens import entropy_profile
+    >>> hidden = jnp.zeros((3, 5, 4))                   # 3 layers, 5 tokens, width 4
+    >>> w_u = jnp.ones((4, 10))                          # vocabulary of 10
+    >>> entropy_profile(hidden, w_u, jnp.array([0.5, 1.0]), chunk_size=4).round(4)[:, 0, 0].tolist()
+    [2.3026, 2.3026]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from jaxrg import _checks, info
+
+
+def entropy_profile(
+    hidden_states,
+    unembedding,
+    alpha=1.0,
+    *,
+    norm: Callable[[jax.Array], jax.Array] | None = None,
+    bias=None,
+    chunk_size: int | None = 8192,
+) -> Float[Array, "..."]:
+    r"""Rényi entropy of the logit-lens distribution of every hidden state.
+
+    .. math:: H_\alpha\big(\mathrm{softmax}(N(h)\,W_U + b)\big)\quad\text{for every } h.
+
+    Args:
+        hidden_states: ``(..., d)`` residual-stream vectors, typically ``(L, T, d)``: the output
+            of each block at each generated position (``Transformer.hidden_states``, or HF
+            ``output_hidden_states[1:]`` at the positions that predict the generated tokens).
+        unembedding: the ``(d, V)`` output matrix (streamed over ``V`` in ``chunk_size`` columns),
+            or a callable mapping ``(..., d)`` to logits ``(..., V)`` (applied one leading slice
+            at a time; include any final norm in it or pass ``norm``).
+        alpha: order(s) :math:`\ge 0`; 1 is the Shannon entropy of the paper.
+        norm: the model's final norm, applied to ``hidden_states`` first (e.g.
+            ``model.final_norm``); None for none.
+        bias: optional ``(V,)`` output bias (matrix form only).
+        chunk_size: vocabulary columns per chunk (matrix form); None for a single chunk.
+
+    Returns:
+        ``alpha.shape + hidden_states.shape[:-1]`` entropies in nats (float32 for bf16 inputs).
+
+    Raises:
+        ValueError: shapes that do not match, non-finite hidden states, bad ``alpha``.
+    """
+    h = _checks.as_float_array(hidden_states, "hidden_states")
+    if h.ndim < 1:
+        raise ValueError("hidden_states must have shape (..., d); got a scalar.")
+    if _checks.is_concrete(h):
+        with jax.ensure_compile_time_eval():  # concrete even when called while tracing
+            finite = bool(jnp.all(jnp.isfinite(h)))
+        if not finite:
+            raise ValueError("hidden_states contain NaN or inf.")
+    if norm is not None:
+        h = norm(h)
+    if callable(unembedding) and not isinstance(unembedding, jax.Array | np.ndarray):
+        return _profile_callable(h, unembedding, alpha)
+    w = _checks.as_float_array(unembedding, "unembedding")
+    if w.ndim != 2 or w.shape[0] != h.shape[-1]:
+        raise ValueError(
+            f"unembedding must be a (d, V) matrix with d = hidden_states.shape[-1] = "
+            f"{h.shape[-1]}; got shape {w.shape}. (A PyTorch nn.Linear weight is (V, d): pass "
+            "its transpose.)"
+        )
+    v = w.shape[1]
+    b = jnp.zeros((v,), w.dtype) if bias is None else _checks.as_float_array(bias, "bias")
+    if b.shape != (v,):
+        raise ValueError(f"bias must have shape ({v},); got {b.shape}.")
+    dtype = jnp.promote_types(h.dtype, w.dtype)
+    h, w, b = h.astype(dtype), w.astype(dtype), b.astype(dtype)
+    size = v if chunk_size is None else max(1, min(int(chunk_size), v))
+    num_chunks = -(-v // size)
+    pad = num_chunks * size - v
+    if pad:  # padded columns get logit -inf: probability 0, no effect on any entropy
+        w = jnp.pad(w, ((0, 0), (0, pad)))
+        b = jnp.concatenate([b, jnp.full((pad,), -jnp.inf, dtype)])
+    flat = h.reshape(-1, h.shape[-1])
+
+    def chunk(i):
+        w_i = jax.lax.dynamic_slice_in_dim(w, i * size, size, axis=1)
+        b_i = jax.lax.dynamic_slice_in_dim(b, i * size, size)
+        return flat @ w_i + b_i[None, :]
+
+    stats = info.streamed_entropy_stats(chunk, alpha, num_chunks=num_chunks)
+    out = info.renyi_entropy_from_stats(stats)
+    return out.reshape(out.shape[:-1] + h.shape[:-1])
+
+
+def _profile_callable(h: jax.Array, fn: Callable, alpha) -> jax.Array:
+    if h.ndim == 1:
+        return info.renyi_entropy(fn(h), alpha)
+    # one leading slice (e.g. one layer) at a time bounds memory by T x V logits
+    out = jax.lax.map(lambda x: info.renyi_entropy(fn(x), alpha), h)
+    return jnp.moveaxis(out, 0, np.ndim(alpha))  # alpha axes first, like the matrix form
+
+
+def window_average(profiles, num_windows: int) -> Float[Array, "... w"]:
+    """Mean over ``num_windows`` contiguous token windows of the last (token) axis.
+
+    ``T`` tokens split as evenly as possible (``numpy.array_split``); the authors require ``W``
+    to divide ``T``, in which case the windows are identical.
+
+    Raises:
+        ValueError: ``num_windows`` < 1 or > T.
+    """
+    p = np.asarray(profiles)
+    t = p.shape[-1]
+    if not 1 <= int(num_windows) <= t:
+        raise ValueError(f"num_windows must be in [1, T={t}]; got {num_windows}.")
+    return np.stack([c.mean(-1) for c in np.array_split(p, int(num_windows), axis=-1)], -1)
+
+
+def depth_normalise(profiles, num_points: int) -> np.ndarray:
+    r"""Resample the layer axis (second to last, length ``L``) on ``num_points`` normalised depths.
+
+    Layer :math:`\ell = 1..L` sits at depth :math:`(\ell-1)/(L-1) \in [0, 1]` (first and last
+    layers align across models); linear interpolation onto ``linspace(0, 1, num_points)``, so
+    models of different depth become comparable.
+    """
+    p = np.asarray(profiles, dtype=float)
+    num_layers = p.shape[-2]
+    if num_layers < 2:
+        return np.repeat(p, num_points, axis=-2)
+    x = np.linspace(0.0, 1.0, num_layers)
+    grid = np.linspace(0.0, 1.0, int(num_points))
+    moved = np.moveaxis(p, -2, -1)
+    out = np.apply_along_axis(lambda y: np.interp(grid, x, y), -1, moved)
+    return np.moveaxis(out, -1, -2)
+
+
+def profile_features(
+    profiles,
+    *,
+    num_windows: int = 1,
+    depth_points: int | None = None,
+    depth_range: tuple[float, float] | None = None,
+    differences: bool = False,
+) -> np.ndarray:
+    r"""Feature vectors from entropy profiles ``(N, ..., L, T)`` (N samples first).
+
+    Steps: average the tokens in ``num_windows`` windows; optionally resample the layers on
+    ``depth_points`` normalised depths (:func:`depth_normalise`); optionally keep only the layers
+    whose normalised depth lies in ``depth_range`` (the first/middle/last-layer ablation, e.g.
+    ``(0, 1/3)``); optionally replace the profile by its layer differences
+    :math:`\Delta H_\ell` (expansion/pruning); flatten everything after the sample axis.
+
+    Returns:
+        ``(N, F)`` float array.
+
+    Raises:
+        ValueError: ``depth_range`` selects no layer.
+    """
+    p = window_average(profiles, num_windows)  # (N, ..., L, W)
+    if depth_points is not None:
+        p = depth_normalise(p, depth_points)
+    if depth_range is not None:
+        lo, hi = depth_range
+        depth = np.linspace(0.0, 1.0, p.shape[-2]) if p.shape[-2] > 1 else np.zeros(1)
+        keep = (depth >= lo - 1e-12) & (depth <= hi + 1e-12)
+        if not keep.any():
+            raise ValueError(f"depth_range={depth_range} selects none of the {p.shape[-2]} layers.")
+        p = p[..., keep, :]
+    if differences:
+        p = np.diff(p, axis=-2)
+    return p.reshape(p.shape[0], -1)

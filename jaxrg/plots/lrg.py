@@ -1,0 +1,126 @@
+"""Figures of the Laplacian renormalisation group: the flow and the coarse graph.
+
+Import as ``jaxrg.plots.lrg`` (matplotlib is imported lazily, headless).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxrg.plots._common import pyplot
+
+
+def plot_flow(taus, counts, *, specific_heat=None, scales=(), title: str | None = None):
+    """Number of macro-nodes against :math:`\\tau` (log axis), with ``C(τ)`` and scales marked.
+
+    Args:
+        taus: ``(T,)`` diffusion times.
+        counts: ``(T,)`` macro-node counts (:func:`jaxrg.lrg.macro_node_counts`).
+        specific_heat: optional ``(T,)`` :math:`C(\\tau)` on the same grid (right axis).
+        scales: diffusion times to mark (e.g. the characteristic scales).
+        title: figure title.
+
+    Returns:
+        ``matplotlib.figure.Figure``.
+    """
+    plt = pyplot()
+    taus, counts = np.asarray(taus), np.asarray(counts)
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.step(taus, counts, where="post", color="tab:blue", label="macro-nodes")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"diffusion time $\tau$")
+    ax.set_ylabel("number of macro-nodes", color="tab:blue")
+    if specific_heat is not None:
+        twin = ax.twinx()
+        twin.semilogx(taus, np.asarray(specific_heat), color="tab:red", alpha=0.7)
+        twin.set_ylabel(r"$C(\tau)$", color="tab:red")
+    for tau in np.atleast_1d(np.asarray(scales, float)):
+        if np.isfinite(tau):
+            ax.axvline(tau, color="0.4", linestyle=":", linewidth=1)
+            ax.annotate(f"τ*={tau:.3g}", (tau, counts.max()), textcoords="offset points",
+                        xytext=(4, -12), fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def layout(adjacency, *, iterations: int = 60, seed: int = 0) -> np.ndarray:
+    """2-D positions: spectral start (Laplacian eigenvectors 2, 3), then Fruchterman–Reingold.
+
+    Host-side NumPy, ``O(N^2)`` per iteration; fine up to a few thousand nodes.
+    """
+    a = (np.asarray(adjacency) != 0).astype(float)
+    n = a.shape[0]
+    if n <= 2:
+        return np.stack([np.arange(n, dtype=float), np.zeros(n)], axis=1)
+    degree = a.sum(1)
+    inv = np.where(degree > 0, 1 / np.sqrt(np.maximum(degree, 1e-300)), 0)
+    _, vectors = np.linalg.eigh(np.eye(n) - inv[:, None] * a * inv[None, :])
+    pos = vectors[:, 1:3] + 1e-3 * np.random.default_rng(seed).standard_normal((n, 2))
+    pos = (pos - pos.mean(0)) / (pos.std(0) + 1e-12)
+    k = 1 / np.sqrt(n)
+    temperature = 0.1 * np.ptp(pos)
+    for _ in range(iterations):
+        delta = pos[:, None, :] - pos[None, :, :]
+        dist = np.maximum(np.linalg.norm(delta, axis=-1), 1e-3)
+        force = (k * k / dist**2 - a * dist / k)[:, :, None] * delta
+        move = force.sum(1)
+        length = np.maximum(np.linalg.norm(move, axis=1, keepdims=True), 1e-12)
+        pos += move / length * np.minimum(length, temperature)
+        temperature *= 0.95
+    return pos
+
+
+def plot_coarse_graph(adjacency, index, coarse_adjacency, count, *, tau=None,
+                      title: str | None = None, positions=None):
+    """Two panels: the graph coloured by macro-node, and the coarse graph at the same places.
+
+    Coarse nodes sit at the mean position of their members, sized by the number of members.
+
+    Args:
+        adjacency: ``(N, N)`` original graph.
+        index: ``(N,)`` macro-node of each node (:class:`jaxrg.lrg.CoarseGraph` ``index``).
+        coarse_adjacency: ``(N, N)`` (or ``(n, n)``) coarse graph; its first ``count`` rows
+            are used.
+        count: number of macro-nodes ``n``.
+        tau: the scale (for the title).
+        title: figure title.
+        positions: optional ``(N, 2)`` node positions (default :func:`layout`).
+
+    Returns:
+        ``matplotlib.figure.Figure``.
+    """
+    from matplotlib.collections import LineCollection
+
+    plt = pyplot()
+    a = np.asarray(adjacency)
+    index = np.asarray(index)
+    count = int(count)
+    coarse = np.asarray(coarse_adjacency)[:count, :count]
+    pos = layout(a) if positions is None else np.asarray(positions)
+    sizes = np.bincount(index, minlength=count)
+    centre = np.zeros((count, 2))
+    np.add.at(centre, index, pos)
+    centre /= np.maximum(sizes, 1)[:, None]
+    colours = np.random.default_rng(1).permutation(count)[index] % 20
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2))
+    for ax, p, mat in ((left, pos, a), (right, centre, coarse)):
+        rows, cols = np.nonzero(np.triu(mat, 1))
+        ax.add_collection(LineCollection(np.stack([p[rows], p[cols]], 1), colors="0.6",
+                                         linewidths=0.4, alpha=0.5, zorder=1))
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    left.scatter(pos[:, 0], pos[:, 1], c=colours, cmap="tab20", s=8, zorder=2)
+    left.set_title(f"graph: {a.shape[0]} nodes, coloured by macro-node")
+    right.scatter(centre[:, 0], centre[:, 1], c=np.arange(count) % 20, cmap="tab20",
+                  s=8 + 12 * np.sqrt(sizes), zorder=2)
+    scale = "" if tau is None else f" at τ = {float(tau):.3g}"
+    right.set_title(f"coarse graph{scale}: {count} macro-nodes")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,449 @@
+"""Tests of jaxrg.info: entropies and divergences against closed forms, scipy and long double."""
+
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.spatial.distance
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from tolerances import tol
+
+import jaxrg.info as info
+
+ALPHAS = np.array([0.0, 0.25, 0.5, 0.999, 1.0, 1.001, 2.0, 5.0, 50.0, np.inf])
+
+
+def _ref_renyi(logits, alpha):
+    """Long-double reference: H_a = log(sum p^a) / (1 - a) with the textbook limits."""
+    z = np.asarray(logits, np.longdouble)
+    p = np.exp(z - z.max(-1, keepdims=True))
+    p = p / p.sum(-1, keepdims=True)
+    out = []
+    for a in np.atleast_1d(alpha):
+        a = np.longdouble(a)
+        if a == 0:
+            h = np.log(np.sum(p > 0, axis=-1).astype(np.longdouble))
+        elif a == 1:
+            h = -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0), axis=-1)
+        elif np.isinf(a):
+            h = -np.log(p.max(-1))
+        else:
+            h = np.log(np.sum(np.where(p > 0, p**a, 0), axis=-1)) / (1 - a)
+        out.append(h)
+    return np.array(out, dtype=np.float64).reshape(np.shape(alpha) + np.shape(z)[:-1])
+
+
+@pytest.fixture(scope="module")
+def logits64():
+    return np.random.default_rng(0).normal(scale=2.0, size=(3, 5, 40))
+
+
+# ----------------------------------------------------------------------------- closed forms
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_uniform_gives_log_n_for_every_alpha(dtype):
+    z = jnp.full((2, 37), 3.5, dtype)
+    h = info.renyi_entropy(z, jnp.asarray(ALPHAS, dtype))
+    assert h.shape == (len(ALPHAS), 2) and h.dtype == dtype
+    np.testing.assert_allclose(h, np.log(37.0), **tol(dtype))
+    np.testing.assert_allclose(info.shannon_entropy(z), np.log(37.0), **tol(dtype))
+    s = info.tsallis_entropy(z, jnp.asarray([0.0, 2.0], dtype))  # (n^{1-q} - 1)/(1-q)
+    np.testing.assert_allclose(s, [[36.0] * 2, [1 - 1 / 37] * 2], **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_hot_gives_zero_entropy(dtype):
+    z = jnp.asarray([[0.0, -np.inf, -np.inf], [-np.inf, 5.0, -np.inf]], dtype)
+    np.testing.assert_allclose(info.renyi_entropy(z, jnp.asarray(ALPHAS, dtype)), 0, atol=1e-12)
+    np.testing.assert_allclose(
+        info.tsallis_entropy(z, jnp.asarray([0.5, 1.0, 3.0], dtype)), 0, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        info.shannon_entropy_from_probs(jnp.eye(3, dtype=dtype)), 0, atol=1e-12
+    )
+
+
+def test_alpha_zero_counts_the_support():
+    z = jnp.array([0.3, -jnp.inf, 2.0, -jnp.inf, -1.0])
+    assert float(info.renyi_entropy(z, 0.0)) == pytest.approx(np.log(3), rel=1e-14)
+
+
+def test_renyi_matches_long_double_reference(logits64):
+    h = info.renyi_entropy(logits64, jnp.asarray(ALPHAS))
+    np.testing.assert_allclose(h, _ref_renyi(logits64, ALPHAS), rtol=1e-12, atol=1e-13)
+
+
+def test_float32_renyi_is_accurate_to_the_documented_tolerance(logits64):
+    z32 = logits64.astype(np.float32)
+    h = info.renyi_entropy(z32, jnp.asarray(ALPHAS, jnp.float32))
+    assert h.dtype == jnp.float32
+    np.testing.assert_allclose(h, _ref_renyi(z32, ALPHAS), **tol(np.float32))
+
+
+def test_shannon_agrees_with_scipy_stats_entropy(logits64):
+    p = scipy.special.softmax(logits64, axis=-1)
+    ref = scipy.stats.entropy(p, axis=-1)
+    np.testing.assert_allclose(info.shannon_entropy(logits64), ref, **tol(np.float64))
+    np.testing.assert_allclose(info.shannon_entropy_from_probs(p), ref, **tol(np.float64))
+    np.testing.assert_allclose(
+        info.shannon_entropy(np.moveaxis(logits64, -1, 0), axis=0), ref, **tol(np.float64)
+    )
+
+
+def test_tsallis_matches_its_definition(logits64):
+    qs = np.array([0.0, 0.5, 2.0, 3.0])
+    p = scipy.special.softmax(logits64, axis=-1)
+    ref = np.stack([(1 - np.sum(p**q, -1)) / (q - 1) for q in qs])
+    np.testing.assert_allclose(info.tsallis_entropy(logits64, jnp.asarray(qs)), ref, rtol=1e-11)
+    np.testing.assert_allclose(
+        info.tsallis_entropy(logits64, 1.0), scipy.stats.entropy(p, axis=-1), **tol(np.float64)
+    )
+    np.testing.assert_allclose(info.tsallis_entropy(logits64, jnp.inf), 0.0, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- alpha near 1
+
+
+def test_renyi_is_continuous_across_alpha_one(logits64):
+    z = logits64[0, 0]
+    deltas = np.array([1e-2, 3e-3, 1e-3, 3e-4, 1.3e-4, 1.1e-4, 1e-5, 1e-7, 1e-9])
+    alphas = np.sort(np.concatenate([1 - deltas, [1.0], 1 + deltas]))
+    h = np.asarray(info.renyi_entropy(z, jnp.asarray(alphas)))
+    ref = _ref_renyi(z, alphas)
+    # the long-double reference loses eps_ld / delta ~ 1e-10 at delta = 1e-9
+    np.testing.assert_allclose(h, ref, rtol=0, atol=1e-10)
+    assert np.all(np.diff(h) <= 1e-13)  # monotone through the switch to the series
+
+
+def test_renyi_gradient_in_alpha_at_one_is_minus_half_the_variance_of_log_p(logits64):
+    z = jnp.asarray(logits64[1, 2])
+    logp = np.asarray(jax.nn.log_softmax(z))
+    p = np.exp(logp)
+    var = np.sum(p * (logp - np.sum(p * logp)) ** 2)
+    g = jax.grad(lambda a: info.renyi_entropy(z, a))(1.0)
+    assert np.isfinite(g) and float(g) == pytest.approx(-var / 2, rel=1e-10)
+    # and a central difference well outside the series radius agrees
+    fd = (_ref_renyi(z, 1.01) - _ref_renyi(z, 0.99)) / 0.02
+    assert float(g) == pytest.approx(float(fd), rel=1e-3)
+
+
+def test_logit_gradient_at_alpha_one_equals_the_shannon_gradient(logits64):
+    z = jnp.asarray(logits64[2, 1])
+    g1 = jax.grad(lambda x: info.renyi_entropy(x, 1.0))(z)
+    gs = jax.grad(info.shannon_entropy)(z)
+    fd = np.array(
+        [
+            (
+                float(info.shannon_entropy(z.at[i].add(1e-6)))
+                - float(info.shannon_entropy(z.at[i].add(-1e-6)))
+            )
+            / 2e-6
+            for i in range(4)
+        ]
+    )
+    np.testing.assert_allclose(g1, gs, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gs[:4], fd, rtol=1e-6, atol=1e-9)
+
+
+def test_tsallis_gradient_in_q_at_one_is_finite_and_exact(logits64):
+    z = jnp.asarray(logits64[0, 3])
+    logp = np.asarray(jax.nn.log_softmax(z))
+    p = np.exp(logp)
+    h = -np.sum(p * logp)
+    var = np.sum(p * (logp + h) ** 2)
+    g = jax.grad(lambda q: info.tsallis_entropy(z, q))(1.0)
+    # d/dq (1 - sum p^q)/(q - 1) at q = 1: -(Var(log p) + H^2)/2
+    assert float(g) == pytest.approx(-(var + h**2) / 2, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- robustness
+
+
+@pytest.mark.parametrize("scale", [1e4, 1e30])
+def test_huge_logits_give_finite_values_and_gradients(scale):
+    rng = np.random.default_rng(1)
+    z = jnp.asarray(rng.normal(size=(4, 50)) * scale)
+    a = jnp.asarray([0.0, 0.5, 1.0, 5.0, jnp.inf])
+    h = info.renyi_entropy(z, a)
+    assert np.all(np.isfinite(h))
+    g = jax.grad(lambda x: jnp.sum(info.renyi_entropy(x, a)))(z)
+    ga = jax.grad(lambda b: jnp.sum(info.renyi_entropy(z, b)))(jnp.asarray(1.0))
+    assert np.all(np.isfinite(g)) and np.isfinite(ga)
+    # the distributions are (numerically) one-hot: every entropy but H_0 is 0
+    np.testing.assert_allclose(h[1:], 0, atol=1e-12)
+
+
+def test_masked_logits_have_finite_gradients():
+    z = jnp.array([0.2, -jnp.inf, 1.5, -0.3])
+    for a in (0.0, 0.5, 1.0, 3.0, jnp.inf):
+        g = jax.grad(lambda x, a=a: info.renyi_entropy(x, a))(z)
+        assert np.all(np.isfinite(g)) and float(g[1]) == 0.0
+
+
+def test_bfloat16_logits_are_reduced_in_float32():
+    z = jnp.asarray(np.random.default_rng(2).normal(size=(6, 300)), jnp.bfloat16)
+    h = info.renyi_entropy(z, jnp.asarray([0.5, 1.0, 5.0]))
+    assert h.dtype == jnp.float32
+    ref = _ref_renyi(np.asarray(z.astype(jnp.float32)), np.array([0.5, 1.0, 5.0]))
+    np.testing.assert_allclose(h, ref, **tol(np.float32))
+
+
+# ----------------------------------------------------------------------------- chunked
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 40, 64])
+def test_chunked_equals_unchunked(logits64, chunk_size):
+    a = jnp.asarray(ALPHAS)
+    np.testing.assert_allclose(
+        info.renyi_entropy_chunked(logits64, a, chunk_size=chunk_size),
+        info.renyi_entropy(logits64, a),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        info.shannon_entropy_chunked(logits64, chunk_size=chunk_size),
+        info.shannon_entropy(logits64),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_chunked_float32_matches_unchunked_to_1e6():
+    z = jnp.asarray(np.random.default_rng(3).normal(scale=3, size=(4, 3000)), jnp.float32)
+    a = jnp.asarray([0.5, 1.0, 5.0], jnp.float32)
+    np.testing.assert_allclose(
+        info.renyi_entropy_chunked(z, a, chunk_size=512),
+        info.renyi_entropy(z, a),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        info.tsallis_entropy_chunked(z, a, chunk_size=333),
+        info.tsallis_entropy(z, a),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(  # cut points on a grid of 4: few distinct chunk shapes, so few compilations
+    cuts=st.lists(st.sampled_from([4, 8, 12, 16, 20]), min_size=1, max_size=5, unique=True),
+    order=st.permutations(range(6)),
+    values=arrays(np.float64, (2, 24), elements=st.floats(-30, 30)),
+)
+def test_partial_stats_merge_in_any_order(cuts, order, values):
+    bounds = [0, *sorted(cuts), 24]
+    a = jnp.asarray([0.5, 1.0, 4.0])
+    parts = [
+        info.entropy_stats(values[:, lo:hi], a) for lo, hi in zip(bounds, bounds[1:], strict=False)
+    ]
+    parts = [parts[i] for i in order if i < len(parts)]
+    while len(parts) > 1:  # merge as an unbalanced tree in a random order
+        parts = [info.merge_entropy_stats(parts[-1], parts[0]), *parts[1:-1]]
+    np.testing.assert_allclose(
+        info.renyi_entropy_from_stats(parts[0]),
+        info.renyi_entropy(values, a),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_streamed_stats_match_the_full_reduction(logits64):
+    w = jnp.asarray(np.random.default_rng(4).normal(size=(5, 64)))
+    h = jnp.asarray(logits64[:, :, :5])
+    chunk = lambda i: h @ jax.lax.dynamic_slice_in_dim(w, 16 * i, 16, axis=1)  # noqa: E731
+    a = jnp.asarray([0.5, 1.0, 5.0])
+    stats = info.streamed_entropy_stats(chunk, a, num_chunks=4)
+    np.testing.assert_allclose(
+        info.renyi_entropy_from_stats(stats), info.renyi_entropy(h @ w, a), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        info.shannon_entropy_from_stats(stats), info.shannon_entropy(h @ w), rtol=1e-12, atol=1e-12
+    )
+
+
+# ----------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float64, (9,), elements=st.floats(-20, 20)))
+def test_renyi_is_non_increasing_in_alpha_and_bounded_by_log_n(z):
+    a = jnp.asarray([0.0, 0.3, 0.7, 1.0, 1.5, 3.0, 10.0, jnp.inf])
+    h = np.asarray(info.renyi_entropy(z, a))
+    assert np.all(np.diff(h) <= 1e-12)
+    assert h[0] == pytest.approx(np.log(9)) and h[-1] >= -1e-12
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float64, (2, 7), elements=st.floats(-15, 15)))
+def test_divergences_match_scipy(zz):
+    p, q = scipy.special.softmax(zz, axis=-1)
+    assert float(info.kl_divergence(zz[0], zz[1])) == pytest.approx(
+        scipy.stats.entropy(p, q), rel=1e-9, abs=1e-12
+    )
+    ce = -np.sum(p * np.log(q))
+    assert float(info.cross_entropy(zz[0], zz[1])) == pytest.approx(ce, rel=1e-10)
+    js = scipy.spatial.distance.jensenshannon(p, q) ** 2
+    assert float(info.js_divergence(zz[0], zz[1])) == pytest.approx(js, rel=1e-7, abs=1e-12)
+    assert float(info.js_divergence_from_probs(p, q)) == pytest.approx(js, rel=1e-7, abs=1e-12)
+
+
+def test_kl_is_infinite_off_the_support_and_zero_for_equal_inputs():
+    p = jnp.array([0.5, 0.5, 0.0])
+    q = jnp.array([1.0, 0.0, 0.0])
+    assert float(info.kl_divergence_from_probs(p, q)) == np.inf
+    assert float(info.kl_divergence_from_probs(q, p)) == pytest.approx(np.log(2))
+    assert float(info.cross_entropy_from_probs(p, q)) == np.inf
+    assert float(info.kl_divergence_from_probs(p, p)) == 0.0
+    g = jax.grad(lambda x: info.kl_divergence(x, jnp.zeros(3)))(jnp.array([0.0, -jnp.inf, 1.0]))
+    assert np.all(np.isfinite(g))
+
+
+# ----------------------------------------------------------------------------- jax transforms
+
+
+def test_jit_vmap_and_no_retrace_when_alpha_changes(logits64):
+    traces = []
+
+    @jax.jit
+    def f(z, a):
+        traces.append(1)
+        return info.renyi_entropy(z, a)
+
+    for a in (0.5, 2.0, 1.0):
+        np.testing.assert_allclose(
+            f(logits64, jnp.asarray(a)), _ref_renyi(logits64, a), rtol=1e-11, atol=1e-12
+        )
+    assert len(traces) == 1
+    v = jax.vmap(lambda z: info.renyi_entropy(z, jnp.asarray([0.5, 5.0])))(logits64)
+    np.testing.assert_allclose(
+        v, np.moveaxis(_ref_renyi(logits64, np.array([0.5, 5.0])), 0, 1), rtol=1e-11
+    )
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: info.renyi_entropy(jnp.zeros(3), -0.5), "alpha must be >= 0"),
+        (lambda: info.renyi_entropy(jnp.zeros(3), jnp.nan), "alpha contains NaN"),
+        (lambda: info.tsallis_entropy(jnp.zeros(3), -1.0), "q must be >= 0"),
+        (lambda: info.shannon_entropy(jnp.array([0.0, jnp.nan])), "logits contain NaN"),
+        (lambda: info.shannon_entropy(jnp.array([0.0, jnp.inf])), r"logits contain \+inf"),
+        (lambda: info.shannon_entropy(jnp.array([-jnp.inf, -jnp.inf])), "every entry is -inf"),
+        (lambda: info.shannon_entropy(jnp.zeros((2, 3)), axis=2), "axis=2 is out of range"),
+        (lambda: info.shannon_entropy(jnp.zeros((2, 0))), "empty axis"),
+        (lambda: info.shannon_entropy_from_probs(jnp.array([0.5, 0.6])), "probs must sum to 1"),
+        (
+            lambda: info.renyi_entropy_from_probs(jnp.array([1.5, -0.5]), 2.0),
+            "probs contain negative",
+        ),
+        (lambda: info.kl_divergence(jnp.zeros(3), jnp.zeros(4)), "same shape"),
+        (
+            lambda: info.kl_divergence_from_probs(jnp.array([1.0, 0.0]), jnp.array([0.3, 0.3])),
+            "probs_q must sum to 1",
+        ),
+        (lambda: info.renyi_entropy_chunked(jnp.zeros(5), 1.0, chunk_size=0), "chunk_size must be"),
+        (
+            lambda: info.renyi_entropy_from_stats(info.entropy_stats(jnp.zeros(3))),
+            "no Rényi orders",
+        ),
+    ],
+)
+def test_bad_input_raises_a_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+# ----------------------------------------------------------------------------- jaxrg entropy CLI
+
+
+def _cli(argv):
+    import argparse
+
+    from jaxrg.cli import _entropy
+
+    parser = argparse.ArgumentParser()
+    _entropy.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_cli_entropy_writes_the_entropies_of_a_logits_file(tmp_path, logits64, capsys):
+    import csv
+    import json
+
+    np.save(tmp_path / "z.npy", logits64)
+    assert (
+        _cli(
+            [
+                "entropy",
+                str(tmp_path / "z.npy"),
+                "--alpha",
+                "0.5",
+                "1",
+                "5",
+                "--out",
+                str(tmp_path / "h.json"),
+            ]
+        )
+        == 0
+    )
+    got = json.loads((tmp_path / "h.json").read_text())
+    np.testing.assert_allclose(
+        got["entropy"], _ref_renyi(logits64, np.array([0.5, 1.0, 5.0])), rtol=1e-12
+    )
+    # another axis (a non-contiguous view, read row by row) and streaming, to CSV
+    np.save(tmp_path / "zt.npy", np.moveaxis(logits64, -1, 1))
+    _cli(
+        [
+            "entropy",
+            str(tmp_path / "zt.npy"),
+            "--axis",
+            "1",
+            "--chunk",
+            "16",
+            "--out",
+            str(tmp_path / "h.csv"),
+        ]
+    )
+    rows = list(csv.reader((tmp_path / "h.csv").read_text().splitlines()))
+    assert rows[0] == ["index0", "index1", "H_1"] and len(rows) == 1 + 3 * 5
+    np.testing.assert_allclose(
+        [float(r[2]) for r in rows[1:]], _ref_renyi(logits64, 1.0).ravel(), rtol=1e-12
+    )
+    _cli(["entropy", str(tmp_path / "z.npy")])
+    assert "H_1: mean" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("setup", "argv", "error", "match"),
+    [
+        (None, ["missing.npy"], FileNotFoundError, "no such file"),
+        ("npz2", ["z.npz"], ValueError, "choose one with --key"),
+        ("npy", ["z.npy", "--alpha", "-1"], ValueError, "alpha must be >= 0"),
+        ("npy", ["z.npy", "--axis", "5"], ValueError, "out of range"),
+        ("npy", ["z.npy", "--out", "h.txt"], ValueError, ".csv or .json"),
+        ("npy", ["z.npy", "--probs"], ValueError, "probs must sum to 1"),
+        ("txt", ["z.txt"], ValueError, "unsupported file type"),
+    ],
+)
+def test_cli_entropy_reports_user_errors(tmp_path, monkeypatch, setup, argv, error, match):
+    monkeypatch.chdir(tmp_path)
+    z = np.zeros((2, 3))
+    if setup == "npy":
+        np.save("z.npy", z)
+    elif setup == "npz2":
+        np.savez("z.npz", a=z, b=z)
+    elif setup == "txt":
+        pathlib.Path("z.txt").write_text("1 2 3")
+    with pytest.raises(error, match=match):
+        _cli(["entropy", *argv])

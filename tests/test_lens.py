@@ -1,0 +1,264 @@
+"""Tests of jaxrg.lens (entropy profiles, features) and jaxrg.knn (k-NN, folds, scores)."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special
+import scipy.stats
+from flax import nnx
+from tolerances import tol
+
+from jaxrg import knn
+from jaxrg.lens import depth_normalise, entropy_profile, profile_features, window_average
+from jaxrg.models.transformer import Transformer, TransformerConfig
+
+
+def _ref_renyi(logits, alpha):
+    p = scipy.special.softmax(np.asarray(logits, np.float64), axis=-1)
+    if alpha == 1:
+        return scipy.stats.entropy(p, axis=-1)
+    return np.log(np.sum(p**alpha, axis=-1)) / (1 - alpha)
+
+
+@pytest.fixture(scope="module")
+def lens_inputs():
+    rng = np.random.default_rng(0)
+    hidden = rng.normal(size=(3, 4, 6))  # (L, T, d)
+    w = rng.normal(size=(6, 50))
+    b = rng.normal(size=(50,))
+    return hidden, w, b
+
+
+# ----------------------------------------------------------------------------- profiles
+
+
+@pytest.mark.parametrize("chunk_size", [None, 7, 16, 50])
+def test_streamed_profile_matches_the_full_logits(lens_inputs, chunk_size):
+    hidden, w, b = lens_inputs
+    norm = lambda h: h / jnp.linalg.norm(h, axis=-1, keepdims=True)  # noqa: E731
+    alphas = np.array([0.5, 1.0, 5.0])
+    prof = entropy_profile(hidden, w, jnp.asarray(alphas), norm=norm, bias=b, chunk_size=chunk_size)
+    logits = np.asarray(norm(hidden)) @ w + b
+    ref = np.stack([_ref_renyi(logits, a) for a in alphas])
+    assert prof.shape == (3, 3, 4)
+    np.testing.assert_allclose(prof, ref, **tol(np.float64))
+
+
+def test_callable_unembedding_gives_the_same_profile(lens_inputs):
+    hidden, w, b = lens_inputs
+    alphas = jnp.asarray([0.5, 1.0])
+    direct = entropy_profile(hidden, w, alphas, bias=b, chunk_size=9)
+    via_fn = entropy_profile(
+        hidden, lambda h: h @ w + b.reshape((1,) * (h.ndim - 1) + (-1,)), alphas
+    )
+    np.testing.assert_allclose(via_fn, direct, **tol(np.float64))
+    assert entropy_profile(hidden[0, 0], w).shape == ()
+
+
+def test_last_layer_lens_is_the_entropy_of_the_model_output():
+    cfg = TransformerConfig(vocab_size=13, max_len=6, num_layers=2, d_model=8, num_heads=2)
+    model = Transformer(cfg, rngs=nnx.Rngs(1))
+    tokens = jnp.array([[1, 2, 3, 4, 5, 6]]) % 13
+
+    @nnx.jit
+    def lens_and_output(m, t):
+        hidden = m.hidden_states(t)[:, 0]  # (L, T, d)
+        prof = entropy_profile(hidden, m.unembedding, 1.0, norm=m.final_norm, chunk_size=5)
+        return prof, m(t)[0]
+
+    prof, logits = lens_and_output(model, tokens)
+    ref = _ref_renyi(np.asarray(logits, np.float64), 1.0)
+    np.testing.assert_allclose(prof[-1], ref, **tol(np.float32))
+
+
+def test_bfloat16_hidden_states_give_float32_profiles(lens_inputs):
+    hidden, w, _ = lens_inputs
+    prof = entropy_profile(
+        jnp.asarray(hidden, jnp.bfloat16), jnp.asarray(w, jnp.bfloat16), 1.0, chunk_size=16
+    )
+    assert prof.dtype == jnp.float32
+    ref = _ref_renyi(
+        np.asarray(jnp.asarray(hidden, jnp.bfloat16) @ jnp.asarray(w, jnp.bfloat16), np.float64),
+        1.0,
+    )
+    np.testing.assert_allclose(prof, ref, rtol=1e-5, atol=1e-5)  # float32 reduction of bf16 logits
+
+
+def test_profile_rejects_mismatched_shapes_and_nan(lens_inputs):
+    hidden, w, _ = lens_inputs
+    with pytest.raises(ValueError, match="unembedding must be a"):
+        entropy_profile(hidden, w.T)
+    with pytest.raises(ValueError, match="bias must have shape"):
+        entropy_profile(hidden, w, bias=np.zeros(3))
+    with pytest.raises(ValueError, match="hidden_states contain NaN"):
+        entropy_profile(np.full((2, 6), np.nan), w)
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        entropy_profile(hidden, w, -1.0)
+
+
+# ----------------------------------------------------------------------------- features
+
+
+def test_window_average_matches_manual_means():
+    p = np.arange(2 * 3 * 6, dtype=float).reshape(2, 3, 6)
+    np.testing.assert_allclose(window_average(p, 3), (p[..., ::2] + p[..., 1::2]) / 2)
+    np.testing.assert_allclose(window_average(p, 1)[..., 0], p.mean(-1))
+    uneven = window_average(p[..., :5], 2)  # windows of 3 and 2 tokens
+    np.testing.assert_allclose(uneven[..., 1], p[..., 3:5].mean(-1))
+    with pytest.raises(ValueError, match="num_windows"):
+        window_average(p, 7)
+
+
+@pytest.mark.parametrize("num_layers", [2, 3, 7])
+def test_depth_normalisation_preserves_profiles_linear_in_depth(num_layers):
+    depth = np.linspace(0, 1, num_layers)
+    prof = np.stack([2.0 + 3.0 * depth, 1.0 - depth])[:, :, None]  # (2, L, 1)
+    out = depth_normalise(prof, 5)
+    grid = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(out[:, :, 0], np.stack([2.0 + 3.0 * grid, 1.0 - grid]), rtol=1e-14)
+    np.testing.assert_allclose(depth_normalise(prof, num_layers), prof, rtol=1e-14)
+
+
+def test_profile_features_select_thirds_and_differences():
+    prof = np.arange(4 * 9 * 2, dtype=float).reshape(4, 9, 2)  # 4 samples, 9 layers, 2 tokens
+    last = profile_features(prof, depth_range=(2 / 3, 1.0))
+    np.testing.assert_allclose(last, prof[:, 6:, :].mean(-1))  # layers 7, 8, 9
+    diff = profile_features(prof, differences=True)
+    np.testing.assert_allclose(diff, np.diff(prof.mean(-1), axis=1))
+    with pytest.raises(ValueError, match="selects none"):
+        profile_features(prof[:, :2], depth_range=(0.4, 0.6))
+
+
+# ----------------------------------------------------------------------------- k-NN
+
+
+def _brute_knn(xtr, ytr, xte, k, c):
+    out = np.zeros((len(xte), c))
+    for i, q in enumerate(xte):
+        d = np.linalg.norm(xtr - q, axis=1)
+        nn = np.argsort(d, kind="stable")[:k]
+        out[i] = np.bincount(ytr[nn], minlength=c) / k
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 5, 29])
+def test_knn_proba_matches_a_brute_force_loop(k):
+    rng = np.random.default_rng(1)
+    xtr, xte = rng.normal(size=(60, 4)), rng.normal(size=(25, 4))
+    ytr = rng.integers(0, 3, 60)
+    np.testing.assert_allclose(
+        knn.knn_predict_proba(xtr, ytr, xte, k=k, num_classes=3),
+        _brute_knn(xtr, ytr, xte, k, 3),
+        rtol=1e-14,
+    )
+
+
+def test_stratified_folds_partition_and_balance_classes():
+    y = np.repeat([0, 1, 2], [23, 10, 7])
+    folds = knn.stratified_folds(y, 5, seed=3)
+    tests = np.concatenate([te for _, te in folds])
+    assert sorted(tests.tolist()) == list(range(y.size))
+    for train, test in folds:
+        assert set(train).isdisjoint(test) and len(train) + len(test) == y.size
+    counts = np.array([[np.sum(y[te] == c) for c in range(3)] for _, te in folds])
+    assert np.all(counts.max(0) - counts.min(0) <= 1)
+    sizes = [len(te) for _, te in folds]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_roc_auc_equals_the_pairwise_count_with_ties():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 40).astype(bool)
+    s = rng.integers(0, 5, 40).astype(float)  # many ties
+    pairs = [(1.0 if a > b else 0.5 if a == b else 0.0) for a, b in itertools.product(s[y], s[~y])]
+    assert knn.roc_auc(y, s) == pytest.approx(np.mean(pairs), rel=1e-14)
+    assert np.isnan(knn.roc_auc(np.ones(3, bool), [0.1, 0.2, 0.3]))
+
+
+def test_multiclass_auc_is_the_one_vs_rest_mean():
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1, 2], 10)
+    p = rng.dirichlet(np.ones(3), size=30)
+    ref = np.mean([knn.roc_auc(y == c, p[:, c]) for c in range(3)])
+    assert knn.multiclass_roc_auc(y, p) == pytest.approx(ref)
+    assert knn.multiclass_roc_auc(y[:20] % 2, p[:20, :2]) == pytest.approx(
+        knn.roc_auc(y[:20] % 2 == 1, p[:20, 1])
+    )
+
+
+def test_macro_f1_and_paired_t_test_match_hand_and_scipy():
+    y = np.array([0, 0, 1, 1, 2, 2, 2])
+    yhat = np.array([0, 1, 1, 1, 2, 0, 2])
+    # per class F1 = 2TP / (2TP + FP + FN): class 0: 2/(2+1+1), class 1: 4/(4+1), class 2: 4/(4+1)
+    assert knn.macro_f1(y, yhat) == pytest.approx((0.5 + 0.8 + 0.8) / 3)
+    a, b = np.array([0.9, 0.8, 0.85, 0.95, 0.7]), np.array([0.5, 0.55, 0.4, 0.6, 0.52])
+    assert knn.paired_t_pvalue(a, b) == pytest.approx(scipy.stats.ttest_rel(a, b).pvalue, rel=1e-8)
+
+
+def test_cross_validation_separates_clusters_and_not_noise():
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.normal(c, 0.3, (30, 3)) for c in (0.0, 3.0, 6.0)])
+    y = np.repeat(["a", "b", "c"], 30)
+    cv = knn.cross_validate_knn(x, y, k=5, num_folds=5, seed=1).summary()
+    assert cv["accuracy"] == 1.0 and cv["roc_auc"] == 1.0 and cv["dummy_roc_auc"] < 0.75
+    noise = knn.cross_validate_knn(rng.normal(size=(90, 3)), y, k=9, num_folds=5).summary()
+    assert 0.3 < noise["roc_auc"] < 0.7
+    with pytest.raises(ValueError, match="at least two classes"):
+        knn.cross_validate_knn(x, np.zeros(90), k=5)
+    with pytest.raises(ValueError, match="k must be in"):
+        knn.knn_predict_proba(x[:3], [0, 1, 0], x[:2], k=4, num_classes=2)
+
+
+def test_knn_runs_under_vmap_free_jit_on_float32_features():
+    x = np.random.default_rng(5).normal(size=(20, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
+    p = knn.knn_predict_proba(x, y, x, k=1, num_classes=2)
+    np.testing.assert_array_equal(np.argmax(p, 1), y)  # every point is its own neighbour
+    assert jax.numpy.asarray(p).shape == (20, 2)
+
+
+# ----------------------------------------------------------------------------- the reproduction
+
+
+def test_reproduction_analysis_resumes_without_duplicating_records(tmp_path):
+    from jaxrg import _io
+    from jaxrg.experiments.entropy_lens import LensConfig, analyse
+    from jaxrg.experiments.lens_report import report
+
+    config = LensConfig.quick()
+    rng = np.random.default_rng(6)
+    data, meta = {}, {}
+    for name, family, size, cfg in config.models():
+        n, a, layers = 24, len(config.alphas), cfg.num_layers
+        task = np.repeat(np.arange(4), n // 4)
+        data[name] = {  # shapes of evaluate_model's output, task-dependent levels
+            "task_profiles": rng.normal(size=(n, a, layers, 6)) + 3.0 * task[:, None, None, None],
+            "task": task,
+            "arith_profiles": rng.normal(size=(n, a, layers, 1)),
+            "arith_correct": np.arange(n) % 2 == 0,
+            "bos_profiles": rng.normal(size=(12, a, layers, 15)),
+        }
+        meta[name] = {"model": name, "family": family, "size": size, "add_accuracy": 0.5}
+    first = analyse(data, meta, config, tmp_path)
+    again = analyse(data, meta, config, tmp_path)  # a restart: everything is already finished
+    assert len(again) == len(first) == len(_io.read_jsonl(tmp_path / "results.jsonl"))
+    kinds = {(r["analysis"], r["features"]) for r in first}
+    assert {("task", "all"), ("task", "last"), ("correct", "all"), ("family", "middle")} <= kinds
+    task_rows = [r for r in first if r["analysis"] == "task" and r["features"] == "all"]
+    assert min(r["accuracy"] for r in task_rows) > 0.9  # the planted task levels are found
+    training = [
+        {
+            **m,
+            "layers": 2,
+            "width": 16,
+            "params": 0,
+            "final_loss": 0.0,
+            "task_accuracy": dict.fromkeys(("copy", "sort", "count", "add"), 1.0),
+        }
+        for m in meta.values()
+    ]
+    text = report({"results": first, "training": training, "published": {"x": "y"}})
+    assert "## Task type" in text and "| gpt2-s | 1.0 | all |" in text

@@ -1,0 +1,158 @@
+"""Tests of jaxrg.matrix_entropy against numpy/scipy spectra, closed forms and the Vendi checks."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+from tolerances import tol
+
+from jaxrg.matrix_entropy import (
+    diffusion_spectral_entropy,
+    log_spectrum,
+    matrix_renyi_entropy,
+    vendi_score,
+    von_neumann_entropy,
+)
+
+
+def _random_psd(rng, n, rank):
+    x = rng.normal(size=(n, rank))
+    return x @ x.T
+
+
+def _ref_dse(points, sigma, t):
+    """The authors' recipe (Liao et al. 2023) in numpy, natural log and no epsilon."""
+    d2 = np.sum((points[:, None, :] - points[None, :, :]) ** 2, axis=-1)
+    g = np.exp(-d2 / (2 * sigma**2))
+    deg = 1 / np.sqrt(g.sum(1))
+    lam = np.abs(np.linalg.eigvalsh(deg[:, None] * g * deg[None, :])) ** t
+    eta = lam / lam.sum()
+    return scipy.stats.entropy(eta)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_von_neumann_of_a_rank_one_matrix_is_zero(dtype):
+    v = np.random.default_rng(0).normal(size=(7, 1))
+    k = jnp.asarray(v @ v.T, dtype)
+    assert float(von_neumann_entropy(k)) == pytest.approx(0.0, abs=tol(dtype)["atol"])
+    assert float(matrix_renyi_entropy(k, 0.0)) == pytest.approx(0.0, abs=1e-12)  # log rank
+
+
+def test_von_neumann_is_the_shannon_entropy_of_the_rotated_spectrum():
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(6))
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    k = 3.0 * q @ np.diag(p) @ q.T
+    k = (k + k.T) / 2
+    assert float(von_neumann_entropy(k)) == pytest.approx(scipy.stats.entropy(p), rel=1e-10)
+    assert float(von_neumann_entropy(np.eye(9))) == pytest.approx(np.log(9), rel=1e-12)
+
+
+def test_matrix_renyi_matches_numpy_eigenvalues():
+    k = _random_psd(np.random.default_rng(2), 8, 5)  # rank 5
+    lam = np.clip(np.linalg.eigvalsh(k), 0, None)
+    lam = lam[lam > 1e-10 * lam.max()] / lam[lam > 1e-10 * lam.max()].sum()
+    alphas = np.array([0.0, 0.5, 2.0, 5.0, np.inf])
+    ref = [
+        np.log(lam.size),
+        *(np.log(np.sum(lam**a)) / (1 - a) for a in alphas[1:-1]),
+        -np.log(lam.max()),
+    ]
+    np.testing.assert_allclose(matrix_renyi_entropy(k, jnp.asarray(alphas)), ref, rtol=1e-9)
+
+
+def test_vendi_of_identical_samples_is_one_and_of_orthogonal_samples_is_n():
+    rng = np.random.default_rng(3)
+    x = np.tile(rng.normal(size=(1, 4)), (6, 1))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    assert float(vendi_score(x @ x.T)) == pytest.approx(1.0, abs=1e-12)
+    orth, _ = np.linalg.qr(rng.normal(size=(10, 6)))  # 6 orthonormal samples in R^10
+    k = orth.T @ orth
+    np.testing.assert_allclose(
+        vendi_score(k, q=jnp.asarray([0.5, 1.0, 2.0, jnp.inf])), 6.0, rtol=1e-10
+    )
+
+
+def test_vendi_score_of_three_pairs_is_about_three():
+    x = np.array([0.0, 0.0, 10.0, 10.0, 20.0, 20.0])
+    k = np.exp(-np.abs(x[:, None] - x[None, :]))
+    ref = np.exp(scipy.stats.entropy(np.clip(np.linalg.eigvalsh(k / 6), 0, None)))
+    assert float(vendi_score(k)) == pytest.approx(ref, rel=1e-10)
+    assert float(vendi_score(k)) == pytest.approx(3.0, abs=1e-3)  # Friedman & Dieng's example
+
+
+@pytest.mark.parametrize(("sigma", "t"), [(1.0, 1.0), (2.5, 3.0)])
+def test_diffusion_spectral_entropy_matches_the_authors_recipe(sigma, t):
+    pts = np.random.default_rng(4).normal(size=(30, 3))
+    assert float(diffusion_spectral_entropy(pts, sigma=sigma, t=t)) == pytest.approx(
+        _ref_dse(pts, sigma, t), rel=1e-9
+    )
+
+
+def test_diffusion_spectral_entropy_ignores_padding_and_vmaps():
+    rng = np.random.default_rng(5)
+    clouds = [rng.normal(size=(n, 2)) for n in (12, 7)]
+    padded = np.zeros((2, 12, 2))
+    mask = np.zeros((2, 12), bool)
+    for i, c in enumerate(clouds):
+        padded[i, : len(c)] = c
+        mask[i, : len(c)] = True
+    padded[1, 7:] = 99.0  # junk in the padding must not matter
+    batch = jax.vmap(lambda p, m: diffusion_spectral_entropy(p, m, sigma=1.0))(padded, mask)
+    np.testing.assert_allclose(batch, [_ref_dse(c, 1.0, 1.0) for c in clouds], rtol=1e-9)
+
+
+def test_matrix_entropies_vmap_over_a_batch():
+    rng = np.random.default_rng(6)
+    ks = np.stack([_random_psd(rng, 5, 5) for _ in range(3)])
+    got = jax.vmap(von_neumann_entropy)(ks)
+    ref = [scipy.stats.entropy(np.linalg.eigvalsh(k) / np.trace(k)) for k in ks]
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
+    np.testing.assert_allclose(
+        jax.vmap(lambda k: vendi_score(k, q=2.0))(ks),
+        [1 / np.sum((np.linalg.eigvalsh(k) / np.trace(k)) ** 2) for k in ks],
+        rtol=1e-10,
+    )
+
+
+def test_gradients_match_finite_differences():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(6, 4))
+    k0 = x @ x.T + 0.1 * np.eye(6)
+    direction = rng.normal(size=(6, 6))
+    direction = (direction + direction.T) / 2
+    f = jax.jit(lambda s: von_neumann_entropy(k0 + s * direction))
+    g = jax.grad(f)(0.0)
+    fd = (float(f(1e-6)) - float(f(-1e-6))) / 2e-6
+    assert float(g) == pytest.approx(fd, rel=1e-6)
+    pts = rng.normal(size=(10, 2))
+    step = rng.normal(size=(10, 2))
+    h = jax.jit(lambda s: diffusion_spectral_entropy(pts + s * step, sigma=1.0, t=2.0))
+    g = jax.grad(h)(0.0)
+    fd = (float(h(1e-6)) - float(h(-1e-6))) / 2e-6
+    assert np.isfinite(g) and float(g) == pytest.approx(fd, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: von_neumann_entropy(np.ones((2, 3))), "square"),
+        (lambda: von_neumann_entropy(np.array([[1.0, 0.5], [0.0, 1.0]])), "not symmetric"),
+        (lambda: von_neumann_entropy(np.diag([1.0, -1.0])), "not positive semi-definite"),
+        (lambda: von_neumann_entropy(np.zeros((3, 3))), "no positive eigenvalue"),
+        (lambda: vendi_score(np.array([[1.0, np.nan], [np.nan, 1.0]])), "kernel_matrix has NaN"),
+        (lambda: matrix_renyi_entropy(np.eye(2), -1.0), "alpha must be >= 0"),
+        (lambda: diffusion_spectral_entropy(np.zeros(4)), "2-D"),
+        (lambda: diffusion_spectral_entropy(np.zeros((3, 2)), sigma=0.0), "sigma must be > 0"),
+    ],
+)
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_log_spectrum_marks_round_off_zeros_as_minus_inf():
+    v = np.array([[1.0], [2.0], [3.0]])
+    logits = np.asarray(log_spectrum(v @ v.T))
+    assert np.sum(np.isfinite(logits)) == 1 and logits[-1] == pytest.approx(np.log(14.0))
