@@ -2,6 +2,7 @@
 
 The spectral core is re-exported here (its modules ``jaxrg.graphs``, ``jaxrg.spectral``,
 ``jaxrg.thermo`` and ``jaxrg.scales`` are implementation details). Topic namespaces:
+``jaxrg.lrg`` (Laplacian renormalisation group: meta-graph, coarse-graining, rewiring),
 ``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow), ``jaxrg.info``
 (Shannon/Rényi/Tsallis entropies and divergences from logits, streamed), ``jaxrg.matrix_entropy``
 (von Neumann, Vendi, diffusion spectral entropy) and ``jaxrg.lens`` (Entropy-Lens profiles). Models, datasets and
@@ -9,7 +10,7 @@ experiments (Flax, optax, jraph) load on demand: ``jaxrg.models.<name>``,
 ``jaxrg.experiments.<name>``.
 """
 
-from jaxrg import clt, cumulants, info, lens, matrix_entropy
+from jaxrg import clt, cumulants, info, lens, lrg, matrix_entropy
 from jaxrg._validation import checked, validate_adjacency
 from jaxrg.graphs import (
     Components,
@@ -52,6 +53,7 @@ __all__ = [
     "cumulants",
     "info",
     "lens",
+    "lrg",
     "matrix_entropy",
     "connected_components",
     "default_taus",

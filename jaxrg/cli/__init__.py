@@ -16,7 +16,7 @@ import importlib
 import sys
 
 # Sub-command modules, in the order ``jaxrg --help`` lists them.
-_COMMANDS = ("_demo", "_curve", "_entropy", "_cumulants")
+_COMMANDS = ("_demo", "_curve", "_lrg", "_entropy", "_cumulants")
 
 
 class CLIError(Exception):

@@ -1,0 +1,163 @@
+r"""Renormalised graphs on the same node set (Caso et al., IJCNN 2025; DESIGN.md §3b).
+
+With the meta-graph :math:`\zeta = \zeta(\tau)` (direct :math:`\zeta`-neighbours, diagonal 1):
+
+.. math:: R = 1[\zeta A \zeta > 0] \wedge \neg 1[\zeta\zeta\zeta > 0], \qquad R_{ii} = 0 :
+
+``i ~ j`` when a :math:`\zeta`-neighbour of ``i`` is adjacent to a :math:`\zeta`-neighbour of
+``j`` (the propagation graph), except pairs already inside one macro-node (within three
+:math:`\zeta`-steps; "intra-macro-node sparsification"). The result is an unweighted ``N × N``
+graph, usually denser than the input.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float
+
+from jaxrg.lrg._kernel import _prepare, over_taus
+from jaxrg.scales import characteristic_scales
+from jaxrg.spectral import laplacian_spectrum
+from jaxrg.thermo import VARIANTS
+
+
+def rewire(
+    adjacency, tau, mask: Bool[Array, " n"] | None = None, *, rtol: float | None = None
+) -> Float[Array, "*t n n"]:
+    r"""Renormalised graph :math:`R = 1[\zeta A\zeta>0] \wedge \neg 1[\zeta\zeta\zeta>0]`, no loops.
+
+    Dense and jit-able (three ``N × N`` boolean products, done in float32, which is exact for a
+    ``> 0`` test of non-negative integer sums). For graphs with more than a few thousand nodes use
+    :func:`jaxrg.lrg.rewire_edges` (sparse output, no ``N × N`` temporaries).
+
+    Args:
+        adjacency: ``(N, N)`` symmetric non-negative adjacency (any form
+            :func:`jaxrg.as_adjacency` takes); weights only matter through :math:`\zeta` and
+            through which pairs are adjacent.
+        tau: scalar or ``(T,)`` diffusion times ``> 0``.
+        mask: optional ``(N,)`` node mask (padded rows and columns stay zero).
+        rtol: decision tolerance of :func:`jaxrg.lrg.meta_graph`.
+
+    Returns:
+        ``(N, N)`` (or ``(T, N, N)``) symmetric 0/1 adjacency in the dtype of ``adjacency``,
+        zero diagonal.
+
+    Raises:
+        ValueError: bad adjacency or ``tau`` (see :func:`jaxrg.lrg.meta_graph`).
+
+    References:
+        L. Caso et al., "Renormalized graph representations for node classification", IJCNN
+        2025 (they report about five times the edges of Cora at :math:`\tau^* \approx 0.57`).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.lrg
+        >>> path = jaxrg.as_adjacency((jnp.arange(5), jnp.arange(1, 6)))   # 0-1-2-3-4-5
+        >>> r = jaxrg.lrg.rewire(path, 2.0)                            # {0,1} and {4,5} merge
+        >>> jnp.argwhere(jnp.triu(r, 1)).tolist()
+        [[0, 2], [1, 2], [2, 3], [3, 4], [3, 5]]
+    """
+    adjacency, mask, taus, tol = _prepare(adjacency, tau, mask, rtol)
+    return over_taus(adjacency, taus, mask, tol, per_tau=_rewire_step)
+
+
+def _rewire_step(adjacency, mask, zeta):
+    return _rewire_from_zeta(adjacency, zeta)
+
+
+def _rewire_from_zeta(adjacency, zeta) -> jnp.ndarray:
+    z = zeta.astype(jnp.float32)
+    linked = (adjacency > 0).astype(jnp.float32)
+    propagation = (z @ linked @ z) > 0
+    inside = (((z @ z) > 0).astype(jnp.float32) @ z) > 0
+    keep = propagation & ~inside & ~jnp.eye(zeta.shape[0], dtype=bool)
+    return keep.astype(adjacency.dtype)
+
+
+class MultiscaleGraphs(NamedTuple):
+    """Renormalised graphs at several scales.
+
+    Attributes:
+        taus: ``(T,)`` the scales.
+        adjacency: ``(T, N, N)`` one :func:`rewire` graph per scale; ``adjacency[t]`` converts
+            with :func:`jaxrg.to_graphs_tuple`.
+    """
+
+    taus: Float[Array, " t"]
+    adjacency: Float[Array, "t n n"]
+
+
+def multiscale_graphs(
+    adjacency,
+    taus=None,
+    mask: Bool[Array, " n"] | None = None,
+    *,
+    which: str = "all",
+    variant: str = "exact",
+    scale_grid=None,
+    max_peaks: int = 8,
+    min_prominence: float = 1e-2,
+    rtol: float | None = None,
+) -> MultiscaleGraphs:
+    r"""One renormalised graph per scale, from one eigendecomposition (vmapped over scales).
+
+    With ``taus=None`` the scales are the characteristic scales (peaks of the specific heat,
+    :func:`jaxrg.characteristic_scales`, sorted by increasing :math:`\tau`): all of them
+    (``which="all"``) or the first (``which="first"``, the :math:`\tau^*` of Caso et al.). Their
+    choice of :math:`C` and grid is ``variant="authors"``,
+    ``scale_grid=jnp.logspace(-2, 4, 100)``. Choosing scales needs concrete input (the number of
+    peaks is data); with explicit ``taus`` the function is jit-able.
+
+    Args:
+        adjacency: ``(N, N)`` adjacency (any form :func:`jaxrg.as_adjacency` takes).
+        taus: optional ``(T,)`` scales.
+        mask: optional ``(N,)`` node mask.
+        which: ``"all"`` or ``"first"`` characteristic scale(s) (when ``taus`` is None).
+        variant: ``"exact"`` or ``"authors"`` specific heat (when ``taus`` is None).
+        scale_grid: optional grid for the peak search (default: :func:`jaxrg.default_taus`).
+        max_peaks: at most this many scales (static).
+        min_prominence: see :func:`jaxrg.characteristic_scales`.
+        rtol: decision tolerance of :func:`jaxrg.lrg.meta_graph`.
+
+    Returns:
+        :class:`MultiscaleGraphs`.
+
+    Raises:
+        ValueError: bad ``which``/``variant``; no characteristic scale found.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxrg.lrg
+        >>> path = jaxrg.as_adjacency((jnp.arange(5), jnp.arange(1, 6)))
+        >>> graphs = jaxrg.lrg.multiscale_graphs(path, jnp.array([0.1, 2.0]))
+        >>> graphs.adjacency.shape, graphs.adjacency.sum(axis=(1, 2)).tolist()  # 2 x edges
+        ((2, 6, 6), [10.0, 10.0])
+    """
+    if which not in ("all", "first"):
+        raise ValueError(f"which must be 'all' or 'first'; got {which!r}.")
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
+    if taus is None:
+        adjacency, mask, _, _ = _prepare(adjacency, 1.0, mask, rtol)
+        peaks = _peaks(adjacency, mask, scale_grid, max_peaks=int(max_peaks),
+                       min_prominence=float(min_prominence), variant=variant)
+        found = np.asarray(peaks.taus)[np.asarray(peaks.valid)]
+        if found.size == 0:
+            raise ValueError(
+                "the specific heat has no peak on this graph (e.g. a lattice-like plateau or a "
+                "vertex-transitive graph); pass the scales explicitly with taus=..."
+            )
+        taus = found[:1] if which == "first" else found
+    taus = jnp.asarray(taus)
+    if taus.ndim != 1:
+        raise ValueError(f"taus must be 1-D (T,); got shape {taus.shape}.")
+    return MultiscaleGraphs(taus, rewire(adjacency, taus, mask, rtol=rtol))
+
+
+@functools.partial(jax.jit, static_argnames=("max_peaks", "min_prominence", "variant"))
+def _peaks(adjacency, mask, grid, *, max_peaks, min_prominence, variant):
+    return characteristic_scales(laplacian_spectrum(adjacency, mask), grid, max_peaks=max_peaks,
+                                 min_prominence=min_prominence, sort_by="tau", variant=variant)

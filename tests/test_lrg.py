@@ -1,0 +1,447 @@
+"""Laplacian renormalisation group: meta-graph, macro-nodes, coarse-graining, rewiring.
+
+Oracles: the rule evaluated by brute force (scipy ``expm`` and an explicit comparison), closed
+forms (vertex-transitive graphs, Fiedler sign classes, twin leaves), planted partitions, numpy
+matrix products of the rewiring formula, and the dense route against the large-graph routes.
+"""
+
+from math import comb
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse
+import scipy.special
+from graphs_zoo import (
+    cartesian_product,
+    complete,
+    hypercube,
+    path,
+    random_graph,
+    ring,
+    sbm,
+    star,
+    two_cliques,
+)
+
+import jaxrg
+import jaxrg.lrg
+from jaxrg.lrg import _chebyshev, _large, _rewire
+
+TAUS_WIDE = np.logspace(-4, 4, 33)
+# compiled once per shape (eager characteristic_scales compiles op by op: slow in a test run)
+spectrum = jax.jit(jaxrg.laplacian_spectrum)
+scales = jax.jit(jaxrg.characteristic_scales, static_argnames=("sort_by", "variant"))
+
+
+def brute_force_zeta(adjacency, tau):
+    """rho_ij >= min(rho_ii, rho_jj) with rho = expm(-tau L) / trace, and the margins."""
+    lap = np.diag(adjacency.sum(1)) - adjacency
+    kernel = scipy.linalg.expm(-tau * lap)
+    rho = kernel / np.trace(kernel)
+    diag = np.diag(rho)
+    margin = rho - np.minimum(diag[:, None], diag[None, :])
+    return margin >= 0, margin
+
+
+def dense_from_edges(edges):
+    zeta = np.eye(edges.num_nodes, dtype=bool)
+    zeta[edges.senders, edges.receivers] = zeta[edges.receivers, edges.senders] = True
+    return zeta
+
+
+def adjusted_rand_index(a, b):
+    """ARI from the contingency table (Hubert & Arabie 1985)."""
+    _, a = np.unique(a, return_inverse=True)
+    _, b = np.unique(b, return_inverse=True)
+    table = np.zeros((a.max() + 1, b.max() + 1), int)
+    np.add.at(table, (a, b), 1)
+    pairs = sum(comb(int(x), 2) for x in table.ravel())
+    rows = sum(comb(int(x), 2) for x in table.sum(1))
+    cols = sum(comb(int(x), 2) for x in table.sum(0))
+    expected = rows * cols / comb(len(a), 2)
+    return (pairs - expected) / ((rows + cols) / 2 - expected)
+
+
+# --- the rule itself ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_meta_graph_matches_brute_force_expm_rule_on_random_graphs(seed):
+    rng = np.random.default_rng(seed)
+    n = 20
+    adjacency = random_graph(rng, n, p=float(rng.uniform(0.08, 0.4)), weighted=seed % 2 == 1)
+    taus = np.array([0.05, 0.3, 1.0, 3.0])
+    zetas = np.asarray(jaxrg.lrg.meta_graph(adjacency, taus))
+    for tau, zeta in zip(taus, zetas, strict=True):
+        expected, margin = brute_force_zeta(adjacency, tau)
+        decided = np.abs(margin) > 1e-9  # expm's own round-off cannot decide closer pairs
+        assert decided.sum() > 0.99 * n * (n - 1)
+        np.testing.assert_array_equal(zeta[decided], expected[decided])
+        np.testing.assert_array_equal(np.diag(zeta), True)
+        for method in ("chebyshev", "eigh"):
+            edges = jaxrg.lrg.meta_graph_edges(adjacency, tau, method=method, block_size=7)
+            np.testing.assert_array_equal(dense_from_edges(edges), zeta)
+
+
+def test_vertex_transitive_graphs_and_twin_leaves_never_merge():
+    # complete, ring, torus, hypercube: no pair ever links. The star's leaves are twins:
+    # K_ii - K_ij = e^{-tau} exactly, so they never link either; at tau = 1e4 that margin
+    # (e^{-1e4}) is far below round-off and must not turn into a spurious merge.
+    graphs = [complete(8)[0], ring(12)[0], cartesian_product(ring(4)[0], ring(5)[0]),
+              hypercube(4)[0], star(9)[0]]
+    batch = jaxrg.pad_adjacency(graphs)
+    zetas = np.asarray(jax.vmap(jaxrg.lrg.meta_graph, (0, None, 0))(
+        batch.adjacency, TAUS_WIDE, batch.mask))
+    for zeta, mask in zip(zetas, np.asarray(batch.mask), strict=True):
+        expected = np.diag(mask)
+        np.testing.assert_array_equal(zeta, np.broadcast_to(expected, zeta.shape))
+
+
+def test_path_merges_its_end_pairs_first():
+    n = 10
+    taus = np.logspace(-2, 1, 301)
+    zetas = np.asarray(jaxrg.lrg.meta_graph(path(n)[0], taus))
+    merged = np.triu(zetas, 1).any(axis=(1, 2))
+    first = int(np.argmax(merged))
+    assert 0 < first
+    pairs = {tuple(p) for p in np.argwhere(np.triu(zetas[first], 1))}
+    assert pairs == {(0, 1), (n - 2, n - 1)}
+
+
+def test_path_at_large_tau_splits_into_fiedler_sign_classes():
+    n = 10
+    fiedler = np.cos(np.pi * (np.arange(n) + 0.5) / n)  # closed form for the path
+    zetas = jaxrg.lrg.meta_graph(path(n)[0], np.array([1e2, 1e3, 1e4]))
+    for zeta in zetas:
+        blocks = jaxrg.lrg.macro_nodes(zeta)
+        assert int(blocks.count) == 2
+        assert adjusted_rand_index(np.asarray(blocks.labels), fiedler > 0) == 1.0
+
+
+def test_two_cliques_give_exactly_two_macro_nodes_between_the_peaks_of_c():
+    k = 6
+    adjacency = two_cliques(k)
+    eigenvalues = np.linalg.eigvalsh(np.diag(adjacency.sum(1)) - adjacency)
+    eigenvalues[0] = 0
+    peaks = scales(jnp.asarray(eigenvalues), sort_by="tau")
+    assert int(peaks.valid.sum()) == 2
+    low, high = (float(t) for t in peaks.taus[:2])
+    taus = np.geomspace(np.sqrt(low * high), high, 9)
+    blocks = jax.vmap(jaxrg.lrg.macro_nodes)(jaxrg.lrg.meta_graph(adjacency, taus))
+    np.testing.assert_array_equal(blocks.count, 2)
+    for labels in np.asarray(blocks.labels):
+        assert adjusted_rand_index(labels, np.arange(2 * k) >= k) == 1.0
+
+
+def test_sbm_blocks_recovered_at_the_larger_peak_of_c():
+    adjacency, planted = sbm(np.random.default_rng(0), [50] * 4, 0.5, 0.01)
+    peaks = scales(spectrum(adjacency), sort_by="tau")
+    taus = np.asarray(peaks.taus)[np.asarray(peaks.valid)]
+    assert taus.shape == (2,) and 1.0 < taus[1] < 3.0  # the block scale, tau ~ 1.6
+    blocks = jaxrg.lrg.macro_nodes(jaxrg.lrg.meta_graph(adjacency, taus[1]))
+    assert adjusted_rand_index(np.asarray(blocks.labels), planted) >= 0.9
+
+
+@pytest.mark.parametrize("factor", [1e-4, 1e4])
+def test_meta_graph_is_stable_under_rescaling_weights_and_time(factor):
+    # zeta(c A, tau / c) = zeta(A, tau) exactly: tau from 1e-4 to 1e4 on the same graph
+    adjacency = random_graph(np.random.default_rng(3), 40, p=0.1)
+    taus = np.logspace(-1, 2, 13)
+    expected = np.asarray(jaxrg.lrg.meta_graph(adjacency, taus))
+    scaled = np.asarray(jaxrg.lrg.meta_graph(factor * adjacency, taus / factor))
+    np.testing.assert_array_equal(scaled, expected)
+    assert np.triu(expected, 1).any()
+
+
+def test_disconnected_graph_is_treated_per_component_at_every_tau():
+    a, b = path(6)[0], path(10)[0]
+    joint = scipy.linalg.block_diag(a, b)
+    taus = np.array([0.5, 3.0, 1e3, 1e4])  # from 1e3 a global normalisation underflows path 6
+    zetas, zetas_a, zetas_b = (np.asarray(jaxrg.lrg.meta_graph(g, taus)) for g in (joint, a, b))
+    for zeta, zeta_a, zeta_b in zip(zetas, zetas_a, zetas_b, strict=True):
+        np.testing.assert_array_equal(zeta, scipy.linalg.block_diag(zeta_a, zeta_b).astype(bool))
+    blocks = jaxrg.lrg.macro_nodes(zetas[-1])
+    assert int(blocks.count) == 4  # the two Fiedler halves of each path
+
+
+def test_isolated_nodes_stay_alone():
+    adjacency = scipy.linalg.block_diag(complete(4)[0], np.zeros((2, 2)), path(5)[0])
+    taus = np.array([0.1, 10.0, 1e4])
+    for tau, zeta in zip(taus, np.asarray(jaxrg.lrg.meta_graph(adjacency, taus)), strict=True):
+        np.testing.assert_array_equal(zeta[4:6], np.eye(11, dtype=bool)[4:6])
+        if tau < 100:  # expm's round-off decides the brute force only at moderate tau
+            expected, margin = brute_force_zeta(adjacency, tau)
+            decided = np.abs(margin) > 1e-9
+            np.testing.assert_array_equal(zeta[decided], expected[decided])
+
+
+def test_meta_graph_float32_agrees_with_float64_on_clear_margins():
+    adjacency = random_graph(np.random.default_rng(5), 30, p=0.15)
+    expected, margin = brute_force_zeta(adjacency, 0.8)
+    scale = np.max(np.abs(margin))
+    zeta = np.asarray(jaxrg.lrg.meta_graph(jnp.asarray(adjacency, jnp.float32), 0.8))
+    clear = np.abs(margin) > 1e-2 * scale  # float32 rtol (default 32 sqrt(N) eps = 2e-5) and more
+    np.testing.assert_array_equal(zeta[clear], expected[clear])
+
+
+# --- padding, jit, vmap ---------------------------------------------------------------------
+
+
+def test_padded_batch_gives_the_unpadded_results():
+    rng = np.random.default_rng(7)
+    graphs = [random_graph(rng, n, p=0.3) for n in (7, 12, 9)]
+    batch = jaxrg.pad_adjacency(graphs)
+    zetas = jax.vmap(lambda a, m: jaxrg.lrg.meta_graph(a, 1.3, m))(*batch)
+    rewired = jax.vmap(lambda a, m: jaxrg.lrg.rewire(a, 1.3, m))(*batch)
+    coarse = jax.vmap(lambda a, m: jaxrg.lrg.coarse_grain(a, 1.3, m))(*batch)
+    for b, graph in enumerate(graphs):
+        n = len(graph)
+        zeta = np.asarray(jaxrg.lrg.meta_graph(graph, 1.3))
+        np.testing.assert_array_equal(zetas[b, :n, :n], zeta)
+        assert not np.asarray(zetas[b, n:]).any() and not np.asarray(zetas[b, :, n:]).any()
+        z = zeta.astype(int)
+        expected = (z @ graph @ z > 0) & ~(z @ z @ z > 0) & ~np.eye(n, dtype=bool)
+        np.testing.assert_array_equal(rewired[b, :n, :n], expected)
+        assert not np.asarray(rewired[b, n:]).any()
+        count, _ = scipy.sparse.csgraph.connected_components(zeta, directed=False)
+        assert int(coarse.count[b]) == count
+        np.testing.assert_array_equal(coarse.index[b, n:], -1)
+        np.testing.assert_array_equal(coarse.mask[b], np.arange(12) < count)
+
+
+def test_jit_equals_eager_and_tau_changes_do_not_retrace():
+    adjacency = jnp.asarray(sbm(np.random.default_rng(1), [15] * 3, 0.6, 0.05)[0])
+    traces = []
+
+    def everything(a, tau):
+        traces.append(None)
+        return (jaxrg.lrg.meta_graph(a, tau), jaxrg.lrg.rewire(a, tau),
+                jaxrg.lrg.coarse_grain(a, tau), jaxrg.lrg.rg_flow(a, jnp.stack([tau, 2 * tau])))
+
+    jitted = jax.jit(everything)
+    for tau in (0.4, 1.1, 2.5):
+        tau = jnp.asarray(tau)
+        got, expected = jitted(adjacency, tau), everything(adjacency, tau)
+        for x, y in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+            np.testing.assert_array_equal(x, y)
+    assert len(traces) == 1 + 3  # one trace for jit, three eager calls
+
+
+def test_checked_jit_reports_bad_values():
+    f = jaxrg.checked(jax.jit(jaxrg.lrg.meta_graph))
+    with pytest.raises(ValueError, match="not symmetric"):
+        f(jnp.array([[0.0, 1.0], [2.0, 0.0]]), 1.0)
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        f(jnp.array([[0.0, 1.0], [1.0, 0.0]]), -1.0)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [jaxrg.lrg.meta_graph, jaxrg.lrg.rewire, jaxrg.lrg.coarse_grain,
+     jaxrg.lrg.meta_graph_edges, jaxrg.lrg.rewire_edges],
+)
+def test_bad_input_gives_clear_errors(fn):
+    good = path(4)[0]
+    with pytest.raises(ValueError, match="not symmetric"):
+        fn(np.triu(good), 1.0)
+    with pytest.raises(ValueError, match="negative"):
+        fn(-good, 1.0)
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        fn(good, 0.0)
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        fn(good, -2.0)
+
+
+def test_large_route_rejects_unknown_method():
+    with pytest.raises(ValueError, match="method must be one of"):
+        jaxrg.lrg.meta_graph_edges(path(4)[0], 1.0, method="magic")
+
+
+# --- macro-nodes, coarse-graining, flow ------------------------------------------------------
+
+
+def test_macro_nodes_of_edges_equal_dense_macro_nodes():
+    adjacency = sbm(np.random.default_rng(2), [20] * 3, 0.5, 0.03)[0]
+    for tau in (0.3, 1.5, 20.0):
+        dense = jaxrg.lrg.macro_nodes(jaxrg.lrg.meta_graph(adjacency, tau))
+        sparse = jaxrg.lrg.macro_nodes(jaxrg.lrg.meta_graph_edges(adjacency, tau))
+        for x, y in zip(dense, sparse, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_coarse_grain_matches_membership_products_in_numpy():
+    adjacency, _ = sbm(np.random.default_rng(4), [12] * 3, 0.6, 0.05)
+    adjacency = adjacency * np.random.default_rng(5).uniform(0.5, 2, adjacency.shape)
+    adjacency = np.triu(adjacency, 1) + np.triu(adjacency, 1).T
+    for weighted in (False, True):
+        coarse = jaxrg.lrg.coarse_grain(adjacency, 1.2, weighted=weighted)
+        zeta = np.asarray(jaxrg.lrg.meta_graph(adjacency, 1.2))
+        _, labels = scipy.sparse.csgraph.connected_components(zeta, directed=False)
+        n = int(coarse.count)
+        assert n == labels.max() + 1 < len(adjacency)
+        # relabel the numpy components by smallest member, as documented
+        order = np.argsort([np.flatnonzero(labels == c).min() for c in range(n)])
+        rank = np.empty(n, int)
+        rank[order] = np.arange(n)
+        membership = np.eye(n)[rank[labels]]
+        summed = membership.T @ adjacency @ membership
+        np.fill_diagonal(summed, 0)
+        expected = summed if weighted else (summed > 0).astype(float)
+        np.testing.assert_allclose(coarse.adjacency[:n, :n], expected, rtol=1e-12)
+        assert not np.asarray(coarse.adjacency[n:]).any()
+        np.testing.assert_array_equal(coarse.index, rank[labels])
+        np.testing.assert_array_equal(coarse.membership[:, :n], membership.astype(bool))
+        np.testing.assert_array_equal(coarse.mask, np.arange(len(adjacency)) < n)
+
+
+def test_rg_flow_composes_the_steps_and_sizes_shrink():
+    adjacency = sbm(np.random.default_rng(6), [10] * 4, 0.7, 0.05)[0]
+    taus = jnp.array([0.5, 1.0, 2.0])
+    flow = jaxrg.lrg.rg_flow(adjacency, taus)
+    graph, index = jnp.asarray(adjacency), np.arange(40)
+    mask = None
+    assert int(flow.sizes[0]) == 40
+    for t in range(3):
+        step = jaxrg.lrg.coarse_grain(graph, taus[t], mask)
+        index = np.asarray(step.index)[index]
+        np.testing.assert_array_equal(flow.index[t], index)
+        np.testing.assert_array_equal(flow.adjacency[t], step.adjacency)
+        assert int(flow.sizes[t + 1]) == int(step.count) == len(np.unique(index))
+        graph, mask = step.adjacency, step.mask
+    assert np.all(np.diff(np.asarray(flow.sizes)) <= 0)
+
+
+def test_rg_flow_with_automatic_scales_uses_each_graphs_first_peak():
+    adjacency = sbm(np.random.default_rng(8), [10] * 4, 0.7, 0.05)[0]
+    flow = jaxrg.lrg.rg_flow(adjacency, steps=2, variant="authors")
+    peaks = scales(spectrum(adjacency), sort_by="tau",
+                                        variant="authors")
+    np.testing.assert_allclose(flow.taus[0], peaks.taus[0], rtol=1e-12)
+    step = jaxrg.lrg.coarse_grain(adjacency, peaks.taus[0])
+    np.testing.assert_array_equal(flow.adjacency[0], step.adjacency)
+    second = scales(
+        spectrum(step.adjacency, step.mask), sort_by="tau", variant="authors")
+    if bool(second.valid[0]):
+        np.testing.assert_allclose(flow.taus[1], second.taus[0], rtol=1e-12)
+    else:
+        assert np.isnan(flow.taus[1]) and int(flow.sizes[2]) == int(flow.sizes[1])
+
+
+def test_rg_flow_needs_scales_or_steps():
+    with pytest.raises(ValueError, match="steps"):
+        jaxrg.lrg.rg_flow(path(5)[0])
+    with pytest.raises(ValueError, match="scale must be"):
+        jaxrg.lrg.rg_flow(path(5)[0], steps=1, scale="last")
+
+
+def test_macro_node_counts_equal_counts_of_each_meta_graph():
+    adjacency = path(9)[0]
+    taus = np.logspace(-1, 3, 17)
+    counts = jaxrg.lrg.macro_node_counts(adjacency, taus)
+    expected = [int(jaxrg.lrg.macro_nodes(jaxrg.lrg.meta_graph(adjacency, t)).count) for t in taus]
+    np.testing.assert_array_equal(counts, expected)
+    assert expected[0] == 9 and expected[-1] == 3  # Fiedler halves plus the zero middle node
+
+
+# --- rewiring -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rewire_matches_the_formula_in_numpy_and_the_edge_route(seed):
+    rng = np.random.default_rng(seed)
+    adjacency = sbm(rng, [15, 20, 10], 0.5, 0.04)[0]
+    for tau in (0.3, 1.0, 4.0):
+        zeta = np.asarray(jaxrg.lrg.meta_graph(adjacency, tau)).astype(int)
+        propagation = zeta @ adjacency @ zeta > 0
+        inside = zeta @ zeta @ zeta > 0
+        expected = propagation & ~inside & ~np.eye(len(adjacency), dtype=bool)
+        rewired = np.asarray(jaxrg.lrg.rewire(adjacency, tau))
+        np.testing.assert_array_equal(rewired, expected.astype(float))
+        np.testing.assert_array_equal(rewired, rewired.T)
+        np.testing.assert_array_equal(np.diag(rewired), 0)
+        senders, receivers = jaxrg.lrg.rewire_edges(adjacency, tau)
+        np.testing.assert_array_equal(
+            jaxrg.as_adjacency((senders, receivers), num_nodes=len(adjacency)), expected
+        )
+
+
+def test_multiscale_graphs_are_one_rewire_per_characteristic_scale():
+    adjacency, _ = sbm(np.random.default_rng(0), [50] * 4, 0.5, 0.01)
+    graphs = jaxrg.lrg.multiscale_graphs(adjacency)
+    peaks = scales(spectrum(adjacency), sort_by="tau")
+    np.testing.assert_array_equal(graphs.taus, np.asarray(peaks.taus)[np.asarray(peaks.valid)])
+    for tau, rewired in zip(graphs.taus, graphs.adjacency, strict=True):
+        np.testing.assert_array_equal(rewired, jaxrg.lrg.rewire(adjacency, tau))
+        tuple_ = jaxrg.to_graphs_tuple(rewired)
+        assert int(tuple_.n_edge[0]) == int(np.asarray(rewired).sum())
+    first = jaxrg.lrg.multiscale_graphs(adjacency, which="first", variant="authors")
+    assert first.taus.shape == (1,)
+
+
+def test_multiscale_graphs_without_peaks_asks_for_scales():
+    with pytest.raises(ValueError, match="no peak"):
+        jaxrg.lrg.multiscale_graphs(np.zeros((12, 12)))  # edgeless: C = 0 everywhere
+
+
+# --- the large-graph routes -----------------------------------------------------------------
+
+
+def test_chebyshev_coefficients_are_scaled_bessel_functions():
+    for a in (1e-3, 0.7, 12.0, 400.0):
+        coeffs = _chebyshev.heat_coefficients(a, tol=1e-16)
+        k = np.arange(coeffs.shape[0])
+        expected = (2 - (k == 0)) * (-1.0) ** k * scipy.special.ive(k, a)
+        np.testing.assert_allclose(coeffs, expected, rtol=1e-12, atol=1e-300)
+        assert scipy.special.ive(coeffs.shape[0], a) < 1e-16
+
+
+def test_laplacian_bound_is_an_upper_bound():
+    rng = np.random.default_rng(9)
+    for weighted in (False, True):
+        adjacency = scipy.sparse.csr_matrix(random_graph(rng, 60, p=0.1, weighted=weighted))
+        bound = _chebyshev.laplacian_bound(adjacency.indptr, adjacency.indices, adjacency.data)
+        lam_max = np.linalg.eigvalsh(np.diag(adjacency.sum(1).A1) - adjacency.toarray())[-1]
+        assert lam_max <= bound <= 2 * adjacency.sum(1).max()
+
+
+def test_heat_block_columns_equal_expm():
+    adjacency = random_graph(np.random.default_rng(10), 50, p=0.1, weighted=True)
+    tau = 0.9
+    sparse = _large.sparse_adjacency(adjacency)
+    bound = _chebyshev.laplacian_bound(sparse.indptr, sparse.indices, sparse.data)
+    coeffs = _chebyshev.heat_coefficients(tau * bound / 2, tol=1e-16)
+    columns = _chebyshev.heat_block(
+        _large._sparse_laplacian(sparse), jnp.asarray(_chebyshev.padded(coeffs)),
+        coeffs.shape[0], 2 / bound, 20, block_size=16,
+    )
+    expected = scipy.linalg.expm(-tau * (np.diag(adjacency.sum(1)) - adjacency))[:, 20:36]
+    np.testing.assert_allclose(columns, expected, rtol=0, atol=1e-14)
+
+
+def test_edge_route_accepts_edge_lists_and_sparse_matrices():
+    adjacency = random_graph(np.random.default_rng(11), 25, p=0.2)
+    expected = np.asarray(jaxrg.lrg.meta_graph(adjacency, 1.0))
+    senders, receivers = np.nonzero(np.triu(adjacency))
+    for graph in ((senders, receivers), scipy.sparse.csr_matrix(adjacency), adjacency):
+        np.testing.assert_array_equal(
+            dense_from_edges(jaxrg.lrg.meta_graph_edges(graph, 1.0)), expected
+        )
+
+
+def test_dense_and_large_graph_routes_agree_exactly_on_cora(data_dir):
+    datasets = pytest.importorskip("jaxrg.datasets")
+    cora = datasets.load("cora", data_dir=data_dir, largest_component=True, features=False,
+                         progress=False)
+    tau = 0.57  # Caso et al.'s tau* for Cora (their C, their grid)
+    adjacency = jnp.asarray(cora.adjacency.toarray(), jnp.float64)
+    dense = jax.jit(jaxrg.lrg.meta_graph)(adjacency, tau)
+    edges = jaxrg.lrg.meta_graph_edges(cora.adjacency, tau, method="chebyshev")
+    assert edges.method == "chebyshev" and edges.near_ties == 0
+    np.testing.assert_array_equal(dense_from_edges(edges), dense)
+    assert np.triu(np.asarray(dense), 1).sum() > 1000  # a non-trivial meta-graph
+    rewired = np.asarray(jax.jit(_rewire._rewire_from_zeta)(adjacency, dense))
+    senders, receivers = _large._rewire_from_edges(_large.sparse_adjacency(cora.adjacency), edges)
+    np.testing.assert_array_equal(np.flatnonzero(rewired), senders * len(rewired) + receivers)
