@@ -433,6 +433,8 @@ def test_edge_route_accepts_edge_lists_and_sparse_matrices():
 
 def test_dense_and_large_graph_routes_agree_exactly_on_cora(data_dir):
     datasets = pytest.importorskip("jaxrg.datasets")
+    if not hasattr(datasets, "load"):  # the dataset loaders (issue 5) have not landed yet
+        pytest.skip("jaxrg.datasets.load is not available in this checkout")
     cora = datasets.load("cora", data_dir=data_dir, largest_component=True, features=False,
                          progress=False)
     tau = 0.57  # Caso et al.'s tau* for Cora (their C, their grid)
