@@ -3,14 +3,17 @@
 The spectral core is re-exported here (its modules ``jaxrg.graphs``, ``jaxrg.spectral``,
 ``jaxrg.thermo`` and ``jaxrg.scales`` are implementation details). Topic namespaces:
 ``jaxrg.lrg`` (Laplacian renormalisation group: meta-graph, coarse-graining, rewiring),
-``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow), ``jaxrg.info``
-(Shannon/Rényi/Tsallis entropies and divergences from logits, streamed), ``jaxrg.matrix_entropy``
-(von Neumann, Vendi, diffusion spectral entropy) and ``jaxrg.lens`` (Entropy-Lens profiles). Models, datasets and
-experiments (Flax, optax, jraph) load on demand: ``jaxrg.models.<name>``,
+``jaxrg.sparse`` (stochastic Lanczos quadrature for large sparse graphs), ``jaxrg.batch``
+(padded, streamed and sharded batches of small graphs), ``jaxrg.eigenvalues`` (values-only
+``eigvalsh``), ``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow),
+``jaxrg.info`` (Shannon/Rényi/Tsallis entropies and divergences from logits, streamed),
+``jaxrg.matrix_entropy`` (von Neumann, Vendi, diffusion spectral entropy) and ``jaxrg.lens``
+(Entropy-Lens profiles). Datasets (scipy), models, training and experiments (Flax, optax, jraph)
+load on demand: ``jaxrg.datasets``, ``jaxrg.models.<name>``, ``jaxrg.train``,
 ``jaxrg.experiments.<name>``.
 """
 
-from jaxrg import clt, cumulants, info, lens, lrg, matrix_entropy
+from jaxrg import batch, clt, cumulants, eigenvalues, info, lens, lrg, matrix_entropy, sparse
 from jaxrg._validation import checked, validate_adjacency
 from jaxrg.graphs import (
     Components,
@@ -49,12 +52,15 @@ __all__ = [
     "as_adjacency",
     "characteristic_scales",
     "checked",
+    "batch",
     "clt",
     "cumulants",
+    "eigenvalues",
     "info",
     "lens",
     "lrg",
     "matrix_entropy",
+    "sparse",
     "connected_components",
     "default_taus",
     "density_matrix",

@@ -447,3 +447,47 @@ def test_dense_and_large_graph_routes_agree_exactly_on_cora(data_dir):
     rewired = np.asarray(jax.jit(_rewire._rewire_from_zeta)(adjacency, dense))
     senders, receivers = _large._rewire_from_edges(_large.sparse_adjacency(cora.adjacency), edges)
     np.testing.assert_array_equal(np.flatnonzero(rewired), senders * len(rewired) + receivers)
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _cli(argv):
+    import argparse
+
+    import jaxrg.cli._lrg as lrg_cli
+
+    parser = argparse.ArgumentParser()
+    lrg_cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_cli_coarse_grain_draws_the_flow_and_the_coarse_graph(tmp_path, capsys):
+    import json
+
+    assert _cli(["coarse-grain", "karate", "--tau", "2.0", "--num-taus", "8",
+                 "--out", str(tmp_path)]) == 0
+    for name in ("flow.png", "coarse.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    from jaxrg.graph_io import read_graph
+
+    karate = read_graph("karate")
+    assert summary["macro_nodes"] == int(jaxrg.lrg.coarse_grain(karate, 2.0).count)
+    assert summary["flow"]["macro_nodes"] == np.asarray(jaxrg.lrg.macro_node_counts(
+        karate, np.asarray(summary["flow"]["tau"]))).tolist()
+    assert "macro-nodes" in capsys.readouterr().out
+
+
+def test_cli_rewire_writes_the_rewired_edge_list(tmp_path):
+    from jaxrg.graph_io import read_graph
+
+    out = tmp_path / "rewired.txt"
+    assert _cli(["rewire", "karate", "--tau", "0.7", "--out", str(out)]) == 0
+    pairs = np.loadtxt(out, dtype=int, comments="#")
+    karate = read_graph("karate")
+    expected = np.argwhere(np.triu(np.asarray(jaxrg.lrg.rewire(karate, 0.7)), 1))
+    np.testing.assert_array_equal(pairs, expected)
+    with pytest.raises(ValueError, match="--tau must be > 0"):
+        _cli(["rewire", "karate", "--tau", "-1", "--out", str(out)])

@@ -1,4 +1,7 @@
-"""notebooks/entropy_lens.py is a well-formed jupytext percent notebook (tests/test_notebooks.py runs it)."""
+"""notebooks/entropy_lens.py is a well-formed jupytext percent notebook.
+
+tests/test_notebooks.py runs it.
+"""
 
 import pathlib
 import re

@@ -16,7 +16,8 @@ import importlib
 import sys
 
 # Sub-command modules, in the order ``jaxrg --help`` lists them.
-_COMMANDS = ("_demo", "_curve", "_lrg", "_entropy", "_cumulants")
+_COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_experiment", "_entropy", "_cumulants",
+             "_maxent")
 
 
 class CLIError(Exception):

@@ -46,7 +46,7 @@ def register(subparsers) -> None:
                         help="output file: .npz (scipy.sparse) or a text edge list 'u v'")
     rewire.add_argument("--method", choices=("auto", "chebyshev", "eigh"), default="auto")
     rewire.add_argument("--block-size", type=int, default=None,
-                        help="columns per block (default: about 3.2e5 / N)")
+                        help="columns per block (default: about 1e6 / N, at most 128)")
     rewire.set_defaults(func=run_rewire)
 
 

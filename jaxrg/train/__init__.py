@@ -1,0 +1,21 @@
+"""Training loops: full-batch node classification with several seeds vmapped into one program.
+
+Examples:
+    >>> from jaxrg.train import accuracy_at_budgets, train_node_classifier
+"""
+
+from jaxrg.train.node_classification import (
+    PROPAGATIONS,
+    Trainer,
+    TrainInputs,
+    TrainResult,
+    accuracy_at_budgets,
+    fit,
+    induced_subgraph,
+    make_trainer,
+    prepare_inputs,
+    train_node_classifier,
+)
+
+__all__ = ["PROPAGATIONS", "TrainInputs", "TrainResult", "Trainer", "accuracy_at_budgets", "fit",
+           "induced_subgraph", "make_trainer", "prepare_inputs", "train_node_classifier"]

@@ -1,0 +1,363 @@
+"""Sparse route: matrix-free Laplacian, Lanczos, stochastic Lanczos quadrature (SLQ).
+
+Oracles: dense Laplacians and numpy ``eigvalsh``; closed-form spectra (grids are Cartesian
+products of paths, so their eigenvalues add); matfree's ``tridiag_sym`` for the Lanczos
+coefficients; polynomial moments ``v^T L^p v`` for the Gauss quadrature; the dense
+``jaxrg.entropy_curves`` for the curves.
+
+Tolerances of SLQ: the estimate is random; its standard error falls like 1/sqrt(probes) and like
+1/sqrt(N) (more modes average out). With 64 probes on graphs of 600 nodes the jackknife standard
+error sigma of S and C is ~2-3e-3. We require |error| <= 5 sigma + 1e-6 (the 1e-6 covers the
+quadrature error where sigma is ~0, e.g. at large tau after deflation) and the issue's accuracy
+target |error| < 1e-2. The key is fixed, so the tests are deterministic.
+"""
+
+import functools
+import gzip
+
+import jax
+import jax.numpy as jnp
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse
+from graphs_zoo import cartesian_product, complete, path, random_graph
+from tolerances import tol
+
+import jaxrg
+import jaxrg.sparse as sp
+from jaxrg.sparse._lanczos import gauss_quadrature, lanczos
+
+KEY = jax.random.key(42)
+
+
+def dense_laplacian(a):
+    return np.diag(a.sum(1)) - a
+
+
+def grid(k):
+    """``k x k`` grid and its closed-form spectrum (sums of path eigenvalues)."""
+    a1, e1 = path(k)
+    return cartesian_product(a1, a1), np.sort((e1[:, None] + e1[None, :]).ravel())
+
+
+def exact_curves(eigenvalues, taus):
+    return jaxrg.entropy_curves(jnp.asarray(eigenvalues), taus)
+
+
+# ---------------------------------------------------------------- graphs and the matvec
+
+
+def test_laplacian_matvec_matches_dense_laplacian_weighted():
+    rng = np.random.default_rng(0)
+    a = random_graph(rng, 60, p=0.1, weighted=True)
+    g = sp.as_sparse_graph(scipy.sparse.csr_array(a))
+    v = rng.standard_normal(60)
+    expected = dense_laplacian(a) @ v
+    np.testing.assert_allclose(sp.laplacian_matvec(g, jnp.asarray(v)), expected, **tol("float64"))
+    np.testing.assert_allclose(
+        jax.jit(sp.laplacian_matvec)(g, jnp.asarray(v)), expected, **tol("float64")
+    )
+
+
+def test_every_input_form_gives_the_same_graph():
+    rng = np.random.default_rng(1)
+    a = random_graph(rng, 30, p=0.2, weighted=True)
+    lo, hi = np.nonzero(np.triu(a, 1))
+    w = a[lo, hi]
+    both = (np.concatenate([lo, hi]), np.concatenate([hi, lo]), np.concatenate([w, w]))
+    # a repeated pair keeps the largest weight (as jaxrg.from_edge_list)
+    repeated = (np.concatenate([lo, lo]), np.concatenate([hi, hi]), np.concatenate([w / 2, w]))
+    forms = {
+        "scipy": scipy.sparse.coo_matrix(a),
+        "edges_once": (lo, hi, w),
+        "edges_both": both,
+        "edges_repeated": repeated,
+        "networkx": nx.from_numpy_array(a),
+        "dense": a,
+    }
+    v = jnp.asarray(rng.standard_normal(30))
+    expected = dense_laplacian(a) @ np.asarray(v)
+    for name, form in forms.items():
+        g = sp.as_sparse_graph(form, num_nodes=30)
+        np.testing.assert_allclose(
+            sp.laplacian_matvec(g, v), expected, **tol("float64"), err_msg=name
+        )
+        assert g.senders.shape[0] == 2 * lo.shape[0], name
+
+
+def test_component_labels_match_dense_connected_components():
+    a = np.zeros((12, 12))
+    for u, v in [(0, 1), (1, 2), (4, 5), (6, 7), (7, 8), (8, 6), (10, 11)]:
+        a[u, v] = a[v, u] = 1
+    g = sp.as_sparse_graph(a)
+    dense = jaxrg.connected_components(jnp.asarray(a))
+    np.testing.assert_array_equal(g.labels, dense.labels)
+
+
+@pytest.mark.parametrize(
+    ("graph", "kwargs", "error", "match"),
+    [
+        ((np.array([0, 1]), np.array([1, 5])), {"num_nodes": 3}, ValueError, "node ids"),
+        ((np.array([0.5]), np.array([1])), {}, TypeError, "integer node ids"),
+        ((np.array([0]), np.array([1]), np.array([-1.0])), {}, ValueError, "non-negative"),
+        (scipy.sparse.csr_array([[0, 1.0], [2.0, 0]]), {}, ValueError, "not symmetric"),
+        (scipy.sparse.csr_array([[0, -1.0], [-1.0, 0]]), {}, ValueError, "negative"),
+        ("karate", {}, TypeError, "unsupported graph type"),
+    ],
+)
+def test_bad_graphs_raise_clear_errors(graph, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        sp.as_sparse_graph(graph, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"num_probes": 1}, "num_probes"),
+        ({"num_matvecs": 0}, "num_matvecs"),
+        ({"reortho": "partial"}, "reortho"),
+        ({"num_deflate": 500, "deflate_matvecs": 100}, "num_deflate"),
+    ],
+)
+def test_bad_configuration_raises(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        sp.entropy_curves(nx.path_graph(10), 1.0, key=KEY, **kwargs)
+
+
+def test_nonpositive_tau_raises():
+    with pytest.raises(ValueError, match="> 0"):
+        sp.entropy_curves(nx.path_graph(10), jnp.array([0.0, 1.0]), key=KEY)
+
+
+# ---------------------------------------------------------------- Lanczos and quadrature
+
+
+def test_lanczos_coefficients_match_matfree_tridiag_sym():
+    from matfree import decomp
+
+    rng = np.random.default_rng(2)
+    a = random_graph(rng, 120, p=0.08, weighted=True)
+    lap = jnp.asarray(dense_laplacian(a))
+    v = jnp.asarray(rng.standard_normal(120))
+    ours = lanczos(lambda x: lap @ x, v, 25, reortho="full", bound=2 * a.sum(1).max())
+    theirs = decomp.tridiag_sym(25, reortho="full", materialize=False)(lambda x: lap @ x, v)
+    diag, off = theirs.J_small
+    # Lanczos coefficients are sensitive to round-off in later steps; 1e-8 relative
+    np.testing.assert_allclose(ours.alpha, diag, rtol=1e-8)
+    np.testing.assert_allclose(ours.beta[:-1], off, rtol=1e-8)
+
+
+@pytest.mark.parametrize("reortho", ["full", "none"])
+def test_gauss_quadrature_reproduces_polynomial_moments(reortho):
+    rng = np.random.default_rng(3)
+    a = random_graph(rng, 80, p=0.1)
+    lap = dense_laplacian(a)
+    v = rng.standard_normal(80)
+    k = 6
+    tri = lanczos(
+        lambda x: jnp.asarray(lap) @ x, jnp.asarray(v), k, reortho=reortho, bound=2 * a.sum(1).max()
+    )
+    quad = gauss_quadrature(tri)
+    weights = np.exp(np.asarray(quad.log_weights))
+    for p in range(2 * k):  # Gauss quadrature with k nodes is exact up to degree 2k - 1
+        expected = v @ np.linalg.matrix_power(lap, p) @ v
+        np.testing.assert_allclose(
+            np.sum(weights * np.asarray(quad.nodes) ** p), expected, rtol=1e-9
+        )
+
+
+def test_lanczos_breakdown_on_complete_graph_is_finite_and_exact():
+    a, _ = complete(9)
+    lap = jnp.asarray(dense_laplacian(a))
+    v = jnp.asarray(np.r_[1.0, -1.0, 2.0, 0.5, -2.5, 0, 0, 0, 0])  # orthogonal to 1
+    quad = gauss_quadrature(lanczos(lambda x: lap @ x, v, 8, reortho="none", bound=18.0))
+    weights = np.exp(np.asarray(quad.log_weights))
+    assert np.all(np.isfinite(quad.nodes))
+    # P L P = 9 P: one node at 9 carries all the weight ||v||^2
+    np.testing.assert_allclose(np.sum(weights), float(v @ v), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.sum(weights * np.asarray(quad.nodes)), 9 * float(v @ v), rtol=1e-12
+    )
+
+
+# ---------------------------------------------------------------- curves
+
+
+def test_full_deflation_makes_slq_exact():
+    # with every non-zero mode deflated the probes carry nothing: the identity
+    # Tr f(L) = c f(0) + sum_i q_i^T f(L) q_i + Tr(Pi f Pi) becomes deterministic and exact
+    rng = np.random.default_rng(4)
+    a = random_graph(rng, 33, p=0.25, weighted=True)
+    assert nx.is_connected(nx.from_numpy_array(a))
+    taus = jnp.logspace(-2, 2, 20)
+    approx = sp.entropy_curves(
+        a, taus, key=KEY, num_probes=2, num_matvecs=32, num_deflate=32, deflate_matvecs=32
+    )
+    exact = exact_curves(np.linalg.eigvalsh(dense_laplacian(a)).clip(0), taus)
+    for field in ("heat_trace", "entropy", "specific_heat", "spectral_dimension"):
+        np.testing.assert_allclose(
+            getattr(approx, field), getattr(exact, field), rtol=1e-7, atol=1e-9, err_msg=field
+        )
+    np.testing.assert_allclose(approx.entropy_error, 0.0, atol=1e-12)
+
+
+def test_zero_modes_are_deflated_exactly_on_a_disconnected_graph():
+    # three components and two isolated nodes: c = 5, Z(inf) = 5, S(inf) = log 5 / log N exactly
+    g = nx.disjoint_union_all([nx.path_graph(40), nx.cycle_graph(30), nx.star_graph(9)])
+    g.add_nodes_from([80, 81])
+    taus = jnp.array([1e4, 1e6])
+    curves = sp.entropy_curves(g, taus, key=KEY, num_probes=4, num_matvecs=30, num_deflate=0)
+    np.testing.assert_allclose(curves.heat_trace, 5.0, rtol=1e-12)
+    np.testing.assert_allclose(curves.entropy, np.log(5) / np.log(82), rtol=1e-12)
+    np.testing.assert_allclose(curves.specific_heat, 0.0, atol=1e-12)
+
+
+CASES = {
+    # name: (adjacency, exact spectrum)
+    "grid_24x24": lambda: grid(24),
+    "erdos_renyi_600": lambda: _exact(nx.gnp_random_graph(600, 8 / 600, seed=5)),
+    "barabasi_albert_600": lambda: _exact(nx.barabasi_albert_graph(600, 3, seed=6)),
+}
+
+
+def _exact(graph):
+    a = nx.to_numpy_array(graph)
+    eigenvalues = np.linalg.eigvalsh(dense_laplacian(a)).clip(0)
+    eigenvalues[: nx.number_connected_components(graph)] = 0
+    return a, eigenvalues
+
+
+@functools.cache
+def case(name):
+    a, eigenvalues = CASES[name]()
+    return a, eigenvalues, jaxrg.default_taus(jnp.asarray(eigenvalues), num_taus=48)
+
+
+def slq(name, key):
+    """SLQ with default settings and 64 probes (compiled once per graph shape)."""
+    a, _, taus = case(name)
+    return sp.entropy_curves(scipy.sparse.csr_array(a), taus, key=key, num_probes=64)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_slq_curves_match_exact_within_error_bars(name):
+    _, eigenvalues, taus = case(name)
+    approx = slq(name, KEY)
+    exact = exact_curves(eigenvalues, taus)
+    for field in ("entropy", "specific_heat"):
+        error = np.abs(np.asarray(getattr(approx, field) - getattr(exact, field)))
+        sigma = np.asarray(getattr(approx, field + "_error"))
+        assert error.max() < 1e-2, (field, error.max())
+        assert np.all(error <= 5 * sigma + 1e-6), (field, np.max(error / (sigma + 1e-6)))
+    rel = np.abs(np.asarray(approx.heat_trace / exact.heat_trace - 1))
+    assert np.all(rel <= 5 * np.asarray(approx.heat_trace_error / exact.heat_trace) + 1e-6)
+
+
+def test_fixed_key_is_deterministic_and_other_keys_differ():
+    first = slq("grid_24x24", KEY)
+    again = slq("grid_24x24", KEY)
+    other = slq("grid_24x24", jax.random.key(7))
+    np.testing.assert_array_equal(first.entropy, again.entropy)
+    assert not np.allclose(first.entropy, other.entropy, rtol=1e-12, atol=0)
+
+
+def test_jit_over_a_sparse_graph_matches_eager_and_does_not_retrace_for_new_taus():
+    g = sp.as_sparse_graph(nx.gnp_random_graph(60, 0.1, seed=8))
+    traces = []
+    kwargs = dict(key=KEY, num_probes=2, num_matvecs=10, num_deflate=0)
+
+    @jax.jit
+    def run(graph, taus):
+        traces.append(1)
+        return sp.entropy_curves(graph, taus, **kwargs)
+
+    taus = jnp.array([0.5, 5.0])
+    eager = sp.entropy_curves(g, taus, **kwargs)
+    np.testing.assert_allclose(run(g, taus).entropy, eager.entropy, rtol=1e-12)
+    run(g, 2 * taus)
+    assert len(traces) == 1
+
+
+def test_full_and_no_reorthogonalisation_agree_within_error_bars():
+    a, eigenvalues = grid(20)
+    taus = jnp.logspace(-1, 2, 16)
+    kwargs = dict(key=KEY, num_probes=16, num_matvecs=60, num_deflate=0)
+    full = sp.entropy_curves(a, taus, reortho="full", **kwargs)
+    none = sp.entropy_curves(a, taus, reortho="none", **kwargs)
+    # same probes: only the quadrature differs, far below the probe noise
+    assert np.max(np.abs(full.entropy - none.entropy)) < 0.1 * float(np.max(full.entropy_error))
+
+
+def test_float32_curves_stay_within_target():
+    a, eigenvalues = grid(20)
+    g = sp.as_sparse_graph(a, dtype=jnp.float32)
+    taus = jnp.logspace(-1, 2, 16, dtype=jnp.float32)
+    approx = sp.entropy_curves(g, taus, key=KEY, num_probes=32, num_matvecs=60)
+    assert approx.entropy.dtype == jnp.float32
+    exact = exact_curves(eigenvalues, taus.astype(jnp.float64))
+    # float32 round-off (~1e-6) is far below the probe noise; the target is the same
+    for field in ("entropy", "specific_heat"):
+        error = np.abs(np.asarray(getattr(approx, field), np.float64) - getattr(exact, field))
+        assert error.max() < 1e-2, (field, error.max())
+
+
+# ---------------------------------------------------------------- extremes and scales
+
+
+def test_extreme_eigenvalues_match_closed_form_within_residual_bounds():
+    a, eigenvalues = grid(12)  # lambda_2 has multiplicity 2
+    ext = sp.extreme_eigenvalues(a, key=KEY, num_matvecs=120, num_eigenvalues=4)
+    positive = eigenvalues[eigenvalues > 1e-12]
+    np.testing.assert_allclose(ext.smallest, positive[:4], rtol=1e-6)
+    np.testing.assert_allclose(ext.largest, eigenvalues[::-1][:4], rtol=1e-6)
+    for values, bounds in (
+        (ext.smallest, ext.smallest_residual),
+        (ext.largest, ext.largest_residual),
+    ):
+        gap = np.min(np.abs(np.asarray(values)[:, None] - eigenvalues[None, :]), axis=1)
+        assert np.all(gap <= np.asarray(bounds) + 1e-12)
+    assert int(ext.num_components) == 1
+
+
+def test_characteristic_scale_of_two_communities_matches_dense():
+    rng = np.random.default_rng(9)
+    sizes = [150, 150]
+    labels = np.repeat([0, 1], sizes)
+    prob = np.where(labels[:, None] == labels[None, :], 0.1, 0.003)
+    upper = np.triu(rng.random(prob.shape) < prob, 1).astype(float)
+    a = upper + upper.T
+    quad = sp.lanczos_quadrature(a, key=KEY, num_probes=16, num_matvecs=60, deflate_matvecs=100)
+    approx = sp.characteristic_scales(quad, sort_by="tau", num_taus=128)
+    exact = jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(a), sort_by="tau")
+    # the slow peak (inter-community equilibration) sits at ~2.4 / lambda_2
+    slow = np.nanmax(np.asarray(exact.taus))
+    found = np.asarray(approx.taus)[np.asarray(approx.valid)]
+    assert np.min(np.abs(found / slow - 1)) < 0.05
+
+
+# ---------------------------------------------------------------- reading edge lists
+
+
+def test_streaming_reader_matches_edge_list_with_comments_weights_gzip_and_relabel(tmp_path):
+    text = "# comment\n10 20 2.0\n20,30,1.5\n\n30 10 0.5  # trailing\n"
+    plain = tmp_path / "g.edgelist"
+    plain.write_text(text)
+    zipped = tmp_path / "g.edgelist.gz"
+    with gzip.open(zipped, "wt") as handle:
+        handle.write(text)
+    expected = sp.as_sparse_graph(([0, 1, 2], [1, 2, 0], [2.0, 1.5, 0.5]))
+    for file in (plain, zipped):
+        g = sp.read_edge_list(file, relabel=True, chunk_lines=2)
+        for field in ("senders", "receivers", "weights", "degree", "labels"):
+            np.testing.assert_array_equal(getattr(g, field), getattr(expected, field))
+    assert sp.read_edge_list(plain).num_nodes == 31
+
+
+def test_streaming_reader_rejects_bad_lines(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0 1\n1 2 3 4\n")
+    with pytest.raises(ValueError, match="bad.txt"):
+        sp.read_edge_list(bad)
+    with pytest.raises(FileNotFoundError):
+        sp.read_edge_list(tmp_path / "missing.txt")
