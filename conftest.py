@@ -1,7 +1,10 @@
 """Root pytest configuration: applies to tests/ and to the doctests inside jaxrg/.
 
 x64 on, strict dtype promotion, rank promotion raises (STYLE.md habit 11); a headless
-matplotlib backend.
+matplotlib backend; the hypothesis profile "ci" (derandomised, bounded examples, no deadline, no
+example database), so property tests see the same examples on every run. A test's own
+``@settings(max_examples=...)`` still applies; ``HYPOTHESIS_PROFILE=dev`` explores further with
+random examples.
 """
 
 import os
@@ -13,3 +16,12 @@ import jax  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+try:
+    from hypothesis import settings
+except ImportError:  # hypothesis is a dev dependency: the doctests run without it
+    pass
+else:
+    settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, database=None)
+    settings.register_profile("dev", max_examples=300, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -38,15 +38,28 @@ def value_check(ok, message: str) -> None:
 def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
     """``x`` as a floating JAX array; integer and boolean inputs are cast, others refused."""
     if not isinstance(x, jax.Array):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError as err:  # numpy: "inhomogeneous shape" for ragged nested lists
+            raise ValueError(
+                f"{name} is ragged (nested sequences of different lengths) and cannot be one "
+                "array; pad graphs of different sizes with jaxrg.pad_adjacency (a batch plus a "
+                "node mask) or pass them one at a time."
+            ) from err
         if x.dtype.kind not in "biufc":
-            raise TypeError(f"{name} must be a numeric array; got dtype {x.dtype}.")
+            raise TypeError(
+                f"{name} must be a numeric array; got dtype {x.dtype}. Convert it first, e.g. "
+                f"np.asarray({name}, dtype=float)."
+            )
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
         raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")
     if not jnp.issubdtype(x.dtype, jnp.floating):
         if not (jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_):
-            raise TypeError(f"{name} must be a numeric array; got dtype {x.dtype}.")
+            raise TypeError(
+                f"{name} must be a numeric array; got dtype {x.dtype}. Convert it first, e.g. "
+                f"np.asarray({name}, dtype=float)."
+            )
         x = x.astype(jnp.result_type(float))
     if dtype is not None:
         x = x.astype(dtype)
@@ -57,14 +70,22 @@ def check_square(adjacency: jax.Array, name: str = "adjacency") -> int:
     """Rank-2 square with at least one node; returns N."""
     if adjacency.ndim != 2:
         hint = (
-            " For a batch of graphs, jax.vmap over the leading axis." if adjacency.ndim == 3 else ""
+            " For a batch of graphs, jax.vmap over the leading axis."
+            if adjacency.ndim == 3
+            else " Pass one square matrix; jaxrg.as_adjacency builds it from an edge list."
         )
         raise ValueError(f"{name} must be a 2-D (N, N) array; got shape {adjacency.shape}.{hint}")
     n, m = adjacency.shape
     if n != m:
-        raise ValueError(f"{name} must be square (N, N); got shape {adjacency.shape}.")
+        raise ValueError(
+            f"{name} must be square (N, N); got shape {adjacency.shape}. Pass the (N, N) "
+            "adjacency (jaxrg.as_adjacency builds it from an edge list)."
+        )
     if n == 0:
-        raise ValueError(f"{name} is empty (0 nodes): a graph needs at least one node.")
+        raise ValueError(
+            f"{name} is empty (0 nodes): a graph needs at least one node; skip empty graphs "
+            "before the call."
+        )
     return n
 
 
@@ -78,7 +99,8 @@ def check_mask(mask, num_nodes: int, name: str = "mask") -> jax.Array:
         )
     if mask.shape != (num_nodes,):
         raise ValueError(
-            f"{name} must have shape ({num_nodes},) to match the adjacency; got {mask.shape}."
+            f"{name} must have shape ({num_nodes},) to match the adjacency; got {mask.shape}. "
+            "Build both with jaxrg.pad_adjacency."
         )
     return mask
 
@@ -93,7 +115,7 @@ def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> Non
     value_check(
         jnp.all(adjacency >= 0),
         f"{name} has negative weights (min {_fmt(jnp.min(adjacency))}); "
-        "the Laplacian needs non-negative edge weights.",
+        "the Laplacian needs non-negative edge weights: drop those edges or take jnp.abs(A).",
     )
     asym = jnp.max(jnp.abs(adjacency - adjacency.T))
     scale = jnp.maximum(jnp.max(jnp.abs(adjacency)), 1.0)
@@ -102,6 +124,33 @@ def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> Non
         asym <= tol,
         f"{name} is not symmetric (max |A - A^T| = {_fmt(asym)}); jaxrg works on "
         "undirected graphs: symmetrise with (A + A.T) / 2 or jnp.maximum(A, A.T).",
+    )
+
+
+def check_laplacian_values(laplacian: jax.Array, eigenvalues: jax.Array, name: str) -> None:
+    """Finite, symmetric, positive semi-definite (from its ``eigh`` eigenvalues).
+
+    A negative eigenvalue beyond round-off means the matrix is not a Laplacian (typically the
+    adjacency was passed instead); clipping it to 0 would silently return a wrong kernel.
+    """
+    value_check(
+        jnp.all(jnp.isfinite(laplacian)),
+        f"{name} has NaN or inf entries; build it with jaxrg.laplacian(adjacency) from a finite "
+        "adjacency.",
+    )
+    scale = jnp.maximum(jnp.max(jnp.abs(laplacian)), 1.0)
+    eps = jnp.finfo(laplacian.dtype).eps
+    asym = jnp.max(jnp.abs(laplacian - laplacian.T))
+    value_check(
+        asym <= 100 * eps * scale,
+        f"{name} is not symmetric (max |L - L^T| = {_fmt(asym)}); pass the Laplacian of an "
+        "undirected graph (jaxrg.laplacian of a symmetric adjacency).",
+    )
+    lowest = jnp.min(eigenvalues)
+    value_check(
+        lowest >= -10 * laplacian.shape[0] * eps * scale,
+        f"{name} is not positive semi-definite (smallest eigenvalue {_fmt(lowest)}); pass a "
+        "graph Laplacian, e.g. jaxrg.laplacian(adjacency), not the adjacency itself.",
     )
 
 
@@ -114,7 +163,8 @@ def check_taus(taus, name: str = "taus") -> jax.Array:
     )
     value_check(
         jnp.all(taus > 0),
-        f"{name} must be > 0 (diffusion time); got min {_fmt(jnp.min(taus))}.",
+        f"{name} must be > 0 (diffusion time); got min {_fmt(jnp.min(taus))}. "
+        "Use e.g. jnp.logspace(-2, 2, 100).",
     )
     return taus
 

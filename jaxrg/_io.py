@@ -44,15 +44,38 @@ def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     """Append one record as a JSON line and fsync it.
 
     The whole line is written with one ``write`` call; :func:`read_jsonl` ignores a last line
-    that a kill cut short, so a record is either fully there or absent.
+    that a kill cut short, and the next append first cuts that partial line off (else the new
+    record would be glued to it and the file could no longer be parsed), so a record is either
+    fully there or absent.
     """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(dict(record), sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as handle:
+    line = (json.dumps(dict(record), sort_keys=True) + "\n").encode("utf-8")
+    with open(path, "a+b") as handle:
+        _drop_partial_tail(handle)
         handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _drop_partial_tail(handle, chunk: int = 1 << 16) -> None:
+    """Truncate a binary file after its last newline (a last line a kill left unfinished)."""
+    end = handle.seek(0, os.SEEK_END)
+    if end == 0:
+        return
+    handle.seek(end - 1)
+    if handle.read(1) == b"\n":
+        return
+    pos = end
+    while pos > 0:
+        start = max(0, pos - chunk)
+        handle.seek(start)
+        cut = handle.read(pos - start).rfind(b"\n")
+        if cut >= 0:
+            handle.truncate(start + cut + 1)
+            return
+        pos = start
+    handle.truncate(0)
 
 
 def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:

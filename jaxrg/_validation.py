@@ -62,7 +62,8 @@ def checked(fn):
         error, out = inner(*args, **kwargs)
         message = error.get()
         if message is not None:
-            raise ValueError(message.split(" (check failed at")[0])
+            # drop checkify's location suffix (its wording differs across jax versions)
+            raise ValueError(message.split(" (check failed at")[0].split(" (`check` failed")[0])
         return out
 
     return wrapper

@@ -67,7 +67,10 @@ def from_edge_list(
     receivers = jnp.asarray(receivers)
     for name, ids in (("senders", senders), ("receivers", receivers)):
         if not jnp.issubdtype(ids.dtype, jnp.integer):
-            raise TypeError(f"{name} must be integer node ids; got dtype {ids.dtype}.")
+            raise TypeError(
+                f"{name} must be integer node ids; got dtype {ids.dtype}. Cast them with "
+                f"{name}.astype(int)."
+            )
         if ids.ndim != 1:
             raise ValueError(f"{name} must be 1-D (E,); got shape {ids.shape}.")
     if senders.shape != receivers.shape:
@@ -87,8 +90,16 @@ def from_edge_list(
         hi = int(max(np.max(senders), np.max(receivers)))
         if lo < 0 or hi >= num_nodes:
             raise ValueError(
-                f"node ids must lie in [0, num_nodes={num_nodes}); got ids in [{lo}, {hi}]."
+                f"node ids must lie in [0, num_nodes={num_nodes}); got ids in [{lo}, {hi}]. "
+                "Relabel the nodes to 0..N-1, or pass num_nodes > the largest id."
             )
+    elif not concrete:  # traced ids: an out-of-range scatter would be dropped silently
+        inside = (senders >= 0) & (senders < num_nodes) & (receivers >= 0) & (receivers < num_nodes)
+        _checks.value_check(
+            jnp.all(inside),
+            f"node ids must lie in [0, num_nodes={num_nodes}). Relabel the nodes to 0..N-1, or "
+            "pass num_nodes > the largest id.",
+        )
     dtype = dtype or jnp.result_type(float)
     if weights is None:
         weights = jnp.ones(senders.shape, dtype)
@@ -236,7 +247,10 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
     sizes = [m.shape[0] for m in mats]
     size = max(sizes) if num_nodes is None else num_nodes
     if size < max(sizes):
-        raise ValueError(f"num_nodes={num_nodes} is smaller than the largest graph ({max(sizes)}).")
+        raise ValueError(
+            f"num_nodes={num_nodes} is smaller than the largest graph ({max(sizes)} nodes); "
+            f"pass num_nodes >= {max(sizes)} or leave it None (the largest graph)."
+        )
     adjacency = np.zeros((len(mats), size, size), mats[0].dtype)
     mask = np.zeros((len(mats), size), bool)
     for b, m in enumerate(mats):

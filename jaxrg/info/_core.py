@@ -102,8 +102,19 @@ def prepare_logits(logits, axis: int = -1, name: str = "logits", *, empty_rows=F
             )
         if empty and not empty_rows:
             raise ValueError(
-                f"{name} have a row where every entry is -inf (no category has probability > 0)."
+                f"{name} have a row where every entry is -inf (no category has probability > 0); "
+                "give every row at least one finite logit."
             )
+    else:  # traced: checkify debug checks, raised by jaxrg.checked (free otherwise)
+        _checks.value_check(
+            ~jnp.any(jnp.isnan(z)),
+            f"{name} contain NaN; check the model output (e.g. jnp.nan_to_num).",
+        )
+        _checks.value_check(
+            ~jnp.any(z == jnp.inf),
+            f"{name} contain +inf; clip them (e.g. jnp.clip(logits, max=1e30)). "
+            "-inf is allowed and means probability 0.",
+        )
     return z
 
 
@@ -118,13 +129,30 @@ def prepare_probs(probs, axis: int = -1, name: str = "probs") -> jax.Array:
         if not finite:
             raise ValueError(f"{name} contain NaN or inf; probabilities must be finite.")
         if low < 0:
-            raise ValueError(f"{name} contain negative entries (min {low:.3g}).")
+            raise ValueError(
+                f"{name} contain negative entries (min {low:.3g}); clip them at 0 and "
+                "renormalise, or pass logits instead."
+            )
         if not (abs(lo - 1) <= tol and abs(hi - 1) <= tol):
             raise ValueError(
                 f"{name} must sum to 1 along axis {axis} (within {tol:g}); got sums in "
                 f"[{lo:.6g}, {hi:.6g}]. Normalise with "
                 f"{name} / {name}.sum(axis={axis}, keepdims=True), or pass logits instead."
             )
+    else:  # traced: checkify debug checks (see prepare_logits)
+        sums = jnp.sum(p, axis=-1)
+        _checks.value_check(
+            jnp.all(jnp.isfinite(p)), f"{name} contain NaN or inf; probabilities must be finite."
+        )
+        _checks.value_check(
+            jnp.all(p >= 0),
+            f"{name} contain negative entries; clip them at 0 and renormalise, or pass logits.",
+        )
+        _checks.value_check(
+            jnp.all(jnp.abs(sums - 1) <= tol),
+            f"{name} must sum to 1 along axis {axis} (within {tol:g}). Normalise with "
+            f"{name} / {name}.sum(axis={axis}, keepdims=True), or pass logits instead.",
+        )
     return _log(p)
 
 
@@ -157,6 +185,15 @@ def prepare_alpha(alpha, dtype, name: str = "alpha") -> jax.Array:
                 f"{name} must be >= 0 (got min {float(np.min(host)):.3g}); use 0 for the Hartley "
                 "entropy (log of the support) and jnp.inf for the min-entropy."
             )
+    else:  # traced: checkify debug checks (see prepare_logits)
+        _checks.value_check(
+            ~jnp.any(jnp.isnan(a)), f"{name} contains NaN; orders must be numbers in [0, inf]."
+        )
+        _checks.value_check(
+            jnp.all(a >= 0),
+            f"{name} must be >= 0; use 0 for the Hartley entropy (log of the support) and "
+            "jnp.inf for the min-entropy.",
+        )
     return a
 
 

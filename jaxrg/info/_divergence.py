@@ -30,9 +30,15 @@ def _pair(logits_p, logits_q, axis: int, names=("logits_p", "logits_q")):
 
 
 def _weighted(lp, mp, values) -> jax.Array:
-    """:math:`\\sum_i p_i v_i` over the support of ``p`` (``0 * v`` never formed off it)."""
+    """:math:`\\sum_i p_i v_i` over the support of ``p`` (``0 * v`` never formed off it).
+
+    Divided by :math:`\\sum_i p_i`: the rounding of :math:`\\log Z` shifts every ``lp`` alike
+    (by half an ulp of the largest logit, 5e-4 for float32 logits of 1e4), which scales all
+    :math:`p_i` by one factor; normalising cancels it, else it multiplies :math:`|v|`.
+    """
     p = jnp.where(mp, jnp.exp(lp), jnp.zeros_like(lp))
-    return jnp.sum(jnp.where(mp, p * values, jnp.zeros_like(lp)), axis=-1)
+    total = jnp.sum(jnp.where(mp, p * values, jnp.zeros_like(lp)), axis=-1)
+    return total / jnp.sum(p, axis=-1)
 
 
 def _kl(lp, mp, lq, mq) -> jax.Array:

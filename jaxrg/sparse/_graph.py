@@ -156,8 +156,7 @@ def _upper_edges(adjacency, num_nodes, dtype):
         )
     raise TypeError(
         f"unsupported graph type {type(adjacency).__name__}; pass a scipy.sparse matrix, "
-        "(senders, receivers[, weights]), a networkx.Graph, a jraph.GraphsTuple or an array."
-        + hint
+        "(senders, receivers[, weights]), a networkx.Graph, a jraph.GraphsTuple or an array." + hint
     )
 
 

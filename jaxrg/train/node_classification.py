@@ -167,8 +167,8 @@ def prepare_inputs(features, labels, graphs: Sequence[jraph.GraphsTuple], train_
 
     Raises:
         ValueError: bad ``propagation``, mask shapes, overlapping train/val/test masks, label
-            ids below -1, graphs of the wrong size, unlabelled training nodes, or unequal training-set sizes across seeds under subgraph
-            propagation.
+            ids below -1, graphs of the wrong size, unlabelled training nodes, or unequal
+            training-set sizes across seeds under subgraph propagation.
     """
     if propagation not in PROPAGATIONS:
         raise ValueError(f"propagation must be one of {PROPAGATIONS}, got {propagation!r}")

@@ -1,0 +1,640 @@
+"""The bad-input catalogue (docs/bad_inputs.md): one case per row, each a clear error.
+
+Every case asserts the exception type and, with ``match=``, that the message names the argument
+and says how to fix it. Cases whose value check also runs inside ``jit`` are run again through
+the documented checked path (``jaxrg.checked(jax.jit(f))``, i.e. ``checkify``); shape and dtype
+errors are raised at trace time, so plain ``jax.jit`` raises them too. The table in
+docs/bad_inputs.md and the case ids below are kept in step by
+``test_catalogue_table_lists_every_case``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.experimental.sparse
+import jax.numpy as jnp
+import jraph
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.stats
+
+import jaxrg
+from jaxrg import info
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "bad_inputs.md"
+
+PATH3 = jnp.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+EDGE = jnp.array([[0.0, 1.0], [1.0, 0.0]])
+ASYMMETRIC = jnp.array([[0.0, 1.0], [0.5, 0.0]])
+NEGATIVE = jnp.array([[0.0, -1.0], [-1.0, 0.0]])
+NAN_ADJ = jnp.array([[0.0, jnp.nan], [jnp.nan, 0.0]])
+INF_ADJ = jnp.array([[0.0, jnp.inf], [jnp.inf, 0.0]])
+SPECTRUM = jnp.array([0.0, 2.0])
+LOGITS = jnp.array([0.0, 1.0, 2.0])
+
+
+class Case(NamedTuple):
+    """One catalogue row: ``fn(*args)`` raises ``error`` matching ``match``.
+
+    ``jit``: ``"checked"`` (value check: ``jaxrg.checked(jax.jit(fn))`` raises ValueError with
+    the same message), ``"trace"`` (shape/dtype: plain ``jax.jit(fn)`` raises at trace time) or
+    ``None`` (host-side input: files, Python containers, ragged lists).
+    """
+
+    fn: Callable
+    args: tuple
+    error: type[Exception]
+    match: str
+    jit: str | None
+
+
+def _pad_small():
+    return jaxrg.pad_adjacency([PATH3, jnp.ones((4, 4)) - jnp.eye(4)], num_nodes=3)
+
+
+def _edge_list(senders, receivers):
+    return jaxrg.from_edge_list(senders, receivers, num_nodes=3)
+
+
+def _renyi(logits, alpha):
+    return info.renyi_entropy(logits, alpha)
+
+
+def _heat(laplacian, tau):
+    return jaxrg.heat_kernel(laplacian, tau)
+
+
+CASES: dict[str, Case] = {
+    # ---- graphs: shape, rank, dtype (trace time) -------------------------------------------
+    "non_square": Case(
+        jaxrg.laplacian_spectrum,
+        (jnp.ones((2, 3)),),
+        ValueError,
+        r"^adjacency must be square \(N, N\).*jaxrg\.as_adjacency builds it",
+        "trace",
+    ),
+    "wrong_rank_batch": Case(
+        jaxrg.laplacian_spectrum,
+        (jnp.ones((2, 3, 3)),),
+        ValueError,
+        r"^adjacency must be a 2-D \(N, N\) array.*jax\.vmap over the leading axis",
+        "trace",
+    ),
+    "wrong_rank_vector": Case(
+        jaxrg.laplacian_spectrum,
+        (jnp.ones(3),),
+        ValueError,
+        r"^adjacency must be a 2-D \(N, N\) array.*Pass one square matrix",
+        "trace",
+    ),
+    "empty_graph": Case(
+        jaxrg.laplacian_spectrum,
+        (jnp.zeros((0, 0)),),
+        ValueError,
+        r"^adjacency is empty \(0 nodes\).*skip empty graphs",
+        "trace",
+    ),
+    "mask_wrong_shape": Case(
+        jaxrg.laplacian_spectrum,
+        (EDGE, jnp.array([True, True, False])),
+        ValueError,
+        r"^mask must have shape \(2,\).*jaxrg\.pad_adjacency",
+        "trace",
+    ),
+    "mask_wrong_dtype": Case(
+        jaxrg.laplacian_spectrum,
+        (EDGE, jnp.array([1, 1])),
+        TypeError,
+        r"^mask must be a boolean array.*mask\.astype\(bool\)",
+        "trace",
+    ),
+    "complex_dtype": Case(
+        jaxrg.laplacian_spectrum,
+        (jnp.array([[0, 1j], [1j, 0]]),),
+        TypeError,
+        r"^adjacency must be real.*Pass its real part",
+        "trace",
+    ),
+    "non_numeric_dtype": Case(
+        jaxrg.laplacian_spectrum,
+        (np.array([["0", "1"], ["1", "0"]]),),
+        TypeError,
+        r"^adjacency must be a numeric array.*np\.asarray\(adjacency, dtype=float\)",
+        None,
+    ),
+    "float_node_ids": Case(
+        _edge_list,
+        (jnp.array([0.0, 1.0]), jnp.array([1.0, 2.0])),
+        TypeError,
+        r"^senders must be integer node ids.*senders\.astype\(int\)",
+        "trace",
+    ),
+    "ragged_nested_list": Case(
+        jaxrg.laplacian_spectrum,
+        ([[0.0, 1.0], [1.0]],),
+        ValueError,
+        r"^adjacency is ragged.*jaxrg\.pad_adjacency",
+        None,
+    ),
+    "ragged_batch_too_small": Case(
+        _pad_small,
+        (),
+        ValueError,
+        r"^num_nodes=3 is smaller than the largest graph \(4 nodes\); pass num_nodes >= 4",
+        None,
+    ),
+    # ---- graphs: values (concrete: eager; traced: checkify via jaxrg.checked) ----------------
+    "asymmetric": Case(
+        jaxrg.laplacian_spectrum,
+        (ASYMMETRIC,),
+        ValueError,
+        r"^adjacency is not symmetric.*symmetrise with \(A \+ A\.T\) / 2",
+        "checked",
+    ),
+    "negative_weights": Case(
+        jaxrg.laplacian_spectrum,
+        (NEGATIVE,),
+        ValueError,
+        r"^adjacency has negative weights.*drop those edges or take jnp\.abs\(A\)",
+        "checked",
+    ),
+    "nan_entries": Case(
+        jaxrg.laplacian_spectrum,
+        (NAN_ADJ,),
+        ValueError,
+        r"^adjacency has NaN or inf entries; replace them \(e\.g\. jnp\.nan_to_num\)",
+        "checked",
+    ),
+    "inf_entries": Case(
+        jaxrg.laplacian_spectrum,
+        (INF_ADJ,),
+        ValueError,
+        r"^adjacency has NaN or inf entries; replace them \(e\.g\. jnp\.nan_to_num\)",
+        "checked",
+    ),
+    "node_ids_out_of_range": Case(
+        _edge_list,
+        (jnp.array([0, 5]), jnp.array([1, 2])),
+        ValueError,
+        r"^node ids must lie in \[0, num_nodes=3\).*Relabel the nodes to 0\.\.N-1",
+        "checked",
+    ),
+    "laplacian_not_psd": Case(
+        _heat,
+        (PATH3, 1.0),
+        ValueError,
+        r"^laplacian is not positive semi-definite.*jaxrg\.laplacian\(adjacency\), not the "
+        "adjacency",
+        "checked",
+    ),
+    "laplacian_asymmetric": Case(
+        _heat,
+        (jnp.array([[1.0, -1.0], [0.0, 0.0]]), 1.0),
+        ValueError,
+        r"^laplacian is not symmetric.*jaxrg\.laplacian of a symmetric adjacency",
+        "checked",
+    ),
+    "laplacian_nan": Case(
+        jaxrg.density_matrix,
+        (jnp.array([[1.0, jnp.nan], [jnp.nan, 1.0]]), 1.0),
+        ValueError,
+        r"^laplacian has NaN or inf entries; build it with jaxrg\.laplacian",
+        "checked",
+    ),
+    # ---- graph containers and sparse formats (host side) ------------------------------------
+    "unsupported_container": Case(
+        jaxrg.laplacian_spectrum,
+        ({"indptr": [0, 1]},),
+        TypeError,
+        r"^unsupported graph type dict; pass a dense \(N, N\) array",
+        None,
+    ),
+    "directed_graph": Case(
+        jaxrg.laplacian_spectrum,
+        (nx.DiGraph([(0, 1)]),),
+        TypeError,
+        r"^graph is a directed networkx graph.*G\.to_undirected\(\)",
+        None,
+    ),
+    "batched_graphs_tuple": Case(
+        jaxrg.as_adjacency,
+        (
+            jraph.GraphsTuple(
+                nodes=None,
+                edges=None,
+                globals=None,
+                senders=np.array([0, 2]),
+                receivers=np.array([1, 3]),
+                n_node=np.array([2, 2]),
+                n_edge=np.array([1, 1]),
+            ),
+        ),
+        ValueError,
+        r"^the GraphsTuple holds 2 graphs; convert one at a time \(jraph\.unbatch\)",
+        None,
+    ),
+    "unsupported_sparse_format": Case(
+        jaxrg.sparse.as_sparse_graph,
+        (jax.experimental.sparse.BCOO.fromdense(EDGE),),
+        TypeError,
+        r"^unsupported graph type BCOO.*scipy\.sparse\.coo_array\(\(m\.data, m\.indices\.T\)",
+        None,
+    ),
+    "sparse_asymmetric": Case(
+        jaxrg.sparse.as_sparse_graph,
+        (sp.csr_array(np.array([[0.0, 1.0], [0.0, 0.0]])),),
+        ValueError,
+        r"^adjacency is not symmetric.*\(A \+ A\.T\) / 2",
+        None,
+    ),
+    # ---- diffusion times and spectra ------------------------------------------------------
+    "tau_zero": Case(
+        jaxrg.spectral_entropy,
+        (SPECTRUM, 0.0),
+        ValueError,
+        r"^taus must be > 0 \(diffusion time\).*jnp\.logspace",
+        "checked",
+    ),
+    "tau_negative": Case(
+        _heat,
+        (jaxrg.laplacian(EDGE), jnp.array([1.0, -2.0])),
+        ValueError,
+        r"^tau must be > 0 \(diffusion time\).*jnp\.logspace",
+        "checked",
+    ),
+    "tau_nan": Case(
+        jaxrg.specific_heat,
+        (SPECTRUM, jnp.nan),
+        ValueError,
+        r"^taus must be finite; got NaN or inf\. Use e\.g\. jnp\.logspace",
+        "checked",
+    ),
+    "tau_inf": Case(
+        jaxrg.spectral_entropy,
+        (SPECTRUM, jnp.inf),
+        ValueError,
+        r"^taus must be finite; got NaN or inf\. Use e\.g\. jnp\.logspace",
+        "checked",
+    ),
+    "eigenvalues_nan": Case(
+        jaxrg.spectral_entropy,
+        (jnp.array([0.0, jnp.nan]), 1.0),
+        ValueError,
+        r"^eigenvalues contain NaN; compute them with jaxrg\.laplacian_spectrum",
+        "checked",
+    ),
+    "eigenvalues_batch": Case(
+        jaxrg.spectral_entropy,
+        (jnp.zeros((2, 3)), 1.0),
+        ValueError,
+        r"^eigenvalues must be a non-empty 1-D array.*jax\.vmap over the leading axis",
+        "trace",
+    ),
+    # ---- distributions: logits, probabilities, Rényi orders ---------------------------------
+    "alpha_negative": Case(
+        _renyi,
+        (LOGITS, -0.5),
+        ValueError,
+        r"^alpha must be >= 0.*use 0 for the Hartley entropy.*jnp\.inf for the min-entropy",
+        "checked",
+    ),
+    "alpha_nan": Case(
+        _renyi,
+        (LOGITS, jnp.nan),
+        ValueError,
+        r"^alpha contains NaN; orders must be numbers in \[0, inf\]",
+        "checked",
+    ),
+    "logits_nan": Case(
+        info.shannon_entropy,
+        (jnp.array([0.0, jnp.nan]),),
+        ValueError,
+        r"^logits contain NaN; check the model output \(e\.g\. jnp\.nan_to_num\)",
+        "checked",
+    ),
+    "logits_posinf": Case(
+        info.shannon_entropy,
+        (jnp.array([0.0, jnp.inf]),),
+        ValueError,
+        r"^logits contain \+inf; clip them \(e\.g\. jnp\.clip\(logits, max=1e30\)\)",
+        "checked",
+    ),
+    "logits_empty_row": Case(
+        info.shannon_entropy,
+        (jnp.array([-jnp.inf, -jnp.inf]),),
+        ValueError,
+        r"^logits have a row where every entry is -inf.*at least one finite logit",
+        None,
+    ),
+    "probs_not_normalised": Case(
+        info.shannon_entropy_from_probs,
+        (jnp.array([0.5, 0.6]),),
+        ValueError,
+        r"^probs must sum to 1 along axis -1.*Normalise with probs / probs\.sum",
+        "checked",
+    ),
+    "probs_negative": Case(
+        info.shannon_entropy_from_probs,
+        (jnp.array([1.2, -0.2]),),
+        ValueError,
+        r"^probs contain negative entries.*clip them at 0 and renormalise",
+        "checked",
+    ),
+    "probs_nan": Case(
+        info.shannon_entropy_from_probs,
+        (jnp.array([0.5, jnp.nan]),),
+        ValueError,
+        r"^probs contain NaN or inf; probabilities must be finite",
+        "checked",
+    ),
+}
+
+
+# ---- data files, labels and splits: built in fixtures (they need a folder or a model) --------
+
+
+def _europe_folder(tmp_path, *, labels: bytes | None, edges: bytes | None = b"0 1\n"):
+    root = tmp_path / "data"
+    (root / "europe").mkdir(parents=True)
+    if labels is not None:
+        (root / "europe" / "labels-europe-airports.txt").write_bytes(labels)
+    if edges is not None:
+        (root / "europe" / "europe-airports.edgelist").write_bytes(edges)
+    return root
+
+
+def _published_size(key):
+    from jaxrg.datasets._files import FILES
+
+    return FILES["europe"][key].size
+
+
+FILE_CASES = {
+    # kind: (files in the folder, load kwargs, error, match)
+    "data_file_missing": (
+        dict(labels=None, edges=None),
+        {},
+        FileNotFoundError,
+        r"(?s)^dataset 'europe': 2 file\(s\) missing from the data folder.*"
+        r"pass download=True",
+    ),
+    "data_file_corrupt": (
+        "corrupt",
+        {},
+        ValueError,
+        r"europe-airports\.edgelist: corrupt or not the published file "
+        r"\(sha256 .*Delete it and download it again",
+    ),
+    "data_file_truncated": (
+        dict(labels=b"node label\n0 1\n", edges=b"0 1\n1 2\n"),
+        {},
+        ValueError,
+        r"europe-airports\.edgelist: corrupt or not the published file "
+        r"\(8 bytes instead of 40007 \(truncated or replaced\)\)\. Delete it",
+    ),
+    "data_file_truncated_unverified": (
+        dict(labels=b"node label\n0 1\n1 2\n2"),
+        {"verify": False},
+        ValueError,
+        r"labels-europe-airports\.txt: not lines of two "
+        r"integers .*; the file is corrupt - delete it and "
+        "download it again",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FILE_CASES))
+def test_bad_data_files_raise_a_clear_error(kind, tmp_path):
+    from jaxrg.datasets.europe import load_europe
+
+    files, kwargs, error, match = FILE_CASES[kind]
+    if files == "corrupt":  # the published size, other bytes: only the checksum can tell
+        files = dict(labels=b"node label\n0 1\n", edges=b"9" * _published_size("edgelist"))
+    root = _europe_folder(tmp_path, **files)
+    with pytest.raises(error, match=match):
+        load_europe(data_dir=root, progress=False, **kwargs)
+
+
+GRAPH_FILE_CASES = {
+    "graph_file_missing": (None, FileNotFoundError, r"^graph file not found: .*missing\.edgelist"),
+    "graph_file_corrupt": (
+        b"0 1\n1 x\n",
+        ValueError,
+        r"g\.edgelist, line 2: expected 'u v' or 'u v weight' with integer "
+        "node ids",
+    ),
+    "graph_file_asymmetric_npy": ("npy", ValueError, r"^adjacency is not symmetric"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GRAPH_FILE_CASES))
+def test_bad_graph_files_raise_and_the_cli_exits_2(kind, tmp_path, capsys):
+    from jaxrg.cli import main
+    from jaxrg.graph_io import read_graph
+
+    content, error, match = GRAPH_FILE_CASES[kind]
+    path = tmp_path / ("missing.edgelist" if content is None else "g.edgelist")
+    if content == "npy":
+        path = tmp_path / "g.npy"
+        np.save(path, np.asarray(ASYMMETRIC))
+    elif content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error, match=match):
+        read_graph(path)
+    assert main(["curve", str(path), "--num-taus", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxrg curve: error: ") and re.search(match.lstrip("^"), err)
+
+
+# ---- labels and splits (training entry point) ---------------------------------------------
+
+
+def _node_problem():
+    from jaxrg.models.multiscale import MultiscaleClassifier
+
+    n = 6
+    senders = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5], np.int32)
+    receivers = np.array([1, 0, 2, 1, 3, 2, 4, 3, 5, 4], np.int32)
+    graph = jraph.GraphsTuple(
+        nodes=None,
+        edges=None,
+        globals=None,
+        senders=senders,
+        receivers=receivers,
+        n_node=np.array([n]),
+        n_edge=np.array([senders.size]),
+    )
+    features = np.eye(n, dtype=np.float32)
+    labels = np.array([0, 1, 0, 1, 0, 1], np.int32)
+    masks = [
+        np.array(m, bool) for m in ([1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1])
+    ]
+
+    def model_fn(rngs):
+        return MultiscaleClassifier(n, 2, num_graphs=1, hidden=4, conv="gcn", rngs=rngs)
+
+    return model_fn, features, labels, graph, masks
+
+
+def test_label_ids_out_of_range_raise_before_training():
+    from jaxrg.train import train_node_classifier
+
+    model_fn, features, labels, graph, masks = _node_problem()
+    labels = labels.copy()
+    labels[3] = 2  # the model has 2 classes: id 2 would index past the logits (NaN loss)
+    with pytest.raises(
+        ValueError,
+        match=r"^labels hold class id 2 but the model outputs 2 "
+        r"classes.*num_classes = labels\.max\(\) \+ 1 = 3",
+    ):
+        train_node_classifier(
+            model_fn,
+            features,
+            labels,
+            [graph],
+            *masks,
+            keys=jnp.stack([jax.random.key(0)]),
+            epochs=1,
+            progress=False,
+        )
+
+
+def test_label_ids_below_minus_one_raise():
+    from jaxrg.train import prepare_inputs
+
+    _, features, labels, graph, masks = _node_problem()
+    labels = labels.copy()
+    labels[0] = -3
+    with pytest.raises(ValueError, match=r"^labels must be class ids 0\.\.C-1 or -1.*relabel"):
+        prepare_inputs(features, labels, [graph], *masks, num_seeds=1)
+
+
+@pytest.mark.parametrize(("first", "second"), [(0, 1), (0, 2), (1, 2)])
+def test_overlapping_split_masks_raise(first, second):
+    from jaxrg.train import prepare_inputs
+
+    _, features, labels, graph, masks = _node_problem()
+    names = ("train_mask", "val_mask", "test_mask")
+    masks = [m.copy() for m in masks]
+    shared = int(np.flatnonzero(masks[first])[-1])
+    masks[second][shared] = True
+    with pytest.raises(
+        ValueError,
+        match=rf"^{names[first]} and {names[second]} overlap \(1 "
+        rf"node\(s\), e\.g\. node {shared} of seed 0\); the splits must be "
+        "disjoint",
+    ):
+        prepare_inputs(features, labels, [graph], *masks, num_seeds=1)
+
+
+# ---- the table-driven cases -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_bad_input_raises_a_clear_error(kind):
+    case = CASES[kind]
+    with pytest.raises(case.error, match=case.match):
+        case.fn(*case.args)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, c in CASES.items() if c.jit == "checked"))
+def test_checked_path_catches_the_same_value_error_under_jit(kind):
+    case = CASES[kind]
+    jitted = jax.jit(case.fn)
+    with pytest.raises(ValueError, match=case.match):
+        jaxrg.checked(jitted)(*case.args)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, c in CASES.items() if c.jit == "trace"))
+def test_shape_and_dtype_errors_are_raised_at_trace_time_under_jit(kind):
+    case = CASES[kind]
+    with pytest.raises(case.error, match=case.match):
+        jax.jit(case.fn)(*case.args)
+
+
+def test_checked_path_passes_good_inputs_through():
+    """The checked path is not trivially raising: good inputs give the plain jit result."""
+    good: dict[str, tuple[Callable, tuple[Any, ...]]] = {
+        "spectrum": (jaxrg.laplacian_spectrum, (EDGE,)),
+        "heat": (_heat, (jaxrg.laplacian(PATH3), 1.0)),
+        "renyi": (_renyi, (LOGITS, 2.0)),
+        "probs": (info.shannon_entropy_from_probs, (jnp.array([0.25, 0.75]),)),
+        "edges": (_edge_list, (jnp.array([0, 1]), jnp.array([1, 2]))),
+    }
+    for fn, args in good.values():
+        np.testing.assert_allclose(jaxrg.checked(jax.jit(fn))(*args), jax.jit(fn)(*args))
+
+
+# ---- accepted on purpose: defined results, not errors ---------------------------------------
+
+
+@jax.jit
+def _spectrum_and_curves(adjacency, mask, taus):
+    ev = jaxrg.laplacian_spectrum(adjacency, mask)
+    return ev, jaxrg.entropy_curves(ev, taus)
+
+
+def test_accepted_inputs_have_the_documented_results():
+    one, two_paths = np.zeros((1, 1)), np.kron(np.eye(2), np.asarray(PATH3))
+    batch = jaxrg.pad_adjacency([one, two_paths, np.array([[0, 1], [1, 0]])], num_nodes=6)
+    assert batch.adjacency.dtype == jnp.float64  # integer adjacency: cast to float
+    taus = jnp.array([1, 3, 100_000_000])  # integer taus: cast to float
+    ev, curves = jax.vmap(_spectrum_and_curves, in_axes=(0, 0, None))(*batch, taus)
+    # single node: S = C = 0 exactly (never 0/0 = NaN)
+    np.testing.assert_array_equal(curves.entropy[0], 0.0)
+    np.testing.assert_array_equal(curves.specific_heat[0], 0.0)
+    # disconnected: exactly one zero eigenvalue per component, S(tau -> inf) = log c / log N
+    assert int(jnp.sum(ev[1] == 0)) == 2
+    np.testing.assert_allclose(curves.entropy[1, -1], np.log(2) / np.log(6), rtol=1e-12)
+    # one edge (integer input): spectrum {0, 2}, S = H(1, e^{-2 tau}) / log 2 in closed form
+    p = np.stack([np.ones(3), np.exp(-2.0 * np.array([1, 3, 1e8]))]) / (
+        1 + np.exp(-2.0 * np.array([1, 3, 1e8]))
+    )
+    np.testing.assert_allclose(
+        curves.entropy[2], scipy.stats.entropy(p) / np.log(2), rtol=1e-12, atol=1e-300
+    )
+    # self-loops: cancel in L = D - A (networkx agrees)
+    loops = np.asarray(PATH3) + np.diag([2.0, 0.0, 1.0])
+    np.testing.assert_allclose(
+        jaxrg.laplacian(loops), nx.laplacian_matrix(nx.from_numpy_array(loops)).toarray()
+    )
+
+
+# ---- the docs table and these cases stay in step ---------------------------------------------
+
+
+def _documented_tests() -> set[str]:
+    rows = [
+        line
+        for line in DOCS.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ") and "`test_" in line
+    ]
+    return {m for row in rows for m in re.findall(r"`(test_[a-z0-9_]+(?:\[[a-z0-9_-]+\])?)`", row)}
+
+
+def test_catalogue_table_lists_every_case():
+    expected = {f"test_bad_input_raises_a_clear_error[{k}]" for k in CASES}
+    expected |= {f"test_bad_data_files_raise_a_clear_error[{k}]" for k in FILE_CASES}
+    expected |= {f"test_bad_graph_files_raise_and_the_cli_exits_2[{k}]" for k in GRAPH_FILE_CASES}
+    expected |= {
+        "test_label_ids_out_of_range_raise_before_training",
+        "test_label_ids_below_minus_one_raise",
+        "test_overlapping_split_masks_raise",
+        "test_accepted_inputs_have_the_documented_results",
+    }
+    documented = _documented_tests()
+    assert expected <= documented, sorted(expected - documented)
+    # every case that the checked path covers is marked in the table's jit column
+    for kind, case in CASES.items():
+        row = next(
+            line for line in DOCS.read_text(encoding="utf-8").splitlines() if f"[{kind}]`" in line
+        )
+        assert ("checked" in row) == (case.jit == "checked"), kind
+    assert len(expected) >= 20

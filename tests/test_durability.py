@@ -1,0 +1,140 @@
+"""Experiments survive ``kill -9`` and are deterministic for a fixed PRNG key.
+
+A real run of the CLT/RG reproduction (:func:`jaxrg.experiments.clt_rg.run_clt_rg`, tiny settings)
+is killed with SIGKILL in a subprocess after its first finished unit, a kill in the middle of a
+write is simulated on top (a half-written last line), and the run is resumed: every unit is then
+in ``runs.jsonl`` exactly once, the lines finished before the kill are kept byte for byte, and a
+unit recomputed in this process with the same key gives the identical record (determinism across
+processes; records hold no wall time).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from jaxrg import _io
+
+SEEDS = 4
+CONFIG = dict(
+    seeds=SEEDS,
+    steps=30,
+    models=("sym2",),
+    activations=("linear",),
+    train_families=("uniform",),
+    drift_steps=(4000,),
+    flow_samples=2**8,
+    mc_samples=2**15,
+    grid_points=128,
+    density_steps=1,
+    figures=False,
+)
+RUNNER = textwrap.dedent(
+    f"""
+    import sys
+    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
+
+    run_clt_rg(sys.argv[1], CLTRGConfig(**{CONFIG!r}), progress=False)
+    """
+)
+KEY = ("model", "activation", "train_family", "seed")
+KEY_OF_LAST = ("sym2", "linear", "uniform", SEEDS - 1)
+
+
+def _start(out: pathlib.Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"),
+    )
+
+
+def _finish(process: subprocess.Popen, timeout: float = 300) -> None:
+    output, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, output.decode(errors="replace")[-3000:]
+
+
+def _complete_lines(path: pathlib.Path) -> list[bytes]:
+    data = path.read_bytes() if path.exists() else b""
+    return data.splitlines(keepends=True)[: data.count(b"\n")]
+
+
+def _records(path: pathlib.Path) -> list[dict]:
+    """Every line must be a complete JSON record (no glued or partial lines)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_kill_9_then_resume_loses_and_duplicates_nothing_and_is_deterministic(tmp_path):
+    from jaxrg.experiments.clt_rg import CLTRGConfig, _train_run
+
+    run = tmp_path / "killed"
+    victim = _start(run)
+    runs = run / "runs.jsonl"
+    deadline = time.monotonic() + 240
+    while not _complete_lines(runs):  # wait for the first finished unit, then kill at once
+        assert victim.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "no unit finished in time"
+        time.sleep(0.005)
+    victim.send_signal(signal.SIGKILL)
+    victim.communicate(timeout=60)
+    assert victim.returncode == -signal.SIGKILL
+    assert not (run / "summary.json").exists(), "the kill landed after the run had finished"
+    kept = _complete_lines(runs)
+    assert kept and len(kept) <= SEEDS
+    # a kill in the middle of a write leaves half a record behind
+    with open(runs, "ab") as handle:
+        handle.write(b'{"activation": "linear", "coefficients": [[0.1')
+
+    resumed = _start(run)
+    # meanwhile, the last seed again in this process: the same key must give the same record
+    again = json.loads(json.dumps(_train_run(CLTRGConfig(**CONFIG), *KEY_OF_LAST)))
+    _finish(resumed)
+
+    lines = runs.read_bytes().splitlines(keepends=True)
+    assert lines[: len(kept)] == kept  # finished work is never rewritten
+    records = _records(runs)
+    keys = [tuple(r[k] for k in KEY) for r in records]
+    assert sorted(keys) == [("sym2", "linear", "uniform", s) for s in range(SEEDS)]
+    assert len(_records(run / "drift.jsonl")) == 1
+    assert (
+        json.loads((run / "summary.json").read_text())["runs"]["sym2/linear/uniform"]["seeds"]
+        == SEEDS
+    )
+    assert records[keys.index(KEY_OF_LAST)] == again  # bit for bit, across processes
+
+
+def test_partial_last_line_is_dropped_before_the_next_append(tmp_path):
+    path = tmp_path / "results.jsonl"
+    _io.append_jsonl(path, {"seed": 0, "acc": 0.5})
+    with open(path, "ab") as handle:  # killed while writing seed 1
+        handle.write(b'{"acc": 0.7, "se')
+    assert _io.read_jsonl(path) == [{"acc": 0.5, "seed": 0}]
+    _io.append_jsonl(path, {"seed": 1, "acc": 0.7})
+    assert _records(path) == [{"acc": 0.5, "seed": 0}, {"acc": 0.7, "seed": 1}]
+    path.write_bytes(b'{"no newline at all')  # the only line was cut short
+    _io.append_jsonl(path, {"seed": 2})
+    assert _records(path) == [{"seed": 2}]
+
+
+def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    path = tmp_path / "summary.json"
+    _io.atomic_write_json(path, {"version": 1})
+
+    def crash(*args):
+        raise KeyboardInterrupt  # e.g. Ctrl-C between the write and the rename
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        _io.atomic_write_json(path, {"version": 2})
+    assert json.loads(path.read_text()) == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]  # no temp file left
