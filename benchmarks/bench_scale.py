@@ -15,8 +15,6 @@ Parts (``--parts``; all float64, CPU unless a GPU is present):
   own approximation (150 + 150 extreme eigenvalues, linear interpolation) beside it.
 * ``accuracy``: max |ΔS|, |ΔC| of SLQ against the exact curves on BA, ER, SBM, a 2-D lattice
   (4096 nodes) and Cora (2708 nodes, read from ``$JAXRG_DATA/planetoid``).
-* ``p1`` (a proposal, not run by default): the dense route of ``bench_spectral`` with the
-  values-only :func:`jaxrg.eigenvalues.eigvalsh` in place of ``jnp.linalg.eigvalsh``.
 * ``p4``: ``batch_curves`` on a fixed chunk sharded over 1, 2, 4, 8 simulated CPU devices
   (each count in a subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count``); on a
   2-core machine this measures overhead, not speed-up.
@@ -413,61 +411,6 @@ def bench_p4(graphs: int) -> list[dict]:
     return records
 
 
-# ----------------------------------------------------------------------------- P1 values-only
-
-
-def bench_p1_values(sizes) -> list[dict]:
-    """Dense route with the values-only ``jaxrg.eigenvalues.eigvalsh`` (a proposal, issue 9).
-
-    The patched route is ``bench_spectral.jaxrg_route`` traced while ``jnp.linalg.eigvalsh``
-    points to the values-only path (what wiring it into ``laplacian_spectrum`` would give).
-    """
-    from unittest import mock
-
-    from bench_spectral import jaxrg_route
-
-    from jaxrg.eigenvalues import eigvalsh
-
-    records = []
-    for n in sizes:
-        a = random_graph(n)
-        lap = np.diag(a.sum(1)) - a
-        a_j, lap_j, taus_j = jnp.asarray(a), jnp.asarray(lap), jnp.asarray(TAUS)
-        route = jax.jit(jaxrg_route.__wrapped__)
-        with mock.patch.object(jnp.linalg, "eigvalsh", eigvalsh):
-            patched = route.lower(a_j, taus_j).compile()
-        s_fast, _ = patched(a_j, taus_j)
-        s_ref, _ = numpy_route(lap, TAUS)
-        err = float(np.max(np.abs(np.asarray(s_fast) - s_ref)))
-        assert err < 1e-9, err
-        fast_eig = jax.jit(eigvalsh)
-        jax_eig = jax.jit(jnp.linalg.eigvalsh)
-        jax.block_until_ready((fast_eig(lap_j), jax_eig(lap_j), jaxrg_route(a_j, taus_j)))
-        record = {
-            "benchmark": "p1_values_only",
-            "n": n,
-            "num_taus": NUM_TAUS,
-            "numpy_eigvalsh_s": median_time(np.linalg.eigvalsh, lap, repeats=3),
-            "jax_eigvalsh_s": median_time(jax_eig, lap_j, repeats=3),
-            "values_only_eigvalsh_s": median_time(fast_eig, lap_j, repeats=3),
-            "numpy_route_s": median_time(numpy_route, lap, TAUS, repeats=3),
-            "jaxrg_route_s": median_time(jaxrg_route, a_j, taus_j, repeats=3),
-            "jaxrg_route_values_only_s": median_time(patched, a_j, taus_j, repeats=3),
-            "max_abs_err_S_vs_numpy": err,
-        }
-        record["ratio_route_over_numpy"] = record["jaxrg_route_s"] / record["numpy_route_s"]
-        record["ratio_values_only_route_over_numpy"] = (
-            record["jaxrg_route_values_only_s"] / record["numpy_route_s"]
-        )
-        print(
-            f"  P1 N={n}: jaxrg/numpy {record['ratio_route_over_numpy']:.2f} -> values-only "
-            f"{record['ratio_values_only_route_over_numpy']:.2f}",
-            flush=True,
-        )
-        records.append(record)
-    return records
-
-
 # ----------------------------------------------------------------------------- report
 
 
@@ -562,22 +505,6 @@ def markdown(records: list[dict], env: dict, command: str) -> str:
                 f"{r['max_rel_err_Z_tau_1e-2_1e2']:.1e} | {r['ratio_slq_over_numpy_exact']:.2f} |"
             )
         lines.append("")
-    if "p1_values_only" in by:
-        lines += [
-            "## P1 proposal: values-only eigvalsh on CPU (256 τ; time / numpy route)",
-            "",
-            "| N | jax eigvalsh / numpy eigvalsh | values-only / numpy eigvalsh | "
-            "jaxrg route / numpy route | with values-only / numpy route |",
-            "|---|---|---|---|---|",
-        ]
-        for r in by["p1_values_only"]:
-            lines.append(
-                f"| {r['n']} | {r['jax_eigvalsh_s'] / r['numpy_eigvalsh_s']:.2f} | "
-                f"{r['values_only_eigvalsh_s'] / r['numpy_eigvalsh_s']:.2f} | "
-                f"{r['ratio_route_over_numpy']:.2f} | "
-                f"{r['ratio_values_only_route_over_numpy']:.2f} |"
-            )
-        lines.append("")
     if "p4_devices" in by:
         lines += [
             "## P4: sharding a chunk over simulated CPU devices",
@@ -599,9 +526,8 @@ def main(argv=None) -> None:
         "--parts",
         nargs="+",
         default=["p2", "p3", "accuracy", "p4"],
-        choices=["p1", "p2", "p3", "accuracy", "p4"],
+        choices=["p2", "p3", "accuracy", "p4"],
     )
-    parser.add_argument("--p1-sizes", type=int, nargs="+", default=[512, 1024, 2048])
     parser.add_argument("--p2-graphs", type=int, default=10_000)
     parser.add_argument("--p2-chunk", type=int, default=2000)
     parser.add_argument("--p3-sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -634,8 +560,6 @@ def main(argv=None) -> None:
     data = os.environ.get("JAXRG_DATA")
     data_dir = pathlib.Path(data) if data else None
     records = []
-    if "p1" in args.parts:
-        records += bench_p1_values(args.p1_sizes)
     if "p2" in args.parts:
         records += bench_p2(args.p2_graphs, args.p2_chunk)
         r = records[-1]

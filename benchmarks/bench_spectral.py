@@ -8,11 +8,15 @@ Routes, all in float64 on the same graph, measured in the same run:
   hand on this machine);
 * ``scipy-expm``: per τ, ``scipy.linalg.expm(-τL)``, normalise, ``eigvalsh`` of ρ for
   S = -Σ p log p, and C by a centred finite difference of S in log τ (two more expm) — the route
-  most users write. Timed on a few τ and extrapolated to 256.
+  most users write. Timed on a few τ and extrapolated to 256; only up to ``--expm-max`` nodes;
+* ``netlsd``: ``netlsd.heat(A, timescales)`` (heat-trace signature only, of the normalised
+  Laplacian, ``eigenvalues="full"``, i.e. exact) when NetLSD is installed.
 
-Also reported: JAX's ``eigvalsh`` against numpy's (JAX's CPU ``eigvalsh`` computes eigenvectors).
+Also reported: ``jnp.linalg.eigvalsh`` (on CPU it computes eigenvectors and drops them) and
+:func:`jaxrg.eigenvalues.eigvalsh` (values-only, what ``laplacian_spectrum`` uses) against numpy's.
 
-Usage: ``python benchmarks/bench_spectral.py [--sizes 256 1024 2048] [--out benchmarks/results]``
+Usage: ``python benchmarks/bench_spectral.py [--sizes 512 1024 2048 4096]``
+(writes ``benchmarks/results/spectral.jsonl``; ``--out`` another folder)
 """
 
 from __future__ import annotations
@@ -34,19 +38,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _harness import compile_time, environment, median_time, write_jsonl  # noqa: E402
 
 import jaxrg  # noqa: E402
+from jaxrg.cli._bench import numpy_curves as numpy_route  # noqa: E402
+from jaxrg.cli._bench import random_graph  # noqa: E402
+from jaxrg.eigenvalues import eigvalsh as values_only_eigvalsh  # noqa: E402
+
+try:
+    import netlsd
+except ImportError:  # optional competitor
+    netlsd = None
 
 NUM_TAUS = 256
 EXPM_TAUS = 3  # scipy-expm route: timed on this many τ, extrapolated to NUM_TAUS
-
-
-def random_graph(n: int, seed: int = 0) -> np.ndarray:
-    """Connected Erdős–Rényi-like graph with mean degree ~8 plus a ring (connectivity)."""
-    rng = np.random.default_rng(seed)
-    upper = np.triu(rng.random((n, n)) < 8 / n, 1).astype(float)
-    a = upper + upper.T
-    idx = np.arange(n)
-    a[idx, (idx + 1) % n] = a[(idx + 1) % n, idx] = 1.0
-    return a
 
 
 @jax.jit
@@ -56,16 +58,9 @@ def jaxrg_route(adjacency, taus):
     return curves.entropy, curves.specific_heat
 
 
-def numpy_route(lap, taus):
-    lam = np.linalg.eigvalsh(lap)
-    lam = np.maximum(lam - lam.min(), 0.0)
-    logits = -taus[:, None] * lam[None, :]
-    log_z = scipy.special.logsumexp(logits, axis=1)
-    mu = np.exp(logits - log_z[:, None])
-    mean = mu @ lam
-    var = np.einsum("tk,tk->t", mu, (lam[None, :] - mean[:, None]) ** 2)
-    log_n = np.log(lam.shape[0])
-    return (log_z + taus * mean) / log_n, taus**2 * var / log_n
+def netlsd_route(adjacency, taus):
+    """NetLSD's exact heat-trace signature (``eigenvalues="full"``: every eigenvalue)."""
+    return netlsd.heat(adjacency, timescales=taus, eigenvalues="full")
 
 
 def expm_entropy(lap, tau):
@@ -85,7 +80,7 @@ def expm_route(lap, taus, h=1e-4):
     return s, c
 
 
-def bench(n: int) -> dict:
+def bench(n: int, expm_max: int) -> dict:
     a = random_graph(n)
     lap = np.diag(a.sum(1)) - a
     taus = np.logspace(-3, 3, NUM_TAUS)
@@ -98,14 +93,20 @@ def bench(n: int) -> dict:
     err_s, err_c = float(np.max(np.abs(s_j - s_n))), float(np.max(np.abs(c_j - c_n)))
     assert err_s < 1e-9 and err_c < 1e-9, (err_s, err_c)
     sub = taus[:: NUM_TAUS // EXPM_TAUS][:EXPM_TAUS]
-    s_e, c_e = expm_route(lap, sub)
-    s_ref, c_ref = numpy_route(lap, sub)
-    err_expm = float(max(np.max(np.abs(s_e - s_ref)), np.max(np.abs(c_e - c_ref))))
+    if n <= expm_max:
+        s_e, c_e = expm_route(lap, sub)
+        s_ref, c_ref = numpy_route(lap, sub)
+        err_expm = float(max(np.max(np.abs(s_e - s_ref)), np.max(np.abs(c_e - c_ref))))
+    else:
+        err_expm = float("nan")
 
     t_jaxrg = median_time(jaxrg_route, a_j, taus_j)
     t_numpy = median_time(numpy_route, lap, taus)
-    t_expm = median_time(expm_route, lap, sub, repeats=1) * NUM_TAUS / len(sub)
+    t_expm = (median_time(expm_route, lap, sub, repeats=1) * NUM_TAUS / len(sub)
+              if n <= expm_max else float("nan"))
+    t_netlsd = (median_time(netlsd_route, a, taus) if netlsd is not None else float("nan"))
     t_eig_jax = median_time(jax.jit(jnp.linalg.eigvalsh), jnp.asarray(lap))
+    t_eig_values = median_time(jax.jit(values_only_eigvalsh), jnp.asarray(lap))
     t_eig_np = median_time(np.linalg.eigvalsh, lap)
     t_eigh_np = median_time(np.linalg.eigh, lap)
     return {
@@ -117,11 +118,14 @@ def bench(n: int) -> dict:
         "jaxrg_compile_s": t_compile,
         "numpy_eigvalsh_formula_s": t_numpy,
         "scipy_expm_per_tau_s_extrapolated": t_expm,
+        "netlsd_heat_s": t_netlsd,
         "jax_eigvalsh_s": t_eig_jax,
+        "jaxrg_values_only_eigvalsh_s": t_eig_values,
         "numpy_eigvalsh_s": t_eig_np,
         "numpy_eigh_s": t_eigh_np,
         "ratio_jaxrg_over_numpy": t_jaxrg / t_numpy,
         "speedup_vs_expm": t_expm / t_jaxrg,
+        "speedup_vs_netlsd": t_netlsd / t_jaxrg,
         "max_abs_err_vs_numpy": max(err_s, err_c),
         "expm_route_max_abs_err": err_expm,
         **environment(),
@@ -130,12 +134,14 @@ def bench(n: int) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048, 4096])
+    parser.add_argument("--expm-max", type=int, default=2048,
+                        help="largest N for the (slow) scipy-expm route")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("benchmarks/results"))
     args = parser.parse_args(argv)
     records = []
     for n in args.sizes:
-        record = bench(n)
+        record = bench(n, args.expm_max)
         records.append(record)
         print(
             f"N={n:5d}  jaxrg {record['jaxrg_s'] * 1e3:9.1f} ms"
@@ -144,6 +150,7 @@ def main(argv=None) -> None:
             f"  expm/τ ×256 {record['scipy_expm_per_tau_s_extrapolated']:8.1f} s"
             f"  jaxrg/numpy {record['ratio_jaxrg_over_numpy']:.2f}"
             f"  expm/jaxrg {record['speedup_vs_expm']:.0f}×"
+            f"  netlsd/jaxrg {record['speedup_vs_netlsd']:.2f}×"
             f"  eigvalsh jax/numpy {record['jax_eigvalsh_s'] / record['numpy_eigvalsh_s']:.2f}",
             flush=True,
         )

@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg.spectral import _lead, _log_weights, logsumexp_1p
+from jaxrg.spectral import _lead, _log_weights
 
 VARIANTS = ("exact", "authors")
 
@@ -68,15 +68,24 @@ class _Moments(NamedTuple):
 
 
 def _moments(eigenvalues, taus) -> _Moments:
-    """Moments of the Gibbs weights ``mu`` on the shifted spectrum; shapes of ``taus``."""
-    logits, safe, taus = _log_weights(eigenvalues, taus)
+    """Moments of the Gibbs weights ``mu`` on the shifted spectrum; shapes of ``taus``.
+
+    After the shift by ``lambda_min`` (index ``i0``, independent of tau) the largest logit is
+    exactly ``0`` at ``i0``, so ``Z = 1 + sum_{i != i0} e^{-tau (lambda_i - lambda_min)}`` with
+    every term ``<= 1``: one ``exp`` per weight, no overflow, ``log Z = log1p(rest)`` keeps its
+    relative accuracy at large tau, and ``mu = e / Z``.
+    """
+    _, safe, taus = _log_weights(eigenvalues, taus)
     real = jnp.isfinite(jnp.asarray(eigenvalues))
-    shift = jnp.min(jnp.where(real, safe, jnp.inf))
+    lowest = jnp.argmin(jnp.where(real, safe, jnp.inf))
+    shift = safe[lowest]
     shifted = jnp.where(real, safe - shift, 0)
     real_t, shifted_t = _lead(real, taus.ndim), _lead(shifted, taus.ndim)
-    shifted_logits = jnp.where(real_t, -taus[..., None] * shifted_t, -jnp.inf)
-    log_z = logsumexp_1p(shifted_logits)
-    mu = jnp.exp(shifted_logits - log_z[..., None])
+    others = _lead(jnp.arange(shifted.shape[0]) != lowest, taus.ndim)
+    weights = jnp.where(real_t, jnp.exp(-taus[..., None] * shifted_t), 0)  # in [0, 1]
+    rest = jnp.sum(jnp.where(others, weights, 0), axis=-1)
+    log_z = jnp.log1p(rest)
+    mu = weights / (1 + rest)[..., None]
     mean = jnp.sum(mu * shifted_t, axis=-1)
     centred = shifted_t - mean[..., None]
     var = jnp.sum(mu * centred**2, axis=-1)
