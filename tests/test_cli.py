@@ -87,3 +87,48 @@ def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys, content, suffix,
 def test_bad_option_values_exit_2(capsys):
     assert main(["curve", "karate", "--tau-range", "5", "1"]) == 2
     assert "--tau-range" in capsys.readouterr().err
+
+
+def test_help_lists_every_command(capsys):
+    from jaxrg.cli import _COMMANDS, build_parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    parser = build_parser()
+    names = parser._subparsers._group_actions[0].choices  # every registered sub-command
+    assert len(_COMMANDS) >= 8 and len(names) >= len(_COMMANDS)
+    for name in names:
+        assert name in text
+    for name in ("demo", "curve", "curve-sparse", "coarse-grain", "rewire", "experiment",
+                 "report", "entropy", "bench"):
+        assert name in names
+
+
+def test_bench_checks_against_numpy_and_writes_records(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--sizes", "12", "20", "--repeats", "1", "--json", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert [r["n"] for r in records] == [12, 20]
+    for r in records:
+        assert r["max_abs_difference"] < 1e-8 and r["jaxrg_s"] > 0 and r["numpy_s"] > 0
+        assert r["ratio_jaxrg_over_numpy"] == pytest.approx(r["jaxrg_s"] / r["numpy_s"])
+    assert "jaxrg/numpy" in capsys.readouterr().out
+
+
+def test_bench_numpy_reference_matches_the_library_on_a_path():
+    from jaxrg.cli._bench import numpy_curves
+
+    a = np.diag(np.ones(7), 1)
+    a = a + a.T
+    taus = np.logspace(-2, 2, 9)
+    s, c = numpy_curves(np.diag(a.sum(1)) - a, taus)
+    curves = jaxrg.entropy_curves(jaxrg.laplacian_spectrum(jnp.asarray(a)), jnp.asarray(taus))
+    np.testing.assert_allclose(s, curves.entropy, atol=1e-12)
+    np.testing.assert_allclose(c, curves.specific_heat, atol=1e-12)
+
+
+def test_bench_rejects_tiny_sizes(capsys):
+    assert main(["bench", "--sizes", "2"]) == 2
+    assert "--sizes must be at least 3" in capsys.readouterr().err
