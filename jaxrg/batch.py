@@ -193,8 +193,9 @@ _curves = jax.jit(_chunk_curves)
 def _sharded_curves(mesh: Mesh):
     """``_chunk_curves`` run by every device on its own rows (``shard_map``: no communication).
 
-    ``check_vma=False``: the CPU branch of :func:`jaxrg.eigenvalues.eigvalsh` is a host callback,
-    whose output carries no varying-axes annotation; every row is independent, so nothing is lost.
+    ``check_vma=False``: the CPU branch of :func:`jaxrg.eigenvalues.eigvalsh` is a host callback
+    and the component labelling's ``while_loop`` mixes per-device and replicated values in its
+    carry; neither carries a varying-axes annotation, and every row is independent.
     """
     spec = P(AXIS)
     return jax.jit(jax.shard_map(_chunk_curves, mesh=mesh, in_specs=(spec, spec, P()),

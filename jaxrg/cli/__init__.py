@@ -17,7 +17,7 @@ import sys
 
 # Sub-command modules, in the order ``jaxrg --help`` lists them.
 _COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_experiment", "_entropy", "_cumulants",
-             "_bench")
+             "_maxent", "_bench")
 
 
 class CLIError(Exception):

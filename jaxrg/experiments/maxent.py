@@ -1,0 +1,553 @@
+r"""Reproduction of "Composable subnetworks by the maximum-entropy principle" (Caso et al. 2025).
+
+Two experiments, each resumable (one JSON line per finished unit in ``results.jsonl``, keyed by
+``(experiment, dataset, model, loss, rewarded, seed, stage)``; a restarted run skips them):
+
+- :func:`run_table`: for every seed, one network per loss (ME, QME, XE; the same initialisation
+  for every loss of a seed) trained on the rewarded subset :math:`R`; test-set R-Acc, overall
+  accuracy and mean prediction entropy on samples in / outside :math:`R` (stage ``"dense"``).
+- :func:`run_merge`: the classes are split into disjoint groups :math:`R_1, R_2, \dots`; one
+  subnetwork per group is found by IMP with rewinding (every module of a seed shares one
+  initialisation; records of stages ``"imp0"`` dense … ``"imp<rounds>"``), then the first
+  :math:`j` modules are merged, :math:`\theta = \sum_{i\le j}\theta_i\odot m_i`, and evaluated on
+  the union of their classes (``"merge<j>"``); the connectivity paths between modules 1 and 2
+  (the paper's path through the merge, and the straight line) give the loss barrier (``"path"``).
+
+:func:`report` writes ``table.md`` (mean (std) over seeds) and the figures.
+
+Data (DESIGN §8): images scaled to [−1, 1], tabular features standardised with training
+statistics; the training set is split 80/20 (seeded by 0) into train/validation, and the models
+are trained on the 80 %; metrics are on the published test split (Yeast: a seeded 20 % test
+split).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pathlib
+from typing import NamedTuple
+
+import numpy as np
+
+from jaxrg import _io
+
+DATASETS = ("mnist", "fashion_mnist", "har", "yeast")
+NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "har": 6, "yeast": 4}
+LOSSES = ("me", "qme", "xe")
+KEY_FIELDS = ("experiment", "dataset", "model", "loss", "rewarded", "seed", "stage")
+
+# Per-dataset defaults of DESIGN §8: (learning rate, epochs, dropout, hidden shallow, hidden deep).
+DEFAULTS = {
+    "mnist": (1e-3, 20, 0.5, (512,), (512, 256)),
+    "fashion_mnist": (1e-3, 20, 0.5, (512,), (512, 256)),
+    "har": (1e-4, 25, 0.5, (512,), (512, 256)),
+    "yeast": (1e-3, 25, 0.2, (256,), (128, 64)),
+}
+
+
+class Prepared(NamedTuple):
+    """Preprocessed arrays (float32 features, int32 labels) of one dataset."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    image_shape: tuple | None
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxEntConfig:
+    """One configuration of the study. ``None`` fields take the dataset's DESIGN §8 default."""
+
+    dataset: str = "mnist"
+    model: str = "shallow"
+    losses: tuple = LOSSES
+    seeds: tuple = (0, 1, 2, 3, 4)
+    rewarded: tuple = (0, 1, 2, 3, 4)
+    groups: tuple = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9))
+    epochs: int | None = None
+    learning_rate: float | None = None
+    dropout: float | None = None
+    temperature: float = 5.0
+    batch_size: int = 64
+    sparsity: float | None = None
+    rounds: int = 2
+    path_points: int = 21
+    train_limit: int | None = None
+    data_dir: str | None = None
+
+    def resolved(self) -> MaxEntConfig:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {DATASETS}")
+        if self.model not in ("shallow", "deep", "cnn"):
+            raise ValueError(f"unknown model {self.model!r}; choose shallow, deep or cnn")
+        if self.model == "cnn" and self.dataset not in ("mnist", "fashion_mnist"):
+            raise ValueError("the CNN is for the image datasets (mnist, fashion_mnist) only")
+        bad = [loss for loss in self.losses if loss not in LOSSES]
+        if bad or not self.losses:
+            raise ValueError(f"losses must be among {LOSSES}, got {self.losses}")
+        if not self.seeds:
+            raise ValueError("need at least one seed")
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        lr, epochs, dropout, _, _ = DEFAULTS[self.dataset]
+        sparsity = 0.6 if self.model == "cnn" else 0.99
+        return dataclasses.replace(
+            self, losses=tuple(self.losses), seeds=tuple(int(s) for s in self.seeds),
+            rewarded=tuple(sorted(int(c) for c in self.rewarded)),
+            groups=tuple(tuple(sorted(int(c) for c in g)) for g in self.groups),
+            epochs=self.epochs or epochs, learning_rate=self.learning_rate or lr,
+            dropout=dropout if self.dropout is None else self.dropout,
+            sparsity=sparsity if self.sparsity is None else self.sparsity)
+
+
+def _repair_tail(path: pathlib.Path) -> None:
+    """Cut an incomplete last line (a run killed mid-write) so appends start on a fresh line."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        _io.atomic_write_text(path, text[: text.rfind("\n") + 1])
+
+
+def _subset_name(classes) -> str:
+    return "-".join(str(c) for c in classes)
+
+
+def prepare(dataset: str, *, data_dir=None, val_fraction: float = 0.2, seed: int = 0,
+            train_limit: int | None = None) -> Prepared:
+    """Load ``dataset`` and preprocess it as in DESIGN §8 (see the module docstring)."""
+    import jaxrg.datasets as ds
+
+    if dataset in ("mnist", "fashion_mnist"):
+        raw = ds.load_idx_dataset(dataset, data_dir=data_dir)
+        image_shape = raw.x_train.shape[1:]
+
+        def scale(a):
+            return (a.reshape(a.shape[0], -1).astype(np.float32) / np.float32(127.5)
+                    - np.float32(1.0))
+
+        x_all, x_test = scale(raw.x_train), scale(raw.x_test)
+    elif dataset in ("yeast", "har"):
+        raw = ds.load_yeast(data_dir=data_dir, top_classes=4) if dataset == "yeast" else (
+            ds.load_har(data_dir=data_dir))
+        image_shape = None
+        x_all, x_test = raw.x_train, raw.x_test
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {DATASETS}")
+    order = np.random.default_rng(seed).permutation(len(raw.y_train))
+    n_val = int(round(val_fraction * len(order)))
+    train, val = order[n_val:], order[:n_val]
+    if train_limit is not None:
+        train = train[:train_limit]
+    x_train, y_train = x_all[train], raw.y_train[train]
+    x_val, y_val = x_all[val], raw.y_train[val]
+    if image_shape is None:  # standardise with training statistics
+        mean = x_train.mean(axis=0)
+        std = np.where(x_train.std(axis=0) > 0, x_train.std(axis=0), 1.0).astype(np.float32)
+        x_train, x_val, x_test = ((a - mean) / std for a in (x_train, x_val, x_test))
+    return Prepared(x_train.astype(np.float32), y_train, x_val.astype(np.float32), y_val,
+                    x_test.astype(np.float32), raw.y_test, raw.num_classes, image_shape, dataset)
+
+
+def _init(config: MaxEntConfig, data: Prepared, seed: int):
+    from flax import nnx
+
+    from jaxrg.models.subnetworks import make_model
+
+    _, _, _, shallow, deep = DEFAULTS[config.dataset]
+    model = make_model(config.model, data.x_train.shape[1], data.num_classes, seed=seed,
+                       dropout=config.dropout, image_shape=data.image_shape,
+                       hidden=shallow if config.model == "shallow" else deep)
+    graphdef, params = nnx.split(model, nnx.Param)
+    return graphdef, params
+
+
+def _mask_of(classes, num_classes: int):
+    import jax.numpy as jnp
+
+    classes = list(classes)
+    if any(c < 0 or c >= num_classes for c in classes):
+        raise ValueError(f"class ids must lie in [0, {num_classes}), got {classes}")
+    return jnp.zeros((num_classes,), dtype=bool).at[jnp.asarray(classes, dtype=int)].set(True)
+
+
+def _metrics_record(metrics) -> dict:
+    # The metric "loss" is stored as "kl": "loss" names the training loss (me, qme, xe).
+    return {("kl" if name == "loss" else name): float(value)
+            for name, value in zip(metrics._fields, metrics, strict=True)}
+
+
+def _evaluate(graphdef, params, data: Prepared, rewarded_mask, kind: str, temperature):
+    import jax.numpy as jnp
+
+    from jaxrg import maxent
+    from jaxrg.train import maxent as tm
+
+    y = jnp.asarray(data.y_test)
+    targets = maxent.targets(y, rewarded_mask, data.num_classes, kind=kind).astype(jnp.float32)
+    return tm.evaluate(graphdef, params, jnp.asarray(data.x_test), y, rewarded_mask, targets,
+                       jnp.float32(temperature))
+
+
+def _base(config: MaxEntConfig, experiment: str, loss: str, rewarded: str, seed: int,
+          stage: str) -> dict:
+    return {"experiment": experiment, "dataset": config.dataset, "model": config.model,
+            "loss": loss, "rewarded": rewarded, "seed": seed, "stage": stage,
+            "epochs": config.epochs, "learning_rate": config.learning_rate,
+            "dropout": config.dropout, "temperature": config.temperature,
+            "batch_size": config.batch_size, "train_size": None}
+
+
+def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepared | None = None
+              ) -> list[dict]:
+    """Train one network per (loss, seed) on the rewarded subset; append one record each.
+
+    The losses of one seed share the initialisation and are trained together under ``vmap``.
+    Returns every record of this configuration in ``out/results.jsonl`` (old and new).
+    """
+    import jax
+    import jax.numpy as jnp
+    from tqdm.auto import tqdm
+
+    from jaxrg import maxent
+    from jaxrg.train import maxent as tm
+
+    config = config.resolved()
+    path = pathlib.Path(out) / "results.jsonl"
+    _repair_tail(path)
+    rewarded = _subset_name(config.rewarded)
+    done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
+    todo = [(s, [loss for loss in config.losses
+                 if ("table", config.dataset, config.model, loss, rewarded, s, "dense")
+                 not in done]) for s in config.seeds]
+    todo = [(s, losses) for s, losses in todo if losses]
+    if todo:
+        data = data or prepare(config.dataset, data_dir=config.data_dir,
+                               train_limit=config.train_limit)
+        mask = _mask_of(config.rewarded, data.num_classes)
+        x = jnp.asarray(data.x_train)
+        y = jnp.asarray(data.y_train)
+    for seed, losses in tqdm(todo, desc=f"maxent table {config.dataset}", disable=not progress):
+        graphdef, params = _init(config, data, seed)
+        k = len(losses)
+        stacked = jax.tree.map(lambda w, k=k: jnp.stack([w] * k), params)
+        targets = jnp.stack([maxent.targets(y, mask, data.num_classes, kind=loss)
+                             for loss in losses]).astype(jnp.float32)
+        keys = jax.random.split(jax.random.key(seed), k)
+        trained, losses_curve = tm.fit_many(
+            graphdef, stacked, tm.full_masks(stacked), x, targets, keys,
+            learning_rate=jnp.float32(config.learning_rate),
+            temperature=jnp.float32(config.temperature), epochs=config.epochs,
+            batch_size=config.batch_size)
+        for i, loss in enumerate(losses):
+            p = jax.tree.map(lambda w, i=i: w[i], trained)
+            metrics = _evaluate(graphdef, p, data, mask, loss, config.temperature)
+            record = _base(config, "table", loss, rewarded, seed, "dense")
+            record |= _metrics_record(metrics)
+            record["train_size"] = int(x.shape[0])
+            record["train_loss"] = [float(v) for v in np.asarray(losses_curve[i])]
+            _io.append_jsonl(path, record)
+    key = (config.dataset, config.model, rewarded)
+    return [r for r in _io.read_jsonl(path) if r["experiment"] == "table"
+            and (r["dataset"], r["model"], r["rewarded"]) == key]
+
+
+def _path_curve(graphdef, p1, p2, data: Prepared, union_mask, kind: str, temperature, points,
+                path_kind: str):
+    import jax.numpy as jnp
+
+    from jaxrg import maxent
+
+    ts = np.linspace(0.0, 1.0, points)
+    losses, accs = [], []
+    for t in ts:
+        p = maxent.connectivity_path(p1, p2, jnp.float32(t), kind=path_kind)
+        m = _evaluate(graphdef, p, data, union_mask, kind, temperature)
+        losses.append(float(m.loss))
+        accs.append(float(m.r_acc))
+    barrier = float(maxent.loss_barrier(jnp.asarray(ts), jnp.asarray(losses)))
+    barrier_mean = float(maxent.loss_barrier(jnp.asarray(ts), jnp.asarray(losses),
+                                             reference="mean"))
+    return {"ts": ts.tolist(), "losses": losses, "accuracies": accs, "barrier": barrier,
+            "barrier_mean": barrier_mean}
+
+
+def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
+              data: Prepared | None = None) -> list[dict]:
+    """IMP one subnetwork per group of ``config.groups`` for each loss and seed, then merge.
+
+    Records: per module and IMP stage (``"imp<r>"``: metrics on the module's own classes and its
+    sparsity), per number of merged modules (``"merge<j>"``: accuracy on the union of the first j
+    groups, and each group's R-Acc in the merged model), and the connectivity paths between
+    modules 1 and 2 (``"path"``). A (loss, seed) is redone as a whole unless its ``"path"`` (the
+    last record written) is present.
+    """
+    import jax
+    import jax.numpy as jnp
+    from tqdm.auto import tqdm
+
+    from jaxrg import maxent
+    from jaxrg.train import maxent as tm
+
+    config = config.resolved()
+    groups = config.groups
+    if len(groups) < 2:
+        raise ValueError("merging needs at least two groups of classes")
+    flat = [c for g in groups for c in g]
+    if len(set(flat)) != len(flat):
+        raise ValueError(f"the groups must be disjoint, got {groups}")
+    path = pathlib.Path(out) / "results.jsonl"
+    _repair_tail(path)
+    name = "|".join(_subset_name(g) for g in groups)
+    done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
+    todo = [(loss, s) for s in config.seeds for loss in config.losses
+            if ("path", config.dataset, config.model, loss, name, s, "path") not in done]
+    if todo:
+        data = data or prepare(config.dataset, data_dir=config.data_dir,
+                               train_limit=config.train_limit)
+        x = jnp.asarray(data.x_train)
+        y = jnp.asarray(data.y_train)
+    for loss, seed in tqdm(todo, desc=f"maxent merge {config.dataset}", disable=not progress):
+        graphdef, params = _init(config, data, seed)
+        masks_r = [_mask_of(g, data.num_classes) for g in groups]
+        k = len(groups)
+        stacked = jax.tree.map(lambda w, k=k: jnp.stack([w] * k), params)
+        targets = jnp.stack([maxent.targets(y, m, data.num_classes, kind=loss)
+                             for m in masks_r]).astype(jnp.float32)
+        keys = jax.random.split(jax.random.key(1000 + seed), k)
+        pending = []
+
+        def stage_records(stage, ps, ms, loss=loss, seed=seed, masks_r=masks_r,
+                          pending=pending, graphdef=graphdef):
+            for i, g in enumerate(groups):
+                p = jax.tree.map(lambda w, i=i: w[i], ps)
+                mk = jax.tree.map(lambda w, i=i: w[i], ms)
+                metrics = _evaluate(graphdef, p, data, masks_r[i], loss, config.temperature)
+                record = _base(config, "imp", loss, _subset_name(g), seed, f"imp{stage}")
+                record |= _metrics_record(metrics)
+                record |= {"sparsity": float(tm.sparsity(mk)), "groups": name,
+                           "train_size": int(x.shape[0])}
+                pending.append(record)
+
+        final, masks = tm.imp_many(
+            graphdef, stacked, x, targets, keys, sparsity=config.sparsity, rounds=config.rounds,
+            epochs=config.epochs, learning_rate=jnp.float32(config.learning_rate),
+            temperature=jnp.float32(config.temperature), batch_size=config.batch_size,
+            callback=stage_records)
+        modules = [jax.tree.map(lambda w, i=i: w[i], final) for i in range(k)]
+        module_masks = [jax.tree.map(lambda w, i=i: w[i], masks) for i in range(k)]
+        for j in range(1, k + 1):
+            merged, _ = maxent.merge(modules[:j], module_masks[:j])
+            union = [c for g in groups[:j] for c in g]
+            union_mask = _mask_of(union, data.num_classes)
+            metrics = _evaluate(graphdef, merged, data, union_mask, "me", config.temperature)
+            record = _base(config, "merge", loss, _subset_name(union), seed, f"merge{j}")
+            record |= _metrics_record(metrics)
+            record |= {"modules": j, "groups": name, "union_accuracy": float(metrics.r_acc),
+                       "module_r_acc": [float(_evaluate(graphdef, merged, data, masks_r[i], "me",
+                                                        config.temperature).r_acc)
+                                        for i in range(j)]}
+            pending.append(record)
+        union_mask = _mask_of(groups[0] + groups[1], data.num_classes)
+        p1 = tm.apply_mask(modules[0], module_masks[0])
+        p2 = tm.apply_mask(modules[1], module_masks[1])
+        record = _base(config, "path", loss, name, seed, "path")
+        for path_kind in ("merge", "linear"):
+            record[path_kind] = _path_curve(graphdef, p1, p2, data, union_mask, "me",
+                                            config.temperature, config.path_points, path_kind)
+        pending.append(record)
+        for r in pending:  # the "path" record last: its presence marks the unit finished
+            _io.append_jsonl(path, r)
+    return [r for r in _io.read_jsonl(path) if r["experiment"] in ("imp", "merge", "path")
+            and r["dataset"] == config.dataset and r["model"] == config.model]
+
+
+# ----------------------------------------------------------------------------------- report
+PUBLISHED = {
+    # DESIGN §8 / issue 8: shallow MLP with the ME loss on MNIST and Fashion-MNIST.
+    ("mnist", "shallow", "me"): "R-Acc ≥ 0.99, H_out within 0.01 of log 10 = 2.3026",
+    ("fashion_mnist", "shallow", "me"): "R-Acc ≥ 0.99, H_out within 0.01 of log 10 = 2.3026",
+    ("mnist", "shallow", "xe"): "low H_out",
+    ("fashion_mnist", "shallow", "xe"): "low H_out",
+}
+
+
+def _mean_std(values) -> str:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return "–"
+    arr = np.asarray(values, dtype=np.float64)
+    std = arr.std(ddof=1) if arr.size > 1 else 0.0
+    return f"{arr.mean():.4f} ({std:.4f})"
+
+
+def _latest(records: list[dict]) -> list[dict]:
+    """The last record of every key (a re-run after a partial unit may have repeated some)."""
+    last = {}
+    for r in records:
+        last[tuple(r[f] for f in KEY_FIELDS)] = r
+    return list(last.values())
+
+
+def summary_table(records: list[dict]) -> str:
+    """Markdown tables (mean (std) over seeds) of the table, IMP, merge and path records."""
+    records = _latest(records)
+    lines = []
+    table = [r for r in records if r["experiment"] == "table"]
+    if table:
+        lines += ["## Rewarded accuracy and entropy (dense networks, test set)", "",
+                  "| dataset | model | R | loss | seeds | R-Acc | acc (all) | H_out | H_in | "
+                  "published |", "|---|---|---|---|---|---|---|---|---|---|"]
+        keys = sorted({(r["dataset"], r["model"], r["rewarded"], r["loss"]) for r in table})
+        for d, m, rw, loss in keys:
+            rs = [r for r in table if (r["dataset"], r["model"], r["rewarded"], r["loss"]) ==
+                  (d, m, rw, loss)]
+            lines.append(
+                f"| {d} | {m} | {rw} | {loss.upper()} | {len(rs)} | "
+                f"{_mean_std([r['r_acc'] for r in rs])} | "
+                f"{_mean_std([r['accuracy'] for r in rs])} | "
+                f"{_mean_std([r['entropy_out'] for r in rs])} | "
+                f"{_mean_std([r['entropy_in'] for r in rs])} | "
+                f"{PUBLISHED.get((d, m, loss), '–')} |")
+        lines.append("")
+    imp = [r for r in records if r["experiment"] == "imp"]
+    if imp:
+        lines += ["## IMP subnetworks (test set, each on its own classes)", "",
+                  "| dataset | model | loss | R | stage | seeds | sparsity | R-Acc | H_out |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        keys = sorted({(r["dataset"], r["model"], r["loss"], r["rewarded"], r["stage"])
+                       for r in imp})
+        for key in keys:
+            rs = [r for r in imp if (r["dataset"], r["model"], r["loss"], r["rewarded"],
+                                     r["stage"]) == key]
+            lines.append(f"| {' | '.join(key[:4])} | {key[4]} | {len(rs)} | "
+                         f"{_mean_std([r['sparsity'] for r in rs])} | "
+                         f"{_mean_std([r['r_acc'] for r in rs])} | "
+                         f"{_mean_std([r['entropy_out'] for r in rs])} |")
+        lines.append("")
+    merge = [r for r in records if r["experiment"] == "merge"]
+    if merge:
+        lines += ["## Merged subnetworks θ = Σ θ_i ⊙ m_i (accuracy on the union of classes)", "",
+                  "| dataset | model | loss | modules | classes | seeds | union acc | "
+                  "R-Acc of each module's classes |", "|---|---|---|---|---|---|---|---|"]
+        keys = sorted({(r["dataset"], r["model"], r["loss"], r["modules"], r["rewarded"])
+                       for r in merge})
+        for d, m, loss, j, rw in keys:
+            rs = [r for r in merge if (r["dataset"], r["model"], r["loss"], r["modules"],
+                                       r["rewarded"]) == (d, m, loss, j, rw)]
+            per = ", ".join(_mean_std([r["module_r_acc"][i] for r in rs]) for i in range(j))
+            lines.append(f"| {d} | {m} | {loss.upper()} | {j} | {rw} | {len(rs)} | "
+                         f"{_mean_std([r['union_accuracy'] for r in rs])} | {per} |")
+        lines.append("")
+    paths = [r for r in records if r["experiment"] == "path"]
+    if paths:
+        lines += ["## Connectivity between modules 1 and 2 (ME loss on the union of classes)", "",
+                  "| dataset | model | loss | seeds | barrier, merge path | barrier, linear | "
+                  "union acc at merge (t = ½) |", "|---|---|---|---|---|---|---|"]
+        keys = sorted({(r["dataset"], r["model"], r["loss"]) for r in paths})
+        for d, m, loss in keys:
+            rs = [r for r in paths if (r["dataset"], r["model"], r["loss"]) == (d, m, loss)]
+            mid = [r["merge"]["accuracies"][len(r["merge"]["ts"]) // 2] for r in rs]
+            lines.append(f"| {d} | {m} | {loss.upper()} | {len(rs)} | "
+                         f"{_mean_std([r['merge']['barrier'] for r in rs])} | "
+                         f"{_mean_std([r['linear']['barrier'] for r in rs])} | "
+                         f"{_mean_std(mid)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
+    """Entropy vs R-Acc per loss, connectivity paths, merge accuracy vs modules (PNG files)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = pathlib.Path(out)
+    records = _latest(records)
+    written = []
+    colours = {"me": "tab:blue", "qme": "tab:orange", "xe": "tab:red"}
+    table = [r for r in records if r["experiment"] == "table"]
+    if table:
+        panels = sorted({(r["dataset"], r["rewarded"]) for r in table})
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8),
+                                 squeeze=False)
+        for ax, (d, rw) in zip(axes[0], panels, strict=True):
+            for loss in LOSSES:
+                rs = [r for r in table if (r["dataset"], r["rewarded"], r["loss"]) ==
+                      (d, rw, loss)]
+                if rs:
+                    ax.scatter([r["r_acc"] for r in rs], [r["entropy_out"] for r in rs],
+                               color=colours[loss], label=loss.upper(), alpha=0.8)
+            c = NUM_CLASSES.get(d, 10)
+            ax.axhline(math.log(c), color="grey", ls="--", lw=1, label=f"log {c}")
+            ax.set(title=f"{d}, R = {{{rw.replace('-', ',')}}}", xlabel="R-Acc (test)",
+                   ylabel="mean entropy outside R (nats)")
+            ax.legend(fontsize=8)
+        fig.tight_layout()
+        written.append(out / "entropy_vs_racc.png")
+        fig.savefig(written[-1], dpi=120)
+        plt.close(fig)
+    paths = [r for r in records if r["experiment"] == "path"]
+    if paths:
+        datasets = sorted({r["dataset"] for r in paths})
+        fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 3.6 * len(datasets)),
+                                 squeeze=False)
+        for row, d in zip(axes, datasets, strict=True):
+            for r in (r for r in paths if r["dataset"] == d):
+                for kind, ls in (("merge", "-"), ("linear", ":")):
+                    c = r[kind]
+                    label = f"{r['loss'].upper()} seed {r['seed']}, {kind} path"
+                    row[0].plot(c["ts"], c["losses"], ls=ls, color=colours[r["loss"]],
+                                label=label)
+                    row[1].plot(c["ts"], c["accuracies"], ls=ls, color=colours[r["loss"]],
+                                label=label)
+            row[0].set(xlabel="t", ylabel="ME loss on R1 ∪ R2", title=f"{d}: loss along γ(t)")
+            row[1].set(xlabel="t", ylabel="accuracy on R1 ∪ R2", title=f"{d}: accuracy")
+            row[1].legend(fontsize=7)
+        fig.tight_layout()
+        written.append(out / "connectivity.png")
+        fig.savefig(written[-1], dpi=120)
+        plt.close(fig)
+    merge = [r for r in records if r["experiment"] == "merge"]
+    if merge:
+        fig, ax = plt.subplots(figsize=(5, 3.8))
+        for d in sorted({r["dataset"] for r in merge}):
+            for loss in LOSSES:
+                rs = [r for r in merge if r["dataset"] == d and r["loss"] == loss]
+                if not rs:
+                    continue
+                js = sorted({r["modules"] for r in rs})
+                means = [np.mean([r["union_accuracy"] for r in rs if r["modules"] == j])
+                         for j in js]
+                ax.plot(js, means, marker="o", color=colours[loss], label=f"{d} {loss.upper()}")
+        ax.set(xlabel="number of merged modules", ylabel="accuracy on the union of classes",
+               ylim=(0, 1.02))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        written.append(out / "merge_accuracy.png")
+        fig.savefig(written[-1], dpi=120)
+        plt.close(fig)
+    return written
+
+
+def report(out, *, figures: bool = True) -> str:
+    """Write ``out/table.md`` (and the figures) from ``out/results.jsonl``; return the table."""
+    out = pathlib.Path(out)
+    path = out / "results.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"no results in {out}: run `jaxrg maxent run` first")
+    records = _io.read_jsonl(path)
+    text = "# Maximum-entropy subnetworks: results (mean (std) over seeds)\n\n" + (
+        summary_table(records))
+    _io.atomic_write_text(out / "table.md", text)
+    if figures:
+        plot_all(out, records)
+    return text

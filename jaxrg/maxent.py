@@ -1,0 +1,329 @@
+r"""Composable subnetworks by the maximum-entropy principle: targets, loss, pruning, merging.
+
+A classifier over classes :math:`C` is *rewarded* on a subset :math:`R \subseteq C` and asked to
+stay maximally uncertain elsewhere. With :math:`y` the label of a sample:
+
+- **ME** (MaxEnt): :math:`\tilde y = \mathrm{onehot}(y)` if :math:`y \in R`, else the uniform
+  distribution :math:`1/|C|` over all classes.
+- **QME** (quasi-MaxEnt): as ME, but for :math:`y \notin R` uniform over :math:`C \setminus R`.
+- **XE** (cross-entropy on R only): :math:`\tilde y = \mathrm{onehot}(y)` if :math:`y \in R`; a
+  sample with :math:`y \notin R` gets an all-zero target row, i.e. weight 0 (see :func:`targets`).
+
+The loss is :math:`\mathrm{KL}(\tilde y \,\Vert\, \mathrm{softmax}(f(x)/t))` with temperature
+:math:`t = 5`, averaged over the samples of positive weight :math:`w = \sum_c \tilde y_c`.
+
+Subnetworks are found by iterative magnitude pruning (IMP) with rewinding to the initial weights:
+``rounds`` rounds, each removing the fraction :math:`q = 1 - (1-p)^{1/\mathrm{rounds}}` of the
+surviving entries of every weight and bias array with the smallest magnitude (the last layer at
+:math:`q/2`), so that the final sparsity is :math:`p` (:func:`round_ratio`,
+:func:`magnitude_prune`). Subnetworks trained on disjoint :math:`R_i` from one initialisation are
+composed by summation, :math:`\theta = \sum_i \theta_i \odot m_i` (:func:`merge`), and compared
+along connectivity paths (:func:`connectivity_path`, :func:`loss_barrier`).
+
+Everything here is a pure function of arrays (or of pytrees of arrays); batch over rewarded
+subsets or seeds with ``jax.vmap``. The training loop lives in :mod:`jaxrg.train.maxent`.
+
+References:
+    F. Caso, S. Fonio, A. Saccomanno, A. Monaco, F. Silvestri, "Composable subnetworks by the
+    maximum-entropy principle", NeurIPS 2025 workshop on mechanistic interpretability.
+
+Examples:
+    >>> import jax.numpy as jnp
+    >>> t = targets(jnp.array([0, 2]), jnp.array([True, True, False, False]), 4)
+    >>> t.tolist()
+    [[1.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]]
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, Int
+
+KINDS = ("me", "qme", "xe")
+
+__all__ = [
+    "KINDS", "connectivity_path", "kl_loss", "loss_barrier", "magnitude_prune", "merge",
+    "prediction_entropy", "rewarded_accuracy", "round_ratio", "sample_weights", "targets",
+    "weighted_mean",
+]
+
+
+def _check_rewarded(rewarded, num_classes: int) -> Array:
+    rewarded = jnp.asarray(rewarded)
+    if rewarded.shape != (num_classes,):
+        raise ValueError(
+            f"rewarded must be a boolean mask of shape (num_classes,) = ({num_classes},), got "
+            f"shape {rewarded.shape}"
+        )
+    if rewarded.dtype != jnp.bool_:
+        raise TypeError(f"rewarded must be a boolean mask, got dtype {rewarded.dtype}")
+    return rewarded
+
+
+def targets(
+    labels: Int[Array, " n"],
+    rewarded: Bool[Array, " c"],
+    num_classes: int,
+    *,
+    kind: str = "me",
+) -> Float[Array, "n c"]:
+    r"""The training targets :math:`\tilde y` of the ME, QME or XE loss.
+
+    .. math::
+        \tilde y_i = \begin{cases} \mathrm{onehot}(y_i) & y_i \in R \\
+        \mathbf 1/|C| & y_i \notin R \text{ (ME)} \\
+        \mathbf 1_{C\setminus R}/|C \setminus R| & y_i \notin R \text{ (QME)} \\
+        \mathbf 0 & y_i \notin R \text{ (XE)} \end{cases}
+
+    For XE a non-rewarded sample gets the zero row: its KL term is exactly 0 (0·log 0 = 0) and its
+    weight :func:`sample_weights` is 0, so :func:`weighted_mean` trains on :math:`R` only — the
+    cross-entropy baseline of the paper. For QME with :math:`R = C` the non-rewarded branch is
+    never used; with :math:`R = C` every kind gives one-hot targets.
+
+    Args:
+        labels: (n,) integer class labels in ``[0, num_classes)``.
+        rewarded: (num_classes,) boolean mask of the rewarded classes :math:`R`.
+        num_classes: :math:`|C|` (static).
+        kind: ``"me"``, ``"qme"`` or ``"xe"``.
+
+    Returns:
+        (n, num_classes) targets, dtype float32 (float64 under x64). Rows sum to 1 (to 0 for
+        non-rewarded XE rows).
+
+    Raises:
+        ValueError: unknown ``kind``, wrong shapes, or (concrete labels) a label out of range.
+        TypeError: ``rewarded`` is not boolean or ``labels`` not integer.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    rewarded = _check_rewarded(rewarded, num_classes)
+    labels = jnp.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be (n,), got shape {labels.shape}")
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    if not isinstance(labels, jax.core.Tracer) and labels.size:
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= num_classes:
+            raise ValueError(
+                f"labels must lie in [0, {num_classes}), got values in [{low}, {high}]"
+            )
+    dtype = jnp.zeros(()).dtype  # float32, or float64 under x64
+    onehot = jax.nn.one_hot(labels, num_classes, dtype=dtype)
+    in_r = rewarded[labels][:, None]
+    if kind == "me":
+        other = jnp.full((num_classes,), 1.0 / num_classes, dtype=dtype)
+    elif kind == "qme":
+        outside = (~rewarded).astype(dtype)
+        # max(·, 1) avoids 0/0 when R = C (then the branch is never selected anyway).
+        other = outside / jnp.maximum(outside.sum(), 1.0)
+    else:
+        other = jnp.zeros((num_classes,), dtype=dtype)
+    return jnp.where(in_r, onehot, other[None, :])
+
+
+def sample_weights(targets: Float[Array, "n c"]) -> Float[Array, " n"]:
+    r"""Per-sample weights :math:`w_i = \sum_c \tilde y_{ic}` (1, or 0 for non-rewarded XE rows)."""
+    return jnp.sum(targets, axis=-1)
+
+
+def kl_loss(
+    logits: Float[Array, "n c"],
+    targets: Float[Array, "n c"],
+    *,
+    temperature: float = 5.0,
+) -> Float[Array, " n"]:
+    r"""Per-sample :math:`\mathrm{KL}(\tilde y \,\Vert\, \mathrm{softmax}(z/t))`, in nats.
+
+    .. math::
+        \mathrm{KL}_i = \sum_c \tilde y_{ic}\,\bigl(\log \tilde y_{ic} -
+        \log\mathrm{softmax}(z_i/t)_c\bigr), \qquad 0 \log 0 = 0.
+
+    Computed in the log domain (``log_softmax`` and ``xlogy``), so it is finite for any finite
+    logits, however extreme; a zero target entry contributes exactly 0 whatever the logit, and a
+    zero target row gives 0. Average with :func:`weighted_mean` for the batch loss.
+
+    Args:
+        logits: (n, c) network outputs :math:`z` (before the temperature).
+        targets: (n, c) non-negative target distributions (rows summing to 1, or 0).
+        temperature: :math:`t > 0` (not static: sweeping it does not recompile).
+
+    Returns:
+        (n,) per-sample KL divergences.
+
+    Raises:
+        ValueError: shapes differ, or (concrete) ``temperature <= 0``.
+    """
+    logits = jnp.asarray(logits)
+    targets = jnp.asarray(targets)
+    if logits.ndim != 2 or logits.shape != targets.shape:
+        raise ValueError(
+            f"logits and targets must both be (n, c); got {logits.shape} and {targets.shape}"
+        )
+    if not isinstance(temperature, jax.core.Tracer) and not float(temperature) > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    t = jnp.asarray(temperature, dtype=logits.dtype)
+    log_q = jax.nn.log_softmax(logits / t, axis=-1)
+    targets = targets.astype(logits.dtype)
+    # xlogy(0, 0) = 0, and where() (not a product) keeps -inf·0 out of the value and the gradient.
+    cross = jnp.where(targets > 0, targets * log_q, 0.0)
+    return jnp.sum(jax.scipy.special.xlogy(targets, targets) - cross, axis=-1)
+
+
+def weighted_mean(values: Float[Array, " n"], weights: Float[Array, " n"]) -> Float[Array, ""]:
+    r""":math:`\sum_i w_i v_i / \max(\sum_i w_i, \epsilon)` (0 when every weight is 0)."""
+    weights = jnp.asarray(weights).astype(values.dtype)
+    total = jnp.sum(weights)
+    return jnp.sum(weights * values) / jnp.maximum(total, jnp.finfo(values.dtype).tiny)
+
+
+def prediction_entropy(
+    logits: Float[Array, "n c"], *, temperature: float = 5.0
+) -> Float[Array, " n"]:
+    r"""Shannon entropy (nats) of :math:`\mathrm{softmax}(z/t)` per sample; at most :math:`\log c`.
+
+    :math:`H = -\sum_c q_c \log q_c`, computed from ``log_softmax`` (finite for extreme logits).
+    """
+    logits = jnp.asarray(logits)
+    log_q = jax.nn.log_softmax(logits / jnp.asarray(temperature, logits.dtype), axis=-1)
+    return -jnp.sum(jnp.exp(log_q) * log_q, axis=-1)
+
+
+def rewarded_accuracy(
+    logits: Float[Array, "n c"], labels: Int[Array, " n"], rewarded: Bool[Array, " c"]
+) -> Float[Array, ""]:
+    r"""R-Acc: the accuracy of :math:`\arg\max_c z_c` over the samples whose label is in :math:`R`.
+
+    The argmax runs over all classes. NaN when no sample has its label in :math:`R`.
+    """
+    logits = jnp.asarray(logits)
+    rewarded = _check_rewarded(rewarded, logits.shape[-1])
+    labels = jnp.asarray(labels)
+    inside = rewarded[labels]
+    predicted = jnp.argmax(logits, axis=-1)
+    correct = (predicted == labels.astype(predicted.dtype)) & inside
+    return jnp.sum(correct) / jnp.sum(inside)
+
+
+def round_ratio(sparsity: float, rounds: int) -> float:
+    r"""The per-round pruning ratio :math:`q = 1 - (1 - p)^{1/\mathrm{rounds}}`.
+
+    ``rounds`` rounds that each remove the fraction :math:`q` of the surviving entries leave
+    :math:`(1-q)^{\mathrm{rounds}} = 1 - p`. With :math:`p = 0.99` and 2 rounds, :math:`q = 0.9`.
+
+    Examples:
+        >>> round(round_ratio(0.99, 2), 12)
+        0.9
+    """
+    if not 0.0 <= sparsity < 1.0:
+        raise ValueError(f"sparsity must lie in [0, 1), got {sparsity}")
+    if rounds < 1:
+        raise ValueError(f"rounds must be ≥ 1, got {rounds}")
+    return 1.0 - (1.0 - sparsity) ** (1.0 / rounds)
+
+
+def _prune_leaf(weight: Array, mask: Array, ratio) -> Array:
+    flat_w = jnp.abs(weight).reshape(-1)
+    flat_m = mask.reshape(-1).astype(bool)
+    positions = jnp.arange(flat_w.size)
+    alive = jnp.sum(flat_m, dtype=positions.dtype)
+    # Number removed: round(ratio · alive), ties broken by position (stable sort): deterministic.
+    k = jnp.round(jnp.asarray(ratio, flat_w.dtype) * alive.astype(flat_w.dtype))
+    scores = jnp.where(flat_m, flat_w, jnp.inf)
+    rank = jnp.zeros_like(positions).at[jnp.argsort(scores, stable=True)].set(positions)
+    return (flat_m & (rank >= k.astype(rank.dtype))).reshape(weight.shape)
+
+
+def magnitude_prune(params, masks, ratios):
+    r"""One round of layer-wise magnitude pruning of every array in ``params``.
+
+    In each leaf (a weight or bias array) independently, the :math:`k = \mathrm{round}(r\,n)`
+    surviving entries (of :math:`n` with mask 1) of smallest :math:`|\theta|` are removed; ties go
+    by flat position. Entries already pruned stay pruned.
+
+    Args:
+        params: a pytree of arrays (the trained weights :math:`\theta`).
+        masks: a pytree of the same structure of boolean masks (True = kept).
+        ratios: a pytree of the same structure of ratios :math:`r \in [0, 1]` (scalars; use
+            :func:`round_ratio` :math:`q` for hidden layers and :math:`q/2` for the last layer),
+            or one scalar for every leaf.
+
+    Returns:
+        The new masks (booleans, same structure).
+    """
+    if isinstance(ratios, int | float) or (isinstance(ratios, jax.Array) and ratios.ndim == 0):
+        scalar = ratios
+        ratios = jax.tree.map(lambda _: scalar, params)
+    return jax.tree.map(_prune_leaf, params, masks, ratios)
+
+
+def merge(params_list, masks_list):
+    r"""Compose subnetworks by summation: :math:`\theta = \sum_i \theta_i \odot m_i`.
+
+    Entries kept by several masks are summed; the mask of the result is the union
+    :math:`\bigvee_i m_i`.
+
+    Args:
+        params_list: a sequence of parameter pytrees (same structure), or one pytree whose leaves
+            carry a leading module axis.
+        masks_list: the matching boolean masks (sequence or stacked).
+
+    Returns:
+        ``(params, mask)``: the merged parameters and the union mask.
+    """
+    if isinstance(params_list, list | tuple):
+        params_list = jax.tree.map(lambda *xs: jnp.stack(xs), *params_list)
+        masks_list = jax.tree.map(lambda *xs: jnp.stack(xs), *masks_list)
+    merged = jax.tree.map(
+        lambda w, m: jnp.sum(jnp.where(m, w, jnp.zeros((), w.dtype)), axis=0),
+        params_list, masks_list,
+    )
+    union = jax.tree.map(lambda m: jnp.any(m, axis=0), masks_list)
+    return merged, union
+
+
+def connectivity_path(params1, params2, t: Float[Array, ""], *, kind: str = "merge"):
+    r"""A point :math:`\gamma(t)`, :math:`t \in [0, 1]`, on a path from ``params1`` to ``params2``.
+
+    - ``kind="merge"`` (the paper's path through the merged model):
+      :math:`\gamma(t) = \theta_1 + 2t\,\theta_2` for :math:`t \le \tfrac12`,
+      :math:`2(1-t)\,\theta_1 + \theta_2` for :math:`t > \tfrac12`; :math:`\gamma(\tfrac12) =
+      \theta_1 + \theta_2`.
+    - ``kind="linear"``: :math:`\gamma(t) = (1-t)\,\theta_1 + t\,\theta_2`.
+
+    Pass masked parameters :math:`\theta_i \odot m_i`. ``t`` may be traced (vmap over a grid).
+    """
+    t = jnp.asarray(t)
+    if kind == "merge":
+        a = jnp.where(t <= 0.5, 1.0, 2.0 * (1.0 - t))
+        b = jnp.where(t <= 0.5, 2.0 * t, 1.0)
+    elif kind == "linear":
+        a, b = 1.0 - t, t
+    else:
+        raise ValueError(f"kind must be 'merge' or 'linear', got {kind!r}")
+    return jax.tree.map(lambda x, y: (a.astype(x.dtype) * x + b.astype(y.dtype) * y),
+                        params1, params2)
+
+
+def loss_barrier(
+    ts: Float[Array, " k"], losses: Float[Array, " k"], *, reference: str = "linear"
+) -> Float[Array, ""]:
+    r"""The loss barrier of a path sampled at ``ts`` (with ``ts[0] = 0``, ``ts[-1] = 1``).
+
+    - ``reference="linear"``: :math:`\max_t \bigl[L(t) - ((1-t)L(0) + tL(1))\bigr]`, the excess
+      over the linear interpolation of the end-point losses (the issue's definition);
+    - ``reference="mean"``: :math:`\max_t L(t) - \tfrac12(L(0) + L(1))` (DESIGN §8).
+
+    Both are 0 for a constant path; the "linear" barrier is ≥ 0 since the end points are sampled.
+    """
+    ts = jnp.asarray(ts)
+    losses = jnp.asarray(losses)
+    if ts.ndim != 1 or ts.shape != losses.shape:
+        raise ValueError(f"ts and losses must both be (k,); got {ts.shape} and {losses.shape}")
+    ts = ts.astype(losses.dtype)  # the losses' precision (strict promotion: no implicit mix)
+    if reference == "linear":
+        return jnp.max(losses - ((1.0 - ts) * losses[0] + ts * losses[-1]))
+    if reference == "mean":
+        return jnp.max(losses) - 0.5 * (losses[0] + losses[-1])
+    raise ValueError(f"reference must be 'linear' or 'mean', got {reference!r}")

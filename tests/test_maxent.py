@@ -1,0 +1,434 @@
+"""Tests of jaxrg.maxent, jaxrg.train.maxent, jaxrg.experiments.maxent and ``jaxrg maxent``.
+
+Oracles: hand-written targets, scipy's KL/entropy/softmax, the closed-form gradient
+(softmax(z/t) − ỹ)/t, numpy argsort for magnitude pruning, the formula q = 1 − (1 − p)^{1/n}.
+"""
+
+import json
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.special
+import scipy.stats
+from flax import nnx
+
+from jaxrg import maxent
+from jaxrg.models.subnetworks import MLP, make_model
+from jaxrg.train import maxent as tm
+
+R4 = np.array([True, False, True, False])
+
+
+# ------------------------------------------------------------------------------- targets
+def _hand_targets(labels, rewarded, c, kind):
+    out = np.zeros((len(labels), c))
+    for i, y in enumerate(labels):
+        if rewarded[y]:
+            out[i, y] = 1.0
+        elif kind == "me":
+            out[i] = 1.0 / c
+        elif kind == "qme":
+            out[i, ~rewarded] = 1.0 / np.sum(~rewarded)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["me", "qme", "xe"])
+def test_targets_match_hand_written_definition(kind):
+    labels = np.array([0, 1, 2, 3, 1])
+    got = maxent.targets(jnp.asarray(labels), jnp.asarray(R4), 4, kind=kind)
+    np.testing.assert_array_equal(np.asarray(got), _hand_targets(labels, R4, 4, kind))
+
+
+def test_targets_specific_values():
+    t = maxent.targets(jnp.array([1, 0]), jnp.asarray(R4), 4, kind="qme")
+    np.testing.assert_array_equal(np.asarray(t), [[0, 0.5, 0, 0.5], [1, 0, 0, 0]])
+    t = maxent.targets(jnp.array([3]), jnp.asarray(R4), 4, kind="me")
+    np.testing.assert_array_equal(np.asarray(t), [[0.25] * 4])
+    t = maxent.targets(jnp.array([3]), jnp.asarray(R4), 4, kind="xe")
+    np.testing.assert_array_equal(np.asarray(t), [[0.0] * 4])
+
+
+def test_targets_vmap_over_rewarded_subsets_matches_loop():
+    labels = jnp.array([0, 1, 2, 3, 2, 0])
+    subsets = jnp.array([[True, True, False, False], [False, False, True, True],
+                         [True, False, False, False]])
+    batched = jax.vmap(lambda r: maxent.targets(labels, r, 4, kind="qme"))(subsets)
+    for i in range(3):
+        np.testing.assert_array_equal(
+            np.asarray(batched[i]), _hand_targets(np.asarray(labels), np.asarray(subsets[i]), 4,
+                                                  "qme"))
+
+
+def test_targets_errors():
+    labels = jnp.array([0, 1])
+    with pytest.raises(ValueError, match="rewarded"):
+        maxent.targets(labels, jnp.array([True, False]), 4)
+    with pytest.raises(TypeError, match="boolean"):
+        maxent.targets(labels, jnp.array([1, 0, 1, 0]), 4)
+    with pytest.raises(ValueError, match="labels must lie"):
+        maxent.targets(jnp.array([0, 4]), jnp.asarray(R4), 4)
+    with pytest.raises(ValueError, match="labels must lie"):
+        maxent.targets(jnp.array([-1, 0]), jnp.asarray(R4), 4)
+    with pytest.raises(ValueError, match="kind"):
+        maxent.targets(labels, jnp.asarray(R4), 4, kind="ce")
+
+
+# ------------------------------------------------------------------------------------- KL
+def test_kl_matches_scipy():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 5)) * 4
+    tgt = rng.dirichlet(np.ones(5), size=6)
+    tgt[0] = [1, 0, 0, 0, 0]
+    for t in (1.0, 5.0, 0.3):
+        got = np.asarray(maxent.kl_loss(jnp.asarray(logits), jnp.asarray(tgt), temperature=t))
+        q = scipy.special.softmax(logits / t, axis=1)
+        want = [scipy.stats.entropy(tgt[i], q[i]) for i in range(6)]
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_kl_gradient_is_softmax_minus_target_over_t():
+    rng = np.random.default_rng(1)
+    z = jnp.asarray(rng.normal(size=(3, 4)))
+    y = jnp.asarray(rng.dirichlet(np.ones(4), size=3))
+    g = jax.grad(lambda z: jnp.sum(maxent.kl_loss(z, y, temperature=5.0)))(z)
+    want = (scipy.special.softmax(np.asarray(z) / 5.0, axis=1) - np.asarray(y)) / 5.0
+    np.testing.assert_allclose(np.asarray(g), want, rtol=1e-9, atol=1e-12)
+
+
+def test_uniform_target_kl_is_minimal_at_uniform_softmax():
+    u = jnp.full((1, 10), 0.1)
+    flat = maxent.kl_loss(jnp.full((1, 10), 3.7), u)
+    assert abs(float(flat[0])) < 1e-12
+    g = jax.grad(lambda z: maxent.kl_loss(z, u)[0])(jnp.full((1, 10), -2.0))
+    np.testing.assert_allclose(np.asarray(g), 0.0, atol=1e-12)
+    rng = np.random.default_rng(2)
+    others = maxent.kl_loss(jnp.asarray(rng.normal(size=(50, 10))), jnp.tile(u, (50, 1)))
+    assert np.all(np.asarray(others) > 0)
+
+
+def test_kl_extreme_logits_are_finite():
+    z = jnp.array([[1e30, -1e30, 0.0], [-1e300, 1e300, 5.0]])
+    y = jnp.array([[0.0, 1.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+    value = maxent.kl_loss(z, y)
+    grad = jax.grad(lambda z: jnp.sum(maxent.kl_loss(z, y)))(z)
+    assert np.all(np.isfinite(np.asarray(value))) and np.all(np.isfinite(np.asarray(grad)))
+    assert float(value[0]) == pytest.approx(2e30 / 5.0, rel=1e-12)
+    z32 = jnp.array([[3e38, -3e38]], dtype=jnp.float32)
+    y32 = jnp.array([[0.0, 1.0]], dtype=jnp.float32)
+    assert np.isfinite(float(maxent.kl_loss(z32, y32)[0]))
+
+
+def test_zero_target_row_gives_zero_and_weighted_mean_ignores_it():
+    z = jnp.array([[9.0, -4.0, 0.0], [1.0, 2.0, 3.0]])
+    y = jnp.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    kl = maxent.kl_loss(z, y)
+    assert float(kl[0]) == 0.0
+    mean = maxent.weighted_mean(kl, maxent.sample_weights(y))
+    want = -math.log(scipy.special.softmax(np.array([1.0, 2.0, 3.0]) / 5.0)[1])
+    assert float(mean) == pytest.approx(want, rel=1e-12)
+
+
+def test_kl_errors():
+    with pytest.raises(ValueError, match="temperature"):
+        maxent.kl_loss(jnp.zeros((2, 3)), jnp.zeros((2, 3)), temperature=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        maxent.kl_loss(jnp.zeros((2, 3)), jnp.zeros((2, 3)), temperature=-1.0)
+    with pytest.raises(ValueError, match="logits and targets"):
+        maxent.kl_loss(jnp.zeros((2, 3)), jnp.zeros((2, 4)))
+
+
+def test_kl_under_jit_does_not_retrace_on_temperature():
+    traces = []
+
+    @jax.jit
+    def f(z, y, t):
+        traces.append(1)
+        return maxent.kl_loss(z, y, temperature=t)
+
+    z, y = jnp.ones((2, 3)), jnp.full((2, 3), 1 / 3)
+    f(z, y, 1.0)
+    f(z, y, 7.0)
+    assert len(traces) == 1
+
+
+# -------------------------------------------------------------------------------- metrics
+def test_entropy_matches_scipy_and_is_log_c_at_uniform():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(5, 10)) * 3
+    got = np.asarray(maxent.prediction_entropy(jnp.asarray(z), temperature=2.0))
+    want = scipy.stats.entropy(scipy.special.softmax(z / 2.0, axis=1), axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    flat = maxent.prediction_entropy(jnp.zeros((1, 10)))
+    assert float(flat[0]) == pytest.approx(math.log(10), rel=1e-12)
+    assert np.isfinite(float(maxent.prediction_entropy(jnp.array([[1e300, -1e300]]))[0]))
+
+
+def test_rewarded_accuracy_by_hand():
+    z = jnp.array([[5.0, 0, 0, 0], [0, 0, 5.0, 0], [0, 5.0, 0, 0], [0, 0, 0, 5.0],
+                   [5.0, 0, 0, 0]])
+    labels = jnp.array([0, 0, 2, 3, 1])  # in R = {0, 2}: rows 0 (right), 1 (wrong), 2 (wrong)
+    assert float(maxent.rewarded_accuracy(z, labels, jnp.asarray(R4))) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="rewarded"):
+        maxent.rewarded_accuracy(z, labels, jnp.array([True, False]))
+
+
+# -------------------------------------------------------------------------------- pruning
+def test_round_ratio_formula():
+    for p, n in ((0.99, 2), (0.6, 2), (0.9, 3), (0.5, 1)):
+        q = maxent.round_ratio(p, n)
+        assert (1 - q) ** n == pytest.approx(1 - p, rel=1e-12)
+    with pytest.raises(ValueError):
+        maxent.round_ratio(1.0, 2)
+    with pytest.raises(ValueError):
+        maxent.round_ratio(0.5, 0)
+
+
+def _numpy_prune(w, m, r):
+    alive = np.flatnonzero(m.ravel())
+    k = int(np.round(r * alive.size))
+    order = alive[np.argsort(np.abs(w.ravel()[alive]), kind="stable")]
+    out = m.ravel().copy()
+    out[order[:k]] = False
+    return out.reshape(m.shape)
+
+
+def test_magnitude_prune_matches_numpy_and_formula_counts():
+    rng = np.random.default_rng(4)
+    params = {"hidden": {"kernel": rng.normal(size=(30, 20)), "bias": rng.normal(size=(20,))},
+              "head": {"kernel": rng.normal(size=(20, 7))}}
+    q = maxent.round_ratio(0.99, 2)
+    ratios = tm.head_ratios(params, q)
+    assert ratios["head"]["kernel"] == pytest.approx(q / 2)
+    assert ratios["hidden"]["kernel"] == pytest.approx(q)
+    masks = jax.tree.map(lambda w: np.ones(w.shape, bool), params)
+    prune = jax.jit(maxent.magnitude_prune)
+    for _ in range(2):
+        new = prune(jax.tree.map(jnp.asarray, params), masks, ratios)
+        want = jax.tree.map(_numpy_prune, params, masks, ratios)
+        for a, b in zip(jax.tree.leaves(new), jax.tree.leaves(want), strict=True):
+            np.testing.assert_array_equal(np.asarray(a), b)
+        masks = jax.tree.map(np.asarray, new)
+    # counts: n → n − round(q n) → …; hidden kernel 600 → 60 → 6 (exactly 1 − p of 600).
+    assert int(masks["hidden"]["kernel"].sum()) == 6
+    n = 140
+    for _ in range(2):
+        n -= round(q / 2 * n)
+    assert int(masks["head"]["kernel"].sum()) == n
+
+
+def test_magnitude_prune_vmaps_over_models():
+    rng = np.random.default_rng(5)
+    w = jnp.asarray(rng.normal(size=(3, 40)))
+    m = jnp.ones((3, 40), bool)
+    out = jax.vmap(lambda w, m: maxent.magnitude_prune(w, m, 0.25))(w, m)
+    for i in range(3):
+        np.testing.assert_array_equal(np.asarray(out[i]),
+                                      _numpy_prune(np.asarray(w[i]), np.ones(40, bool), 0.25))
+
+
+# ------------------------------------------------------------------- merging / connectivity
+def test_merge_of_disjoint_masks():
+    a = {"w": jnp.arange(1.0, 7.0)}
+    b = {"w": -jnp.arange(1.0, 7.0)}
+    ma = {"w": jnp.array([True, True, False, False, False, False])}
+    mb = {"w": jnp.array([False, False, False, True, True, False])}
+    merged, union = maxent.merge([a, b], [ma, mb])
+    np.testing.assert_array_equal(np.asarray(merged["w"]), [1, 2, 0, -4, -5, 0])
+    np.testing.assert_array_equal(np.asarray(union["w"]), [1, 1, 0, 1, 1, 0])
+    both = {"w": jnp.ones(6, bool)}
+    summed, _ = maxent.merge([a, b], [both, both])
+    np.testing.assert_array_equal(np.asarray(summed["w"]), np.zeros(6))
+
+
+def test_connectivity_path_end_points_and_midpoint():
+    p1, p2 = {"w": jnp.array([1.0, 0.0])}, {"w": jnp.array([0.0, 3.0])}
+    at = {t: maxent.connectivity_path(p1, p2, t)["w"] for t in (0.0, 0.25, 0.5, 0.75, 1.0)}
+    np.testing.assert_allclose(np.asarray(at[0.0]), [1, 0])
+    np.testing.assert_allclose(np.asarray(at[0.25]), [1, 1.5])
+    np.testing.assert_allclose(np.asarray(at[0.5]), [1, 3])
+    np.testing.assert_allclose(np.asarray(at[0.75]), [0.5, 3])
+    np.testing.assert_allclose(np.asarray(at[1.0]), [0, 3])
+    lin = maxent.connectivity_path(p1, p2, 0.25, kind="linear")["w"]
+    np.testing.assert_allclose(np.asarray(lin), [0.75, 0.75])
+
+
+def test_loss_barrier_hand_values_and_identical_end_points():
+    ts = jnp.array([0.0, 0.5, 1.0])
+    assert float(maxent.loss_barrier(ts, jnp.array([1.0, 3.0, 2.0]))) == pytest.approx(1.5)
+    assert float(maxent.loss_barrier(ts, jnp.array([1.0, 2.0, 3.0]))) == pytest.approx(0.0)
+    assert float(maxent.loss_barrier(ts, jnp.array([1.0, 2.0, 3.0]),
+                                     reference="mean")) == pytest.approx(1.0)
+    # identical end points: the linear path is constant, so the barrier is exactly 0
+    model = MLP((3, 5, 2), rngs=nnx.Rngs(0))
+    graphdef, params = nnx.split(model, nnx.Param)
+    x = jnp.asarray(np.random.default_rng(6).normal(size=(8, 3)), dtype=jnp.float32)
+    y = jnp.full((8, 2), 0.5, dtype=jnp.float32)
+    grid = jnp.linspace(0.0, 1.0, 5)
+    losses = jnp.stack([jnp.mean(maxent.kl_loss(nnx.merge(graphdef, maxent.connectivity_path(
+        params, params, t, kind="linear"))(x), y)) for t in grid])
+    assert float(maxent.loss_barrier(grid, losses)) == pytest.approx(0.0, abs=1e-6)
+
+
+# ------------------------------------------------------------------------------ training
+def _blobs(n_per=60, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, 0.0], [0.0, -3.0]])
+    x = np.concatenate([c + 0.5 * rng.normal(size=(n_per, 2)) for c in centres])
+    y = np.repeat(np.arange(4), n_per)
+    return x.astype(np.float32), y.astype(np.int32)
+
+
+def _tiny(seed=0):
+    model = MLP((2, 16, 4), dropout=0.0, rngs=nnx.Rngs(seed))
+    return nnx.split(model, nnx.Param)
+
+
+def test_fit_me_learns_rewarded_and_stays_uncertain_outside():
+    x, y = _blobs()
+    graphdef, params = _tiny()
+    rewarded = jnp.array([True, True, False, False])
+    stacked = jax.tree.map(lambda w: jnp.stack([w, w]), params)
+    tg = jnp.stack([maxent.targets(jnp.asarray(y), rewarded, 4, kind=k)
+                    for k in ("me", "xe")]).astype(jnp.float32)
+    out, _ = tm.fit_many(graphdef, stacked, tm.full_masks(stacked), jnp.asarray(x), tg,
+                         jax.random.split(jax.random.key(0), 2), learning_rate=0.01,
+                         temperature=1.0, epochs=25, batch_size=16)
+    got = []
+    for i in range(2):
+        p = jax.tree.map(lambda w, i=i: w[i], out)
+        got.append(tm.evaluate(graphdef, p, jnp.asarray(x), jnp.asarray(y), rewarded, tg[i],
+                               1.0))
+    me, xe = got
+    assert float(me.r_acc) > 0.95 and float(xe.r_acc) > 0.95
+    assert float(me.entropy_out) > 0.95 * math.log(4)
+    assert float(xe.entropy_out) < float(me.entropy_out) - 0.2
+
+
+def test_fit_xe_ignores_non_rewarded_samples_and_keeps_pruned_entries_zero():
+    x, y = _blobs(20)
+    graphdef, params = _tiny()
+    rewarded = jnp.array([True, False, True, False])
+    tg = maxent.targets(jnp.asarray(y), rewarded, 4, kind="xe").astype(jnp.float32)
+    masks = maxent.magnitude_prune(params, tm.full_masks(params), 0.5)
+    x2 = x.copy()
+    x2[~np.asarray(rewarded)[y]] = 100.0  # change only the non-rewarded inputs
+    key = jax.random.key(3)
+    a, _ = tm.fit(graphdef, params, masks, jnp.asarray(x), tg, key, 0.01, epochs=3,
+                  batch_size=8)
+    b, _ = tm.fit(graphdef, params, masks, jnp.asarray(x2), tg, key, 0.01, epochs=3,
+                  batch_size=8)
+    for u, v, m, w0 in zip(jax.tree.leaves(a), jax.tree.leaves(b), jax.tree.leaves(masks),
+                           jax.tree.leaves(params), strict=True):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+        assert np.all(np.asarray(u)[~np.asarray(m)] == 0)
+        assert not np.allclose(np.asarray(u)[np.asarray(m)], np.asarray(w0)[np.asarray(m)])
+    # with ME targets the same change does alter training (the test can fail)
+    tme = maxent.targets(jnp.asarray(y), rewarded, 4, kind="me").astype(jnp.float32)
+    c, _ = tm.fit(graphdef, params, masks, jnp.asarray(x), tme, key, 0.01, epochs=3, batch_size=8)
+    d, _ = tm.fit(graphdef, params, masks, jnp.asarray(x2), tme, key, 0.01, epochs=3,
+                  batch_size=8)
+    assert not np.allclose(np.asarray(jax.tree.leaves(c)[0]), np.asarray(jax.tree.leaves(d)[0]))
+
+
+def test_imp_rewinds_to_initial_weights_and_reaches_the_sparsity(monkeypatch):
+    x, y = _blobs(20)
+    graphdef, init = _tiny(1)  # the architecture and static arguments of the test above: no
+    # new compilation
+    tg = maxent.targets(jnp.asarray(y), jnp.array([True, True, False, False]), 4).astype(
+        jnp.float32)
+    seen, trained = [], []
+    real_fit = tm.fit
+
+    def spy(graphdef, params, masks, *args, **kwargs):
+        seen.append((params, masks))
+        out = real_fit(graphdef, params, masks, *args, **kwargs)
+        trained.append(out[0])
+        return out
+
+    monkeypatch.setattr(tm, "fit", spy)
+    final, masks = tm.imp(graphdef, init, jnp.asarray(x), tg, jax.random.key(0), sparsity=0.9,
+                          rounds=2, epochs=3, learning_rate=0.01, batch_size=8)
+    assert len(seen) == 3
+    q = maxent.round_ratio(0.9, 2)
+    for r in (1, 2):
+        start, m = seen[r]
+        want_masks = jax.tree.map(_numpy_prune, jax.tree.map(np.asarray, trained[r - 1]),
+                                  jax.tree.map(np.asarray, seen[r - 1][1]),
+                                  tm.head_ratios(init, q))
+        for got_m, want_m in zip(jax.tree.leaves(m), jax.tree.leaves(want_masks), strict=True):
+            np.testing.assert_array_equal(np.asarray(got_m), want_m)
+        for s, w0, mk, tr in zip(jax.tree.leaves(start), jax.tree.leaves(init),
+                                 jax.tree.leaves(m), jax.tree.leaves(trained[r - 1]),
+                                 strict=True):
+            s, w0, mk, tr = map(np.asarray, (s, w0, mk, tr))
+            np.testing.assert_array_equal(s[mk], w0[mk])  # rewound, not the trained values
+            assert np.all(s[~mk] == 0)
+            assert not np.array_equal(s[mk], tr[mk])
+    hidden = int(np.asarray(masks["hidden"][0]["kernel"]).sum())
+    n = 32
+    for _ in range(2):
+        n -= round(q * n)
+    assert hidden == n
+
+
+def test_model_shapes_and_bias_free_head():
+    for name in ("shallow", "deep"):
+        m = make_model(name, 12, 3, seed=0)
+        assert m.head.bias is None
+        assert m(jnp.ones((2, 12), jnp.float32)).shape == (2, 3)
+    assert len(make_model("deep", 12, 3, seed=0).hidden) == 2
+    with pytest.raises(ValueError, match="image"):
+        make_model("cnn", 12, 3, seed=0)
+
+
+# ------------------------------------------------------------------- runner, resume, CLI
+def _prepared():
+    from jaxrg.experiments.maxent import Prepared
+
+    x, y = _blobs(40, seed=1)
+    xt, yt = _blobs(20, seed=2)
+    x = np.concatenate([x, np.zeros((len(x), 6), np.float32)], axis=1)
+    xt = np.concatenate([xt, np.zeros((len(xt), 6), np.float32)], axis=1)
+    return Prepared(x, y, x[:8], y[:8], xt, yt, 4, None, "yeast")
+
+
+def test_run_table_resumes_after_a_truncated_results_file(tmp_path):
+    from jaxrg.experiments.maxent import MaxEntConfig, report, run_table
+
+    config = MaxEntConfig(dataset="yeast", seeds=(0, 1, 2), losses=("me",), rewarded=(0, 1),
+                          epochs=1)
+    data = _prepared()
+    records = run_table(tmp_path, config, progress=False, data=data)
+    assert len(records) == 3
+    path = tmp_path / "results.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # killed mid-write
+    records = run_table(tmp_path, config, progress=False, data=data)
+    assert len(records) == 3
+    assert sorted(r["seed"] for r in records) == [0, 1, 2]
+    assert all(set(json.loads(line)) >= {"r_acc", "entropy_out", "kl"}
+               for line in path.read_text().splitlines())
+    assert len(path.read_text().splitlines()) == 3  # the cut line removed, the record redone
+    text = report(tmp_path, figures=False)
+    assert "| yeast | shallow | 0-1 | ME | 3 |" in text
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path):
+    from jaxrg.cli import main
+
+    assert main(["maxent", "run", "--dataset", "cifar", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown dataset" in err and len(err.splitlines()) == 1
+    assert main(["maxent", "run", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"),
+                 "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "train-images-idx3-ubyte.gz" in err and len(err.splitlines()) == 1
+    assert main(["maxent", "run", "--rewarded", "3-1", "--out", str(tmp_path)]) == 2
+    assert "bad class list" in capsys.readouterr().err
+    assert main(["maxent", "report", "--out", str(tmp_path / "empty")]) == 2
+    assert "no results" in capsys.readouterr().err
+    assert main(["maxent", "run", "--temperature", "0", "--out", str(tmp_path)]) == 2
+    assert "temperature" in capsys.readouterr().err
