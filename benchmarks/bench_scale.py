@@ -435,7 +435,7 @@ def markdown(records: list[dict], env: dict, command: str) -> str:
             "| graphs | jaxrg stream (s) | sorted by size, chunks padded to 16k (s) | "
             "numpy loop (s) | "
             "NetLSD loop (s) | × numpy | × numpy (sorted) | × NetLSD | compile (s) | "
-            "max |ΔS| vs numpy |",
+            "max \\|ΔS\\| vs numpy |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in by["p2_many_small_graphs"]:
@@ -494,7 +494,7 @@ def markdown(records: list[dict], env: dict, command: str) -> str:
             "## SLQ accuracy against the exact curves (default settings, 256 τ on "
             "1e-2/λ_max … 1e2/λ_2)",
             "",
-            "| graph | N | edges | max |ΔS| | max |ΔC| | max s.e. S | max s.e. C | "
+            "| graph | N | edges | max \\|ΔS\\| | max \\|ΔC\\| | max s.e. S | max s.e. C | "
             "max rel. ΔZ on [1e-2, 1e2] | time SLQ / exact |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
@@ -559,9 +559,23 @@ def main(argv=None) -> None:
     env = environment()
     data = os.environ.get("JAXRG_DATA")
     data_dir = pathlib.Path(data) if data else None
+    command = "python benchmarks/bench_scale.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    name = (
+        "scale"
+        if set(args.parts) == {"p2", "p3", "accuracy", "p4"}
+        else "scale_" + "_".join(args.parts)
+    )
     records = []
+
+    def save(new):  # after every part, so a stopped run keeps what it finished
+        records.extend({**r, **env, "command": command.strip()} for r in new)
+        write_jsonl(args.out / f"{name}.jsonl", records)
+        (args.out / f"{name}.md").write_text(markdown(records, env, command.strip()) + "\n")
+
     if "p2" in args.parts:
-        records += bench_p2(args.p2_graphs, args.p2_chunk)
+        save(bench_p2(args.p2_graphs, args.p2_chunk))
         r = records[-1]
         print(
             f"  P2 {r['graphs']} graphs: jaxrg {r['jaxrg_stream_s']:.2f} s, numpy loop "
@@ -570,8 +584,12 @@ def main(argv=None) -> None:
             f"(x{r.get('speedup_vs_netlsd_loop', float('nan')):.1f})",
             flush=True,
         )
+    if "accuracy" in args.parts:
+        save(bench_accuracy(data_dir))
+    if "p4" in args.parts:
+        save(bench_p4(args.p4_graphs))
     if "p3" in args.parts:
-        records += bench_p3_exact()
+        save(bench_p3_exact())
         r = records[-1]
         print(
             f"  P3 N=4096: SLQ/numpy exact time {r['ratio_slq_over_numpy_exact']:.2f}, rel Z "
@@ -579,22 +597,10 @@ def main(argv=None) -> None:
             f"{r.get('netlsd_auto_max_rel_err_Z', float('nan')):.1e}",
             flush=True,
         )
-        records += bench_p3(args.p3_sizes, args.p3_degrees)
-    if "accuracy" in args.parts:
-        records += bench_accuracy(data_dir)
-    if "p4" in args.parts:
-        records += bench_p4(args.p4_graphs)
-    command = "python benchmarks/bench_scale.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
-    records = [{**r, **env, "command": command.strip()} for r in records]
-    name = (
-        "scale"
-        if set(args.parts) == {"p2", "p3", "accuracy", "p4"}
-        else "scale_" + "_".join(args.parts)
-    )
-    write_jsonl(args.out / f"{name}.jsonl", records)
-    (args.out / f"{name}.md").write_text(markdown(records, env, command.strip()) + "\n")
+        for size in args.p3_sizes:
+            save(bench_p3([size], []))
+        for degree in args.p3_degrees:
+            save(bench_p3([], [degree]))
 
 
 if __name__ == "__main__":

@@ -28,12 +28,21 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> pathlib.Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def publish(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Rename a finished temp file onto ``path`` with the permissions of a plain ``open``.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only (0600); results and figures
+    should get the usual ``0666 & ~umask``.
+    """
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
 
 
 def _umask() -> int:

@@ -350,7 +350,7 @@ def _save_npz(path: pathlib.Path, **arrays) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
     os.close(fd)
     np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    _io.publish(tmp, path)
 
 
 def run(out, config: LensConfig | None = None) -> dict:

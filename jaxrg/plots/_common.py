@@ -6,6 +6,8 @@ import os
 import pathlib
 import tempfile
 
+from jaxrg import _io
+
 
 def pyplot():
     """``matplotlib.pyplot`` with the headless Agg backend (unless one is already chosen)."""
@@ -26,7 +28,7 @@ def save(fig, path: str | os.PathLike, *, dpi: int = 120) -> pathlib.Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
+        _io.publish(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
