@@ -132,3 +132,21 @@ def test_bench_numpy_reference_matches_the_library_on_a_path():
 def test_bench_rejects_tiny_sizes(capsys):
     assert main(["bench", "--sizes", "2"]) == 2
     assert "--sizes must be at least 3" in capsys.readouterr().err
+
+
+def test_experiment_kipf_gcn_writes_a_record_per_seed(data_dir, tmp_path, capsys):
+    out = tmp_path / "nc"
+    argv = ["experiment", "kipf-gcn", "--dataset", "cora", "--seeds", "2", "--epochs", "3",
+            "--out", str(out), "--data-dir", str(data_dir), "--no-progress"]
+    assert main(argv) == 0
+    records = [json.loads(line) for line in (out / "kipf_gcn.jsonl").read_text().splitlines()]
+    assert sorted(r["seed"] for r in records) == [0, 1]
+    assert all(r["dataset"] == "cora" and 0.0 <= r["test_acc"] <= 1.0 for r in records)
+    assert "Kipf" in capsys.readouterr().out
+    assert main(argv) == 0  # resumes: nothing new
+    assert len((out / "kipf_gcn.jsonl").read_text().splitlines()) == 2
+
+
+def test_entropy_lens_rejects_a_bad_step_count(tmp_path, capsys):
+    assert main(["entropy-lens", "--out", str(tmp_path), "--steps", "0"]) == 2
+    assert "--steps must be >= 1" in capsys.readouterr().err
