@@ -15,6 +15,7 @@ load on demand: ``jaxrg.datasets``, ``jaxrg.models.<name>``, ``jaxrg.train``,
 
 from jaxrg import batch, clt, cumulants, eigenvalues, info, lens, lrg, matrix_entropy, sparse
 from jaxrg._validation import checked, validate_adjacency
+from jaxrg.graph_io import read_graph
 from jaxrg.graphs import (
     Components,
     PaddedBatch,
@@ -73,6 +74,7 @@ __all__ = [
     "largest_connected_component",
     "log_heat_trace",
     "pad_adjacency",
+    "read_graph",
     "spectral_dimension",
     "spectral_entropy",
     "specific_heat",

@@ -54,6 +54,13 @@ def checked(fn):
 
     ``checked(jax.jit(f))(x)`` runs ``f`` functionalised by :func:`jax.experimental.checkify`
     with user checks enabled and raises the first failed check as ``ValueError``.
+
+    Args:
+        fn: any callable of arrays (jitted or not).
+
+    Returns:
+        A callable with the signature of ``fn`` whose outputs have the same shapes as those of
+        ``fn``.
     """
     inner = checkify.checkify(fn, errors=checkify.user_checks)
 

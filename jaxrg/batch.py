@@ -149,13 +149,29 @@ def _host_adjacency(graph, dtype) -> np.ndarray:
 
 
 def batch_mesh(devices=None) -> Mesh:
-    """A one-axis ``Mesh`` named ``"batch"`` over ``devices`` (default: all, on every host)."""
+    """A one-axis ``Mesh`` named ``"batch"`` over ``devices`` (default: all, on every host).
+
+    Args:
+        devices: sequence of ``D`` JAX devices; ``None`` for ``jax.devices()``.
+
+    Returns:
+        A ``jax.sharding.Mesh`` of shape ``(D,)`` with axis name ``"batch"``.
+    """
     devices = jax.devices() if devices is None else list(devices)
     return Mesh(np.asarray(devices), (AXIS,))
 
 
 def shard_batch(batch: PaddedBatch, mesh: Mesh) -> PaddedBatch:
     """Place a batch with its leading axis split over ``mesh`` (``NamedSharding``, ``P("batch")``).
+
+    Args:
+        batch: :class:`jaxrg.PaddedBatch` with ``B`` graphs (adjacency ``(B, N, N)``, mask
+            ``(B, N)``), ``B`` a multiple of the number of devices ``D``.
+        mesh: a mesh from :func:`batch_mesh`.
+
+    Returns:
+        The same :class:`jaxrg.PaddedBatch` (same shapes), every field sharded ``B / D`` graphs
+        per device.
 
     Raises:
         ValueError: the batch size is not a multiple of the number of devices.

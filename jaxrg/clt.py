@@ -203,7 +203,22 @@ def clt_cumulant_step(cumulants: Float[Array, "... r"]) -> Float[Array, "... r"]
 def clt_flow(
     density: Float[Array, " n"], grid: Float[Array, " n"], *, steps: int, conserve: int = 4
 ) -> Float[Array, "steps+1 n"]:
-    """``steps`` iterations of :func:`clt_rg_step` (``lax.scan``); row 0 is the input.
+    r"""``steps`` iterations of :func:`clt_rg_step` (``lax.scan``); row 0 is the input.
+
+    Row :math:`n` is :math:`p_n`, with :math:`p_{n+1}(x) = \sqrt2\,(p_n*p_n)(\sqrt2 x)`.
+
+    Args:
+        density: ``(n,)`` values :math:`p_0(x_i) \ge 0` on the grid.
+        grid: ``(n,)`` uniformly spaced, increasing points :math:`x_i`.
+        steps: number of RG steps (static).
+        conserve: highest moment order matched exactly at each step (static, 0..8), as in
+            :func:`clt_rg_step`.
+
+    Returns:
+        ``(steps + 1, n)`` densities :math:`p_0, \dots, p_{steps}` on the grid.
+
+    Raises:
+        ValueError: mismatched shapes, a non-uniform grid or a bad ``conserve``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -224,6 +239,16 @@ def clt_flow(
 def clt_cumulant_flow(cumulants: Float[Array, " r"], *, steps: int) -> Float[Array, "steps+1 r"]:
     r"""Closed form of ``steps`` cumulant steps: row n is :math:`2^{n(1-r/2)}\kappa_r`.
 
+    Args:
+        cumulants: ``(R,)`` cumulants :math:`\kappa_1..\kappa_R` (index 0 = order 1).
+        steps: number of RG steps (static).
+
+    Returns:
+        ``(steps + 1, R)``; row 0 is the input.
+
+    Raises:
+        ValueError: ``cumulants`` not 1-D.
+
     Example:
         >>> import jax.numpy as jnp
         >>> flow = clt_cumulant_flow(jnp.array([0.0, 1.0, 0.0, 3.0]), steps=2)
@@ -239,7 +264,16 @@ def clt_cumulant_flow(cumulants: Float[Array, " r"], *, steps: int) -> Float[Arr
 
 
 def clt_sample_step(samples: Float[Array, " n"]) -> Float[Array, " n/2"]:
-    r"""Monte Carlo CLT step: pairs consecutive samples, :math:`(x_{2i} + x_{2i+1})/\sqrt2`.
+    r"""Monte Carlo CLT step: pairs consecutive samples, :math:`x'_i = (x_{2i} + x_{2i+1})/\sqrt2`.
+
+    Args:
+        samples: ``(n,)`` i.i.d. draws, ``n`` even and non-zero.
+
+    Returns:
+        ``(n // 2,)`` draws of :math:`(X_1 + X_2)/\sqrt2`.
+
+    Raises:
+        ValueError: ``samples`` not 1-D or of odd or zero length.
 
     Example:
         >>> import jax.numpy as jnp
@@ -257,7 +291,20 @@ def density_cumulants(
 ) -> Float[Array, " order"]:
     r"""Cumulants of the normalised lattice measure :math:`w_i = p_i / \sum_j p_j` on the grid.
 
-    Central moments are summed about the mean (no cancellation); :math:`\kappa_1` is the mean.
+    Central moments :math:`\mu_r = \sum_i w_i (x_i - \bar x)^r` are summed about the mean
+    :math:`\bar x = \sum_i w_i x_i` (no cancellation) and converted by
+    :func:`jaxrg.cumulants.moments_to_cumulants`; :math:`\kappa_1 = \bar x`.
+
+    Args:
+        density: ``(n,)`` values :math:`p(x_i) \ge 0` (any positive mass).
+        grid: ``(n,)`` uniformly spaced, increasing points :math:`x_i`.
+        order: highest cumulant order ``R >= 1`` (static Python int).
+
+    Returns:
+        ``(R,)`` cumulants :math:`\kappa_1..\kappa_R`.
+
+    Raises:
+        ValueError: mismatched shapes, a non-uniform grid or a bad ``order``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -278,7 +325,19 @@ def density_cumulants(
 def distance_to_gaussian(density: Float[Array, " n"], grid: Float[Array, " n"]) -> Array:
     r"""Total-variation distance :math:`\frac12\int|p - \mathcal N(\mu,\sigma^2)|\,dx`.
 
-    The Gaussian has the mean and variance of ``p``.
+    ``p`` is the density normalised to unit mass on the grid and the Gaussian has its mean
+    :math:`\mu` and variance :math:`\sigma^2`; the integral is the Riemann sum with step
+    :math:`\Delta x`.
+
+    Args:
+        density: ``(n,)`` values :math:`p(x_i) \ge 0` (any positive mass).
+        grid: ``(n,)`` uniformly spaced, increasing points :math:`x_i`.
+
+    Returns:
+        Scalar distance in :math:`[0, 1]`.
+
+    Raises:
+        ValueError: mismatched shapes or a non-uniform grid.
 
     Example:
         >>> import jax.numpy as jnp
@@ -301,7 +360,21 @@ def _family(name: str) -> str:
 
 
 def family_density(name: str, grid: Float[Array, " n"]) -> Float[Array, " n"]:
-    """Closed-form density of a standardised family on ``grid`` (not for ``spins``).
+    r"""Closed-form density of a standardised family (mean 0, variance 1) on ``grid``.
+
+    ``gaussian`` :math:`e^{-x^2/2}/\sqrt{2\pi}`; ``uniform`` on :math:`[-\sqrt3, \sqrt3]`;
+    ``exponential`` :math:`e^{-(x+1)}` for :math:`x \ge -1`; ``laplace`` with scale
+    :math:`1/\sqrt2`; ``mixture`` :math:`\tfrac12[\mathcal N(0.9, 0.19) + \mathcal N(-0.9, 0.19)]`.
+
+    Args:
+        name: one of :data:`FAMILIES` except ``"spins"`` (which has no density).
+        grid: points :math:`x`, any shape (typically ``(n,)``).
+
+    Returns:
+        The density :math:`p(x)`, same shape as ``grid``.
+
+    Raises:
+        ValueError: unknown family, or ``"spins"``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -327,7 +400,23 @@ def family_density(name: str, grid: Float[Array, " n"]) -> Float[Array, " n"]:
 
 
 def family_sample(name: str, key: Array, shape: tuple[int, ...], *, dtype=None) -> Array:
-    """Independent draws from a standardised family (mean 0, variance 1).
+    r"""Independent draws from a standardised family (mean 0, variance 1).
+
+    ``spins`` draws :math:`\pm1` with probability 1/2; ``mixture`` draws
+    :math:`\pm0.9 + \sqrt{0.19}\,\varepsilon`, :math:`\varepsilon \sim \mathcal N(0, 1)`; the
+    others as in :func:`family_density`.
+
+    Args:
+        name: one of :data:`FAMILIES`.
+        key: a JAX PRNG key.
+        shape: output shape (static tuple of ints).
+        dtype: float dtype; default the default float type.
+
+    Returns:
+        Array of shape ``shape``.
+
+    Raises:
+        ValueError: unknown family.
 
     Example:
         >>> import jax
@@ -355,7 +444,21 @@ def _gaussian_moment(k: int) -> float:
 
 
 def family_moments(name: str, order: int) -> Float[Array, " order"]:
-    r"""Exact raw moments :math:`m_1..m_{order}` of a standardised family (computed in float64).
+    r"""Exact raw moments :math:`m_n = E[X^n]`, :math:`n = 1..order`, of a standardised family.
+
+    Computed in float64 from closed forms (e.g. uniform :math:`3^{n/2}/(n+1)` for even
+    :math:`n`, exponential :math:`\sum_k \binom nk k!\,(-1)^{n-k}`), returned in the default
+    float dtype.
+
+    Args:
+        name: one of :data:`FAMILIES`.
+        order: highest moment order ``R`` (static Python int).
+
+    Returns:
+        ``(R,)`` moments :math:`m_1..m_R`.
+
+    Raises:
+        ValueError: unknown family.
 
     Example:
         >>> [round(float(m), 4) for m in family_moments("uniform", 4)]
@@ -387,7 +490,20 @@ def family_moments(name: str, order: int) -> Float[Array, " order"]:
 
 
 def family_cumulants(name: str, order: int) -> Float[Array, " order"]:
-    """Exact cumulants of a standardised family (from :func:`family_moments`).
+    r"""Exact cumulants :math:`\kappa_1..\kappa_R` of a standardised family.
+
+    From :func:`family_moments` by the moment-to-cumulant recursion
+    :math:`\kappa_n = m_n - \sum_{k=1}^{n-1}\binom{n-1}{k-1}\kappa_k m_{n-k}`.
+
+    Args:
+        name: one of :data:`FAMILIES`.
+        order: highest cumulant order ``R`` (static Python int).
+
+    Returns:
+        ``(R,)`` cumulants.
+
+    Raises:
+        ValueError: unknown family.
 
     Example:
         >>> [round(float(k), 4) for k in family_cumulants("exponential", 4)]

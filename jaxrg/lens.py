@@ -122,10 +122,19 @@ def _profile_callable(h: jax.Array, fn: Callable, alpha) -> jax.Array:
 
 
 def window_average(profiles, num_windows: int) -> Float[Array, "... w"]:
-    """Mean over ``num_windows`` contiguous token windows of the last (token) axis.
+    r"""Mean over ``num_windows`` contiguous token windows of the last (token) axis.
 
-    ``T`` tokens split as evenly as possible (``numpy.array_split``); the authors require ``W``
-    to divide ``T``, in which case the windows are identical.
+    ``T`` tokens split as evenly as possible (``numpy.array_split``); window :math:`w` gives
+    :math:`\bar H_{\cdot w} = \frac{1}{|T_w|}\sum_{t \in T_w} H_{\cdot t}`. The authors require
+    ``W`` to divide ``T``, in which case the windows are identical.
+
+    Args:
+        profiles: ``(..., T)`` entropies, e.g. ``(N, L, T)`` profiles from
+            :func:`entropy_profile`.
+        num_windows: ``W``, in ``[1, T]``.
+
+    Returns:
+        ``(..., W)`` NumPy array of window means.
 
     Raises:
         ValueError: ``num_windows`` < 1 or > T.
@@ -142,7 +151,14 @@ def depth_normalise(profiles, num_points: int) -> np.ndarray:
 
     Layer :math:`\ell = 1..L` sits at depth :math:`(\ell-1)/(L-1) \in [0, 1]` (first and last
     layers align across models); linear interpolation onto ``linspace(0, 1, num_points)``, so
-    models of different depth become comparable.
+    models of different depth become comparable. A single layer (``L = 1``) is repeated.
+
+    Args:
+        profiles: ``(..., L, W)`` profiles (layers second to last).
+        num_points: ``P``, the number of normalised depths.
+
+    Returns:
+        ``(..., P, W)`` float NumPy array.
     """
     p = np.asarray(profiles, dtype=float)
     num_layers = p.shape[-2]
@@ -169,10 +185,19 @@ def profile_features(
     ``depth_points`` normalised depths (:func:`depth_normalise`); optionally keep only the layers
     whose normalised depth lies in ``depth_range`` (the first/middle/last-layer ablation, e.g.
     ``(0, 1/3)``); optionally replace the profile by its layer differences
-    :math:`\Delta H_\ell` (expansion/pruning); flatten everything after the sample axis.
+    :math:`\Delta H_\ell = H_{\ell+1} - H_\ell` (expansion/pruning); flatten everything after the
+    sample axis.
+
+    Args:
+        profiles: ``(N, ..., L, T)`` entropy profiles.
+        num_windows: ``W`` token windows (:func:`window_average`).
+        depth_points: number of normalised depths to resample the layers on; ``None`` keeps
+            the ``L`` layers.
+        depth_range: ``(lo, hi)`` in normalised depth; ``None`` keeps every layer.
+        differences: use :math:`\Delta H_\ell` (one layer fewer) instead of :math:`H_\ell`.
 
     Returns:
-        ``(N, F)`` float array.
+        ``(N, F)`` float array, ``F`` the product of the remaining axes.
 
     Raises:
         ValueError: ``depth_range`` selects no layer.

@@ -124,7 +124,14 @@ def targets(
 
 
 def sample_weights(targets: Float[Array, "n c"]) -> Float[Array, " n"]:
-    r"""Per-sample weights :math:`w_i = \sum_c \tilde y_{ic}` (1, or 0 for non-rewarded XE rows)."""
+    r"""Per-sample weights :math:`w_i = \sum_c \tilde y_{ic}` (1, or 0 for non-rewarded XE rows).
+
+    Args:
+        targets: ``(n, c)`` targets from :func:`targets`.
+
+    Returns:
+        ``(n,)`` weights.
+    """
     return jnp.sum(targets, axis=-1)
 
 
@@ -172,7 +179,19 @@ def kl_loss(
 
 
 def weighted_mean(values: Float[Array, " n"], weights: Float[Array, " n"]) -> Float[Array, ""]:
-    r""":math:`\sum_i w_i v_i / \max(\sum_i w_i, \epsilon)` (0 when every weight is 0)."""
+    r"""Weighted mean :math:`\sum_i w_i v_i / \max(\sum_i w_i, \epsilon)`.
+
+    0 when every weight is 0; :math:`\epsilon` is the smallest positive normal number of the
+    dtype of ``values``.
+
+    Args:
+        values: ``(n,)`` per-sample values (e.g. from :func:`kl_loss`).
+        weights: ``(n,)`` non-negative weights (e.g. from :func:`sample_weights`), cast to the
+            dtype of ``values``.
+
+    Returns:
+        Scalar weighted mean.
+    """
     weights = jnp.asarray(weights).astype(values.dtype)
     total = jnp.sum(weights)
     return jnp.sum(weights * values) / jnp.maximum(total, jnp.finfo(values.dtype).tiny)
@@ -183,7 +202,15 @@ def prediction_entropy(
 ) -> Float[Array, " n"]:
     r"""Shannon entropy (nats) of :math:`\mathrm{softmax}(z/t)` per sample; at most :math:`\log c`.
 
-    :math:`H = -\sum_c q_c \log q_c`, computed from ``log_softmax`` (finite for extreme logits).
+    :math:`H_i = -\sum_c q_{ic} \log q_{ic}`, :math:`q_i = \mathrm{softmax}(z_i/t)`, computed from
+    ``log_softmax`` (finite for extreme logits).
+
+    Args:
+        logits: ``(n, c)`` network outputs :math:`z` (before the temperature).
+        temperature: :math:`t > 0`.
+
+    Returns:
+        ``(n,)`` entropies in :math:`[0, \log c]`.
     """
     logits = jnp.asarray(logits)
     log_q = jax.nn.log_softmax(logits / jnp.asarray(temperature, logits.dtype), axis=-1)
@@ -195,7 +222,20 @@ def rewarded_accuracy(
 ) -> Float[Array, ""]:
     r"""R-Acc: the accuracy of :math:`\arg\max_c z_c` over the samples whose label is in :math:`R`.
 
-    The argmax runs over all classes. NaN when no sample has its label in :math:`R`.
+    :math:`\sum_i 1[y_i \in R]\,1[\arg\max_c z_{ic} = y_i] / \sum_i 1[y_i \in R]`. The argmax runs
+    over all classes. NaN when no sample has its label in :math:`R`.
+
+    Args:
+        logits: ``(n, c)`` network outputs.
+        labels: ``(n,)`` integer labels in ``[0, c)``.
+        rewarded: ``(c,)`` boolean mask of the rewarded classes :math:`R`.
+
+    Returns:
+        Scalar accuracy in :math:`[0, 1]` (or NaN).
+
+    Raises:
+        ValueError: ``rewarded`` not of shape ``(c,)``.
+        TypeError: ``rewarded`` not boolean.
     """
     logits = jnp.asarray(logits)
     rewarded = _check_rewarded(rewarded, logits.shape[-1])
@@ -211,6 +251,16 @@ def round_ratio(sparsity: float, rounds: int) -> float:
 
     ``rounds`` rounds that each remove the fraction :math:`q` of the surviving entries leave
     :math:`(1-q)^{\mathrm{rounds}} = 1 - p`. With :math:`p = 0.99` and 2 rounds, :math:`q = 0.9`.
+
+    Args:
+        sparsity: final sparsity :math:`p \in [0, 1)` (Python float).
+        rounds: number of pruning rounds, ``>= 1`` (Python int).
+
+    Returns:
+        The ratio :math:`q` as a Python float.
+
+    Raises:
+        ValueError: ``sparsity`` outside ``[0, 1)`` or ``rounds < 1``.
 
     Examples:
         >>> round(round_ratio(0.99, 2), 12)
@@ -293,6 +343,17 @@ def connectivity_path(params1, params2, t: Float[Array, ""], *, kind: str = "mer
     - ``kind="linear"``: :math:`\gamma(t) = (1-t)\,\theta_1 + t\,\theta_2`.
 
     Pass masked parameters :math:`\theta_i \odot m_i`. ``t`` may be traced (vmap over a grid).
+
+    Args:
+        params1, params2: parameter pytrees of the same structure and leaf shapes.
+        t: scalar path coordinate in :math:`[0, 1]`.
+        kind: ``"merge"`` or ``"linear"``.
+
+    Returns:
+        A pytree like ``params1``, every leaf the same shape as the corresponding leaf.
+
+    Raises:
+        ValueError: unknown ``kind``.
     """
     t = jnp.asarray(t)
     if kind == "merge":
@@ -316,6 +377,17 @@ def loss_barrier(
     - ``reference="mean"``: :math:`\max_t L(t) - \tfrac12(L(0) + L(1))` (DESIGN §8).
 
     Both are 0 for a constant path; the "linear" barrier is ≥ 0 since the end points are sampled.
+
+    Args:
+        ts: ``(k,)`` path coordinates, ``ts[0] = 0`` and ``ts[-1] = 1``.
+        losses: ``(k,)`` losses :math:`L(t)` at ``ts``.
+        reference: ``"linear"`` or ``"mean"``.
+
+    Returns:
+        Scalar barrier, in the dtype of ``losses``.
+
+    Raises:
+        ValueError: ``ts`` and ``losses`` not both of shape ``(k,)``, or unknown ``reference``.
     """
     ts = jnp.asarray(ts)
     losses = jnp.asarray(losses)

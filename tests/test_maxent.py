@@ -416,6 +416,24 @@ def test_run_table_resumes_after_a_truncated_results_file(tmp_path):
     assert "| yeast | shallow | 0-1 | ME | 3 |" in text
 
 
+def test_report_draws_the_accuracy_table(tmp_path):
+    from jaxrg.experiments.maxent import MaxEntConfig, report, run_table, table_rows
+
+    config = MaxEntConfig(dataset="yeast", seeds=(0, 1), losses=("me", "xe"), rewarded=(0, 1),
+                          epochs=1)
+    records = run_table(tmp_path, config, progress=False, data=_prepared())
+    report(tmp_path)
+    assert (tmp_path / "table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "entropy_vs_racc.png").stat().st_size > 1000
+    (row,) = table_rows(records)
+    assert row["label"] == "yeast shallow\nR-Acc, R = {0,1}" and set(row["cells"]) == {"ME", "XE"}
+    for loss in ("me", "xe"):
+        values = 100 * np.array([r["r_acc"] for r in records if r["loss"] == loss])
+        (cell,) = row["cells"][loss.upper()]
+        assert cell["mean"] == pytest.approx(values.mean()) and cell["std"] == pytest.approx(
+            values.std(ddof=1))
+
+
 def test_cli_errors_are_one_line(capsys, tmp_path):
     from jaxrg.cli import main
 

@@ -112,11 +112,13 @@ def test_runner_resumes_after_a_kill_without_duplicates(europe_run, data_dir):
 
 def test_report_cli_writes_markdown_and_plot(europe_run, tmp_path):
     out, parser = europe_run
-    md, png = tmp_path / "table.md", tmp_path / "budgets.png"
-    args = parser.parse_args(["report", str(out), "--out", str(md), "--plot", str(png)])
+    md, png, table = tmp_path / "table.md", tmp_path / "budgets.png", tmp_path / "table.png"
+    args = parser.parse_args(["report", str(out), "--out", str(md), "--plot", str(png),
+                              "--table-plot", str(table)])
     assert args.func(args) == 0
     text = md.read_text()
     assert "| europe | GCN | 8 |" in text and png.stat().st_size > 1000
+    assert table.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and table.stat().st_size > 1000
     with pytest.raises(FileNotFoundError, match="no results"):
         report(tmp_path / "empty")
 

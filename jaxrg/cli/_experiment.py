@@ -96,6 +96,8 @@ def register(subparsers) -> None:
     rep.add_argument("--out", type=pathlib.Path, default=None, help="also write the markdown here")
     rep.add_argument("--plot", type=pathlib.Path, default=None,
                      help="also write accuracy against epoch budget (PNG) here")
+    rep.add_argument("--table-plot", type=pathlib.Path, default=None,
+                     help="also write the table as a figure (PNG) here: mean ± std per variant")
     rep.set_defaults(func=_run_report)
 
 
@@ -131,5 +133,6 @@ def _run_kipf(args) -> int:
 def _run_report(args) -> int:
     from jaxrg.experiments.node_classification_report import report
 
-    print(report(args.path, epochs=args.epochs, out=args.out, plot=args.plot), end="")
+    print(report(args.path, epochs=args.epochs, out=args.out, plot=args.plot,
+                 table_plot=args.table_plot), end="")
     return 0

@@ -61,6 +61,12 @@ __all__ = [
 def canonical_name(name: str) -> str:
     """The canonical dataset name (case-insensitive; ``"Amazon-Photo"`` → ``"photo"``).
 
+    Args:
+        name: a dataset name or alias (str).
+
+    Returns:
+        The canonical name (str), a key of :data:`DATASETS`.
+
     Raises:
         ValueError: unknown name (the message lists the known ones).
     """
@@ -152,6 +158,10 @@ def download(name: str, *, data_dir=None, features: bool = True, mirror: str | N
         mirror: base URL of a copy of the data-folder layout to download from instead of the
             original public URLs.
         progress: show progress bars.
+
+    Returns:
+        list of ``pathlib.Path``, one per file of the dataset (files already present are not
+        downloaded again).
 
     Raises:
         OSError: a server could not be reached; ValueError: a checksum did not match.

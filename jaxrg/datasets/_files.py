@@ -19,7 +19,15 @@ from jaxrg.datasets._paths import resolve_data_dir
 
 
 class FileSpec(NamedTuple):
-    """One raw file: ``path`` relative to the data folder, its checksum and its public source."""
+    """One raw file: ``path`` relative to the data folder, its checksum and its public source.
+
+    Attributes:
+        path: str, relative to the data folder (e.g. ``"planetoid/ind.cora.x"``).
+        url: str, the public URL of the original file.
+        sha256: hex digest of the file (str), or None when not pinned.
+        size: size in bytes (int), or None.
+        git_blob: git blob hash (str) of the file, or None.
+    """
 
     path: str
     url: str

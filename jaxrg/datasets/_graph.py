@@ -57,6 +57,13 @@ def symmetric_adjacency(rows, cols, num_nodes: int):
     """0/1 CSR of the undirected graph with edges (rows[k], cols[k]): symmetrised, no diagonal.
 
     ``A <- 1[(A + Aᵀ) > 0]`` with self-loops and duplicate entries dropped; indices sorted.
+
+    Args:
+        rows, cols: ``(E,)`` integer node ids of the edge end points.
+        num_nodes: ``N`` (int).
+
+    Returns:
+        ``(N, N)`` ``scipy.sparse.csr_array``, float32 entries 1, symmetric, zero diagonal.
     """
     import scipy.sparse as sp
 

@@ -9,7 +9,11 @@ ENV_VAR = "JAXRG_DATA"
 
 
 def default_cache_dir() -> pathlib.Path:
-    """The user cache folder: ``$XDG_CACHE_HOME/jaxrg``, else ``~/.cache/jaxrg``."""
+    """The user cache folder: ``$XDG_CACHE_HOME/jaxrg``, else ``~/.cache/jaxrg``.
+
+    Returns:
+        A ``pathlib.Path`` (not created).
+    """
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return pathlib.Path(base) / "jaxrg"
 

@@ -57,7 +57,18 @@ def ordered_split(labels: np.ndarray, *,
     """The split of the authors' code for Amazon and Europe: labelled nodes taken in id order.
 
     Caso et al. (``graph_dataset.create_masks``) give the first 70 % of the node ids to
-    training, the next 15 % to validation and the rest to test, without shuffling.
+    training, the next 15 % to validation and the rest to test, without shuffling. Sizes as in
+    :func:`random_split`: ``floor(f_train n)``, ``floor(f_val n)`` and the rest.
+
+    Args:
+        labels: int ``(N,)``, -1 for unlabelled nodes (never put in a split).
+        fractions: (train, validation, test).
+
+    Returns:
+        ``(train_mask, val_mask, test_mask)``, disjoint bool ``(N,)`` arrays.
+
+    Raises:
+        ValueError: ``fractions`` not three non-negative numbers summing to at most 1.
 
     Examples:
         >>> train, val, test = ordered_split(np.zeros(20, dtype=int))
@@ -77,10 +88,11 @@ def largest_connected_component(dataset: Dataset) -> Dataset:
     smallest node id.
 
     Args:
-        dataset: a :class:`~jaxrg.datasets.Dataset`.
+        dataset: a :class:`~jaxrg.datasets.Dataset` with ``N`` nodes.
 
     Returns:
-        The reduced :class:`~jaxrg.datasets.Dataset` (its ``graph`` rebuilt).
+        The reduced :class:`~jaxrg.datasets.Dataset` (its ``graph`` rebuilt) with ``n <= N``
+        nodes: adjacency ``(n, n)``, features ``(n, F)``, labels and masks ``(n,)``.
     """
     from scipy.sparse.csgraph import connected_components
 

@@ -55,8 +55,9 @@ def load_yeast(*, data_dir=None, top_classes: int | None = None, test_fraction: 
         test_fraction, seed: the seeded random train/test split.
 
     Returns:
-        An :class:`ArrayDataset` of float32 features (unstandardised) and int32 labels;
-        ``class_names`` in label order (most frequent first).
+        An :class:`ArrayDataset` of float32 features ``(n, 8)`` / ``(m, 8)`` (unstandardised)
+        and int32 labels ``(n,)`` / ``(m,)``; ``class_names`` in label order (most frequent
+        first).
 
     Raises:
         FileNotFoundError: ``yeast/yeast.data`` missing (the message says where to put it).

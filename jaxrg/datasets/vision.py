@@ -44,9 +44,15 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
 class ArrayDataset(NamedTuple):
     """A supervised dataset held as numpy arrays.
 
-    Fields: ``x_train`` (n, ...) and ``x_test`` (m, ...) features (uint8 images or float32
-    tables), ``y_train`` (n,) / ``y_test`` (m,) int32 labels in ``[0, num_classes)``,
-    ``num_classes``, ``class_names`` (tuple of str), ``name``.
+    Attributes:
+        x_train: ``(n, ...)`` training features (uint8 images, e.g. ``(n, 28, 28)``, or float32
+            tables ``(n, F)``).
+        y_train: ``(n,)`` int32 labels in ``[0, num_classes)``.
+        x_test: ``(m, ...)`` test features, same trailing shape and dtype as ``x_train``.
+        y_test: ``(m,)`` int32 labels.
+        num_classes: the number of classes (int).
+        class_names: tuple of ``num_classes`` str, in label order.
+        name: the dataset's name (str).
     """
 
     x_train: np.ndarray
@@ -147,10 +153,36 @@ def load_idx_dataset(name: str = "mnist", *, data_dir=None, check_counts: bool =
 
 
 def load_mnist(*, data_dir=None, check_counts: bool = True) -> ArrayDataset:
-    """MNIST (60,000 / 10,000 uint8 28×28 digits); see :func:`load_idx_dataset`."""
+    """MNIST (60,000 / 10,000 uint8 28×28 digits); see :func:`load_idx_dataset`.
+
+    Args:
+        data_dir: the data folder holding ``mnist/`` (default ``$JAXRG_DATA``, else the cache).
+        check_counts: require the published counts.
+
+    Returns:
+        :class:`ArrayDataset` with ``x_train`` ``(60000, 28, 28)`` and ``x_test``
+        ``(10000, 28, 28)`` uint8, int32 labels ``(60000,)`` / ``(10000,)``, 10 classes.
+
+    Raises:
+        FileNotFoundError: files missing.
+        ValueError: a corrupt or truncated file, or wrong counts.
+    """
     return load_idx_dataset("mnist", data_dir=data_dir, check_counts=check_counts)
 
 
 def load_fashion_mnist(*, data_dir=None, check_counts: bool = True) -> ArrayDataset:
-    """Fashion-MNIST (60,000 / 10,000 uint8 28×28); see :func:`load_idx_dataset`."""
+    """Fashion-MNIST (60,000 / 10,000 uint8 28×28); see :func:`load_idx_dataset`.
+
+    Args:
+        data_dir: the data folder holding ``fashion_mnist/``.
+        check_counts: require the published counts.
+
+    Returns:
+        :class:`ArrayDataset` with ``x_train`` ``(60000, 28, 28)`` and ``x_test``
+        ``(10000, 28, 28)`` uint8, int32 labels ``(60000,)`` / ``(10000,)``, 10 classes.
+
+    Raises:
+        FileNotFoundError: files missing.
+        ValueError: a corrupt or truncated file, or wrong counts.
+    """
     return load_idx_dataset("fashion_mnist", data_dir=data_dir, check_counts=check_counts)

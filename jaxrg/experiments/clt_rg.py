@@ -85,7 +85,26 @@ _DENSITY_FAMILIES = ("uniform", "exponential", "laplace", "mixture")
 
 
 class CLTRGConfig(NamedTuple):
-    """Settings of the reproduction (defaults: the run in ``results/clt_rg``)."""
+    r"""Settings of the reproduction (defaults: the run in ``results/clt_rg``); all scalars/tuples.
+
+    Attributes:
+        seeds: training seeds per (model, activation, family) (int).
+        steps: Adam steps per training run (int).
+        batch: i.i.d. input pairs per step (int).
+        learning_rate: peak Adam step size (float).
+        alpha: :math:`\alpha` of the quadratic activation :math:`\phi(h) = h + \alpha h^2`.
+        models: names from :data:`MODELS` (tuple of str).
+        activations: ``"linear"`` and/or ``"quadratic"`` (tuple of str).
+        train_families: training input families from :data:`jaxrg.clt.FAMILIES`.
+        rg_steps: iterations of the learned map along the flow (int).
+        flow_samples: draws for the learned flow (int, even).
+        mc_samples: draws for the Monte Carlo route of part 1 (int).
+        grid_points: points ``n`` of the density grid (int).
+        grid_half_width: the grid is ``linspace(-w, w, n)`` (float).
+        density_steps: RG steps on densities (int).
+        drift_steps: training lengths of the drift study (tuple of int).
+        figures: write figures (bool).
+    """
 
     seeds: int = 6
     steps: int = 3000
@@ -106,7 +125,19 @@ class CLTRGConfig(NamedTuple):
 
 
 def make_model(name: str, *, alpha: float, seed: int) -> RGNetwork:
-    """An :class:`RGNetwork` of architecture ``name`` (see :data:`MODELS`)."""
+    r"""An :class:`RGNetwork` of architecture ``name`` (see :data:`MODELS`).
+
+    Args:
+        name: a key of :data:`MODELS` (``"sym2"``, ``"free2"``, ``"sym4"``, ``"free4"``).
+        alpha: :math:`\alpha` of :math:`\phi(h) = h + \alpha h^2` (0 = linear).
+        seed: seed of the ``nnx.Rngs``.
+
+    Returns:
+        :class:`RGNetwork` mapping ``(..., 2)`` pairs to ``(...)`` outputs.
+
+    Raises:
+        ValueError: unknown ``name``.
+    """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {tuple(MODELS)}.")
     width, symmetric = MODELS[name]
@@ -147,10 +178,20 @@ def train_rg_network(
     r"""Fit ``model`` to :math:`(\xi_1+\xi_2)/\sqrt2` by Adam (cosine decay) on fresh i.i.d. pairs.
 
     Each step draws ``batch`` pairs from ``family`` (:data:`jaxrg.clt.FAMILIES`) and takes one
-    optimiser step on the mean squared error; :math:`\alpha` is not trained.
+    optimiser step on the mean squared error
+    :math:`\frac1B\sum_b (y(\xi_{b1}, \xi_{b2}) - (\xi_{b1}+\xi_{b2})/\sqrt2)^2`;
+    :math:`\alpha` is not trained.
+
+    Args:
+        model: an :class:`RGNetwork` (not modified).
+        family: input family name.
+        key: PRNG key.
+        steps: number of optimiser steps ``S`` (static).
+        batch: pairs per step ``B``.
+        learning_rate: peak Adam step size.
 
     Returns:
-        The trained model (a new object) and the ``(steps,)`` training losses.
+        The trained model (a new object) and the ``(S,)`` training losses.
     """
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     params, losses = _fit(
@@ -160,10 +201,18 @@ def train_rg_network(
 
 
 def learned_flow_cumulants(model: RGNetwork, family: str, key, *, rg_steps: int, samples: int):
-    """Cumulants (orders 1-4) along ``rg_steps`` iterations of the learned map and the exact one.
+    r"""Cumulants (orders 1-4) along ``rg_steps`` iterations of the learned map and the exact one.
 
     Both flows start from the same ``samples`` draws and pair them identically (common random
-    numbers), so their difference is the network's error, not Monte Carlo noise.
+    numbers), so their difference is the network's error, not Monte Carlo noise. Each step maps
+    ``(n,)`` draws to ``(n/2,)``; ``analytic`` is :math:`2^{n(1-r/2)}\kappa_r` of the family.
+
+    Args:
+        model: a trained :class:`RGNetwork`.
+        family: starting family (:data:`jaxrg.clt.FAMILIES`).
+        key: PRNG key for the draws.
+        rg_steps: number of RG steps ``K``.
+        samples: number of starting draws (divisible by ``2**K``).
 
     Returns:
         dict with ``learned``, ``exact_mc`` and ``analytic`` arrays of shape ``(rg_steps+1, 4)``.
@@ -194,7 +243,22 @@ _tv_jit = jax.jit(jax.vmap(distance_to_gaussian, in_axes=(0, None)))
 
 
 def clt_flow_study(config: CLTRGConfig) -> dict:
-    """Part 1: density, cumulant and Monte Carlo routes of the CLT flow, per starting family."""
+    r"""Part 1: density, cumulant and Monte Carlo routes of the CLT flow, per starting family.
+
+    For each density family the grid density is iterated ``density_steps`` times with
+    :func:`jaxrg.clt.clt_rg_step` (``conserve`` 0 and 4) and its cumulants are compared with the
+    recursion :math:`\kappa_r \to 2^{1-r/2}\kappa_r`, with the exact family cumulants and with
+    sample cumulants along :func:`jaxrg.clt.clt_sample_step`.
+
+    Args:
+        config: :class:`CLTRGConfig` (grid, steps and sample sizes are read).
+
+    Returns:
+        JSON-ready dict: ``grid_step`` (float), ``plot_grid`` (list) and ``families`` mapping each
+        name to lists such as ``density_cumulants`` ``(density_steps+1, 6)``,
+        ``exact_cumulants`` ``(density_steps+1, 6)``, ``mc_cumulants`` ``(k, 6)``,
+        ``tv_to_gaussian`` ``(density_steps+1,)`` and scalar error summaries.
+    """
     grid = jnp.linspace(-config.grid_half_width, config.grid_half_width, config.grid_points)
     steps, result = config.density_steps, {"grid_step": float(grid[1] - grid[0]), "families": {}}
     plot = np.flatnonzero(np.abs(np.asarray(grid)) <= 6.0)[:: max(1, config.grid_points // 512)]
@@ -328,6 +392,19 @@ def summarise(config: CLTRGConfig, runs: list[dict], drift: list[dict], flow: di
 
 def run_clt_rg(out, config: CLTRGConfig | None = None, *, progress: bool = True) -> dict:
     """Run (or resume) the whole reproduction; write results and figures under ``out``.
+
+    Writes ``config.json``, ``clt_flow.json`` (:func:`clt_flow_study`), ``runs.jsonl`` and
+    ``drift.jsonl`` (one record per training run, appended so an interrupted run resumes) and
+    ``summary.json``.
+
+    Args:
+        out: output folder (str or path).
+        config: :class:`CLTRGConfig`; None for the defaults.
+        progress: show a tqdm bar.
+
+    Returns:
+        The summary dict (as written to ``summary.json``): medians over seeds per
+        ``model/activation/train_family``.
 
     Raises:
         ValueError: if ``out`` holds results of a different configuration.

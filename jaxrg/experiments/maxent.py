@@ -462,16 +462,64 @@ def summary_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def table_rows(records: list[dict]) -> list[dict]:
+    """Accuracy rows for :func:`jaxrg.plots.plot_accuracy_table` (percent, mean ± sample std).
+
+    One row per (dataset, model, R) with the dense networks' R-Acc for each loss, then one row per
+    (dataset, model, number of modules) with the merged network's accuracy on the union of the
+    modules' classes.
+    """
+    records = _latest(records)
+
+    def cell(values):
+        arr = 100.0 * np.asarray(values, dtype=np.float64)
+        return [{"mean": float(arr.mean()),
+                 "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
+                 "note": f"n={arr.size}"}]
+
+    rows = []
+    table = [r for r in records if r["experiment"] == "table"]
+    for d, m, rw in sorted({(r["dataset"], r["model"], r["rewarded"]) for r in table}):
+        cells = {loss.upper(): cell([r["r_acc"] for r in table if (r["dataset"], r["model"],
+                                     r["rewarded"], r["loss"]) == (d, m, rw, loss)])
+                 for loss in LOSSES if any((r["dataset"], r["model"], r["rewarded"], r["loss"])
+                                           == (d, m, rw, loss) for r in table)}
+        rows.append({"label": f"{d} {m}\nR-Acc, R = {{{rw.replace('-', ',')}}}", "cells": cells})
+    merge = [r for r in records if r["experiment"] == "merge"]
+    for d, m, j in sorted({(r["dataset"], r["model"], r["modules"]) for r in merge}):
+        group = [r for r in merge if (r["dataset"], r["model"], r["modules"]) == (d, m, j)]
+        cells = {loss.upper(): cell([r["union_accuracy"] for r in group if r["loss"] == loss])
+                 for loss in LOSSES if any(r["loss"] == loss for r in group)}
+        rows.append({"label": f"{d} {m}\n{j} module{'s' * (j > 1)} merged,\nunion accuracy",
+                     "cells": cells})
+    return rows
+
+
 def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
-    """Entropy vs R-Acc per loss, connectivity paths, merge accuracy vs modules (PNG files)."""
-    import matplotlib
+    """The accuracy table, entropy vs R-Acc per loss, connectivity paths, merge accuracy vs
+    modules (PNG files in ``out``; each written atomically).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Args:
+        out: results folder.
+        records: lines of ``out/results.jsonl``.
 
+    Returns:
+        The paths written (``table.png``, ``entropy_vs_racc.png``, ``connectivity.png``,
+        ``merge_accuracy.png``; those whose experiments have records).
+    """
+    from jaxrg.plots import plot_accuracy_table
+    from jaxrg.plots._common import pyplot, save
+
+    plt = pyplot()
     out = pathlib.Path(out)
     records = _latest(records)
     written = []
+    rows = table_rows(records)
+    if rows:
+        fig = plot_accuracy_table(rows, variants=[loss.upper() for loss in LOSSES],
+                                  xlabel="accuracy (%, test set)",
+                                  title="MaxEnt subnetworks: mean ± std over seeds")
+        written.append(save(fig, out / "table.png"))
     colours = {"me": "tab:blue", "qme": "tab:orange", "xe": "tab:red"}
     table = [r for r in records if r["experiment"] == "table"]
     if table:
@@ -491,9 +539,7 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
                    ylabel="mean entropy outside R (nats)")
             ax.legend(fontsize=8)
         fig.tight_layout()
-        written.append(out / "entropy_vs_racc.png")
-        fig.savefig(written[-1], dpi=120)
-        plt.close(fig)
+        written.append(save(fig, out / "entropy_vs_racc.png"))
     paths = [r for r in records if r["experiment"] == "path"]
     if paths:
         datasets = sorted({r["dataset"] for r in paths})
@@ -512,9 +558,7 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
             row[1].set(xlabel="t", ylabel="accuracy on R1 ∪ R2", title=f"{d}: accuracy")
             row[1].legend(fontsize=7)
         fig.tight_layout()
-        written.append(out / "connectivity.png")
-        fig.savefig(written[-1], dpi=120)
-        plt.close(fig)
+        written.append(save(fig, out / "connectivity.png"))
     merge = [r for r in records if r["experiment"] == "merge"]
     if merge:
         fig, ax = plt.subplots(figsize=(5, 3.8))
@@ -532,9 +576,7 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=8)
         fig.tight_layout()
-        written.append(out / "merge_accuracy.png")
-        fig.savefig(written[-1], dpi=120)
-        plt.close(fig)
+        written.append(save(fig, out / "merge_accuracy.png"))
     return written
 
 

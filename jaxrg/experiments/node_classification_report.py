@@ -124,6 +124,31 @@ def kipf_table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot_table(rows: list[dict], path: str | os.PathLike) -> pathlib.Path:
+    """The summary table (:func:`summarise` rows) as a figure: mean ± std per variant and setting.
+
+    Hollow markers with dashed bars are the published numbers (Caso et al., IJCNN 2025) where
+    known; ``+`` / ``−`` follow the mean as in the markdown table.
+    """
+    from jaxrg.plots._common import save
+    from jaxrg.plots.tables import plot_accuracy_table
+
+    figure_rows = []
+    for row in rows:
+        width = "in" if row["hidden"] is None else row["hidden"]
+        label = (f"{row['dataset']} {row['encoder'].upper()}\nh={width}, "
+                 f"lr={row['learning_rate']:g}, {row['epochs']} ep")
+        cells = {v: [{"mean": c["mean"], "std": c["std"], "mark": c["mark"],
+                      "note": "" if c["tau"] is None else f"τ={c['tau']:.3g}"}
+                     for c in row["cells"][v]] for v in VARIANTS if v in row["cells"]}
+        published = {v: PUBLISHED[(row["dataset"], row["encoder"], v)] for v in VARIANTS
+                     if (row["dataset"], row["encoder"], v) in PUBLISHED}
+        figure_rows.append({"label": label, "cells": cells, "published": published})
+    fig = plot_accuracy_table(figure_rows, variants=VARIANTS,
+                              title="test accuracy, mean ± std over seeds (+: > SB, Wilcoxon)")
+    return save(fig, path)
+
+
 def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
     """Test accuracy (mean ± std over seeds) against the epoch budget, one panel per setting."""
     from jaxrg.plots._common import pyplot, save
@@ -156,7 +181,8 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
 
 def report(path: str | os.PathLike = "results/node_classification", *,
            epochs: int | None = None, out: str | os.PathLike | None = None,
-           plot: str | os.PathLike | None = None) -> str:
+           plot: str | os.PathLike | None = None,
+           table_plot: str | os.PathLike | None = None) -> str:
     """Markdown report of a results folder (or a ``results.jsonl`` file).
 
     Args:
@@ -164,6 +190,7 @@ def report(path: str | os.PathLike = "results/node_classification", *,
         epochs: epoch budget of the main table (default: each setting's largest).
         out: also write the markdown here (atomically).
         plot: also write the accuracy-vs-budget figure here (PNG).
+        table_plot: also write the main table as a figure here (PNG, :func:`plot_table`).
 
     Returns:
         The markdown text.
@@ -178,10 +205,11 @@ def report(path: str | os.PathLike = "results/node_classification", *,
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
                                 "`jaxrg experiment node-classification --out ...` first")
     parts = []
+    rows = summarise(records, epochs=epochs) if records else []
     if records:
         parts += ["Test accuracy (%), mean ± std over seeds; + / − : one-sided exact Wilcoxon "
                   "signed-rank test against SB (paired by seed) with p < 0.05.", "",
-                  markdown_table(summarise(records, epochs=epochs))]
+                  markdown_table(rows)]
     if kipf:
         parts += ["", "Kipf & Welling GCN (public split, 200 epochs):", "", kipf_table(kipf)]
     text = "\n".join(parts) + "\n"
@@ -189,4 +217,6 @@ def report(path: str | os.PathLike = "results/node_classification", *,
         _io.atomic_write_text(out, text)
     if plot is not None and records:
         plot_budgets(records, plot)
+    if table_plot is not None and rows:
+        plot_table(rows, table_plot)
     return text

@@ -97,8 +97,18 @@ def cross_entropy(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
 def js_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
     r"""Jensen–Shannon divergence :math:`\tfrac12 D(p\|m) + \tfrac12 D(q\|m)`, :math:`m = (p+q)/2`.
 
-    Symmetric, finite, in :math:`[0, \log 2]`; :math:`\log m` is formed as
-    ``logaddexp(log p, log q) - log 2``.
+    ``p = softmax(logits_p)``, ``q = softmax(logits_q)`` along ``axis``. Symmetric, finite, in
+    :math:`[0, \log 2]`; :math:`\log m` is formed as ``logaddexp(log p, log q) - log 2``.
+
+    Args:
+        logits_p, logits_q: logits of the same shape (``-inf`` = probability 0).
+        axis: the category axis.
+
+    Returns:
+        Shape of the logits without ``axis``; in :math:`[0, \log 2]`.
+
+    Raises:
+        ValueError: different shapes, NaN/``+inf`` logits, rows of only ``-inf``.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.info
@@ -116,8 +126,20 @@ def js_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
 
 
 def kl_divergence_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
-    r""":func:`kl_divergence` of probabilities (validated like
-    :func:`jaxrg.info.shannon_entropy_from_probs`).
+    r""":func:`kl_divergence` of probabilities: :math:`D(p\,\|\,q) = \sum_i p_i\log(p_i/q_i)`.
+
+    Validated like :func:`jaxrg.info.shannon_entropy_from_probs` (non-negative, summing to 1
+    along ``axis``); zeros are probability 0, ``+inf`` where ``q_i = 0 < p_i``.
+
+    Args:
+        probs_p, probs_q: probabilities of the same shape.
+        axis: the category axis.
+
+    Returns:
+        Shape of the probabilities without ``axis``; :math:`\ge 0`.
+
+    Raises:
+        ValueError: different shapes, NaN/inf, negative entries, or sums off 1.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.info
@@ -129,12 +151,42 @@ def kl_divergence_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array
 
 
 def cross_entropy_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
-    """:func:`cross_entropy` of probabilities."""
+    r""":func:`cross_entropy` of probabilities: :math:`H(p, q) = -\sum_i p_i\log q_i`.
+
+    Validated like :func:`jaxrg.info.shannon_entropy_from_probs`; ``+inf`` where
+    ``q_i = 0 < p_i``.
+
+    Args:
+        probs_p: probabilities of the reference distribution ``p``.
+        probs_q: probabilities of the model ``q``, same shape as ``probs_p``.
+        axis: the category axis.
+
+    Returns:
+        Shape of the probabilities without ``axis``.
+
+    Raises:
+        ValueError: different shapes, NaN/inf, negative entries, or sums off 1.
+    """
     return cross_entropy(*_probs_pair(probs_p, probs_q, axis))
 
 
 def js_divergence_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
-    """:func:`js_divergence` of probabilities."""
+    r""":func:`js_divergence` of probabilities: :math:`\tfrac12 D(p\|m) + \tfrac12 D(q\|m)`.
+
+    Here :math:`m = (p+q)/2`.
+
+    Validated like :func:`jaxrg.info.shannon_entropy_from_probs`.
+
+    Args:
+        probs_p, probs_q: probabilities of the same shape.
+        axis: the category axis.
+
+    Returns:
+        Shape of the probabilities without ``axis``; in :math:`[0, \log 2]`.
+
+    Raises:
+        ValueError: different shapes, NaN/inf, negative entries, or sums off 1.
+    """
     return js_divergence(*_probs_pair(probs_p, probs_q, axis))
 
 

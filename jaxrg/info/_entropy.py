@@ -110,11 +110,18 @@ def tsallis_entropy(logits, q, *, axis: int = -1) -> Float[Array, "..."]:
 
 
 def shannon_entropy_from_probs(probs, *, axis: int = -1) -> Float[Array, "..."]:
-    r"""Shannon entropy :math:`-\sum_i p_i\log p_i` of probabilities (zeros allowed).
+    r"""Shannon entropy :math:`H_1 = -\sum_i p_i\log p_i` of probabilities (zeros allowed).
 
     ``probs`` must be non-negative and sum to 1 along ``axis`` within 1e-6 (float64), 1e-4
     (float32) or 1e-2 (bf16/f16); the small remainder is renormalised away, so gradients are those
     of :math:`H(p/\sum p)`.
+
+    Args:
+        probs: probabilities, any shape; the categories along ``axis``.
+        axis: the category axis.
+
+    Returns:
+        The entropy (nats), shape of ``probs`` without ``axis``.
 
     Raises:
         ValueError: NaN/inf, negative entries, or sums off 1.
@@ -128,7 +135,18 @@ def shannon_entropy_from_probs(probs, *, axis: int = -1) -> Float[Array, "..."]:
 
 
 def renyi_entropy_from_probs(probs, alpha, *, axis: int = -1) -> Float[Array, "..."]:
-    r"""Rényi entropy :math:`H_\alpha` of probabilities; see :func:`renyi_entropy`.
+    r"""Rényi entropy :math:`H_\alpha = \frac{1}{1-\alpha}\log\sum_i p_i^\alpha` of probabilities.
+
+    See :func:`renyi_entropy` for the limits at :math:`\alpha \in \{0, 1, \infty\}`.
+
+    Args:
+        probs: probabilities, any shape; the categories along ``axis`` (validated as in
+            :func:`shannon_entropy_from_probs`).
+        alpha: order(s) :math:`\alpha \ge 0`, scalar or any array.
+        axis: the category axis.
+
+    Returns:
+        Shape ``alpha.shape + batch``, batch being ``probs.shape`` without ``axis``.
 
     Raises:
         ValueError: bad ``probs`` (see :func:`shannon_entropy_from_probs`) or ``alpha``.
@@ -143,7 +161,21 @@ def renyi_entropy_from_probs(probs, alpha, *, axis: int = -1) -> Float[Array, ".
 
 
 def tsallis_entropy_from_probs(probs, q, *, axis: int = -1) -> Float[Array, "..."]:
-    r"""Tsallis entropy :math:`S_q` of probabilities; see :func:`tsallis_entropy`.
+    r"""Tsallis entropy :math:`S_q = (1 - \sum_i p_i^q)/(q - 1)` of probabilities.
+
+    See :func:`tsallis_entropy` for the limits at :math:`q \in \{0, 1, \infty\}`.
+
+    Args:
+        probs: probabilities, any shape; the categories along ``axis`` (validated as in
+            :func:`shannon_entropy_from_probs`).
+        q: entropic index(es) :math:`q \ge 0`, scalar or any array.
+        axis: the category axis.
+
+    Returns:
+        Shape ``q.shape + batch``, batch being ``probs.shape`` without ``axis``.
+
+    Raises:
+        ValueError: bad ``probs`` or ``q``.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.info

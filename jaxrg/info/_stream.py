@@ -52,7 +52,17 @@ def entropy_stats(logits, alpha=None, *, axis: int = -1) -> EntropyStats:
 def merge_entropy_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
     r"""Merge the statistics of two disjoint chunks (exact; any order, any grouping).
 
-    Both must have the same batch shape and have been built with the same ``alpha``.
+    With :math:`m = \max(m_a, m_b)` the sums rescale as
+    :math:`s = s_a e^{m_a - m} + s_b e^{m_b - m}` (likewise the power sums :math:`r_\alpha`
+    with :math:`e^{\alpha(m_\cdot - m)}`), and the centred moments combine by the pairwise
+    update of Chan, Golub & LeVeque.
+
+    Args:
+        a, b: :class:`EntropyStats` of the same batch shape ``B``, built with the same ``alpha``
+            (shape ``A``).
+
+    Returns:
+        :class:`EntropyStats` of the union of both chunks, batch shape ``B``.
 
     Raises:
         ValueError: batch shapes or ``alpha`` shapes differ.
@@ -67,12 +77,33 @@ def merge_entropy_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
 
 
 def shannon_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
-    """Shannon entropy (nats) of merged statistics; shape: the batch shape."""
+    r"""Shannon entropy (nats) of merged statistics.
+
+    .. math::
+        H_1 = \log\textstyle\sum_i e^{z_i} - \langle z\rangle_p
+            = \log s - (\langle z\rangle_p - m) .
+
+    Args:
+        stats: :class:`EntropyStats` with batch shape ``B``.
+
+    Returns:
+        ``B``, the entropy of each row.
+    """
     return _core.shannon_from_kernel(stats)
 
 
 def renyi_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
-    """Rényi entropies for the orders the statistics were built with; shape ``alpha.shape + B``.
+    r"""Rényi entropies for the orders the statistics were built with.
+
+    .. math:: H_\alpha = \frac{\log r_\alpha - \alpha\log s}{1-\alpha},
+
+    with the limits of :func:`jaxrg.info.renyi_entropy` at :math:`\alpha \in \{0, 1, \infty\}`.
+
+    Args:
+        stats: :class:`EntropyStats` with batch shape ``B`` and orders of shape ``A``.
+
+    Returns:
+        Shape ``A + B`` (``alpha.shape + batch``).
 
     Raises:
         ValueError: the statistics carry no orders (built with ``alpha=None``).
@@ -82,7 +113,21 @@ def renyi_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
 
 
 def tsallis_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
-    """Tsallis entropies with the orders of ``stats`` as indices :math:`q`; see ``renyi``."""
+    r"""Tsallis entropies with the orders of ``stats`` as indices :math:`q`.
+
+    .. math:: S_q = \frac{e^{(1-q)H_q} - 1}{1-q},
+
+    :math:`H_q` the Rényi entropy (see :func:`renyi_entropy_from_stats`).
+
+    Args:
+        stats: :class:`EntropyStats` with batch shape ``B`` and orders of shape ``A``.
+
+    Returns:
+        Shape ``A + B`` (``q.shape + batch``).
+
+    Raises:
+        ValueError: the statistics carry no orders (built with ``alpha=None``).
+    """
     _need_alpha(stats)
     return _core.tsallis_from_kernel(stats)
 
@@ -129,7 +174,23 @@ def streamed_entropy_stats(
 
 
 def chunked_entropy_stats(logits, alpha=None, *, axis: int = -1, chunk_size: int) -> EntropyStats:
-    """Statistics of a whole logits array, reduced ``chunk_size`` categories at a time."""
+    r"""Statistics of a whole logits array, reduced ``chunk_size`` categories at a time.
+
+    Equivalent to merging :func:`entropy_stats` of consecutive chunks of the category axis (a
+    ``lax.scan`` over full chunks plus one shorter remainder).
+
+    Args:
+        logits: unnormalised log-probabilities, any shape (``-inf`` = probability 0).
+        alpha: Rényi/Tsallis orders (scalar or array, :math:`\ge 0`); ``None`` for Shannon only.
+        axis: the category axis.
+        chunk_size: categories per chunk (static, ``>= 1``).
+
+    Returns:
+        :class:`EntropyStats` with batch shape ``logits.shape`` without ``axis``.
+
+    Raises:
+        ValueError: ``chunk_size < 1``; bad logits or ``alpha``.
+    """
     z = _core.prepare_logits(logits, axis)
     chunk_size = int(chunk_size)
     if chunk_size < 1:
@@ -158,7 +219,18 @@ def _chunked(z: jax.Array, a: jax.Array, chunk_size: int) -> EntropyStats:
 def shannon_entropy_chunked(
     logits, *, axis: int = -1, chunk_size: int = 8192
 ) -> Float[Array, "..."]:
-    """:func:`jaxrg.info.shannon_entropy`, reduced ``chunk_size`` categories at a time.
+    r""":func:`jaxrg.info.shannon_entropy`, reduced ``chunk_size`` categories at a time.
+
+    Same value :math:`H_1 = \log\sum_i e^{z_i} - \langle z\rangle_p`, with peak extra memory of one
+    chunk instead of the whole category axis.
+
+    Args:
+        logits: unnormalised log-probabilities, any shape.
+        axis: the category axis.
+        chunk_size: categories per chunk (static).
+
+    Returns:
+        Shape of ``logits`` without ``axis``.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.info as info
@@ -175,9 +247,20 @@ def shannon_entropy_chunked(
 def renyi_entropy_chunked(
     logits, alpha, *, axis: int = -1, chunk_size: int = 8192
 ) -> Float[Array, "..."]:
-    """:func:`jaxrg.info.renyi_entropy`, reduced ``chunk_size`` categories at a time.
+    r""":func:`jaxrg.info.renyi_entropy`, reduced ``chunk_size`` categories at a time.
 
+    Same value
+    :math:`H_\alpha = (\operatorname{lse}(\alpha z) - \alpha\operatorname{lse}(z))/(1-\alpha)`.
     Peak extra memory: ``len(alpha) x batch x chunk_size`` instead of ``... x vocabulary``.
+
+    Args:
+        logits: unnormalised log-probabilities, any shape.
+        alpha: order(s) :math:`\alpha \ge 0`, scalar or array.
+        axis: the category axis.
+        chunk_size: categories per chunk (static).
+
+    Returns:
+        Shape ``alpha.shape + batch``, batch being ``logits.shape`` without ``axis``.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.info as info
@@ -194,7 +277,19 @@ def renyi_entropy_chunked(
 def tsallis_entropy_chunked(
     logits, q, *, axis: int = -1, chunk_size: int = 8192
 ) -> Float[Array, "..."]:
-    """:func:`jaxrg.info.tsallis_entropy`, reduced ``chunk_size`` categories at a time."""
+    r""":func:`jaxrg.info.tsallis_entropy`, reduced ``chunk_size`` categories at a time.
+
+    Same value :math:`S_q = (1 - \sum_i p_i^q)/(q - 1)`, computed from the chunked Rényi entropy.
+
+    Args:
+        logits: unnormalised log-probabilities, any shape.
+        q: entropic index(es) :math:`q \ge 0`, scalar or array.
+        axis: the category axis.
+        chunk_size: categories per chunk (static).
+
+    Returns:
+        Shape ``q.shape + batch``, batch being ``logits.shape`` without ``axis``.
+    """
     stats = chunked_entropy_stats(logits, q, axis=axis, chunk_size=chunk_size)
     return _core.tsallis_from_kernel(stats)
 

@@ -51,6 +51,13 @@ def default_rtol(num_nodes: int, dtype) -> float:
 
     ``2e-13`` for Cora in float64 (round-off of :math:`\tilde K` measured there: ``1.5e-14``);
     ``9e-5`` at ``N = 2485`` in float32.
+
+    Args:
+        num_nodes: ``N``, the number of nodes (Python int).
+        dtype: floating dtype whose machine epsilon :math:`\varepsilon` is used.
+
+    Returns:
+        The tolerance as a Python float (scalar).
     """
     return float(32 * num_nodes**0.5 * jnp.finfo(dtype).eps)
 

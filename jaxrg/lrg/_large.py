@@ -289,7 +289,25 @@ def edge_components(senders, receivers, num_nodes: int):
 
 
 def sparse_adjacency(graph, *, dtype=None):
-    """A validated symmetric ``scipy.sparse.csr_matrix`` without self-loops, sorted indices."""
+    """A validated symmetric ``scipy.sparse.csr_matrix`` without self-loops, sorted indices.
+
+    Edge lists may list an edge once or in both directions (repeats keep the largest weight);
+    the diagonal is dropped.
+
+    Args:
+        graph: a ``scipy.sparse`` matrix ``(N, N)``, an edge list ``(senders, receivers[,
+            weights])`` of ``(E,)`` arrays (``N`` = largest id + 1), or any form
+            :func:`jaxrg.as_adjacency` takes.
+        dtype: float dtype of the result; default the default float type.
+
+    Returns:
+        ``(N, N)`` ``scipy.sparse.csr_matrix``, symmetric, zero diagonal.
+
+    Raises:
+        TypeError: non-integer node ids in an edge list.
+        ValueError: mismatched edge-list lengths, negative ids, non-square or empty adjacency,
+            negative or non-finite weights, or an asymmetric matrix.
+    """
     sp = _scipy_sparse()
     dtype = np.dtype(dtype or jnp.result_type(float))
     if sp.issparse(graph):

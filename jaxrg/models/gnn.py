@@ -43,7 +43,18 @@ CONVS = ("gcn", "gat")
 
 
 def edge_weights(graph: jraph.GraphsTuple, dtype) -> Float[Array, " e"]:
-    """``graph.edges`` as (E,) weights of ``dtype``; all ones when ``graph.edges`` is None."""
+    """``graph.edges`` as ``(E,)`` weights of ``dtype``; all ones when ``graph.edges`` is None.
+
+    Args:
+        graph: ``jraph.GraphsTuple`` with ``E`` edges (``senders`` ``(E,)``).
+        dtype: float dtype of the weights.
+
+    Returns:
+        ``(E,)`` edge weights.
+
+    Raises:
+        ValueError: ``graph.edges`` neither None nor of shape ``(E,)``.
+    """
     num_edges = graph.senders.shape[0]
     if graph.edges is None:
         return jnp.ones((num_edges,), dtype=dtype)
@@ -55,9 +66,18 @@ def edge_weights(graph: jraph.GraphsTuple, dtype) -> Float[Array, " e"]:
 
 
 def dropout(x: Array, rate: float, key: Array | None) -> Array:
-    """Inverted dropout: zero each entry with probability ``rate``, scale the rest by 1/(1−rate).
+    r"""Inverted dropout: zero each entry with probability ``rate``, scale the rest by 1/(1−rate).
 
-    Identity when ``key`` is None (evaluation) or ``rate`` is 0.
+    :math:`y = x \cdot m/(1 - r)`, :math:`m \sim \mathrm{Bernoulli}(1 - r)` per entry. Identity
+    when ``key`` is None (evaluation) or ``rate`` is 0.
+
+    Args:
+        x: array of any shape.
+        rate: drop probability :math:`r \in [0, 1)`.
+        key: PRNG key, or None for evaluation.
+
+    Returns:
+        Same shape and dtype as ``x``.
     """
     if key is None or rate == 0.0:
         return x
@@ -68,8 +88,16 @@ def dropout(x: Array, rate: float, key: Array | None) -> Array:
 def gcn_propagate(x: Float[Array, "n f"], graph: jraph.GraphsTuple) -> Float[Array, "n f"]:
     r"""Symmetric normalised propagation with self-loops, :math:`\hat D^{-1/2}(A+I)\hat D^{-1/2}x`.
 
-    Degrees count incoming edge weights plus 1 for the self-loop, so every node (also an
-    isolated or padded one) has degree ≥ 1.
+    Degrees :math:`\hat D_{ii} = 1 + \sum_j A_{ji}` count incoming edge weights plus 1 for the
+    self-loop, so every node (also an isolated or padded one) has degree ≥ 1.
+
+    Args:
+        x: ``(N, F)`` node features.
+        graph: ``jraph.GraphsTuple`` on the ``N`` nodes (edge weights ``graph.edges`` ``(E,)``
+            or None for ones).
+
+    Returns:
+        ``(N, F)`` propagated features.
 
     Examples:
         >>> import numpy as np
@@ -90,9 +118,20 @@ def gcn_propagate(x: Float[Array, "n f"], graph: jraph.GraphsTuple) -> Float[Arr
 
 def masked_segment_softmax(logits: Float[Array, "e h"], segment_ids, num_segments: int,
                            mask) -> Float[Array, "e h"]:
-    """Softmax of ``logits`` over the entries of each segment whose ``mask`` is True.
+    r"""Softmax of ``logits`` over the entries of each segment whose ``mask`` is True.
 
-    Masked entries get weight 0; a segment without unmasked entries gets all zeros (no NaN).
+    :math:`a_{eh} = m_e\,e^{z_{eh}} / \sum_{e' \in s(e)} m_{e'} e^{z_{e'h}}` (shifted by the
+    segment maximum). Masked entries get weight 0; a segment without unmasked entries gets all
+    zeros (no NaN).
+
+    Args:
+        logits: ``(E, H)`` scores (e.g. one per edge and attention head).
+        segment_ids: ``(E,)`` int segment of each entry (e.g. the receiving node).
+        num_segments: number of segments ``N`` (static).
+        mask: ``(E,)`` bool, the entries that take part.
+
+    Returns:
+        ``(E, H)`` weights; each segment's unmasked weights sum to 1 per head.
     """
     mask = mask[:, None]
     masked = jnp.where(mask, logits, -jnp.inf)
@@ -211,7 +250,14 @@ class GATConv(nnx.Module):
 
 
 def kernels_l2(module: nnx.Module) -> Array:
-    """½ Σ w² over every parameter named ``kernel`` (weights, not biases or LayerNorm)."""
+    """½ Σ w² over every parameter named ``kernel`` (weights, not biases or LayerNorm).
+
+    Args:
+        module: an ``nnx.Module``.
+
+    Returns:
+        Scalar ``()`` float32 penalty.
+    """
     total = jnp.zeros((), jnp.float32)
     for path, param in nnx.iter_graph(module):
         if isinstance(param, nnx.Param) and path and path[-1] == "kernel":
@@ -223,7 +269,13 @@ class LayerNorm(nnx.Module):
     """LayerNorm over the last axis with a two-pass variance; works in float32 and float64.
 
     (``nnx.LayerNorm`` promotes its statistics against float32, which strict dtype promotion
-    rejects for float64 inputs.) ``y = (x − mean) / sqrt(var + epsilon) · scale + bias``.
+    rejects for float64 inputs.) ``y = (x − mean) / sqrt(var + epsilon) · scale + bias``, maps
+    ``(N, F)`` to ``(N, F)``.
+
+    Args:
+        num_features: ``F``; ``scale`` and ``bias`` are ``(F,)`` parameters.
+        epsilon: added to the variance.
+        param_dtype: dtype of ``scale`` and ``bias``.
     """
 
     def __init__(self, num_features: int, *, epsilon: float = 1e-5, param_dtype=jnp.float32):
@@ -293,7 +345,16 @@ class KipfGCN(nnx.Module):
     """The 2-layer GCN of Kipf & Welling (2017): dropout → GCN → ReLU → dropout → GCN.
 
     No biases, Glorot init, hidden 16 and dropout 0.5 by default; ``l2_loss`` covers the first
-    layer's weights only (the paper's weight decay 5e-4 applies to it alone).
+    layer's weights only (the paper's weight decay 5e-4 applies to it alone). Called as
+    ``model(x, [graph], key=None)`` with ``x`` ``(N, F)``; returns ``(N, C)`` logits.
+
+    Args:
+        in_features: ``F``.
+        num_classes: ``C``.
+        hidden: hidden width.
+        dropout: dropout rate (applied only when a ``key`` is passed).
+        param_dtype: parameter dtype.
+        rngs: ``nnx.Rngs`` (keyword-only).
 
     Examples:
         >>> import numpy as np

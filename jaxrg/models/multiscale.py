@@ -78,7 +78,18 @@ class MultiscaleClassifier(nnx.Module):
 
 
 def num_graphs_of(variant: str, num_scales: int = 1) -> int:
-    """Number of encoders of a variant: SB 1, MB 2, SR 1, MR 1 + ``num_scales``."""
+    """Number of encoders of a variant: SB 1, MB 2, SR 1, MR 1 + ``num_scales``.
+
+    Args:
+        variant: ``"SB"``, ``"MB"``, ``"SR"`` or ``"MR"`` (case-insensitive).
+        num_scales: number of renormalised graphs MR reads (int).
+
+    Returns:
+        The number of encoders (int).
+
+    Raises:
+        ValueError: unknown variant.
+    """
     variant = _check_variant(variant)
     return {"SB": 1, "MB": 2, "SR": 1, "MR": 1 + num_scales}[variant]
 
@@ -97,6 +108,14 @@ def variant_graphs(variant: str, graph: jraph.GraphsTuple,
     SB: (original,); MB: (original, original); SR: (renormalised,); MR: (original,
     *renormalised). ``renormalised`` holds the rewired graphs (e.g. from ``jaxrg.lrg.rewire``
     at the characteristic scale τ*), on the same node set as ``graph``.
+
+    Args:
+        variant: ``"SB"``, ``"MB"``, ``"SR"`` or ``"MR"``.
+        graph: the original graph (``jraph.GraphsTuple`` on ``N`` nodes).
+        renormalised: sequence of renormalised graphs on the same ``N`` nodes.
+
+    Returns:
+        tuple of graphs, of length :func:`num_graphs_of` (``1 + len(renormalised)`` for MR).
 
     Raises:
         ValueError: unknown variant, or SR/MR without renormalised graphs (SR takes exactly one).
@@ -129,6 +148,22 @@ def multiscale_classifier(variant: str, in_features: int, num_classes: int, *,
     """The :class:`MultiscaleClassifier` of a variant (SB, MB, SR, MR; Caso et al. 2025).
 
     ``num_scales`` is the number of renormalised graphs MR reads besides the original.
+
+    Args:
+        variant: ``"SB"``, ``"MB"``, ``"SR"`` or ``"MR"``.
+        in_features: ``F``.
+        num_classes: ``C``.
+        num_scales: renormalised graphs read by MR.
+        hidden, conv, num_layers, num_heads: as in :class:`GraphEncoder`.
+        param_dtype: parameter dtype.
+        rngs: ``nnx.Rngs`` (keyword-only).
+
+    Returns:
+        :class:`MultiscaleClassifier` mapping features ``(N, F)`` and the variant's graphs to
+        ``(N, C)`` logits.
+
+    Raises:
+        ValueError: unknown variant.
 
     Examples:
         >>> multiscale_classifier("MB", 5, 3, hidden=8, rngs=nnx.Rngs(0)).num_graphs

@@ -85,7 +85,18 @@ class NetworkLayers(NamedTuple):
 
 
 class TalkParameters(NamedTuple):
-    """The five parameters of the talk's constrained network (symmetric, width 2)."""
+    r"""The five parameters of the talk's constrained network (symmetric, width 2).
+
+    :math:`h_1 = w_1x_1 + w_0x_2 + b_1`, :math:`h_2 = w_0x_1 + w_1x_2 + b_1`,
+    :math:`y = w_2(\phi(h_1) + \phi(h_2)) + b_2`.
+
+    Attributes:
+        w0: ``()`` cross weight :math:`w_0`.
+        w1: ``()`` direct weight :math:`w_1`.
+        w2: ``()`` output weight :math:`w_2`.
+        b1: ``()`` hidden bias :math:`b_1`.
+        b2: ``()`` output bias :math:`b_2`.
+    """
 
     w0: Array
     w1: Array
@@ -177,6 +188,12 @@ class RGNetwork(nnx.Module):
 def talk_parameters(model: RGNetwork) -> TalkParameters:
     """``(w0, w1, w2, b1, b2)`` of a symmetric width-2 network (the talk's notation).
 
+    Args:
+        model: an :class:`RGNetwork` with ``width=2, symmetric=True``.
+
+    Returns:
+        :class:`TalkParameters`, five scalars ``()``.
+
     Raises:
         ValueError: for any other architecture.
     """
@@ -200,6 +217,13 @@ def solution_manifold_residuals(params: TalkParameters) -> tuple[Array, Array]:
     Returns :math:`(w_0 - [1/(w_2\sqrt2) - w_1],\; b_2 + 2w_2b_1)`; both vanish exactly when the
     linear network equals the RG step :math:`(\xi_1+\xi_2)/\sqrt2` for every input.
 
+    Args:
+        params: :class:`TalkParameters` (scalars, or arrays of one common shape).
+
+    Returns:
+        ``(r_w, r_b)``, two arrays of the shape of the parameters (scalars ``()`` for one
+        network).
+
     Example:
         >>> w2 = 1 / (0.7 * 2**0.5)  # w0 + w1 = 0.7
         >>> p = TalkParameters(w0=0.2, w1=0.5, w2=w2, b1=0.3, b2=-0.6 * w2)
@@ -216,7 +240,14 @@ def quadratic_coefficients(model: RGNetwork) -> Float[Array, "3 3"]:
     For a unit :math:`h = a\xi_1 + e\xi_2 + b` with output weight :math:`v`,
     :math:`v\phi(h)` contributes :math:`v(b + \alpha b^2)` to :math:`C_{00}`,
     :math:`v(1 + 2\alpha b)(a, e)` to :math:`(C_{10}, C_{01})` and
-    :math:`v\alpha(a^2, 2ae, e^2)` to :math:`(C_{20}, C_{11}, C_{02})`.
+    :math:`v\alpha(a^2, 2ae, e^2)` to :math:`(C_{20}, C_{11}, C_{02})`; the output bias adds to
+    :math:`C_{00}`.
+
+    Args:
+        model: an :class:`RGNetwork`.
+
+    Returns:
+        ``(3, 3)`` array, entry ``[a, b]`` = :math:`C_{ab}` (zero for :math:`a + b > 2`).
     """
     k, b, v, c, alpha = model.layers()
     a, e = k[:, 0], k[:, 1]
@@ -243,8 +274,12 @@ def output_moments(
 
     Args:
         coefficients: ``(d, d)`` array :math:`C_{ab}`.
-        input_moments: raw moments :math:`m_1, m_2, ...` of one input (index 0 = order 1).
+        input_moments: ``(M,)`` raw moments :math:`m_1, m_2, ...` of one input (index 0 = order
+            1), ``M >= order * (d - 1)``.
         order: number of output moments (static).
+
+    Returns:
+        ``(order,)`` raw moments :math:`\langle y\rangle, \dots, \langle y^{order}\rangle`.
 
     Raises:
         ValueError: if too few input moments are given.
@@ -276,9 +311,22 @@ def output_moments(
 def output_cumulants(
     model: RGNetwork, input_moments: Float[Array, " m"], *, order: int
 ) -> Float[Array, " order"]:
-    """Exact cumulants of the network output for i.i.d. inputs with the given raw moments.
+    r"""Exact cumulants of the network output for i.i.d. inputs with the given raw moments.
 
-    Needs input moments up to ``2 * order`` (the output is quadratic in the inputs).
+    :func:`output_moments` of :func:`quadratic_coefficients`, converted by
+    :math:`\kappa_n = m_n - \sum_{k=1}^{n-1}\binom{n-1}{k-1}\kappa_k m_{n-k}`. Needs input
+    moments up to ``2 * order`` (the output is quadratic in the inputs).
+
+    Args:
+        model: an :class:`RGNetwork`.
+        input_moments: ``(M,)`` raw moments of one input, ``M >= 2 * order``.
+        order: number of output cumulants (static).
+
+    Returns:
+        ``(order,)`` cumulants :math:`\kappa_1(y)..\kappa_{order}(y)`.
+
+    Raises:
+        ValueError: too few input moments.
     """
     return moments_to_cumulants(
         output_moments(quadratic_coefficients(model), input_moments, order=order)
@@ -289,6 +337,16 @@ def exact_map_error(model: RGNetwork, input_moments: Float[Array, " m"]) -> Arra
     r"""Exact mean squared error :math:`\langle (y - (\xi_1+\xi_2)/\sqrt2)^2\rangle`, i.i.d. inputs.
 
     Needs input moments up to order 4.
+
+    Args:
+        model: an :class:`RGNetwork`.
+        input_moments: ``(M,)`` raw moments :math:`m_1..m_M` of one input, ``M >= 4``.
+
+    Returns:
+        Scalar ``()`` mean squared error.
+
+    Raises:
+        ValueError: too few input moments.
     """
     coeffs = quadratic_coefficients(model)
     diff = coeffs.at[1, 0].add(-_INV_SQRT2).at[0, 1].add(-_INV_SQRT2)
@@ -301,6 +359,17 @@ def cumulant_recursion_error(
     r"""Exact recursion errors :math:`|\kappa_r(y) - 2^{1-r/2}\kappa_r(\xi)|`, r = 1..order.
 
     Needs input moments up to ``2 * order``.
+
+    Args:
+        model: an :class:`RGNetwork`.
+        input_moments: ``(M,)`` raw moments of one input, ``M >= 2 * order``.
+        order: highest cumulant order (static).
+
+    Returns:
+        ``(order,)`` absolute errors, index 0 = order 1.
+
+    Raises:
+        ValueError: too few input moments.
     """
     m = as_float_array(input_moments, "input_moments")
     kappa_in = moments_to_cumulants(m[:order])

@@ -28,7 +28,18 @@ MODELS = ("shallow", "deep", "cnn")
 
 
 def dropout(x: Array, rate: float, key: Array | None) -> Array:
-    """Inverted dropout (identity when ``key`` is None or ``rate`` is 0)."""
+    r"""Inverted dropout (identity when ``key`` is None or ``rate`` is 0).
+
+    :math:`y = x \cdot m/(1 - r)`, :math:`m \sim \mathrm{Bernoulli}(1 - r)` per entry.
+
+    Args:
+        x: array of any shape.
+        rate: drop probability :math:`r \in [0, 1)`.
+        key: PRNG key, or None for evaluation.
+
+    Returns:
+        Same shape and dtype as ``x``.
+    """
     if key is None or rate == 0.0:
         return x
     keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
@@ -120,6 +131,22 @@ def make_model(name: str, num_features: int, num_classes: int, *, seed: int,
 
     ``hidden`` overrides the hidden widths of the MLPs (default ``(512,)`` shallow and
     ``(512, 256)`` deep, the image/HAR configuration; Yeast uses ``(256,)`` / ``(128, 64)``).
+
+    Args:
+        name: ``"shallow"``, ``"deep"`` or ``"cnn"``.
+        num_features: ``D``, the flattened input size.
+        num_classes: ``C``.
+        seed: seed of the ``nnx.Rngs`` for the initialisation.
+        dropout: dropout rate.
+        image_shape: ``(H, W)`` of the images (required for ``"cnn"``).
+        hidden: hidden widths of the MLPs.
+
+    Returns:
+        An ``nnx.Module`` called as ``model(x, key=None)``, ``x`` ``(n, D)`` (or
+        ``(n, H, W)``), returning ``(n, C)`` logits.
+
+    Raises:
+        ValueError: unknown ``name``, or ``"cnn"`` without ``image_shape``.
     """
     rngs = nnx.Rngs(seed)
     if name == "shallow":

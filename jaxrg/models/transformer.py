@@ -102,7 +102,16 @@ def _norm(cfg: TransformerConfig, rngs: nnx.Rngs) -> nnx.Module:
 
 
 class CausalSelfAttention(nnx.Module):
-    """Multi-head causal self-attention (a token attends to itself and earlier tokens)."""
+    r"""Multi-head causal self-attention (a token attends to itself and earlier tokens).
+
+    Maps ``(..., T, d)`` to ``(..., T, d)``: with ``h`` heads of width ``c = d/h``,
+    :math:`y = W_O\,\mathrm{concat}_h\big(\mathrm{softmax}(q_h k_h^\top/\sqrt c + M)\,v_h\big)`,
+    :math:`M` masking the future (positions :math:`k > q`).
+
+    Args:
+        cfg: :class:`TransformerConfig` (``d_model``, ``num_heads``, ``num_layers`` are read).
+        rngs: ``nnx.Rngs`` (keyword-only).
+    """
 
     def __init__(self, cfg: TransformerConfig, *, rngs: nnx.Rngs):
         self.num_heads = cfg.num_heads
@@ -129,7 +138,16 @@ class CausalSelfAttention(nnx.Module):
 
 
 class MLP(nnx.Module):
-    """Position-wise feed-forward network (plain or gated SwiGLU)."""
+    r"""Position-wise feed-forward network (plain or gated SwiGLU).
+
+    Maps ``(..., d)`` to ``(..., d)``: :math:`W_2\,\sigma(W_1 x)`, or
+    :math:`W_2(\mathrm{silu}(W_g x)\odot W_v x)` for ``"swiglu"``; hidden width ``cfg.hidden``.
+
+    Args:
+        cfg: :class:`TransformerConfig` (``d_model``, ``hidden``, ``activation``, ``num_layers``
+            are read).
+        rngs: ``nnx.Rngs`` (keyword-only).
+    """
 
     def __init__(self, cfg: TransformerConfig, *, rngs: nnx.Rngs):
         self.activation = cfg.activation
@@ -153,7 +171,16 @@ class MLP(nnx.Module):
 
 
 class Block(nnx.Module):
-    """One transformer block, pre- or post-norm."""
+    r"""One transformer block, pre- or post-norm.
+
+    Maps ``(..., T, d)`` to ``(..., T, d)``. Pre-norm: :math:`x \leftarrow x + A(N_1(x))`,
+    :math:`x + F(N_2(x))`; post-norm: :math:`x \leftarrow N_1(x + A(x))`, :math:`N_2(x + F(x))`
+    (``A`` :class:`CausalSelfAttention`, ``F`` :class:`MLP`).
+
+    Args:
+        cfg: :class:`TransformerConfig`.
+        rngs: ``nnx.Rngs`` (keyword-only).
+    """
 
     def __init__(self, cfg: TransformerConfig, *, rngs: nnx.Rngs):
         self.pre = cfg.norm_position == "pre"

@@ -26,6 +26,13 @@ def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Arra
 
     :math:`\theta` are the Ritz values with non-zero weight (estimates of :math:`\lambda_{\max}`
     and of :math:`\lambda_2`; the smallest Ritz value is never below :math:`\lambda_2`).
+
+    Args:
+        quad: :class:`SpectralQuadrature` from :func:`lanczos_quadrature`.
+        num_taus: ``T``, the number of scales (static).
+
+    Returns:
+        ``(T,)`` increasing diffusion times.
     """
     nodes, log_w = _pooled(quad, -1)
     live = (log_w > -jnp.inf) & (nodes > 0)

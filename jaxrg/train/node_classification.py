@@ -69,6 +69,15 @@ def induced_subgraph(graph: jraph.GraphsTuple, nodes: np.ndarray) -> jraph.Graph
 
     Keeps every edge whose two ends are in ``nodes``; ``edges`` becomes float32 ones (weights).
 
+    Args:
+        graph: ``jraph.GraphsTuple`` holding one graph of ``N`` nodes (``senders``/``receivers``
+            ``(E,)``).
+        nodes: ``(k,)`` sorted node ids to keep.
+
+    Returns:
+        ``jraph.GraphsTuple`` with ``n_node = [k]``, int32 ``senders``/``receivers`` and float32
+        ``edges`` of shape ``(E',)`` (the ``E'`` kept edges), ``nodes``/``globals`` None.
+
     Examples:
         >>> g = jraph.GraphsTuple(nodes=None, edges=None, senders=np.array([0, 1, 1, 2]),
         ...                       receivers=np.array([1, 0, 2, 1]), globals=None,
@@ -147,7 +156,22 @@ def _masked_mean(values, mask):
 
 
 class TrainInputs(NamedTuple):
-    """Device arrays of one training problem (see :func:`prepare_inputs`); leading S = seeds."""
+    """Device arrays of one training problem (see :func:`prepare_inputs`); leading S = seeds.
+
+    ``N`` nodes, ``F`` features, ``k`` training nodes per seed (``k = N`` under ``"full"``
+    propagation).
+
+    Attributes:
+        features: float32 ``(N, F)``.
+        labels: int32 ``(N,)``, -1 for unlabelled nodes.
+        eval_graphs: tuple of ``jraph.GraphsTuple`` (one per encoder, ``N`` nodes each), used for
+            validation and test.
+        train_graphs: tuple of stacked, padded training subgraphs (leading axis S), one per
+            encoder; None under ``"full"`` propagation.
+        train_idx: int32 ``(S, k)`` node ids each seed trains on.
+        loss_mask: bool ``(S, k)``, the entries of ``train_idx`` that enter the loss.
+        val_mask, test_mask: bool ``(S, N)``.
+    """
 
     features: Any
     labels: Any
@@ -163,7 +187,16 @@ def prepare_inputs(features, labels, graphs: Sequence[jraph.GraphsTuple], train_
                    test_mask, *, num_seeds: int, propagation: str = "subgraph") -> TrainInputs:
     """Validate and move a problem to the device (training subgraphs built on the host).
 
-    Args: as :func:`train_node_classifier`; ``num_seeds`` = S.
+    Args:
+        features: float ``(N, F)``.
+        labels: int ``(N,)``, -1 for unlabelled nodes.
+        graphs: the full graphs, one per encoder (``jraph.GraphsTuple``, ``N`` nodes each).
+        train_mask, val_mask, test_mask: bool ``(N,)`` shared by all seeds, or ``(S, N)``.
+        num_seeds: ``S``.
+        propagation: ``"subgraph"`` or ``"full"`` (see :func:`train_node_classifier`).
+
+    Returns:
+        :class:`TrainInputs` with leading seed axis ``S`` on the per-seed fields.
 
     Raises:
         ValueError: bad ``propagation``, mask shapes, overlapping train/val/test masks, label
@@ -225,8 +258,20 @@ def check_label_range(model_fn: Callable[[nnx.Rngs], nnx.Module], inputs: TrainI
 
 
 class Trainer(NamedTuple):
-    """Compiled training program (see :func:`make_trainer`); reuse it across calls of
-    :func:`fit` with inputs of the same shapes to compile once."""
+    """Compiled training program (see :func:`make_trainer`).
+
+    Reuse it across calls of :func:`fit` with inputs of the same shapes to compile once.
+
+    Attributes:
+        graphdef: the model's ``nnx.GraphDef``.
+        init: ``init(keys)``, keys ``(S,)``: the seed-vmapped initial training state.
+        run_chunk: jitted ``run_chunk(carry, keys, train_idx, loss_mask, train_graphs, val_mask,
+            test_mask, epoch0, features, labels, eval_graphs)`` running ``chunk`` epochs; returns
+            the new carry and per-epoch curves of shape ``(S, chunk)``.
+        epochs: total number of epochs ``T`` (int).
+        chunk: epochs per ``run_chunk`` call (int).
+        num_chunks: calls needed to cover ``T`` epochs (int).
+    """
 
     graphdef: Any
     init: Callable
@@ -242,7 +287,20 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
                  seed_batch: int | None = None) -> Trainer:
     """Build the jitted, seed-vmapped programs: ``init(keys)`` and ``run_chunk(carry, ...)``.
 
-    Args: as :func:`train_node_classifier`.
+    Args:
+        model_fn: builds a model from ``nnx.Rngs`` (see :func:`train_node_classifier`).
+        epochs: number of full-batch steps ``T``.
+        learning_rate: Adam step size.
+        weight_decay: coefficient of ``l2_loss()`` in the loss.
+        early_stopping: Kipf's window (0 = off).
+        chunk: epochs per compiled ``lax.scan`` call (evened out over the chunks).
+        seed_batch: seeds vmapped together (None: all).
+
+    Returns:
+        A :class:`Trainer`.
+
+    Raises:
+        ValueError: ``epochs < 1``.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
@@ -318,8 +376,23 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
 
 def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
         desc: str = "training") -> TrainResult:
-    """Run a :class:`Trainer` for one model per key on ``inputs``; see
-    :func:`train_node_classifier`."""
+    """Run a :class:`Trainer` for one model per key on ``inputs``.
+
+    See :func:`train_node_classifier` for the loss, the checkpoint selection and early stopping.
+
+    Args:
+        trainer: from :func:`make_trainer`.
+        keys: ``(S,)`` PRNG keys (typed keys, or raw key data ``(S, 2)`` uint32).
+        inputs: :class:`TrainInputs` prepared for ``S`` seeds.
+        progress: show a tqdm bar.
+        desc: the bar's label.
+
+    Returns:
+        :class:`TrainResult` with curves ``(S, T)`` and per-seed values ``(S,)``.
+
+    Raises:
+        ValueError: ``inputs`` prepared for another number of seeds than ``len(keys)``.
+    """
     from tqdm.auto import tqdm
 
     start = time.perf_counter()

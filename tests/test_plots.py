@@ -1,0 +1,96 @@
+"""jaxrg.plots: every figure renders to a valid PNG; the accuracy table draws what it is given."""
+
+import jax.numpy as jnp
+import matplotlib.image
+import numpy as np
+import pytest
+from graphs_zoo import two_cliques
+
+import jaxrg
+import jaxrg.lrg
+from jaxrg import plots
+from jaxrg.plots import lrg as lrg_plots
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png(fig, path):
+    plots.save(fig, path)
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and min(image.shape[:2]) > 100
+    return image
+
+
+ROWS = [
+    {"label": "cora GCN",
+     "cells": {"SB": [{"mean": 66.3, "std": 2.6}],
+               "MR": [{"mean": 72.2, "std": 1.6, "mark": "+", "note": "τ=0.53"},
+                      {"mean": 69.2, "std": 1.6, "note": "τ=18.7"}]},
+     "published": {"SB": (72.0, 0.7), "MR": (75.2, 1.3)}},
+    {"label": "europe GAT", "cells": {"SB": [{"mean": 49.7, "std": 4.4}],
+                                      "SR": [{"mean": 46.4, "std": 4.3}]}},
+]
+
+
+def test_accuracy_table_draws_one_line_per_cell_and_published_number(tmp_path):
+    fig = plots.plot_accuracy_table(ROWS, variants=["SB", "MB", "SR", "MR"])
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    # 5 cells, and the published SB / MR numbers join the first SB and MR lines: 5 lines
+    lines = [t for t in texts if t[:3] in ("SB:", "SR:", "MR:", "MB:")]
+    assert len(lines) == 5
+    assert "MR: 72.2 ± 1.6+  τ=0.53  (published 75.2)" in lines
+    assert "MR: 69.2 ± 1.6  τ=18.7" in lines
+    assert "cora GCN" in texts and "europe GAT" in texts
+    # markers sit at the means: every data point drawn on the axes comes from a cell or a
+    # published number
+    xs = sorted(float(x) for line in ax.lines for x in np.atleast_1d(line.get_xdata())
+                if line.get_marker() not in (None, "None", "", "|"))
+    expected = sorted([66.3, 72.2, 69.2, 49.7, 46.4, 72.0, 75.2])
+    assert np.allclose(xs, expected)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["SB", "SR", "MR", "published"]
+    _png(fig, tmp_path / "table.png")
+
+
+@pytest.mark.parametrize("rows, match", [
+    ([], "non-empty list"),
+    ({"label": "x", "cells": {}}, "non-empty list"),
+    ([{"cells": {}}], r"rows\[0\] must be a dict with keys 'label' and 'cells'"),
+    ([{"label": "x", "cells": {"SB": [{"mean": 1.0}]}}], r"need 'mean' and 'std'"),
+])
+def test_accuracy_table_rejects_malformed_rows(rows, match):
+    with pytest.raises(ValueError, match=match):
+        plots.plot_accuracy_table(rows)
+
+
+def test_entropy_curves_and_lrg_figures_render(tmp_path):
+    a = jnp.asarray(two_cliques(5))
+    ev = jaxrg.laplacian_spectrum(a)
+    taus = jnp.logspace(-2, 2, 64)
+    curves = jaxrg.entropy_curves(ev, taus)
+    scales = jaxrg.characteristic_scales(ev)
+    _png(plots.plot_entropy_curves(taus, curves, scales, title="two cliques"),
+         tmp_path / "curves.png")
+    counts = np.asarray(jaxrg.lrg.macro_node_counts(a, taus))
+    # every node alone at small τ; at large τ the Fiedler mode leaves the two cliques
+    assert counts[0] == 10 and counts[-1] == 2 and np.all(np.diff(counts) <= 0)
+    _png(lrg_plots.plot_flow(taus, counts, specific_heat=curves.specific_heat,
+                             scales=np.asarray(scales.taus)[np.asarray(scales.valid)]),
+         tmp_path / "flow.png")
+    coarse = jaxrg.lrg.coarse_grain(a, float(scales.taus[0]))
+    _png(lrg_plots.plot_coarse_graph(a, coarse.index, coarse.adjacency, int(coarse.count)),
+         tmp_path / "coarse.png")
+
+
+def test_entropy_lens_figures_render(tmp_path):
+    rng = np.random.default_rng(0)
+    ax = plots.plot_profile_heatmap(rng.uniform(0, 5, size=(6, 12)), title="profile")
+    _png(ax.figure, tmp_path / "heat.png")
+    ax = plots.plot_mean_profiles({"add": rng.uniform(0, 5, size=(4, 6)),
+                                   "copy": rng.uniform(0, 5, size=(3, 6))})
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["add", "copy"]
+    _png(ax.figure, tmp_path / "mean.png")
+    ax = plots.plot_scores(["a", "b"], [0.9, 0.8], [0.5, 0.5])
+    assert [p.get_height() for p in ax.patches] == [0.9, 0.8, 0.5, 0.5]
+    _png(ax.figure, tmp_path / "scores.png")
