@@ -361,3 +361,40 @@ def test_streaming_reader_rejects_bad_lines(tmp_path):
         sp.read_edge_list(bad)
     with pytest.raises(FileNotFoundError):
         sp.read_edge_list(tmp_path / "missing.txt")
+
+
+class _RecordingBar:
+    """Stands in for ``tqdm.auto.tqdm``: records the total and every update."""
+
+    made: list = []
+
+    def __init__(self, *, total, desc, unit, leave):
+        self.total, self.desc, self.updates = total, desc, []
+        _RecordingBar.made.append(self)
+
+    def update(self, n):
+        self.updates.append(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("batch", [None, 4])
+def test_progress_bar_counts_every_lanczos_run_and_changes_nothing(monkeypatch, batch):
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    _RecordingBar.made.clear()
+    a = random_graph(np.random.default_rng(3), 60, 0.15)
+    kwargs = dict(key=jax.random.key(0), num_probes=8, num_matvecs=20, num_deflate=3,
+                  probe_batch_size=batch)
+    plain = sp.lanczos_quadrature(a, **kwargs)
+    assert _RecordingBar.made == []  # no bar unless asked
+    shown = sp.lanczos_quadrature(a, progress=True, **kwargs)
+    (bar,) = _RecordingBar.made
+    assert bar.total == 3 + 8 and sum(bar.updates) == 11 and "60 nodes" in bar.desc
+    for field in ("nodes", "log_weights", "deflated_nodes", "deflated_log_weights"):
+        np.testing.assert_array_equal(getattr(plain, field), getattr(shown, field))

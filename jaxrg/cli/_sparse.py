@@ -56,6 +56,7 @@ def register(subparsers) -> None:
     parser.add_argument("--csv", type=pathlib.Path, help="write the curves and errors as CSV")
     parser.add_argument("--json", type=pathlib.Path, help="write everything as JSON")
     parser.add_argument("--png", type=pathlib.Path, help="write a plot of S and C with error bands")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
@@ -99,6 +100,7 @@ def compute(graph, args):
         num_matvecs=args.matvecs,
         num_deflate=args.deflate,
         reortho=args.reortho,
+        progress=not args.no_progress,
     )
     if args.tau_range is None:
         taus = sp.default_taus(quad, num_taus=args.num_taus)

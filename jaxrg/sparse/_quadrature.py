@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
+from jaxrg import _progress
 from jaxrg.sparse._graph import (
     NullSpace,
     SparseGraph,
@@ -157,8 +158,16 @@ def _orthonormal(vectors, project):
     return jax.lax.fori_loop(0, vectors.shape[0], body, jnp.zeros_like(vectors))
 
 
+def _ticked(quad: Quadrature, progress: bool) -> Quadrature:
+    """``quad``, after telling the host's progress bar that one more run has finished."""
+    if progress:
+        jax.debug.callback(_progress.tick, quad.nodes[0])
+    return quad
+
+
 def probe_quadratures(
-    setup: _Setup, keys, steps: int, *, reortho: str, basis=None, batch_size=None
+    setup: _Setup, keys, steps: int, *, reortho: str, basis=None, batch_size=None,
+    progress: bool = False,
 ) -> Quadrature:
     """Gauss quadrature from ``Pi z`` for one Rademacher ``z`` per key (sequential ``lax.map``)."""
     n = setup.graph.num_nodes
@@ -168,7 +177,7 @@ def probe_quadratures(
         start = deflate(setup.null, jax.random.rademacher(probe_key, (n,), dtype))
         if basis is not None:
             start = _remove(basis, start)
-        return gauss_quadrature(_run(setup, start, steps, reortho))
+        return _ticked(gauss_quadrature(_run(setup, start, steps, reortho)), progress)
 
     return jax.lax.map(probe, keys, batch_size=batch_size)
 
@@ -184,6 +193,7 @@ def lanczos_quadrature(
     reortho: str = "none",
     probe_batch_size: int | None = None,
     num_nodes: int | None = None,
+    progress: bool = False,
 ) -> SpectralQuadrature:
     """One Lanczos run per probe (and per deflation vector); all ``τ`` are served later.
 
@@ -206,6 +216,8 @@ def lanczos_quadrature(
             ``None`` runs them one by one (fastest on CPU, least memory); on a GPU use
             ``num_probes``.
         num_nodes: ``N`` for edge lists with isolated trailing nodes.
+        progress: show a tqdm bar over the Lanczos runs (``num_deflate + num_probes``), advanced
+            from inside the compiled program; the call then waits for the result.
 
     Returns:
         :class:`SpectralQuadrature`.
@@ -230,9 +242,7 @@ def lanczos_quadrature(
         raise ValueError(
             f"num_deflate must lie in [0, deflate_matvecs={deflate_matvecs}]; got {num_deflate}."
         )
-    return _quadrature(
-        graph,
-        key,
+    options = dict(
         num_probes=num_probes,
         steps=min(num_matvecs, n),
         num_deflate=min(num_deflate, n - 1),
@@ -240,6 +250,11 @@ def lanczos_quadrature(
         reortho=reortho,
         batch_size=probe_batch_size,
     )
+    if not progress:
+        return _quadrature(graph, key, progress=False, **options)
+    runs = options["num_deflate"] + num_probes
+    with _progress.bar(runs, f"Lanczos ({n} nodes)", "run"):
+        return jax.block_until_ready(_quadrature(graph, key, progress=True, **options))
 
 
 # jitted here (the public contract): eager lax.scan/map would re-trace their closures per call
@@ -252,17 +267,20 @@ def lanczos_quadrature(
         "deflate_matvecs",
         "reortho",
         "batch_size",
+        "progress",
     ),
 )
 def _quadrature(
-    graph, key, *, num_probes, steps, num_deflate, deflate_matvecs, reortho, batch_size
+    graph, key, *, num_probes, steps, num_deflate, deflate_matvecs, reortho, batch_size, progress
 ) -> SpectralQuadrature:
     setup = _setup(graph)
     key_low, key_probes = jax.random.split(key)
     dtype = graph.degree.dtype
     if num_deflate > 0:
         basis = low_modes(setup, key_low, deflate_matvecs, num_deflate).vectors
-        exact = jax.lax.map(lambda q: gauss_quadrature(_run(setup, q, steps, reortho)), basis)
+        exact = jax.lax.map(
+            lambda q: _ticked(gauss_quadrature(_run(setup, q, steps, reortho)), progress), basis
+        )
         exact_nodes, exact_log_w = exact.nodes, exact.log_weights
     else:
         basis = None
@@ -274,6 +292,7 @@ def _quadrature(
         reortho=reortho,
         basis=basis,
         batch_size=batch_size,
+        progress=progress,
     )
     return SpectralQuadrature(
         nodes=quad.nodes,

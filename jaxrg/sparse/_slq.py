@@ -108,6 +108,7 @@ def entropy_curves(
     reortho: str = "none",
     probe_batch_size: int | None = None,
     num_nodes: int | None = None,
+    progress: bool = False,
 ) -> SparseCurves:
     r"""``Z``, ``S``, ``C``, ``d_S`` of a large sparse graph, with error estimates.
 
@@ -129,6 +130,7 @@ def entropy_curves(
         reortho: ``"none"`` (default, ``O(N)`` memory) or ``"full"`` for the quadrature runs.
         probe_batch_size: probes vectorised together (default: one at a time).
         num_nodes: ``N`` for edge lists with isolated trailing nodes.
+        progress: show a progress bar over the Lanczos runs (see :func:`lanczos_quadrature`).
 
     Returns:
         :class:`SparseCurves`.
@@ -157,6 +159,7 @@ def entropy_curves(
         deflate_matvecs=deflate_matvecs,
         reortho=reortho,
         probe_batch_size=probe_batch_size,
+        progress=progress,
         num_nodes=num_nodes,
     )
     return curves_from_quadrature(quad, taus)
