@@ -420,8 +420,10 @@ def test_cli_entropy_writes_the_entropies_of_a_logits_file(tmp_path, logits64, c
     np.testing.assert_allclose(
         [float(r[2]) for r in rows[1:]], _ref_renyi(logits64, 1.0).ravel(), rtol=1e-12
     )
-    _cli(["entropy", str(tmp_path / "z.npy")])
+    _cli(["entropy", str(tmp_path / "z.npy"), "--alpha", "0", "1", "inf", "--png",
+          str(tmp_path / "h.png")])
     assert "H_1: mean" in capsys.readouterr().out
+    assert (tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize(

@@ -94,3 +94,27 @@ def test_entropy_lens_figures_render(tmp_path):
     ax = plots.plot_scores(["a", "b"], [0.9, 0.8], [0.5, 0.5])
     assert [p.get_height() for p in ax.patches] == [0.9, 0.8, 0.5, 0.5]
     _png(ax.figure, tmp_path / "scores.png")
+
+
+def test_renyi_profiles_draw_the_quantiles_of_each_order(tmp_path):
+    import jaxrg.info
+
+    logits = np.random.default_rng(2).normal(size=(3, 5, 40)) * np.array([0.5, 2.0, 6.0])[:, None,
+                                                                                         None]
+    alphas = np.array([0.0, 0.5, 1.0, 2.0, np.inf])
+    h = np.asarray(jaxrg.info.renyi_entropy(logits, alphas))  # (A, 3, 5)
+    np.testing.assert_allclose(h[0], np.log(40))
+    fig = plots.plot_renyi_profiles(alphas, h, num_categories=40)
+    ax = fig.axes[0]
+    median = next(line for line in ax.lines if line.get_label() == "median")
+    np.testing.assert_allclose(median.get_ydata(), np.median(h.reshape(5, -1), axis=1))
+    assert np.all(np.diff(median.get_ydata()) <= 1e-12)  # H_alpha non-increasing in alpha
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.5", "1", "2", "∞"]
+    # a 2-D batch: four heatmaps, alpha > 0 first (H_0 = log 40 everywhere is left out)
+    titles = [a.get_title() for a in fig.axes if a.get_images()]
+    assert titles == ["H_0.5", "H_1", "H_2", "H_∞"]
+    _png(fig, tmp_path / "renyi.png")
+    one = plots.plot_renyi_profiles([1.0], np.array([2.0]))  # a single distribution
+    assert len([a for a in one.axes if a.get_images()]) == 0
+    with pytest.raises(ValueError, match=r"shape \(len\(alphas\)=2"):
+        plots.plot_renyi_profiles([1.0, 2.0], h)

@@ -50,6 +50,12 @@ def register(subparsers) -> None:
         type=pathlib.Path,
         help="write the entropies here (.csv or .json); default: print a summary",
     )
+    parser.add_argument(
+        "--png",
+        type=pathlib.Path,
+        help="plot H_alpha against alpha (median, quartiles, range) here; a 2-D batch "
+        "(e.g. layers x tokens) adds one heatmap per alpha",
+    )
     parser.set_defaults(func=run)
 
     lens = subparsers.add_parser(
@@ -131,6 +137,12 @@ def run(args) -> int:
     array = load_array(args.logits, args.key)
     h = entropies(array, args.alpha, axis=args.axis, chunk=args.chunk, probs=args.probs)
     batch = h.shape[1:]
+    if args.png is not None:
+        from jaxrg.plots import plot_renyi_profiles, save
+
+        categories = np.moveaxis(array, args.axis, -1).shape[-1]
+        save(plot_renyi_profiles(args.alpha, h, num_categories=categories,
+                                 title=args.logits.name), args.png)
     if args.out is None:
         print(
             f"{args.logits}: {int(np.prod(batch))} distributions over "
