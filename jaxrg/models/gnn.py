@@ -37,6 +37,8 @@ import jraph
 from flax import nnx
 from jaxtyping import Array, Float
 
+from jaxrg.models._layers import dropout
+
 _glorot = jax.nn.initializers.glorot_uniform()
 
 CONVS = ("gcn", "gat")
@@ -63,26 +65,6 @@ def edge_weights(graph: jraph.GraphsTuple, dtype) -> Float[Array, " e"]:
         raise ValueError(f"graph.edges must be None or (E,) = ({num_edges},) edge weights, got "
                          f"shape {weights.shape}")
     return weights.astype(dtype)
-
-
-def dropout(x: Array, rate: float, key: Array | None) -> Array:
-    r"""Inverted dropout: zero each entry with probability ``rate``, scale the rest by 1/(1−rate).
-
-    :math:`y = x \cdot m/(1 - r)`, :math:`m \sim \mathrm{Bernoulli}(1 - r)` per entry. Identity
-    when ``key`` is None (evaluation) or ``rate`` is 0.
-
-    Args:
-        x: array of any shape.
-        rate: drop probability :math:`r \in [0, 1)`.
-        key: PRNG key, or None for evaluation.
-
-    Returns:
-        Same shape and dtype as ``x``.
-    """
-    if key is None or rate == 0.0:
-        return x
-    keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
-    return jnp.where(keep, x / jnp.asarray(1.0 - rate, dtype=x.dtype), jnp.zeros_like(x))
 
 
 def gcn_propagate(x: Float[Array, "n f"], graph: jraph.GraphsTuple) -> Float[Array, "n f"]:

@@ -24,26 +24,9 @@ import jax.numpy as jnp
 from flax import nnx
 from jaxtyping import Array, Float
 
+from jaxrg.models._layers import dropout
+
 MODELS = ("shallow", "deep", "cnn")
-
-
-def dropout(x: Array, rate: float, key: Array | None) -> Array:
-    r"""Inverted dropout (identity when ``key`` is None or ``rate`` is 0).
-
-    :math:`y = x \cdot m/(1 - r)`, :math:`m \sim \mathrm{Bernoulli}(1 - r)` per entry.
-
-    Args:
-        x: array of any shape.
-        rate: drop probability :math:`r \in [0, 1)`.
-        key: PRNG key, or None for evaluation.
-
-    Returns:
-        Same shape and dtype as ``x``.
-    """
-    if key is None or rate == 0.0:
-        return x
-    keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
-    return jnp.where(keep, x / jnp.asarray(1.0 - rate, x.dtype), jnp.zeros((), x.dtype))
 
 
 class MLP(nnx.Module):
