@@ -66,6 +66,28 @@ def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
     return x
 
 
+def check_edge_ids(senders, receivers) -> None:
+    """``senders`` and ``receivers`` are 1-D integer arrays of one length ``E`` (NumPy or JAX).
+
+    Raises:
+        TypeError: non-integer ids.
+        ValueError: not 1-D, or different lengths.
+    """
+    for name, ids in (("senders", senders), ("receivers", receivers)):
+        if ids.dtype.kind not in "iu":
+            raise TypeError(
+                f"{name} must be integer node ids; got dtype {ids.dtype}. Cast them with "
+                f"{name}.astype(int)."
+            )
+        if ids.ndim != 1:
+            raise ValueError(f"{name} must be 1-D (E,); got shape {ids.shape}.")
+    if senders.shape != receivers.shape:
+        raise ValueError(
+            f"senders and receivers must have the same length; got {senders.shape[0]} "
+            f"and {receivers.shape[0]}."
+        )
+
+
 def check_square(adjacency: jax.Array, name: str = "adjacency") -> int:
     """Rank-2 square with at least one node; returns N."""
     if adjacency.ndim != 2:

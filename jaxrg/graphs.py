@@ -65,19 +65,7 @@ def from_edge_list(
     """
     senders = jnp.asarray(senders)
     receivers = jnp.asarray(receivers)
-    for name, ids in (("senders", senders), ("receivers", receivers)):
-        if not jnp.issubdtype(ids.dtype, jnp.integer):
-            raise TypeError(
-                f"{name} must be integer node ids; got dtype {ids.dtype}. Cast them with "
-                f"{name}.astype(int)."
-            )
-        if ids.ndim != 1:
-            raise ValueError(f"{name} must be 1-D (E,); got shape {ids.shape}.")
-    if senders.shape != receivers.shape:
-        raise ValueError(
-            f"senders and receivers must have the same length; got {senders.shape[0]} "
-            f"and {receivers.shape[0]}."
-        )
+    _checks.check_edge_ids(senders, receivers)
     concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
     if num_nodes is None:
         if not concrete:

@@ -166,16 +166,7 @@ def _edge_list(edges: tuple, num_nodes, dtype):
             f"an edge list is (senders, receivers[, weights]); got a tuple of length {len(edges)}."
         )
     senders, receivers = np.asarray(edges[0]), np.asarray(edges[1])
-    for name, ids in (("senders", senders), ("receivers", receivers)):
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"{name} must be integer node ids; got dtype {ids.dtype}.")
-        if ids.ndim != 1:
-            raise ValueError(f"{name} must be 1-D (E,); got shape {ids.shape}.")
-    if senders.shape != receivers.shape:
-        raise ValueError(
-            f"senders and receivers must have the same length; got {senders.shape[0]} "
-            f"and {receivers.shape[0]}."
-        )
+    _checks.check_edge_ids(senders, receivers)
     top = int(max(senders.max(initial=-1), receivers.max(initial=-1)))
     low = int(min(senders.min(initial=0), receivers.min(initial=0)))
     n = top + 1 if num_nodes is None else int(num_nodes)
