@@ -39,15 +39,20 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def add_curve_options(parser) -> None:
+def add_grid_options(parser, default_range: str = "1e-2/λ_max to 1e2/λ_2") -> None:
+    """``--num-taus`` and ``--tau-range``: the log-spaced grid of diffusion times."""
     parser.add_argument("--num-taus", type=int, default=256, help="grid size (default 256)")
     parser.add_argument(
         "--tau-range",
         type=float,
         nargs=2,
         metavar=("MIN", "MAX"),
-        help="grid limits (default: 1e-2/λ_max to 1e2/λ_2)",
+        help=f"grid limits (default: {default_range})",
     )
+
+
+def add_curve_options(parser) -> None:
+    add_grid_options(parser)
     parser.add_argument(
         "--normalized", action="store_true", help="use the normalised Laplacian I - D^-1/2 A D^-1/2"
     )

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
+from jaxrg.cli._curve import add_grid_options
 
 EDGE_SUFFIXES = (".edgelist", ".txt", ".csv", ".tsv", ".edges", ".gz")
 
@@ -42,14 +43,7 @@ def register(subparsers) -> None:
         help="low modes deflated exactly (default: 16 up to 20 000 nodes, else 0)",
     )
     parser.add_argument("--reortho", choices=("none", "full"), default="none")
-    parser.add_argument("--num-taus", type=int, default=256, help="grid size (default 256)")
-    parser.add_argument(
-        "--tau-range",
-        type=float,
-        nargs=2,
-        metavar=("MIN", "MAX"),
-        help="grid limits (default: 1e-2/λ_max to 1e2/λ_min from the Ritz values)",
-    )
+    add_grid_options(parser, "1e-2/λ_max to 1e2/λ_min from the Ritz values")
     parser.add_argument("--seed", type=int, default=0, help="probe seed (default 0)")
     parser.add_argument("--relabel", action="store_true", help="map arbitrary node ids to 0..N-1")
     parser.add_argument("--max-peaks", type=int, default=8)
