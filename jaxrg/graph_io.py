@@ -6,7 +6,7 @@ Supported paths:
   (whitespace or comma separated; ``#`` starts a comment; node ids are non-negative integers);
 * ``*.npz``: a ``scipy.sparse.save_npz`` file, or an archive with an ``adjacency`` array;
 * ``*.npy``: a dense ``(N, N)`` adjacency;
-* ``*.graphml``, ``*.gml``: through networkx (optional dependency);
+* ``*.graphml``, ``*.gml``: through networkx (``pip install 'jaxrg[graphs]'``);
 * ``karate``: Zachary's karate club, shipped with jaxrg.
 """
 
@@ -19,6 +19,7 @@ import pathlib
 import jax
 import numpy as np
 
+from jaxrg import _optional
 from jaxrg.graphs import as_adjacency, from_edge_list
 
 PACKAGED = {"karate": "karate.edgelist"}
@@ -54,8 +55,7 @@ def read_graph(source: str | os.PathLike) -> jax.Array:
         if suffix == ".npz":
             return _read_npz(path)
         if suffix in (".graphml", ".gml"):
-            import networkx as nx
-
+            nx = _optional.require("networkx", extra="graphs", purpose=f"reading {suffix} files")
             reader = nx.read_graphml if suffix == ".graphml" else nx.read_gml
             return as_adjacency(nx.Graph(reader(path)))
     except (OSError, KeyError, EOFError, UnicodeDecodeError) as err:

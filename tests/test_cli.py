@@ -150,3 +150,19 @@ def test_experiment_kipf_gcn_writes_a_record_per_seed(data_dir, tmp_path, capsys
 def test_entropy_lens_rejects_a_bad_step_count(tmp_path, capsys):
     assert main(["entropy-lens", "--out", str(tmp_path), "--steps", "0"]) == 2
     assert "--steps must be >= 1" in capsys.readouterr().err
+
+
+def test_a_missing_optional_package_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch):
+    import sys
+
+    import networkx as nx
+
+    path = tmp_path / "g.graphml"
+    nx.write_graphml(nx.path_graph(4), path)
+    assert main(["curve", str(path)]) == 0  # with networkx installed it reads the file
+    capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "networkx", None)  # now `import networkx` fails
+    assert main(["curve", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "reading .graphml files needs networkx" in err and "jaxrg[graphs]" in err

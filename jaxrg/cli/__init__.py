@@ -4,9 +4,10 @@ Every capability has a sub-command; each lives in its own module ``jaxrg/cli/_<n
 ``register(subparsers)`` function that adds its parser and sets ``func`` (a callable taking the
 parsed ``argparse.Namespace`` and returning an exit code or ``None``).
 
-Errors a user can fix (missing file, bad format, bad argument) are raised as ``ValueError``,
-``TypeError``, ``FileNotFoundError`` or :class:`CLIError` and printed as one line with exit code 2,
-never as a traceback.
+Errors a user can fix (missing file, bad format, bad argument, a missing optional package) are
+raised as ``ValueError``, ``TypeError``, ``FileNotFoundError``,
+:class:`jaxrg._optional.MissingDependency` or :class:`CLIError` and printed as one line with exit
+code 2, never as a traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from jaxrg._optional import MissingDependency
 
 # Sub-command modules, in the order ``jaxrg --help`` lists them.
 _COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_experiment", "_entropy", "_cumulants",
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     jax.config.update("jax_enable_x64", not args.float32)
     try:
         code = args.func(args)
-    except (CLIError, ValueError, TypeError, FileNotFoundError, OSError) as err:
+    except (CLIError, MissingDependency, ValueError, TypeError, FileNotFoundError,
+            OSError) as err:
         print(f"jaxrg {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

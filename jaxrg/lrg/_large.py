@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrg import _checks
+from jaxrg import _checks, _optional
 from jaxrg.graphs import _propagate_min_labels, as_adjacency
 from jaxrg.lrg import _chebyshev
 from jaxrg.lrg._kernel import _basis, _scaled_vectors, default_rtol
@@ -376,10 +376,5 @@ def _sparse_laplacian(adjacency):
 
 
 def _scipy_sparse():
-    try:
-        import scipy.sparse as sp
-    except ImportError as err:  # pragma: no cover - scipy is a dev/sparse extra
-        raise ImportError(
-            "jaxrg.lrg's large-graph routes need scipy: pip install 'jaxrg[sparse]'"
-        ) from err
-    return sp
+    return _optional.require("scipy.sparse", extra="sparse",
+                             purpose="jaxrg.lrg's large-graph routes")
