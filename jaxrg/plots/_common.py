@@ -21,7 +21,19 @@ def pyplot():
 
 
 def save(fig, path: str | os.PathLike, *, dpi: int = 120) -> pathlib.Path:
-    """Write ``fig`` to ``path`` (format from the suffix) atomically and close it."""
+    """Write ``fig`` to ``path`` (format from the suffix) atomically and close it.
+
+    The figure goes to a temporary file beside ``path`` first, so a failure never leaves a
+    half-written image; missing parent folders are created.
+
+    Args:
+        fig: ``matplotlib.figure.Figure``.
+        path: destination (``.png``, ``.pdf``, ``.svg``, ...).
+        dpi: resolution of raster formats.
+
+    Returns:
+        ``path`` as a ``pathlib.Path``.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)

@@ -25,7 +25,17 @@ from jaxrg.plots._common import save
 
 
 def plot_profile_heatmap(profile, *, ax=None, title: str | None = None, tokens=None):
-    """Heatmap of an ``(L, T)`` entropy profile (layers bottom to top, tokens left to right)."""
+    """Heatmap of an ``(L, T)`` entropy profile (layers bottom to top, tokens left to right).
+
+    Args:
+        profile: ``(L, T)`` entropies in nats (layer ``ℓ`` = row ``ℓ - 1``).
+        ax: axes to draw on (default: a new figure).
+        title: axes title.
+        tokens: optional ``T`` tick labels.
+
+    Returns:
+        The ``matplotlib`` axes (with a colour bar).
+    """
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3))
@@ -45,7 +55,17 @@ def plot_profile_heatmap(profile, *, ax=None, title: str | None = None, tokens=N
 def plot_mean_profiles(
     profiles_by_label: dict, *, depth_normalised: bool = False, ax=None, styles: dict | None = None
 ):
-    """Mean ± std of ``(n, L)`` profiles per label; x: layer, or normalised depth (ℓ-1)/(L-1)."""
+    """Mean ± std of ``(n, L)`` profiles per label; x: layer, or normalised depth (ℓ-1)/(L-1).
+
+    Args:
+        profiles_by_label: ``{label: (n, L) profiles}`` (``L`` may differ between labels).
+        depth_normalised: put every model on ``[0, 1]`` so different depths share an axis.
+        ax: axes to draw on (default: a new figure).
+        styles: optional ``{label: matplotlib line keywords}``.
+
+    Returns:
+        The ``matplotlib`` axes.
+    """
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 3))
@@ -64,7 +84,18 @@ def plot_mean_profiles(
 
 
 def plot_scores(labels, model, dummy, *, ax=None, ylabel: str = "ROC-AUC"):
-    """Bars of a score against the stratified dummy's."""
+    """Bars of a score against the stratified dummy's.
+
+    Args:
+        labels: ``K`` bar labels.
+        model: ``(K,)`` scores of the k-NN on profiles.
+        dummy: ``(K,)`` scores of the stratified dummy classifier.
+        ax: axes to draw on (default: a new figure).
+        ylabel: name of the score.
+
+    Returns:
+        The ``matplotlib`` axes.
+    """
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4, 0.5 * len(labels)), 3))

@@ -52,6 +52,14 @@ def layout(adjacency, *, iterations: int = 40, seed: int = 0) -> np.ndarray:
 
     The start is the top non-trivial eigenvectors of :math:`D^{-1/2}AD^{-1/2}` (scipy's sparse
     ``eigsh`` when available); each step costs ``O(N^2)`` in float32, in row chunks.
+
+    Args:
+        adjacency: ``(N, N)`` adjacency (any array; non-zero entries are edges).
+        iterations: Fruchterman–Reingold steps.
+        seed: seed of the small jitter added to the start.
+
+    Returns:
+        ``(N, 2)`` positions.
     """
     a = np.asarray(adjacency) != 0
     n = a.shape[0]
