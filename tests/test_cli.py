@@ -166,3 +166,16 @@ def test_a_missing_optional_package_is_one_line_naming_the_extra(tmp_path, capsy
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "reading .graphml files needs networkx" in err and "jaxrg[graphs]" in err
+
+
+def test_the_help_examples_parse():
+    import shlex
+
+    from jaxrg.cli import EXAMPLES, build_parser
+
+    lines = [line.split("   ")[0].strip() for line in EXAMPLES.splitlines()
+             if line.strip().startswith("jaxrg ") and "COMMAND" not in line]
+    assert len(lines) == 5
+    for line in lines:
+        args = build_parser().parse_args(shlex.split(line)[1:])
+        assert callable(args.func), line

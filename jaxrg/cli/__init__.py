@@ -23,6 +23,17 @@ _COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_experiment", "_entropy", "_
              "_maxent", "_bench")
 
 
+EXAMPLES = """examples:
+  jaxrg demo                                   the spectral core on Zachary's karate club
+  jaxrg curve graph.edgelist --png c.png       S, C, d_S and tau* of your graph
+  jaxrg curve-sparse big.txt.gz --csv c.csv    the same for 10^4-10^7 nodes, with error bars
+  jaxrg coarse-grain karate --auto --out lrg   the RG flow and the coarse graph at tau*
+  jaxrg entropy logits.npy --alpha 0.5 1 inf   Renyi entropies of a logits file
+  jaxrg COMMAND --help                         the options of one command
+
+User errors print one line and exit with code 2; long runs resume where they stopped."""
+
+
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
@@ -31,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxrg",
         description="Scale and entropy in representation learning, in JAX.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     from jaxrg import __version__
 
