@@ -179,3 +179,12 @@ def test_the_help_examples_parse():
     for line in lines:
         args = build_parser().parse_args(shlex.split(line)[1:])
         assert callable(args.func), line
+
+
+def test_version_is_single_sourced(capsys):
+    import importlib.metadata
+
+    assert importlib.metadata.version("jaxrg") == jaxrg.__version__
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"jaxrg {jaxrg.__version__}"
