@@ -188,3 +188,33 @@ def test_version_is_single_sourced(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.strip() == f"jaxrg {jaxrg.__version__}"
+
+
+def test_curve_commands_take_a_dataset_name(data_dir, tmp_path, capsys):
+    """`jaxrg curve europe` = the curves of the dataset's adjacency (checked against numpy)."""
+    import scipy.sparse
+
+    import jaxrg.datasets
+
+    out = tmp_path / "europe.json"
+    assert main(["curve", "europe", "--data-dir", str(data_dir), "--json", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("europe: 399 nodes")
+    summary = json.loads(out.read_text())
+    adjacency = jaxrg.datasets.load("europe", data_dir=data_dir, features=False).adjacency
+    dense = scipy.sparse.csr_matrix(adjacency, dtype=float).toarray()
+    ev = np.clip(np.linalg.eigvalsh(np.diag(dense.sum(1)) - dense), 0, None)
+    taus = np.asarray(summary["curves"]["tau"])
+    weights = np.exp(-np.outer(taus, ev - ev.min()))
+    mu = weights / weights.sum(1, keepdims=True)
+    entropy = -np.sum(mu * np.log(np.where(mu > 0, mu, 1)), axis=1) / np.log(len(ev))
+    got = np.asarray(summary["curves"]["entropy"])
+    np.testing.assert_allclose(got, entropy, atol=1e-9)
+    sparse_out = tmp_path / "europe_sparse.json"
+    assert main(["curve-sparse", "europe", "--data-dir", str(data_dir), "--no-progress",
+                 "--json", str(sparse_out)]) == 0
+    assert "europe: 399 nodes" in capsys.readouterr().out
+    assert main(["curve", "cora", "--data-dir", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    # no traceback: the message lists the missing files and how to get them
+    assert err.startswith("jaxrg curve: error: dataset 'cora': 5 file(s) missing")
+    assert "--download" in err and "Traceback" not in err

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
+from jaxrg.cli._graphs import GRAPH_HELP, add_dataset_options, dataset_adjacency
 from jaxrg.graph_io import read_graph
 from jaxrg.graphs import connected_components, largest_connected_component
 from jaxrg.scales import characteristic_scales, default_taus
@@ -30,8 +31,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "graph",
         help="graph file (.edgelist/.txt/.csv, .npz, .npy, .graphml, "
-        ".gml) or a packaged graph name (karate)",
+        f".gml), a packaged graph name (karate) {GRAPH_HELP}",
     )
+    add_dataset_options(parser)
     add_curve_options(parser)
     parser.add_argument("--csv", type=pathlib.Path, help="write tau,S,C,d_S,Z as CSV here")
     parser.add_argument("--json", type=pathlib.Path, help="write everything as JSON here")
@@ -180,6 +182,7 @@ def report(name, adjacency, result, args, out=print) -> dict:
 
 
 def run(args) -> int:
-    adjacency = read_graph(args.graph)
+    matrix = dataset_adjacency(args.graph, data_dir=args.data_dir, download=args.download)
+    adjacency = read_graph(args.graph) if matrix is None else jnp.asarray(matrix.toarray())
     report(str(args.graph), adjacency, compute(adjacency, args), args)
     return 0

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
+from jaxrg.cli._graphs import add_dataset_options, dataset_adjacency
 from jaxrg.graphs import largest_connected_component
 
 DENSE_LIMIT = 6000  # coarse-grain sweeps tau with one dense eigendecomposition
@@ -60,24 +61,18 @@ def _scale_options(parser) -> None:
                         "on their grid logspace(-2, 4, 100)")
     parser.add_argument("--largest-component", action="store_true",
                         help="restrict to the largest connected component first")
-    parser.add_argument("--data-dir", type=pathlib.Path, help="dataset folder (default "
-                        "$JAXRG_DATA)")
+    add_dataset_options(parser)
 
 
-def load_graph(name: str, *, data_dir=None, largest_component: bool = False):
+def load_graph(name: str, *, data_dir=None, largest_component: bool = False,
+               download: bool = False):
     """``(scipy.sparse CSR adjacency, label)`` from a file or a dataset name."""
     import scipy.sparse
 
-    path = pathlib.Path(name)
-    if not path.exists():
-        try:
-            import jaxrg.datasets as datasets
-        except ImportError:
-            datasets = None
-        if datasets is not None and name.lower() in datasets.DATASETS:
-            data = datasets.load(name, data_dir=data_dir, largest_component=largest_component,
-                                 features=False, progress=False)
-            return scipy.sparse.csr_matrix(data.adjacency, dtype=np.float64), name.lower()
+    matrix = dataset_adjacency(name, data_dir=data_dir, largest_component=largest_component,
+                               download=download)
+    if matrix is not None:
+        return matrix, name.lower()
     from jaxrg.graph_io import read_graph
 
     adjacency = read_graph(name)
@@ -114,7 +109,7 @@ def run_coarse_grain(args) -> int:
 
     if args.num_taus < 2:
         raise ValueError(f"--num-taus must be at least 2; got {args.num_taus}.")
-    sparse, name = load_graph(args.graph, data_dir=args.data_dir,
+    sparse, name = load_graph(args.graph, data_dir=args.data_dir, download=args.download,
                               largest_component=args.largest_component)
     n = sparse.shape[0]
     if n > DENSE_LIMIT:
@@ -159,7 +154,7 @@ def run_rewire(args) -> int:
 
     import jaxrg.lrg as lrg
 
-    sparse, name = load_graph(args.graph, data_dir=args.data_dir,
+    sparse, name = load_graph(args.graph, data_dir=args.data_dir, download=args.download,
                               largest_component=args.largest_component)
     n = sparse.shape[0]
     if args.tau is None and n > DENSE_LIMIT:

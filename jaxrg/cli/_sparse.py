@@ -18,6 +18,7 @@ import numpy as np
 
 from jaxrg import _io
 from jaxrg.cli._curve import add_grid_options
+from jaxrg.cli._graphs import GRAPH_HELP, add_dataset_options, dataset_adjacency
 
 EDGE_SUFFIXES = (".edgelist", ".txt", ".csv", ".tsv", ".edges", ".gz")
 
@@ -32,8 +33,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "graph",
         help="edge list (.edgelist/.txt/.csv/.tsv/.edges, optionally .gz; 'u v [w]' per "
-        "line), a scipy.sparse .npz, or a packaged graph name (karate)",
+        f"line), a scipy.sparse .npz, a packaged graph name (karate) {GRAPH_HELP}",
     )
+    add_dataset_options(parser)
     parser.add_argument("--probes", type=int, default=32, help="Rademacher probes (default 32)")
     parser.add_argument("--matvecs", type=int, default=100, help="Lanczos steps per probe")
     parser.add_argument(
@@ -54,11 +56,14 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def load_sparse(source: str, *, relabel: bool = False):
-    """A :class:`jaxrg.sparse.SparseGraph` from a file, never forming a dense matrix."""
+def load_sparse(source: str, *, relabel: bool = False, data_dir=None, download: bool = False):
+    """A :class:`jaxrg.sparse.SparseGraph` from a file or dataset, never forming a dense matrix."""
     import jaxrg.sparse as sp
     from jaxrg.graph_io import PACKAGED, read_graph
 
+    matrix = dataset_adjacency(source, data_dir=data_dir, download=download)
+    if matrix is not None:
+        return sp.as_sparse_graph(matrix)
     if source in PACKAGED:
         return sp.as_sparse_graph(read_graph(source))  # tiny packaged graphs
     path = pathlib.Path(source)
@@ -122,7 +127,8 @@ FIELDS = (
 
 def run(args) -> int:
     start = time.perf_counter()
-    graph = load_sparse(args.graph, relabel=args.relabel)
+    graph = load_sparse(args.graph, relabel=args.relabel, data_dir=args.data_dir,
+                        download=args.download)
     loaded = time.perf_counter()
     quad, taus, curves, scales = jax.block_until_ready(compute(graph, args))
     elapsed = time.perf_counter() - loaded
