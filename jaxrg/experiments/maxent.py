@@ -468,6 +468,12 @@ def table_rows(records: list[dict]) -> list[dict]:
     One row per (dataset, model, R) with the dense networks' R-Acc for each loss, then one row per
     (dataset, model, number of modules) with the merged network's accuracy on the union of the
     modules' classes.
+
+    Args:
+        records: lines of ``results.jsonl`` (the last record of each unit counts).
+
+    Returns:
+        ``[{"label": str, "cells": {loss: [{"mean", "std", "note"}]}}, ...]`` in percent.
     """
     records = _latest(records)
 

@@ -129,6 +129,13 @@ def plot_table(rows: list[dict], path: str | os.PathLike) -> pathlib.Path:
 
     Hollow markers with dashed bars are the published numbers (Caso et al., IJCNN 2025) where
     known; ``+`` / ``−`` follow the mean as in the markdown table.
+
+    Args:
+        rows: rows of :func:`summarise`.
+        path: PNG to write (atomically).
+
+    Returns:
+        ``path`` as a ``pathlib.Path``.
     """
     from jaxrg.plots._common import save
     from jaxrg.plots.tables import plot_accuracy_table
