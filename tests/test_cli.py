@@ -190,7 +190,7 @@ def test_version_is_single_sourced(capsys):
     assert capsys.readouterr().out.strip() == f"jaxrg {jaxrg.__version__}"
 
 
-def test_curve_commands_take_a_dataset_name(data_dir, tmp_path, capsys):
+def test_curve_commands_take_a_dataset_name(data_dir, tmp_path, capsys, monkeypatch):
     """`jaxrg curve europe` = the curves of the dataset's adjacency (checked against numpy)."""
     import scipy.sparse
 
@@ -209,6 +209,11 @@ def test_curve_commands_take_a_dataset_name(data_dir, tmp_path, capsys):
     entropy = -np.sum(mu * np.log(np.where(mu > 0, mu, 1)), axis=1) / np.log(len(ev))
     got = np.asarray(summary["curves"]["entropy"])
     np.testing.assert_allclose(got, entropy, atol=1e-9)
+    from jaxrg.cli import _curve
+
+    monkeypatch.setattr(_curve, "LARGE", 300)  # Europe (399 nodes) now counts as large
+    assert main(["curve", "europe", "--data-dir", str(data_dir)]) == 0
+    assert "399 nodes; the exact route needs" in capsys.readouterr().err
     sparse_out = tmp_path / "europe_sparse.json"
     assert main(["curve-sparse", "europe", "--data-dir", str(data_dir), "--no-progress",
                  "--json", str(sparse_out)]) == 0

@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import pathlib
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -181,8 +182,16 @@ def report(name, adjacency, result, args, out=print) -> dict:
     return summary
 
 
+LARGE = 10_000  # nodes above which `curve` points to `curve-sparse`
+
+
 def run(args) -> int:
     matrix = dataset_adjacency(args.graph, data_dir=args.data_dir, download=args.download)
+    n = 0 if matrix is None else matrix.shape[0]
+    if n > LARGE:
+        print(f"jaxrg curve: note: {args.graph} has {n} nodes; the exact route needs "
+              f"~{4 * 8 * n * n / 2**30:.0f} GiB and O(N^3) time - `jaxrg curve-sparse "
+              f"{args.graph}` gives the curves with error bars in under a minute.", file=sys.stderr)
     adjacency = read_graph(args.graph) if matrix is None else jnp.asarray(matrix.toarray())
     report(str(args.graph), adjacency, compute(adjacency, args), args)
     return 0
