@@ -395,19 +395,25 @@ def _latest(records: list[dict]) -> list[dict]:
     return list(last.values())
 
 
+def _groups(records: list[dict], experiment: str, fields: tuple[str, ...]) -> dict[tuple, list]:
+    """The records of one experiment grouped by ``fields``, keys sorted."""
+    groups: dict[tuple, list] = {}
+    for r in records:
+        if r["experiment"] == experiment:
+            groups.setdefault(tuple(r[f] for f in fields), []).append(r)
+    return dict(sorted(groups.items()))
+
+
 def summary_table(records: list[dict]) -> str:
     """Markdown tables (mean (std) over seeds) of the table, IMP, merge and path records."""
     records = _latest(records)
     lines = []
-    table = [r for r in records if r["experiment"] == "table"]
+    table = _groups(records, "table", ("dataset", "model", "rewarded", "loss"))
     if table:
         lines += ["## Rewarded accuracy and entropy (dense networks, test set)", "",
                   "| dataset | model | R | loss | seeds | R-Acc | acc (all) | H_out | H_in | "
                   "published |", "|---|---|---|---|---|---|---|---|---|---|"]
-        keys = sorted({(r["dataset"], r["model"], r["rewarded"], r["loss"]) for r in table})
-        for d, m, rw, loss in keys:
-            rs = [r for r in table if (r["dataset"], r["model"], r["rewarded"], r["loss"]) ==
-                  (d, m, rw, loss)]
+        for (d, m, rw, loss), rs in table.items():
             lines.append(
                 f"| {d} | {m} | {rw} | {loss.upper()} | {len(rs)} | "
                 f"{_mean_std([r['r_acc'] for r in rs])} | "
@@ -416,43 +422,33 @@ def summary_table(records: list[dict]) -> str:
                 f"{_mean_std([r['entropy_in'] for r in rs])} | "
                 f"{PUBLISHED.get((d, m, loss), '–')} |")
         lines.append("")
-    imp = [r for r in records if r["experiment"] == "imp"]
+    imp = _groups(records, "imp", ("dataset", "model", "loss", "rewarded", "stage"))
     if imp:
         lines += ["## IMP subnetworks (test set, each on its own classes)", "",
                   "| dataset | model | loss | R | stage | seeds | sparsity | R-Acc | H_out |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        keys = sorted({(r["dataset"], r["model"], r["loss"], r["rewarded"], r["stage"])
-                       for r in imp})
-        for key in keys:
-            rs = [r for r in imp if (r["dataset"], r["model"], r["loss"], r["rewarded"],
-                                     r["stage"]) == key]
+        for key, rs in imp.items():
             lines.append(f"| {' | '.join(key[:4])} | {key[4]} | {len(rs)} | "
                          f"{_mean_std([r['sparsity'] for r in rs])} | "
                          f"{_mean_std([r['r_acc'] for r in rs])} | "
                          f"{_mean_std([r['entropy_out'] for r in rs])} |")
         lines.append("")
-    merge = [r for r in records if r["experiment"] == "merge"]
+    merge = _groups(records, "merge", ("dataset", "model", "loss", "modules", "rewarded"))
     if merge:
         lines += ["## Merged subnetworks θ = Σ θ_i ⊙ m_i (accuracy on the union of classes)", "",
                   "| dataset | model | loss | modules | classes | seeds | union acc | "
                   "R-Acc of each module's classes |", "|---|---|---|---|---|---|---|---|"]
-        keys = sorted({(r["dataset"], r["model"], r["loss"], r["modules"], r["rewarded"])
-                       for r in merge})
-        for d, m, loss, j, rw in keys:
-            rs = [r for r in merge if (r["dataset"], r["model"], r["loss"], r["modules"],
-                                       r["rewarded"]) == (d, m, loss, j, rw)]
+        for (d, m, loss, j, rw), rs in merge.items():
             per = ", ".join(_mean_std([r["module_r_acc"][i] for r in rs]) for i in range(j))
             lines.append(f"| {d} | {m} | {loss.upper()} | {j} | {rw} | {len(rs)} | "
                          f"{_mean_std([r['union_accuracy'] for r in rs])} | {per} |")
         lines.append("")
-    paths = [r for r in records if r["experiment"] == "path"]
+    paths = _groups(records, "path", ("dataset", "model", "loss"))
     if paths:
         lines += ["## Connectivity between modules 1 and 2 (ME loss on the union of classes)", "",
                   "| dataset | model | loss | seeds | barrier, merge path | barrier, linear | "
                   "union acc at merge (t = ½) |", "|---|---|---|---|---|---|---|"]
-        keys = sorted({(r["dataset"], r["model"], r["loss"]) for r in paths})
-        for d, m, loss in keys:
-            rs = [r for r in paths if (r["dataset"], r["model"], r["loss"]) == (d, m, loss)]
+        for (d, m, loss), rs in paths.items():
             mid = [r["merge"]["accuracies"][len(r["merge"]["ts"]) // 2] for r in rs]
             lines.append(f"| {d} | {m} | {loss.upper()} | {len(rs)} | "
                          f"{_mean_std([r['merge']['barrier'] for r in rs])} | "
@@ -484,18 +480,15 @@ def table_rows(records: list[dict]) -> list[dict]:
                  "note": f"n={arr.size}"}]
 
     rows = []
-    table = [r for r in records if r["experiment"] == "table"]
-    for d, m, rw in sorted({(r["dataset"], r["model"], r["rewarded"]) for r in table}):
-        cells = {loss.upper(): cell([r["r_acc"] for r in table if (r["dataset"], r["model"],
-                                     r["rewarded"], r["loss"]) == (d, m, rw, loss)])
-                 for loss in LOSSES if any((r["dataset"], r["model"], r["rewarded"], r["loss"])
-                                           == (d, m, rw, loss) for r in table)}
+    table = _groups(records, "table", ("dataset", "model", "rewarded", "loss"))
+    for d, m, rw in dict.fromkeys(key[:3] for key in table):
+        cells = {loss.upper(): cell([r["r_acc"] for r in table[(d, m, rw, loss)]])
+                 for loss in LOSSES if (d, m, rw, loss) in table}
         rows.append({"label": f"{d} {m}\nR-Acc, R = {{{rw.replace('-', ',')}}}", "cells": cells})
-    merge = [r for r in records if r["experiment"] == "merge"]
-    for d, m, j in sorted({(r["dataset"], r["model"], r["modules"]) for r in merge}):
-        group = [r for r in merge if (r["dataset"], r["model"], r["modules"]) == (d, m, j)]
-        cells = {loss.upper(): cell([r["union_accuracy"] for r in group if r["loss"] == loss])
-                 for loss in LOSSES if any(r["loss"] == loss for r in group)}
+    merge = _groups(records, "merge", ("dataset", "model", "modules", "loss"))
+    for d, m, j in dict.fromkeys(key[:3] for key in merge):
+        cells = {loss.upper(): cell([r["union_accuracy"] for r in merge[(d, m, j, loss)]])
+                 for loss in LOSSES if (d, m, j, loss) in merge}
         rows.append({"label": f"{d} {m}\n{j} module{'s' * (j > 1)} merged,\nunion accuracy",
                      "cells": cells})
     return rows
