@@ -26,7 +26,12 @@ from jaxrg.graphs import (
     pad_adjacency,
     to_graphs_tuple,
 )
-from jaxrg.scales import CharacteristicScales, characteristic_scales, default_taus
+from jaxrg.scales import (
+    CharacteristicScales,
+    authors_pipeline_scales,
+    characteristic_scales,
+    default_taus,
+)
 from jaxrg.spectral import (
     density_matrix,
     heat_kernel,
@@ -51,6 +56,7 @@ __all__ = [
     "PaddedBatch",
     "SpectralCurves",
     "as_adjacency",
+    "authors_pipeline_scales",
     "characteristic_scales",
     "checked",
     "batch",

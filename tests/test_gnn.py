@@ -246,3 +246,39 @@ def test_dropout_keeps_the_expectation():
     out = np.asarray(gnn.dropout(x, 0.5, jax.random.key(1)))
     assert set(np.unique(out)) == {0.0, 2.0}
     assert abs(out.mean() - 1.0) < 0.02  # 40000 Bernoulli(1/2) draws: std of the mean 0.005
+
+
+def test_torch_init_draws_weights_and_biases_from_pytorch_uniform_bound():
+    from jaxrg.models._layers import linear
+
+    fan_in = 400
+    layer = linear(fan_in, 300, init="torch", rngs=nnx.Rngs(0))
+    w, b = np.asarray(layer.kernel[...]), np.asarray(layer.bias[...])
+    bound = 1 / np.sqrt(fan_in)
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    # U(±a) has std a/sqrt(3): sqrt(3) times smaller than Flax's LeCun normal 1/sqrt(fan_in)
+    assert w.std() == pytest.approx(bound / np.sqrt(3), rel=0.02)
+    assert b.std() > 0.4 * bound / np.sqrt(3)
+    flax_layer = linear(fan_in, 300, rngs=nnx.Rngs(0))
+    assert np.all(np.asarray(flax_layer.bias[...]) == 0)
+    assert np.asarray(flax_layer.kernel[...]).std() == pytest.approx(1 / np.sqrt(fan_in), rel=0.1)
+    with pytest.raises(ValueError, match="init must be one of"):
+        linear(3, 2, init="kaiming", rngs=nnx.Rngs(0))
+
+
+def test_multiscale_classifier_init_option_reaches_projection_and_head():
+    from jaxrg.models.multiscale import MultiscaleClassifier
+
+    flax_model = MultiscaleClassifier(50, 4, num_graphs=2, hidden=16, rngs=nnx.Rngs(0))
+    torch_model = MultiscaleClassifier(50, 4, num_graphs=2, hidden=16, init="torch",
+                                       rngs=nnx.Rngs(0))
+    assert np.all(np.asarray(flax_model.head.bias[...]) == 0)
+    assert np.any(np.asarray(torch_model.head.bias[...]) != 0)
+    for enc in torch_model.encoders:
+        assert np.abs(np.asarray(enc.projection.kernel[...])).max() <= 1 / np.sqrt(50)
+    # the default is unchanged: the same draws as a plain nnx.Linear
+    plain = nnx.Linear(32, 4, rngs=nnx.Rngs(7))
+    from jaxrg.models._layers import linear
+
+    np.testing.assert_array_equal(np.asarray(linear(32, 4, rngs=nnx.Rngs(7)).kernel[...]),
+                                  np.asarray(plain.kernel[...]))

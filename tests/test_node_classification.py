@@ -159,3 +159,105 @@ def test_cli_rejects_bad_hidden_and_variant():
     for argv in (["--hidden", "abc"], ["--variant", "XX"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["experiment", "node-classification", *argv])
+
+
+def test_all_tied_differences_give_the_exact_sign_test():
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 2, 2500), (rng.random(2500) < 0.45).astype(int)
+    d = (x - y)[x != y]
+    for alternative in ("greater", "less"):
+        ref = scipy.stats.binomtest(int((d > 0).sum()), d.size, alternative=alternative).pvalue
+        got = wilcoxon_signed_rank(x, y, alternative=alternative).p_value
+        assert got == pytest.approx(ref, rel=1e-9)
+    small = [1, 1, 0, 1, 1, 1, 0, 1]
+    assert wilcoxon_signed_rank(small, [0] * 8).p_value == pytest.approx(
+        _brute_force_p(small, "greater"), rel=1e-12)
+
+
+def test_published_table_is_the_papers_48_cells():
+    from jaxrg.experiments.node_classification_report import published_table
+
+    table = published_table()
+    assert len(table) == 48
+    assert table[("cora", "gcn", "SB")] == (72.0, 0.7, "")
+    assert table[("cora", "gcn", "MR")] == (75.2, 1.3, "+")
+    assert table[("europe", "gcn", "SR")] == (24.4, 7.0, "−")
+    assert table[("computers", "gat", "SR")] == (73.0, 4.8, "−")
+
+
+def _protocol_records(variant, accs, correct, tau=None):
+    return [{"dataset": "cora", "encoder": "gcn", "variant": variant, "tau": tau,
+             "hidden": None, "learning_rate": 1e-4, "seed": s, "epochs": 200, "init": "torch",
+             "split": "public", "test_acc": a,
+             "scale_variant": "authors" if tau else None,
+             "test_correct": nc.encode_correct(c)}
+            for s, (a, c) in enumerate(zip(accs, correct, strict=True))]
+
+
+def test_comparison_reads_protocol_rows_and_pools_per_node_correctness():
+    from jaxrg.experiments.node_classification_report import comparison, comparison_table
+
+    rng = np.random.default_rng(0)
+    sb_correct = [rng.random(300) < 0.70 for _ in range(5)]
+    mr_correct = [c | (rng.random(300) < 0.2) for c in sb_correct]  # strictly more right
+    sb = [c.mean() for c in sb_correct]
+    mr = [c.mean() for c in mr_correct]
+    other = [dict(r, init="flax", test_acc=0.1) for r in _protocol_records("SB", sb, sb_correct)]
+    rows = summarise(_protocol_records("SB", sb, sb_correct)
+                     + _protocol_records("MR", mr, mr_correct, tau=0.572) + other)
+    entries = {(e["dataset"], e["encoder"], e["variant"]): e for e in comparison(rows)}
+    assert len(entries) == 48
+    sb_entry, mr_entry = entries[("cora", "gcn", "SB")], entries[("cora", "gcn", "MR")]
+    assert sb_entry["ours"]["mean"] == pytest.approx(100 * np.mean(sb))  # not the flax rows
+    assert mr_entry["diff"] == pytest.approx(100 * np.mean(mr) - 75.2)
+    assert mr_entry["ours"]["mark"] == "+" and mr_entry["mark_reproduced"] is True
+    x = np.concatenate(mr_correct).astype(float)
+    y = np.concatenate(sb_correct).astype(float)
+    ref = scipy.stats.binomtest(int((x > y).sum()), int((x != y).sum()),
+                                alternative="greater").pvalue
+    assert ref < 0.05 and mr_entry["ours"]["pooled_mark"] == "+"
+    assert "not obtainable" in entries[("pubmed", "gcn", "SB")]["note"]
+    assert entries[("photo", "gat", "MR")]["ours"] is None
+    text = comparison_table(comparison(rows))
+    assert "Cells run under the authors' protocol: 2 of 48" in text
+
+
+def test_correctness_bits_round_trip():
+    bits = np.array([True, False, True, True, False, False, True, False, True])
+    assert np.array_equal(nc.decode_correct(nc.encode_correct(bits), bits.size), bits)
+
+
+def test_runner_records_per_node_correctness_that_matches_the_accuracy(data_dir, tmp_path):
+    records = nc.run("europe", variant="SB", seeds=2, out=tmp_path, data_dir=data_dir,
+                     epochs=4, hidden=8, learning_rate=1e-2, init="torch", split="ordered",
+                     progress=False)
+    data, _, _ = nc.prepare("europe", split="ordered", data_dir=data_dir, progress=False)
+    count = int(np.asarray(data.test_mask).sum())
+    assert count == 399 - int(0.7 * 399) - int(0.15 * 399)  # the authors' create_masks: 61
+    for r in records:
+        assert r["init"] == "torch" and r["split"] == "ordered"
+        correct = nc.decode_correct(r["test_correct"], count)
+        assert correct.mean() == pytest.approx(r["test_acc"], abs=1e-6)
+
+
+def test_old_records_read_with_flax_init_and_default_split():
+    old = {"dataset": "europe", "encoder": "gcn"}
+    assert nc.with_defaults(old) == {**old, "init": "flax", "split": "random"}
+    assert nc.with_defaults({"dataset": "cora"})["split"] == "public"
+
+
+@pytest.mark.slow
+def test_node_scales_on_europe_match_a_direct_computation(data_dir, tmp_path):
+    import jaxrg
+    import jaxrg.datasets as ds
+    import jaxrg.lrg
+
+    record = nc.scales_and_rewiring("europe", out=tmp_path, data_dir=data_dir, progress=False)
+    again = nc.scales_and_rewiring("europe", out=tmp_path, data_dir=data_dir, progress=False)
+    assert again == record and len((tmp_path / "scales.jsonl").read_text().splitlines()) == 1
+    data = ds.load("europe", data_dir=data_dir, largest_component=True, features=False)
+    dense = data.adjacency.toarray().astype(np.float64)
+    tau = record["tau_authors"]
+    assert tau in np.logspace(-2, 4, 100).tolist()
+    assert record["rewired_edges"] == int(np.asarray(jaxrg.lrg.rewire(dense, tau)).sum())
+    assert record["nodes"] == 399

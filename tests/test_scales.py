@@ -113,3 +113,71 @@ def test_hierarchical_sbm_has_one_peak_per_level(seed):
     np.testing.assert_allclose(taus[1], 2.4 / lam[2:4].mean(), rtol=0.5)  # blocks inside them
     # inside the blocks: set by the bulk of the spectrum, well below the block scale
     assert 1 / lam[-1] < taus[0] < 10 / lam[4] and taus[0] < taus[1] / 5
+
+
+def _authors_code_reference(eigenvalues, grid):
+    """Caso et al.'s pipeline written with the numpy/scipy calls their code makes."""
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import argrelextrema
+
+    lam = np.asarray(eigenvalues, float)
+    trace = np.round(np.array([np.sum(lam * np.exp(-t * lam)) for t in grid]), 6)
+    heat = np.round(-(grid**2) * np.gradient(trace, grid), 6)
+    return grid[argrelextrema(gaussian_filter1d(heat, sigma=1), np.greater)[0]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_authors_pipeline_equals_their_numpy_scipy_code(seed):
+    from jaxrg.scales import authors_pipeline_scales
+
+    rng = np.random.default_rng(seed)
+    graph = sbm(rng, [8, 12, 20], 0.9, 0.05)[0] if seed % 2 else random_graph(rng, 30, 0.2)
+    lam = np.asarray(jaxrg.laplacian_spectrum(graph))
+    grid = np.logspace(-2, 4, 100)
+    expected = _authors_code_reference(lam, grid)
+    scales = authors_pipeline_scales(jnp.asarray(lam))
+    got = np.asarray(scales.taus)[np.asarray(scales.valid)]
+    np.testing.assert_array_equal(got, expected[: got.size])
+    assert got.size == min(8, expected.size) and got.size >= 1
+    assert set(got.tolist()) <= set(grid.tolist())  # always grid points
+
+
+def test_authors_pipeline_differs_from_the_analytic_peak_only_by_the_grid():
+    from jaxrg.scales import authors_pipeline_scales
+
+    lam = jnp.asarray(np.asarray(jaxrg.laplacian_spectrum(two_cliques(7))))
+    grid = np.logspace(-2, 4, 100)
+    pipeline = float(authors_pipeline_scales(lam).taus[0])
+    analytic = float(jaxrg.characteristic_scales(lam, grid, sort_by="tau",
+                                                 variant="authors").taus[0])
+    step = grid[1] / grid[0]
+    assert analytic / step**2 <= pipeline <= analytic * step**2
+
+
+def test_authors_pipeline_under_jit_and_its_bad_arguments():
+    from jaxrg.scales import authors_pipeline_scales
+
+    lam = jnp.array([0.0, 2.0])
+    jitted = jax.jit(authors_pipeline_scales)(lam)
+    assert float(jitted.taus[0]) == 1.0 and int(jitted.valid.sum()) == 1
+    raw = authors_pipeline_scales(lam, sigma=0, decimals=None)
+    assert float(raw.taus[0]) == 1.0
+    with pytest.raises(ValueError, match="max_peaks"):
+        authors_pipeline_scales(lam, max_peaks=0)
+    with pytest.raises(ValueError, match="sigma"):
+        authors_pipeline_scales(lam, sigma=-1.0)
+    with pytest.raises(ValueError, match="at least 3"):
+        authors_pipeline_scales(lam, jnp.array([0.1, 1.0]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["cora", "citeseer"])
+def test_authors_pipeline_gives_their_published_tau_on_cora_and_citeseer(name, data_dir):
+    from jaxrg.experiments.node_classification import characteristic_tau
+
+    import jaxrg.datasets as ds
+
+    data = ds.load(name, data_dir=data_dir, largest_component=True, features=False)
+    tau = characteristic_tau(data.adjacency, "authors")
+    assert round(tau, 2) == 0.57  # Caso et al. report 0.57 for both (grid point 29: 0.5722)
+    assert tau == pytest.approx(np.logspace(-2, 4, 100)[29], rel=1e-12)

@@ -13,10 +13,19 @@ projection (h = number of features), GAT with a projection to h (1024 for Cora a
 Photo and Europe, 32 for PubMed, 16 for Computers), 4 heads.
 
 The renormalised graph (SR/MR) is ``jaxrg.lrg.rewire(A, τ)`` on the largest component, at a given
-τ or at τ* = the first peak of the specific heat on ``logspace(-2, 4, 100)`` (refined by
-:func:`jaxrg.characteristic_scales`), with the exact C (default) or the authors' variant
-(``scale_variant="authors"``, which gives Cora τ* ≈ 0.53 and Citeseer ≈ 0.60 against their
-reported 0.57, the grid point next to the peak); both are computed in float64.
+τ or at τ* = the first peak of a specific heat on ``logspace(-2, 4, 100)``, by one of
+:data:`SCALE_VARIANTS`: ``"exact"`` (the first peak of the exact C, refined by
+:func:`jaxrg.characteristic_scales`), ``"authors"`` (the authors' pipeline, reproduced step by step
+by :func:`jaxrg.scales.authors_pipeline_scales`: ``np.gradient`` of the heat trace, Gaussian
+smoothing, first grid maximum — Cora and Citeseer τ* = 0.572, as they report) or
+``"authors-analytic"`` (the peak of their quantity τ²Σλ²e^{−τλ} refined between grid points:
+Cora 0.528, Citeseer 0.597 — not what their code trained on); all in float64.
+
+Initialisation (``init``): ``"flax"`` (LeCun-normal, zero bias) or ``"torch"`` (PyTorch's
+``nn.Linear`` default, what the authors' code gets; :func:`jaxrg.models._layers.linear`). Split
+(``split``): Planetoid's public split, or for Amazon/Europe ``"ordered"`` (the authors'
+``create_masks``: the first 70 % of the node ids train, the next 15 % validate, the rest test) or
+``"random"`` (seeded 70/15/15).
 
 Every finished seed is one JSON line per epoch budget in ``<out>/results.jsonl`` (dataset, variant,
 encoder, τ, seed, epoch budget, validation/test accuracy, wall time, ...); a rerun skips finished
@@ -45,7 +54,9 @@ EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}
 KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
-              "epochs")
+              "epochs", "init", "split")
+SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
+INITS = ("flax", "torch")
 # Published means ± std (%) that the seed talk quotes; other cells: see results/README.md.
 PUBLISHED = {("cora", "gcn", "SB"): (72.0, 0.7), ("cora", "gcn", "MR"): (75.2, 1.3)}
 KIPF_PUBLISHED = {"cora": 81.5, "citeseer": 70.3, "pubmed": 79.0}
@@ -58,6 +69,29 @@ def _drop_partial_line(path: pathlib.Path) -> None:
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         _io.atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
+
+
+def default_split(dataset: str) -> str:
+    """``"public"`` for Planetoid, ``"random"`` for the others (the split of records that predate
+    the ``split`` field)."""
+    from jaxrg.datasets import PLANETOID, canonical_name
+
+    return "public" if canonical_name(dataset) in PLANETOID else "random"
+
+
+def with_defaults(record: dict) -> dict:
+    """A results line with the fields older records lack filled in (``init``: ``"flax"``,
+    ``split``: :func:`default_split`), so old and new records share one key."""
+    out = dict(record)
+    out.setdefault("init", "flax")
+    if out.get("split") is None:
+        out["split"] = default_split(out["dataset"])
+    return out
+
+
+def read_results(path) -> list[dict]:
+    """The records of a ``results.jsonl`` with :func:`with_defaults` applied."""
+    return [with_defaults(r) for r in _io.read_jsonl(path)]
 
 
 def _seed_list(seeds) -> list[int]:
@@ -82,8 +116,113 @@ def _environment() -> dict:
             "jaxrg": jaxrg.__version__, "python": platform.python_version()}
 
 
+def characteristic_tau(adjacency, scale_variant: str = "authors") -> float:
+    """τ* of a graph as the protocol defines it: the first peak on ``logspace(-2, 4, 100)``.
+
+    Args:
+        adjacency: scipy sparse or dense ``(N, N)`` symmetric adjacency.
+        scale_variant: one of :data:`SCALE_VARIANTS` (see the module docstring).
+
+    Returns:
+        τ* (float).
+
+    Raises:
+        ValueError: unknown ``scale_variant``, or no peak on the grid.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    import jaxrg
+    from jaxrg.scales import authors_pipeline_scales
+
+    if scale_variant not in SCALE_VARIANTS:
+        raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
+    dense = adjacency.toarray() if hasattr(adjacency, "toarray") else np.asarray(adjacency)
+    with jax.enable_x64(True):
+        spectrum = jaxrg.laplacian_spectrum(jnp.asarray(dense, jnp.float64))
+        grid = jnp.logspace(-2, 4, 100)
+        if scale_variant == "authors":
+            scales = authors_pipeline_scales(spectrum, grid)
+        else:
+            variant = "authors" if scale_variant == "authors-analytic" else "exact"
+            scales = jaxrg.characteristic_scales(spectrum, grid, sort_by="tau", variant=variant)
+        if not bool(scales.valid[0]):
+            raise ValueError("the specific heat has no peak on logspace(-2, 4, 100); pass --tau")
+        return float(scales.taus[0])
+
+
+#: Rewired-graph sizes in the authors' supplement (Table 3, directed edge counts at τ = 0.57).
+SUPPLEMENT_REWIRED_EDGES = {"cora": 83660, "citeseer": 39040}
+
+
+def scales_and_rewiring(dataset: str, *, out="results/node_classification", data_dir=None,
+                        download: bool = False, progress: bool = True) -> dict:
+    """τ* by every definition and the size of the rewired graph at the authors' τ*, one dataset.
+
+    Graph-only (features are not read, so it runs on PubMed without ``ind.pubmed.allx``). The
+    spectrum is one float64 ``numpy.linalg.eigvalsh`` of the largest component's Laplacian;
+    the rewired graph is :func:`jaxrg.lrg.rewire_edges` (no N × N matrix) at the τ* of the
+    authors' pipeline. Appends one line to ``<out>/scales.jsonl``; a dataset already there is
+    returned without recomputing.
+
+    Args:
+        dataset: a dataset name (see :func:`jaxrg.datasets.load`).
+        out: results folder.
+        data_dir: data folder (default ``$JAXRG_DATA``).
+        download: fetch missing files.
+        progress: progress bars.
+
+    Returns:
+        The record: ``dataset``, ``nodes``, ``edges`` (undirected), ``tau_authors``
+        (their pipeline), ``tau_authors_analytic``, ``tau_exact``, ``rewired_edges`` (directed
+        count, both directions, as the supplement counts), ``supplement_rewired_edges`` (or
+        None), wall time and environment.
+    """
+    import time
+
+    import jax
+    import jax.numpy as jnp
+
+    import jaxrg
+    import jaxrg.datasets as ds
+    import jaxrg.lrg
+    from jaxrg.scales import authors_pipeline_scales
+
+    key = ds.canonical_name(dataset)
+    path = pathlib.Path(out) / "scales.jsonl"
+    for record in _io.read_jsonl(path):
+        if record["dataset"] == key:
+            return record
+    start = time.perf_counter()
+    data = ds.load(key, data_dir=data_dir, largest_component=True, features=False,
+                   split="public" if key in ds.PLANETOID else "random", download=download,
+                   progress=progress)
+    adjacency = data.adjacency.astype(np.float64)
+    degree = np.asarray(adjacency.sum(axis=1)).ravel()
+    laplacian = np.diag(degree) - adjacency.toarray()
+    spectrum = np.linalg.eigvalsh(laplacian)
+    del laplacian
+    grid = np.logspace(-2, 4, 100)
+    with jax.enable_x64(True):
+        lam = jnp.asarray(np.clip(spectrum, 0.0, None))
+        taus = {"tau_authors": authors_pipeline_scales(lam, jnp.asarray(grid))}
+        for name, variant in (("tau_authors_analytic", "authors"), ("tau_exact", "exact")):
+            taus[name] = jaxrg.characteristic_scales(lam, jnp.asarray(grid), sort_by="tau",
+                                                     variant=variant)
+        taus = {k: float(v.taus[0]) if bool(v.valid[0]) else None for k, v in taus.items()}
+        senders, _ = jaxrg.lrg.rewire_edges(data.adjacency, taus["tau_authors"],
+                                            progress=progress)
+    record = {"dataset": key, "nodes": int(data.num_nodes), "edges": int(data.num_edges),
+              **taus, "rewired_edges": int(senders.size),
+              "supplement_rewired_edges": SUPPLEMENT_REWIRED_EDGES.get(key),
+              "wall_time_s": time.perf_counter() - start, **_environment()}
+    _drop_partial_line(path)
+    _io.append_jsonl(path, record)
+    return record
+
+
 def _renormalised_adjacency(adjacency, tau: float | None, scale_variant: str):
-    """(rewired dense 0/1 (N, N), tau) at ``tau``, or at τ* = first peak of C when None."""
+    """(rewired dense 0/1 (N, N), tau) at ``tau``, or at τ* (:func:`characteristic_tau`)."""
     if importlib.util.find_spec("jaxrg.lrg") is None:
         raise ValueError("variants SR and MR need jaxrg.lrg (the renormalised graphs), which is "
                          "not available in this installation; run SB or MB")
@@ -100,20 +239,14 @@ def _renormalised_adjacency(adjacency, tau: float | None, scale_variant: str):
     with jax.enable_x64(True):
         dense = jnp.asarray(adjacency.toarray(), jnp.float64)
         if tau is None:
-            # DESIGN.md §4: tau grid logspace(-2, 4, 100), tau* = first local maximum of C.
-            spectrum = jaxrg.laplacian_spectrum(dense)
-            scales = jaxrg.characteristic_scales(spectrum, jnp.logspace(-2, 4, 100),
-                                                 sort_by="tau", variant=scale_variant)
-            if not bool(scales.valid[0]):
-                raise ValueError("the specific heat has no peak on logspace(-2, 4, 100); "
-                                 "pass --tau")
-            tau = float(scales.taus[0])
+            tau = characteristic_tau(adjacency, scale_variant)
         rewired = np.asarray(jaxrg.lrg.rewire(dense, tau))
     return rewired, tau
 
 
 def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | None = None,
-            scale_variant: str = "exact", download: bool = False, progress: bool = True):
+            scale_variant: str = "exact", split: str | None = None, download: bool = False,
+            progress: bool = True):
     """Load a dataset as the protocol wants (largest component, its split) and list its graphs.
 
     Returns:
@@ -126,7 +259,7 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
 
     key = ds.canonical_name(dataset)
     variant = variant.upper()
-    split = "public" if key in ds.PLANETOID else "random"
+    split = split or default_split(key)
     data = ds.load(key, data_dir=data_dir, largest_component=True, split=split,
                    download=download, progress=progress)
     renormalised = []
@@ -144,8 +277,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         out="results/node_classification", data_dir=None, epochs: int = 1000,
         budgets: Sequence[int] | None = None, hidden: int | None | str = "auto",
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
-        seed_batch: int | None = None, download: bool = False,
-        progress: bool = True) -> list[dict]:
+        init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
+        download: bool = False, progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
     Args:
@@ -162,9 +295,16 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             input projection.
         learning_rate: Adam step size.
         tau: scale of the renormalised graph (SR/MR); None = τ* (first peak of C).
-        scale_variant: ``"exact"`` or ``"authors"`` specific heat for τ*.
+        scale_variant: how τ* is found, one of :data:`SCALE_VARIANTS` (``"authors"``: the
+            authors' pipeline, :func:`jaxrg.scales.authors_pipeline_scales`).
+        init: ``"flax"`` or ``"torch"`` initialisation of the linear layers (the authors'
+            PyTorch code gets ``"torch"``).
+        split: ``"public"`` (Planetoid), ``"random"`` or ``"ordered"`` (the authors'
+            Amazon/Europe split); default :func:`default_split`.
         seed_batch: seeds vmapped together (None: all; see
-            :func:`jaxrg.train.train_node_classifier`; 1 is faster on a CPU).
+            :func:`jaxrg.train.train_node_classifier`); ``"auto"`` (default): 1 on a CPU,
+            where looping over seeds inside the program is faster than one vmap, all on an
+            accelerator.
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -184,16 +324,23 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     variant = variant.upper()
     if variant not in multiscale.VARIANTS:
         raise ValueError(f"variant must be one of {multiscale.VARIANTS}, got {variant!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if scale_variant not in SCALE_VARIANTS:
+        raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
+    split = split or default_split(dataset)
+    if seed_batch == "auto":
+        seed_batch = 1 if jax.default_backend() == "cpu" else None
     data, graphs, tau = prepare(dataset, variant=variant, data_dir=data_dir, tau=tau,
-                                scale_variant=scale_variant, download=download,
+                                scale_variant=scale_variant, split=split, download=download,
                                 progress=progress)
     if hidden == "auto":
         hidden = default_hidden(data.name, encoder)
     budgets = sorted({b for b in (budgets or EPOCH_BUDGETS) if b <= epochs} | {epochs})
     path = pathlib.Path(out) / "results.jsonl"
-    done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
+    done = _io.finished_keys(read_results(path), KEY_FIELDS)
     base = {"dataset": data.name, "encoder": encoder, "variant": variant, "tau": tau,
-            "hidden": hidden, "learning_rate": learning_rate}
+            "hidden": hidden, "learning_rate": learning_rate, "init": init, "split": split}
     todo = [s for s in _seed_list(seeds)
             if any(tuple({**base, "seed": s, "epochs": b}[f] for f in KEY_FIELDS) not in done
                    for b in budgets)]
@@ -203,32 +350,66 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     def model_fn(rngs):
         return multiscale.MultiscaleClassifier(data.features.shape[1], data.num_classes,
                                         num_graphs=len(graphs), hidden=hidden, conv=encoder,
-                                        rngs=rngs)
+                                        init=init, rngs=rngs)
 
     keys = jax.numpy.stack([jax.random.key(s) for s in todo])
     result = train_node_classifier(
         model_fn, data.features, data.labels, graphs, data.train_mask, data.val_mask,
         data.test_mask, keys=keys, epochs=epochs, learning_rate=learning_rate,
         propagation="subgraph", seed_batch=seed_batch, progress=progress,
-        desc=f"{data.name} {encoder.upper()}_{variant} x{len(todo)} seeds")
+        desc=f"{data.name} {encoder.upper()}_{variant} x{len(todo)} seeds",
+        record_correct=True)
     test = accuracy_at_budgets(result.val_acc, result.test_acc, budgets)
     env = _environment()
     records = []
     for i, seed in enumerate(todo):
         for j, budget in enumerate(budgets):
             best = int(np.argmax(result.val_acc[i, :budget]))
+            correct = np.unpackbits(result.correct_bits[i, best], count=data.num_nodes)
             record = {**base, "seed": seed, "epochs": budget, "max_epochs": epochs,
                       "val_acc": float(result.val_acc[i, best]), "test_acc": float(test[i, j]),
                       "best_epoch": best + 1, "wall_time_s": result.wall_time_s,
                       "seeds_in_batch": len(todo), "num_nodes": data.num_nodes,
                       "num_params": _num_params(result.params), "propagation": "subgraph",
-                      "scale_variant": scale_variant if tau is not None else None, **env}
+                      "scale_variant": scale_variant if tau is not None else None,
+                      "test_correct": encode_correct(correct[np.asarray(data.test_mask)]),
+                      **env}
             records.append(record)
     _drop_partial_line(path)
     for record in records:
         if tuple(record[f] for f in KEY_FIELDS) not in done:
             _io.append_jsonl(path, record)
     return records
+
+
+def encode_correct(correct) -> str:
+    """Per-node 0/1 correctness (test nodes in node order) as a compact base64 string.
+
+    Args:
+        correct: bool ``(n,)``.
+
+    Returns:
+        base64 text of ``numpy.packbits(correct)`` (zero-padded to whole bytes).
+    """
+    import base64
+
+    return base64.b64encode(np.packbits(np.asarray(correct, dtype=bool)).tobytes()).decode()
+
+
+def decode_correct(text: str, count: int) -> np.ndarray:
+    """Inverse of :func:`encode_correct`.
+
+    Args:
+        text: base64 text from :func:`encode_correct`.
+        count: number of nodes to unpack.
+
+    Returns:
+        bool ``(count,)``.
+    """
+    import base64
+
+    bits = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
+    return np.unpackbits(bits, count=count).astype(bool)
 
 
 def _num_params(stacked_params) -> int:

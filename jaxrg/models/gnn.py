@@ -37,7 +37,7 @@ import jraph
 from flax import nnx
 from jaxtyping import Array, Float
 
-from jaxrg.models._layers import dropout
+from jaxrg.models._layers import INITS, dropout, linear
 
 _glorot = jax.nn.initializers.glorot_uniform()
 
@@ -283,6 +283,11 @@ class GraphEncoder(nnx.Module):
         conv: ``"gcn"`` or ``"gat"``.
         num_layers: number of conv blocks.
         num_heads: GAT heads (h must be divisible by it).
+        init: initialisation of the input projection: ``"flax"`` (default, LeCun-normal weights,
+            zero bias: the Flax convention) or ``"torch"`` (PyTorch's ``nn.Linear`` default,
+            U(±1/√F) weights and bias, as in the authors' code; see
+            :func:`jaxrg.models._layers.linear`). The convolutions are Glorot-uniform with zero
+            bias either way, as in PyTorch Geometric's ``GCNConv``/``GATConv``.
         rngs: ``nnx.Rngs``.
 
     Examples:
@@ -297,12 +302,15 @@ class GraphEncoder(nnx.Module):
 
     def __init__(self, in_features: int, hidden: int | None = None, *, conv: str = "gcn",
                  num_layers: int = 2, num_heads: int = 4, param_dtype=jnp.float32,
-                 rngs: nnx.Rngs):
+                 init: str = "flax", rngs: nnx.Rngs):
         if conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, got {conv!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
         width = in_features if hidden is None else hidden
         self.projection = (None if hidden is None else
-                           nnx.Linear(in_features, hidden, param_dtype=param_dtype, rngs=rngs))
+                           linear(in_features, hidden, init=init, param_dtype=param_dtype,
+                                  rngs=rngs))
 
         def make_conv():
             if conv == "gcn":

@@ -20,6 +20,7 @@ import jraph
 from flax import nnx
 from jaxtyping import Array, Float
 
+from jaxrg.models._layers import linear
 from jaxrg.models.gnn import GraphEncoder, kernels_l2
 
 VARIANTS = ("SB", "MB", "SR", "MR")
@@ -33,6 +34,10 @@ class MultiscaleClassifier(nnx.Module):
         num_classes: C.
         num_graphs: number of encoders (= number of graphs passed at call time).
         hidden, conv, num_layers, num_heads: as in :class:`GraphEncoder`.
+        init: ``"flax"`` (default: Flax's LeCun-normal weights and zero biases, the convention
+            of every jaxrg model) or ``"torch"`` (PyTorch's ``nn.Linear`` default U(±1/√F) for
+            the input projections and the classifier, weights and biases — what the authors'
+            PyTorch code gets; reproductions use it). Convolutions are Glorot either way.
         rngs: ``nnx.Rngs``.
 
     Examples:
@@ -47,16 +52,17 @@ class MultiscaleClassifier(nnx.Module):
 
     def __init__(self, in_features: int, num_classes: int, *, num_graphs: int = 1,
                  hidden: int | None = None, conv: str = "gcn", num_layers: int = 2,
-                 num_heads: int = 4, param_dtype=jnp.float32, rngs: nnx.Rngs):
+                 num_heads: int = 4, param_dtype=jnp.float32, init: str = "flax",
+                 rngs: nnx.Rngs):
         if num_graphs < 1:
             raise ValueError(f"num_graphs must be at least 1, got {num_graphs}")
         self.encoders = nnx.List([
             GraphEncoder(in_features, hidden, conv=conv, num_layers=num_layers,
-                         num_heads=num_heads, param_dtype=param_dtype, rngs=rngs)
+                         num_heads=num_heads, param_dtype=param_dtype, init=init, rngs=rngs)
             for _ in range(num_graphs)])
         width = self.encoders[0].out_features
-        self.head = nnx.Linear(width * num_graphs, num_classes, param_dtype=param_dtype,
-                               rngs=rngs)
+        self.head = linear(width * num_graphs, num_classes, init=init, param_dtype=param_dtype,
+                           rngs=rngs)
         self.num_graphs = num_graphs
 
     def embed(self, x: Float[Array, "n f"], graphs: Sequence[jraph.GraphsTuple]):
@@ -144,7 +150,7 @@ def variant_graphs(variant: str, graph: jraph.GraphsTuple,
 def multiscale_classifier(variant: str, in_features: int, num_classes: int, *,
                           num_scales: int = 1, hidden: int | None = None, conv: str = "gcn",
                           num_layers: int = 2, num_heads: int = 4, param_dtype=jnp.float32,
-                          rngs: nnx.Rngs) -> MultiscaleClassifier:
+                          init: str = "flax", rngs: nnx.Rngs) -> MultiscaleClassifier:
     """The :class:`MultiscaleClassifier` of a variant (SB, MB, SR, MR; Caso et al. 2025).
 
     ``num_scales`` is the number of renormalised graphs MR reads besides the original.
@@ -156,6 +162,7 @@ def multiscale_classifier(variant: str, in_features: int, num_classes: int, *,
         num_scales: renormalised graphs read by MR.
         hidden, conv, num_layers, num_heads: as in :class:`GraphEncoder`.
         param_dtype: parameter dtype.
+        init: ``"flax"`` (default) or ``"torch"`` (see :class:`MultiscaleClassifier`).
         rngs: ``nnx.Rngs`` (keyword-only).
 
     Returns:
@@ -172,4 +179,4 @@ def multiscale_classifier(variant: str, in_features: int, num_classes: int, *,
     return MultiscaleClassifier(in_features, num_classes,
                                 num_graphs=num_graphs_of(variant, num_scales), hidden=hidden,
                                 conv=conv, num_layers=num_layers, num_heads=num_heads,
-                                param_dtype=param_dtype, rngs=rngs)
+                                param_dtype=param_dtype, init=init, rngs=rngs)

@@ -48,6 +48,10 @@ class TrainResult(NamedTuple):
             with ``nnx.merge(graphdef, jax.tree.map(lambda a: a[s], params))``.
         graphdef: the model's ``nnx.GraphDef``.
         wall_time_s: seconds for the whole call (compilation included).
+        correct_bits: uint8 ``(S, T, ceil(N/8))``, per epoch the nodes whose prediction was
+            right, bit-packed along nodes (``np.unpackbits(..., count=N)``); None unless the
+            trainer was built with ``record_correct=True``. Per-node correctness is what the
+            authors' significance test pools over seeds.
     """
 
     train_loss: np.ndarray
@@ -62,6 +66,7 @@ class TrainResult(NamedTuple):
     params: Any
     graphdef: Any
     wall_time_s: float
+    correct_bits: np.ndarray | None = None
 
 
 def induced_subgraph(graph: jraph.GraphsTuple, nodes: np.ndarray) -> jraph.GraphsTuple:
@@ -271,6 +276,7 @@ class Trainer(NamedTuple):
         epochs: total number of epochs ``T`` (int).
         chunk: epochs per ``run_chunk`` call (int).
         num_chunks: calls needed to cover ``T`` epochs (int).
+        record_correct: whether ``run_chunk`` also returns per-node correctness (S, chunk, N).
     """
 
     graphdef: Any
@@ -279,12 +285,13 @@ class Trainer(NamedTuple):
     epochs: int
     chunk: int
     num_chunks: int
+    record_correct: bool = False
 
 
 def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
                  learning_rate: float = 1e-3, weight_decay: float = 0.0,
                  early_stopping: int = 0, chunk: int = 50,
-                 seed_batch: int | None = None) -> Trainer:
+                 seed_batch: int | None = None, record_correct: bool = False) -> Trainer:
     """Build the jitted, seed-vmapped programs: ``init(keys)`` and ``run_chunk(carry, ...)``.
 
     Args:
@@ -295,6 +302,7 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
         early_stopping: Kipf's window (0 = off).
         chunk: epochs per compiled ``lax.scan`` call (evened out over the chunks).
         seed_batch: seeds vmapped together (None: all).
+        record_correct: also return, per epoch, which nodes are predicted right.
 
     Returns:
         A :class:`Trainer`.
@@ -354,8 +362,10 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
                 stop_now = jnp.logical_and(epoch > window, val_obj > jnp.mean(history))
                 stopped = jnp.logical_or(stopped, jnp.logical_and(active, stop_now))
             history = jnp.where(active, jnp.roll(history, -1).at[-1].set(val_obj), history)
-            return (p, opt_state, best, stopped, history), (loss, val_obj, val_acc, test_acc,
-                                                            active)
+            out = (loss, val_obj, val_acc, test_acc, active)
+            if record_correct:
+                out = out + (correct > 0,)
+            return (p, opt_state, best, stopped, history), out
 
         return jax.lax.scan(step, carry, epoch0 + jnp.arange(chunk, dtype=jnp.int32))
 
@@ -371,7 +381,8 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
         return jax.lax.map(one, per_seed, batch_size=seed_batch)
 
     # init runs once per fit: op-by-op dispatch (cached per primitive) beats compiling it
-    return Trainer(graphdef, jax.vmap(init_one), jax.jit(run_chunk), epochs, chunk, num_chunks)
+    return Trainer(graphdef, jax.vmap(init_one), jax.jit(run_chunk), epochs, chunk, num_chunks,
+                   record_correct)
 
 
 def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
@@ -403,7 +414,7 @@ def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
     if inputs.train_idx.shape[0] != num_seeds:
         raise ValueError(f"inputs were prepared for {inputs.train_idx.shape[0]} seeds but "
                          f"{num_seeds} keys were given")
-    curves = []
+    curves, bits = [], []
     epochs, chunk = trainer.epochs, trainer.chunk
     # optax's Adam bias correction mixes a Python float with an int32 step count, which strict
     # dtype promotion rejects: trace (and call) the programs under standard promotion.
@@ -415,7 +426,11 @@ def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
                 carry, keys, inputs.train_idx, inputs.loss_mask, inputs.train_graphs,
                 inputs.val_mask, inputs.test_mask, jnp.asarray(c * chunk, jnp.int32),
                 inputs.features, inputs.labels, inputs.eval_graphs)
-            curves.append(jax.tree.map(np.asarray, out))
+            out = jax.tree.map(np.asarray, out)
+            if trainer.record_correct:  # (S, chunk, N) bool, packed at once to keep memory low
+                bits.append(np.packbits(out[-1], axis=-1))
+                out = out[:-1]
+            curves.append(out)
             bar.update(min(chunk, epochs - c * chunk))
     loss, val_obj, val_acc, test_acc, active = (np.concatenate(parts, axis=1)[:, :epochs]
                                                 for parts in zip(*curves, strict=True))
@@ -427,7 +442,8 @@ def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
         best_epoch=np.asarray(best_epoch), best_val_acc=np.asarray(best_val),
         best_test_acc=np.asarray(best_test), stop_epoch=stop_epoch,
         last_test_acc=test_acc[rows, stop_epoch], params=best_p, graphdef=trainer.graphdef,
-        wall_time_s=time.perf_counter() - start)
+        wall_time_s=time.perf_counter() - start,
+        correct_bits=np.concatenate(bits, axis=1)[:, :epochs] if bits else None)
 
 
 def train_node_classifier(model_fn: Callable[[nnx.Rngs], nnx.Module], features, labels,
@@ -436,7 +452,7 @@ def train_node_classifier(model_fn: Callable[[nnx.Rngs], nnx.Module], features, 
                           weight_decay: float = 0.0, propagation: str = "subgraph",
                           early_stopping: int = 0, chunk: int = 50,
                           seed_batch: int | None = None, progress: bool = True,
-                          desc: str = "training") -> TrainResult:
+                          desc: str = "training", record_correct: bool = False) -> TrainResult:
     """Train one model per PRNG key, all at once (one compiled, vmapped program).
 
     Loss: mean cross-entropy over the training nodes + ``weight_decay`` × ``model.l2_loss()``
@@ -467,6 +483,8 @@ def train_node_classifier(model_fn: Callable[[nnx.Rngs], nnx.Module], features, 
             in cache and is faster; on an accelerator, vmap all seeds).
         progress: show a tqdm bar.
         desc: the bar's label.
+        record_correct: also keep, per epoch, which nodes are predicted right
+            (``TrainResult.correct_bits``).
 
     Returns:
         A :class:`TrainResult`.
@@ -482,7 +500,7 @@ def train_node_classifier(model_fn: Callable[[nnx.Rngs], nnx.Module], features, 
     check_label_range(model_fn, inputs)
     trainer = make_trainer(model_fn, epochs=epochs, learning_rate=learning_rate,
                            weight_decay=weight_decay, early_stopping=early_stopping, chunk=chunk,
-                           seed_batch=seed_batch)
+                           seed_batch=seed_batch, record_correct=record_correct)
     return fit(trainer, keys, inputs, progress=progress, desc=desc)
 
 

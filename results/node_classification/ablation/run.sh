@@ -7,7 +7,7 @@ set -euo pipefail
 out=results/node_classification/ablation
 common=(--dataset cora --encoder gcn --seeds 5 --epochs 300 --hidden 64 --lr 1e-3
         --seed-batch 1 --no-progress --out "$out")
-jaxrg experiment node-classification "${common[@]}" --variant SB MR --scale-variant authors
+jaxrg experiment node-classification "${common[@]}" --variant SB MR --scale-variant authors-analytic
 for tau in $(python -c "
 import numpy as np
 rng = np.random.default_rng(0)
