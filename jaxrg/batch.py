@@ -54,6 +54,17 @@ from jaxrg.graphs import PaddedBatch, as_adjacency
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import SpectralCurves, entropy_curves
 
+__all__ = [
+    "AXIS",
+    "CURVES_GROUP",
+    "Chunk",
+    "batch_curves",
+    "batch_mesh",
+    "padded_chunks",
+    "shard_batch",
+    "stream_curves",
+]
+
 AXIS = "batch"
 
 

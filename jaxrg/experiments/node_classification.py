@@ -41,6 +41,18 @@ import numpy as np
 
 from jaxrg import _io
 
+__all__ = [
+    "EPOCH_BUDGETS",
+    "GAT_HIDDEN",
+    "KEY_FIELDS",
+    "KIPF_PUBLISHED",
+    "PUBLISHED",
+    "default_hidden",
+    "prepare",
+    "run",
+    "run_kipf",
+]
+
 EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 1000)
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}

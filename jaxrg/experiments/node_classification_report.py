@@ -18,6 +18,17 @@ from jaxrg import _io
 from jaxrg.experiments.node_classification import KIPF_PUBLISHED, PUBLISHED
 from jaxrg.experiments.stats import wilcoxon_signed_rank
 
+__all__ = [
+    "ALPHA",
+    "VARIANTS",
+    "kipf_table",
+    "markdown_table",
+    "plot_budgets",
+    "plot_table",
+    "report",
+    "summarise",
+]
+
 VARIANTS = ("SB", "MB", "SR", "MR")
 ALPHA = 0.05
 
