@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrg import _checks, _optional
+from jaxrg import _checks, _optional, _progress
 from jaxrg._components import edge_components
 from jaxrg.graphs import as_adjacency
 from jaxrg.lrg import _chebyshev
@@ -134,9 +134,8 @@ def meta_graph_edges(
     starts = list(range(0, n, block_size))
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(starts), desc=f"meta-graph ({method})", unit="block")
+        bar = _progress.progress_bar(total=len(starts), desc=f"meta-graph ({method})",
+                                     unit="block")
     # blocks of columns are independent: keep a few in flight (JAX dispatches asynchronously and
     # XLA runs them concurrently); decisions run in order, since each needs the earlier diagonal
     ahead = collections.deque((start, columns(start)) for start in starts[:_LOOKAHEAD])
