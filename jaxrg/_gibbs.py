@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxrg import _checks
-from jaxrg.spectral import _lead, logsumexp_1p
+from jaxrg._numerics import lead, logsumexp_1p
 
 
 class WeightedMoments(NamedTuple):
@@ -64,9 +64,9 @@ def weighted_moments(nodes, log_weights, taus) -> WeightedMoments:
     safe = jnp.where(present, nodes, 0)
     shift = jnp.min(jnp.where(present, safe, jnp.inf))
     shifted = jnp.where(present, safe - shift, 0)
-    present_t, shifted_t = _lead(present, taus.ndim), _lead(shifted, taus.ndim)
+    present_t, shifted_t = lead(present, taus.ndim), lead(shifted, taus.ndim)
     logits = jnp.where(
-        present_t, _lead(log_weights, taus.ndim) - taus[..., None] * shifted_t, -jnp.inf
+        present_t, lead(log_weights, taus.ndim) - taus[..., None] * shifted_t, -jnp.inf
     )
     log_z = logsumexp_1p(logits)
     mu = jnp.exp(logits - log_z[..., None])

@@ -50,9 +50,21 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxrg import _progress
 from jaxrg.graphs import PaddedBatch, as_adjacency
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import SpectralCurves, entropy_curves
+
+__all__ = [
+    "AXIS",
+    "CURVES_GROUP",
+    "Chunk",
+    "batch_curves",
+    "batch_mesh",
+    "padded_chunks",
+    "shard_batch",
+    "stream_curves",
+]
 
 AXIS = "batch"
 
@@ -281,9 +293,7 @@ def stream_curves(
     )
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(unit="graph", desc="curves")
+        bar = _progress.progress_bar(unit="graph", desc="curves")
     pending = None
     for chunk in chunks:
         result = batch_curves(chunk.batch, taus, mesh=mesh), chunk.num_valid

@@ -14,8 +14,8 @@ are symmetric tensors :math:`\kappa^{(n)}_{i_1\dots i_n} = \partial^n W / \parti
 on each index and :math:`b` shifts the mean only. Elementwise activations mix orders; they are
 propagated here by a Taylor (delta-method) expansion or estimated by Monte Carlo.
 
-The central limit theorem as an RG map (:func:`clt_rg_step`, :func:`clt_cumulant_step`) lives in
-:mod:`jaxrg.clt` and is re-exported here.
+The central limit theorem as an RG map (:func:`jaxrg.clt.clt_rg_step`,
+:func:`jaxrg.clt.clt_cumulant_step`) lives in :mod:`jaxrg.clt`, which builds on this module.
 
 References:
     C. Ashworth, P. Liò, F. Caso, "Symmetry and generalisation in neural approximations of
@@ -51,8 +51,6 @@ __all__ = [
     "central_to_raw_moments",
     "cgf_cumulant_tensors",
     "cgf_cumulants",
-    "clt_cumulant_step",  # noqa: F822 (lazy re-export from jaxrg.clt, see __getattr__)
-    "clt_rg_step",  # noqa: F822
     "cumulant_generating_function",
     "cumulant_tensors",
     "cumulants_to_moments",
@@ -563,12 +561,3 @@ def activation_cumulants_mc(
     samples = _samples(samples)
     return sample_cumulants(phi(samples), order)
 
-
-def __getattr__(name: str):
-    # The CLT map lives in jaxrg.clt, which imports this module; a lazy re-export avoids the
-    # circular import while keeping ``from jaxrg.cumulants import clt_rg_step`` working.
-    if name in ("clt_rg_step", "clt_cumulant_step"):
-        from jaxrg import clt
-
-        return getattr(clt, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

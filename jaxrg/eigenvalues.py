@@ -27,6 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+__all__ = ["eigvalsh"]
+
 _JNP_EIGVALSH = jnp.linalg.eigvalsh  # bound at import: benchmarks may patch jnp.linalg
 
 

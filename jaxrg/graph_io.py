@@ -22,6 +22,8 @@ import numpy as np
 from jaxrg import _optional
 from jaxrg.graphs import as_adjacency, from_edge_list
 
+__all__ = ["PACKAGED", "read_graph"]
+
 PACKAGED = {"karate": "karate.edgelist"}
 
 

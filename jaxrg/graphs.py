@@ -29,10 +29,21 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxrg import _checks
+from jaxrg._components import propagate_min_labels
+
+__all__ = [
+    "Components",
+    "PaddedBatch",
+    "as_adjacency",
+    "connected_components",
+    "from_edge_list",
+    "largest_connected_component",
+    "pad_adjacency",
+    "to_graphs_tuple",
+]
 
 
 def from_edge_list(
@@ -294,25 +305,10 @@ def connected_components(adjacency: Float[Array, "n n"], mask=None) -> Component
     def neighbour_min(labels):
         return jnp.min(jnp.where(linked, labels[None, :], big), axis=1)
 
-    labels = _propagate_min_labels(neighbour_min, n)
+    labels = propagate_min_labels(neighbour_min, n)
     real = jnp.ones(n, bool) if mask is None else mask
     count = jnp.sum(real & (labels == jnp.arange(n, dtype=jnp.int32)))
     return Components(jnp.where(real, labels, -1), count)
-
-
-def _propagate_min_labels(neighbour_min, n: int) -> jax.Array:
-    """Fixed point of ``l <- jump(jump(min(l, neighbour_min(l))))`` from ``l = arange(n)``."""
-
-    def body(state):
-        labels, _ = state
-        new = jnp.minimum(labels, neighbour_min(labels))
-        new = new[new][new]  # pointer jumping: follow the label's label (twice)
-        return new, jnp.any(new != labels)
-
-    labels, _ = lax.while_loop(
-        lambda state: state[1], body, (jnp.arange(n, dtype=jnp.int32), jnp.array(True))
-    )
-    return labels
 
 
 def largest_connected_component(adjacency) -> tuple[Float[Array, "m m"], Int[Array, " m"]]:

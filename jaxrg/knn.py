@@ -27,6 +27,18 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc
 
+__all__ = [
+    "CrossValidation",
+    "Scores",
+    "cross_validate_knn",
+    "knn_predict_proba",
+    "macro_f1",
+    "multiclass_roc_auc",
+    "paired_t_pvalue",
+    "roc_auc",
+    "stratified_folds",
+]
+
 
 def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> np.ndarray:
     """Class frequencies among the ``k`` nearest training points (Euclidean, uniform votes).

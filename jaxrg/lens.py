@@ -37,6 +37,8 @@ from jaxtyping import Array, Float
 
 from jaxrg import _checks, info
 
+__all__ = ["depth_normalise", "entropy_profile", "profile_features", "window_average"]
+
 
 def entropy_profile(
     hidden_states,

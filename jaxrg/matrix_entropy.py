@@ -31,6 +31,14 @@ from jaxtyping import Array, Bool, Float
 from jaxrg import _checks, info
 from jaxrg.spectral import laplacian_spectrum
 
+__all__ = [
+    "diffusion_spectral_entropy",
+    "log_spectrum",
+    "matrix_renyi_entropy",
+    "vendi_score",
+    "von_neumann_entropy",
+]
+
 
 def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
     r"""Log-eigenvalues of a symmetric PSD matrix, ``-inf`` for (round-off) zero eigenvalues.

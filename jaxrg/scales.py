@@ -32,7 +32,10 @@ from jax import lax
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
+from jaxrg._numerics import bisect, prominent_maxima
 from jaxrg.thermo import VARIANTS, specific_heat, specific_heat_slope_sign
+
+__all__ = ["CharacteristicScales", "authors_pipeline_scales", "characteristic_scales", "default_taus"]
 
 
 class CharacteristicScales(NamedTuple):
@@ -116,7 +119,7 @@ def characteristic_scales(
             "taus must be strictly increasing.",
         )
     heat = specific_heat(eigenvalues, taus, variant=variant)
-    is_peak = _prominent_maxima(heat, min_prominence)
+    is_peak = prominent_maxima(heat, min_prominence)
     num = min(max_peaks, heat.shape[0])
     top, index = lax.top_k(jnp.where(is_peak, heat, -jnp.inf), num)
     valid = jnp.isfinite(top)
@@ -126,7 +129,7 @@ def characteristic_scales(
     def slope(log_tau):
         return specific_heat_slope_sign(eigenvalues, jnp.exp(log_tau), variant=variant)
 
-    peak_log_tau = jax.vmap(lambda lo, hi: _bisect(slope, lo, hi))(
+    peak_log_tau = jax.vmap(lambda lo, hi: bisect(slope, lo, hi))(
         log_taus[index - 1], log_taus[index + 1]
     )
     peak_tau = jnp.exp(peak_log_tau)
@@ -147,44 +150,6 @@ def characteristic_scales(
             jnp.concatenate([out.valid, jnp.zeros(pad, bool)]),
         )
     return out
-
-
-def _prominent_maxima(values: jax.Array, min_prominence: float) -> jax.Array:
-    """Interior strict-left local maxima whose prominence is >= ``min_prominence * max``.
-
-    Prominence of a maximum at ``i``: its height minus the higher of the two minima between
-    ``i`` and the nearest strictly higher point on each side (or the ends). ``O(T^2)``, tiny.
-    """
-    t = values.shape[0]
-    interior = jnp.zeros(t, bool).at[1:-1].set(True)
-    left = jnp.concatenate([values[:1], values[:-1]])
-    right = jnp.concatenate([values[1:], values[-1:]])
-    is_max = interior & (values > left) & (values >= right)
-    pos = jnp.arange(t)
-    higher = values[None, :] > values[:, None]  # [i, j]: j is strictly higher than i
-    left_wall = jnp.max(jnp.where(higher & (pos[None, :] < pos[:, None]), pos[None, :], -1), 1)
-    right_wall = jnp.min(jnp.where(higher & (pos[None, :] > pos[:, None]), pos[None, :], t), 1)
-    in_left = (pos[None, :] > left_wall[:, None]) & (pos[None, :] <= pos[:, None])
-    in_right = (pos[None, :] < right_wall[:, None]) & (pos[None, :] >= pos[:, None])
-    inf = jnp.asarray(jnp.inf, values.dtype)
-    base_left = jnp.min(jnp.where(in_left, values[None, :], inf), 1)
-    base_right = jnp.min(jnp.where(in_right, values[None, :], inf), 1)
-    prominence = values - jnp.maximum(base_left, base_right)
-    threshold = min_prominence * jnp.max(values)
-    return is_max & (prominence >= threshold) & (values > 0)
-
-
-def _bisect(slope, lo, hi, *, iterations: int = 64):
-    """Root of a decreasing-through-zero ``slope`` in ``[lo, hi]`` (a maximum of C)."""
-
-    def body(_, bracket):
-        lo, hi = bracket
-        mid = (lo + hi) / 2
-        rising = slope(mid) > 0
-        return jnp.where(rising, mid, lo), jnp.where(rising, hi, mid)
-
-    lo, hi = lax.fori_loop(0, iterations, body, (lo, hi))
-    return (lo + hi) / 2
 
 
 #: The grid of Caso et al.'s code: ``np.logspace(-2, 4, 100)``.

@@ -28,8 +28,18 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
+from jaxrg._numerics import lead, log_weights, logsumexp_1p
 from jaxrg.eigenvalues import eigvalsh
 from jaxrg.graphs import as_adjacency, connected_components
+
+__all__ = [
+    "density_matrix",
+    "heat_kernel",
+    "heat_trace",
+    "laplacian",
+    "laplacian_spectrum",
+    "log_heat_trace",
+]
 
 
 def _dense(adjacency) -> jax.Array:
@@ -163,7 +173,7 @@ def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:
     """
     taus = _checks.check_taus(tau, "tau")
     eigenvalues, vectors = _eigh_psd(laplacian)
-    weights = jnp.exp(-taus[..., None] * _lead(eigenvalues.astype(taus.dtype), taus.ndim))
+    weights = jnp.exp(-taus[..., None] * lead(eigenvalues.astype(taus.dtype), taus.ndim))
     return jnp.einsum("ik,...k,jk->...ij", vectors, weights.astype(vectors.dtype), vectors)
 
 
@@ -192,7 +202,7 @@ def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
     taus = _checks.check_taus(tau, "tau")
     eigenvalues, vectors = _eigh_psd(laplacian)
     mu = jax.nn.softmax(
-        -taus[..., None] * _lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1
+        -taus[..., None] * lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1
     )
     return jnp.einsum("ik,...k,jk->...ij", vectors, mu.astype(vectors.dtype), vectors)
 
@@ -227,40 +237,5 @@ def log_heat_trace(eigenvalues, taus) -> Float[Array, " *t"]:
     Returns:
         ``log Z`` with the shape of ``taus``.
     """
-    logits, _, _ = _log_weights(eigenvalues, taus)
+    logits, _, _ = log_weights(eigenvalues, taus)
     return logsumexp_1p(logits)
-
-
-def logsumexp_1p(logits: jax.Array) -> jax.Array:
-    r"""``logsumexp`` over the last axis as :math:`m + \log1p(\sum_{i \ne i^*} e^{x_i - m})`.
-
-    Plain ``logsumexp`` forms :math:`\log(1 + s)` and loses all relative accuracy when
-    :math:`s < \varepsilon` (large :math:`\tau`, where :math:`\log Z \approx
-    \sum_{k\ge2} e^{-\tau\lambda_k}`); leaving the largest term out of the sum keeps it.
-    """
-    top = jnp.argmax(logits, axis=-1)
-    peak = jnp.take_along_axis(logits, top[..., None], axis=-1)
-    others = _lead(jnp.arange(logits.shape[-1]), top.ndim) != top[..., None]
-    rest = jnp.sum(jnp.where(others, jnp.exp(logits - peak), 0), axis=-1)
-    return peak[..., 0] + jnp.log1p(rest)
-
-
-def _log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array]:
-    """``(-tau * lambda)`` with ``-inf`` for padding, NaN-free in value and gradient.
-
-    Returns the ``(*t, N)`` logits, the ``(N,)`` eigenvalues with padding replaced by 0 and the
-    ``(*t,)`` taus, all of one floating dtype.
-    """
-    eigenvalues = _checks.check_eigenvalues(eigenvalues)
-    taus = _checks.check_taus(taus)
-    taus = taus.astype(eigenvalues.dtype)  # computation in the dtype of the spectrum
-    real = jnp.isfinite(eigenvalues)
-    # double where: tau * inf is fine forward but its gradient 0 * inf is NaN
-    safe = jnp.where(real, eigenvalues, 0)
-    logits = jnp.where(_lead(real, taus.ndim), -taus[..., None] * _lead(safe, taus.ndim), -jnp.inf)
-    return logits, safe, taus
-
-
-def _lead(x: jax.Array, ndim: int) -> jax.Array:
-    """``x`` with ``ndim`` leading unit axes (explicit broadcasting against ``(*t, N)``)."""
-    return x.reshape((1,) * ndim + x.shape)

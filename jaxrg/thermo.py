@@ -36,7 +36,17 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg.spectral import _lead, _log_weights
+from jaxrg._numerics import lead, log_weights
+
+__all__ = [
+    "SpectralCurves",
+    "VARIANTS",
+    "entropy_curves",
+    "specific_heat",
+    "specific_heat_slope_sign",
+    "spectral_dimension",
+    "spectral_entropy",
+]
 
 VARIANTS = ("exact", "authors")
 
@@ -75,13 +85,13 @@ def _moments(eigenvalues, taus) -> _Moments:
     every term ``<= 1``: one ``exp`` per weight, no overflow, ``log Z = log1p(rest)`` keeps its
     relative accuracy at large tau, and ``mu = e / Z``.
     """
-    _, safe, taus = _log_weights(eigenvalues, taus)
+    _, safe, taus = log_weights(eigenvalues, taus)
     real = jnp.isfinite(jnp.asarray(eigenvalues))
     lowest = jnp.argmin(jnp.where(real, safe, jnp.inf))
     shift = safe[lowest]
     shifted = jnp.where(real, safe - shift, 0)
-    real_t, shifted_t = _lead(real, taus.ndim), _lead(shifted, taus.ndim)
-    others = _lead(jnp.arange(shifted.shape[0]) != lowest, taus.ndim)
+    real_t, shifted_t = lead(real, taus.ndim), lead(shifted, taus.ndim)
+    others = lead(jnp.arange(shifted.shape[0]) != lowest, taus.ndim)
     weights = jnp.where(real_t, jnp.exp(-taus[..., None] * shifted_t), 0)  # in [0, 1]
     rest = jnp.sum(jnp.where(others, weights, 0), axis=-1)
     log_z = jnp.log1p(rest)
@@ -170,8 +180,8 @@ def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, 
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
     if variant == "authors":
-        logits, safe, taus = _log_weights(eigenvalues, taus)
-        return taus**2 * jnp.sum(_lead(safe**2, taus.ndim) * jnp.exp(logits), axis=-1)
+        logits, safe, taus = log_weights(eigenvalues, taus)
+        return taus**2 * jnp.sum(lead(safe**2, taus.ndim) * jnp.exp(logits), axis=-1)
     return entropy_curves(eigenvalues, taus).specific_heat
 
 
@@ -198,9 +208,9 @@ def specific_heat_slope_sign(eigenvalues, taus, *, variant: str = "exact") -> ja
     Used by :func:`jaxrg.characteristic_scales` to refine peaks by bisection.
     """
     if variant == "authors":
-        logits, safe, taus = _log_weights(eigenvalues, taus)
+        logits, safe, taus = log_weights(eigenvalues, taus)
         weights = jnp.exp(logits)
-        m2 = jnp.sum(_lead(safe**2, taus.ndim) * weights, -1)
-        return 2 * m2 - taus * jnp.sum(_lead(safe**3, taus.ndim) * weights, -1)
+        m2 = jnp.sum(lead(safe**2, taus.ndim) * weights, -1)
+        return 2 * m2 - taus * jnp.sum(lead(safe**3, taus.ndim) * weights, -1)
     m = _moments(eigenvalues, taus)
     return 2 * m.var - jnp.asarray(taus).astype(m.var.dtype) * m.third

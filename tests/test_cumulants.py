@@ -11,7 +11,6 @@ import scipy.special
 import scipy.stats
 from tolerances import tol
 
-from jaxrg import clt
 from jaxrg.cumulants import (
     activation_cumulants_mc,
     activation_cumulants_taylor,
@@ -19,8 +18,6 @@ from jaxrg.cumulants import (
     central_to_raw_moments,
     cgf_cumulant_tensors,
     cgf_cumulants,
-    clt_cumulant_step,
-    clt_rg_step,
     cumulant_generating_function,
     cumulant_tensors,
     cumulants_to_moments,
@@ -256,11 +253,6 @@ def test_bad_inputs_raise_clear_errors():
         activation_cumulants_taylor(jnp.tanh, jnp.ones(3), order=2, taylor_order=2)
     with pytest.raises(ValueError, match="shape \\(n,\\)"):
         sample_cumulants(jnp.ones((3, 2)), 2)
-
-
-def test_clt_maps_are_re_exported_from_jaxrg_cumulants():
-    assert clt_rg_step is clt.clt_rg_step
-    assert clt_cumulant_step is clt.clt_cumulant_step
 
 
 def _run_cli(argv):

@@ -18,6 +18,8 @@ import sys
 
 from jaxrg._optional import MissingDependency
 
+__all__ = ["CLIError", "EXAMPLES", "build_parser", "main"]
+
 # Sub-command modules, in the order ``jaxrg --help`` lists them.
 _COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_experiment", "_entropy", "_cumulants",
              "_maxent", "_bench")

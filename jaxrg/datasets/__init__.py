@@ -8,7 +8,7 @@ Amazon Photo and Computers (gnn-benchmark ``.npz``) and the Europe air-traffic n
 give a ``FileNotFoundError`` that lists what to put where, and ``download=True`` fetches them from
 the original public URLs with a progress bar and a checksum check.
 
-This subpackage needs scipy (``pip install jaxrg[sparse]``).
+This subpackage needs scipy and jraph (``pip install 'jaxrg[studies]'``).
 
 Examples:
     >>> import jaxrg.datasets as ds
@@ -18,10 +18,10 @@ Examples:
 
 from __future__ import annotations
 
-import importlib.util
+from jaxrg import _optional
 
-if importlib.util.find_spec("scipy") is None:  # pragma: no cover - scipy is a dev/sparse extra
-    raise ImportError("jaxrg.datasets needs scipy: pip install 'jaxrg[sparse]'")
+for _package in ("scipy", "jraph"):  # one line naming the extra, not a traceback, when missing
+    _optional.require(_package, extra="studies", purpose="jaxrg.datasets")
 
 from jaxrg.datasets._files import FILES, PUBMED_ALLX_GIT_BLOB, FileSpec, fetch_file  # noqa: E402
 from jaxrg.datasets._graph import Dataset, graphs_tuple, symmetric_adjacency  # noqa: E402

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from typing import NamedTuple
 
+from jaxrg import _progress
 from jaxrg.datasets._paths import resolve_data_dir
 
 
@@ -217,8 +218,6 @@ def fetch_file(spec: FileSpec, root: pathlib.Path, *, mirror: str | None = None,
         OSError: the server could not be reached or answered with an error.
         ValueError: the downloaded bytes do not match the published checksum.
     """
-    from tqdm.auto import tqdm
-
     url = spec.url if mirror is None else f"{mirror.rstrip('/')}/{spec.path}"
     target = root / spec.path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -226,8 +225,9 @@ def fetch_file(spec: FileSpec, root: pathlib.Path, *, mirror: str | None = None,
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
             total = response.headers.get("Content-Length")
-            with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
-                      desc=spec.path, disable=not progress, leave=False) as bar:
+            with _progress.progress_bar(total=int(total) if total else None, unit="B",
+                                        unit_scale=True, desc=spec.path, disable=not progress,
+                                        leave=False) as bar:
                 for block in iter(lambda: response.read(1 << 16), b""):
                     out.write(block)
                     bar.update(len(block))

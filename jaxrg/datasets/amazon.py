@@ -19,6 +19,8 @@ import numpy as np
 from jaxrg.datasets._files import require_files
 from jaxrg.datasets._graph import Dataset, make_dataset, symmetric_adjacency
 
+__all__ = ["load_amazon"]
+
 _KEYS = ("adj_data", "adj_indices", "adj_indptr", "adj_shape", "attr_data", "attr_indices",
          "attr_indptr", "attr_shape", "labels")
 

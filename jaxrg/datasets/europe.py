@@ -17,6 +17,8 @@ import numpy as np
 from jaxrg.datasets._files import require_files
 from jaxrg.datasets._graph import Dataset, make_dataset, symmetric_adjacency
 
+__all__ = ["load_europe"]
+
 
 def _read_pairs(path, *, skip_header: bool) -> np.ndarray:
     try:

@@ -25,6 +25,8 @@ import numpy as np
 from jaxrg.datasets._files import require_files
 from jaxrg.datasets._graph import Dataset, make_dataset, symmetric_adjacency
 
+__all__ = ["NUM_VAL", "load_planetoid"]
+
 NUM_VAL = 500
 
 

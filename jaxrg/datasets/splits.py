@@ -6,6 +6,8 @@ import numpy as np
 
 from jaxrg.datasets._graph import Dataset, make_dataset
 
+__all__ = ["largest_connected_component", "ordered_split", "random_split"]
+
 
 def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, int]:
     if len(fractions) != 3 or min(fractions) < 0 or sum(fractions) > 1 + 1e-9:

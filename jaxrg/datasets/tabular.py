@@ -30,6 +30,8 @@ import numpy as np
 from jaxrg.datasets._paths import resolve_data_dir
 from jaxrg.datasets.vision import ArrayDataset
 
+__all__ = ["HAR_ACTIVITIES", "HAR_FEATURES", "YEAST_COUNT", "load_har", "load_yeast"]
+
 YEAST_COUNT = 1484
 HAR_ACTIVITIES = ("WALKING", "WALKING_UPSTAIRS", "WALKING_DOWNSTAIRS", "SITTING", "STANDING",
                   "LAYING")

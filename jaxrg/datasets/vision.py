@@ -29,6 +29,18 @@ import numpy as np
 
 from jaxrg.datasets._paths import resolve_data_dir
 
+__all__ = [
+    "ArrayDataset",
+    "COUNTS",
+    "FASHION_CLASSES",
+    "FILE_NAMES",
+    "FOLDERS",
+    "load_fashion_mnist",
+    "load_idx_dataset",
+    "load_mnist",
+    "read_idx",
+]
+
 FILE_NAMES = {
     ("train", "images"): "train-images-idx3-ubyte",
     ("train", "labels"): "train-labels-idx1-ubyte",

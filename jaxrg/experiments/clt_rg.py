@@ -350,7 +350,7 @@ def _train_run(
     return record
 
 
-def summarise(config: CLTRGConfig, runs: list[dict], drift: list[dict], flow: dict) -> dict:
+def _summarise(config: CLTRGConfig, runs: list[dict], drift: list[dict], flow: dict) -> dict:
     """Aggregate the run records (medians over seeds) into ``summary.json``."""
     groups: dict[str, dict] = {}
     for r in runs:
@@ -447,14 +447,14 @@ def run_clt_rg(out, config: CLTRGConfig | None = None, *, progress: bool = True)
                 record = _train_run(config, m, a, f, 0, steps=s)
                 _io.append_jsonl(path, record | {"steps": s})
     runs, drift = _io.read_jsonl(out / "runs.jsonl"), _io.read_jsonl(out / "drift.jsonl")
-    summary = summarise(config, runs, drift, flow)
+    summary = _summarise(config, runs, drift, flow)
     _io.atomic_write_json(out / "summary.json", summary)
     if config.figures:
-        plot_all(out, flow, runs, drift)
+        _plot_all(out, flow, runs, drift)
     return summary
 
 
-def plot_all(out, flow: dict, runs: list[dict], drift: list[dict]) -> list[pathlib.Path]:
+def _plot_all(out, flow: dict, runs: list[dict], drift: list[dict]) -> list[pathlib.Path]:
     """Write the five figures of the reproduction (matplotlib, Agg) and return their paths."""
     from jaxrg.plots._common import pyplot
     from jaxrg.plots._common import save as save_figure

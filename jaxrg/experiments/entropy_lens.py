@@ -54,6 +54,18 @@ from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import entropy_profile, profile_features
 from jaxrg.models.transformer import FAMILIES, Transformer, TransformerConfig, generate
 
+__all__ = [
+    "LensConfig",
+    "PUBLISHED",
+    "THIRDS",
+    "analyse",
+    "evaluate_model",
+    "lens_profiles",
+    "run",
+    "task_features",
+    "train_model",
+]
+
 PUBLISHED = {
     "family_f1": "≈98 (talk, real LLM families)",
     "task_auc": "≈95–98 (task type, k-NN)",
@@ -403,7 +415,8 @@ def run(out, config: LensConfig | None = None) -> dict:
     _io.atomic_write_text(out / "results.md", report(summary))
     from jaxrg.plots import lens as plots_lens
 
-    plots_lens.lens_figures(data, meta, config, out)
+    answer_lengths = {t: tasks_mod.ANSWER_LEN[t] for t in tasks_mod.TASKS}
+    plots_lens.lens_figures(data, meta, config, out, answer_lengths=answer_lengths)
     return summary
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from jaxrg.experiments import lens_tasks as tasks_mod
 
+__all__ = ["report"]
+
 
 def report(summary: dict) -> str:
     """Markdown tables of the training run and every protocol."""

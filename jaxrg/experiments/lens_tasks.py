@@ -28,6 +28,21 @@ from typing import NamedTuple
 
 import numpy as np
 
+__all__ = [
+    "ANSWER_LEN",
+    "Batch",
+    "INPUT_WEIGHT",
+    "PROMPT_LEN",
+    "SEQ_LEN",
+    "TASKS",
+    "TASK_TOKEN",
+    "TASK_WEIGHTS",
+    "VOCAB_SIZE",
+    "answers",
+    "decode",
+    "sample_batch",
+]
+
 TASKS = ("copy", "sort", "count", "add")
 BOS, SEP, EOS, PAD = 10, 11, 12, 13
 TASK_TOKEN = {name: 14 + i for i, name in enumerate(TASKS)}

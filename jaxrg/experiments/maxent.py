@@ -32,6 +32,24 @@ import numpy as np
 
 from jaxrg import _io
 
+__all__ = [
+    "DATASETS",
+    "DEFAULTS",
+    "KEY_FIELDS",
+    "LOSSES",
+    "MaxEntConfig",
+    "NUM_CLASSES",
+    "PUBLISHED",
+    "Prepared",
+    "plot_all",
+    "prepare",
+    "report",
+    "run_merge",
+    "run_table",
+    "summary_table",
+    "table_rows",
+]
+
 DATASETS = ("mnist", "fashion_mnist", "har", "yeast")
 NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "har": 6, "yeast": 4}
 LOSSES = ("me", "qme", "xe")

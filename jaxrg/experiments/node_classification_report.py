@@ -32,6 +32,23 @@ from jaxrg.experiments.node_classification import (
 )
 from jaxrg.experiments.stats import wilcoxon_signed_rank
 
+__all__ = [
+    "ALPHA",
+    "DATASETS",
+    "PROTOCOL",
+    "PUBLISHED",
+    "VARIANTS",
+    "comparison",
+    "comparison_table",
+    "kipf_table",
+    "markdown_table",
+    "plot_budgets",
+    "plot_table",
+    "published_table",
+    "report",
+    "summarise",
+]
+
 VARIANTS = ("SB", "MB", "SR", "MR")
 ALPHA = 0.05
 DATASETS = ("citeseer", "cora", "europe", "pubmed", "photo", "computers")

@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+__all__ = ["SignedRankResult", "wilcoxon_signed_rank"]
+
 
 class SignedRankResult(NamedTuple):
     """Wilcoxon signed-rank test: ``statistic`` = W⁺ (sum of ranks of positive differences),

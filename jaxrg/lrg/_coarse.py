@@ -18,7 +18,7 @@ from jax import lax
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxrg import _checks
-from jaxrg.lrg._kernel import _prepare, macro_nodes, over_taus
+from jaxrg.lrg._kernel import macro_nodes, over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import VARIANTS
@@ -77,7 +77,7 @@ def coarse_grain(
         >>> coarse.adjacency[:4, :4].astype(int).tolist()              # a path of 4 nodes
         [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]]
     """
-    adjacency, mask, taus, tol = _prepare(adjacency, tau, mask, rtol)
+    adjacency, mask, taus, tol = prepare(adjacency, tau, mask, rtol)
     return over_taus(adjacency, taus, mask, tol, per_tau=_coarse, options=(bool(weighted),))
 
 
@@ -116,7 +116,7 @@ def macro_node_counts(
         >>> jaxrg.lrg.macro_node_counts(path, jnp.array([0.1, 2.0, 1e3])).tolist()
         [6, 4, 2]
     """
-    adjacency, mask, taus, tol = _prepare(adjacency, taus, mask, rtol)
+    adjacency, mask, taus, tol = prepare(adjacency, taus, mask, rtol)
     if taus.ndim != 1:
         raise ValueError(f"taus must be 1-D (T,); got shape {taus.shape}.")
     return over_taus(adjacency, taus, mask, tol, per_tau=_count, sequential=True)
@@ -204,7 +204,7 @@ def rg_flow(
                 f"taus must be 1-D with one scale per step; got shape {xs.shape}"
                 + (f" and steps={steps}." if steps is not None else ".")
             )
-    adjacency, mask, _, tol = _prepare(adjacency, 1.0, mask, rtol)
+    adjacency, mask, _, tol = prepare(adjacency, 1.0, mask, rtol)
     if taus is not None:
         _checks.check_taus(xs, "taus")
     return _flow(adjacency, xs.astype(adjacency.dtype), mask, tol, automatic=taus is None,

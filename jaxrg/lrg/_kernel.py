@@ -27,23 +27,9 @@ from jax import lax
 from jaxtyping import Array, Bool, Int
 
 from jaxrg import _checks
-from jaxrg.graphs import connected_components
-from jaxrg.spectral import _dense, laplacian
-
-
-class _Basis(NamedTuple):
-    """Everything :math:`\\tilde K(\\tau)` needs, for any ``tau``.
-
-    vectors: (N, N) eigenvectors u_k (columns). eigenvalues: (N,). modes: (N,) bool, the non-zero
-    modes of real nodes. shift: (N,) s_c of each node's component (+inf for isolated and padded
-    nodes). labels: (N,) component label, -1 = padding.
-    """
-
-    vectors: jax.Array
-    eigenvalues: jax.Array
-    modes: jax.Array
-    shift: jax.Array
-    labels: jax.Array
+from jaxrg._components import edge_components
+from jaxrg.graphs import as_adjacency, connected_components
+from jaxrg.lrg._eigen import Basis, eigen_basis, scaled_vectors
 
 
 def default_rtol(num_nodes: int, dtype) -> float:
@@ -60,45 +46,6 @@ def default_rtol(num_nodes: int, dtype) -> float:
         The tolerance as a Python float (scalar).
     """
     return float(32 * num_nodes**0.5 * jnp.finfo(dtype).eps)
-
-
-def _basis(adjacency: jax.Array, mask) -> _Basis:
-    """One ``eigh`` of the (padded) Laplacian plus each component's Fiedler value."""
-    n = adjacency.shape[0]
-    real = jnp.ones(n, bool) if mask is None else mask
-    if mask is not None:
-        adjacency = adjacency * (mask[:, None] & mask[None, :]).astype(adjacency.dtype)
-    lap = laplacian(adjacency)
-    if mask is not None:  # padded nodes: decoupled, eigenvalue above every real one, sorted last
-        fill = 1 + 2 * jnp.maximum(lax.stop_gradient(jnp.max(jnp.sum(adjacency, 1))), 1)
-        lap = lap + jnp.diag(jnp.where(mask, 0, fill).astype(lap.dtype))
-    eigenvalues, vectors = jnp.linalg.eigh(lap)
-    components = connected_components(adjacency, mask)
-    index = jnp.arange(n)
-    n_real = jnp.sum(real)
-    nonzero_mode = (index >= components.count) & (index < n_real)
-    eigenvalues = jnp.where(index < components.count, 0, eigenvalues)
-    # mass of mode k on component c; a mode "belongs" to c when its mass there exceeds 1/(2N):
-    # the modes of one eigenvalue of c carry total mass >= 1 there, so one of them passes.
-    segment = jnp.where(real, components.labels, n)
-    mass = jax.ops.segment_sum(vectors**2, segment, num_segments=n + 1)[:n]
-    belongs = (mass > 0.5 / n_real.astype(mass.dtype)) & nonzero_mode[None, :]
-    fiedler = jnp.min(jnp.where(belongs, eigenvalues[None, :], jnp.inf), axis=1)
-    shift = jnp.where(real, fiedler[jnp.clip(components.labels, 0, n - 1)], jnp.inf)
-    return _Basis(vectors, eigenvalues, nonzero_mode, shift, components.labels)
-
-
-def _scaled_vectors(basis: _Basis, tau) -> jax.Array:
-    r"""Rows :math:`V_{ik} = u_{ik} e^{-\tau(\lambda_k - s_{c(i)})/2}`: :math:`\tilde K = VV^\top`.
-
-    Zero modes, padding and modes below the component's Fiedler value (round-off leakage from
-    other components) get weight 0; no weight exceeds 1, so nothing overflows at any ``tau``.
-    """
-    gap = basis.eigenvalues[None, :] - basis.shift[:, None]
-    keep = (gap >= 0) & basis.modes[None, :] & jnp.isfinite(basis.shift)[:, None]
-    # double where: exp(-tau * gap) of a dropped mode may be inf
-    half = jnp.exp(-0.5 * tau * jnp.where(keep, gap, 0))
-    return basis.vectors * jnp.where(keep, half, 0)
 
 
 def _decide(kernel_cols, diag_rows, diag_cols, same, tol) -> jax.Array:
@@ -153,13 +100,13 @@ def meta_graph(
         >>> jnp.argwhere(jnp.triu(zeta, 1)).tolist()                     # the end pairs merge
         [[0, 1], [4, 5]]
     """
-    adjacency, mask, taus, tol = _prepare(adjacency, tau, mask, rtol)
+    adjacency, mask, taus, tol = prepare(adjacency, tau, mask, rtol)
     return over_taus(adjacency, taus, mask, tol, per_tau=_zeta_only)
 
 
-def _prepare(adjacency, tau, mask, rtol):
+def prepare(adjacency, tau, mask, rtol):
     """Validated ``(adjacency, mask, taus, tol)``: values checked here, on concrete input."""
-    adjacency = _dense(adjacency)
+    adjacency = as_adjacency(adjacency, remove_self_loops=False)
     n = _checks.check_square(adjacency)
     if mask is not None:
         mask = _checks.check_mask(mask, n)
@@ -177,7 +124,7 @@ def over_taus(adjacency, taus, mask, tol, *, per_tau, options=(), sequential=Fal
     One ``eigh`` serves every ``tau``; ``sequential`` maps with ``lax.map`` (memory of one
     ``tau`` at a time) instead of ``vmap``. Compiled once per shape, so eager calls are fast.
     """
-    basis = _basis(adjacency, mask)
+    basis = eigen_basis(adjacency, mask)
 
     def one(tau):
         return per_tau(adjacency, mask, _zeta_dense(basis, tau, tol), *options)
@@ -191,8 +138,8 @@ def _zeta_only(adjacency, mask, zeta):
     return zeta
 
 
-def _zeta_dense(basis: _Basis, tau, tol) -> jax.Array:
-    vectors = _scaled_vectors(basis, tau)
+def _zeta_dense(basis: Basis, tau, tol) -> jax.Array:
+    vectors = scaled_vectors(basis, tau)
     kernel = vectors @ vectors.T
     kernel = (kernel + kernel.T) / 2  # exactly symmetric decisions
     diag = jnp.diagonal(kernel)
@@ -240,8 +187,6 @@ def macro_nodes(zeta, mask: Bool[Array, " n"] | None = None) -> MacroNodes:
         ([0, 1, 2, 2], [0, 1, 2, 2], 3)
     """
     if hasattr(zeta, "senders") and hasattr(zeta, "num_nodes"):
-        from jaxrg.lrg._large import edge_components
-
         labels, count = edge_components(zeta.senders, zeta.receivers, zeta.num_nodes)
         real = jnp.ones(labels.shape[0], bool)
     else:

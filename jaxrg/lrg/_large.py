@@ -26,10 +26,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrg import _checks, _optional
-from jaxrg.graphs import _propagate_min_labels, as_adjacency
+from jaxrg import _checks, _optional, _progress
+from jaxrg._components import edge_components
+from jaxrg.graphs import as_adjacency
 from jaxrg.lrg import _chebyshev
-from jaxrg.lrg._kernel import _basis, _scaled_vectors, default_rtol
+from jaxrg.lrg._eigen import eigen_basis, scaled_vectors
+from jaxrg.lrg._kernel import default_rtol
 
 METHODS = ("auto", "chebyshev", "eigh")
 _LOOKAHEAD = 3  # column blocks computed ahead of the decisions
@@ -132,9 +134,8 @@ def meta_graph_edges(
     starts = list(range(0, n, block_size))
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(starts), desc=f"meta-graph ({method})", unit="block")
+        bar = _progress.progress_bar(total=len(starts), desc=f"meta-graph ({method})",
+                                     unit="block")
     # blocks of columns are independent: keep a few in flight (JAX dispatches asynchronously and
     # XLA runs them concurrently); decisions run in order, since each needs the earlier diagonal
     ahead = collections.deque((start, columns(start)) for start in starts[:_LOOKAHEAD])
@@ -181,7 +182,7 @@ def default_block_size(num_nodes: int) -> int:
 
 @jax.jit
 def _eigh_vectors(adjacency, tau):
-    return _scaled_vectors(_basis(adjacency, None), tau)
+    return scaled_vectors(eigen_basis(adjacency, None), tau)
 
 
 @functools.partial(jax.jit, static_argnames=("block_size",))
@@ -264,28 +265,6 @@ def _rewire_from_edges(adjacency, zeta: MetaGraphEdges) -> tuple[np.ndarray, np.
     result.sort_indices()
     senders, receivers = result.nonzero()
     return senders.astype(np.int64), receivers.astype(np.int64)
-
-
-@functools.partial(jax.jit, static_argnames=("num_nodes",))
-def _edge_labels(senders, receivers, num_nodes: int):
-    big = jnp.asarray(num_nodes, jnp.int32)
-    both_s = jnp.concatenate([senders, receivers])
-    both_r = jnp.concatenate([receivers, senders])
-
-    def neighbour_min(labels):
-        return jnp.minimum(
-            jax.ops.segment_min(labels[both_r], both_s, num_segments=num_nodes), big
-        )
-
-    labels = _propagate_min_labels(neighbour_min, num_nodes)
-    return labels, jnp.sum(labels == jnp.arange(num_nodes, dtype=jnp.int32))
-
-
-def edge_components(senders, receivers, num_nodes: int):
-    """Connected components of an edge list: ``(labels (N,), count)``, labels = smallest id."""
-    senders = jnp.asarray(senders, jnp.int32)
-    receivers = jnp.asarray(receivers, jnp.int32)
-    return _edge_labels(senders, receivers, int(num_nodes))
 
 
 def sparse_adjacency(graph, *, dtype=None):

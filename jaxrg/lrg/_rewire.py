@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from jaxrg.lrg._kernel import _prepare, over_taus
+from jaxrg.lrg._kernel import over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import VARIANTS
@@ -61,7 +61,7 @@ def rewire(
         >>> jnp.argwhere(jnp.triu(r, 1)).tolist()
         [[0, 2], [1, 2], [2, 3], [3, 4], [3, 5]]
     """
-    adjacency, mask, taus, tol = _prepare(adjacency, tau, mask, rtol)
+    adjacency, mask, taus, tol = prepare(adjacency, tau, mask, rtol)
     return over_taus(adjacency, taus, mask, tol, per_tau=_rewire_step)
 
 
@@ -141,7 +141,7 @@ def multiscale_graphs(
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
     if taus is None:
-        adjacency, mask, _, _ = _prepare(adjacency, 1.0, mask, rtol)
+        adjacency, mask, _, _ = prepare(adjacency, 1.0, mask, rtol)
         peaks = _peaks(adjacency, mask, scale_grid, max_peaks=int(max_peaks),
                        min_prominence=float(min_prominence), variant=variant)
         found = np.asarray(peaks.taus)[np.asarray(peaks.valid)]

@@ -39,6 +39,19 @@ from jaxtyping import Array, Float
 
 from jaxrg.models._layers import INITS, dropout, linear
 
+__all__ = [
+    "CONVS",
+    "GATConv",
+    "GCNConv",
+    "GraphEncoder",
+    "KipfGCN",
+    "LayerNorm",
+    "edge_weights",
+    "gcn_propagate",
+    "kernels_l2",
+    "masked_segment_softmax",
+]
+
 _glorot = jax.nn.initializers.glorot_uniform()
 
 CONVS = ("gcn", "gat")

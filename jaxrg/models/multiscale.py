@@ -23,6 +23,14 @@ from jaxtyping import Array, Float
 from jaxrg.models._layers import linear
 from jaxrg.models.gnn import GraphEncoder, kernels_l2
 
+__all__ = [
+    "MultiscaleClassifier",
+    "VARIANTS",
+    "multiscale_classifier",
+    "num_graphs_of",
+    "variant_graphs",
+]
+
 VARIANTS = ("SB", "MB", "SR", "MR")
 
 

@@ -26,6 +26,8 @@ from jaxtyping import Array, Float
 
 from jaxrg.models._layers import dropout
 
+__all__ = ["MLP", "MODELS", "SmallCNN", "make_model"]
+
 MODELS = ("shallow", "deep", "cnn")
 
 

@@ -36,6 +36,19 @@ import jax.numpy as jnp
 from flax import nnx
 from jaxtyping import Array, Float, Int
 
+__all__ = [
+    "ACTIVATIONS",
+    "Block",
+    "CausalSelfAttention",
+    "FAMILIES",
+    "MLP",
+    "NORMS",
+    "NORM_POSITIONS",
+    "Transformer",
+    "TransformerConfig",
+    "generate",
+]
+
 NORM_POSITIONS = ("pre", "post")
 NORMS = ("layernorm", "rmsnorm")
 ACTIVATIONS = ("gelu", "relu", "silu", "swiglu")

@@ -6,12 +6,12 @@ import os
 import pathlib
 import tempfile
 
-from jaxrg import _io
+from jaxrg import _io, _optional
 
 
 def pyplot():
     """``matplotlib.pyplot`` with the headless Agg backend (unless one is already chosen)."""
-    import matplotlib
+    matplotlib = _optional.require("matplotlib", purpose="jaxrg.plots (figures)")
 
     if "MPLBACKEND" not in os.environ:
         matplotlib.use("Agg")

@@ -6,6 +6,8 @@ import numpy as np
 
 from jaxrg.plots._common import pyplot
 
+__all__ = ["plot_entropy_curves"]
+
 
 def plot_entropy_curves(taus, curves, scales=None, *, title: str | None = None):
     """Two panels over :math:`\\log\\tau`: :math:`S(\\tau)` and :math:`C(\\tau)`, peaks marked.

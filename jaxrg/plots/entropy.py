@@ -7,6 +7,8 @@ import numpy as np
 from jaxrg.plots._common import pyplot
 from jaxrg.plots.lens import plot_profile_heatmap
 
+__all__ = ["MAX_MAPS", "plot_renyi_profiles"]
+
 MAX_MAPS = 4
 
 

@@ -23,6 +23,8 @@ import numpy as np
 from jaxrg.plots._common import pyplot as _pyplot
 from jaxrg.plots._common import save
 
+__all__ = ["lens_figures", "plot_mean_profiles", "plot_profile_heatmap", "plot_scores"]
+
 
 def plot_profile_heatmap(profile, *, ax=None, title: str | None = None, tokens=None):
     """Heatmap of an ``(L, T)`` entropy profile (layers bottom to top, tokens left to right).
@@ -109,10 +111,13 @@ def plot_scores(labels, model, dummy, *, ax=None, ylabel: str = "ROC-AUC"):
     return ax
 
 
-def lens_figures(data: dict, meta: dict, config, out) -> list[pathlib.Path]:
-    """The five figures of the reproduction (α = 1 where one order is shown)."""
-    from jaxrg.experiments import lens_tasks
+def lens_figures(data: dict, meta: dict, config, out, *, answer_lengths) -> list[pathlib.Path]:
+    """The five figures of the reproduction (α = 1 where one order is shown).
 
+    ``answer_lengths`` maps each task name, in task-index order, to its number of answer tokens
+    (``ANSWER_LEN`` of the study's task module; passed in, since figures never import a study).
+    """
+    tasks = list(answer_lengths)
     plt = _pyplot()
     out = pathlib.Path(out)
     a1 = list(config.alphas).index(1.0) if 1.0 in config.alphas else 0
@@ -123,8 +128,8 @@ def lens_figures(data: dict, meta: dict, config, out) -> list[pathlib.Path]:
     for ax, name in zip(axes, names, strict=False):
         d = data[name]
         by_task = {
-            t: d["task_profiles"][d["task"] == i, a1][..., : lens_tasks.ANSWER_LEN[t]].mean(-1)
-            for i, t in enumerate(lens_tasks.TASKS)
+            t: d["task_profiles"][d["task"] == i, a1][..., : answer_lengths[t]].mean(-1)
+            for i, t in enumerate(tasks)
         }
         plot_mean_profiles(by_task, ax=ax)
         ax.set_title(name, fontsize=9)
@@ -152,8 +157,8 @@ def lens_figures(data: dict, meta: dict, config, out) -> list[pathlib.Path]:
 
     name = names[-1]
     d = data[name]
-    fig, axes = plt.subplots(1, len(lens_tasks.TASKS), figsize=(3.3 * len(lens_tasks.TASKS), 2.8))
-    for ax, (i, t) in zip(axes, enumerate(lens_tasks.TASKS), strict=True):
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.3 * len(tasks), 2.8))
+    for ax, (i, t) in zip(axes, enumerate(tasks), strict=True):
         row = int(np.flatnonzero(d["task"] == i)[0])
         plot_profile_heatmap(d["task_profiles"][row, a1], ax=ax, title=f"{name}: {t}")
     written.append(_save(fig, out / "heatmaps.png"))

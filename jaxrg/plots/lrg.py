@@ -9,6 +9,8 @@ import numpy as np
 
 from jaxrg.plots._common import pyplot
 
+__all__ = ["layout", "plot_coarse_graph", "plot_flow"]
+
 
 def plot_flow(taus, counts, *, specific_heat=None, scales=(), title: str | None = None):
     """Number of macro-nodes against :math:`\\tau` (log axis), with ``C(τ)`` and scales marked.

@@ -8,6 +8,8 @@ import numpy as np
 
 from jaxrg.plots._common import pyplot
 
+__all__ = ["plot_accuracy_table"]
+
 _MARKERS = ("o", "s", "D", "^", "v", "P")
 
 

@@ -29,7 +29,7 @@ from jaxtyping import Array, Float, Int
 
 from jaxrg.sparse._graph import as_sparse_graph, deflate
 from jaxrg.sparse._lanczos import block_krylov_ritz
-from jaxrg.sparse._quadrature import BLOCK, _operator, _setup
+from jaxrg.sparse._quadrature import BLOCK, deflated_laplacian, operator_setup
 
 
 class ExtremeEigenvalues(NamedTuple):
@@ -85,12 +85,12 @@ def extreme_eigenvalues(
 
 @functools.partial(jax.jit, static_argnums=(2, 3))  # jitted: eager scans re-trace per call
 def _extremes(graph, key, num_matvecs, num_eigenvalues) -> ExtremeEigenvalues:
-    setup = _setup(graph)
+    setup = operator_setup(graph)
     n = graph.num_nodes
     block = min(BLOCK, num_eigenvalues)
     steps = max(1, min(num_matvecs, n - 1) // block)
     start = jax.random.normal(key, (block, n), setup.graph.degree.dtype)
-    operator = _operator(setup)
+    operator = deflated_laplacian(setup)
     ritz = block_krylov_ritz(
         operator, start, steps, bound=setup.bound, project=functools.partial(deflate, setup.null)
     )

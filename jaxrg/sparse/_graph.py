@@ -29,7 +29,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from jaxrg import _checks
-from jaxrg.graphs import _propagate_min_labels
+from jaxrg._components import propagate_min_labels
 
 
 class SparseGraph(NamedTuple):
@@ -236,7 +236,7 @@ def component_labels(senders, receivers, num_nodes: int) -> Int[Array, " n"]:
     def neighbour_min(labels):
         return jax.ops.segment_min(labels[receivers], senders, num_nodes)
 
-    return _propagate_min_labels(neighbour_min, num_nodes)
+    return propagate_min_labels(neighbour_min, num_nodes)
 
 
 def laplacian_matvec(graph: SparseGraph, vector: Float[Array, " n"]) -> Float[Array, " n"]:

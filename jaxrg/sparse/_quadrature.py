@@ -80,19 +80,19 @@ class SpectralQuadrature(NamedTuple):
     num_nodes: Int[Array, ""]
 
 
-class _Setup(NamedTuple):
+class OperatorSetup(NamedTuple):
     graph: SparseGraph
     null: NullSpace
     bound: jax.Array
 
 
-def _setup(graph: SparseGraph) -> _Setup:
+def operator_setup(graph: SparseGraph) -> OperatorSetup:
     dtype = graph.degree.dtype
     bound = 2 * jnp.maximum(jnp.max(graph.degree), jnp.finfo(dtype).tiny)  # Gershgorin
-    return _Setup(graph, null_space(graph), bound)
+    return OperatorSetup(graph, null_space(graph), bound)
 
 
-def _operator(setup: _Setup):
+def deflated_laplacian(setup: OperatorSetup):
     def operator(v):
         # P L and P on every Lanczos vector: rounding must not feed the zero modes back in
         return deflate(setup.null, laplacian_matvec(setup.graph, v))
@@ -100,9 +100,9 @@ def _operator(setup: _Setup):
     return operator
 
 
-def _run(setup: _Setup, vector, steps: int, reortho: str):
+def _run(setup: OperatorSetup, vector, steps: int, reortho: str):
     return lanczos(
-        _operator(setup),
+        deflated_laplacian(setup),
         vector,
         steps,
         reortho=reortho,
@@ -123,7 +123,7 @@ AUTO_DEFLATE_MAX_NODES = 20_000  # ... up to this size (cost 4 deflate_matvecs^2
 BLOCK = 4  # block size of the low-mode search: resolves eigenvalue multiplicities up to 4
 
 
-def low_modes(setup: _Setup, key, num_matvecs: int, num_vectors: int) -> RitzPairs:
+def low_modes(setup: OperatorSetup, key, num_matvecs: int, num_vectors: int) -> RitzPairs:
     """The ``r`` smallest non-zero Ritz pairs of a block Krylov space (``num_matvecs`` products).
 
     Returns:
@@ -134,7 +134,9 @@ def low_modes(setup: _Setup, key, num_matvecs: int, num_vectors: int) -> RitzPai
     steps = max(1, min(num_matvecs, n - 1) // block)
     start = jax.random.normal(key, (block, n), setup.graph.degree.dtype)
     project = functools.partial(deflate, setup.null)
-    ritz = block_krylov_ritz(_operator(setup), start, steps, bound=setup.bound, project=project)
+    ritz = block_krylov_ritz(
+        deflated_laplacian(setup), start, steps, bound=setup.bound, project=project
+    )
     vectors = _orthonormal(ritz.vectors[:num_vectors], project)  # dead slots: zero rows
     return RitzPairs(ritz.values[:num_vectors], vectors, ritz.live[:num_vectors])
 
@@ -166,7 +168,7 @@ def _ticked(quad: Quadrature, progress: bool) -> Quadrature:
 
 
 def probe_quadratures(
-    setup: _Setup, keys, steps: int, *, reortho: str, basis=None, batch_size=None,
+    setup: OperatorSetup, keys, steps: int, *, reortho: str, basis=None, batch_size=None,
     progress: bool = False,
 ) -> Quadrature:
     """Gauss quadrature from ``Pi z`` for one Rademacher ``z`` per key (sequential ``lax.map``)."""
@@ -273,7 +275,7 @@ def lanczos_quadrature(
 def _quadrature(
     graph, key, *, num_probes, steps, num_deflate, deflate_matvecs, reortho, batch_size, progress
 ) -> SpectralQuadrature:
-    setup = _setup(graph)
+    setup = operator_setup(graph)
     key_low, key_probes = jax.random.split(key)
     dtype = graph.degree.dtype
     if num_deflate > 0:

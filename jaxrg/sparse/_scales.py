@@ -16,9 +16,10 @@ from jaxtyping import Array, Float
 
 from jaxrg import _checks
 from jaxrg._gibbs import gibbs_curves, weighted_moments
-from jaxrg.scales import CharacteristicScales, _bisect, _prominent_maxima
+from jaxrg._numerics import bisect, prominent_maxima
+from jaxrg.scales import CharacteristicScales
 from jaxrg.sparse._quadrature import SpectralQuadrature
-from jaxrg.sparse._slq import _pooled
+from jaxrg.sparse._slq import pooled_measure
 
 
 def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Array, " t"]:
@@ -34,7 +35,7 @@ def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Arra
     Returns:
         ``(T,)`` increasing diffusion times.
     """
-    nodes, log_w = _pooled(quad, -1)
+    nodes, log_w = pooled_measure(quad, -1)
     live = (log_w > -jnp.inf) & (nodes > 0)
     hi = jnp.max(jnp.where(live, nodes, 0))
     hi = jnp.where(hi > 0, hi, 1)
@@ -87,7 +88,7 @@ def characteristic_scales(
 
 @functools.partial(jax.jit, static_argnums=(2, 4))  # the public contract (bisection loops)
 def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicScales:
-    nodes, log_w = _pooled(quad, -1)
+    nodes, log_w = pooled_measure(quad, -1)
     log_n = jnp.log(quad.num_nodes.astype(nodes.dtype))
 
     def heat(t):
@@ -99,14 +100,14 @@ def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicSca
         return 2 * m.var - tau * m.third
 
     grid_heat = heat(taus)
-    is_peak = _prominent_maxima(grid_heat, min_prominence)
+    is_peak = prominent_maxima(grid_heat, min_prominence)
     num = min(max_peaks, grid_heat.shape[0])
     top, index = lax.top_k(jnp.where(is_peak, grid_heat, -jnp.inf), num)
     valid = jnp.isfinite(top)
     index = jnp.clip(index, 1, grid_heat.shape[0] - 2)
     log_taus = jnp.log(taus)
     peak_tau = jnp.exp(
-        jax.vmap(lambda lo, hi: _bisect(slope, lo, hi))(log_taus[index - 1], log_taus[index + 1])
+        jax.vmap(lambda lo, hi: bisect(slope, lo, hi))(log_taus[index - 1], log_taus[index + 1])
     )
     heights = heat(peak_tau)
     order = jnp.argsort(jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf))

@@ -54,7 +54,7 @@ class SparseCurves(NamedTuple):
     spectral_dimension_error: Float[Array, " *t"]
 
 
-def _pooled(quad: SpectralQuadrature, drop):
+def pooled_measure(quad: SpectralQuadrature, drop):
     """Atoms of the pooled measure: zero modes, deflated modes, then every probe's quadrature.
 
     ``drop`` (an int, or -1 for none) leaves one probe out (the jackknife).
@@ -86,9 +86,9 @@ def curves_from_quadrature(quad: SpectralQuadrature, taus) -> SparseCurves:
 @jax.jit  # the public contract: eager lax.map would re-trace per call
 def _curves(quad: SpectralQuadrature, taus) -> SparseCurves:
     log_n = jnp.log(quad.num_nodes.astype(taus.dtype))
-    full = gibbs_curves(*_pooled(quad, -1), taus, log_n)
+    full = gibbs_curves(*pooled_measure(quad, -1), taus, log_n)
     m = quad.nodes.shape[0]
-    loo = jax.lax.map(lambda j: gibbs_curves(*_pooled(quad, j), taus, log_n), jnp.arange(m))
+    loo = jax.lax.map(lambda j: gibbs_curves(*pooled_measure(quad, j), taus, log_n), jnp.arange(m))
     errors = [
         jnp.sqrt((m - 1) / m * jnp.sum((x - jnp.mean(x, axis=0, keepdims=True)) ** 2, axis=0))
         for x in loo

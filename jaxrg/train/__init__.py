@@ -4,7 +4,12 @@ Examples:
     >>> from jaxrg.train import accuracy_at_budgets, train_node_classifier
 """
 
-from jaxrg.train.node_classification import (
+from jaxrg import _optional
+
+for _package in ("flax", "optax", "jraph"):  # one line naming the extra, not a traceback
+    _optional.require(_package, purpose="jaxrg.train")
+
+from jaxrg.train.node_classification import (  # noqa: E402
     PROPAGATIONS,
     Trainer,
     TrainInputs,

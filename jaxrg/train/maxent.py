@@ -33,6 +33,21 @@ from flax import nnx
 
 from jaxrg import maxent
 
+__all__ = [
+    "Metrics",
+    "apply_mask",
+    "evaluate",
+    "fit",
+    "fit_many",
+    "full_masks",
+    "head_ratios",
+    "imp",
+    "imp_many",
+    "logits_of",
+    "metrics_from_logits",
+    "sparsity",
+]
+
 
 class Metrics(NamedTuple):
     """Evaluation of one model on one labelled set (scalars; NaN where a subset is empty)."""

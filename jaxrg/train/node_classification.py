@@ -30,6 +30,20 @@ import numpy as np
 import optax
 from flax import nnx
 
+__all__ = [
+    "PROPAGATIONS",
+    "TrainInputs",
+    "TrainResult",
+    "Trainer",
+    "accuracy_at_budgets",
+    "check_label_range",
+    "fit",
+    "induced_subgraph",
+    "make_trainer",
+    "prepare_inputs",
+    "train_node_classifier",
+]
+
 PROPAGATIONS = ("subgraph", "full")
 
 

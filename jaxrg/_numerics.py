@@ -1,0 +1,91 @@
+r"""Private numerics shared by the spectral modules and both routes (dense and sparse).
+
+One home for the small tricks several modules need: explicit leading axes (rank promotion is an
+error), the Gibbs logits :math:`-\tau\lambda` with padding, an accurate ``logsumexp`` for large
+:math:`\tau`, and the peak search behind :func:`jaxrg.characteristic_scales` and
+:func:`jaxrg.sparse.characteristic_scales`. Nothing here validates more than its callers need;
+the public functions check their input at the door.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from jaxrg import _checks
+
+__all__ = ["bisect", "lead", "log_weights", "logsumexp_1p", "prominent_maxima"]
+
+
+def lead(x: jax.Array, ndim: int) -> jax.Array:
+    """``x`` with ``ndim`` leading unit axes (explicit broadcasting against ``(*t, N)``)."""
+    return x.reshape((1,) * ndim + x.shape)
+
+
+def logsumexp_1p(logits: jax.Array) -> jax.Array:
+    r"""``logsumexp`` over the last axis as :math:`m + \log1p(\sum_{i \ne i^*} e^{x_i - m})`.
+
+    Plain ``logsumexp`` forms :math:`\log(1 + s)` and loses all relative accuracy when
+    :math:`s < \varepsilon` (large :math:`\tau`, where :math:`\log Z \approx
+    \sum_{k\ge2} e^{-\tau\lambda_k}`); leaving the largest term out of the sum keeps it.
+    """
+    top = jnp.argmax(logits, axis=-1)
+    peak = jnp.take_along_axis(logits, top[..., None], axis=-1)
+    others = lead(jnp.arange(logits.shape[-1]), top.ndim) != top[..., None]
+    rest = jnp.sum(jnp.where(others, jnp.exp(logits - peak), 0), axis=-1)
+    return peak[..., 0] + jnp.log1p(rest)
+
+
+def log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(-tau * lambda)`` with ``-inf`` for padding, NaN-free in value and gradient.
+
+    Returns the ``(*t, N)`` logits, the ``(N,)`` eigenvalues with padding replaced by 0 and the
+    ``(*t,)`` taus, all of one floating dtype.
+    """
+    eigenvalues = _checks.check_eigenvalues(eigenvalues)
+    taus = _checks.check_taus(taus)
+    taus = taus.astype(eigenvalues.dtype)  # computation in the dtype of the spectrum
+    real = jnp.isfinite(eigenvalues)
+    # double where: tau * inf is fine forward but its gradient 0 * inf is NaN
+    safe = jnp.where(real, eigenvalues, 0)
+    logits = jnp.where(lead(real, taus.ndim), -taus[..., None] * lead(safe, taus.ndim), -jnp.inf)
+    return logits, safe, taus
+
+
+def prominent_maxima(values: jax.Array, min_prominence: float) -> jax.Array:
+    """Interior strict-left local maxima whose prominence is >= ``min_prominence * max``.
+
+    Prominence of a maximum at ``i``: its height minus the higher of the two minima between
+    ``i`` and the nearest strictly higher point on each side (or the ends). ``O(T^2)``, tiny.
+    """
+    t = values.shape[0]
+    interior = jnp.zeros(t, bool).at[1:-1].set(True)
+    left = jnp.concatenate([values[:1], values[:-1]])
+    right = jnp.concatenate([values[1:], values[-1:]])
+    is_max = interior & (values > left) & (values >= right)
+    pos = jnp.arange(t)
+    higher = values[None, :] > values[:, None]  # [i, j]: j is strictly higher than i
+    left_wall = jnp.max(jnp.where(higher & (pos[None, :] < pos[:, None]), pos[None, :], -1), 1)
+    right_wall = jnp.min(jnp.where(higher & (pos[None, :] > pos[:, None]), pos[None, :], t), 1)
+    in_left = (pos[None, :] > left_wall[:, None]) & (pos[None, :] <= pos[:, None])
+    in_right = (pos[None, :] < right_wall[:, None]) & (pos[None, :] >= pos[:, None])
+    inf = jnp.asarray(jnp.inf, values.dtype)
+    base_left = jnp.min(jnp.where(in_left, values[None, :], inf), 1)
+    base_right = jnp.min(jnp.where(in_right, values[None, :], inf), 1)
+    prominence = values - jnp.maximum(base_left, base_right)
+    threshold = min_prominence * jnp.max(values)
+    return is_max & (prominence >= threshold) & (values > 0)
+
+
+def bisect(slope, lo, hi, *, iterations: int = 64):
+    """Root of a decreasing-through-zero ``slope`` in ``[lo, hi]`` (a maximum of C)."""
+
+    def body(_, bracket):
+        lo, hi = bracket
+        mid = (lo + hi) / 2
+        rising = slope(mid) > 0
+        return jnp.where(rising, mid, lo), jnp.where(rising, hi, mid)
+
+    lo, hi = lax.fori_loop(0, iterations, body, (lo, hi))
+    return (lo + hi) / 2

@@ -1,0 +1,238 @@
+"""The package's import graph: no cycles, imports point down the layers, no borrowed privates.
+
+Read from the source (the AST of every module, imports inside functions included), so nothing
+is imported and the checks cost milliseconds. Layers, lowest first (STYLE.md habits 8, 9, 14):
+
+0. the library: numerics and graph tools (spectral core, thermodynamics, scales, eigenvalues,
+   graphs, info, cumulants, CLT, the MaxEnt loss, matrix entropies, LRG, sparse, batch, lens,
+   k-NN, file and progress helpers) — imports only jax, numpy and itself;
+1. ``datasets``; 2. ``models``; 3. ``train``; 4. ``plots`` (figure functions of arrays);
+5. ``experiments`` (the studies: runs, reports, figure sets); 6. ``cli``.
+
+A module may import its own layer or a lower one, never a higher one.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxrg"
+
+#: top-level subpackage -> layer; every other module of jaxrg is library (layer 0)
+LAYERS = {"datasets": 1, "models": 2, "train": 3, "plots": 4, "experiments": 5, "cli": 6}
+LIBRARY = (
+    "jaxrg", "jaxrg._checks", "jaxrg._components", "jaxrg._gibbs", "jaxrg._io",
+    "jaxrg._numerics", "jaxrg._optional", "jaxrg._progress", "jaxrg._validation", "jaxrg.batch",
+    "jaxrg.clt", "jaxrg.cumulants", "jaxrg.eigenvalues", "jaxrg.graph_io", "jaxrg.graphs",
+    "jaxrg.info", "jaxrg.knn", "jaxrg.lens", "jaxrg.lrg", "jaxrg.matrix_entropy", "jaxrg.maxent",
+    "jaxrg.scales", "jaxrg.sparse", "jaxrg.spectral", "jaxrg.thermo",
+)
+
+
+def module_files(root: pathlib.Path) -> dict[str, tuple[pathlib.Path, bool]]:
+    """``{dotted module name: (path, is_package)}`` for every ``.py`` file under ``root``."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts = parts[:-1]
+        found[".".join(parts)] = (path, is_package)
+    return found
+
+
+def _owner(name: str, modules) -> str | None:
+    """The longest prefix of ``name`` that is a module of the package."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def import_graph(root: pathlib.Path = PACKAGE):
+    """Edges ``{module: {imported module}}`` and the private names imported from other modules.
+
+    ``from a import b`` counts as an import of ``a.b`` when that is a module, else of ``a``.
+    Private = an underscored name (a module's own ``_x``), not an underscored module.
+    """
+    modules = module_files(root)
+    edges: dict[str, set[str]] = {name: set() for name in modules}
+    private: list[tuple[str, str, str]] = []
+    for name, (path, is_package) in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [(alias.name, None) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative import
+                    package = name if is_package else name.rpartition(".")[0]
+                    for _ in range(node.level - 1):
+                        package = package.rpartition(".")[0]
+                    base = f"{package}.{base}" if base else package
+                targets = [(base, alias.name) for alias in node.names]
+            else:
+                continue
+            for base, attr in targets:
+                if base.split(".")[0] != "jaxrg":
+                    continue
+                if attr is not None and f"{base}.{attr}" in modules:
+                    target = f"{base}.{attr}"
+                else:
+                    target = _owner(base, modules)
+                    if attr is not None and attr.startswith("_") and not attr.startswith("__"):
+                        private.append((name, target, attr))
+                if target is not None and target != name:
+                    edges[name].add(target)
+    return edges, private
+
+
+def layer(module: str) -> int:
+    """The layer of a module (see the module docstring)."""
+    parts = module.split(".")
+    return LAYERS.get(parts[1], 0) if len(parts) > 1 else 0
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as ``[a, b, ..., a]``, or None (iterative depth-first search)."""
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(edges[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+            elif state.get(child) == 1:
+                return path[path.index(child):] + [child]
+            elif not state.get(child):
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(sorted(edges.get(child, ())))))
+    return None
+
+
+EDGES, PRIVATE = import_graph()
+
+
+def test_the_import_graph_sees_the_whole_package():
+    assert "jaxrg.lrg._kernel" in EDGES and "jaxrg.cli" in EDGES
+    assert "jaxrg.graphs" in EDGES["jaxrg.spectral"]  # a top-level import
+    assert "jaxrg.experiments.node_classification" in EDGES["jaxrg.cli._experiment"]  # in a def
+
+
+def test_every_top_level_module_has_a_layer():
+    top = {".".join(m.split(".")[:2]) for m in EDGES}
+    unknown = sorted(m for m in top if layer(m) == 0 and m not in LIBRARY)
+    assert not unknown, f"new top-level modules: add them to LIBRARY or LAYERS: {unknown}"
+
+
+def test_no_import_cycle_between_modules():
+    cycle = find_cycle(EDGES)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_no_module_imports_a_higher_layer():
+    upward = sorted(
+        f"{a} (layer {layer(a)}) imports {b} (layer {layer(b)})"
+        for a, targets in EDGES.items()
+        for b in targets
+        if layer(b) > layer(a)
+    )
+    assert not upward, "upward imports:\n" + "\n".join(upward)
+
+
+def test_the_library_never_imports_a_study_a_model_or_the_cli():
+    library = [m for m in EDGES if layer(m) == 0]
+    assert "jaxrg.spectral" in library and "jaxrg.lrg._large" in library
+    bad = sorted((a, b) for a in library for b in EDGES[a] if layer(b) > 0)
+    assert not bad
+
+
+def test_no_module_imports_another_modules_private_names():
+    assert not PRIVATE, "shared private helpers belong in jaxrg/_numerics.py (or their " \
+        f"package's private module under a public name): {PRIVATE}"
+
+
+def _public_modules() -> list[str]:
+    return sorted(
+        name for name in module_files(PACKAGE)
+        if not any(part.startswith("_") for part in name.split("."))
+    )
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def _declared_all(tree: ast.Module) -> list[str] | None:
+    for node in tree.body:
+        targets = (node.targets if isinstance(node, ast.Assign)
+                   else [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            return [ast.literal_eval(e) for e in node.value.elts]
+    return None
+
+
+@pytest.mark.parametrize("module", _public_modules())
+def test_every_public_module_declares_its_surface_in_all(module):
+    path, is_package = module_files(PACKAGE)[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = _declared_all(tree)
+    assert names is not None, f"{module} has no __all__"
+    assert len(names) == len(set(names)), f"{module}.__all__ lists a name twice"
+    bound = _bound_names(tree)
+    children = {m.rpartition(".")[2] for m in module_files(PACKAGE) if m.startswith(module + ".")}
+    missing = [n for n in names if n not in bound and not (is_package and n in children)]
+    assert not missing, f"{module}.__all__ names what it does not define or import: {missing}"
+    defined = {n.name for n in tree.body
+               if isinstance(n, ast.FunctionDef | ast.ClassDef) and not n.name.startswith("_")}
+    unlisted = sorted(defined - set(names))
+    assert not unlisted, f"{module} defines public names missing from __all__: {unlisted}"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"a.py": "import jaxrg.b\n", "b.py": "def f():\n    from jaxrg import a\n"},
+         ["jaxrg.a", "jaxrg.b", "jaxrg.a"]),
+        ({"a.py": "from jaxrg.b import x\n", "b.py": "x = 1\n"}, None),
+        ({"p/__init__.py": "from . import q\n", "p/q.py": "from .. import p\n"},
+         ["jaxrg.p", "jaxrg.p.q", "jaxrg.p"]),
+    ],
+)
+def test_a_deliberate_cycle_is_found(tmp_path, files, expected):
+    root = tmp_path / "jaxrg"
+    for name, text in {"__init__.py": "", **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    edges, _ = import_graph(root)
+    assert find_cycle(edges) == expected
+
+
+def test_an_upward_import_and_a_borrowed_private_are_found(tmp_path):
+    root = tmp_path / "jaxrg"
+    (root / "plots").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "plots" / "__init__.py").write_text("")
+    (root / "spectral.py").write_text("def f():\n    import jaxrg.plots\n")
+    (root / "thermo.py").write_text("from jaxrg.spectral import _lead\n")
+    edges, private = import_graph(root)
+    assert "jaxrg.plots" in edges["jaxrg.spectral"] and layer("jaxrg.plots") > 0
+    assert private == [("jaxrg.thermo", "jaxrg.spectral", "_lead")]
