@@ -1,5 +1,7 @@
 """Tests of jaxrg.models.transformer: shapes, causality, lens decomposition, generation, fitting."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,8 +9,6 @@ import optax
 import pytest
 from flax import nnx
 from tolerances import tol
-
-import dataclasses
 
 from jaxrg.models.transformer import (
     COMPONENTS,

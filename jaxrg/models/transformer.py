@@ -144,7 +144,9 @@ COMPONENTS = {
 }
 
 
-def rotary_embedding(x: Float[Array, "... t c"], *, base: float = 10000.0) -> Float[Array, "... t c"]:
+def rotary_embedding(
+    x: Float[Array, "... t c"], *, base: float = 10000.0
+) -> Float[Array, "... t c"]:
     r"""Rotary position embedding (RoPE, Su et al. 2021) of ``(..., T, c)`` vectors, ``c`` even.
 
     Position :math:`t` rotates the pair :math:`(x_i, x_{i+c/2})` by the angle
@@ -164,7 +166,8 @@ def rotary_embedding(x: Float[Array, "... t c"], *, base: float = 10000.0) -> Fl
     theta = base ** (-jnp.arange(c // 2, dtype=x.dtype) * 2 / c)
     angle = jnp.arange(t, dtype=x.dtype)[:, None] * theta[None, :]  # (T, c/2)
     lead = (1,) * (x.ndim - 2)  # explicit broadcasting (rank promotion may be an error)
-    cos, sin = jnp.cos(angle).reshape(lead + angle.shape), jnp.sin(angle).reshape(lead + angle.shape)
+    cos = jnp.cos(angle).reshape(lead + angle.shape)
+    sin = jnp.sin(angle).reshape(lead + angle.shape)
     x1, x2 = x[..., : c // 2], x[..., c // 2 :]
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
