@@ -289,7 +289,8 @@ def run(out, config: FamiliesConfig | None = None, *, data_dir=None) -> dict:
     # recomputed from the cached profiles on every run (deterministic), so rewritten whole
     _io.atomic_write_text(out / "ablation.jsonl", "".join(json.dumps(r) + "\n" for r in ablation))
     summary = {"config": dataclasses.asdict(config), "training": list(trained.values()),
-               "results": records, "ablation": ablation, "published": PUBLISHED}
+               "results": records, "ablation": ablation, "published": PUBLISHED,
+               "family_prompts": "held-out text prompts"}
     _io.atomic_write_json(out / "summary.json", summary)
     _io.atomic_write_text(out / "results.md", families_report(summary))
     from jaxrg.plots import lens as plots_lens
