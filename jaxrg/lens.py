@@ -12,6 +12,13 @@ With an unembedding matrix the vocabulary is streamed in chunks (:mod:`jaxrg.inf
 ``L × T × V`` logits never exist; any callable ``hidden -> logits`` works too (one layer at a time),
 so hidden states of any model (Flax, or exported from PyTorch/HF as arrays) can be read.
 
+Bring your own model: :func:`logit_profiles` turns an array of logits (or hidden states already
+projected through the unembedding) of shape ``(..., L, T, V)`` — e.g. ``(models, prompts, layers,
+tokens, vocab)`` — into profiles, and :func:`analyse_profiles` runs the paper's k-NN protocol
+(k = 29, 10-fold stratified, macro-F1, ROC-AUC against a stratified dummy) on labelled profiles,
+also for models of different depth (profiles resampled on normalised depth). The CLI does the same
+on ``.npy``/``.npz`` files: ``jaxrg entropy-lens profile`` and ``jaxrg entropy-lens analyse``.
+
 References:
     R. Ali, F. Caso, C. Irwin, P. Liò, "Entropy-Lens: The Information Signature of Transformer
     Computations", arXiv:2502.16570 (2025).
@@ -36,8 +43,16 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from jaxrg import _checks, info
+from jaxrg.knn import CrossValidation, cross_validate_knn
 
-__all__ = ["depth_normalise", "entropy_profile", "profile_features", "window_average"]
+__all__ = [
+    "analyse_profiles",
+    "depth_normalise",
+    "entropy_profile",
+    "logit_profiles",
+    "profile_features",
+    "window_average",
+]
 
 
 def entropy_profile(
@@ -217,3 +232,123 @@ def profile_features(
     if differences:
         p = np.diff(p, axis=-2)
     return p.reshape(p.shape[0], -1)
+
+
+def logit_profiles(logits, alpha=1.0, *, chunk_size: int | None = None) -> Float[Array, "..."]:
+    r"""Entropy profiles from an array of logit-lens logits: ``(..., L, T, V) -> (..., L, T)``.
+
+    :math:`H_\alpha(\mathrm{softmax}(z_{\ell t}))` for every layer :math:`\ell` and token
+    :math:`t`, in log domain (``-inf`` logits are probability 0). Leading axes are samples, e.g.
+    ``(models, prompts, layers, tokens, vocab)`` gives ``(models, prompts, layers, tokens)``.
+
+    Args:
+        logits: ``(..., L, T, V)`` logits of every layer's lens (hidden states already projected
+            through the final norm and unembedding; for hidden states use
+            :func:`entropy_profile`).
+        alpha: Rényi order(s) :math:`\ge 0`; 1 is the Shannon entropy of the paper.
+        chunk_size: stream the vocabulary in chunks of this many entries (None: all at once).
+
+    Returns:
+        ``alpha.shape + logits.shape[:-1]`` entropies in nats.
+
+    Raises:
+        ValueError: fewer than 3 axes, NaN or ``+inf`` logits (on concrete input; under ``jit``
+            NaN in gives NaN out), a row without a finite logit, bad ``alpha``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> logit_profiles(jnp.zeros((2, 3, 4, 10))).shape         # 2 prompts, 3 layers, 4 tokens
+        (2, 3, 4)
+    """
+    z = _checks.as_float_array(logits, "logits")
+    if z.ndim < 3:
+        raise ValueError(
+            f"logits must have shape (..., layers, tokens, vocab) with at least 3 axes; got "
+            f"{z.shape}. Add singleton axes for a single layer or token (x[None], x[:, None])."
+        )
+    if chunk_size is not None:
+        return info.renyi_entropy_chunked(z, alpha, chunk_size=int(chunk_size))
+    return info.renyi_entropy(z, alpha)
+
+
+def analyse_profiles(
+    profiles,
+    labels,
+    *,
+    num_windows: int = 1,
+    depth_points: int | None = None,
+    k: int = 29,
+    num_folds: int = 10,
+    seed: int = 0,
+) -> CrossValidation:
+    r"""The paper's k-NN protocol on labelled entropy profiles (family, size, task, correctness).
+
+    Profiles are averaged in ``num_windows`` token windows, optionally resampled on
+    ``depth_points`` normalised depths :math:`\ell/L` (:func:`profile_features`), flattened, and
+    classified by k-NN (uniform votes, Euclidean) under stratified ``num_folds``-fold
+    cross-validation against a stratified dummy (:func:`jaxrg.knn.cross_validate_knn`).
+
+    Args:
+        profiles: ``(N, ..., L, T)`` profiles, or a sequence of such arrays (e.g. one per model;
+            then the layer counts may differ and ``depth_points`` is required if they do).
+        labels: ``(N_total,)`` one label per profile; or, for a sequence, one label per array;
+            or, for one array with more than one sample axis, one label per entry of the first
+            axis (e.g. a family per model of ``(models, prompts, L, T)``).
+        num_windows: ``W`` token windows (1 to T).
+        depth_points: normalised depths to resample the layers on; None keeps the layers.
+        k: neighbours (the paper's 29; capped at the training-fold size).
+        num_folds: folds (the paper's 10).
+        seed: seed of the folds and the dummy.
+
+    Returns:
+        :class:`jaxrg.knn.CrossValidation`; ``.summary()`` has ``f1`` (macro-F1), ``accuracy``,
+        ``roc_auc`` and the dummy's, means and stds over folds.
+
+    Raises:
+        ValueError: labels that match no sample axis, different layer counts without
+            ``depth_points``, non-finite profiles, fewer than two classes.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> flat, rising = rng.normal(1, 0.1, (30, 4, 6)), rng.normal(0, 0.1, (30, 4, 6))
+        >>> rising += np.linspace(0, 3, 4)[:, None]
+        >>> cv = analyse_profiles([flat, rising], ["a", "b"], k=5, num_folds=5)
+        >>> cv.summary()["f1"]
+        1.0
+    """
+    sequence = isinstance(profiles, list | tuple)
+    arrays = [np.asarray(p, dtype=float) for p in (profiles if sequence else [profiles])]
+    for i, p in enumerate(arrays):
+        if p.ndim < 3:
+            raise ValueError(
+                f"profiles must be (N, ..., layers, tokens); array {i} has shape {p.shape}."
+            )
+    depths = {p.shape[-2] for p in arrays}
+    if len(depths) > 1 and depth_points is None:
+        raise ValueError(
+            f"profiles have different layer counts {sorted(depths)}: pass depth_points to "
+            "resample them on normalised depth."
+        )
+    y = np.asarray(labels)
+    counts = [int(np.prod(p.shape[:-2])) for p in arrays]
+    if sequence and y.shape == (len(arrays),) and y.size != sum(counts):
+        y = np.repeat(y, counts)
+    elif not sequence and y.ndim == 1 and y.size == arrays[0].shape[0] != counts[0]:
+        y = np.repeat(y, counts[0] // arrays[0].shape[0])
+    if y.shape != (sum(counts),):
+        raise ValueError(
+            f"labels must hold one label per profile ({sum(counts)}), per array "
+            f"({len(arrays)}) or per entry of the first axis; got shape {y.shape}."
+        )
+    feats = np.concatenate(
+        [
+            profile_features(
+                p.reshape((-1,) + p.shape[-2:]),
+                num_windows=num_windows,
+                depth_points=depth_points,
+            )
+            for p in arrays
+        ]
+    )
+    return cross_validate_knn(feats, y, k=k, num_folds=num_folds, seed=seed)

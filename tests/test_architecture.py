@@ -28,6 +28,7 @@ LIBRARY = (
     "jaxrg._numerics", "jaxrg._optional", "jaxrg._progress", "jaxrg._validation", "jaxrg.batch",
     "jaxrg.clt", "jaxrg.cumulants", "jaxrg.eigenvalues", "jaxrg.graph_io", "jaxrg.graphs",
     "jaxrg.info", "jaxrg.knn", "jaxrg.lens", "jaxrg.lrg", "jaxrg.matrix_entropy", "jaxrg.maxent",
+    "jaxrg.merging",
     "jaxrg.scales", "jaxrg.sparse", "jaxrg.spectral", "jaxrg.thermo",
 )
 

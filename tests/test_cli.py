@@ -152,6 +152,38 @@ def test_entropy_lens_rejects_a_bad_step_count(tmp_path, capsys):
     assert "--steps must be >= 1" in capsys.readouterr().err
 
 
+def test_entropy_lens_profile_then_analyse_a_users_logits(tmp_path, capsys):
+    import scipy.special
+    import scipy.stats
+
+    rng = np.random.default_rng(0)
+    # (models, prompts, layers, tokens, vocab): model 0 sharp at every layer, model 1 sharpening
+    logits = rng.normal(size=(2, 30, 3, 4, 12))
+    logits[0] *= 6.0
+    logits[1] *= np.array([0.2, 1.0, 6.0])[:, None, None]
+    np.save(tmp_path / "logits.npy", logits)
+    out = tmp_path / "profiles.npz"
+    argv = ["entropy-lens", "profile", str(tmp_path / "logits.npy"), "--alpha", "1", "2",
+            "--out", str(out)]
+    assert main(argv) == 0
+    with np.load(out) as f:
+        prof, alpha = f["profiles"], f["alpha"]
+    assert prof.shape == (2, 2, 30, 3, 4) and alpha.tolist() == [1.0, 2.0]
+    want = scipy.stats.entropy(scipy.special.softmax(logits, axis=-1), axis=-1)
+    np.testing.assert_allclose(prof[0], want, rtol=1e-10)
+    report = tmp_path / "knn.json"
+    argv = ["entropy-lens", "analyse", str(out), "--labels", "sharp", "sharpening",
+            "--out", str(report)]
+    assert main(argv) == 0  # one label per entry of the first (model) axis
+    scores = json.loads(report.read_text())
+    assert scores["f1"] == 1.0 and scores["k"] == 29 and scores["folds"] == 10
+    assert "macro-F1 1.0000" in capsys.readouterr().out
+    assert main(["entropy-lens", "analyse", str(out), "--labels", "a", "b", "c"]) == 2
+    assert "one label per" in capsys.readouterr().err
+    assert main(["entropy-lens", "profile", str(tmp_path / "nope.npy"), "--out",
+                 str(out)]) == 2
+
+
 def test_a_missing_optional_package_is_one_line_naming_the_extra(tmp_path, capsys, monkeypatch):
     import sys
 

@@ -30,6 +30,7 @@ ROOTS = (
     "jaxrg.lrg",
     "jaxrg.matrix_entropy",
     "jaxrg.maxent",
+    "jaxrg.merging",
     "jaxrg.models.gnn",
     "jaxrg.models.multiscale",
     "jaxrg.models.rg_network",

@@ -449,3 +449,16 @@ def test_cli_entropy_reports_user_errors(tmp_path, monkeypatch, setup, argv, err
         pathlib.Path("z.txt").write_text("1 2 3")
     with pytest.raises(error, match=match):
         _cli(["entropy", *argv])
+
+
+def test_a_nan_logit_gives_a_nan_entropy_under_jit_not_a_masked_category():
+    z = np.zeros((2, 10))
+    z[0, 0] = np.nan  # must not be read as -inf (probability 0), which would give log 9
+    alphas = jnp.array([0.0, 0.5, 1.0, 2.0, jnp.inf])
+    for f in (
+        lambda x: info.renyi_entropy(x, alphas),
+        lambda x: info.renyi_entropy_chunked(x, alphas, chunk_size=4),
+        info.shannon_entropy,
+    ):
+        out = np.asarray(jax.jit(f)(jnp.asarray(z)))
+        assert np.all(np.isnan(out[..., 0])) and np.allclose(out[..., 1], np.log(10))

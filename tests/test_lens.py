@@ -12,7 +12,14 @@ from flax import nnx
 from tolerances import tol
 
 from jaxrg import knn
-from jaxrg.lens import depth_normalise, entropy_profile, profile_features, window_average
+from jaxrg.lens import (
+    analyse_profiles,
+    depth_normalise,
+    entropy_profile,
+    logit_profiles,
+    profile_features,
+    window_average,
+)
 from jaxrg.models.transformer import Transformer, TransformerConfig
 
 
@@ -262,3 +269,76 @@ def test_reproduction_analysis_resumes_without_duplicating_records(tmp_path):
     ]
     text = report({"results": first, "training": training, "published": {"x": "y"}})
     assert "## Task type" in text and "| gpt2-s | 1.0 | all |" in text
+
+
+# ----------------------------------------------------------------------------- user arrays
+
+
+def test_logit_profiles_equal_scipy_entropy_of_softmax_for_every_axis_layout():
+    rng = np.random.default_rng(4)
+    logits = rng.normal(scale=3.0, size=(2, 3, 4, 5, 17))  # (models, prompts, L, T, V)
+    logits[0, 0, 0, 0, :5] = -np.inf  # masked vocabulary: probability 0
+    for alpha in (0.5, 1.0, 5.0):
+        want = _ref_renyi(logits, alpha)
+        got = logit_profiles(jnp.asarray(logits), alpha)
+        assert got.shape == (2, 3, 4, 5)
+        np.testing.assert_allclose(got, want, **tol(np.float64))
+        np.testing.assert_allclose(logit_profiles(logits, alpha, chunk_size=4), want,
+                                   **tol(np.float64))
+    both = logit_profiles(logits, jnp.array([0.5, 1.0]))
+    np.testing.assert_allclose(both[1], _ref_renyi(logits, 1.0), **tol(np.float64))
+
+
+def test_logit_profiles_of_projected_hidden_states_match_entropy_profile(lens_inputs):
+    hidden, w, b = lens_inputs
+    np.testing.assert_allclose(
+        logit_profiles(hidden[None] @ w + b), entropy_profile(hidden[None], w, bias=b),
+        **tol(np.float64),
+    )
+
+
+def test_logit_profiles_errors_and_nan_under_jit():
+    with pytest.raises(ValueError, match="layers, tokens, vocab"):
+        logit_profiles(np.zeros((4, 10)))
+    bad = np.zeros((2, 3, 10))
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError):
+        logit_profiles(bad)
+    out = jax.jit(logit_profiles)(jnp.asarray(bad))
+    assert np.isnan(out[0, 0]) and np.all(np.isfinite(np.asarray(out).ravel()[1:]))
+
+
+def _two_families(rng, n=40, layers=(4, 4)):
+    """Family a: flat profiles at 2 nats; family b: rising from 0 to 3 nats (known answer)."""
+    a = rng.normal(2.0, 0.05, (n, layers[0], 6))
+    b = rng.normal(0.0, 0.05, (n, layers[1], 6)) + np.linspace(0, 3, layers[1])[:, None]
+    return a, b
+
+
+def test_separable_families_give_macro_f1_one_and_noise_gives_chance():
+    rng = np.random.default_rng(5)
+    a, b = _two_families(rng)
+    cv = analyse_profiles(np.concatenate([a, b]), np.repeat(["a", "b"], 40), k=29)
+    s = cv.summary()
+    assert s["f1"] == 1.0 and s["accuracy"] == 1.0 and s["roc_auc"] == 1.0
+    assert len(cv.model.f1) == 10  # the paper's 10 folds
+    noise = rng.normal(size=(80, 4, 6))
+    chance = analyse_profiles(noise, np.repeat([0, 1], 40), k=29).summary()
+    assert 0.2 < chance["f1"] < 0.8
+
+
+def test_analyse_profiles_takes_per_model_labels_and_different_depths():
+    rng = np.random.default_rng(6)
+    a, b = _two_families(rng, n=30, layers=(3, 7))  # models of different depth
+    with pytest.raises(ValueError, match="depth_points"):
+        analyse_profiles([a, b], ["a", "b"])
+    cv = analyse_profiles([a, b], ["a", "b"], depth_points=5, k=9, num_folds=5)
+    assert cv.summary()["f1"] == 1.0
+    # (models, prompts, L, T) with one label per model == the flattened form
+    stacked = np.stack(_two_families(np.random.default_rng(7), n=30))
+    per_model = analyse_profiles(stacked, ["a", "b"], k=9, num_folds=5)
+    flat = analyse_profiles(stacked.reshape(60, 4, 6), np.repeat(["a", "b"], 30), k=9,
+                            num_folds=5)
+    np.testing.assert_array_equal(per_model.model.f1, flat.model.f1)
+    with pytest.raises(ValueError, match="one label per profile"):
+        analyse_profiles(stacked, ["a", "b", "c"])

@@ -6,7 +6,9 @@ import contextlib
 import csv
 import io
 import json
+import os
 import pathlib
+import tempfile
 
 import jax
 import numpy as np
@@ -71,8 +73,69 @@ def register(subparsers) -> None:
         help="output folder (default results/entropy_lens); resumes if present",
     )
     lens.add_argument("--quick", action="store_true", help="tiny settings (a smoke test)")
-    lens.add_argument("--steps", type=int, help="training steps per model (default 1500)")
+    lens.add_argument("--steps", type=int, help="training steps per model (default 2000)")
     lens.set_defaults(func=run_lens)
+    actions = lens.add_subparsers(
+        dest="lens_command",
+        metavar="ACTION",
+        help="without an action: the first reproduction (6 models); options before the action",
+    )
+    prof = actions.add_parser(
+        "profile",
+        help="entropy profiles from your model's logit-lens logits (.npy/.npz)",
+        description="Entropy profiles H_alpha (nats) of an array of logit-lens logits of shape "
+        "(..., layers, tokens, vocab), e.g. (models, prompts, layers, tokens, vocab) "
+        "(jaxrg.lens.logit_profiles); with --unembedding, of hidden states (..., layers, "
+        "tokens, d) projected through a (d, vocab) matrix (jaxrg.lens.entropy_profile).",
+    )
+    prof.add_argument("logits", type=pathlib.Path, help=".npy or .npz file")
+    prof.add_argument("--key", help="array name inside a .npz with several arrays")
+    prof.add_argument("--alpha", type=float, nargs="+", default=[1.0],
+                      help="Rényi orders (default 1, the paper's Shannon entropy)")
+    prof.add_argument("--unembedding", type=pathlib.Path,
+                      help="a (d, vocab) .npy matrix: the input holds hidden states, not logits")
+    prof.add_argument("--chunk", type=int, default=None,
+                      help="stream the vocabulary in chunks of this many entries")
+    prof.add_argument("--out", type=pathlib.Path, required=True,
+                      help="write profiles (alpha, ..., layers, tokens) and alpha to this .npz")
+    prof.set_defaults(func=run_lens_profile)
+    ana = actions.add_parser(
+        "analyse",
+        help="the paper's k-NN analysis (10-fold, macro-F1) of labelled profiles",
+        description="k-NN (k=29, Euclidean, uniform votes) under 10-fold stratified CV on "
+        "entropy profiles, against a stratified dummy (jaxrg.lens.analyse_profiles). Profiles: "
+        "files from 'profile' (.npz) or (N, ..., layers, tokens) .npy arrays; several files "
+        "(e.g. one per model, depths may differ with --depth-points).",
+    )
+    ana.add_argument("profiles", type=pathlib.Path, nargs="+", help="profile files")
+    ana.add_argument("--labels", required=True, nargs="+",
+                     help="one label per file, or a .npy/.txt file of one label per profile "
+                     "(or per entry of the first axis)")
+    ana.add_argument("--alpha", type=float, default=1.0,
+                     help="which order of an .npz from 'profile' (default 1)")
+    ana.add_argument("--windows", type=int, default=1, help="token windows (default 1)")
+    ana.add_argument("--depth-points", type=int, default=None,
+                     help="resample layers on this many normalised depths")
+    ana.add_argument("--k", type=int, default=29, help="neighbours (default 29)")
+    ana.add_argument("--folds", type=int, default=10, help="folds (default 10)")
+    ana.add_argument("--seed", type=int, default=0, help="fold and dummy seed (default 0)")
+    ana.add_argument("--out", type=pathlib.Path, help="also write the scores to this .json")
+    ana.set_defaults(func=run_lens_analyse)
+    fam = actions.add_parser(
+        "families",
+        help="the paper's design: 4 families x 3 sizes trained here, and a component ablation",
+        description="Train GPT-2-, LLaMA-, Gemma- and Qwen-like transformers at three sizes on "
+        "tiny-shakespeare + synthetic tasks, classify family and size from entropy profiles "
+        "(k-NN, 10-fold), task and correctness AUCs, and swap one component at a time "
+        "(jaxrg.experiments.entropy_lens_families). Resumable.",
+    )
+    fam.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/entropy_lens_v2"),
+                     help="output folder (default results/entropy_lens_v2); resumes if present")
+    fam.add_argument("--quick", action="store_true", help="tiny settings (a smoke test)")
+    fam.add_argument("--steps", type=int, help="training steps per model (default 600)")
+    fam.add_argument("--data-dir", type=pathlib.Path, default=None,
+                     help="folder holding text/input.txt (default $JAXRG_DATA)")
+    fam.set_defaults(func=run_lens_families)
 
 
 def load_array(path: pathlib.Path, key: str | None = None) -> np.ndarray:
@@ -179,18 +242,23 @@ def run(args) -> int:
     return 0
 
 
-def run_lens(args) -> int:
+def _study_config(cls, args):
+    """``cls()`` (or ``cls.quick()`` with --quick), with --steps applied."""
     import dataclasses
 
-    from jaxrg.experiments.entropy_lens import LensConfig
-    from jaxrg.experiments.entropy_lens import run as run_study
-
-    config = LensConfig.quick() if args.quick else LensConfig()
+    config = cls.quick() if args.quick else cls()
     if args.steps is not None:
         if args.steps < 1:
             raise ValueError(f"--steps must be >= 1; got {args.steps}.")
         config = dataclasses.replace(config, steps=args.steps)
-    summary = run_study(args.out, config)
+    return config
+
+
+def run_lens(args) -> int:
+    from jaxrg.experiments.entropy_lens import LensConfig
+    from jaxrg.experiments.entropy_lens import run as run_study
+
+    summary = run_study(args.out, _study_config(LensConfig, args))
     for r in summary["results"]:
         if r["features"] == "all" and r["alpha"] == 1.0:
             print(
@@ -199,4 +267,84 @@ def run_lens(args) -> int:
             )
     print(f"tables: {args.out / 'results.md'}; figures and JSON in {args.out}")
     print(json.dumps({"models": len(summary["training"])}))
+    return 0
+
+
+def _load_profiles(path: pathlib.Path, alpha: float) -> np.ndarray:
+    """Profiles ``(N, ..., L, T)`` from a 'profile' ``.npz`` (one order) or a ``.npy``."""
+    if path.suffix.lower() == ".npz" and path.exists():
+        with np.load(path, allow_pickle=False) as f:
+            if "profiles" in f.files and "alpha" in f.files:
+                alphas = list(f["alpha"])
+                if alpha not in alphas:
+                    raise ValueError(f"{path} holds alpha {alphas}; choose one with --alpha.")
+                return np.asarray(f["profiles"][alphas.index(alpha)])
+    return np.asarray(load_array(path))
+
+
+def _load_labels(values: list[str]) -> np.ndarray:
+    if len(values) == 1 and pathlib.Path(values[0]).suffix.lower() in (".npy", ".txt"):
+        path = pathlib.Path(values[0])
+        if not path.exists():
+            raise FileNotFoundError(f"no such labels file: {path}")
+        if path.suffix.lower() == ".npy":
+            return np.load(path, allow_pickle=False)
+        return np.array(path.read_text(encoding="utf-8").split())
+    return np.array(values)  # checked against the profiles by analyse_profiles
+
+
+def run_lens_profile(args) -> int:
+    from jaxrg.lens import entropy_profile, logit_profiles
+
+    if args.chunk is not None and args.chunk < 1:
+        raise ValueError(f"--chunk must be >= 1; got {args.chunk}.")
+    if args.out.suffix.lower() != ".npz":
+        raise ValueError(f"--out must end in .npz; got {args.out.name!r}.")
+    array = np.asarray(load_array(args.logits, args.key))
+    alpha = np.asarray(args.alpha, dtype=array.dtype if array.dtype.kind == "f" else float)
+    if args.unembedding is not None:
+        w = np.asarray(load_array(args.unembedding))
+        h = np.asarray(entropy_profile(array, w, alpha, chunk_size=args.chunk or 8192))
+    else:
+        h = np.asarray(logit_profiles(array, alpha, chunk_size=args.chunk))
+    fd, tmp = tempfile.mkstemp(dir=args.out.resolve().parent, suffix=".npz")
+    os.close(fd)
+    np.savez(tmp, profiles=h, alpha=np.asarray(args.alpha, dtype=float))
+    _io.publish(tmp, args.out)
+    print(f"{args.logits}: profiles of shape {h.shape[1:]} (..., layers, tokens) for alpha "
+          f"{list(args.alpha)} -> {args.out}")
+    for a, values in zip(args.alpha, h, strict=True):
+        print(f"  H_{a:g}: mean {values.mean():.6g}  min {values.min():.6g}  "
+              f"max {values.max():.6g} (nats)")
+    return 0
+
+
+def run_lens_analyse(args) -> int:
+    from jaxrg.lens import analyse_profiles
+
+    arrays = [_load_profiles(p, args.alpha) for p in args.profiles]
+    labels = _load_labels(args.labels)
+    cv = analyse_profiles(arrays if len(arrays) > 1 else arrays[0], labels,
+                          num_windows=args.windows, depth_points=args.depth_points, k=args.k,
+                          num_folds=args.folds, seed=args.seed)
+    s = cv.summary()
+    print(f"k-NN (k={args.k}, {args.folds}-fold): macro-F1 {s['f1']:.4f} ± {s['f1_std']:.4f}, "
+          f"accuracy {s['accuracy']:.4f}, ROC-AUC {s['roc_auc']:.4f}; stratified dummy "
+          f"macro-F1 {s['dummy_f1']:.4f}, ROC-AUC {s['dummy_roc_auc']:.4f}; "
+          f"p (AUC vs dummy) {s['p_value']:.2g}")
+    if args.out is not None:
+        _io.atomic_write_json(args.out, {"k": args.k, "folds": args.folds, **s})
+    return 0
+
+
+def run_lens_families(args) -> int:
+    from jaxrg.experiments.entropy_lens_families import FamiliesConfig
+    from jaxrg.experiments.entropy_lens_families import run as run_study
+
+    summary = run_study(args.out, _study_config(FamiliesConfig, args), data_dir=args.data_dir)
+    for r in summary["results"]:
+        if r["analysis"] in ("family", "size", "model") and r["features"] == "all":
+            print(f"{r['analysis']:>7} alpha {r['alpha']:g}: macro-F1 {r['f1']:.4f} "
+                  f"(dummy {r['dummy_f1']:.4f})")
+    print(f"tables: {args.out / 'results.md'}; figures and JSON in {args.out}")
     return 0

@@ -35,6 +35,7 @@ from jaxrg.datasets.splits import (  # noqa: E402
     random_split,
 )
 from jaxrg.datasets.tabular import load_har, load_yeast  # noqa: E402
+from jaxrg.datasets.text import load_text  # noqa: E402
 from jaxrg.datasets.vision import (  # noqa: E402
     ArrayDataset,
     load_fashion_mnist,
@@ -53,7 +54,8 @@ __all__ = [
     "ArrayDataset", "DATASETS", "Dataset", "FILES", "FileSpec", "PUBMED_ALLX_GIT_BLOB",
     "canonical_name", "default_cache_dir", "download", "fetch_file", "graphs_tuple",
     "largest_connected_component", "load", "load_amazon", "load_europe", "load_fashion_mnist",
-    "load_har", "load_idx_dataset", "load_mnist", "load_planetoid", "load_yeast", "ordered_split",
+    "load_har", "load_idx_dataset", "load_mnist", "load_planetoid", "load_text", "load_yeast",
+    "ordered_split",
     "random_split", "resolve_data_dir", "symmetric_adjacency",
 ]
 

@@ -55,11 +55,12 @@ from jaxrg.lens import entropy_profile, profile_features
 from jaxrg.models.transformer import FAMILIES, Transformer, TransformerConfig, generate
 
 __all__ = [
-    "LensConfig",
     "PUBLISHED",
     "THIRDS",
+    "LensConfig",
     "analyse",
     "evaluate_model",
+    "fit_or_load",
     "lens_profiles",
     "run",
     "task_features",
@@ -133,8 +134,19 @@ class LensConfig:
 # ----------------------------------------------------------------------------- training
 
 
-def train_model(cfg: TransformerConfig, config: LensConfig, seed: int, *, desc: str = ""):
-    """AdamW (warm-up + cosine) on the task mixture; returns ``(model, final_loss)``."""
+def _task_batch(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    batch = tasks_mod.sample_batch(rng, n)
+    return batch.tokens, batch.weight
+
+
+def train_model(
+    cfg: TransformerConfig, config: LensConfig, seed: int, *, desc: str = "", sample=_task_batch
+):
+    """AdamW (warm-up + cosine) on the task mixture; returns ``(model, final_loss)``.
+
+    ``sample(rng, n)`` gives ``(tokens, weight)``, both ``(n, S)``: the training batches (default
+    the task mixture of :mod:`jaxrg.experiments.lens_tasks`).
+    """
     model = Transformer(cfg, rngs=nnx.Rngs(seed))
     graphdef, params = nnx.split(model, nnx.Param)
     steps, warm = config.steps, max(1, config.steps // 20)
@@ -164,8 +176,8 @@ def train_model(cfg: TransformerConfig, config: LensConfig, seed: int, *, desc: 
     rng = np.random.default_rng(seed)
     losses = []
     for _ in tqdm(range(steps), desc=f"train {desc}", leave=False, mininterval=2.0):
-        batch = tasks_mod.sample_batch(rng, config.batch)
-        params, opt_state, loss = step(params, opt_state, batch.tokens, batch.weight)
+        tokens, weight = sample(rng, config.batch)
+        params, opt_state, loss = step(params, opt_state, tokens, weight)
         losses.append(loss)
     nnx.update(model, params)
     return model, float(np.mean([float(x) for x in losses[-50:]]))
@@ -197,8 +209,14 @@ def lens_profiles(model: Transformer, prompts, num_new: int, alphas, *, key=None
     return np.asarray(seq), np.asarray(prof, dtype=np.float64)
 
 
-def evaluate_model(model: Transformer, config: LensConfig, seed: int) -> dict[str, np.ndarray]:
-    """Profiles for the three protocols (task prompts, arithmetic prompts, BOS-only samples)."""
+def evaluate_model(
+    model: Transformer, config: LensConfig, seed: int, *, family_prompts=None
+) -> dict[str, np.ndarray]:
+    """Profiles for the three protocols (task prompts, arithmetic prompts, BOS-only samples).
+
+    ``family_prompts``: ``(n, P)`` prompts of the family protocol instead of ``family_samples``
+    BOS-only prompts (the profiles keep the key ``bos_profiles``).
+    """
     alphas = config.alphas
     rng = np.random.default_rng(10_000)  # the same prompts for every model
     n = config.eval_per_task * len(tasks_mod.TASKS)
@@ -218,7 +236,11 @@ def evaluate_model(model: Transformer, config: LensConfig, seed: int) -> dict[st
     aseq, aprof = lens_profiles(model, arith.tokens[:, : tasks_mod.PROMPT_LEN], m, alphas)
     acorrect = np.all(aseq[:, tasks_mod.PROMPT_LEN :] == arith.answer[:, :m], axis=1)
 
-    bos = np.full((config.family_samples, 1), tasks_mod.BOS, np.int32)
+    bos = (
+        np.full((config.family_samples, 1), tasks_mod.BOS, np.int32)
+        if family_prompts is None
+        else np.asarray(family_prompts, np.int32)
+    )
     _, bprof = lens_profiles(
         model,
         bos,
@@ -263,8 +285,19 @@ def _record(path, done, key, fields, fn, *args, **kwargs) -> None:
     done.add(key)
 
 
-def analyse(data: dict[str, dict], meta: dict[str, dict], config: LensConfig, out: pathlib.Path):
-    """Run every k-NN protocol; one JSON line per (analysis, model, alpha, features)."""
+def analyse(
+    data: dict[str, dict],
+    meta: dict[str, dict],
+    config: LensConfig,
+    out: pathlib.Path,
+    *,
+    groupings: tuple[str, ...] = ("family", "model"),
+):
+    """Run every k-NN protocol; one JSON line per (analysis, model, alpha, features).
+
+    ``groupings``: the labels of the pooled protocol on the family prompts, each ``"model"`` or
+    a key of ``meta`` (``"family"``, ``"size"``).
+    """
     path = out / "results.jsonl"
     done = _io.finished_keys(_io.read_jsonl(path), ("analysis", "model", "alpha", "features"))
     cv = dict(num_folds=config.folds, seed=config.seed)
@@ -323,8 +356,10 @@ def analyse(data: dict[str, dict], meta: dict[str, dict], config: LensConfig, ou
                         **knn_task,
                     )
         counts = [len(data[n]["bos_profiles"]) for n in names]
-        fam = np.repeat([meta[n]["family"] for n in names], counts)
-        mod = np.repeat(names, counts)
+        pooled = {
+            g: np.repeat(names if g == "model" else [meta[n][g] for n in names], counts)
+            for g in groupings
+        }
         for third, span in {"all": None, **THIRDS}.items():
             if third != "all" and alpha != 1.0:
                 continue
@@ -340,7 +375,7 @@ def analyse(data: dict[str, dict], meta: dict[str, dict], config: LensConfig, ou
                     for n in names
                 ]
             )
-            for label, y in (("family", fam), ("model", mod)):
+            for label, y in pooled.items():
                 _record(
                     path,
                     done,
@@ -365,6 +400,50 @@ def _save_npz(path: pathlib.Path, **arrays) -> None:
     _io.publish(tmp, path)
 
 
+def fit_or_load(
+    out: pathlib.Path,
+    trained: dict,
+    name: str,
+    cfg: TransformerConfig,
+    config: LensConfig,
+    seed: int,
+    *,
+    extra: dict | None = None,
+    sample=_task_batch,
+    family_prompts=None,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Train and profile model ``name`` unless its profiles are cached; log one training line.
+
+    Returns ``(profiles, training record)``; ``trained`` (model name -> record, from
+    ``training.jsonl``) is updated in place. ``extra`` adds fields (family, size) to the record.
+    """
+    file = out / ".cache" / f"{name}.npz"
+    if name not in trained or not file.exists():
+        model, loss = train_model(cfg, config, seed, desc=name, sample=sample)
+        d = evaluate_model(model, config, seed, family_prompts=family_prompts)
+        _save_npz(file, **d)
+        acc = {
+            t: float(d["task_correct"][d["task"] == j].mean())
+            for j, t in enumerate(tasks_mod.TASKS)
+        }
+        params = sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
+        rec = {
+            "model": name,
+            **(extra or {}),
+            "layers": cfg.num_layers,
+            "width": cfg.d_model,
+            "params": int(params),
+            "final_loss": loss,
+            "task_accuracy": acc,
+            "add_accuracy": float(d["arith_correct"].mean()),
+        }
+        if name not in trained:
+            _io.append_jsonl(out / "training.jsonl", rec)
+        trained[name] = rec
+    with np.load(file) as f:
+        return {k: f[k] for k in f.files}, trained[name]
+
+
 def run(out, config: LensConfig | None = None) -> dict:
     """Train (or load), profile, analyse, and write tables and figures under ``out``."""
     config = config or LensConfig()
@@ -376,34 +455,10 @@ def run(out, config: LensConfig | None = None) -> dict:
     data, meta = {}, {}
     grid = config.models()
     for i, (name, family, size, cfg) in enumerate(tqdm(grid, desc="models")):
-        file = cache / f"{name}.npz"
-        seed = config.seed * 100 + i
-        if name not in trained or not file.exists():
-            model, loss = train_model(cfg, config, seed, desc=name)
-            d = evaluate_model(model, config, seed)
-            _save_npz(file, **d)
-            acc = {
-                t: float(d["task_correct"][d["task"] == j].mean())
-                for j, t in enumerate(tasks_mod.TASKS)
-            }
-            params = sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
-            rec = {
-                "model": name,
-                "family": family,
-                "size": size,
-                "layers": cfg.num_layers,
-                "width": cfg.d_model,
-                "params": int(params),
-                "final_loss": loss,
-                "task_accuracy": acc,
-                "add_accuracy": float(d["arith_correct"].mean()),
-            }
-            if name not in trained:
-                _io.append_jsonl(out / "training.jsonl", rec)
-            trained[name] = rec
-        with np.load(file) as f:
-            data[name] = {k: f[k] for k in f.files}
-        meta[name] = trained[name]
+        data[name], meta[name] = fit_or_load(
+            out, trained, name, cfg, config, config.seed * 100 + i,
+            extra={"family": family, "size": size},
+        )
     records = analyse(data, meta, config, out)
     summary = {
         "config": dataclasses.asdict(config),

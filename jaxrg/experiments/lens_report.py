@@ -62,8 +62,10 @@ def report(summary: dict) -> str:
                 f"\n{r['model']}: modular-addition accuracy {r['add_accuracy']:.3f}, fewer right "
                 "or wrong answers than folds: no correctness classifier."
             )
+    num_families = len({r["family"] for r in summary["training"]})
+    prompts = summary.get("family_prompts", "BOS-only samples")
     table(
-        "Family (3 classes) from BOS-only samples, depth-normalised",
+        f"Family ({num_families} classes) from {prompts}, depth-normalised",
         [r for r in res if r["analysis"] == "family"],
     )
     table(

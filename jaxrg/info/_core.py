@@ -217,7 +217,7 @@ def _safe_alpha(alpha: jax.Array) -> jax.Array:
 
 def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
     """Statistics of one chunk ``z`` (``B + (C,)``, validated) for orders ``alpha`` (``A``)."""
-    mask = z > -jnp.inf
+    mask = z != -jnp.inf  # NaN stays in (and propagates): NaN in, NaN out under jit
     m = jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1)
     m0 = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
     # entries relative to the max: every exponent <= 0, nothing overflows even for |z| ~ 1e30
@@ -343,7 +343,7 @@ def masked_log_softmax(z: jax.Array) -> tuple[jax.Array, jax.Array]:
 
     The zeros keep ``0 * -inf`` out of every later product and its gradient.
     """
-    mask = z > -jnp.inf
+    mask = z != -jnp.inf  # NaN stays in (and propagates): NaN in, NaN out under jit
     z_safe = jnp.where(mask, z, jnp.zeros_like(z))
     m = jax.lax.stop_gradient(jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1, keepdims=True))
     m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))

@@ -1,7 +1,9 @@
 r"""A small GPT-style decoder-only transformer (Flax nnx) that exposes its residual stream.
 
-Token + learned position embeddings, ``num_layers`` causal blocks, a final norm and an output
-matrix (the *unembedding*). Every block reads and writes the residual stream :math:`x`:
+Token embeddings (optionally scaled by :math:`\sqrt d`, Gemma), learned absolute positions (GPT-2)
+or rotary position embeddings (RoPE, LLaMA/Gemma/Qwen), ``num_layers`` causal blocks, a final norm
+and an output matrix (the *unembedding*, optionally tied to the token embedding). Every block reads
+and writes the residual stream :math:`x`:
 
 - ``norm_position="pre"`` (GPT-2, LLaMA): :math:`x \leftarrow x + \mathrm{Attn}(N_1 x)`,
   :math:`x \leftarrow x + \mathrm{MLP}(N_2 x)`;
@@ -10,8 +12,10 @@ matrix (the *unembedding*). Every block reads and writes the residual stream :ma
   :math:`x \leftarrow N_2(x + \mathrm{MLP}(x))`.
 
 Norms are ``"layernorm"`` or ``"rmsnorm"``; the MLP activation is ``"gelu"``, ``"relu"``,
-``"silu"`` or ``"swiglu"`` (gated, LLaMA). :data:`FAMILIES` names three such recipes, the
-"families" whose entropy profiles :mod:`jaxrg.lens` compares.
+``"silu"``, ``"swiglu"`` (gated, LLaMA/Qwen) or ``"geglu"`` (gated, Gemma). Every component is a
+field of :class:`TransformerConfig`, so an ablation swaps one at a time. :data:`FAMILIES` names
+three recipes (the first Entropy-Lens study) and :data:`LLM_FAMILIES` the four that differ the
+way GPT-2, LLaMA, Gemma and Qwen do; :data:`COMPONENTS` lists the swappable components.
 
 For the logit lens the model exposes :meth:`Transformer.hidden_states` (the residual stream after
 every block, ``(L, ..., T, d)``), :meth:`Transformer.final_norm` and :meth:`Transformer.unembed`;
@@ -38,25 +42,28 @@ from jaxtyping import Array, Float, Int
 
 __all__ = [
     "ACTIVATIONS",
-    "Block",
-    "CausalSelfAttention",
     "FAMILIES",
     "MLP",
     "NORMS",
     "NORM_POSITIONS",
+    "Block",
+    "CausalSelfAttention",
     "Transformer",
     "TransformerConfig",
     "generate",
+    "rotary_embedding",
 ]
 
 NORM_POSITIONS = ("pre", "post")
 NORMS = ("layernorm", "rmsnorm")
-ACTIVATIONS = ("gelu", "relu", "silu", "swiglu")
+ACTIVATIONS = ("gelu", "relu", "silu", "swiglu", "geglu")
+POSITIONS = ("learned", "rope")
+_GATED = {"swiglu": jax.nn.silu, "geglu": jax.nn.gelu}
 
 
 @dataclasses.dataclass(frozen=True)
 class TransformerConfig:
-    """Shape and recipe of a :class:`Transformer` (all static).
+    r"""Shape and recipe of a :class:`Transformer` (all static).
 
     Attributes:
         vocab_size: number of tokens.
@@ -67,7 +74,14 @@ class TransformerConfig:
         d_ff: hidden width of the MLP (default ``4 * d_model``).
         norm_position: ``"pre"`` or ``"post"``.
         norm: ``"layernorm"`` or ``"rmsnorm"``.
-        activation: ``"gelu"``, ``"relu"``, ``"silu"`` or ``"swiglu"``.
+        activation: ``"gelu"``, ``"relu"``, ``"silu"``, ``"swiglu"`` or ``"geglu"``.
+        positions: ``"learned"`` (absolute table, GPT-2) or ``"rope"`` (rotary, on queries and
+            keys; needs an even head width).
+        qkv_bias: biases on the query/key/value projection (GPT-2, Qwen).
+        bias: biases on the attention output and MLP projections (GPT-2).
+        tie_embeddings: the unembedding is the transposed token embedding (Gemma).
+        scale_embeddings: multiply token embeddings by :math:`\sqrt{d}` (Gemma).
+        rope_base: RoPE frequency base :math:`b` (angles :math:`t\,b^{-2i/c}`).
     """
 
     vocab_size: int
@@ -79,6 +93,12 @@ class TransformerConfig:
     norm_position: str = "pre"
     norm: str = "layernorm"
     activation: str = "gelu"
+    positions: str = "learned"
+    qkv_bias: bool = True
+    bias: bool = True
+    tie_embeddings: bool = False
+    scale_embeddings: bool = False
+    rope_base: float = 10000.0
 
     def __post_init__(self):
         for name in ("vocab_size", "max_len", "num_layers", "d_model", "num_heads"):
@@ -90,9 +110,15 @@ class TransformerConfig:
             ("norm_position", NORM_POSITIONS),
             ("norm", NORMS),
             ("activation", ACTIVATIONS),
+            ("positions", POSITIONS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}.")
+        if self.positions == "rope" and (self.d_model // self.num_heads) % 2:
+            raise ValueError(
+                f"positions='rope' needs an even head width d_model/num_heads; got "
+                f"{self.d_model}/{self.num_heads}."
+            )
 
     @property
     def hidden(self) -> int:
@@ -106,6 +132,58 @@ FAMILIES = {
     "llama": dict(norm_position="pre", norm="rmsnorm", activation="swiglu"),
     "postln": dict(norm_position="post", norm="layernorm", activation="relu"),
 }
+
+#: Four recipes that differ the way the real model families do (Entropy-Lens's GPT, LLaMA, Gemma
+#: and Qwen): GPT-2 (learned positions, LayerNorm, GELU MLP, biases everywhere), LLaMA (RoPE,
+#: RMSNorm, SwiGLU, no biases), Gemma (RoPE, RMSNorm, GeGLU, tied and :math:`\sqrt d`-scaled
+#: embeddings) and Qwen (as LLaMA, with biases on Q/K/V). All pre-norm.
+LLM_FAMILIES = {
+    "gpt2": dict(norm="layernorm", activation="gelu", positions="learned", qkv_bias=True,
+                 bias=True, tie_embeddings=False, scale_embeddings=False),
+    "llama": dict(norm="rmsnorm", activation="swiglu", positions="rope", qkv_bias=False,
+                  bias=False, tie_embeddings=False, scale_embeddings=False),
+    "gemma": dict(norm="rmsnorm", activation="geglu", positions="rope", qkv_bias=False,
+                  bias=False, tie_embeddings=True, scale_embeddings=True),
+    "qwen": dict(norm="rmsnorm", activation="swiglu", positions="rope", qkv_bias=True,
+                 bias=False, tie_embeddings=False, scale_embeddings=False),
+}
+
+#: The components an ablation swaps one at a time: name -> the config fields it sets.
+COMPONENTS = {
+    "norm": ("norm",),
+    "positions": ("positions",),
+    "mlp": ("activation",),
+    "qkv_bias": ("qkv_bias",),
+    "embeddings": ("tie_embeddings", "scale_embeddings"),
+}
+
+
+def rotary_embedding(
+    x: Float[Array, "... t c"], *, base: float = 10000.0
+) -> Float[Array, "... t c"]:
+    r"""Rotary position embedding (RoPE, Su et al. 2021) of ``(..., T, c)`` vectors, ``c`` even.
+
+    Position :math:`t` rotates the pair :math:`(x_i, x_{i+c/2})` by the angle
+    :math:`t\,\theta_i`, :math:`\theta_i = b^{-2i/c}` (the "rotate half" layout of LLaMA), so
+    :math:`\langle R_m q, R_n k\rangle` depends on :math:`m - n` only.
+
+    Args:
+        x: ``(..., T, c)`` queries or keys of one head (positions on the second to last axis).
+        base: the frequency base :math:`b`.
+
+    Returns:
+        ``(..., T, c)`` rotated vectors (norms preserved).
+    """
+    t, c = x.shape[-2], x.shape[-1]
+    if c % 2:
+        raise ValueError(f"rotary_embedding needs an even last axis; got {c}.")
+    theta = base ** (-jnp.arange(c // 2, dtype=x.dtype) * 2 / c)
+    angle = jnp.arange(t, dtype=x.dtype)[:, None] * theta[None, :]  # (T, c/2)
+    lead = (1,) * (x.ndim - 2)  # explicit broadcasting (rank promotion may be an error)
+    cos = jnp.cos(angle).reshape(lead + angle.shape)
+    sin = jnp.sin(angle).reshape(lead + angle.shape)
+    x1, x2 = x[..., : c // 2], x[..., c // 2 :]
+    return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
 
 def _norm(cfg: TransformerConfig, rngs: nnx.Rngs) -> nnx.Module:
@@ -128,10 +206,12 @@ class CausalSelfAttention(nnx.Module):
 
     def __init__(self, cfg: TransformerConfig, *, rngs: nnx.Rngs):
         self.num_heads = cfg.num_heads
-        self.qkv = nnx.Linear(cfg.d_model, 3 * cfg.d_model, rngs=rngs)
+        self.rope_base = cfg.rope_base if cfg.positions == "rope" else None
+        self.qkv = nnx.Linear(cfg.d_model, 3 * cfg.d_model, use_bias=cfg.qkv_bias, rngs=rngs)
         self.out = nnx.Linear(
             cfg.d_model,
             cfg.d_model,
+            use_bias=cfg.bias,
             kernel_init=nnx.initializers.normal(0.02 / math.sqrt(2 * cfg.num_layers)),
             rngs=rngs,
         )
@@ -141,6 +221,11 @@ class CausalSelfAttention(nnx.Module):
         h = self.num_heads
         q, k, v = jnp.split(self.qkv(x), 3, axis=-1)
         q, k, v = (y.reshape(*batch, t, h, d // h) for y in (q, k, v))
+        if self.rope_base is not None:  # rotate each head's (T, c) slice
+            q, k = (
+                jnp.swapaxes(rotary_embedding(jnp.swapaxes(y, -3, -2), base=self.rope_base), -3, -2)
+                for y in (q, k)
+            )
         scores = jnp.einsum("...qhc,...khc->...hqk", q, k) / math.sqrt(d // h)
         causal = jnp.broadcast_to(jnp.tril(jnp.ones((t, t), dtype=bool)), scores.shape)
         # a finite floor rather than -inf keeps softmax NaN-free for any mask
@@ -151,10 +236,11 @@ class CausalSelfAttention(nnx.Module):
 
 
 class MLP(nnx.Module):
-    r"""Position-wise feed-forward network (plain or gated SwiGLU).
+    r"""Position-wise feed-forward network (plain, or gated SwiGLU / GeGLU).
 
     Maps ``(..., d)`` to ``(..., d)``: :math:`W_2\,\sigma(W_1 x)`, or
-    :math:`W_2(\mathrm{silu}(W_g x)\odot W_v x)` for ``"swiglu"``; hidden width ``cfg.hidden``.
+    :math:`W_2(g(W_g x)\odot W_v x)` with :math:`g` = silu for ``"swiglu"`` and gelu (tanh
+    approximation) for ``"geglu"``; hidden width ``cfg.hidden``.
 
     Args:
         cfg: :class:`TransformerConfig` (``d_model``, ``hidden``, ``activation``, ``num_layers``
@@ -164,20 +250,21 @@ class MLP(nnx.Module):
 
     def __init__(self, cfg: TransformerConfig, *, rngs: nnx.Rngs):
         self.activation = cfg.activation
-        width = cfg.hidden * (2 if cfg.activation == "swiglu" else 1)
-        self.up = nnx.Linear(cfg.d_model, width, rngs=rngs)
+        width = cfg.hidden * (2 if cfg.activation in _GATED else 1)
+        self.up = nnx.Linear(cfg.d_model, width, use_bias=cfg.bias, rngs=rngs)
         self.down = nnx.Linear(
             cfg.hidden,
             cfg.d_model,
+            use_bias=cfg.bias,
             kernel_init=nnx.initializers.normal(0.02 / math.sqrt(2 * cfg.num_layers)),
             rngs=rngs,
         )
 
     def __call__(self, x: Float[Array, "... d"]) -> Float[Array, "... d"]:
         u = self.up(x)
-        if self.activation == "swiglu":
+        if self.activation in _GATED:
             gate, value = jnp.split(u, 2, axis=-1)
-            u = jax.nn.silu(gate) * value
+            u = _GATED[self.activation](gate) * value
         else:
             u = {"gelu": jax.nn.gelu, "relu": jax.nn.relu, "silu": jax.nn.silu}[self.activation](u)
         return self.down(u)
@@ -223,11 +310,19 @@ class Transformer(nnx.Module):
         self.token_embed = nnx.Embed(
             config.vocab_size, config.d_model, embedding_init=init, rngs=rngs
         )
-        self.pos_embed = nnx.Embed(config.max_len, config.d_model, embedding_init=init, rngs=rngs)
+        self.pos_embed = (
+            nnx.Embed(config.max_len, config.d_model, embedding_init=init, rngs=rngs)
+            if config.positions == "learned"
+            else None
+        )
         self.blocks = nnx.List([Block(config, rngs=rngs) for _ in range(config.num_layers)])
         self.norm_f = _norm(config, rngs)
-        self.head = nnx.Linear(
-            config.d_model, config.vocab_size, use_bias=False, kernel_init=init, rngs=rngs
+        self.head = (
+            None
+            if config.tie_embeddings
+            else nnx.Linear(
+                config.d_model, config.vocab_size, use_bias=False, kernel_init=init, rngs=rngs
+            )
         )
 
     def _check(self, tokens) -> jax.Array:
@@ -246,7 +341,10 @@ class Transformer(nnx.Module):
         tokens = self._check(tokens)
         t = tokens.shape[-1]
         x = self.token_embed(tokens)
-        x = x + self.pos_embed(jnp.arange(t)).reshape((1,) * (x.ndim - 2) + (t, -1))
+        if self.config.scale_embeddings:
+            x = x * math.sqrt(self.config.d_model)
+        if self.pos_embed is not None:
+            x = x + self.pos_embed(jnp.arange(t)).reshape((1,) * (x.ndim - 2) + (t, -1))
         states = []
         for block in self.blocks:
             x = block(x)
@@ -259,11 +357,15 @@ class Transformer(nnx.Module):
 
     def unembed(self, hidden: Float[Array, "... d"]) -> Float[Array, "... v"]:
         """Output matrix only: ``hidden @ W_U`` (apply :meth:`final_norm` first)."""
+        if self.head is None:
+            return hidden @ self.unembedding
         return self.head(hidden)
 
     @property
     def unembedding(self) -> Float[Array, "d v"]:
-        """The ``(d_model, vocab)`` output matrix ``W_U``."""
+        """The ``(d_model, vocab)`` output matrix ``W_U`` (the transposed embedding if tied)."""
+        if self.head is None:
+            return self.token_embed.embedding[...].T
         return self.head.kernel[...]
 
     def __call__(self, tokens: Int[Array, "... t"]) -> Float[Array, "... t v"]:

@@ -23,7 +23,14 @@ import numpy as np
 from jaxrg.plots._common import pyplot as _pyplot
 from jaxrg.plots._common import save
 
-__all__ = ["lens_figures", "plot_mean_profiles", "plot_profile_heatmap", "plot_scores"]
+__all__ = [
+    "families_figures",
+    "lens_figures",
+    "plot_ablation",
+    "plot_mean_profiles",
+    "plot_profile_heatmap",
+    "plot_scores",
+]
 
 
 def plot_profile_heatmap(profile, *, ax=None, title: str | None = None, tokens=None):
@@ -111,11 +118,24 @@ def plot_scores(labels, model, dummy, *, ax=None, ylabel: str = "ROC-AUC"):
     return ax
 
 
-def lens_figures(data: dict, meta: dict, config, out, *, answer_lengths) -> list[pathlib.Path]:
+def lens_figures(
+    data: dict, meta: dict, config, out, *, answer_lengths,
+    family_prompts: str = "BOS-only samples",
+) -> list[pathlib.Path]:
     """The five figures of the reproduction (α = 1 where one order is shown).
 
-    ``answer_lengths`` maps each task name, in task-index order, to its number of answer tokens
-    (``ANSWER_LEN`` of the study's task module; passed in, since figures never import a study).
+    Args:
+        data: ``{model: profiles}`` as cached by :mod:`jaxrg.experiments.entropy_lens`.
+        meta: ``{model: training record}`` (``family``, ``size``).
+        config: the study's ``LensConfig``.
+        out: output folder.
+        answer_lengths: ``{task name: number of answer tokens}``, in task-index order
+            (``ANSWER_LEN`` of the study's task module; passed in, since figures never import a
+            study).
+        family_prompts: what the family protocol's prompts are (for a title).
+
+    Returns:
+        The paths written.
     """
     tasks = list(answer_lengths)
     plt = _pyplot()
@@ -152,7 +172,7 @@ def lens_figures(data: dict, meta: dict, config, out, *, answer_lengths) -> list
         ax=ax,
         styles=styles,
     )
-    ax.set_title("BOS-only samples: profiles by model (colour = family)", fontsize=9)
+    ax.set_title(f"{family_prompts}: profiles by model (colour = family)", fontsize=9)
     written.append(_save(fig, out / "family_profiles.png"))
 
     name = names[-1]
@@ -194,6 +214,73 @@ def lens_figures(data: dict, meta: dict, config, out, *, answer_lengths) -> list
             fontsize=9,
         )
         written.append(_save(fig, out / "ablation.png"))
+    return written
+
+
+def plot_ablation(rows: list[dict], *, axes=None):
+    """Component ablation: distance of each variant's mean profile from the base, family votes.
+
+    Args:
+        rows: records of :func:`jaxrg.experiments.entropy_lens_families.ablation_scores`
+            (``variant``, ``distance``, ``votes`` — a ``{family: share}`` dict or None for the
+            family reference rows).
+        axes: two axes to draw on (default: a new figure).
+
+    Returns:
+        The two ``matplotlib`` axes.
+    """
+    plt = _pyplot()
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax0, ax1 = axes
+    x = np.arange(len(rows))
+    colors = ["C7" if r["variant"] == "seed" else "C3" if r["votes"] is None else "C0"
+              for r in rows]
+    ax0.bar(x, [r["distance"] for r in rows], color=colors)
+    ax0.set_xticks(x, [r["variant"] for r in rows], rotation=45, ha="right", fontsize=7)
+    ax0.set_ylabel("RMS distance of mean profile (nats)")
+    ax0.set_title("swap vs base (blue), seed only (grey), other families (red)", fontsize=8)
+    voted = [r for r in rows if r["votes"] is not None]
+    families = list(voted[0]["votes"]) if voted else []
+    bottom = np.zeros(len(voted))
+    for i, fam in enumerate(families):
+        share = np.array([r["votes"][fam] for r in voted])
+        ax1.bar(np.arange(len(voted)), share, bottom=bottom, label=fam, color=f"C{i}")
+        bottom += share
+    ax1.set_xticks(np.arange(len(voted)), [r["variant"] for r in voted], rotation=45,
+                   ha="right", fontsize=7)
+    ax1.set_ylabel("share of samples")
+    ax1.set_ylim(0, 1)
+    ax1.set_title("family assigned by the k-NN trained on the 12 models", fontsize=8)
+    ax1.legend(fontsize=7, loc="lower right")
+    return ax0, ax1
+
+
+def families_figures(data, meta, ablated, ablation, config, out, *,
+                     answer_lengths) -> list[pathlib.Path]:
+    """Figures of :mod:`jaxrg.experiments.entropy_lens_families`: the first study's set for the
+    12 models, and ``component_ablation.png``.
+
+    Args:
+        data: ``{model: profiles}`` of the 12 models.
+        meta: ``{model: training record}``.
+        ablated: ``{model: profiles}`` of the ablation models.
+        ablation: rows of ``ablation_scores``.
+        config: the study's ``FamiliesConfig``.
+        out: output folder.
+        answer_lengths: ``{task name: answer tokens}`` (see :func:`lens_figures`).
+
+    Returns:
+        The paths written.
+    """
+    plt = _pyplot()
+    written = lens_figures(data, meta, config, out, answer_lengths=answer_lengths,
+                           family_prompts="text prompts")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    plot_ablation(ablation, axes=axes)
+    fig.suptitle(f"Ablation of {config.base}-{config.base_size}: one component at a time "
+                 f"({len(ablated)} models)", fontsize=10)
+    written.append(_save(fig, pathlib.Path(out) / "component_ablation.png"))
     return written
 
 
