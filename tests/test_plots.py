@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 import matplotlib.image
+import matplotlib.pyplot
 import numpy as np
 import pytest
 from graphs_zoo import two_cliques
@@ -81,6 +82,26 @@ def test_entropy_curves_and_lrg_figures_render(tmp_path):
     coarse = jaxrg.lrg.coarse_grain(a, float(scales.taus[0]))
     _png(lrg_plots.plot_coarse_graph(a, coarse.index, coarse.adjacency, int(coarse.count)),
          tmp_path / "coarse.png")
+
+
+def test_coarse_graph_figure_gives_each_macro_node_one_colour_in_both_panels():
+    from matplotlib.collections import PathCollection
+
+    from jaxrg.graph_io import read_graph
+
+    karate = read_graph("karate")
+    coarse = jaxrg.lrg.coarse_grain(karate, 0.68)  # 11 macro-nodes of several sizes
+    count, index = int(coarse.count), np.asarray(coarse.index)
+    assert count > 4
+    fig = lrg_plots.plot_coarse_graph(karate, index, coarse.adjacency, count)
+    fig.canvas.draw()
+    left, right = ([c for c in ax.collections if isinstance(c, PathCollection)][0]
+                   for ax in fig.axes)
+    members, macro = left.get_facecolors(), right.get_facecolors()
+    assert members.shape == (karate.shape[0], 4) and macro.shape == (count, 4)
+    np.testing.assert_array_equal(members, macro[index])   # each node in its macro-node's colour
+    assert len({tuple(c) for c in macro}) == count          # and the macro-nodes are told apart
+    matplotlib.pyplot.close(fig)
 
 
 def test_entropy_lens_figures_render(tmp_path):
