@@ -124,7 +124,7 @@ def test_path_at_large_tau_splits_into_fiedler_sign_classes():
 def test_karate_collapses_to_one_macro_node_then_splits_into_its_fiedler_halves():
     # Not round-off but the rule: as tau grows, K~ -> u2 u2^T (u2 the Fiedler vector), and
     # u_i u_j >= min(u_i^2, u_j^2) holds exactly when u_i, u_j have the same sign. The higher
-    # modes, which link across the sign boundary at tau ~ 2, decay as e^{-tau (lambda_k - lambda_2)}.
+    # modes, which link across the sign boundary at tau ~ 2, decay as e^{-tau (lam_k - lam_2)}.
     import scipy.sparse.csgraph
 
     from jaxrg.graph_io import read_graph

@@ -200,8 +200,8 @@ def _one_macro_node_notes(tau, how, args, fallback) -> list[str]:
     if args.tau is not None:
         return [why, f"try a smaller --tau: the flow has {fallback[1]} macro-nodes at tau = "
                 f"{fallback[0]:.3g} (flow.png shows them against tau)"]
-    return [why, f"showing tau = {fallback[0]:.6g} instead, the largest tau of the flow below "
-            "that peak before the flow first reaches 1 macro-node; to choose: --tau T (flow.png shows the macro-nodes "
+    return [why, f"showing tau = {fallback[0]:.6g} instead, the last tau of the flow before it "
+            "first reaches 1 macro-node; to choose: --tau T (flow.png shows the macro-nodes "
             "against tau) or --variant authors"]
 
 

@@ -15,7 +15,7 @@ Two experiments, each resumable (one JSON line per finished unit in ``results.js
 
 :func:`report` writes ``table.md`` (mean (std) over seeds) and the figures.
 
-Data (DESIGN §8): images scaled to [−1, 1], tabular features standardised with training
+Data (docs/design.md §8): images scaled to [−1, 1], tabular features standardised with training
 statistics; the training set is split 80/20 (seeded by 0) into train/validation, and the models
 are trained on the 80 %; metrics are on the published test split (Yeast: a seeded 20 % test
 split).
@@ -37,7 +37,8 @@ NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "har": 6, "yeast": 4}
 LOSSES = ("me", "qme", "xe")
 KEY_FIELDS = ("experiment", "dataset", "model", "loss", "rewarded", "seed", "stage")
 
-# Per-dataset defaults of DESIGN §8: (learning rate, epochs, dropout, hidden shallow, hidden deep).
+# Per-dataset defaults of docs/design.md §8:
+# (learning rate, epochs, dropout, hidden shallow, hidden deep).
 DEFAULTS = {
     "mnist": (1e-3, 20, 0.5, (512,), (512, 256)),
     "fashion_mnist": (1e-3, 20, 0.5, (512,), (512, 256)),
@@ -62,7 +63,7 @@ class Prepared(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class MaxEntConfig:
-    """One configuration of the study. ``None`` fields take the dataset's DESIGN §8 default."""
+    """One configuration of the study. ``None`` fields take the dataset's default (design.md §8)."""
 
     dataset: str = "mnist"
     model: str = "shallow"
@@ -121,7 +122,7 @@ def _subset_name(classes) -> str:
 
 def prepare(dataset: str, *, data_dir=None, val_fraction: float = 0.2, seed: int = 0,
             train_limit: int | None = None) -> Prepared:
-    """Load ``dataset`` and preprocess it as in DESIGN §8 (see the module docstring)."""
+    """Load ``dataset`` and preprocess it as in docs/design.md §8 (see the module docstring)."""
     import jaxrg.datasets as ds
 
     if dataset in ("mnist", "fashion_mnist"):
@@ -370,7 +371,7 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
 
 # ----------------------------------------------------------------------------------- report
 PUBLISHED = {
-    # DESIGN §8 / issue 8: shallow MLP with the ME loss on MNIST and Fashion-MNIST.
+    # docs/design.md §8 / issue 8: shallow MLP with the ME loss on MNIST and Fashion-MNIST.
     ("mnist", "shallow", "me"): "R-Acc ≥ 0.99, H_out within 0.01 of log 10 = 2.3026",
     ("fashion_mnist", "shallow", "me"): "R-Acc ≥ 0.99, H_out within 0.01 of log 10 = 2.3026",
     ("mnist", "shallow", "xe"): "low H_out",
