@@ -26,9 +26,9 @@ def clean_env(monkeypatch):
 
 
 def test_cache_dir_prefers_jaxrg_cache_dir_then_xdg_cache_home_then_home(clean_env, tmp_path):
-    assert _cache.cache_dir() == pathlib.Path.home() / ".cache" / "jaxrg"
+    assert _cache.cache_dir() == pathlib.Path.home() / ".cache" / "jaxrg" / "compile"
     clean_env.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert _cache.cache_dir() == tmp_path / "xdg" / "jaxrg"
+    assert _cache.cache_dir() == tmp_path / "xdg" / "jaxrg" / "compile"
     clean_env.setenv(_cache.ENV_DIR, str(tmp_path / "mine"))
     assert _cache.cache_dir() == tmp_path / "mine"
 
@@ -58,8 +58,8 @@ def test_cli_run_fills_the_cache_and_the_off_switches_leave_it_empty(tmp_path):
     np.save(logits, np.random.default_rng(0).normal(size=(4, 7)))
     command = ["entropy", str(logits), "--alpha", "1"]
     first = _jaxrg(command, tmp_path, XDG_CACHE_HOME=str(tmp_path / "xdg"))
-    entries = sorted(p.name for p in (tmp_path / "xdg" / "jaxrg").iterdir())
-    assert entries  # compiled programs written to $XDG_CACHE_HOME/jaxrg
+    entries = sorted(p.name for p in (tmp_path / "xdg" / "jaxrg" / "compile").iterdir())
+    assert entries  # compiled programs written to $XDG_CACHE_HOME/jaxrg/compile
     # a second run reads them back and prints the same result
     assert _jaxrg(command, tmp_path, XDG_CACHE_HOME=str(tmp_path / "xdg")) == first
     off_flag = _jaxrg(["--no-compile-cache", *command], tmp_path,

@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-compile-cache",
         action="store_true",
-        help="do not use the compilation cache in $JAXRG_CACHE_DIR, $XDG_CACHE_HOME/jaxrg or "
-        "~/.cache/jaxrg (also JAXRG_NO_COMPILE_CACHE=1); the cache makes repeated runs start fast",
+        help="do not use the compilation cache ($JAXRG_CACHE_DIR, else ~/.cache/jaxrg/compile; "
+        "also JAXRG_NO_COMPILE_CACHE=1), which makes repeated runs start fast",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:

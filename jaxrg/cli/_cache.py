@@ -4,7 +4,8 @@ Most of a short command's time is XLA compilation (``jaxrg demo``: about 7 s of 
 turns on JAX's persistent compilation cache, so a second run with the same shapes loads the
 compiled programs from disk instead (``benchmarks/bench_cli_cache.py`` measures it).
 
-Where: ``$JAXRG_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/jaxrg``, else ``~/.cache/jaxrg``.
+Where: ``$JAXRG_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/jaxrg/compile``, else
+``~/.cache/jaxrg/compile`` (beside the datasets' default folder, never mixed with its files).
 Off: ``jaxrg --no-compile-cache ...`` or ``JAXRG_NO_COMPILE_CACHE=1``. Deleting the folder is
 always safe. The library itself never touches this setting (STYLE.md: no global state at import).
 """
@@ -27,7 +28,7 @@ def cache_dir() -> pathlib.Path:
     if os.environ.get(ENV_DIR):
         return pathlib.Path(os.environ[ENV_DIR]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(base).expanduser() / "jaxrg"
+    return pathlib.Path(base).expanduser() / "jaxrg" / "compile"
 
 
 def disabled(flag: bool = False) -> bool:
