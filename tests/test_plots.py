@@ -104,6 +104,21 @@ def test_coarse_graph_figure_gives_each_macro_node_one_colour_in_both_panels():
     matplotlib.pyplot.close(fig)
 
 
+@pytest.mark.parametrize(("count", "shape"), [(1, (1, 1)), (3, (1, 3)), (4, (2, 2)),
+                                             (5, (2, 3)), (6, (2, 3)), (7, (3, 3))])
+def test_panel_grid_lays_panels_in_balanced_rows_never_a_strip(count, shape):
+    from jaxrg.plots._common import panel_grid
+
+    fig, axes = panel_grid(count, panel=(4.0, 3.0))
+    assert len(axes) == count and all(ax.get_visible() for ax in axes)
+    grid = axes[0].get_subplotspec().get_gridspec()
+    assert (grid.nrows, grid.ncols) == shape
+    assert sum(ax.get_visible() for ax in fig.axes) == count  # spare cells hidden
+    width, height = fig.get_size_inches()
+    assert width / height <= 3 * 4.0 / 3.0  # at most three panels side by side
+    matplotlib.pyplot.close(fig)
+
+
 def test_entropy_lens_figures_render(tmp_path):
     rng = np.random.default_rng(0)
     ax = plots.plot_profile_heatmap(rng.uniform(0, 5, size=(6, 12)), title="profile")

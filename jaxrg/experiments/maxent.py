@@ -508,7 +508,7 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
         ``merge_accuracy.png``; those whose experiments have records).
     """
     from jaxrg.plots import plot_accuracy_table
-    from jaxrg.plots._common import pyplot, save
+    from jaxrg.plots._common import panel_grid, pyplot, save
 
     plt = pyplot()
     out = pathlib.Path(out)
@@ -524,9 +524,8 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
     table = [r for r in records if r["experiment"] == "table"]
     if table:
         panels = sorted({(r["dataset"], r["rewarded"]) for r in table})
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8),
-                                 squeeze=False)
-        for ax, (d, rw) in zip(axes[0], panels, strict=True):
+        fig, axes = panel_grid(len(panels), panel=(4.5, 3.8))
+        for ax, (d, rw) in zip(axes, panels, strict=True):
             for loss in LOSSES:
                 rs = [r for r in table if (r["dataset"], r["rewarded"], r["loss"]) ==
                       (d, rw, loss)]
