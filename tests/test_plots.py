@@ -119,6 +119,33 @@ def test_panel_grid_lays_panels_in_balanced_rows_never_a_strip(count, shape):
     matplotlib.pyplot.close(fig)
 
 
+def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
+    from jaxrg.experiments.entropy_lens import LensConfig
+    from jaxrg.plots.lens import lens_figures
+
+    config = LensConfig.quick()
+    rng = np.random.default_rng(0)
+    data, meta = {}, {}
+    for name, family, size, cfg in config.models():
+        a, layers = len(config.alphas), cfg.num_layers
+        data[name] = {"task_profiles": rng.normal(size=(8, a, layers, 6)),
+                      "task": np.repeat(np.arange(4), 2),
+                      "arith_profiles": rng.normal(size=(8, a, layers, 1)),
+                      "arith_correct": np.arange(8) % 2 == 0,
+                      "bos_profiles": rng.normal(size=(4, a, layers, 5))}
+        meta[name] = {"model": name, "family": family, "size": size}
+    written = lens_figures(data, meta, config, tmp_path)
+    assert {p.name for p in written} >= {"heatmaps.png", "task_profiles.png"}
+    for path in written:
+        image = _png_file(path)
+        assert image.shape[1] / image.shape[0] < 2.5, path.name  # no long strips
+
+
+def _png_file(path):
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    return matplotlib.image.imread(path)
+
+
 def test_entropy_lens_figures_render(tmp_path):
     rng = np.random.default_rng(0)
     ax = plots.plot_profile_heatmap(rng.uniform(0, 5, size=(6, 12)), title="profile")
