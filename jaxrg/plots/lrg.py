@@ -152,6 +152,8 @@ def plot_coarse_graph(adjacency, index, coarse_adjacency, count, *, tau=None,
     left.scatter(pos[:, 0], pos[:, 1], c=palette[index], s=8, zorder=2)
     left.set_title(f"graph: {a.shape[0]} nodes, coloured by macro-node")
     right.scatter(centre[:, 0], centre[:, 1], c=palette, s=8 + 12 * np.sqrt(sizes), zorder=2)
+    right.set_xlim(left.get_xlim())  # the same frame: each macro-node sits where its members are
+    right.set_ylim(left.get_ylim())
     scale = "" if tau is None else f" at τ = {float(tau):.3g}"
     right.set_title(f"coarse graph{scale}: {count} macro-nodes")
     if title:
