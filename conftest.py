@@ -1,15 +1,18 @@
 """Root pytest configuration: applies to tests/ and to the doctests inside jaxrg/.
 
 x64 on, strict dtype promotion, rank promotion raises (STYLE.md habit 11); a headless
-matplotlib backend; the hypothesis profile "ci" (derandomised, bounded examples, no deadline, no
-example database), so property tests see the same examples on every run. A test's own
-``@settings(max_examples=...)`` still applies; ``HYPOTHESIS_PROFILE=dev`` explores further with
-random examples.
+matplotlib backend; the CLI's compilation cache off; the hypothesis profile "ci" (derandomised,
+bounded examples, no deadline, no example database), so property tests see the same examples on
+every run. A test's own ``@settings(max_examples=...)`` still applies; ``HYPOTHESIS_PROFILE=dev``
+explores further with random examples.
 """
 
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# the CLI's persistent compilation cache stays out of the test process (and the user's home);
+# tests/test_cli_cache.py runs the CLI in fresh processes with the cache on
+os.environ.setdefault("JAXRG_NO_COMPILE_CACHE", "1")
 
 import jax  # noqa: E402
 

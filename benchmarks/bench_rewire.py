@@ -52,7 +52,7 @@ from jaxrg import _io  # noqa: E402
 HERE = pathlib.Path(__file__).parent
 DATASETS = ("cora", "citeseer", "photo", "computers", "pubmed")
 PUBLISHED_TAU = {"cora": 0.57, "citeseer": 0.57, "pubmed": 1.52, "photo": 0.07, "computers": 0.07}
-PUBLISHED_RATIO = {"cora": 5.0}  # "about five times the edges" (DESIGN.md §3b)
+PUBLISHED_RATIO = {"cora": 5.0}  # "about five times the edges" (docs/design.md §3b)
 SPECTRUM_LIMIT = 8000
 _WORK = pathlib.Path(tempfile.gettempdir()) / "jaxrg_bench_rewire"  # edge lists, not results
 DENSE_MEASURED = ("cora", "citeseer")

@@ -374,7 +374,7 @@ def loss_barrier(
 
     - ``reference="linear"``: :math:`\max_t \bigl[L(t) - ((1-t)L(0) + tL(1))\bigr]`, the excess
       over the linear interpolation of the end-point losses (the issue's definition);
-    - ``reference="mean"``: :math:`\max_t L(t) - \tfrac12(L(0) + L(1))` (DESIGN §8).
+    - ``reference="mean"``: :math:`\max_t L(t) - \tfrac12(L(0) + L(1))` (docs/design.md §8).
 
     Both are 0 for a constant path; the "linear" barrier is ≥ 0 since the end points are sampled.
 

@@ -1,4 +1,4 @@
-"""Test graphs with known spectra (DESIGN.md §2), built with numpy only.
+"""Test graphs with known spectra (docs/design.md §2), built with numpy only.
 
 Each builder returns ``(adjacency, eigenvalues)`` where the eigenvalues come from the closed form,
 never from the code under test.

@@ -121,6 +121,35 @@ def test_path_at_large_tau_splits_into_fiedler_sign_classes():
         assert adjusted_rand_index(np.asarray(blocks.labels), fiedler > 0) == 1.0
 
 
+def test_karate_collapses_to_one_macro_node_then_splits_into_its_fiedler_halves():
+    # Not round-off but the rule: as tau grows, K~ -> u2 u2^T (u2 the Fiedler vector), and
+    # u_i u_j >= min(u_i^2, u_j^2) holds exactly when u_i, u_j have the same sign. The higher
+    # modes, which link across the sign boundary at tau ~ 2, decay as e^{-tau (lam_k - lam_2)}.
+    import scipy.sparse.csgraph
+
+    from jaxrg.graph_io import read_graph
+
+    karate = np.asarray(read_graph("karate"), np.float64)
+    lap = np.diag(karate.sum(1)) - karate
+    fiedler = np.linalg.eigh(lap)[1][:, 1]
+    assert np.abs(fiedler).min() > 1e-3  # no node on the boundary
+    taus = np.array([2.5, 3.0, 10.0, 50.0, 200.0])
+    counts = np.asarray(jaxrg.lrg.macro_node_counts(karate, taus))
+    np.testing.assert_array_equal(counts, [1, 1, 2, 2, 2])
+    for tau, count in zip(taus[:3], counts[:3], strict=True):
+        _, margin = brute_force_zeta(karate, tau)
+        # the oracle decides robustly: links with margin > 1e-9 already connect everything at
+        # tau = 2.5, and even every near-tie counted as a link leaves two blocks at tau = 10
+        linked = margin > 1e-9 if count == 1 else margin > -1e-9
+        found, labels = scipy.sparse.csgraph.connected_components(linked, directed=False)
+        assert found == count
+        if count == 2:
+            assert adjusted_rand_index(labels, fiedler > 0) == 1.0
+    for tau in taus[2:]:
+        blocks = jaxrg.lrg.macro_nodes(jaxrg.lrg.meta_graph(karate, tau))
+        assert adjusted_rand_index(np.asarray(blocks.labels), fiedler > 0) == 1.0
+
+
 def test_two_cliques_give_exactly_two_macro_nodes_between_the_peaks_of_c():
     k = 6
     adjacency = two_cliques(k)
@@ -478,6 +507,38 @@ def test_cli_coarse_grain_draws_the_flow_and_the_coarse_graph(tmp_path, capsys):
     assert summary["flow"]["macro_nodes"] == np.asarray(jaxrg.lrg.macro_node_counts(
         karate, np.asarray(summary["flow"]["tau"]))).tolist()
     assert "macro-nodes" in capsys.readouterr().out
+
+
+def test_cli_auto_scale_that_merges_everything_falls_back_and_says_why(tmp_path, capsys):
+    import json
+
+    from jaxrg.graph_io import read_graph
+
+    karate = read_graph("karate")
+    assert _cli(["coarse-grain", "karate", "--auto", "--num-taus", "24",
+                 "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    peak = float(scales(spectrum(karate), sort_by="tau").taus[0])
+    # the first peak of the exact C lies where karate is already one macro-node
+    assert int(jaxrg.lrg.coarse_grain(karate, peak).count) == 1
+    assert summary["first_peak"] == {"tau": pytest.approx(peak, rel=1e-12), "macro_nodes": 1}
+    # drawn instead: the last point of the flow before its first collapse to one macro-node
+    flow_taus, flow_counts = (np.asarray(summary["flow"][k]) for k in ("tau", "macro_nodes"))
+    first_one = int(np.argmax(flow_counts == 1))
+    assert summary["tau"] == flow_taus[first_one - 1] < peak
+    assert summary["macro_nodes"] == int(jaxrg.lrg.coarse_grain(karate, summary["tau"]).count)
+    assert summary["macro_nodes"] >= 2 and summary["coarse_edges"] >= 1
+    out = capsys.readouterr().out
+    assert "gives 1 macro-node: the meta-graph is connected" in out
+    assert "--tau T" in out and "--variant authors" in out and "Fiedler vector" in out
+
+
+def test_cli_given_tau_that_merges_everything_suggests_a_smaller_one(tmp_path, capsys):
+    assert _cli(["coarse-grain", "karate", "--tau", "2.5", "--num-taus", "12",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "tau = 2.5 (given) gives 1 macro-node" in out and "try a smaller --tau" in out
+    assert "1 macro-node (largest 34 nodes), coarse graph with 0 edges" in out
 
 
 def test_cli_rewire_writes_the_rewired_edge_list(tmp_path):

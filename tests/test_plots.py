@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 import matplotlib.image
+import matplotlib.pyplot
 import numpy as np
 import pytest
 from graphs_zoo import two_cliques
@@ -81,6 +82,68 @@ def test_entropy_curves_and_lrg_figures_render(tmp_path):
     coarse = jaxrg.lrg.coarse_grain(a, float(scales.taus[0]))
     _png(lrg_plots.plot_coarse_graph(a, coarse.index, coarse.adjacency, int(coarse.count)),
          tmp_path / "coarse.png")
+
+
+def test_coarse_graph_figure_gives_each_macro_node_one_colour_in_both_panels():
+    from matplotlib.collections import PathCollection
+
+    from jaxrg.graph_io import read_graph
+
+    karate = read_graph("karate")
+    coarse = jaxrg.lrg.coarse_grain(karate, 0.68)  # 11 macro-nodes of several sizes
+    count, index = int(coarse.count), np.asarray(coarse.index)
+    assert count > 4
+    fig = lrg_plots.plot_coarse_graph(karate, index, coarse.adjacency, count)
+    fig.canvas.draw()
+    left, right = ([c for c in ax.collections if isinstance(c, PathCollection)][0]
+                   for ax in fig.axes)
+    members, macro = left.get_facecolors(), right.get_facecolors()
+    assert members.shape == (karate.shape[0], 4) and macro.shape == (count, 4)
+    np.testing.assert_array_equal(members, macro[index])   # each node in its macro-node's colour
+    assert len({tuple(c) for c in macro}) == count          # and the macro-nodes are told apart
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize(("count", "shape"), [(1, (1, 1)), (3, (1, 3)), (4, (2, 2)),
+                                             (5, (2, 3)), (6, (2, 3)), (7, (3, 3))])
+def test_panel_grid_lays_panels_in_balanced_rows_never_a_strip(count, shape):
+    from jaxrg.plots._common import panel_grid
+
+    fig, axes = panel_grid(count, panel=(4.0, 3.0))
+    assert len(axes) == count and all(ax.get_visible() for ax in axes)
+    grid = axes[0].get_subplotspec().get_gridspec()
+    assert (grid.nrows, grid.ncols) == shape
+    assert sum(ax.get_visible() for ax in fig.axes) == count  # spare cells hidden
+    width, height = fig.get_size_inches()
+    assert width / height <= 3 * 4.0 / 3.0  # at most three panels side by side
+    matplotlib.pyplot.close(fig)
+
+
+def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
+    from jaxrg.experiments.entropy_lens import LensConfig
+    from jaxrg.plots.lens import lens_figures
+
+    config = LensConfig.quick()
+    rng = np.random.default_rng(0)
+    data, meta = {}, {}
+    for name, family, size, cfg in config.models():
+        a, layers = len(config.alphas), cfg.num_layers
+        data[name] = {"task_profiles": rng.normal(size=(8, a, layers, 6)),
+                      "task": np.repeat(np.arange(4), 2),
+                      "arith_profiles": rng.normal(size=(8, a, layers, 1)),
+                      "arith_correct": np.arange(8) % 2 == 0,
+                      "bos_profiles": rng.normal(size=(4, a, layers, 5))}
+        meta[name] = {"model": name, "family": family, "size": size}
+    written = lens_figures(data, meta, config, tmp_path)
+    assert {p.name for p in written} >= {"heatmaps.png", "task_profiles.png"}
+    for path in written:
+        image = _png_file(path)
+        assert image.shape[1] / image.shape[0] < 2.5, path.name  # no long strips
+
+
+def _png_file(path):
+    assert path.read_bytes()[:8] == PNG_MAGIC
+    return matplotlib.image.imread(path)
 
 
 def test_entropy_lens_figures_render(tmp_path):

@@ -1,4 +1,5 @@
-"""The README tells the truth: its Python runs and prints what it says, its commands parse.
+"""The README and the tour tell the truth: their Python runs and prints what it says, their
+commands parse (README.md, then docs/getting_started.md and docs/tour.md).
 
 The Python blocks run in order in one namespace, as a reader would paste them. A line
 ``expression  # [values]`` (or ``# (shape)``) promises an output: the expression is evaluated and
@@ -18,7 +19,10 @@ import pytest
 
 from jaxrg.cli import build_parser
 
-README = (pathlib.Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = pathlib.Path(__file__).parents[1]
+# the README's short tour, then the documentation's long one: read in this order, as a user would
+PAGES = ("README.md", "docs/getting_started.md", "docs/tour.md")
+README = "\n".join((ROOT / page).read_text(encoding="utf-8") for page in PAGES)
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 PLACEHOLDERS = {"GRAPH": "karate", "DIR": "out", "T": "1.0", "FILE": "rewired.edgelist",
                 "EDGES.txt.gz": "edges.txt.gz", "COMMAND": "demo"}

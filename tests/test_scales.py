@@ -51,7 +51,7 @@ def test_sbm_with_four_blocks_has_a_block_scale_peak():
     scales = jaxrg.characteristic_scales(ev, sort_by="tau")
     taus = np.asarray(scales.taus[scales.valid])
     assert len(taus) >= 2
-    assert 0.5 < taus[-1] < 5  # the block scale (DESIGN/issue: ~1.6 for this SBM)
+    assert 0.5 < taus[-1] < 5  # the block scale (docs/design.md §2, issue: ~1.6 for this SBM)
 
 
 def test_sort_by_tau_orders_valid_peaks_increasingly_and_puts_invalid_last():

@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compute in float32 (default: float64, for full accuracy of curves and scales)",
     )
+    parser.add_argument(
+        "--no-compile-cache",
+        action="store_true",
+        help="do not use the compilation cache ($JAXRG_CACHE_DIR, else ~/.cache/jaxrg/compile; "
+        "also JAXRG_NO_COMPILE_CACHE=1), which makes repeated runs start fast",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(f"jaxrg.cli.{name}").register(subparsers)
@@ -72,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # The CLI is an edge of the program (STYLE.md): precision is chosen here, never in the library.
     jax.config.update("jax_enable_x64", not args.float32)
+    from jaxrg.cli import _cache
+
+    _cache.enable(off=args.no_compile_cache)
     try:
         code = args.func(args)
     except (CLIError, MissingDependency, ValueError, TypeError, FileNotFoundError,

@@ -73,12 +73,24 @@ def add_curve_options(parser) -> None:
     parser.add_argument("--max-peaks", type=int, default=8)
 
 
-@functools.partial(jax.jit, static_argnames=("num_taus", "normalized", "variant", "max_peaks"))
 def analyse(
     adjacency, tau_range=None, *, num_taus=256, normalized=False, variant="exact", max_peaks=8
 ):
-    """Spectrum, curves on a grid and characteristic scales in one compiled program."""
-    eigenvalues = laplacian_spectrum(adjacency, normalized=normalized)
+    """Spectrum, curves on a grid and characteristic scales in two compiled programs.
+
+    The spectrum is compiled apart: on CPU it calls LAPACK through a host callback, and JAX's
+    persistent compilation cache never stores a program with one; everything after it is cached.
+    """
+    eigenvalues = _spectrum(adjacency, normalized=normalized)
+    return _curves(eigenvalues, tau_range, num_taus=num_taus, variant=variant,
+                   max_peaks=max_peaks)
+
+
+_spectrum = jax.jit(laplacian_spectrum, static_argnames=("normalized",))
+
+
+@functools.partial(jax.jit, static_argnames=("num_taus", "variant", "max_peaks"))
+def _curves(eigenvalues, tau_range, *, num_taus, variant, max_peaks):
     if tau_range is None:
         taus = default_taus(eigenvalues, num_taus=num_taus)
     else:
@@ -88,6 +100,13 @@ def analyse(
         eigenvalues, max_peaks=max_peaks, variant=variant, num_taus=max(num_taus, 512)
     )
     return eigenvalues, taus, curves, scales
+
+
+@jax.jit
+def _peak_entropies(eigenvalues, taus):
+    """S at every slot of the peaks (one compiled, cacheable program, not one per operation)."""
+    usable = jnp.isfinite(taus) & (taus > 0)  # unused slots of the fixed-size peak output
+    return entropy_curves(eigenvalues, jnp.where(usable, taus, 1.0)).entropy
 
 
 def compute(adjacency, args):
@@ -121,14 +140,12 @@ def report(name, adjacency, result, args, out=print) -> dict:
     ev = np.asarray(eigenvalues)
     positive = ev[ev > 0]
     valid = np.asarray(scales.valid)
+    entropies = np.asarray(_peak_entropies(eigenvalues, scales.taus))[valid]
     peaks = [
-        {
-            "tau": float(t),
-            "specific_heat": float(h),
-            "entropy": float(entropy_curves(eigenvalues, t).entropy),
-        }
-        for t, h in zip(
-            np.asarray(scales.taus)[valid], np.asarray(scales.heights)[valid], strict=True
+        {"tau": float(t), "specific_heat": float(h), "entropy": float(s)}
+        for t, h, s in zip(
+            np.asarray(scales.taus)[valid], np.asarray(scales.heights)[valid], entropies,
+            strict=True,
         )
     ]
     out(f"{name}: {n} nodes, {edges} edges, {components} connected component(s)")

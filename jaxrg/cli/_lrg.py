@@ -25,7 +25,9 @@ def register(subparsers) -> None:
         help="LRG flow (macro-nodes vs tau) and the coarse graph at tau*, as PNG",
         description="Laplacian renormalisation group (Villegas et al. 2023): the number of "
         "macro-nodes of the meta-graph on a grid of diffusion times, and the coarse graph at "
-        "tau* (a given --tau, or the first peak of the specific heat with --auto).",
+        "tau* (a given --tau, or the first peak of the specific heat with --auto). When --auto's "
+        "peak merges the whole graph into 1 macro-node, the last tau of the flow before it first "
+        "collapses to 1 macro-node is drawn instead, and the output says so.",
     )
     coarse.add_argument("graph", help=graph_help)
     _scale_options(coarse)
@@ -125,10 +127,19 @@ def run_coarse_grain(args) -> int:
     counts = np.asarray(lrg.macro_node_counts(adjacency, taus))
     heat = specific_heat(eigenvalues, taus, variant=args.variant)
     coarse = lrg.coarse_grain(adjacency, tau)
+    notes = []
+    if int(coarse.count) == 1 and n > 1:
+        fallback = _before_collapse(np.asarray(taus), counts, tau)
+        notes = _one_macro_node_notes(tau, how, args, fallback)
+        if args.tau is None and fallback is not None:
+            first_peak = {"tau": tau, "macro_nodes": 1}
+            tau, how = fallback[0], f"below the first peak of C ({args.variant})"
+            coarse = lrg.coarse_grain(adjacency, tau)
     count = int(coarse.count)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    save(plot_flow(taus, counts, specific_heat=heat, scales=[tau], title=f"LRG flow: {name}"),
+    marks = [tau] if not notes or args.tau is not None else [first_peak["tau"], tau]
+    save(plot_flow(taus, counts, specific_heat=heat, scales=marks, title=f"LRG flow: {name}"),
          out / "flow.png")
     save(plot_coarse_graph(np.asarray(adjacency), coarse.index, coarse.adjacency, count, tau=tau,
                            title=name), out / "coarse.png")
@@ -139,14 +150,59 @@ def run_coarse_grain(args) -> int:
         "largest_macro_node": int(np.bincount(np.asarray(coarse.index)).max()),
         "flow": {"tau": np.asarray(taus).tolist(), "macro_nodes": counts.tolist()},
     }
+    if notes and args.tau is None and len(marks) == 2:
+        summary["first_peak"] = first_peak
+    if notes:
+        summary["notes"] = notes
     _io.atomic_write_json(out / "summary.json", summary)
     print(f"{name}: {n} nodes, {summary['edges']} edges")
-    print(f"  tau* = {tau:.6g} ({how}): {count} macro-nodes (largest "
-          f"{summary['largest_macro_node']} nodes), coarse graph with {coarse_edges} edges")
+    for note in notes:
+        print(f"  {note}")
+    print(f"  tau = {tau:.6g} ({how}): {_plural(count, 'macro-node')} (largest "
+          f"{summary['largest_macro_node']} nodes), coarse graph with "
+          f"{_plural(coarse_edges, 'edge')}")
     print(f"  flow: {counts[0]} -> {counts[-1]} macro-nodes for tau in "
           f"[{float(taus[0]):.3g}, {float(taus[-1]):.3g}]")
+    collapsed = np.flatnonzero(counts == 1)
+    if collapsed.size and counts[-1] > 1 and collapsed[-1] < counts.size - 1:
+        print(f"  after the collapse to 1 macro-node (tau {float(taus[collapsed[0]]):.3g}-"
+              f"{float(taus[collapsed[-1]]):.3g}) the count rises to {counts[-1]}: at large tau "
+              "the rule links only nodes on the same side of the Fiedler vector "
+              "(docs/design.md, section 3)")
     print(f"  wrote {out / 'flow.png'}, {out / 'coarse.png'}, {out / 'summary.json'}")
     return 0
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _before_collapse(taus, counts, tau):
+    """``(tau, count)``: the last grid point below ``tau`` before the flow first reaches 1 node.
+
+    The last stage of the flow before the graph merges into one macro-node (None if the grid
+    starts collapsed). Later blips above 1 inside the collapsed band are not used.
+    """
+    ones = np.flatnonzero(counts == 1)
+    first = ones[0] if ones.size else counts.size
+    below = np.flatnonzero((taus < tau) & (np.arange(counts.size) < first) & (counts >= 2))
+    return None if below.size == 0 else (float(taus[below[-1]]), int(counts[below[-1]]))
+
+
+def _one_macro_node_notes(tau, how, args, fallback) -> list[str]:
+    """Why ``tau`` gives one macro-node, and what to try instead."""
+    why = (f"tau = {tau:.6g} ({how}) gives 1 macro-node: the meta-graph is connected there "
+           "(heat from every node has spread over the whole graph")
+    why += ("; with the exact C the first peak often lies past this collapse)"
+            if args.tau is None else ")")
+    if fallback is None:
+        return [why, "try a smaller --tau (flow.png shows the macro-nodes against tau)"]
+    if args.tau is not None:
+        return [why, f"try a smaller --tau: the flow has {fallback[1]} macro-nodes at tau = "
+                f"{fallback[0]:.3g} (flow.png shows them against tau)"]
+    return [why, f"showing tau = {fallback[0]:.6g} instead, the last tau of the flow before it "
+            "first reaches 1 macro-node; to choose: --tau T (flow.png shows the macro-nodes "
+            "against tau) or --variant authors"]
 
 
 def run_rewire(args) -> int:

@@ -456,7 +456,7 @@ def run_clt_rg(out, config: CLTRGConfig | None = None, *, progress: bool = True)
 
 def _plot_all(out, flow: dict, runs: list[dict], drift: list[dict]) -> list[pathlib.Path]:
     """Write the five figures of the reproduction (matplotlib, Agg) and return their paths."""
-    from jaxrg.plots._common import pyplot
+    from jaxrg.plots._common import panel_grid, pyplot
     from jaxrg.plots._common import save as save_figure
 
     plt = pyplot()
@@ -468,7 +468,7 @@ def _plot_all(out, flow: dict, runs: list[dict], drift: list[dict]) -> list[path
 
     # 1. The exact CLT flow: densities and cumulant decay by three routes.
     fams, x = flow["families"], np.asarray(flow["plot_grid"])
-    fig, axes = plt.subplots(1, len(fams) + 1, figsize=(4 * (len(fams) + 1), 3.4))
+    fig, axes = panel_grid(len(fams) + 1, panel=(4.0, 3.4))
     for ax, (name, d) in zip(axes, fams.items(), strict=False):
         for n, values in d["densities"].items():
             ax.plot(x, values, label=f"step {n}")

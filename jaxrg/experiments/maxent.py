@@ -15,7 +15,7 @@ Two experiments, each resumable (one JSON line per finished unit in ``results.js
 
 :func:`report` writes ``table.md`` (mean (std) over seeds) and the figures.
 
-Data (DESIGN §8): images scaled to [−1, 1], tabular features standardised with training
+Data (docs/design.md §8): images scaled to [−1, 1], tabular features standardised with training
 statistics; the training set is split 80/20 (seeded by 0) into train/validation, and the models
 are trained on the 80 %; metrics are on the published test split (Yeast: a seeded 20 % test
 split).
@@ -55,7 +55,8 @@ NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "har": 6, "yeast": 4}
 LOSSES = ("me", "qme", "xe")
 KEY_FIELDS = ("experiment", "dataset", "model", "loss", "rewarded", "seed", "stage")
 
-# Per-dataset defaults of DESIGN §8: (learning rate, epochs, dropout, hidden shallow, hidden deep).
+# Per-dataset defaults of docs/design.md §8:
+# (learning rate, epochs, dropout, hidden shallow, hidden deep).
 DEFAULTS = {
     "mnist": (1e-3, 20, 0.5, (512,), (512, 256)),
     "fashion_mnist": (1e-3, 20, 0.5, (512,), (512, 256)),
@@ -80,7 +81,7 @@ class Prepared(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class MaxEntConfig:
-    """One configuration of the study. ``None`` fields take the dataset's DESIGN §8 default."""
+    """One configuration of the study. ``None`` fields take the dataset's default (design.md §8)."""
 
     dataset: str = "mnist"
     model: str = "shallow"
@@ -139,7 +140,7 @@ def _subset_name(classes) -> str:
 
 def prepare(dataset: str, *, data_dir=None, val_fraction: float = 0.2, seed: int = 0,
             train_limit: int | None = None) -> Prepared:
-    """Load ``dataset`` and preprocess it as in DESIGN §8 (see the module docstring)."""
+    """Load ``dataset`` and preprocess it as in docs/design.md §8 (see the module docstring)."""
     import jaxrg.datasets as ds
 
     if dataset in ("mnist", "fashion_mnist"):
@@ -388,7 +389,7 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
 
 # ----------------------------------------------------------------------------------- report
 PUBLISHED = {
-    # DESIGN §8 / issue 8: shallow MLP with the ME loss on MNIST and Fashion-MNIST.
+    # docs/design.md §8 / issue 8: shallow MLP with the ME loss on MNIST and Fashion-MNIST.
     ("mnist", "shallow", "me"): "R-Acc ≥ 0.99, H_out within 0.01 of log 10 = 2.3026",
     ("fashion_mnist", "shallow", "me"): "R-Acc ≥ 0.99, H_out within 0.01 of log 10 = 2.3026",
     ("mnist", "shallow", "xe"): "low H_out",
@@ -525,7 +526,7 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
         ``merge_accuracy.png``; those whose experiments have records).
     """
     from jaxrg.plots import plot_accuracy_table
-    from jaxrg.plots._common import pyplot, save
+    from jaxrg.plots._common import panel_grid, pyplot, save
 
     plt = pyplot()
     out = pathlib.Path(out)
@@ -541,9 +542,8 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
     table = [r for r in records if r["experiment"] == "table"]
     if table:
         panels = sorted({(r["dataset"], r["rewarded"]) for r in table})
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8),
-                                 squeeze=False)
-        for ax, (d, rw) in zip(axes[0], panels, strict=True):
+        fig, axes = panel_grid(len(panels), panel=(4.5, 3.8))
+        for ax, (d, rw) in zip(axes, panels, strict=True):
             for loss in LOSSES:
                 rs = [r for r in table if (r["dataset"], r["rewarded"], r["loss"]) ==
                       (d, rw, loss)]

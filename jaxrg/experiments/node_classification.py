@@ -1,7 +1,7 @@
 """Multiscale node classification (Caso et al., IJCNN 2025) and the Kipf & Welling GCN baseline.
 
-Protocol (DESIGN.md §4, following the authors' code ``FrancescoCaso/RGR``): every graph is reduced
-to its largest connected component; Planetoid keeps the public split (restricted to that
+Protocol (docs/design.md §4, following the authors' code ``FrancescoCaso/RGR``): every graph is
+reduced to its largest connected component; Planetoid keeps the public split (restricted to that
 component), Amazon and Europe use a 70/15/15 split; one :class:`~jaxrg.models.gnn.GraphEncoder` per
 input graph (SB: original; MB: original twice; SR: renormalised; MR: original + renormalised at
 τ*), embeddings concatenated, Linear → classes; Adam (lr 1e-4), full batch, cross-entropy, no

@@ -344,15 +344,14 @@ def plot_table(rows: list[dict], path: str | os.PathLike) -> pathlib.Path:
 
 def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
     """Test accuracy (mean ± std over seeds) against the epoch budget, one panel per setting."""
-    from jaxrg.plots._common import pyplot, save
+    from jaxrg.plots._common import panel_grid, save
 
-    plt = pyplot()
     by_setting = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     for r in records:
         by_setting[_setting(r)][r["variant"]][r["epochs"]].append(100.0 * r["test_acc"])
     settings = sorted(by_setting, key=str)
-    fig, axes = plt.subplots(1, len(settings), figsize=(4.2 * len(settings), 3.4), squeeze=False)
-    for ax, setting in zip(axes[0], settings, strict=True):
+    fig, axes = panel_grid(len(settings), panel=(4.2, 3.4))
+    for ax, setting in zip(axes, settings, strict=True):
         for variant in VARIANTS:
             curve = by_setting[setting].get(variant)
             if not curve:
@@ -370,6 +369,7 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
         ax.set_ylabel("test accuracy (%)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
+    fig.tight_layout()
     return save(fig, path)
 
 

@@ -2,7 +2,7 @@ r"""Laplacian renormalisation group (LRG): meta-graph, coarse-graining flow, mul
 
 At diffusion time :math:`\tau`, nodes ``i`` and ``j`` are linked in the meta-graph
 :math:`\zeta(\tau)` when :math:`\rho_{ij}(\tau) \ge \min(\rho_{ii}(\tau), \rho_{jj}(\tau))`,
-:math:`\rho = e^{-\tau L}/\mathrm{Tr}\,e^{-\tau L}` (DESIGN.md §3). Two constructions use it:
+:math:`\rho = e^{-\tau L}/\mathrm{Tr}\,e^{-\tau L}` (docs/design.md §3). Two constructions use it:
 
 * coarse-graining (Villegas et al., Nature Physics 2023): macro-nodes = connected components of
   :math:`\zeta`, one coarse node each (:func:`coarse_grain`, iterated by :func:`rg_flow`);

@@ -101,6 +101,13 @@ def macro_node_counts(
     One ``eigh``; the meta-graphs are built one ``tau`` at a time (``lax.map``), so memory stays
     ``O(N^2)`` for any grid.
 
+    The count need not decrease with ``tau``. As :math:`\\tau \\to \\infty` the kernel tends to
+    :math:`u_2 u_2^\\top` (simple Fiedler value, :math:`u_2` the Fiedler vector), and
+    :math:`u_i u_j \\ge \\min(u_i^2, u_j^2)` holds exactly when :math:`u_i, u_j` share a sign: a
+    connected graph ends in the two sign classes of :math:`u_2`, even after one macro-node at
+    intermediate ``tau`` (karate: 1 for ``tau`` in about ``[2, 3.5]``, 2 beyond), where higher
+    modes still link across the sign boundary. This is the rule, not round-off.
+
     Args:
         adjacency: ``(N, N)`` adjacency (any form :func:`jaxrg.as_adjacency` takes).
         taus: ``(T,)`` diffusion times ``> 0``.

@@ -1,6 +1,6 @@
 r"""The LRG meta-graph :math:`\zeta(\tau)` on a dense graph, from one eigendecomposition.
 
-Rule (Villegas et al. 2023; DESIGN.md §3): nodes ``i`` and ``j`` are linked when
+Rule (Villegas et al. 2023; docs/design.md §3): nodes ``i`` and ``j`` are linked when
 
 .. math:: \rho_{ij}(\tau) \ge \min(\rho_{ii}(\tau), \rho_{jj}(\tau)).
 

@@ -1,4 +1,4 @@
-r"""Renormalised graphs on the same node set (Caso et al., IJCNN 2025; DESIGN.md §3b).
+r"""Renormalised graphs on the same node set (Caso et al., IJCNN 2025; docs/design.md §3b).
 
 With the meta-graph :math:`\zeta = \zeta(\tau)` (direct :math:`\zeta`-neighbours, diagonal 1):
 

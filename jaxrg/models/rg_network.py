@@ -8,7 +8,7 @@ and should reproduce the RG step :math:`y = (\xi_1 + \xi_2)/\sqrt2` of :mod:`jax
 ``symmetric=True`` imposes the permutation symmetry :math:`\xi_1 \leftrightarrow \xi_2` by tying
 hidden units in mirrored pairs, :math:`h_{k} = a_k\xi_1 + e_k\xi_2 + b_k`,
 :math:`\tilde h_k = e_k\xi_1 + a_k\xi_2 + b_k`, with one output weight per pair. With ``width=2``
-this is the talk's constrained network (DESIGN §5): :math:`h_1 = w_1x_1 + w_0x_2 + b_1`,
+this is the talk's constrained network (docs/design.md §5): :math:`h_1 = w_1x_1 + w_0x_2 + b_1`,
 :math:`h_2 = w_0x_1 + w_1x_2 + b_1`, :math:`y = w_2(\phi(h_1) + \phi(h_2)) + b_2`.
 
 For linear :math:`\phi` the RG step is matched for every input distribution exactly on the

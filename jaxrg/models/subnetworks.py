@@ -1,6 +1,6 @@
 r"""The classifiers of the maximum-entropy subnetwork study (Flax nnx): shallow/deep MLP, small CNN.
 
-Configurations of Caso, Fonio, Saccomanno, Monaco, Silvestri (2025), DESIGN §8:
+Configurations of Caso, Fonio, Saccomanno, Monaco, Silvestri (2025), docs/design.md §8:
 
 - :class:`MLP` ``(784, 512, 10)`` (shallow) or ``(784, 512, 256, 10)`` (deep): Linear → ReLU →
   dropout per hidden layer; the last layer has **no bias**.

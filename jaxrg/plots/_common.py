@@ -47,3 +47,28 @@ def save(fig, path: str | os.PathLike, *, dpi: int = 120) -> pathlib.Path:
     finally:
         pyplot().close(fig)
     return path
+
+
+def panel_grid(count: int, *, panel: tuple[float, float] = (3.4, 2.9), max_columns: int = 3):
+    """A figure of ``count`` panels laid out in a grid, never a long strip.
+
+    Rows hold at most ``max_columns`` panels and are balanced (5 panels: 3 + 2; 4 panels: 2 + 2),
+    so a figure stays readable at the width a page shows it; unused cells are hidden.
+
+    Args:
+        count: number of panels (>= 1).
+        panel: ``(width, height)`` of one panel in inches.
+        max_columns: most panels per row.
+
+    Returns:
+        ``(fig, axes)``: the ``matplotlib.figure.Figure`` and a list of ``count`` Axes in reading
+        order.
+    """
+    rows = -(-count // max_columns)
+    columns = -(-count // rows)
+    fig, axes = pyplot().subplots(rows, columns, figsize=(panel[0] * columns, panel[1] * rows),
+                                  squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat[:count]

@@ -20,8 +20,8 @@ import pathlib
 
 import numpy as np
 
+from jaxrg.plots._common import panel_grid, save
 from jaxrg.plots._common import pyplot as _pyplot
-from jaxrg.plots._common import save
 
 __all__ = [
     "families_figures",
@@ -144,7 +144,7 @@ def lens_figures(
     names = list(data)
     written = []
 
-    fig, axes = _grid(plt, len(names))
+    fig, axes = panel_grid(len(names))
     for ax, name in zip(axes, names, strict=False):
         d = data[name]
         by_task = {
@@ -177,13 +177,13 @@ def lens_figures(
 
     name = names[-1]
     d = data[name]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(3.3 * len(tasks), 2.8))
+    fig, axes = panel_grid(len(tasks), panel=(3.3, 2.8))
     for ax, (i, t) in zip(axes, enumerate(tasks), strict=True):
         row = int(np.flatnonzero(d["task"] == i)[0])
         plot_profile_heatmap(d["task_profiles"][row, a1], ax=ax, title=f"{name}: {t}")
     written.append(_save(fig, out / "heatmaps.png"))
 
-    fig, axes = _grid(plt, len(names))
+    fig, axes = panel_grid(len(names))
     for ax, name in zip(axes, names, strict=False):
         d = data[name]
         y = d["arith_correct"].astype(bool)
@@ -282,18 +282,6 @@ def families_figures(data, meta, ablated, ablation, config, out, *,
                  f"({len(ablated)} models)", fontsize=10)
     written.append(_save(fig, pathlib.Path(out) / "component_ablation.png"))
     return written
-
-
-def _grid(plt, n: int, cols: int = 3):
-    """A figure with ``n`` panels in rows of ``cols``; returns ``(fig, flat axes)``."""
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(
-        rows, min(n, cols), figsize=(3.4 * min(n, cols), 2.9 * rows), squeeze=False
-    )
-    flat = list(axes.ravel())
-    for ax in flat[n:]:
-        ax.set_visible(False)
-    return fig, flat
 
 
 def _read_results(out: pathlib.Path) -> list[dict]:

@@ -110,7 +110,9 @@ def plot_coarse_graph(adjacency, index, coarse_adjacency, count, *, tau=None,
                       title: str | None = None, positions=None):
     """Two panels: the graph coloured by macro-node, and the coarse graph at the same places.
 
-    Coarse nodes sit at the mean position of their members, sized by the number of members.
+    Coarse nodes sit at the mean position of their members, sized by the number of members, in
+    the colour of their members on the left (``tab20``; with more than 20 macro-nodes colours
+    repeat).
 
     Args:
         adjacency: ``(N, N)`` original graph.
@@ -137,7 +139,10 @@ def plot_coarse_graph(adjacency, index, coarse_adjacency, count, *, tau=None,
     centre = np.zeros((count, 2))
     np.add.at(centre, index, pos)
     centre /= np.maximum(sizes, 1)[:, None]
-    colours = np.random.default_rng(1).permutation(count)[index] % 20
+    # one colour per macro-node, used by both panels (shuffled so that neighbouring macro-nodes,
+    # which have neighbouring ids, get contrasting colours); RGBA, so no colour normalisation
+    # can map the same macro-node to different colours in the two panels
+    palette = plt.get_cmap("tab20")(np.random.default_rng(1).permutation(count) % 20)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.2))
     for ax, p, mat in ((left, pos, a), (right, centre, coarse)):
         rows, cols = np.nonzero(np.triu(mat, 1))
@@ -146,10 +151,11 @@ def plot_coarse_graph(adjacency, index, coarse_adjacency, count, *, tau=None,
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-    left.scatter(pos[:, 0], pos[:, 1], c=colours, cmap="tab20", s=8, zorder=2)
+    left.scatter(pos[:, 0], pos[:, 1], c=palette[index], s=8, zorder=2)
     left.set_title(f"graph: {a.shape[0]} nodes, coloured by macro-node")
-    right.scatter(centre[:, 0], centre[:, 1], c=np.arange(count) % 20, cmap="tab20",
-                  s=8 + 12 * np.sqrt(sizes), zorder=2)
+    right.scatter(centre[:, 0], centre[:, 1], c=palette, s=8 + 12 * np.sqrt(sizes), zorder=2)
+    right.set_xlim(left.get_xlim())  # the same frame: each macro-node sits where its members are
+    right.set_ylim(left.get_ylim())
     scale = "" if tau is None else f" at τ = {float(tau):.3g}"
     right.set_title(f"coarse graph{scale}: {count} macro-nodes")
     if title:
