@@ -93,7 +93,7 @@ def test_two_processes_give_the_curves_and_quadrature_of_one(tmp_path):
     errors = []
     try:
         for p in procs:
-            _, err = p.communicate(timeout=600)  # ~20 s idle; minutes on a loaded CPU
+            _, err = p.communicate(timeout=600)  # mostly compilation; minutes when loaded
             if p.returncode != 0:
                 errors.append(err[-2000:])
     finally:
