@@ -1,10 +1,11 @@
 """Root pytest configuration: applies to tests/ and to the doctests inside jaxrg/.
 
-x64 on, strict dtype promotion, rank promotion raises (STYLE.md habit 11); a headless
-matplotlib backend; the CLI's compilation cache off; the hypothesis profile "ci" (derandomised,
-bounded examples, no deadline, no example database), so property tests see the same examples on
-every run. A test's own ``@settings(max_examples=...)`` still applies; ``HYPOTHESIS_PROFILE=dev``
-explores further with random examples.
+x64 on, strict dtype promotion, rank promotion raises (STYLE.md habit 11); deterministic GPU
+reductions and no GPU memory preallocation (docs/accelerators.md); a headless matplotlib backend;
+the CLI's compilation cache off; the hypothesis profile "ci" (derandomised, bounded examples, no
+deadline, no example database), so property tests see the same examples on every run. A test's
+own ``@settings(max_examples=...)`` still applies; ``HYPOTHESIS_PROFILE=dev`` explores further
+with random examples.
 """
 
 import os
@@ -13,6 +14,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # the CLI's persistent compilation cache stays out of the test process (and the user's home);
 # tests/test_cli_cache.py runs the CLI in fresh processes with the cache on
 os.environ.setdefault("JAXRG_NO_COMPILE_CACHE", "1")
+# On a GPU (docs/accelerators.md): deterministic scatter-adds, so "same key -> same bits" tests
+# hold, and no 75 % memory grab per pytest-xdist worker. Both are no-ops on a CPU.
+if "--xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true"
+    ).strip()
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import jax  # noqa: E402
 

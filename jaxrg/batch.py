@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -51,7 +53,8 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxrg import _progress
-from jaxrg.graphs import PaddedBatch, as_adjacency
+from jaxrg._host import host_adjacency, pad_host
+from jaxrg.graphs import PaddedBatch
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import SpectralCurves, entropy_curves
 
@@ -117,7 +120,7 @@ def padded_chunks(
     iterator = iter(graphs)
     start = 0
     while True:
-        group = [_host_adjacency(g, dtype) for g in itertools.islice(iterator, chunk_size)]
+        group = [host_adjacency(g, dtype=dtype) for g in itertools.islice(iterator, chunk_size)]
         if not group:
             return
         sizes = [a.shape[0] for a in group]
@@ -130,34 +133,11 @@ def padded_chunks(
         size = num_nodes
         if pad_multiple is not None:
             size = min(num_nodes, -(-max(sizes) // pad_multiple) * pad_multiple)
-        adjacency = np.zeros((chunk_size, size, size), dtype)
-        mask = np.zeros((chunk_size, size), bool)
-        mask[len(group) :, 0] = True  # fillers: one isolated node (S = C = 0, never NaN)
-        for b, (a, n) in enumerate(zip(group, sizes, strict=True)):
-            adjacency[b, :n, :n] = a
-            mask[b, :n] = True
-        yield Chunk(PaddedBatch(adjacency, mask), len(group))
-        start += len(group)
-
-
-def _host_adjacency(graph, dtype) -> np.ndarray:
-    """Dense adjacency on the host; NumPy arrays and networkx graphs skip the JAX round trip."""
-    module = type(graph).__module__ or ""
-    if module.startswith("networkx") and not graph.is_directed():
-        import networkx as nx
-
-        graph = nx.to_numpy_array(graph, weight="weight", dtype=dtype)
-    if isinstance(graph, np.ndarray) and graph.dtype.kind in "biuf":
-        a = graph.astype(dtype, copy=False)
-        if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
-            raise ValueError(f"adjacency must be a non-empty (N, N) array; got {a.shape}.")
-        if not np.all(np.isfinite(a)) or np.any(a < 0) or not np.allclose(a, a.T, rtol=0):
-            raise ValueError(
-                "adjacency must be finite, non-negative and symmetric; check it with "
-                "jaxrg.validate_adjacency."
-            )
-        return a * (1 - np.eye(a.shape[0], dtype=dtype))  # self-loops cancel in L
-    return np.asarray(as_adjacency(graph, dtype=dtype))
+        # fillers: one isolated node (S = C = 0, never NaN)
+        group += [np.zeros((1, 1), dtype)] * (chunk_size - len(group))
+        adjacency, mask = pad_host(group, num_nodes=size, name="the stream", offset=start)
+        yield Chunk(PaddedBatch(adjacency, mask), len(sizes))
+        start += len(sizes)
 
 
 def batch_mesh(devices=None) -> Mesh:
@@ -226,8 +206,11 @@ def _sharded_curves(mesh: Mesh):
     carry; neither carries a varying-axes annotation, and every row is independent.
     """
     spec = P(AXIS)
-    return jax.jit(jax.shard_map(_chunk_curves, mesh=mesh, in_specs=(spec, spec, P()),
-                                 out_specs=spec, check_vma=False))
+    return jax.jit(
+        jax.shard_map(
+            _chunk_curves, mesh=mesh, in_specs=(spec, spec, P()), out_specs=spec, check_vma=False
+        )
+    )
 
 
 def batch_curves(batch: PaddedBatch, taus, *, mesh: Mesh | None = None) -> SpectralCurves:
@@ -264,51 +247,176 @@ def stream_curves(
     chunk_size: int = 1024,
     num_nodes: int,
     pad_multiple: int | None = None,
+    sort_chunks: int = 1,
     mesh: Mesh | None = None,
     dtype=None,
     progress: bool = False,
 ) -> Iterator[SpectralCurves]:
     """Curves of a stream of graphs, chunk by chunk, through one compiled (sharded) ``vmap``.
 
-    Memory holds two chunks at a time: chunk ``i + 1`` is padded and dispatched before the
-    results of chunk ``i`` are copied back, so host and device work overlap.
+    Host and device work overlap: a background thread converts, validates and pads the next
+    chunk (NumPy, :mod:`jaxrg._host`) and copies it to the device while the current chunk
+    computes; chunk ``i + 1`` is dispatched before the results of chunk ``i`` are copied back.
+    Memory holds about three chunks at a time (``sort_chunks + 2`` with size buckets).
+
+    Size buckets: with ``pad_multiple`` and ``sort_chunks = k > 1``, the stream is read ``k``
+    chunks at a time and the graphs of each such window are sorted by size, so every chunk
+    holds graphs of similar size padded only to its largest one (rounded up to
+    ``pad_multiple``): much less eigenvalue work than padding everything to ``num_nodes``,
+    and at most ``num_nodes / pad_multiple`` chunk shapes to compile. Results come back in
+    stream order, one window per yield.
 
     Args:
         graphs: iterable of graphs (lazily consumed; may be larger than memory).
         taus: ``(T,)`` diffusion times.
         chunk_size: graphs per chunk (a multiple of the device count with a ``mesh``).
         num_nodes: padded size (the largest graph of the stream).
-        pad_multiple: per-chunk padding to a multiple of this (see :func:`padded_chunks`);
-            sort the stream by size to profit from it.
+        pad_multiple: per-chunk padding to a multiple of this (see :func:`padded_chunks`).
+        sort_chunks: chunks per size-sorted window (``1``: no sorting; needs ``pad_multiple``
+            to pay off).
         mesh: optional device mesh (:func:`batch_mesh`).
         dtype: floating dtype.
         progress: show a tqdm progress bar (graphs done).
 
     Yields:
         :class:`jaxrg.SpectralCurves` of NumPy ``(b, T)`` arrays for the ``b`` real graphs of
-        each chunk, in stream order.
+        each chunk (of each window of ``sort_chunks`` chunks), in stream order.
+
+    Raises:
+        ValueError: ``sort_chunks`` < 1, or what :func:`padded_chunks` raises.
     """
-    chunks = padded_chunks(
-        graphs, chunk_size=chunk_size, num_nodes=num_nodes, pad_multiple=pad_multiple, dtype=dtype
-    )
+    if sort_chunks < 1:
+        raise ValueError(f"sort_chunks must be >= 1; got {sort_chunks}.")
+    if sort_chunks == 1:
+        chunks = (
+            (chunk, None, True)
+            for chunk in padded_chunks(
+                graphs,
+                chunk_size=chunk_size,
+                num_nodes=num_nodes,
+                pad_multiple=pad_multiple,
+                dtype=dtype,
+            )
+        )
+    else:
+        chunks = _sorted_chunks(
+            graphs, chunk_size, num_nodes, pad_multiple or num_nodes, dtype, sort_chunks
+        )
     bar = None
     if progress:
         bar = _progress.progress_bar(unit="graph", desc="curves")
-    pending = None
-    for chunk in chunks:
-        result = batch_curves(chunk.batch, taus, mesh=mesh), chunk.num_valid
-        if pending is not None:
-            yield _finish(pending, bar)
-        pending = result
+    place = (lambda x: x) if mesh is not None else jax.device_put
+    pending, window = None, []
+    with _Prefetch(chunks, place) as ready:
+        for chunk, order, window_ends in ready:
+            window.append((batch_curves(chunk.batch, taus, mesh=mesh), chunk.num_valid, order))
+            if window_ends:
+                if pending is not None:
+                    yield _finish(pending, bar)
+                pending, window = window, []
     if pending is not None:
         yield _finish(pending, bar)
     if bar is not None:
         bar.close()
 
 
-def _finish(pending, bar) -> SpectralCurves:
-    curves, valid = pending
-    out = SpectralCurves(*(np.asarray(x)[:valid] for x in curves))
+def _sorted_chunks(graphs, chunk_size, num_nodes, pad_multiple, dtype, sort_chunks):
+    """``(Chunk, stream positions in the window, window ends)``: windows sorted by size."""
+    dtype = np.dtype(dtype or jnp.result_type(float))
+    iterator = iter(graphs)
+    start = 0
+    while True:
+        window = [
+            host_adjacency(g, dtype=dtype)
+            for g in itertools.islice(iterator, chunk_size * sort_chunks)
+        ]
+        if not window:
+            return
+        sizes = np.fromiter((a.shape[0] for a in window), int, len(window))
+        if sizes.max() > num_nodes:
+            b = int(np.argmax(sizes > num_nodes))
+            raise ValueError(
+                f"graph {start + b} of the stream has {sizes[b]} nodes > num_nodes={num_nodes}; "
+                "raise num_nodes."
+            )
+        order = np.argsort(sizes, kind="stable")
+        for first in range(0, len(window), chunk_size):
+            part = order[first : first + chunk_size]
+            size = min(num_nodes, -(-int(sizes[part].max()) // pad_multiple) * pad_multiple)
+            group = [window[i] for i in part]
+            group += [np.zeros((1, 1), dtype)] * (chunk_size - len(group))
+            adjacency, mask = pad_host(group, num_nodes=size, name="the stream", offset=start)
+            ends = first + chunk_size >= len(window)
+            yield Chunk(PaddedBatch(adjacency, mask), len(part)), part, ends
+        start += len(window)
+
+
+class _Prefetch:
+    """Run a chunk generator in a background thread, one item ahead (``with`` block).
+
+    The thread converts and pads (NumPy releases the GIL in its loops) and places the chunk
+    on the device with ``place``; errors are re-raised in the consumer; leaving the block
+    early stops the thread.
+    """
+
+    def __init__(self, items, place):
+        self._items, self._place = items, place
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            for chunk, order, ends in self._items:
+                batch = PaddedBatch(*(self._place(x) for x in chunk.batch))
+                if not self._put((Chunk(batch, chunk.num_valid), order, ends)):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, re-raised there
+            self._put(err)
+            return
+        self._put(None)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+
+def _finish(window, bar) -> SpectralCurves:
+    parts = [SpectralCurves(*(np.asarray(x)[:n] for x in curves)) for curves, n, _ in window]
+    out = SpectralCurves(*(np.concatenate(fields) for fields in zip(*parts, strict=True)))
+    if window[0][2] is not None:  # size-sorted window: back to stream order
+        order = np.concatenate([order for _, _, order in window])
+        out = SpectralCurves(*(_unsort(x, order) for x in out))
     if bar is not None:
-        bar.update(valid)
+        bar.update(out.entropy.shape[0])
+    return out
+
+
+def _unsort(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rows ``values[i]`` moved to position ``order[i]`` (the inverse of ``x[order]``)."""
+    out = np.empty_like(values)
+    out[order] = values
     return out

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from jaxrg import _checks
+from jaxrg import _checks, _host
 from jaxrg._components import propagate_min_labels
 
 __all__ = [
@@ -78,21 +78,11 @@ def from_edge_list(
     receivers = jnp.asarray(receivers)
     _checks.check_edge_ids(senders, receivers)
     concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
-    if num_nodes is None:
-        if not concrete:
-            raise ValueError("num_nodes must be given when the edge list is traced (under jit).")
-        num_nodes = int(max(np.max(senders, initial=-1), np.max(receivers, initial=-1))) + 1
-        if num_nodes == 0:
-            raise ValueError("the edge list is empty; pass num_nodes to build an edgeless graph.")
-    if concrete and senders.shape[0]:
-        lo = int(min(np.min(senders), np.min(receivers)))
-        hi = int(max(np.max(senders), np.max(receivers)))
-        if lo < 0 or hi >= num_nodes:
-            raise ValueError(
-                f"node ids must lie in [0, num_nodes={num_nodes}); got ids in [{lo}, {hi}]. "
-                "Relabel the nodes to 0..N-1, or pass num_nodes > the largest id."
-            )
-    elif not concrete:  # traced ids: an out-of-range scatter would be dropped silently
+    if concrete:
+        num_nodes = _host.node_count(senders, receivers, num_nodes)
+    elif num_nodes is None:
+        raise ValueError("num_nodes must be given when the edge list is traced (under jit).")
+    else:  # traced ids: an out-of-range scatter would be dropped silently
         inside = (senders >= 0) & (senders < num_nodes) & (receivers >= 0) & (receivers < num_nodes)
         _checks.value_check(
             jnp.all(inside),
@@ -137,71 +127,23 @@ def as_adjacency(
         TypeError: unsupported graph type (e.g. a ``networkx.DiGraph``).
         ValueError: wrong shape, asymmetric, negative or non-finite weights.
     """
-    module = type(graph).__module__ or ""
-    if hasattr(graph, "senders") and hasattr(graph, "n_node"):
-        return _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
-    if isinstance(graph, tuple):
-        if len(graph) not in (2, 3):
-            raise TypeError(
-                "a tuple is read as an edge list (senders, receivers[, weights]); got a tuple of "
-                f"length {len(graph)}. Pass a dense matrix as an array or a list of lists."
-            )
+    if isinstance(graph, tuple) or (hasattr(graph, "senders") and hasattr(graph, "n_node")):
+        senders, receivers, weights, n = _host.edge_list(graph)
         return from_edge_list(
-            *graph, num_nodes=num_nodes, remove_self_loops=remove_self_loops, dtype=dtype
+            senders,
+            receivers,
+            weights,
+            num_nodes=num_nodes if n is None else n,
+            remove_self_loops=remove_self_loops,
+            dtype=dtype,
         )
-    if module.startswith("networkx"):
-        return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
-    if module.startswith("scipy.sparse"):
-        graph = graph.toarray()
-    elif module.startswith("jax.experimental.sparse"):
-        graph = graph.todense()
-    if not isinstance(graph, np.ndarray | jax.Array | list):
-        raise TypeError(
-            f"unsupported graph type {type(graph).__name__}; pass a dense (N, N) array, "
-            "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
-            "scipy.sparse matrix."
-        )
+    graph = _host.dense_form(graph)  # networkx, scipy and JAX sparse to dense
     adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype)
     _checks.check_square(adjacency)
     _checks.check_adjacency_values(adjacency)
     if remove_self_loops:
         adjacency = adjacency * (1 - jnp.eye(adjacency.shape[0], dtype=adjacency.dtype))
     return adjacency
-
-
-def _from_graphs_tuple(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
-    n_node = np.asarray(graph.n_node)
-    if n_node.size != 1:
-        raise ValueError(
-            f"the GraphsTuple holds {n_node.size} graphs; convert one at a time "
-            "(jraph.unbatch) or use jaxrg.pad_adjacency for a padded batch."
-        )
-    edges = graph.edges
-    weights = None
-    if edges is not None and not isinstance(edges, dict):
-        edges = jnp.asarray(edges)
-        if edges.ndim == 1 or (edges.ndim == 2 and edges.shape[1] == 1):
-            weights = edges.reshape(-1)
-    return from_edge_list(
-        graph.senders,
-        graph.receivers,
-        weights,
-        num_nodes=int(n_node.reshape(())),
-        remove_self_loops=remove_self_loops,
-        dtype=dtype,
-    )
-
-
-def _from_networkx(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
-    import networkx as nx
-
-    if graph.is_directed():
-        raise TypeError(
-            "graph is a directed networkx graph; jaxrg needs an undirected one: pass "
-            "G.to_undirected() (or symmetrise its adjacency yourself)."
-        )
-    adjacency = nx.to_numpy_array(graph, weight="weight", dtype=float)
-    return as_adjacency(adjacency, remove_self_loops=remove_self_loops, dtype=dtype)
 
 
 class PaddedBatch(NamedTuple):
@@ -219,8 +161,10 @@ class PaddedBatch(NamedTuple):
 def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None) -> PaddedBatch:
     """Pad graphs of different sizes to one ``(B, N, N)`` batch with a node mask.
 
-    Runs on the host (padding is data preparation, STYLE.md); the result goes through one
-    ``jax.vmap``. A multi-graph ``jraph.GraphsTuple`` is split into its graphs first.
+    Runs on the host in NumPy (padding is data preparation, STYLE.md): graphs are converted
+    and validated by :mod:`jaxrg._host`, with no JAX compilation per graph size. The result
+    goes through one ``jax.vmap``. A multi-graph ``jraph.GraphsTuple`` is split into its graphs
+    first.
 
     Args:
         graphs: a sequence of anything :func:`as_adjacency` takes, or a batched GraphsTuple.
@@ -228,7 +172,11 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
         dtype: floating dtype.
 
     Returns:
-        :class:`PaddedBatch`.
+        :class:`PaddedBatch` of JAX arrays ``(B, N, N)`` and ``(B, N)``.
+
+    Raises:
+        ValueError: empty ``graphs``, ``num_nodes`` below the largest graph, or a graph that is
+            not finite, non-negative and symmetric (the message gives its position).
 
     Example:
         >>> import jaxrg
@@ -240,22 +188,19 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
         import jraph
 
         graphs = jraph.unbatch(graphs)
-    mats = [np.asarray(as_adjacency(g, dtype=dtype)) for g in graphs]
+    dtype = np.dtype(dtype or jnp.result_type(float))
+    mats = [_host.host_adjacency(g, dtype=dtype) for g in graphs]
     if not mats:
         raise ValueError("graphs is empty: pass at least one graph.")
-    sizes = [m.shape[0] for m in mats]
-    size = max(sizes) if num_nodes is None else num_nodes
-    if size < max(sizes):
+    largest = max(m.shape[0] for m in mats)
+    size = largest if num_nodes is None else num_nodes
+    if size < largest:
         raise ValueError(
-            f"num_nodes={num_nodes} is smaller than the largest graph ({max(sizes)} nodes); "
-            f"pass num_nodes >= {max(sizes)} or leave it None (the largest graph)."
+            f"num_nodes={num_nodes} is smaller than the largest graph ({largest} nodes); "
+            f"pass num_nodes >= {largest} or leave it None (the largest graph)."
         )
-    adjacency = np.zeros((len(mats), size, size), mats[0].dtype)
-    mask = np.zeros((len(mats), size), bool)
-    for b, m in enumerate(mats):
-        adjacency[b, : m.shape[0], : m.shape[0]] = m
-        mask[b, : m.shape[0]] = True
-    return PaddedBatch(jnp.asarray(adjacency), jnp.asarray(mask))
+    adjacency, mask = _host.pad_host(mats, num_nodes=size)
+    return PaddedBatch(jax.device_put(adjacency), jax.device_put(mask))  # no compiled copy
 
 
 class Components(NamedTuple):

@@ -174,7 +174,10 @@ def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:
     taus = _checks.check_taus(tau, "tau")
     eigenvalues, vectors = _eigh_psd(laplacian)
     weights = jnp.exp(-taus[..., None] * lead(eigenvalues.astype(taus.dtype), taus.ndim))
-    return jnp.einsum("ik,...k,jk->...ij", vectors, weights.astype(vectors.dtype), vectors)
+    w = weights.astype(vectors.dtype)
+    return jnp.einsum(
+        "ik,...k,jk->...ij", vectors, w, vectors, precision=jax.lax.Precision.HIGHEST
+    )  # no TF32
 
 
 def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
@@ -204,7 +207,10 @@ def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
     mu = jax.nn.softmax(
         -taus[..., None] * lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1
     )
-    return jnp.einsum("ik,...k,jk->...ij", vectors, mu.astype(vectors.dtype), vectors)
+    w = mu.astype(vectors.dtype)
+    return jnp.einsum(
+        "ik,...k,jk->...ij", vectors, w, vectors, precision=jax.lax.Precision.HIGHEST
+    )  # no TF32
 
 
 def heat_trace(eigenvalues, taus) -> Float[Array, " *t"]:

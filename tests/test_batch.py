@@ -146,3 +146,32 @@ def test_sharded_over_eight_cpu_devices_equals_single_device():
         [c.specific_heat for c in jb.stream_curves(graphs, TAUS, chunk_size=8, num_nodes=16)]
     )
     np.testing.assert_allclose(result["streamed"], stream, **tol("float64"))
+
+
+def test_size_sorted_windows_give_the_numpy_curves_in_stream_order():
+    graphs = list(small_graphs(23, seed=4))
+    chunks = list(
+        jb.stream_curves(graphs, TAUS, chunk_size=4, num_nodes=16, pad_multiple=4, sort_chunks=3)
+    )
+    assert [c.entropy.shape[0] for c in chunks] == [12, 11]  # one yield per window
+    heat = np.concatenate([c.specific_heat for c in chunks])
+    for b, g in enumerate(graphs):
+        exact = numpy_curves(g, np.asarray(TAUS))["specific_heat"]
+        np.testing.assert_allclose(heat[b], exact, rtol=1e-9, atol=1e-11)
+
+
+def test_a_bad_graph_in_the_stream_raises_from_the_prefetch_thread():
+    bad = np.array([[0.0, 1.0], [0.0, 0.0]])
+    graphs = [nx.path_graph(3)] * 5 + [bad]
+    with pytest.raises(ValueError, match="graph 5 of the stream is not symmetric"):
+        list(jb.stream_curves(graphs, TAUS, chunk_size=2, num_nodes=4))
+
+
+def test_stopping_early_stops_the_prefetch_thread():
+    import threading
+
+    before = threading.active_count()
+    stream = jb.stream_curves(small_graphs(40), TAUS, chunk_size=2, num_nodes=16)
+    next(stream)
+    stream.close()
+    assert threading.active_count() == before

@@ -140,7 +140,7 @@ def _zeta_only(adjacency, mask, zeta):
 
 def _zeta_dense(basis: Basis, tau, tol) -> jax.Array:
     vectors = scaled_vectors(basis, tau)
-    kernel = vectors @ vectors.T
+    kernel = jnp.matmul(vectors, vectors.T, precision=jax.lax.Precision.HIGHEST)  # no TF32
     kernel = (kernel + kernel.T) / 2  # exactly symmetric decisions
     diag = jnp.diagonal(kernel)
     real = basis.labels >= 0

@@ -7,7 +7,8 @@ The dense route (:func:`jaxrg.laplacian_spectrum` + :func:`jaxrg.entropy_curves`
 * :func:`as_sparse_graph` — any graph form to a symmetric edge list (:class:`SparseGraph`);
 * :func:`laplacian_matvec` — :math:`Lv` by one ``segment_sum``;
 * :func:`entropy_curves` — ``Z``, ``S``, ``C``, ``d_S`` and their standard errors;
-* :func:`lanczos_quadrature` / :func:`curves_from_quadrature` — the two halves of it;
+* :func:`lanczos_quadrature` / :func:`curves_from_quadrature` — the two halves of it
+  (:func:`merge_quadratures` joins probe shares computed by different processes);
 * :func:`extreme_eigenvalues` — Ritz values at both ends of the spectrum with residual bounds;
 * :func:`characteristic_scales` — peaks of ``C`` from the quadrature;
 * :func:`read_edge_list` — a streaming edge-list reader that never forms a dense matrix.
@@ -16,7 +17,7 @@ The dense route (:func:`jaxrg.laplacian_spectrum` + :func:`jaxrg.entropy_curves`
 from jaxrg.sparse._edges import read_edge_list
 from jaxrg.sparse._extremes import ExtremeEigenvalues, extreme_eigenvalues
 from jaxrg.sparse._graph import SparseGraph, as_sparse_graph, laplacian_matvec
-from jaxrg.sparse._quadrature import SpectralQuadrature, lanczos_quadrature
+from jaxrg.sparse._quadrature import SpectralQuadrature, lanczos_quadrature, merge_quadratures
 from jaxrg.sparse._scales import characteristic_scales, default_taus
 from jaxrg.sparse._slq import SparseCurves, curves_from_quadrature, entropy_curves
 
@@ -33,5 +34,6 @@ __all__ = [
     "extreme_eigenvalues",
     "lanczos_quadrature",
     "laplacian_matvec",
+    "merge_quadratures",
     "read_edge_list",
 ]

@@ -73,12 +73,16 @@ def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=No
     def step(carry, index):
         q, q_prev, beta_prev, basis = carry
         w = matvec(q)
-        alpha = jnp.dot(q, w)
+        alpha = jnp.dot(q, w, precision=jax.lax.Precision.HIGHEST)  # no TF32 (docs/accelerators.md)
         w = w - alpha * q - beta_prev * q_prev
         if reortho == "full":
             basis = basis.at[index].set(q)
             for _ in range(2):  # "twice is enough" (Kahan, Parlett)
-                w = w - basis.T @ (basis @ w)
+                w = w - jnp.matmul(
+                    basis.T,
+                    jnp.matmul(basis, w, precision=jax.lax.Precision.HIGHEST),
+                    precision=jax.lax.Precision.HIGHEST,
+                )
         if project is not None:
             w = project(w)
         beta = jnp.sqrt(jnp.sum(w**2))
@@ -181,8 +185,8 @@ def block_krylov_ritz(matvec, start, num_steps: int, *, bound, project=None) -> 
         w = jax.vmap(matvec)(block)  # (b, N)
         coeff = jnp.zeros((size, b), dtype)
         for _ in range(2):  # "twice is enough"
-            c = basis @ w.T
-            w = w - c.T @ basis
+            c = jnp.matmul(basis, w.T, precision=jax.lax.Precision.HIGHEST)
+            w = w - jnp.matmul(c.T, basis, precision=jax.lax.Precision.HIGHEST)
             coeff = coeff + c
         new_block, r = orthonormal(jax.vmap(project)(w))
         # column block `index` of V^T M V: the coefficients, and R on the next block row
@@ -196,7 +200,7 @@ def block_krylov_ritz(matvec, start, num_steps: int, *, bound, project=None) -> 
     init = (jnp.zeros((size, n), dtype), block, jnp.zeros((size, size), dtype))
     (basis, _, h_matrix), _ = jax.lax.scan(step, init, jnp.arange(num_steps))
     values, vectors = jnp.linalg.eigh((h_matrix + h_matrix.T) / 2)
-    vectors = vectors.T @ basis
+    vectors = jnp.matmul(vectors.T, basis, precision=jax.lax.Precision.HIGHEST)
     live = jnp.sum(vectors**2, axis=1) > 0.5  # Ritz vectors of dead slots are 0
     order = jnp.argsort(jnp.where(live, values, jnp.inf))
     return RitzPairs(jnp.where(live, values, jnp.inf)[order], vectors[order], live[order])

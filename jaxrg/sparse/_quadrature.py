@@ -114,7 +114,11 @@ def _run(setup: OperatorSetup, vector, steps: int, reortho: str):
 def _remove(basis, vector):
     """``vector - Q Q^T vector``, twice (classical Gram-Schmidt loses orthogonality once)."""
     for _ in range(2):
-        vector = vector - basis.T @ (basis @ vector)
+        vector = vector - jnp.matmul(
+            basis.T,
+            jnp.matmul(basis, vector, precision=jax.lax.Precision.HIGHEST),
+            precision=jax.lax.Precision.HIGHEST,
+        )
     return vector
 
 
@@ -195,6 +199,7 @@ def lanczos_quadrature(
     reortho: str = "none",
     probe_batch_size: int | None = None,
     num_nodes: int | None = None,
+    probes: tuple[int, int] | None = None,
     progress: bool = False,
 ) -> SpectralQuadrature:
     """One Lanczos run per probe (and per deflation vector); all ``τ`` are served later.
@@ -218,6 +223,10 @@ def lanczos_quadrature(
             ``None`` runs them one by one (fastest on CPU, least memory); on a GPU use
             ``num_probes``.
         num_nodes: ``N`` for edge lists with isolated trailing nodes.
+        probes: ``(start, stop)`` (static): run only probes ``start..stop-1`` of the
+            ``num_probes`` drawn from ``key`` — one process's share when the probes are split
+            over processes (docs/accelerators.md); :func:`merge_quadratures` joins the shares
+            into the quadrature of all probes. ``None``: all of them.
         progress: show a tqdm bar over the Lanczos runs (``num_deflate + num_probes``), advanced
             from inside the compiled program; the call then waits for the result.
 
@@ -236,6 +245,12 @@ def lanczos_quadrature(
         raise ValueError(f"num_matvecs must be at least 1; got {num_matvecs}.")
     if reortho not in REORTHO:
         raise ValueError(f"reortho must be one of {REORTHO}; got {reortho!r}.")
+    probes = (0, num_probes) if probes is None else tuple(probes)
+    if not 0 <= probes[0] < probes[1] <= num_probes:
+        raise ValueError(
+            f"probes must be (start, stop) with 0 <= start < stop <= num_probes={num_probes}; "
+            f"got {probes}."
+        )
     graph = as_sparse_graph(adjacency, num_nodes=num_nodes)
     n = graph.num_nodes
     if num_deflate is None:
@@ -251,10 +266,11 @@ def lanczos_quadrature(
         deflate_matvecs=deflate_matvecs,
         reortho=reortho,
         batch_size=probe_batch_size,
+        probes=probes,
     )
     if not progress:
         return _quadrature(graph, key, progress=False, **options)
-    runs = options["num_deflate"] + num_probes
+    runs = options["num_deflate"] + probes[1] - probes[0]
     with _progress.bar(runs, f"Lanczos ({n} nodes)", "run"):
         return jax.block_until_ready(_quadrature(graph, key, progress=True, **options))
 
@@ -269,11 +285,22 @@ def lanczos_quadrature(
         "deflate_matvecs",
         "reortho",
         "batch_size",
+        "probes",
         "progress",
     ),
 )
 def _quadrature(
-    graph, key, *, num_probes, steps, num_deflate, deflate_matvecs, reortho, batch_size, progress
+    graph,
+    key,
+    *,
+    num_probes,
+    steps,
+    num_deflate,
+    deflate_matvecs,
+    reortho,
+    batch_size,
+    probes,
+    progress,
 ) -> SpectralQuadrature:
     setup = operator_setup(graph)
     key_low, key_probes = jax.random.split(key)
@@ -289,7 +316,7 @@ def _quadrature(
         exact_nodes = exact_log_w = jnp.zeros((0, steps), dtype)
     quad = probe_quadratures(
         setup,
-        jax.random.split(key_probes, num_probes),
+        jax.random.split(key_probes, num_probes)[probes[0] : probes[1]],
         steps,
         reortho=reortho,
         basis=basis,
@@ -305,3 +332,40 @@ def _quadrature(
         num_components=setup.null.count,
         num_nodes=jnp.asarray(graph.num_nodes),
     )
+
+
+def merge_quadratures(parts) -> SpectralQuadrature:
+    """Join the quadratures of disjoint probe shares (``probes=``) into that of all probes.
+
+    The probe runs are stacked in the order given; the deflated runs (the same in every share:
+    they depend on the key only) are taken from the first share.
+
+    Args:
+        parts: sequence of :class:`SpectralQuadrature` with ``(m_i, k)`` probe fields, from
+            :func:`lanczos_quadrature` with the same graph, key and options and consecutive
+            ``probes`` ranges.
+
+    Returns:
+        :class:`SpectralQuadrature` with ``(sum m_i, k)`` probe fields.
+
+    Raises:
+        ValueError: ``parts`` is empty.
+
+    Example:
+        >>> import jax, jaxrg.sparse as sp
+        >>> ring = ([0, 1, 2, 3], [1, 2, 3, 0])
+        >>> key = jax.random.key(0)
+        >>> whole = sp.lanczos_quadrature(ring, key=key, num_probes=4, num_matvecs=3)
+        >>> halves = [sp.lanczos_quadrature(ring, key=key, num_probes=4, num_matvecs=3,
+        ...                                 probes=p) for p in ((0, 2), (2, 4))]
+        >>> bool((sp.merge_quadratures(halves).nodes == whole.nodes).all())
+        True
+    """
+    parts = list(parts)
+    if not parts:
+        raise ValueError("parts is empty: pass the quadratures of every probe share.")
+    stacked = {
+        field: jnp.concatenate([getattr(q, field) for q in parts])
+        for field in ("nodes", "log_weights", "residuals")
+    }
+    return parts[0]._replace(**stacked)
