@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -32,6 +33,7 @@ from jax import lax
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
+from jaxrg._gibbs import gibbs_curves, weighted_moments
 from jaxrg.thermo import VARIANTS, specific_heat, specific_heat_slope_sign
 
 
@@ -115,38 +117,127 @@ def characteristic_scales(
             jnp.all(jnp.diff(taus) > 0),
             "taus must be strictly increasing.",
         )
-    heat = specific_heat(eigenvalues, taus, variant=variant)
-    is_peak = _prominent_maxima(heat, min_prominence)
-    num = min(max_peaks, heat.shape[0])
-    top, index = lax.top_k(jnp.where(is_peak, heat, -jnp.inf), num)
+    return _find_peaks(
+        lambda t, ev: specific_heat(ev, t, variant=variant),
+        lambda log_tau, ev: specific_heat_slope_sign(ev, jnp.exp(log_tau), variant=variant),
+        eigenvalues,
+        taus,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+        sort_by=sort_by,
+    )
+
+
+def _measure_scales(
+    nodes, log_weights, log_n, taus, *, max_peaks: int, min_prominence: float, sort_by: str
+) -> CharacteristicScales:
+    r"""Peaks of :math:`C` of a weighted spectral measure (SLQ quadrature, feature-aware).
+
+    :math:`C = \tau^2\mathrm{Var}_\mu(\theta)/\log N` of
+    :math:`\mu \propto \sum_k w_k e^{-\tau\theta_k}\delta_{\theta_k}`
+    (:func:`jaxrg._gibbs.gibbs_curves`), with the search of :func:`characteristic_scales`
+    and its implicit-function derivatives with respect to ``nodes`` and ``log_weights``.
+
+    Args:
+        nodes: ``(K,)`` support points (``+inf`` allowed where the weight is absent).
+        log_weights: ``(K,)`` log masses (``-inf``: absent).
+        log_n: scalar :math:`\log N`.
+        taus: ``(T,)`` increasing grid.
+        max_peaks: output size (static).
+        min_prominence: see :func:`characteristic_scales`.
+        sort_by: ``"height"`` or ``"tau"``.
+
+    Returns:
+        :class:`CharacteristicScales`.
+    """
+
+    def heat(t, params):
+        return gibbs_curves(*params, t, log_n).specific_heat
+
+    def slope(log_tau, params):
+        tau = jnp.exp(log_tau)
+        m = weighted_moments(*params, tau)
+        return 2 * m.var - tau * m.third
+
+    return _find_peaks(
+        heat,
+        slope,
+        (nodes, log_weights),
+        taus,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+        sort_by=sort_by,
+    )
+
+
+def _find_peaks(heat, slope, params, taus, *, max_peaks, min_prominence, sort_by):
+    r"""The peak search shared by every route (dense, SLQ, feature-aware); one home.
+
+    Grid maxima of ``heat(taus, params)`` with the prominence filter, the ``max_peaks`` highest
+    refined by bisection on the sign of ``slope(log_tau, params)`` (any function with the sign
+    of :math:`dC/d\log\tau` that is smooth in ``params``), then sorted and padded.
+    Derivatives of the refined ``taus`` and ``heights`` with respect to ``params`` follow the
+    implicit function theorem (:func:`_peak_log_tau`); the grid itself is treated as fixed.
+
+    Args:
+        heat: ``(taus, params) -> C`` with the shape of ``taus``.
+        slope: ``(log_tau, params) -> h``, a scalar with the sign of :math:`dC/d\log\tau`.
+        params: a pytree of arrays (eigenvalues, or quadrature nodes and log weights).
+        taus: ``(T,)`` increasing grid.
+        max_peaks: output size ``P`` (static).
+        min_prominence: see :func:`characteristic_scales`.
+        sort_by: ``"height"`` or ``"tau"``.
+
+    Returns:
+        :class:`CharacteristicScales`.
+    """
+    grid_heat = heat(taus, params)
+    is_peak = _prominent_maxima(grid_heat, min_prominence)
+    num = min(max_peaks, grid_heat.shape[0])
+    top, index = lax.top_k(jnp.where(is_peak, grid_heat, -jnp.inf), num)
     valid = jnp.isfinite(top)
-    index = jnp.clip(index, 1, heat.shape[0] - 2)
-    log_taus = jnp.log(taus)
-
-    def slope(log_tau):
-        return specific_heat_slope_sign(eigenvalues, jnp.exp(log_tau), variant=variant)
-
-    peak_log_tau = jax.vmap(lambda lo, hi: _bisect(slope, lo, hi))(
-        log_taus[index - 1], log_taus[index + 1]
+    index = jnp.clip(index, 1, grid_heat.shape[0] - 2)
+    log_taus = lax.stop_gradient(jnp.log(taus))  # the grid only brackets the roots
+    peak_log_tau = jax.vmap(lambda lo, hi, ok: _peak_log_tau(slope, params, lo, hi, ok))(
+        log_taus[index - 1], log_taus[index + 1], valid
     )
     peak_tau = jnp.exp(peak_log_tau)
-    heights = specific_heat(eigenvalues, peak_tau, variant=variant)
+    heights = heat(peak_tau, params)
     key = jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf)
-    order = jnp.argsort(key)
+    order = jnp.argsort(lax.stop_gradient(key))
     nan = jnp.asarray(jnp.nan, heights.dtype)
-    out = CharacteristicScales(
-        taus=jnp.where(valid, peak_tau, nan)[order],
-        heights=jnp.where(valid, heights, nan)[order],
-        valid=valid[order],
+    pad = max_peaks - num  # pad a short grid's output to the promised size
+    return CharacteristicScales(
+        taus=jnp.concatenate([jnp.where(valid, peak_tau, nan)[order], jnp.full(pad, nan)]),
+        heights=jnp.concatenate([jnp.where(valid, heights, nan)[order], jnp.full(pad, nan)]),
+        valid=jnp.concatenate([valid[order], jnp.zeros(pad, bool)]),
     )
-    if num < max_peaks:  # pad a short grid's output to the promised size
-        pad = max_peaks - num
-        out = CharacteristicScales(
-            jnp.concatenate([out.taus, jnp.full(pad, nan)]),
-            jnp.concatenate([out.heights, jnp.full(pad, nan)]),
-            jnp.concatenate([out.valid, jnp.zeros(pad, bool)]),
-        )
-    return out
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _peak_log_tau(slope, params, lo, hi, valid):
+    r"""The root :math:`x^* = \log\tau^*` of ``slope(x, params)`` in ``[lo, hi]``, by bisection.
+
+    Differentiating through the bisection would differentiate its iterations (and give wrong
+    derivatives); :math:`x^*` is defined by :math:`h(x^*, \theta) = 0`, so by the implicit
+    function theorem :math:`dx^* = -\partial_\theta h\,d\theta / \partial_x h` at
+    :math:`x^*` (the custom JVP below; reverse mode transposes it). Any ``h`` with the roots
+    of :math:`dC/d\log\tau` gives the same derivative, since a non-vanishing factor cancels.
+    """
+    del valid
+    return _bisect(lambda x: slope(x, params), lo, hi)
+
+
+@_peak_log_tau.defjvp
+def _peak_log_tau_jvp(slope, primals, tangents):
+    params, lo, hi, valid = primals
+    x = _peak_log_tau(slope, params, lo, hi, valid)
+    curvature = jax.grad(slope)(x, params)  # dh/dx < 0 at a maximum of C
+    _, d_slope = jax.jvp(lambda p: slope(x, p), (params,), (tangents[0],))
+    # an invalid slot or a degenerate maximum (dh/dx = 0) gets a zero derivative, never NaN
+    ok = valid & (curvature < 0) & jnp.isfinite(curvature)
+    d_x = jnp.where(ok, -d_slope / jnp.where(ok, curvature, -1), 0)
+    return x, d_x
 
 
 def _prominent_maxima(values: jax.Array, min_prominence: float) -> jax.Array:

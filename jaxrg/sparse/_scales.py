@@ -11,12 +11,10 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._gibbs import gibbs_curves, weighted_moments
-from jaxrg.scales import CharacteristicScales, _bisect, _prominent_maxima
+from jaxrg.scales import CharacteristicScales, _measure_scales
 from jaxrg.sparse._quadrature import SpectralQuadrature
 from jaxrg.sparse._slq import _pooled
 
@@ -89,30 +87,12 @@ def characteristic_scales(
 def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicScales:
     nodes, log_w = _pooled(quad, -1)
     log_n = jnp.log(quad.num_nodes.astype(nodes.dtype))
-
-    def heat(t):
-        return gibbs_curves(nodes, log_w, t, log_n).specific_heat
-
-    def slope(log_tau):
-        tau = jnp.exp(log_tau)
-        m = weighted_moments(nodes, log_w, tau)
-        return 2 * m.var - tau * m.third
-
-    grid_heat = heat(taus)
-    is_peak = _prominent_maxima(grid_heat, min_prominence)
-    num = min(max_peaks, grid_heat.shape[0])
-    top, index = lax.top_k(jnp.where(is_peak, grid_heat, -jnp.inf), num)
-    valid = jnp.isfinite(top)
-    index = jnp.clip(index, 1, grid_heat.shape[0] - 2)
-    log_taus = jnp.log(taus)
-    peak_tau = jnp.exp(
-        jax.vmap(lambda lo, hi: _bisect(slope, lo, hi))(log_taus[index - 1], log_taus[index + 1])
-    )
-    heights = heat(peak_tau)
-    order = jnp.argsort(jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf))
-    nan = jnp.full(max_peaks - num, jnp.nan, heights.dtype)
-    return CharacteristicScales(
-        taus=jnp.concatenate([jnp.where(valid, peak_tau, jnp.nan)[order], nan]),
-        heights=jnp.concatenate([jnp.where(valid, heights, jnp.nan)[order], nan]),
-        valid=jnp.concatenate([valid[order], jnp.zeros(max_peaks - num, bool)]),
+    return _measure_scales(
+        nodes,
+        log_w,
+        log_n,
+        taus,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+        sort_by=sort_by,
     )
