@@ -110,6 +110,16 @@ def laplacian_spectrum(
         >>> jax_spectra.round(6).tolist()
         [[0.0, 2.0, inf], [0.0, 1.0, 3.0]]
     """
+    lap, adjacency, mask = _padded_laplacian(adjacency, mask, normalized)
+    eigenvalues = eigvalsh(lap)  # values-only LAPACK driver on CPU, jnp elsewhere
+    return _exact_ends(eigenvalues, connected_components(adjacency, mask).count, mask)
+
+
+def _padded_laplacian(adjacency, mask, normalized: bool):
+    """The Laplacian of the real nodes, padded nodes on the diagonal above every real eigenvalue.
+
+    Returns the ``(N, N)`` matrix, the masked adjacency and the checked mask (or None).
+    """
     adjacency = _dense(adjacency)
     n = adjacency.shape[0]
     if mask is not None:
@@ -120,9 +130,12 @@ def laplacian_spectrum(
         degree_max = jax.lax.stop_gradient(jnp.max(jnp.sum(adjacency, axis=1)))
         fill = 1 + 2 * jnp.maximum(degree_max, 1) if not normalized else jnp.asarray(3.0)
         lap = lap + jnp.diag(jnp.where(mask, 0, fill).astype(lap.dtype))
-    eigenvalues = eigvalsh(lap)  # values-only LAPACK driver on CPU, jnp elsewhere
-    num_zero = connected_components(adjacency, mask).count
-    index = jnp.arange(n)
+    return lap, adjacency, mask
+
+
+def _exact_ends(eigenvalues, num_zero, mask):
+    """Ascending eigenvalues with the ``c`` zero modes set to exactly 0 and padding to ``+inf``."""
+    index = jnp.arange(eigenvalues.shape[0])
     eigenvalues = jnp.where(index < num_zero, 0, eigenvalues)
     if mask is not None:
         eigenvalues = jnp.where(index < jnp.sum(mask), eigenvalues, jnp.inf)
