@@ -85,13 +85,14 @@ class FeatureSpectrum(NamedTuple):
     """The spectral measure of node features (a pytree; ``vmap`` over a padded batch).
 
     Attributes:
-        eigenvalues: ``(N,)`` ascending Laplacian eigenvalues (``+inf`` for padding).
-        log_weights: ``(N,)`` :math:`\\log(N w_i/\\sum_k w_k)` (``-inf``: no feature mass).
+        eigenvalues: ``(K,)`` support: the ascending Laplacian eigenvalues (``K = N``,
+            ``+inf`` for padding), or Ritz values from :func:`jaxrg.sparse.feature_quadrature`.
+        log_weights: ``(K,)`` :math:`\\log(N w_i/\\sum_k w_k)` (``-inf``: no feature mass).
         log_n: scalar :math:`\\log N`, ``N`` the number of real nodes.
     """
 
-    eigenvalues: Float[Array, " n"]
-    log_weights: Float[Array, " n"]
+    eigenvalues: Float[Array, " k"]
+    log_weights: Float[Array, " k"]
     log_n: Float[Array, ""]
 
 

@@ -219,3 +219,25 @@ def test_bad_features_are_refused_with_the_argument_named():
     # under jit the constant features give NaN, not a number
     spec = jax.jit(jaxrg.feature_spectrum)(jnp.asarray(a), jnp.ones((6, 2)))
     assert bool(jnp.isnan(jaxrg.feature_entropy_curves(spec, 1.0).specific_heat))
+
+
+def test_sparse_feature_quadrature_matches_the_dense_measure():
+    import jaxrg.sparse as sp
+
+    rng = np.random.default_rng(7)
+    a = random_graph(rng, 30, p=0.15, weighted=True)  # possibly disconnected: zero modes exact
+    x = rng.normal(size=(30, 3)) + 1.0
+    exact = jaxrg.feature_spectrum(a, x)
+    approx = sp.feature_quadrature(a, x, num_matvecs=30)  # k = N: exact up to round-off
+    got = jaxrg.feature_entropy_curves(approx, TAUS)
+    want = jaxrg.feature_entropy_curves(exact, TAUS)
+    np.testing.assert_allclose(got.entropy, want.entropy, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(got.specific_heat, want.specific_heat, rtol=1e-7, atol=1e-10)
+    got_s, want_s = (
+        jaxrg.feature_characteristic_scales(s, jaxrg.default_taus(exact.eigenvalues))
+        for s in (approx, exact)
+    )
+    np.testing.assert_array_equal(got_s.valid, want_s.valid)
+    np.testing.assert_allclose(got_s.taus, want_s.taus, rtol=1e-7)
+    with pytest.raises(ValueError, match="features must have shape"):
+        sp.feature_quadrature(a, x[:5])
