@@ -69,7 +69,7 @@ from jaxtyping import Array, Bool, Float
 from jaxrg import _checks
 from jaxrg._gibbs import gibbs_curves
 from jaxrg.graphs import connected_components
-from jaxrg.scales import CharacteristicScales, _measure_scales, default_taus
+from jaxrg.scales import CharacteristicScales, _measure_scales, _user_grid, default_taus
 from jaxrg.spectral import _exact_ends, _padded_laplacian
 from jaxrg.thermo import SpectralCurves
 
@@ -243,14 +243,9 @@ def feature_characteristic_scales(
     Raises:
         ValueError: bad ``sort_by`` or grid.
     """
-    if sort_by not in ("height", "tau"):
-        raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    taus = _user_grid(taus, sort_by, spectrum.eigenvalues.dtype)
     if taus is None:
         taus = default_taus(spectrum.eigenvalues, num_taus=num_taus)
-    else:
-        taus = _checks.check_taus(taus).astype(spectrum.eigenvalues.dtype)
-        if taus.ndim != 1 or taus.shape[0] < 3:
-            raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
     return _measure_scales(
         spectrum.eigenvalues,
         spectrum.log_weights,

@@ -128,6 +128,18 @@ def characteristic_scales(
     )
 
 
+def _user_grid(taus, sort_by: str, dtype) -> jax.Array:
+    """``sort_by`` and a user's ``(T,)`` grid checked (the weighted-measure routes' door)."""
+    if sort_by not in ("height", "tau"):
+        raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    if taus is None:
+        return None
+    taus = _checks.check_taus(taus).astype(dtype)
+    if taus.ndim != 1 or taus.shape[0] < 3:
+        raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
+    return taus
+
+
 def _measure_scales(
     nodes, log_weights, log_n, taus, *, max_peaks: int, min_prominence: float, sort_by: str
 ) -> CharacteristicScales:

@@ -13,8 +13,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg import _checks
-from jaxrg.scales import CharacteristicScales, _measure_scales
+from jaxrg.scales import CharacteristicScales, _measure_scales, _user_grid
 from jaxrg.sparse._quadrature import SpectralQuadrature
 from jaxrg.sparse._slq import _pooled
 
@@ -72,14 +71,9 @@ def characteristic_scales(
         >>> bool(abs(approx.taus[0] / exact.taus[0] - 1) < 0.05)
         True
     """
-    if sort_by not in ("height", "tau"):
-        raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    taus = _user_grid(taus, sort_by, quad.nodes.dtype)
     if taus is None:
         taus = default_taus(quad, num_taus=num_taus)
-    else:
-        taus = _checks.check_taus(taus).astype(quad.nodes.dtype)
-        if taus.ndim != 1 or taus.shape[0] < 3:
-            raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
     return _scales(quad, taus, max_peaks, min_prominence, sort_by)
 
 
