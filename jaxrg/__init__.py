@@ -15,6 +15,12 @@ load on demand: ``jaxrg.datasets``, ``jaxrg.models.<name>``, ``jaxrg.train``,
 
 from jaxrg import batch, clt, cumulants, eigenvalues, info, lens, lrg, matrix_entropy, sparse
 from jaxrg._validation import checked, validate_adjacency
+from jaxrg.features import (
+    FeatureSpectrum,
+    feature_characteristic_scales,
+    feature_entropy_curves,
+    feature_spectrum,
+)
 from jaxrg.graph_io import read_graph
 from jaxrg.graphs import (
     Components,
@@ -53,6 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CharacteristicScales",
     "Components",
+    "FeatureSpectrum",
     "PaddedBatch",
     "SpectralCurves",
     "as_adjacency",
@@ -72,6 +79,9 @@ __all__ = [
     "default_taus",
     "density_matrix",
     "entropy_curves",
+    "feature_characteristic_scales",
+    "feature_entropy_curves",
+    "feature_spectrum",
     "from_edge_list",
     "heat_kernel",
     "heat_trace",

@@ -89,3 +89,12 @@ def bisect(slope, lo, hi, *, iterations: int = 64):
 
     lo, hi = lax.fori_loop(0, iterations, body, (lo, hi))
     return (lo + hi) / 2
+
+
+def exact_ends(eigenvalues, num_zero, mask):
+    """Ascending eigenvalues with the ``c`` zero modes set to exactly 0 and padding to ``+inf``."""
+    index = jnp.arange(eigenvalues.shape[0])
+    eigenvalues = jnp.where(index < num_zero, 0, eigenvalues)
+    if mask is not None:
+        eigenvalues = jnp.where(index < jnp.sum(mask), eigenvalues, jnp.inf)
+    return eigenvalues

@@ -24,32 +24,20 @@ Example:
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
-from jax import lax
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._numerics import bisect, prominent_maxima
+from jaxrg._peaks import CharacteristicScales, find_peaks
 from jaxrg.thermo import VARIANTS, specific_heat, specific_heat_slope_sign
 
-__all__ = ["CharacteristicScales", "authors_pipeline_scales", "characteristic_scales", "default_taus"]
-
-
-class CharacteristicScales(NamedTuple):
-    """Peaks of :math:`C(\\tau)`, fixed size ``max_peaks``; invalid slots hold NaN.
-
-    Attributes:
-        taus: ``(P,)`` refined peak positions.
-        heights: ``(P,)`` :math:`C` at the peaks.
-        valid: ``(P,)`` boolean, True for real peaks.
-    """
-
-    taus: Float[Array, " p"]
-    heights: Float[Array, " p"]
-    valid: Bool[Array, " p"]
+__all__ = [
+    "CharacteristicScales",
+    "authors_pipeline_scales",
+    "characteristic_scales",
+    "default_taus",
+]
 
 
 def default_taus(eigenvalues, *, num_taus: int = 512) -> Float[Array, " t"]:
@@ -118,38 +106,15 @@ def characteristic_scales(
             jnp.all(jnp.diff(taus) > 0),
             "taus must be strictly increasing.",
         )
-    heat = specific_heat(eigenvalues, taus, variant=variant)
-    is_peak = prominent_maxima(heat, min_prominence)
-    num = min(max_peaks, heat.shape[0])
-    top, index = lax.top_k(jnp.where(is_peak, heat, -jnp.inf), num)
-    valid = jnp.isfinite(top)
-    index = jnp.clip(index, 1, heat.shape[0] - 2)
-    log_taus = jnp.log(taus)
-
-    def slope(log_tau):
-        return specific_heat_slope_sign(eigenvalues, jnp.exp(log_tau), variant=variant)
-
-    peak_log_tau = jax.vmap(lambda lo, hi: bisect(slope, lo, hi))(
-        log_taus[index - 1], log_taus[index + 1]
+    return find_peaks(
+        lambda t, ev: specific_heat(ev, t, variant=variant),
+        lambda log_tau, ev: specific_heat_slope_sign(ev, jnp.exp(log_tau), variant=variant),
+        eigenvalues,
+        taus,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+        sort_by=sort_by,
     )
-    peak_tau = jnp.exp(peak_log_tau)
-    heights = specific_heat(eigenvalues, peak_tau, variant=variant)
-    key = jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf)
-    order = jnp.argsort(key)
-    nan = jnp.asarray(jnp.nan, heights.dtype)
-    out = CharacteristicScales(
-        taus=jnp.where(valid, peak_tau, nan)[order],
-        heights=jnp.where(valid, heights, nan)[order],
-        valid=valid[order],
-    )
-    if num < max_peaks:  # pad a short grid's output to the promised size
-        pad = max_peaks - num
-        out = CharacteristicScales(
-            jnp.concatenate([out.taus, jnp.full(pad, nan)]),
-            jnp.concatenate([out.heights, jnp.full(pad, nan)]),
-            jnp.concatenate([out.valid, jnp.zeros(pad, bool)]),
-        )
-    return out
 
 
 #: The grid of Caso et al.'s code: ``np.logspace(-2, 4, 100)``.
@@ -166,7 +131,8 @@ def authors_pipeline_scales(
 ) -> CharacteristicScales:
     r"""Characteristic scales exactly as the code of Caso et al. (IJCNN 2025) finds them.
 
-    Their pipeline (``LaplacianRenormalizationGroup4.py`` in ``FrancescoCaso/RGR``), step by step:
+    Their pipeline (``LaplacianRenormalizationGroup4.py`` in ``FrancescoCaso/RGR``), step by
+    step:
 
     1. the heat trace :math:`T(\tau) = \mathrm{Tr}[e^{-\tau L} L] = \sum_i \lambda_i e^{-\tau\lambda_i}`
        on the grid ``logspace(-2, 4, 100)``, written to a text file with 6 decimals;

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg._numerics import lead, log_weights, logsumexp_1p
+from jaxrg._numerics import exact_ends, lead, log_weights, logsumexp_1p
 from jaxrg.eigenvalues import eigvalsh
 from jaxrg.graphs import as_adjacency, connected_components
 
@@ -39,6 +39,7 @@ __all__ = [
     "laplacian",
     "laplacian_spectrum",
     "log_heat_trace",
+    "padded_laplacian",
 ]
 
 
@@ -120,6 +121,26 @@ def laplacian_spectrum(
         >>> jax_spectra.round(6).tolist()
         [[0.0, 2.0, inf], [0.0, 1.0, 3.0]]
     """
+    lap, adjacency, mask = padded_laplacian(adjacency, mask, normalized)
+    eigenvalues = eigvalsh(lap)  # values-only LAPACK driver on CPU, jnp elsewhere
+    return exact_ends(eigenvalues, connected_components(adjacency, mask).count, mask)
+
+
+def padded_laplacian(adjacency, mask=None, normalized: bool = False):
+    """The Laplacian of the real nodes, padded nodes on the diagonal above every real eigenvalue.
+
+    The matrix whose eigendecomposition :func:`laplacian_spectrum` (and the feature-aware
+    measure) use: real nodes get the (normalised) Laplacian of the masked graph; every padded
+    node a diagonal entry larger than any real eigenvalue, so it sorts last.
+
+    Args:
+        adjacency: ``(N, N)`` symmetric non-negative weights (any form ``as_adjacency`` takes).
+        mask: optional bool ``(N,)``, True for real nodes.
+        normalized: symmetric normalised Laplacian instead of ``D - A``.
+
+    Returns:
+        ``(laplacian (N, N), masked adjacency (N, N), checked mask or None)``.
+    """
     adjacency = _dense(adjacency)
     n = adjacency.shape[0]
     if mask is not None:
@@ -130,13 +151,7 @@ def laplacian_spectrum(
         degree_max = jax.lax.stop_gradient(jnp.max(jnp.sum(adjacency, axis=1)))
         fill = 1 + 2 * jnp.maximum(degree_max, 1) if not normalized else jnp.asarray(3.0)
         lap = lap + jnp.diag(jnp.where(mask, 0, fill).astype(lap.dtype))
-    eigenvalues = eigvalsh(lap)  # values-only LAPACK driver on CPU, jnp elsewhere
-    num_zero = connected_components(adjacency, mask).count
-    index = jnp.arange(n)
-    eigenvalues = jnp.where(index < num_zero, 0, eigenvalues)
-    if mask is not None:
-        eigenvalues = jnp.where(index < jnp.sum(mask), eigenvalues, jnp.inf)
-    return eigenvalues
+    return lap, adjacency, mask
 
 
 def _eigh_psd(lap: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -173,11 +173,118 @@ def test_authors_pipeline_under_jit_and_its_bad_arguments():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["cora", "citeseer"])
 def test_authors_pipeline_gives_their_published_tau_on_cora_and_citeseer(name, data_dir):
-    from jaxrg.experiments.node_classification import characteristic_tau
-
     import jaxrg.datasets as ds
+    from jaxrg.experiments.node_classification import characteristic_tau
 
     data = ds.load(name, data_dir=data_dir, largest_component=True, features=False)
     tau = characteristic_tau(data.adjacency, "authors")
     assert round(tau, 2) == 0.57  # Caso et al. report 0.57 for both (grid point 29: 0.5722)
     assert tau == pytest.approx(np.logspace(-2, 4, 100)[29], rel=1e-12)
+
+
+# --- derivatives of tau* by the implicit function theorem -------------------------------------
+
+
+def _five_point(f, x, h):
+    """Central finite difference of order h^4 (an independent oracle for the custom JVP)."""
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+def _bridged_cliques(w, k=8):
+    a = jnp.asarray(two_cliques(k)).at[k - 1, k].set(w).at[k, k - 1].set(w)
+    return a
+
+
+@pytest.mark.parametrize("peak", [0, 1])
+def test_grad_of_peak_tau_wrt_bridge_weight_matches_finite_differences(peak):
+    def tau_star(w):
+        ev = jaxrg.laplacian_spectrum(_bridged_cliques(w))
+        return jaxrg.characteristic_scales(ev, sort_by="tau").taus[peak]
+
+    w = 0.7
+    grad = jax.grad(tau_star)(w)
+    fd = _five_point(tau_star, w, 1e-3)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(jax.grad(tau_star))(w), grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("variant", ["exact", "authors"])
+def test_jvp_of_peak_taus_on_a_weighted_ring_matches_finite_differences(variant):
+    rng = np.random.default_rng(3)
+    n = 12
+    ring_edges = (np.arange(n), (np.arange(n) + 1) % n)
+    weights = jnp.asarray(rng.uniform(0.5, 2.0, n))
+    direction = jnp.asarray(rng.normal(size=n))
+
+    def peaks(w):
+        a = jnp.zeros((n, n)).at[ring_edges].set(w)
+        ev = jaxrg.laplacian_spectrum(a + a.T)
+        s = jaxrg.characteristic_scales(ev, sort_by="tau", variant=variant)
+        return jnp.where(s.valid, s.taus, 0.0)
+
+    _, jvp = jax.jvp(peaks, (weights,), (direction,))
+    fd = _five_point(lambda t: peaks(weights + t * direction), 0.0, 1e-3)
+    assert bool(peaks(weights)[0] > 0)
+    np.testing.assert_allclose(jvp, fd, rtol=1e-6, atol=1e-12)
+
+
+def test_grad_of_sbm_peak_wrt_eigenvalues_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    a, _ = sbm(rng, [20] * 3, 0.6, 0.03)
+    ev = jaxrg.laplacian_spectrum(a)
+    direction = jnp.asarray(rng.normal(size=ev.shape[0])).at[0].set(0.0)
+
+    def largest_scale(e):
+        s = jaxrg.characteristic_scales(e, sort_by="tau")
+        return jnp.max(jnp.where(s.valid, s.taus, 0.0))
+
+    grad = jax.grad(largest_scale)(ev)
+    fd = _five_point(lambda t: largest_scale(ev + t * direction), 0.0, 1e-4)
+    np.testing.assert_allclose(grad @ direction, fd, rtol=1e-6)
+
+
+def test_grad_of_peak_taus_obeys_shift_and_scale_identities():
+    # C is invariant under lambda -> lambda + s and tau*(c lambda) = tau*/c, so
+    # sum_i d tau*/d lambda_i = 0 and sum_i lambda_i d tau*/d lambda_i = -tau* (exactly)
+    ev = jaxrg.laplacian_spectrum(two_cliques(6))
+    for peak in range(2):
+        grad = jax.grad(lambda e, p=peak: jaxrg.characteristic_scales(e).taus[p])(ev)
+        tau = jaxrg.characteristic_scales(ev).taus[peak]
+        np.testing.assert_allclose(jnp.sum(grad), 0.0, atol=1e-10 * tau)
+        np.testing.assert_allclose(grad @ ev, -tau, rtol=1e-9)
+
+
+def test_grad_is_finite_at_degenerate_eigenvalues_padding_and_invalid_slots():
+    ev = jnp.array([0.0, 1.0, 3.0, 3.0, 3.0, 7.0, jnp.inf, jnp.inf])  # degenerate + padded
+
+    def total(e):
+        s = jaxrg.characteristic_scales(e, max_peaks=6)
+        return jnp.sum(jnp.where(s.valid, s.taus + s.heights, 0.0))
+
+    grad = jax.grad(total)(ev)
+    assert bool(jnp.all(jnp.isfinite(grad)))
+    np.testing.assert_array_equal(grad[-2:], 0.0)  # padding carries no derivative
+    # the three copies of 3 enter symmetrically
+    np.testing.assert_allclose(grad[2:5], grad[2], rtol=1e-12)
+    # an invalid slot (NaN value) gets a zero derivative, not NaN
+    last = jax.grad(lambda e: jnp.nan_to_num(jaxrg.characteristic_scales(e).taus[-1]))(ev)
+    np.testing.assert_array_equal(last, 0.0)
+    # the edgeless graph: no peak at all, zero gradient
+    none = jax.grad(lambda e: jnp.nansum(jaxrg.characteristic_scales(e).taus))(jnp.zeros(4))
+    np.testing.assert_array_equal(none, 0.0)
+
+
+def test_grad_under_vmap_over_a_padded_batch_matches_single_graphs():
+    graphs = [two_cliques(5), two_cliques(4)]
+    batch = jaxrg.pad_adjacency(graphs)
+
+    def first_peak(a, m):
+        s = jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(a, m), sort_by="tau")
+        return s.taus[0]
+
+    grads = jax.vmap(jax.grad(first_peak))(batch.adjacency, batch.mask)
+    for b, g in enumerate(graphs):
+        n = g.shape[0]
+        want = jax.grad(lambda a: first_peak(a, jnp.ones(n, bool)))(jnp.asarray(g))
+        np.testing.assert_allclose(grads[b][:n, :n], want, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(grads[b][n:], 0.0)

@@ -11,11 +11,14 @@ The dense route (:func:`jaxrg.laplacian_spectrum` + :func:`jaxrg.entropy_curves`
   (:func:`merge_quadratures` joins probe shares computed by different processes);
 * :func:`extreme_eigenvalues` — Ritz values at both ends of the spectrum with residual bounds;
 * :func:`characteristic_scales` — peaks of ``C`` from the quadrature;
+* :func:`feature_quadrature` — the feature-aware measure (:mod:`jaxrg.features`), one run per
+  feature column;
 * :func:`read_edge_list` — a streaming edge-list reader that never forms a dense matrix.
 """
 
 from jaxrg.sparse._edges import read_edge_list
 from jaxrg.sparse._extremes import ExtremeEigenvalues, extreme_eigenvalues
+from jaxrg.sparse._features import feature_quadrature
 from jaxrg.sparse._graph import SparseGraph, as_sparse_graph, laplacian_matvec
 from jaxrg.sparse._quadrature import SpectralQuadrature, lanczos_quadrature, merge_quadratures
 from jaxrg.sparse._scales import characteristic_scales, default_taus
@@ -32,6 +35,7 @@ __all__ = [
     "default_taus",
     "entropy_curves",
     "extreme_eigenvalues",
+    "feature_quadrature",
     "lanczos_quadrature",
     "laplacian_matvec",
     "merge_quadratures",

@@ -100,7 +100,7 @@ def deflated_laplacian(setup: OperatorSetup):
     return operator
 
 
-def _run(setup: OperatorSetup, vector, steps: int, reortho: str):
+def lanczos_run(setup: OperatorSetup, vector, steps: int, reortho: str):
     return lanczos(
         deflated_laplacian(setup),
         vector,
@@ -183,7 +183,7 @@ def probe_quadratures(
         start = deflate(setup.null, jax.random.rademacher(probe_key, (n,), dtype))
         if basis is not None:
             start = _remove(basis, start)
-        return _ticked(gauss_quadrature(_run(setup, start, steps, reortho)), progress)
+        return _ticked(gauss_quadrature(lanczos_run(setup, start, steps, reortho)), progress)
 
     return jax.lax.map(probe, keys, batch_size=batch_size)
 
@@ -308,7 +308,7 @@ def _quadrature(
     if num_deflate > 0:
         basis = low_modes(setup, key_low, deflate_matvecs, num_deflate).vectors
         exact = jax.lax.map(
-            lambda q: _ticked(gauss_quadrature(_run(setup, q, steps, reortho)), progress), basis
+            lambda q: _ticked(gauss_quadrature(lanczos_run(setup, q, steps, reortho)), progress), basis
         )
         exact_nodes, exact_log_w = exact.nodes, exact.log_weights
     else:

@@ -11,13 +11,9 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 from jaxtyping import Array, Float
 
-from jaxrg import _checks
-from jaxrg._gibbs import gibbs_curves, weighted_moments
-from jaxrg._numerics import bisect, prominent_maxima
-from jaxrg.scales import CharacteristicScales
+from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
 from jaxrg.sparse._quadrature import SpectralQuadrature
 from jaxrg.sparse._slq import pooled_measure
 
@@ -75,14 +71,9 @@ def characteristic_scales(
         >>> bool(abs(approx.taus[0] / exact.taus[0] - 1) < 0.05)
         True
     """
-    if sort_by not in ("height", "tau"):
-        raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    taus = user_grid(taus, sort_by, quad.nodes.dtype)
     if taus is None:
         taus = default_taus(quad, num_taus=num_taus)
-    else:
-        taus = _checks.check_taus(taus).astype(quad.nodes.dtype)
-        if taus.ndim != 1 or taus.shape[0] < 3:
-            raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
     return _scales(quad, taus, max_peaks, min_prominence, sort_by)
 
 
@@ -90,30 +81,12 @@ def characteristic_scales(
 def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicScales:
     nodes, log_w = pooled_measure(quad, -1)
     log_n = jnp.log(quad.num_nodes.astype(nodes.dtype))
-
-    def heat(t):
-        return gibbs_curves(nodes, log_w, t, log_n).specific_heat
-
-    def slope(log_tau):
-        tau = jnp.exp(log_tau)
-        m = weighted_moments(nodes, log_w, tau)
-        return 2 * m.var - tau * m.third
-
-    grid_heat = heat(taus)
-    is_peak = prominent_maxima(grid_heat, min_prominence)
-    num = min(max_peaks, grid_heat.shape[0])
-    top, index = lax.top_k(jnp.where(is_peak, grid_heat, -jnp.inf), num)
-    valid = jnp.isfinite(top)
-    index = jnp.clip(index, 1, grid_heat.shape[0] - 2)
-    log_taus = jnp.log(taus)
-    peak_tau = jnp.exp(
-        jax.vmap(lambda lo, hi: bisect(slope, lo, hi))(log_taus[index - 1], log_taus[index + 1])
-    )
-    heights = heat(peak_tau)
-    order = jnp.argsort(jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf))
-    nan = jnp.full(max_peaks - num, jnp.nan, heights.dtype)
-    return CharacteristicScales(
-        taus=jnp.concatenate([jnp.where(valid, peak_tau, jnp.nan)[order], nan]),
-        heights=jnp.concatenate([jnp.where(valid, heights, jnp.nan)[order], nan]),
-        valid=jnp.concatenate([valid[order], jnp.zeros(max_peaks - num, bool)]),
+    return measure_scales(
+        nodes,
+        log_w,
+        log_n,
+        taus,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+        sort_by=sort_by,
     )

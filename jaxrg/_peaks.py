@@ -1,0 +1,158 @@
+"""The peak search behind every characteristic-scale function (dense, SLQ, feature-aware).
+
+One home for: :class:`CharacteristicScales` (re-exported by :mod:`jaxrg.scales`), the grid check
+of the weighted-measure routes, the grid search with its prominence filter, and the refinement by
+bisection whose derivatives follow the implicit function theorem (a custom JVP).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jaxtyping import Array, Bool, Float
+
+from jaxrg import _checks
+from jaxrg._gibbs import gibbs_curves, weighted_moments
+from jaxrg._numerics import bisect, prominent_maxima
+
+
+class CharacteristicScales(NamedTuple):
+    """Peaks of :math:`C(\\tau)`, fixed size ``max_peaks``; invalid slots hold NaN.
+
+    Attributes:
+        taus: ``(P,)`` refined peak positions.
+        heights: ``(P,)`` :math:`C` at the peaks.
+        valid: ``(P,)`` boolean, True for real peaks.
+    """
+
+    taus: Float[Array, " p"]
+    heights: Float[Array, " p"]
+    valid: Bool[Array, " p"]
+
+
+def user_grid(taus, sort_by: str, dtype) -> jax.Array:
+    """``sort_by`` and a user's ``(T,)`` grid checked (the weighted-measure routes' door)."""
+    if sort_by not in ("height", "tau"):
+        raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    if taus is None:
+        return None
+    taus = _checks.check_taus(taus).astype(dtype)
+    if taus.ndim != 1 or taus.shape[0] < 3:
+        raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
+    return taus
+
+
+def measure_scales(
+    nodes, log_weights, log_n, taus, *, max_peaks: int, min_prominence: float, sort_by: str
+) -> CharacteristicScales:
+    r"""Peaks of :math:`C` of a weighted spectral measure (SLQ quadrature, feature-aware).
+
+    :math:`C = \tau^2\mathrm{Var}_\mu(\theta)/\log N` of
+    :math:`\mu \propto \sum_k w_k e^{-\tau\theta_k}\delta_{\theta_k}`
+    (:func:`jaxrg._gibbs.gibbs_curves`), with the search of :func:`characteristic_scales`
+    and its implicit-function derivatives with respect to ``nodes`` and ``log_weights``.
+
+    Args:
+        nodes: ``(K,)`` support points (``+inf`` allowed where the weight is absent).
+        log_weights: ``(K,)`` log masses (``-inf``: absent).
+        log_n: scalar :math:`\log N`.
+        taus: ``(T,)`` increasing grid.
+        max_peaks: output size (static).
+        min_prominence: see :func:`characteristic_scales`.
+        sort_by: ``"height"`` or ``"tau"``.
+
+    Returns:
+        :class:`CharacteristicScales`.
+    """
+
+    def heat(t, params):
+        return gibbs_curves(*params, t, log_n).specific_heat
+
+    def slope(log_tau, params):
+        tau = jnp.exp(log_tau)
+        m = weighted_moments(*params, tau)
+        return 2 * m.var - tau * m.third
+
+    return find_peaks(
+        heat,
+        slope,
+        (nodes, log_weights),
+        taus,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+        sort_by=sort_by,
+    )
+
+
+def find_peaks(heat, slope, params, taus, *, max_peaks, min_prominence, sort_by):
+    r"""The peak search shared by every route (dense, SLQ, feature-aware); one home.
+
+    Grid maxima of ``heat(taus, params)`` with the prominence filter, the ``max_peaks`` highest
+    refined by bisection on the sign of ``slope(log_tau, params)`` (any function with the sign
+    of :math:`dC/d\log\tau` that is smooth in ``params``), then sorted and padded.
+    Derivatives of the refined ``taus`` and ``heights`` with respect to ``params`` follow the
+    implicit function theorem (:func:`peak_log_tau`); the grid itself is treated as fixed.
+
+    Args:
+        heat: ``(taus, params) -> C`` with the shape of ``taus``.
+        slope: ``(log_tau, params) -> h``, a scalar with the sign of :math:`dC/d\log\tau`.
+        params: a pytree of arrays (eigenvalues, or quadrature nodes and log weights).
+        taus: ``(T,)`` increasing grid.
+        max_peaks: output size ``P`` (static).
+        min_prominence: see :func:`characteristic_scales`.
+        sort_by: ``"height"`` or ``"tau"``.
+
+    Returns:
+        :class:`CharacteristicScales`.
+    """
+    grid_heat = heat(taus, params)
+    is_peak = prominent_maxima(grid_heat, min_prominence)
+    num = min(max_peaks, grid_heat.shape[0])
+    top, index = lax.top_k(jnp.where(is_peak, grid_heat, -jnp.inf), num)
+    valid = jnp.isfinite(top)
+    index = jnp.clip(index, 1, grid_heat.shape[0] - 2)
+    log_taus = lax.stop_gradient(jnp.log(taus))  # the grid only brackets the roots
+    peak_log_tau = jax.vmap(lambda lo, hi, ok: peak_log_tau(slope, params, lo, hi, ok))(
+        log_taus[index - 1], log_taus[index + 1], valid
+    )
+    peak_tau = jnp.exp(peak_log_tau)
+    heights = heat(peak_tau, params)
+    key = jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf)
+    order = jnp.argsort(lax.stop_gradient(key))
+    nan = jnp.asarray(jnp.nan, heights.dtype)
+    pad = max_peaks - num  # pad a short grid's output to the promised size
+    return CharacteristicScales(
+        taus=jnp.concatenate([jnp.where(valid, peak_tau, nan)[order], jnp.full(pad, nan)]),
+        heights=jnp.concatenate([jnp.where(valid, heights, nan)[order], jnp.full(pad, nan)]),
+        valid=jnp.concatenate([valid[order], jnp.zeros(pad, bool)]),
+    )
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def peak_log_tau(slope, params, lo, hi, valid):
+    r"""The root :math:`x^* = \log\tau^*` of ``slope(x, params)`` in ``[lo, hi]``, by bisection.
+
+    Differentiating through the bisection would differentiate its iterations (and give wrong
+    derivatives); :math:`x^*` is defined by :math:`h(x^*, \theta) = 0`, so by the implicit
+    function theorem :math:`dx^* = -\partial_\theta h\,d\theta / \partial_x h` at
+    :math:`x^*` (the custom JVP below; reverse mode transposes it). Any ``h`` with the roots
+    of :math:`dC/d\log\tau` gives the same derivative, since a non-vanishing factor cancels.
+    """
+    del valid
+    return bisect(lambda x: slope(x, params), lo, hi)
+
+
+@peak_log_tau.defjvp
+def _peak_log_tau_jvp(slope, primals, tangents):
+    params, lo, hi, valid = primals
+    x = peak_log_tau(slope, params, lo, hi, valid)
+    curvature = jax.grad(slope)(x, params)  # dh/dx < 0 at a maximum of C
+    _, d_slope = jax.jvp(lambda p: slope(x, p), (params,), (tangents[0],))
+    # an invalid slot or a degenerate maximum (dh/dx = 0) gets a zero derivative, never NaN
+    ok = valid & (curvature < 0) & jnp.isfinite(curvature)
+    d_x = jnp.where(ok, -d_slope / jnp.where(ok, curvature, -1), 0)
+    return x, d_x

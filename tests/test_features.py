@@ -1,0 +1,243 @@
+"""Feature-aware spectral entropy against closed forms, scipy's expm and finite differences."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg
+from graphs_zoo import random_graph, ring, two_cliques
+from tolerances import tol
+
+import jaxrg
+
+TAUS = jnp.logspace(-2, 2, 9)
+F64 = tol(np.float64)
+
+
+def _oracle_curves(a, x, taus, *, centre=True, normalize=True):
+    """S_X, C_X from scipy's expm of the Laplacian and the KL form (no eigenvectors)."""
+    a = np.asarray(a, float)
+    x = np.asarray(x, float).reshape(a.shape[0], -1)
+    n = a.shape[0]
+    lap = np.diag(a.sum(1)) - a
+    if centre:
+        x = x - x.mean(0)
+    if normalize:
+        x = x / np.linalg.norm(x, axis=0)
+    mass = np.sum(x**2)
+    entropy, heat = [], []
+    for tau in np.asarray(taus):
+        # Z_X(t) = N Tr(X^T e^{-tL} X) / ||X||^2 ; log Z_X is smooth, so C = -dS/dlog tau from
+        # S = (log Z + tau <lambda>) / log N with <lambda> = -d log Z / d tau (finite differences)
+        def log_z(t):
+            return np.log(n * np.trace(x.T @ scipy.linalg.expm(-t * lap) @ x) / mass)
+
+        h = 1e-4 * tau
+        mean = -(log_z(tau + h) - log_z(tau - h)) / (2 * h)
+        var = (log_z(tau + h) - 2 * log_z(tau) + log_z(tau - h)) / h**2
+        entropy.append((log_z(tau) + tau * mean) / np.log(n))
+        heat.append(tau**2 * var / np.log(n))
+    return np.array(entropy), np.array(heat)
+
+
+def test_identity_features_without_centring_give_the_structure_only_curves():
+    rng = np.random.default_rng(0)
+    a = random_graph(rng, 11, p=0.4, weighted=True)
+    ev = jaxrg.laplacian_spectrum(a)
+    spec = jaxrg.feature_spectrum(a, np.eye(11), centre=False)
+    got, want = jaxrg.feature_entropy_curves(spec, TAUS), jaxrg.entropy_curves(ev, TAUS)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, **F64)
+    got_s = jaxrg.feature_characteristic_scales(spec)
+    want_s = jaxrg.characteristic_scales(ev)
+    np.testing.assert_array_equal(got_s.valid, want_s.valid)
+    np.testing.assert_allclose(got_s.taus, want_s.taus, rtol=1e-9)
+
+
+def test_identity_features_with_centring_remove_exactly_the_zero_mode():
+    a, lam = ring(9)
+    spec = jaxrg.feature_spectrum(a, np.eye(9))
+    lam = lam[1:]  # closed-form ring spectrum without the zero mode, unit weights
+    got = jaxrg.feature_entropy_curves(spec, TAUS).specific_heat
+    for tau, c in zip(np.asarray(TAUS), np.asarray(got), strict=True):
+        p = np.exp(-tau * (lam - lam.min()))
+        p /= p.sum()
+        var = np.sum(p * (lam - np.sum(p * lam)) ** 2)
+        np.testing.assert_allclose(c, tau**2 * var / np.log(9), rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("mode", [1, 4])
+def test_an_eigenvector_as_feature_gives_a_single_mode_measure(mode):
+    a, _ = ring(10)
+    lap = np.diag(a.sum(1)) - a
+    _, vectors = np.linalg.eigh(lap)
+    x = vectors[:, mode]  # ring modes come in degenerate pairs: still one eigenvalue
+    spec = jaxrg.feature_spectrum(a, 3.0 * x)
+    curves = jaxrg.feature_entropy_curves(spec, TAUS)
+    np.testing.assert_allclose(curves.specific_heat, 0.0, atol=1e-12)
+    np.testing.assert_allclose(curves.entropy, 1.0, rtol=1e-12)  # p(tau) = p(0): no KL
+    assert not bool(jaxrg.feature_characteristic_scales(spec).valid.any())
+
+
+def test_curves_match_the_heat_content_of_the_features_by_expm():
+    rng = np.random.default_rng(1)
+    a = random_graph(rng, 12, p=0.4, weighted=True)
+    x = rng.normal(size=(12, 3)) + 2.0
+    taus = jnp.array([0.05, 0.3, 1.0, 4.0])
+    for centre, normalize in [(True, True), (False, False), (True, False)]:
+        spec = jaxrg.feature_spectrum(a, x, centre=centre, normalize=normalize)
+        curves = jaxrg.feature_entropy_curves(spec, taus)
+        s, c = _oracle_curves(a, x, taus, centre=centre, normalize=normalize)
+        np.testing.assert_allclose(curves.entropy, s, rtol=1e-7)
+        np.testing.assert_allclose(curves.specific_heat, c, rtol=1e-5, atol=1e-9)
+
+
+def test_specific_heat_is_minus_the_log_derivative_of_the_entropy():
+    rng = np.random.default_rng(2)
+    a = random_graph(rng, 10, p=0.5)
+    spec = jaxrg.feature_spectrum(a, rng.normal(size=(10, 4)))
+
+    def entropy(log_tau):
+        return jaxrg.feature_entropy_curves(spec, jnp.exp(log_tau)).entropy
+
+    slope = jax.vmap(jax.grad(entropy))(jnp.log(TAUS))
+    np.testing.assert_allclose(
+        -slope, jaxrg.feature_entropy_curves(spec, TAUS).specific_heat, rtol=1e-9, atol=1e-13
+    )
+
+
+def test_curves_are_invariant_under_node_permutation_and_feature_mixing():
+    rng = np.random.default_rng(3)
+    a = random_graph(rng, 12, p=0.4, weighted=True)
+    x = rng.normal(size=(12, 3))
+    perm = rng.permutation(12)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    for normalize in (True, False):
+        base = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, x, normalize=normalize), TAUS)
+        permuted = jaxrg.feature_spectrum(a[perm][:, perm], x[perm], normalize=normalize)
+        np.testing.assert_allclose(
+            jaxrg.feature_entropy_curves(permuted, TAUS).specific_heat, base.specific_heat, **F64
+        )
+    # normalize=False: the Gram matrix X X^T, so X -> X Q (orthogonal) and X -> 5 X change nothing
+    base = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, x, normalize=False), TAUS)
+    for y in (x @ q, 5.0 * x):
+        mixed = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, y, normalize=False), TAUS)
+        np.testing.assert_allclose(mixed.entropy, base.entropy, **F64)
+        np.testing.assert_allclose(mixed.specific_heat, base.specific_heat, **F64)
+    # normalize=True: every column counts once, whatever its units
+    norm = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, x), TAUS)
+    scaled = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, x * [1e-3, 1.0, 1e4]), TAUS)
+    np.testing.assert_allclose(scaled.specific_heat, norm.specific_heat, **F64)
+
+
+def test_centred_features_have_no_spurious_late_peak_from_round_off():
+    # the constant mode carries exactly no mass after centring: no peak beyond the slowest
+    # structural scale (round-off of u_1^T X would give one near 65 / lambda_2)
+    rng = np.random.default_rng(4)
+    a = two_cliques(6)
+    spec = jaxrg.feature_spectrum(a, rng.normal(size=(12, 3)))
+    assert float(jnp.exp(spec.log_weights[0])) == 0.0
+    scales = jaxrg.feature_characteristic_scales(spec)
+    lam = np.linalg.eigvalsh(np.diag(a.sum(1)) - a)
+    assert np.all(np.asarray(scales.taus[scales.valid]) < 10 / lam[1])
+
+
+def test_disconnected_graph_keeps_the_component_modes_of_centred_features():
+    # two components: centring removes the global constant but not 1_A - 1_B
+    a = np.zeros((7, 7))
+    a[:4, :4] = 1 - np.eye(4)
+    a[4:, 4:] = 1 - np.eye(3)
+    x = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0])  # the component indicator
+    spec = jaxrg.feature_spectrum(a, x)
+    weights = np.exp(np.asarray(spec.log_weights))
+    np.testing.assert_allclose(weights, [7.0, 0, 0, 0, 0, 0, 0], atol=1e-12)
+
+
+def test_vmap_over_a_padded_batch_matches_single_graphs():
+    rng = np.random.default_rng(5)
+    graphs = [random_graph(rng, 7, p=0.6), random_graph(rng, 5, p=0.8, weighted=True)]
+    feats = [rng.normal(size=(7, 2)), rng.normal(size=(5, 2))]
+    batch = jaxrg.pad_adjacency(graphs)
+    x = np.zeros((2, 7, 2))
+    x[0], x[1, :5] = feats[0], feats[1]
+    x[1, 5:] = 99.0  # padded rows are ignored
+
+    @jax.jit
+    @jax.vmap
+    def curves(a, m, xx):
+        spec = jaxrg.feature_spectrum(a, xx, m)
+        return jaxrg.feature_entropy_curves(spec, TAUS), jaxrg.feature_characteristic_scales(spec)
+
+    got_c, got_s = curves(batch.adjacency, batch.mask, jnp.asarray(x))
+    for b, (g, f) in enumerate(zip(graphs, feats, strict=True)):
+        spec = jaxrg.feature_spectrum(g, f)
+        want = jaxrg.feature_entropy_curves(spec, TAUS)
+        np.testing.assert_allclose(got_c.specific_heat[b], want.specific_heat, rtol=1e-9)
+        np.testing.assert_allclose(got_c.entropy[b], want.entropy, rtol=1e-9, atol=1e-12)
+        want_s = jaxrg.feature_characteristic_scales(spec)
+        np.testing.assert_array_equal(got_s.valid[b], want_s.valid)
+        np.testing.assert_allclose(got_s.taus[b], want_s.taus, rtol=1e-9)
+
+
+def _five_point(f, x, h):
+    return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
+
+
+def test_grad_of_feature_scale_wrt_features_and_edge_weights_matches_finite_differences():
+    rng = np.random.default_rng(6)
+    a = jnp.asarray(random_graph(rng, 10, p=0.5, weighted=True))  # simple spectrum
+    x = jnp.asarray(rng.normal(size=(10, 3)))
+    dx, da = jnp.asarray(rng.normal(size=x.shape)), jnp.asarray(rng.normal(size=a.shape))
+    da = jnp.where(a > 0, da + da.T, 0.0)
+
+    @jax.jit  # one compilation for the eight finite-difference evaluations
+    def tau_star(a, x):
+        s = jaxrg.feature_characteristic_scales(jaxrg.feature_spectrum(a, x))
+        return s.taus[0]
+
+    assert bool(jnp.isfinite(tau_star(a, x)))
+    gx = jax.grad(tau_star, 1)(a, x)
+    np.testing.assert_allclose(
+        jnp.sum(gx * dx), _five_point(lambda t: tau_star(a, x + t * dx), 0.0, 1e-4), rtol=1e-6
+    )
+    ga = jax.grad(tau_star)(a, x)
+    np.testing.assert_allclose(
+        jnp.sum(ga * da), _five_point(lambda t: tau_star(a + t * da, x), 0.0, 1e-4), rtol=1e-6
+    )
+
+
+def test_bad_features_are_refused_with_the_argument_named():
+    a = two_cliques(3)
+    with pytest.raises(ValueError, match="features must have shape"):
+        jaxrg.feature_spectrum(a, np.ones((5, 2)))
+    with pytest.raises(ValueError, match="features must be finite"):
+        jaxrg.feature_spectrum(a, np.full(6, np.nan))
+    with pytest.raises(ValueError, match="no mass after centring"):
+        jaxrg.feature_spectrum(a, np.ones((6, 2)))
+    with pytest.raises(ValueError, match="sort_by"):
+        jaxrg.feature_characteristic_scales(jaxrg.feature_spectrum(a, np.eye(6)), sort_by="x")
+    # under jit the constant features give NaN, not a number
+    spec = jax.jit(jaxrg.feature_spectrum)(jnp.asarray(a), jnp.ones((6, 2)))
+    assert bool(jnp.isnan(jaxrg.feature_entropy_curves(spec, 1.0).specific_heat))
+
+
+def test_sparse_feature_quadrature_matches_the_dense_measure():
+    import jaxrg.sparse as sp
+
+    rng = np.random.default_rng(7)
+    a = random_graph(rng, 30, p=0.15, weighted=True)  # possibly disconnected: zero modes exact
+    x = rng.normal(size=(30, 3)) + 1.0
+    exact = jaxrg.feature_spectrum(a, x)
+    approx = sp.feature_quadrature(a, x, num_matvecs=30)  # k = N: exact up to round-off
+    got = jaxrg.feature_entropy_curves(approx, TAUS)
+    want = jaxrg.feature_entropy_curves(exact, TAUS)
+    np.testing.assert_allclose(got.entropy, want.entropy, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(got.specific_heat, want.specific_heat, rtol=1e-7, atol=1e-10)
+    got_s, want_s = (
+        jaxrg.feature_characteristic_scales(s, jaxrg.default_taus(exact.eigenvalues))
+        for s in (approx, exact)
+    )
+    np.testing.assert_array_equal(got_s.valid, want_s.valid)
+    np.testing.assert_allclose(got_s.taus, want_s.taus, rtol=1e-7)
+    with pytest.raises(ValueError, match="features must have shape"):
+        sp.feature_quadrature(a, x[:5])
