@@ -6,10 +6,27 @@ may hold converts through :func:`as_adjacency`:
 
 * a dense array (NumPy or JAX), ``(N, N)``;
 * an edge list, as a **tuple** ``(senders, receivers)`` or ``(senders, receivers, weights)``
-  (see :func:`from_edge_list`; a list of lists is read as a dense matrix);
+  (see :func:`from_edge_list`);
 * a single-graph ``jraph.GraphsTuple`` (``edges`` of shape ``(E,)`` or ``(E, 1)`` are weights);
 * a ``networkx.Graph`` (the ``"weight"`` attribute, default 1; node order of ``G.nodes``);
 * a ``scipy.sparse`` matrix or array, or a ``jax.experimental.sparse`` BCOO/BCSR matrix.
+
+**One rule per question, for every input form** (edge lists, arrays, ``scipy.sparse``,
+networkx, and the files of :mod:`jaxrg.graph_io`; catalogue in ``docs/bad_inputs.md``):
+
+* *Duplicates.* A graph is simple: each undirected edge is given once, or once in each
+  direction with the same weight. Any other repeat (a pair listed twice, a duplicate entry of a
+  ``scipy.sparse`` matrix, parallel edges of a ``networkx.MultiGraph`` or of a GML/GraphML file)
+  is refused with a ``ValueError`` naming the edge; merge the repeats first (sum or max).
+* *Direction.* jaxrg needs an undirected graph. An edge list is undirected by definition (a
+  line ``u v`` is the edge {u, v}); both directions with different weights, an asymmetric
+  matrix, a ``networkx.DiGraph`` or a directed GraphML/GML file are refused with the fix.
+* *Orientation.* A 2-D array or list of lists is a dense ``(N, N)`` adjacency; an edge list is
+  a **tuple**. A non-square ``(E, 2)``/``(E, 3)`` array is refused with the fix
+  (``tuple(edges.T)``), and an integer ``(2, 2)`` array that reads as a different graph when
+  taken as two ``(u, v)`` pairs is refused as ambiguous (pass a tuple, or a float matrix).
+* *Node ids* are integers (never parsed as floats) and are row numbers: ids missing from an
+  edge list are isolated nodes (the CLI renumbers the listed ids unless ``--keep-ids``).
 
 Graphs of different sizes are batched by padding to a common ``N`` with a boolean node mask
 (:func:`pad_adjacency`); every reduction in jaxrg satisfies ``f(pad(g)) == f(g)``.
@@ -46,8 +63,10 @@ def from_edge_list(
 ) -> Float[Array, "n n"]:
     r"""Dense symmetric adjacency from an undirected edge list.
 
-    Each undirected edge may be listed once or in both directions: :math:`A_{sr} = A_{rs} = w`
-    (repeated pairs keep the largest weight, so listing both directions never doubles a weight).
+    Each undirected edge is listed once or once in each direction with the same weight:
+    :math:`A_{sr} = A_{rs} = w`. Any other repeat is refused (see the rules in the module
+    docstring). Under ``jit`` (traced ids) the repeats cannot be checked; a repeated pair then
+    keeps its largest weight.
 
     Args:
         senders: ``(E,)`` integer node ids in ``[0, num_nodes)``.
@@ -61,7 +80,8 @@ def from_edge_list(
         ``(N, N)`` adjacency.
 
     Raises:
-        ValueError: mismatched shapes, ids out of range, negative or non-finite weights.
+        ValueError: mismatched shapes, ids out of range, negative or non-finite weights, a
+            repeated edge or an edge whose two directions have different weights.
     """
     senders = jnp.asarray(senders)
     receivers = jnp.asarray(receivers)
@@ -101,10 +121,75 @@ def from_edge_list(
             jnp.all(jnp.isfinite(weights)) & jnp.all(weights >= 0),
             "weights must be finite and non-negative.",
         )
+    adjacency = jnp.zeros((num_nodes, num_nodes), dtype)
+    if concrete and _checks.is_concrete(weights):
+        s, r, w = np.asarray(senders), np.asarray(receivers), np.asarray(weights)
+        if remove_self_loops:
+            s, r, w = s[s != r], r[s != r], w[s != r]
+        lo, hi, w = _undirected_edges(s, r, w)
+        return adjacency.at[lo, hi].set(w).at[hi, lo].set(w)
     if remove_self_loops:
         weights = jnp.where(senders == receivers, jnp.zeros((), dtype), weights)
-    adjacency = jnp.zeros((num_nodes, num_nodes), dtype)
     return adjacency.at[senders, receivers].max(weights).at[receivers, senders].max(weights)
+
+
+def _undirected_edges(senders, receivers, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The simple undirected graph an edge list denotes: ``(lo, hi, w)`` with ``lo <= hi``.
+
+    Host-side (NumPy) home of the duplicate and direction rules (module docstring): a pair may
+    appear once, or once per direction with equal weights (within the symmetry tolerance of a
+    dense matrix); every other repeat raises.
+
+    Args:
+        senders: ``(E,)`` integer ids.
+        receivers: ``(E,)`` integer ids.
+        weights: ``(E,)`` finite non-negative weights.
+
+    Returns:
+        ``(lo (U,), hi (U,), w (U,))``, one row per undirected edge, sorted by ``(lo, hi)``.
+
+    Raises:
+        ValueError: a repeated edge, or two directions with different weights.
+    """
+    senders, receivers = np.asarray(senders), np.asarray(receivers)
+    weights = np.asarray(weights)
+    lo, hi = np.minimum(senders, receivers), np.maximum(senders, receivers)
+    forward = senders <= receivers
+    order = np.lexsort((~forward, hi, lo))
+    lo, hi, weights, forward = lo[order], hi[order], weights[order], forward[order]
+    first = np.ones(lo.shape[0], bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    if first.all():
+        return lo, hi, weights
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, lo.shape[0]))
+    repeated = counts > 1
+    # a pair seen exactly twice, once each way (the sort puts the forward one first)
+    two = starts[repeated & (counts == 2)]
+    one_each_way = forward[two] & ~forward[two + 1] & (lo[two] != hi[two])
+    scale = max(float(np.max(np.abs(weights), initial=0.0)), 1.0)
+    eps = np.finfo(weights.dtype).eps if weights.dtype.kind == "f" else 0.0
+    gap = np.abs(weights[two + 1] - weights[two])
+    agree = gap <= 100 * eps * scale
+    bad_two = two[~(one_each_way & agree)]
+    bad_more = starts[counts > 2]
+    bad = np.sort(np.concatenate([bad_two, bad_more]))
+    if bad.size:
+        at = bad[0]
+        u, v, k = int(lo[at]), int(hi[at]), int(counts[np.searchsorted(starts, at)])
+        if k == 2 and forward[at] and not forward[at + 1] and u != v:
+            raise ValueError(
+                f"edge ({u}, {v}) has weight {weights[at]:.6g} one way and "
+                f"{weights[at + 1]:.6g} the other: that is a directed graph, and jaxrg needs "
+                "an undirected one. Give both directions the same weight (e.g. their mean) or "
+                "list the edge once."
+            )
+        raise ValueError(
+            f"edge ({u}, {v}) is listed {k} times ({bad.size} repeated edge(s) in all); jaxrg "
+            "reads a simple undirected graph: list each edge once, or once in each direction "
+            "with the same weight. Merge the repeats first (sum or max their weights)."
+        )
+    return lo[first], hi[first], weights[first]
 
 
 def as_adjacency(
@@ -141,7 +226,7 @@ def as_adjacency(
     if module.startswith("networkx"):
         return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
     if module.startswith("scipy.sparse"):
-        graph = graph.toarray()
+        graph = _sparse_coo(graph).toarray()
     elif module.startswith("jax.experimental.sparse"):
         graph = graph.todense()
     if not isinstance(graph, np.ndarray | jax.Array | list):
@@ -150,6 +235,7 @@ def as_adjacency(
             "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
             "scipy.sparse matrix."
         )
+    _check_orientation(graph)
     adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype)
     _checks.check_square(adjacency)
     _checks.check_adjacency_values(adjacency)
@@ -181,14 +267,109 @@ def _from_graphs_tuple(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
     )
 
 
-def _from_networkx(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
-    import networkx as nx
+def _check_networkx(graph) -> None:
+    """Refuse a directed networkx graph or a multigraph with parallel edges (module rules).
 
+    Args:
+        graph: a networkx graph.
+
+    Returns:
+        None.
+
+    Raises:
+        TypeError: a directed graph.
+        ValueError: a multigraph with two or more edges between one pair of nodes.
+    """
     if graph.is_directed():
         raise TypeError(
             "graph is a directed networkx graph; jaxrg needs an undirected one: pass "
             "G.to_undirected() (or symmetrise its adjacency yourself)."
         )
+    if graph.is_multigraph():
+        for u, v in graph.edges():
+            k = graph.number_of_edges(u, v)
+            if k > 1:
+                raise ValueError(
+                    f"graph is a networkx MultiGraph with {k} parallel edges between {u!r} and "
+                    f"{v!r}; jaxrg reads a simple graph: merge them first (sum or max their "
+                    "weights into a networkx.Graph)."
+                )
+
+
+def _sparse_coo(matrix):
+    """``matrix`` as a ``scipy.sparse.coo_array``, refusing duplicate entries (module rules).
+
+    Args:
+        matrix: a ``scipy.sparse`` matrix or array.
+
+    Returns:
+        The same matrix as ``coo_array`` (entries unchanged).
+
+    Raises:
+        ValueError: an entry ``(i, j)`` stored more than once (scipy would add them).
+    """
+    import scipy.sparse
+
+    coo = scipy.sparse.coo_array(matrix)
+    if coo.ndim == 2 and coo.nnz:
+        order = np.lexsort((coo.col, coo.row))
+        row, col = coo.row[order], coo.col[order]
+        same = (row[1:] == row[:-1]) & (col[1:] == col[:-1])
+        if same.any():
+            at = int(np.argmax(same))
+            raise ValueError(
+                f"the sparse matrix stores entry ({int(row[at])}, {int(col[at])}) more than "
+                f"once ({int(same.sum())} duplicate(s)); jaxrg reads a simple graph: merge them "
+                "first with m.sum_duplicates() (sum) or build the matrix without repeats."
+            )
+    return coo
+
+
+def _check_orientation(graph) -> None:
+    """Refuse 2-D inputs that look like an edge array rather than an ``(N, N)`` matrix.
+
+    A non-square ``(E, 2)``/``(E, 3)`` array is an edge list given the wrong way; an integer
+    ``(2, 2)`` array is refused when reading it as two ``(u, v)`` pairs gives another graph.
+
+    Args:
+        graph: a dense array or nested list.
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: with the fix (``tuple(np.asarray(edges).T)``).
+    """
+    try:
+        shape = np.shape(graph)
+    except ValueError:
+        return  # ragged: as_float_array gives the message
+    fix = ("pass an edge list as a tuple, jaxrg.as_adjacency(tuple(np.asarray(edges).T)); a 2-D "
+           "array is always read as a dense (N, N) adjacency")
+    if len(shape) == 2 and shape[0] != shape[1] and shape[1] in (2, 3) and shape[0] > 0:
+        raise ValueError(f"adjacency has shape {shape}, which looks like an edge list of "
+                         f"{shape[0]} edges; {fix}.")
+    if shape == (2, 2):
+        dense = np.asarray(graph)
+        if dense.dtype.kind not in "iu":
+            return
+        try:
+            pairs = np.asarray(from_edge_list(dense[:, 0], dense[:, 1]))
+        except ValueError:
+            return  # not a valid pair list: no ambiguity
+        off = dense * (1 - np.eye(2, dtype=dense.dtype))
+        if pairs.shape != (2, 2) or not np.array_equal(pairs, off):
+            raise ValueError(
+                f"adjacency {dense.tolist()} is ambiguous: an integer (2, 2) array may be an "
+                f"adjacency or two edges (u, v); {fix} (give it float entries, e.g. "
+                "np.asarray(a, float), to mean the matrix)."
+            )
+
+
+def _from_networkx(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
+    import networkx as nx
+
+    _check_networkx(graph)
     adjacency = nx.to_numpy_array(graph, weight="weight", dtype=float)
     return as_adjacency(adjacency, remove_self_loops=remove_self_loops, dtype=dtype)
 
