@@ -11,8 +11,8 @@ Supported paths:
 
 Edge lists (one reader, :func:`read_edge_file`, behind every function and CLI command):
 UTF-8 text (a byte-order mark is accepted), gzip-compressed when the name ends in ``.gz``;
-fields separated by whitespace or commas; ``#`` and ``%`` start a comment; every line has the
-same number of fields (2, or 3 with a finite non-negative weight). A header line is refused with
+fields separated by whitespace or commas; ``#`` and ``%`` start a comment; every line is
+``u v`` (weight 1) or ``u v w`` (a finite non-negative weight). A header line is refused with
 a message suggesting ``#``. Node ids are integers, never parsed as floats (64-bit ids are
 exact); with ``relabel=True`` any ids (also strings) are numbered ``0..N-1`` in increasing order
 and the original ids are returned. Duplicates and direction follow the rules of
@@ -212,26 +212,18 @@ class _ParseState:
 
     def __init__(self, name: str, relabel: bool | None):
         self.name, self.relabel = name, relabel
-        self.ids, self.weights, self.columns, self.first_line = [], [], None, None
+        self.ids, self.weights, self.first_line = [], [], None
         self.strings = False
 
     def add_block(self, lines: list[str], first: int) -> None:
         block = None if self.strings else _fast_block(lines)
-        if block is None:
-            ids, weights = self._slow_block(lines, first)
-        else:
-            ids, weights = block
-            if ids.shape[0] == 0:
-                return
-            if self.columns is None:
-                self.columns = 2 if weights is None else 3
-            elif (weights is not None) != (self.columns == 3):
-                ids, weights = self._slow_block(lines, first)  # for the line number
+        ids, weights = self._slow_block(lines, first) if block is None else block
         if ids.shape[0] == 0:
             return
+        if self.first_line is None:
+            self.first_line = first + 1
         self.ids.append(ids)
-        if weights is not None:
-            self.weights.append(weights)
+        self.weights.append(weights)
 
     def _slow_block(self, lines: list[str], first: int):
         ids, weights = [], []
@@ -248,13 +240,6 @@ class _ParseState:
                 if _looks_like_header(fields):
                     raise ValueError(f"{where}: {raw.strip()!r} looks like a header; start it "
                                      "with '#' to make it a comment.")
-            if self.columns is None:
-                self.columns = len(fields)
-            elif len(fields) != self.columns:
-                raise ValueError(
-                    f"{where}: {len(fields)} fields, but earlier lines have {self.columns}; give "
-                    "every line a weight or none."
-                )
             pair = []
             for token in fields[:2]:
                 if _INTEGER.fullmatch(token):
@@ -277,6 +262,8 @@ class _ParseState:
                     raise ValueError(f"{where}: weight {fields[2]!r} is not a finite "
                                      "non-negative number.")
                 weights.append(weight)
+            else:
+                weights.append(1.0)  # 'u v': weight 1
             ids.append(pair)
         if self.strings:
             array = np.array([[str(u), str(v)] for u, v in ids], dtype=object).reshape(-1, 2)
@@ -290,7 +277,7 @@ class _ParseState:
                         "--relabel) to number them 0..N-1."
                     ) from None
                 array = np.array(ids, dtype=object).reshape(-1, 2)
-        return array, (np.array(weights, np.float64) if self.columns == 3 else None)
+        return array, np.array(weights, np.float64)
 
     def finish(self) -> EdgeFile:
         if not self.ids:
@@ -301,7 +288,10 @@ class _ParseState:
                 pairs = pairs.astype(str)
         else:
             pairs = np.concatenate(self.ids)
-        weights = np.concatenate(self.weights) if self.weights else None
+        weights = None
+        if any(w is not None for w in self.weights):
+            weights = np.concatenate([np.ones(i.shape[0]) if w is None else w
+                                      for i, w in zip(self.ids, self.weights, strict=True)])
         labels = None
         if pairs.dtype == np.int64:
             top = int(pairs.max())

@@ -56,7 +56,22 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(f"jaxrg.cli.{name}").register(subparsers)
+    for sub in _subparsers(parser):
+        # global options work after the command name too; SUPPRESS keeps the top-level value
+        sub.add_argument("--float32", action="store_true", default=argparse.SUPPRESS,
+                         help="compute in float32 (default: float64); same as before the command")
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every (nested) sub-command parser of ``parser``."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found.append(sub)
+                found.extend(_subparsers(sub))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
     except (CLIError, MissingDependency, ValueError, TypeError, FileNotFoundError,
             OSError) as err:
-        print(f"jaxrg {args.command}: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # one line, whatever the exception carried
+        print(f"jaxrg {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"jaxrg {args.command}: interrupted", file=sys.stderr)
