@@ -353,6 +353,7 @@ def _save_npz(path: pathlib.Path, **arrays) -> None:
     _io.publish(tmp, path)
 
 
+@_io.locks_folder("out")
 def run(out, config: LensConfig | None = None) -> dict:
     """Train (or load), profile, analyse, and write tables and figures under ``out``."""
     config = config or LensConfig()

@@ -186,6 +186,12 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
     return save(fig, path)
 
 
+# the keys that identify a record (as jaxrg.experiments.node_classification writes them)
+RESULT_KEYS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
+               "epochs", "test_acc")
+KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc")
+
+
 def report(path: str | os.PathLike = "results/node_classification", *,
            epochs: int | None = None, out: str | os.PathLike | None = None,
            plot: str | os.PathLike | None = None,
@@ -205,9 +211,12 @@ def report(path: str | os.PathLike = "results/node_classification", *,
     Raises:
         FileNotFoundError: no results in ``path``.
     """
-    records = _io.read_jsonl(_results_path(path, "results.jsonl"))
+    results = _results_path(path, "results.jsonl")
+    records, twice = _io.unique_records(
+        _io.read_jsonl(results, required=RESULT_KEYS), RESULT_KEYS[:-1])
     folder = pathlib.Path(path) if pathlib.Path(path).is_dir() else pathlib.Path(path).parent
-    kipf = _io.read_jsonl(folder / "kipf_gcn.jsonl")
+    kipf, twice_kipf = _io.unique_records(
+        _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS), KIPF_KEYS[:-1])
     if not records and not kipf:
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
                                 "`jaxrg experiment node-classification --out ...` first")
@@ -219,6 +228,11 @@ def report(path: str | os.PathLike = "results/node_classification", *,
                   markdown_table(rows)]
     if kipf:
         parts += ["", "Kipf & Welling GCN (public split, 200 epochs):", "", kipf_table(kipf)]
+    for count, file in ((twice, results), (twice_kipf, folder / "kipf_gcn.jsonl")):
+        if count:
+            parts += ["", f"Note: {count} duplicate record(s) in {file} (the same run written "
+                      "twice, e.g. by two processes at once) were ignored; the first of each "
+                      "is used."]
     text = "\n".join(parts) + "\n"
     if out is not None:
         _io.atomic_write_text(out, text)
