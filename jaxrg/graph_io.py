@@ -365,14 +365,12 @@ def _read_npy(path: pathlib.Path) -> jax.Array:
 
 def _read_networkx(path: pathlib.Path, suffix: str) -> jax.Array:
     nx = _optional.require("networkx", extra="graphs", purpose=f"reading {suffix} files")
-    reader = nx.read_graphml if suffix == ".graphml" else nx.read_gml
     try:
-        graph = reader(path)
-    except nx.NetworkXError as err:
-        raise ValueError(
-            f"{path}: {err}; jaxrg reads a simple undirected graph: merge repeated edges in the "
-            "file first."
-        ) from err
+        graph = nx.read_graphml(path) if suffix == ".graphml" else nx.read_gml(path, label=None)
+    except (nx.NetworkXError, SyntaxError) as err:  # read_graphml raises ParseError for bad XML
+        fix = ("jaxrg reads a simple graph: merge the repeated edges first" if "duplicat"
+               in str(err) else f"check that it is a valid {suffix[1:]} file")
+        raise ValueError(f"{path}: {err}; {fix}.") from err
     if graph.is_directed():
         raise ValueError(
             f"{path} declares a directed graph; jaxrg needs an undirected one: declare it "

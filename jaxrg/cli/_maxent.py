@@ -37,7 +37,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="mnist",
                    help="mnist, fashion_mnist, yeast or har (default mnist)")
     p.add_argument("--model", default="shallow", help="shallow, deep or cnn (default shallow)")
-    p.add_argument("--loss", nargs="+", default=None, help="losses among me qme xe (default: me qme xe for run, me xe for merge)")
+    p.add_argument("--loss", nargs="+", default=None,
+                   help="losses among me qme xe (default: me qme xe for run, me xe for merge)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     p.add_argument("--epochs", type=int, default=None, help="default: the paper's per dataset")
     p.add_argument("--lr", type=float, default=None, help="Adam step (default: per dataset)")
