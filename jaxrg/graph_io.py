@@ -38,6 +38,7 @@ import os
 import pathlib
 import re
 import warnings
+import zipfile
 import zlib
 from typing import NamedTuple
 
@@ -91,7 +92,8 @@ def read_graph(source: str | os.PathLike, *, relabel: bool = False) -> jax.Array
             return _read_npz(path)
         if suffix in (".graphml", ".gml"):
             return _read_networkx(path, suffix)
-    except (OSError, KeyError, EOFError, UnicodeDecodeError, zlib.error) as err:
+    except (OSError, KeyError, EOFError, UnicodeDecodeError, zlib.error, zipfile.BadZipFile,
+            SyntaxError) as err:
         raise ValueError(f"cannot read graph file {path}: {err}") from err
     except (ValueError, TypeError) as err:
         if str(path) in str(err):
@@ -244,10 +246,10 @@ class _ParseState:
             for token in fields[:2]:
                 if _INTEGER.fullmatch(token):
                     pair.append(int(token))
-                elif self.relabel is False:
+                elif self.relabel is False or (self.relabel is None and _is_number(token)):
                     raise ValueError(
                         f"{where}: node id {token!r} is not a non-negative integer; ids are "
-                        "integers (never floats). For other ids pass relabel=True (CLI: "
+                        "integers (never floats). For other ids (names) pass relabel=True (CLI: "
                         "--relabel) to number them 0..N-1."
                     )
                 else:
@@ -306,6 +308,14 @@ class _ParseState:
             pairs = inverse.reshape(-1, 2).astype(np.int64)
             num_nodes = labels.shape[0]
         return EdgeFile(pairs[:, 0], pairs[:, 1], weights, labels, int(num_nodes))
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _fields(raw: str) -> list[str]:

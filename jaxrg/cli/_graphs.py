@@ -92,7 +92,7 @@ def load_graph(source: str, args, *, largest_component: bool = False, out=print)
 
         try:
             matrix = scipy.sparse.load_npz(path)
-        except (ValueError, OSError, KeyError):
+        except Exception:  # noqa: BLE001 - not a scipy.sparse file: read_graph says why
             matrix = None  # a dense archive with an 'adjacency' array: read_graph below
         if matrix is not None:
             return LoadedGraph(matrix, str(source), matrix.shape[0], None)
