@@ -189,7 +189,7 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
 # the keys that identify a record (as jaxrg.experiments.node_classification writes them)
 RESULT_KEYS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
                "epochs", "test_acc")
-KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc")
+KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc", "best_val_test_acc")
 
 
 def report(path: str | os.PathLike = "results/node_classification", *,
@@ -216,7 +216,7 @@ def report(path: str | os.PathLike = "results/node_classification", *,
         _io.read_jsonl(results, required=RESULT_KEYS), RESULT_KEYS[:-1])
     folder = pathlib.Path(path) if pathlib.Path(path).is_dir() else pathlib.Path(path).parent
     kipf, twice_kipf = _io.unique_records(
-        _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS), KIPF_KEYS[:-1])
+        _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS), KIPF_KEYS[:4])
     if not records and not kipf:
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
                                 "`jaxrg experiment node-classification --out ...` first")
