@@ -221,7 +221,7 @@ LARGE = 10_000  # nodes above which `curve` points to `curve-sparse`
 
 
 def node_map_path(args) -> pathlib.Path | None:
-    """``<stem>.nodes.tsv`` beside the first output file given (``--json``, ``--csv``, ``--png``)."""
+    """``<stem>.nodes.tsv`` beside the first output given (``--json``, ``--csv``, ``--png``)."""
     for option in ("json", "csv", "png"):
         target = getattr(args, option, None)
         if target:

@@ -14,8 +14,10 @@ from jaxrg.cli._graphs import (
     add_dataset_options,
     add_id_options,
     csr_adjacency,
-    load_graph as load_graph_argument,
     write_node_map,
+)
+from jaxrg.cli._graphs import (
+    load_graph as load_graph_argument,
 )
 
 DENSE_LIMIT = 6000  # coarse-grain sweeps tau with one dense eigendecomposition

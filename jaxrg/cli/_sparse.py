@@ -58,7 +58,8 @@ def register(subparsers) -> None:
                         help="most characteristic scales reported (default 8)")
     parser.add_argument("--csv", type=pathlib.Path,
                         help="write the curves and errors as CSV (default: none)")
-    parser.add_argument("--json", type=pathlib.Path, help="write everything as JSON (default: none)")
+    parser.add_argument("--json", type=pathlib.Path,
+                        help="write everything as JSON (default: none)")
     parser.add_argument("--png", type=pathlib.Path,
                         help="write a plot of S and C with error bands (default: none)")
     parser.add_argument("--no-progress", action="store_true",
@@ -68,10 +69,9 @@ def register(subparsers) -> None:
 
 def load_sparse(source: str, args):
     """``(SparseGraph, LoadedGraph)`` from a file or dataset, never forming a dense matrix."""
-    import jaxrg.sparse as sp
-
     import jax.numpy as jnp
 
+    import jaxrg.sparse as sp
     from jaxrg.cli._graphs import check_weight_scale
 
     loaded = load_graph(source, args)
