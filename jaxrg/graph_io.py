@@ -48,6 +48,8 @@ import numpy as np
 from jaxrg import _optional
 from jaxrg.graphs import as_adjacency, from_edge_list
 
+__all__ = ["EdgeFile", "check_dense_size", "read_edge_file", "read_graph"]
+
 PACKAGED = {"karate": "karate.edgelist"}
 EDGE_SUFFIXES = (".edgelist", ".txt", ".csv", ".tsv", ".edges")
 DENSE_LIMIT_ENV = "JAXRG_DENSE_LIMIT_GIB"
