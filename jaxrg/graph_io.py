@@ -165,7 +165,8 @@ def read_edge_file(
         source: a path (``.gz`` decompressed) or a packaged graph name.
         relabel: ``False``: ids are row numbers (``N`` = largest id + 1); ``True``: the distinct
             ids are numbered ``0..N-1`` in increasing order (strings sorted as text); ``None``
-            (the CLI's default): renumber only when the ids are not already exactly ``0..N-1``.
+            (the CLI's default): renumber only when the smallest id is not 0 (ids from 1);
+            gaps between ids starting at 0 stay isolated nodes.
         chunk_lines: lines parsed per block.
 
     Returns:
@@ -299,9 +300,7 @@ class _ParseState:
         labels = None
         if pairs.dtype == np.int64:
             top = int(pairs.max())
-            renumber = self.relabel is True or (
-                self.relabel is None and np.unique(pairs).shape[0] != top + 1
-            )
+            renumber = self.relabel is True or (self.relabel is None and int(pairs.min()) > 0)
             num_nodes = top + 1
         else:
             renumber = True

@@ -26,7 +26,7 @@ networkx, and the files of :mod:`jaxrg.graph_io`; catalogue in ``docs/bad_inputs
   (``tuple(edges.T)``), and an integer ``(2, 2)`` array that reads as a different graph when
   taken as two ``(u, v)`` pairs is refused as ambiguous (pass a tuple, or a float matrix).
 * *Node ids* are integers (never parsed as floats) and are row numbers: ids missing from an
-  edge list are isolated nodes (the CLI renumbers the listed ids unless ``--keep-ids``).
+  edge list are isolated nodes (the CLI renumbers ids that do not start at 0).
 
 Graphs of different sizes are batched by padding to a common ``N`` with a boolean node mask
 (:func:`pad_adjacency`); every reduction in jaxrg satisfies ``f(pad(g)) == f(g)``.

@@ -135,6 +135,10 @@ def test_ids_from_one_are_row_numbers_unless_renumbered(tmp_path):
     auto = read_edge_file(path, relabel=None)  # the CLI's default renumbers
     assert auto.num_nodes == 3 and auto.labels.tolist() == [1, 2, 3]
     assert auto.senders.min() == 0
+    gap = tmp_path / "gap.txt"
+    gap.write_text("0 2\n")  # ids from 0 are row numbers: id 1 is an isolated node
+    assert read_edge_file(gap, relabel=None).num_nodes == 3
+    assert read_edge_file(gap, relabel=None).labels is None
 
 
 def test_repeated_edges_are_refused_in_every_form(tmp_path):

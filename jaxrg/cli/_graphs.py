@@ -3,10 +3,10 @@
 One loader serves every graph command (``curve``, ``curve-sparse``, ``coarse-grain``,
 ``rewire``), so a file means the same graph everywhere: edge lists go through
 :func:`jaxrg.graph_io.read_edge_file` (``.gz``, ``#``/``%`` comments, integer or string ids).
-Node ids that are not exactly ``0..N-1`` (ids from 1, gaps, 64-bit or string ids) are numbered
-``0..N-1`` in increasing order with a printed note, and the mapping is written beside the
-results (``--keep-ids`` keeps integer ids as row numbers instead: missing ids become isolated
-nodes). Dense routes estimate their memory first (:func:`jaxrg.graph_io.check_dense_size`).
+Node ids that do not start at 0 (ids from 1, 64-bit ids) and string ids are numbered ``0..N-1``
+in increasing order with a printed note, and the mapping is written beside the results
+(``--keep-ids`` keeps integer ids as row numbers instead). Ids from 0 are row numbers: ids
+missing from the file are isolated nodes, with a note (``--relabel`` numbers only the listed ids). Dense routes estimate their memory first (:func:`jaxrg.graph_io.check_dense_size`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def add_id_options(parser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--relabel", action="store_true",
                        help="always number the distinct node ids 0..N-1 in increasing order "
-                       "(default: only when they are not already 0..N-1, with a note)")
+                       "(default: only string ids and ids not starting at 0, with a note)")
     group.add_argument("--keep-ids", action="store_true",
                        help="use integer node ids as row numbers: ids missing from the file are "
                        "isolated nodes (default: off)")
@@ -115,7 +115,7 @@ def _id_notes(edges, source, relabel, out) -> None:
         missing = edges.num_nodes - used
         if missing:
             out(f"note: {source}: {missing} of the ids 0..{edges.num_nodes - 1} appear in no "
-                "edge and are isolated nodes (they change S and C); drop --keep-ids to number "
+                "edge and are isolated nodes (they change S and C); pass --relabel to number "
                 "only the listed ids")
 
 
