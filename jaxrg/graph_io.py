@@ -218,13 +218,14 @@ class _ParseState:
     def __init__(self, name: str, relabel: bool | None):
         self.name, self.relabel = name, relabel
         self.ids, self.weights, self.first_line = [], [], None
-        self.strings = False
+        self.strings = self.integers = False
 
     def add_block(self, lines: list[str], first: int) -> None:
         block = None if self.strings else _fast_block(lines)
         ids, weights = self._slow_block(lines, first) if block is None else block
         if ids.shape[0] == 0:
             return
+        self.integers = self.integers or ids.dtype != object
         if self.first_line is None:
             self.first_line = first + 1
         self.ids.append(ids)
@@ -247,13 +248,19 @@ class _ParseState:
                                      "with '#' to make it a comment.")
             pair = []
             for token in fields[:2]:
-                if _INTEGER.fullmatch(token):
+                integer = bool(_INTEGER.fullmatch(token))
+                mixed = self.relabel is None and (
+                    (integer and self.strings) or (not integer and (self.integers or pair)))
+                if integer and not mixed:
+                    self.integers = True
                     pair.append(int(token))
-                elif self.relabel is False or (self.relabel is None and _is_number(token)):
+                elif self.relabel is False or mixed or (
+                        self.relabel is None and _is_number(token)):
                     raise ValueError(
-                        f"{where}: node id {token!r} is not a non-negative integer; ids are "
-                        "integers (never floats). For other ids (names) pass relabel=True (CLI: "
-                        "--relabel) to number them 0..N-1."
+                        f"{where}: expected 'u v' or 'u v weight' with integer node ids; node id "
+                        f"{token!r} is {'mixed with names' if integer else 'not an integer'}: "
+                        "ids are integers (never floats) throughout, or names with relabel=True "
+                        "(CLI: --relabel), numbered 0..N-1."
                     )
                 else:
                     self.strings = True

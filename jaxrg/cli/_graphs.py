@@ -6,7 +6,8 @@ One loader serves every graph command (``curve``, ``curve-sparse``, ``coarse-gra
 Node ids that do not start at 0 (ids from 1, 64-bit ids) and string ids are numbered ``0..N-1``
 in increasing order with a printed note, and the mapping is written beside the results
 (``--keep-ids`` keeps integer ids as row numbers instead). Ids from 0 are row numbers: ids
-missing from the file are isolated nodes, with a note (``--relabel`` numbers only the listed ids). Dense routes estimate their memory first (:func:`jaxrg.graph_io.check_dense_size`).
+missing from the file are isolated nodes, with a note (``--relabel`` numbers only the listed ids).
+Dense routes estimate their memory first (:func:`jaxrg.graph_io.check_dense_size`).
 """
 
 from __future__ import annotations
