@@ -347,9 +347,10 @@ def _check_orientation(graph) -> None:
     fix = ("pass an edge list as a tuple, jaxrg.as_adjacency(tuple(np.asarray(edges).T)); a 2-D "
            "array is always read as a dense (N, N) adjacency")
     if len(shape) == 2 and shape[0] != shape[1] and shape[1] in (2, 3) and shape[0] > 0:
-        raise ValueError(f"adjacency has shape {shape}, which looks like an edge list of "
-                         f"{shape[0]} edges; {fix}.")
-    if shape == (2, 2):
+        raise ValueError(f"adjacency must be square (N, N); got shape {shape}, which looks like "
+                         f"an edge list of {shape[0]} edges: jaxrg.as_adjacency builds it from a "
+                         f"tuple; {fix}.")
+    if shape == (2, 2) and _checks.is_concrete(graph):
         dense = np.asarray(graph)
         if dense.dtype.kind not in "iu":
             return
