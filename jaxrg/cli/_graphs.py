@@ -172,7 +172,7 @@ def check_weight_scale(loaded: LoadedGraph, dtype) -> None:
         degree = np.bincount(graph[0], weights, minlength=loaded.num_nodes) + np.bincount(
             graph[1], weights, minlength=loaded.num_nodes)
     elif hasattr(graph, "toarray"):
-        degree = np.abs(graph).sum(axis=1)
+        degree = np.asarray(abs(graph).sum(axis=1)).ravel()  # np.matrix for csr_matrix
     else:
         degree = np.abs(np.asarray(graph, np.float64)).sum(axis=1)
     top = float(np.max(degree, initial=0.0))
