@@ -248,3 +248,169 @@ def _check_values(adjacency: np.ndarray, name: str, offset: int) -> None:
             "jaxrg works on undirected graphs: symmetrise with (A + A.T) / 2 or "
             "np.maximum(A, A.T)."
         )
+
+
+def undirected_edges(senders, receivers, weights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The simple undirected graph an edge list denotes: ``(lo, hi, w)`` with ``lo <= hi``.
+
+    Host-side (NumPy) home of the duplicate and direction rules (module docstring): a pair may
+    appear once, or once per direction with equal weights (within the symmetry tolerance of a
+    dense matrix); every other repeat raises.
+
+    Args:
+        senders: ``(E,)`` integer ids.
+        receivers: ``(E,)`` integer ids.
+        weights: ``(E,)`` finite non-negative weights.
+
+    Returns:
+        ``(lo (U,), hi (U,), w (U,))``, one row per undirected edge, sorted by ``(lo, hi)``.
+
+    Raises:
+        ValueError: a repeated edge, or two directions with different weights.
+    """
+    senders, receivers = np.asarray(senders), np.asarray(receivers)
+    weights = np.asarray(weights)
+    lo, hi = np.minimum(senders, receivers), np.maximum(senders, receivers)
+    forward = senders <= receivers
+    order = np.lexsort((~forward, hi, lo))
+    lo, hi, weights, forward = lo[order], hi[order], weights[order], forward[order]
+    first = np.ones(lo.shape[0], bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    if first.all():
+        return lo, hi, weights
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, lo.shape[0]))
+    repeated = counts > 1
+    # a pair seen exactly twice, once each way (the sort puts the forward one first)
+    two = starts[repeated & (counts == 2)]
+    one_each_way = forward[two] & ~forward[two + 1] & (lo[two] != hi[two])
+    scale = max(float(np.max(np.abs(weights), initial=0.0)), 1.0)
+    eps = np.finfo(weights.dtype).eps if weights.dtype.kind == "f" else 0.0
+    gap = np.abs(weights[two + 1] - weights[two])
+    agree = gap <= 100 * eps * scale
+    bad_two = two[~(one_each_way & agree)]
+    bad_more = starts[counts > 2]
+    bad = np.sort(np.concatenate([bad_two, bad_more]))
+    if bad.size:
+        at = bad[0]
+        u, v, k = int(lo[at]), int(hi[at]), int(counts[np.searchsorted(starts, at)])
+        if k == 2 and forward[at] and not forward[at + 1] and u != v:
+            raise ValueError(
+                f"edge ({u}, {v}) has weight {weights[at]:.6g} one way and "
+                f"{weights[at + 1]:.6g} the other: that is a directed graph, and jaxrg needs "
+                "an undirected one. Give both directions the same weight (e.g. their mean) or "
+                "list the edge once."
+            )
+        raise ValueError(
+            f"edge ({u}, {v}) is listed {k} times ({bad.size} repeated edge(s) in all); jaxrg "
+            "reads a simple undirected graph: list each edge once, or once in each direction "
+            "with the same weight. Merge the repeats first (sum or max their weights)."
+        )
+    return lo[first], hi[first], weights[first]
+
+
+
+def check_networkx(graph) -> None:
+    """Refuse a directed networkx graph or a multigraph with parallel edges (module rules).
+
+    Args:
+        graph: a networkx graph.
+
+    Returns:
+        None.
+
+    Raises:
+        TypeError: a directed graph.
+        ValueError: a multigraph with two or more edges between one pair of nodes.
+    """
+    if graph.is_directed():
+        raise TypeError(
+            "graph is a directed networkx graph; jaxrg needs an undirected one: pass "
+            "G.to_undirected() (or symmetrise its adjacency yourself)."
+        )
+    if graph.is_multigraph():
+        for u, v in graph.edges():
+            k = graph.number_of_edges(u, v)
+            if k > 1:
+                raise ValueError(
+                    f"graph is a networkx MultiGraph with {k} parallel edges between {u!r} and "
+                    f"{v!r}; jaxrg reads a simple graph: merge them first (sum or max their "
+                    "weights into a networkx.Graph)."
+                )
+
+
+
+def sparse_coo(matrix):
+    """``matrix`` as a ``scipy.sparse.coo_array``, refusing duplicate entries (module rules).
+
+    Args:
+        matrix: a ``scipy.sparse`` matrix or array.
+
+    Returns:
+        The same matrix as ``coo_array`` (entries unchanged).
+
+    Raises:
+        ValueError: an entry ``(i, j)`` stored more than once (scipy would add them).
+    """
+    import scipy.sparse
+
+    coo = scipy.sparse.coo_array(matrix)
+    if coo.ndim == 2 and coo.nnz:
+        order = np.lexsort((coo.col, coo.row))
+        row, col = coo.row[order], coo.col[order]
+        same = (row[1:] == row[:-1]) & (col[1:] == col[:-1])
+        if same.any():
+            at = int(np.argmax(same))
+            raise ValueError(
+                f"the sparse matrix stores entry ({int(row[at])}, {int(col[at])}) more than "
+                f"once ({int(same.sum())} duplicate(s)); jaxrg reads a simple graph: merge them "
+                "first with m.sum_duplicates() (sum) or build the matrix without repeats."
+            )
+    return coo
+
+
+
+def check_orientation(graph) -> None:
+    """Refuse 2-D inputs that look like an edge array rather than an ``(N, N)`` matrix.
+
+    A non-square ``(E, 2)``/``(E, 3)`` array is an edge list given the wrong way; an integer
+    ``(2, 2)`` array is refused when reading it as two ``(u, v)`` pairs gives another graph.
+
+    Args:
+        graph: a dense array or nested list.
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: with the fix (``tuple(np.asarray(edges).T)``).
+    """
+    try:
+        shape = np.shape(graph)
+    except ValueError:
+        return  # ragged: as_float_array gives the message
+    fix = ("pass an edge list as a tuple, jaxrg.as_adjacency(tuple(np.asarray(edges).T)); a 2-D "
+           "array is always read as a dense (N, N) adjacency")
+    if len(shape) == 2 and shape[0] != shape[1] and shape[1] in (2, 3) and shape[0] > 0:
+        raise ValueError(f"adjacency must be square (N, N); got shape {shape}, which looks like "
+                         f"an edge list of {shape[0]} edges: jaxrg.as_adjacency builds it from a "
+                         f"tuple; {fix}.")
+    if shape == (2, 2) and _checks.is_concrete(graph):
+        dense = np.asarray(graph)
+        if dense.dtype.kind not in "iu":
+            return
+        edges = [(int(u), int(v)) for u, v in dense]
+        if dense.min() < 0 or (edges[0] == edges[1] and edges[0][0] != edges[0][1]):
+            return  # not a valid pair list (negative ids, a repeated edge): no ambiguity
+        size = int(dense.max()) + 1
+        pairs = np.zeros((size, size), dense.dtype)  # the graph the two pairs describe
+        for u, v in edges:
+            if u != v:
+                pairs[u, v] = pairs[v, u] = 1
+        off = dense * (1 - np.eye(2, dtype=dense.dtype))
+        if pairs.shape != (2, 2) or not np.array_equal(pairs, off):
+            raise ValueError(
+                f"adjacency {dense.tolist()} is ambiguous: an integer (2, 2) array may be an "
+                f"adjacency or two edges (u, v); {fix} (give it float entries, e.g. "
+                "np.asarray(a, float), to mean the matrix)."
+            )

@@ -6,12 +6,19 @@ a restarted run reads the finished keys and skips them, so nothing is lost or du
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
+import inspect
 import json
 import os
 import pathlib
 import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+LOCK_NAME = ".jaxrg.lock"
+_HELD: set[pathlib.Path] = set()  # folders this process holds (the lock is re-entrant)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> pathlib.Path:
@@ -94,22 +101,142 @@ def _drop_partial_tail(handle, chunk: int = 1 << 16) -> None:
     handle.truncate(0)
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Read the complete records of a JSON-lines file (a truncated last line is dropped)."""
+def read_jsonl(path: str | os.PathLike, *, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Read the complete records of a JSON-lines file (a truncated last line is dropped).
+
+    Args:
+        path: the file (missing: no records).
+        required: keys every record must hold.
+
+    Returns:
+        The records, in file order.
+
+    Raises:
+        ValueError: a complete line that is not a JSON object, or lacks a required key (the
+            message names the file, the line and the fix).
+    """
     path = pathlib.Path(path)
     if not path.exists():
         return []
     records = []
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if not line.endswith("\n"):
                 break  # cut short by a kill: the record was never completed
             line = line.strip()
-            if line:
-                records.append(json.loads(line))
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}, line {number}: not a JSON record ({err.msg}); fix or "
+                                 "delete that line.") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"{path}, line {number}: not a JSON object; fix or delete that "
+                                 "line.")
+            missing = [key for key in required if key not in record]
+            if missing:
+                raise ValueError(f"{path}, line {number}: the record lacks {', '.join(missing)}; "
+                                 "fix or delete that line (jaxrg writes every key).")
+            records.append(record)
     return records
+
+
+def unique_records(records: Iterable[Mapping[str, Any]],
+                   fields: tuple[str, ...]) -> tuple[list[Mapping[str, Any]], int]:
+    """Drop records whose key ``tuple(record[f] for f in fields)`` came earlier.
+
+    Duplicates arise when two processes wrote one folder before it was locked
+    (:func:`folder_lock`); the first record of each key is kept.
+
+    Args:
+        records: the records, in file order.
+        fields: the key fields.
+
+    Returns:
+        ``(unique records, number of duplicates dropped)``.
+    """
+    records = list(records)
+    seen, unique = set(), []
+    for record in records:
+        key = tuple(json.dumps(record.get(f), sort_keys=True) for f in fields)
+        if key not in seen:
+            seen.add(key)
+            unique.append(record)
+    return unique, len(records) - len(unique)
 
 
 def finished_keys(records: Iterable[Mapping[str, Any]], fields: tuple[str, ...]) -> set[tuple]:
     """The set of ``tuple(record[f] for f in fields)`` over finished records (for resuming)."""
     return {tuple(r[f] for f in fields) for r in records}
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike):
+    """Hold an exclusive lock on a results folder, or refuse at once.
+
+    The lock is ``flock`` on ``<folder>/.jaxrg.lock`` (released by the kernel when the process
+    ends, so a killed run leaves no stale lock); the file records the holder's pid.
+
+    Args:
+        folder: the results folder (created if missing).
+
+    Yields:
+        The lock file path.
+
+    Raises:
+        ValueError: another process holds the folder (the message names it and the lock file).
+    """
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    key = folder.resolve()
+    if key in _HELD:  # a runner calling another runner on the same folder
+        yield path
+        return
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ValueError(
+                f"results folder {folder} is in use by {holder} (lock file {path}); wait for "
+                "that run to finish, or pass another --out folder."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        _HELD.add(key)
+        try:
+            yield path
+        finally:
+            _HELD.discard(key)
+    finally:
+        handle.close()  # closing releases the flock
+
+
+def locks_folder(parameter: str = "out"):
+    """Decorator: run the function under :func:`folder_lock` on its argument ``parameter``.
+
+    Args:
+        parameter: the name of the results-folder argument.
+
+    Returns:
+        A decorator.
+    """
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            with folder_lock(bound.arguments[parameter]):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -6,10 +6,27 @@ may hold converts through :func:`as_adjacency`:
 
 * a dense array (NumPy or JAX), ``(N, N)``;
 * an edge list, as a **tuple** ``(senders, receivers)`` or ``(senders, receivers, weights)``
-  (see :func:`from_edge_list`; a list of lists is read as a dense matrix);
+  (see :func:`from_edge_list`);
 * a single-graph ``jraph.GraphsTuple`` (``edges`` of shape ``(E,)`` or ``(E, 1)`` are weights);
 * a ``networkx.Graph`` (the ``"weight"`` attribute, default 1; node order of ``G.nodes``);
 * a ``scipy.sparse`` matrix or array, or a ``jax.experimental.sparse`` BCOO/BCSR matrix.
+
+**One rule per question, for every input form** (edge lists, arrays, ``scipy.sparse``,
+networkx, and the files of :mod:`jaxrg.graph_io`; catalogue in ``docs/bad_inputs.md``):
+
+* *Duplicates.* A graph is simple: each undirected edge is given once, or once in each
+  direction with the same weight. Any other repeat (a pair listed twice, a duplicate entry of a
+  ``scipy.sparse`` matrix, parallel edges of a ``networkx.MultiGraph`` or of a GML/GraphML file)
+  is refused with a ``ValueError`` naming the edge; merge the repeats first (sum or max).
+* *Direction.* jaxrg needs an undirected graph. An edge list is undirected by definition (a
+  line ``u v`` is the edge {u, v}); both directions with different weights, an asymmetric
+  matrix, a ``networkx.DiGraph`` or a directed GraphML/GML file are refused with the fix.
+* *Orientation.* A 2-D array or list of lists is a dense ``(N, N)`` adjacency; an edge list is
+  a **tuple**. A non-square ``(E, 2)``/``(E, 3)`` array is refused with the fix
+  (``tuple(edges.T)``), and an integer ``(2, 2)`` array that reads as a different graph when
+  taken as two ``(u, v)`` pairs is refused as ambiguous (pass a tuple, or a float matrix).
+* *Node ids* are integers (never parsed as floats) and are row numbers: ids missing from an
+  edge list are isolated nodes (the CLI renumbers ids that do not start at 0).
 
 Graphs of different sizes are batched by padding to a common ``N`` with a boolean node mask
 (:func:`pad_adjacency`); every reduction in jaxrg satisfies ``f(pad(g)) == f(g)``.
@@ -57,8 +74,10 @@ def from_edge_list(
 ) -> Float[Array, "n n"]:
     r"""Dense symmetric adjacency from an undirected edge list.
 
-    Each undirected edge may be listed once or in both directions: :math:`A_{sr} = A_{rs} = w`
-    (repeated pairs keep the largest weight, so listing both directions never doubles a weight).
+    Each undirected edge is listed once or once in each direction with the same weight:
+    :math:`A_{sr} = A_{rs} = w`. Any other repeat is refused (see the rules in the module
+    docstring). Under ``jit`` (traced ids) the repeats cannot be checked; a repeated pair then
+    keeps its largest weight.
 
     Args:
         senders: ``(E,)`` integer node ids in ``[0, num_nodes)``.
@@ -72,7 +91,8 @@ def from_edge_list(
         ``(N, N)`` adjacency.
 
     Raises:
-        ValueError: mismatched shapes, ids out of range, negative or non-finite weights.
+        ValueError: mismatched shapes, ids out of range, negative or non-finite weights, a
+            repeated edge or an edge whose two directions have different weights.
     """
     senders = jnp.asarray(senders)
     receivers = jnp.asarray(receivers)
@@ -102,9 +122,15 @@ def from_edge_list(
             jnp.all(jnp.isfinite(weights)) & jnp.all(weights >= 0),
             "weights must be finite and non-negative.",
         )
+    adjacency = jnp.zeros((num_nodes, num_nodes), dtype)
+    if concrete and _checks.is_concrete(weights):
+        s, r, w = np.asarray(senders), np.asarray(receivers), np.asarray(weights)
+        if remove_self_loops:
+            s, r, w = s[s != r], r[s != r], w[s != r]
+        lo, hi, w = _host.undirected_edges(s, r, w)
+        return adjacency.at[lo, hi].set(w).at[hi, lo].set(w)
     if remove_self_loops:
         weights = jnp.where(senders == receivers, jnp.zeros((), dtype), weights)
-    adjacency = jnp.zeros((num_nodes, num_nodes), dtype)
     return adjacency.at[senders, receivers].max(weights).at[receivers, senders].max(weights)
 
 
@@ -127,23 +153,68 @@ def as_adjacency(
         TypeError: unsupported graph type (e.g. a ``networkx.DiGraph``).
         ValueError: wrong shape, asymmetric, negative or non-finite weights.
     """
-    if isinstance(graph, tuple) or (hasattr(graph, "senders") and hasattr(graph, "n_node")):
-        senders, receivers, weights, n = _host.edge_list(graph)
+    module = type(graph).__module__ or ""
+    if hasattr(graph, "senders") and hasattr(graph, "n_node"):
+        return _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+    if isinstance(graph, tuple):
+        if len(graph) not in (2, 3):
+            raise TypeError(
+                "a tuple is read as an edge list (senders, receivers[, weights]); got a tuple of "
+                f"length {len(graph)}. Pass a dense matrix as an array or a list of lists."
+            )
         return from_edge_list(
-            senders,
-            receivers,
-            weights,
-            num_nodes=num_nodes if n is None else n,
-            remove_self_loops=remove_self_loops,
-            dtype=dtype,
+            *graph, num_nodes=num_nodes, remove_self_loops=remove_self_loops, dtype=dtype
         )
-    graph = _host.dense_form(graph)  # networkx, scipy and JAX sparse to dense
+    if module.startswith("networkx"):
+        return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+    if module.startswith("scipy.sparse"):
+        graph = _host.sparse_coo(graph).toarray()
+    elif module.startswith("jax.experimental.sparse"):
+        graph = graph.todense()
+    if not isinstance(graph, np.ndarray | jax.Array | list):
+        raise TypeError(
+            f"unsupported graph type {type(graph).__name__}; pass a dense (N, N) array, "
+            "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
+            "scipy.sparse matrix."
+        )
+    _host.check_orientation(graph)
     adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype)
     _checks.check_square(adjacency)
     _checks.check_adjacency_values(adjacency)
     if remove_self_loops:
         adjacency = adjacency * (1 - jnp.eye(adjacency.shape[0], dtype=adjacency.dtype))
     return adjacency
+
+
+def _from_graphs_tuple(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
+    n_node = np.asarray(graph.n_node)
+    if n_node.size != 1:
+        raise ValueError(
+            f"the GraphsTuple holds {n_node.size} graphs; convert one at a time "
+            "(jraph.unbatch) or use jaxrg.pad_adjacency for a padded batch."
+        )
+    edges = graph.edges
+    weights = None
+    if edges is not None and not isinstance(edges, dict):
+        edges = jnp.asarray(edges)
+        if edges.ndim == 1 or (edges.ndim == 2 and edges.shape[1] == 1):
+            weights = edges.reshape(-1)
+    return from_edge_list(
+        graph.senders,
+        graph.receivers,
+        weights,
+        num_nodes=int(n_node.reshape(())),
+        remove_self_loops=remove_self_loops,
+        dtype=dtype,
+    )
+
+
+def _from_networkx(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
+    import networkx as nx
+
+    _host.check_networkx(graph)
+    adjacency = nx.to_numpy_array(graph, weight="weight", dtype=float)
+    return as_adjacency(adjacency, remove_self_loops=remove_self_loops, dtype=dtype)
 
 
 class PaddedBatch(NamedTuple):

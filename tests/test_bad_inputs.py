@@ -430,7 +430,7 @@ GRAPH_FILE_CASES = {
         r"g\.edgelist, line 2: expected 'u v' or 'u v weight' with integer "
         "node ids",
     ),
-    "graph_file_asymmetric_npy": ("npy", ValueError, r"^adjacency is not symmetric"),
+    "graph_file_asymmetric_npy": ("npy", ValueError, r"g\.npy: adjacency is not symmetric"),
 }
 
 

@@ -255,3 +255,69 @@ def test_curve_commands_take_a_dataset_name(data_dir, tmp_path, capsys, monkeypa
     # no traceback: the message lists the missing files and how to get them
     assert err.startswith("jaxrg curve: error: dataset 'cora': 5 file(s) missing")
     assert "--download" in err and "Traceback" not in err
+
+
+# --- issue 19 items 3, 6, 7 and issue 17 item 7 -------------------------------------------
+
+
+def test_global_options_work_after_the_command_name():
+    from jaxrg.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["curve", "karate", "--float32"]).float32 is True
+    assert parser.parse_args(["--float32", "curve", "karate"]).float32 is True
+    assert parser.parse_args(["curve", "karate"]).float32 is False
+    assert parser.parse_args(["maxent", "run", "--float32"]).float32 is True
+
+
+def test_every_option_shows_its_default_and_every_command_has_a_description():
+    import argparse
+
+    from jaxrg.cli import _subparsers, build_parser
+
+    parser = build_parser()
+    for sub in [parser, *_subparsers(parser)]:
+        assert sub is parser or sub.description, sub.prog
+        for action in sub._actions:
+            if not action.option_strings or isinstance(
+                action, argparse._HelpAction | argparse._VersionAction
+            ):
+                continue
+            assert action.help, (sub.prog, action.option_strings)
+            assert action.required or "default" in action.help, (sub.prog, action.option_strings)
+        text = sub.format_help()
+        assert "%%" not in text and "%(" not in text and "\\n" not in text, sub.prog
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["--max-peaks", "0"], "--max-peaks must be at least 1; got 0"),
+    (["--num-taus", "50000"], r"--num-taus 50000 needs ~\d+ GiB .* use at most"),
+])
+def test_grid_options_out_of_range_are_one_line_errors(argv, match, capsys):
+    import re
+
+    for command in ("curve", "curve-sparse"):
+        assert main([command, "karate", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and re.search(match, err), err
+
+
+def test_disconnected_graph_does_not_call_the_gap_lambda_2(tmp_path, capsys):
+    path = tmp_path / "two.txt"
+    path.write_text("0 1\n2 3\n3 4\n")  # components {0, 1} and {2, 3, 4}
+    assert main(["curve", str(path), "--num-taus", "20"]) == 0
+    text = capsys.readouterr().out
+    # spectrum: 0, 0, 1 (path of 3), 2 (edge), 3 (path of 3)
+    assert "lambda_2 = 0 (2 components); smallest non-zero eigenvalue = 1," in text
+
+
+def test_experiment_rerun_with_every_seed_done_says_so(tmp_path, capsys, monkeypatch):
+    from jaxrg.experiments import node_classification as nc
+    from jaxrg.experiments import node_classification_report as ncr
+
+    monkeypatch.setattr(nc, "run_kipf", lambda *a, **k: [])  # every seed already finished
+    monkeypatch.setattr(ncr, "report", lambda *a, **k: "")
+    assert main(["experiment", "kipf-gcn", "--seeds", "3", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"all 3 seeds already in {tmp_path / 'kipf_gcn.jsonl'}" in out
+    assert "Pass --out NEWDIR to recompute." in out

@@ -45,7 +45,7 @@ def test_edge_list_file_gives_the_exact_curves_when_every_mode_is_deflated(tmp_p
 
 
 def test_packaged_graph_loads_as_a_sparse_graph():
-    g = cli.load_sparse("karate")
+    g, _ = cli.load_sparse("karate", argparse.Namespace())
     assert g.num_nodes == 34 and g.senders.shape[0] == 2 * 78
 
 
@@ -63,7 +63,7 @@ def test_user_errors_are_one_line_exceptions(argv, error, match):
 
 
 def test_unknown_suffix_is_rejected(tmp_path):
-    path = tmp_path / "g.graphml"
-    path.write_text("<graphml/>")
+    path = tmp_path / "g.xyz"
+    path.write_text("0 1\n")
     with pytest.raises(ValueError, match="unknown graph file type"):
         run([str(path)])

@@ -145,3 +145,52 @@ def test_atomic_write_gives_the_permissions_of_a_plain_write(tmp_path):
     plain.write_text("x")
     atomic = _io.atomic_write_text(tmp_path / "atomic.txt", "x")
     assert atomic.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
+    """Issue 17 item 10: two processes, one results folder."""
+    import fcntl
+
+    lock = tmp_path / _io.LOCK_NAME
+    with open(lock, "w") as other:  # another open file description = another writer
+        other.write("pid 4242\n")
+        other.flush()
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ValueError, match=r"in use by pid 4242 \(lock file .*\.jaxrg\.lock\)"):
+            with _io.folder_lock(tmp_path):
+                pass
+    with _io.folder_lock(tmp_path):  # released: free again, and re-entrant in one process
+        with _io.folder_lock(tmp_path):
+            pass
+        assert f"pid {os.getpid()}" in lock.read_text()
+
+
+def test_runners_take_the_folder_lock(tmp_path):
+    @_io.locks_folder("out")
+    def runner(dataset, *, out):
+        with pytest.raises(ValueError, match="in use"):  # what a second process would see
+            with open(pathlib.Path(out) / _io.LOCK_NAME) as handle:
+                import fcntl
+
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise ValueError("in use") from None
+        return dataset
+
+    assert runner("cora", out=tmp_path) == "cora"
+
+
+def test_results_reader_names_a_line_missing_keys_and_reports_duplicates(tmp_path):
+    from jaxrg.experiments.node_classification_report import report
+
+    base = {"dataset": "cora", "epochs": 200, "early_stopping": 10, "test_acc": 0.8,
+            "best_val_test_acc": 0.79}
+    lines = [{**base, "seed": 0}, {**base, "seed": 1}, {**base, "seed": 0}]  # seed 0 twice
+    (tmp_path / "kipf_gcn.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    text = report(tmp_path)
+    assert "| cora | 2 | 200 |" in text  # the duplicate is not counted as a third seed
+    assert "Note: 1 duplicate record(s)" in text
+    (tmp_path / "kipf_gcn.jsonl").write_text(json.dumps(base) + "\n" + '{"seed": 3}\n')
+    with pytest.raises(ValueError, match=r"kipf_gcn.jsonl, line 1: the record lacks seed"):
+        report(tmp_path)

@@ -66,13 +66,10 @@ def test_every_input_form_gives_the_same_graph():
     lo, hi = np.nonzero(np.triu(a, 1))
     w = a[lo, hi]
     both = (np.concatenate([lo, hi]), np.concatenate([hi, lo]), np.concatenate([w, w]))
-    # a repeated pair keeps the largest weight (as jaxrg.from_edge_list)
-    repeated = (np.concatenate([lo, lo]), np.concatenate([hi, hi]), np.concatenate([w / 2, w]))
     forms = {
         "scipy": scipy.sparse.coo_matrix(a),
         "edges_once": (lo, hi, w),
         "edges_both": both,
-        "edges_repeated": repeated,
         "networkx": nx.from_numpy_array(a),
         "dense": a,
     }
@@ -84,6 +81,10 @@ def test_every_input_form_gives_the_same_graph():
             sp.laplacian_matvec(g, v), expected, **tol("float64"), err_msg=name
         )
         assert g.senders.shape[0] == 2 * lo.shape[0], name
+    # a repeated pair is refused, as by jaxrg.from_edge_list (one rule for every form)
+    repeated = (np.concatenate([lo, lo]), np.concatenate([hi, hi]), np.concatenate([w / 2, w]))
+    with pytest.raises(ValueError, match=r"is listed 2 times"):
+        sp.as_sparse_graph(repeated, num_nodes=30)
 
 
 def test_component_labels_match_dense_connected_components():

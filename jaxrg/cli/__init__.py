@@ -64,7 +64,50 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(f"jaxrg.cli.{name}").register(subparsers)
+    for sub in _subparsers(parser):
+        # global options work after the command name too; SUPPRESS keeps the top-level value
+        sub.add_argument("--float32", action="store_true", default=argparse.SUPPRESS,
+                         help="compute in float32 (default: float64); same as before the command")
+    for sub in [parser, *_subparsers(parser)]:
+        _show_defaults(sub)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every option's help states its default; every sub-command has a description."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                if not sub.description and helps.get(name):
+                    sub.description = helps[name][:1].upper() + helps[name][1:] + "."
+            continue
+        if not action.option_strings or action.help in (None, argparse.SUPPRESS):
+            continue
+        if isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            continue
+        if "default" in action.help or action.required:
+            continue
+        if isinstance(action, argparse._StoreTrueAction):
+            shown = "off"
+        elif action.default is None:
+            shown = "none"
+        elif isinstance(action.default, list | tuple):
+            shown = " ".join(str(v) for v in action.default)
+        else:
+            shown = str(action.default)
+        action.help = f"{action.help} (default: {shown})".replace("%", "%%")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every (nested) sub-command parser of ``parser``."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found.append(sub)
+                found.extend(_subparsers(sub))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
     except (CLIError, MissingDependency, ValueError, TypeError, FileNotFoundError,
             OSError) as err:
-        print(f"jaxrg {args.command}: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # one line, whatever the exception carried
+        print(f"jaxrg {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"jaxrg {args.command}: interrupted", file=sys.stderr)

@@ -14,8 +14,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
-from jaxrg.cli._graphs import GRAPH_HELP, add_dataset_options, dataset_adjacency
-from jaxrg.graph_io import read_graph
+from jaxrg.cli._graphs import (
+    GRAPH_HELP,
+    add_dataset_options,
+    add_id_options,
+    dense_adjacency,
+    load_graph,
+    write_node_map,
+)
 from jaxrg.graphs import connected_components, largest_connected_component
 from jaxrg.scales import characteristic_scales, default_taus
 from jaxrg.spectral import laplacian_spectrum
@@ -31,14 +37,18 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "graph",
-        help="graph file (.edgelist/.txt/.csv, .npz, .npy, .graphml, "
-        f".gml), a packaged graph name (karate) {GRAPH_HELP}",
+        help="graph file (.edgelist/.txt/.csv/.tsv/.edges, optionally .gz, 'u v [w]' per line; "
+        f".npz, .npy, .graphml, .gml), a packaged graph name (karate) {GRAPH_HELP}",
     )
     add_dataset_options(parser)
+    add_id_options(parser)
     add_curve_options(parser)
-    parser.add_argument("--csv", type=pathlib.Path, help="write tau,S,C,d_S,Z as CSV here")
-    parser.add_argument("--json", type=pathlib.Path, help="write everything as JSON here")
-    parser.add_argument("--png", type=pathlib.Path, help="write a plot of S and C here")
+    parser.add_argument("--csv", type=pathlib.Path,
+                        help="write tau,S,C,d_S,Z as CSV here (default: none)")
+    parser.add_argument("--json", type=pathlib.Path,
+                        help="write everything as JSON here (default: none)")
+    parser.add_argument("--png", type=pathlib.Path,
+                        help="write a plot of S and C here (default: none)")
     parser.set_defaults(func=run)
 
 
@@ -70,7 +80,8 @@ def add_curve_options(parser) -> None:
         action="store_true",
         help="restrict to the largest connected component first",
     )
-    parser.add_argument("--max-peaks", type=int, default=8)
+    parser.add_argument("--max-peaks", type=int, default=8,
+                        help="most characteristic scales reported (default 8)")
 
 
 def analyse(
@@ -109,10 +120,32 @@ def _peak_entropies(eigenvalues, taus):
     return entropy_curves(eigenvalues, jnp.where(usable, taus, 1.0)).entropy
 
 
-def compute(adjacency, args):
-    """Validate options, optionally reduce to the largest component, run :func:`analyse`."""
+def check_grid_options(args) -> None:
+    """``--num-taus`` in [3, a memory bound] and ``--max-peaks`` >= 1, or a one-line error.
+
+    The peak search compares every pair of grid points (``O(T^2)`` memory, about 64 bytes per
+    pair), so the bound follows the dense memory limit of :mod:`jaxrg.graph_io`.
+    """
+    import os
+
+    from jaxrg.graph_io import DENSE_LIMIT_ENV
+
     if args.num_taus < 3:
         raise ValueError(f"--num-taus must be at least 3; got {args.num_taus}.")
+    limit = float(os.environ.get(DENSE_LIMIT_ENV, "4")) * 2**30
+    largest = int((limit / 64) ** 0.5)
+    if max(args.num_taus, 512) > largest:
+        raise ValueError(
+            f"--num-taus {args.num_taus} needs ~{64 * args.num_taus**2 / 2**30:.3g} GiB for the "
+            f"peak search (O(T^2)); use at most {largest} (or raise ${DENSE_LIMIT_ENV})."
+        )
+    if getattr(args, "max_peaks", 1) < 1:
+        raise ValueError(f"--max-peaks must be at least 1; got {args.max_peaks}.")
+
+
+def compute(adjacency, args):
+    """Validate options, optionally reduce to the largest component, run :func:`analyse`."""
+    check_grid_options(args)
     tau_range = None
     if args.tau_range is not None:
         lo, hi = args.tau_range
@@ -137,8 +170,7 @@ def report(name, adjacency, result, args, out=print) -> dict:
     n = adjacency.shape[0]
     edges = int(np.count_nonzero(np.triu(np.asarray(adjacency), 1)))
     components = int(connected_components(adjacency).count)
-    ev = np.asarray(eigenvalues)
-    positive = ev[ev > 0]
+    ev = np.sort(np.asarray(eigenvalues))
     valid = np.asarray(scales.valid)
     entropies = np.asarray(_peak_entropies(eigenvalues, scales.taus))[valid]
     peaks = [
@@ -149,8 +181,11 @@ def report(name, adjacency, result, args, out=print) -> dict:
         )
     ]
     out(f"{name}: {n} nodes, {edges} edges, {components} connected component(s)")
-    if positive.size:
-        out(f"  Laplacian spectrum: lambda_2 = {positive.min():.6g}, lambda_max = {ev.max():.6g}")
+    if components < n:
+        # one zero eigenvalue per component: lambda_2 is the gap only for a connected graph
+        gap = ("lambda_2" if components == 1 else
+               f"lambda_2 = 0 ({components} components); smallest non-zero eigenvalue")
+        out(f"  Laplacian spectrum: {gap} = {ev[components]:.6g}, lambda_max = {ev[-1]:.6g}")
     label = "specific heat" if args.variant == "exact" else "authors' specific heat"
     out(f"  characteristic scales (peaks of the {label}, highest first):")
     for p in peaks:
@@ -202,13 +237,23 @@ def report(name, adjacency, result, args, out=print) -> dict:
 LARGE = 10_000  # nodes above which `curve` points to `curve-sparse`
 
 
+def node_map_path(args) -> pathlib.Path | None:
+    """``<stem>.nodes.tsv`` beside the first output given (``--json``, ``--csv``, ``--png``)."""
+    for option in ("json", "csv", "png"):
+        target = getattr(args, option, None)
+        if target:
+            return pathlib.Path(target).with_suffix(".nodes.tsv")
+    return None
+
+
 def run(args) -> int:
-    matrix = dataset_adjacency(args.graph, data_dir=args.data_dir, download=args.download)
-    n = 0 if matrix is None else matrix.shape[0]
-    if n > LARGE:
-        print(f"jaxrg curve: note: {args.graph} has {n} nodes; the exact route needs "
-              f"~{4 * 8 * n * n / 2**30:.0f} GiB and O(N^3) time - `jaxrg curve-sparse "
+    check_grid_options(args)
+    loaded = load_graph(args.graph, args)
+    adjacency = dense_adjacency(loaded)
+    if loaded.num_nodes > LARGE:
+        print(f"jaxrg curve: note: {args.graph} has {loaded.num_nodes} nodes; the exact route "
+              "needs O(N^3) time - `jaxrg curve-sparse "
               f"{args.graph}` gives the curves with error bars in under a minute.", file=sys.stderr)
-    adjacency = read_graph(args.graph) if matrix is None else jnp.asarray(matrix.toarray())
-    report(str(args.graph), adjacency, compute(adjacency, args), args)
+    report(loaded.name, adjacency, compute(adjacency, args), args)
+    write_node_map(loaded, node_map_path(args))
     return 0

@@ -58,7 +58,8 @@ def register(subparsers) -> None:
         "(training-subgraph propagation, best-validation checkpoint per epoch budget); all "
         "seeds at once with jax.vmap.")
     _common(node, 1000)
-    node.add_argument("--encoder", choices=("gcn", "gat"), default="gcn")
+    node.add_argument("--encoder", choices=("gcn", "gat"), default="gcn",
+                      help="graph convolution (default gcn)")
     node.add_argument("--variant", nargs="+", default=["SB"], type=str.upper,
                       choices=("SB", "MB", "SR", "MR"),
                       help="one or more of SB, MB, SR, MR (default SB)")
@@ -108,10 +109,11 @@ def register(subparsers) -> None:
     kipf = studies.add_parser(
         "kipf-gcn", help="the 2-layer GCN of Kipf & Welling (2017) on the public split",
         description="Sanity baseline: hidden 16, dropout 0.5, weight decay 5e-4, lr 0.01, "
-        "full-graph propagation, final-model test accuracy (published: Cora 81.5 %%).")
+        "full-graph propagation, final-model test accuracy (published: Cora 81.5 percent).")
     _common(kipf, 200)
     kipf.add_argument("--early-stopping", type=int, default=10,
-                      help="Kipf's early-stopping window on the validation loss (0: off)")
+                      help="Kipf's early-stopping window on the validation loss (0: off; "
+                      "default 10)")
     kipf.set_defaults(func=_run_kipf)
 
     rep = subparsers.add_parser(
@@ -142,8 +144,13 @@ def _run_node_classification(args) -> int:
                          seed_batch=args.seed_batch,
                          download=args.download,
                          progress=not args.no_progress)
-        print(f"{args.dataset} {args.encoder.upper()}_{variant}: "
-              f"{len({r['seed'] for r in records})} new seed(s) -> {args.out / 'results.jsonl'}")
+        if records:
+            print(f"{args.dataset} {args.encoder.upper()}_{variant}: "
+                  f"{len({r['seed'] for r in records})} new seed(s) -> "
+                  f"{args.out / 'results.jsonl'}")
+        else:
+            print(_nothing_to_do(f"{args.dataset} {args.encoder.upper()}_{variant}", args,
+                                 "results.jsonl"))
     print(report(args.out), end="")
     return 0
 
@@ -174,9 +181,19 @@ def _run_kipf(args) -> int:
     records = nc.run_kipf(args.dataset, seeds=args.seeds, out=args.out, data_dir=args.data_dir,
                           epochs=args.epochs, early_stopping=args.early_stopping,
                           download=args.download, progress=not args.no_progress)
-    print(f"{args.dataset} Kipf GCN: {len(records)} new seed(s) -> {args.out / 'kipf_gcn.jsonl'}")
+    if records:
+        print(f"{args.dataset} Kipf GCN: {len(records)} new seed(s) -> "
+              f"{args.out / 'kipf_gcn.jsonl'}")
+    else:
+        print(_nothing_to_do(f"{args.dataset} Kipf GCN", args, "kipf_gcn.jsonl"))
     print(report(args.out), end="")
     return 0
+
+
+def _nothing_to_do(what: str, args, file: str) -> str:
+    """The message of a rerun that finds every seed finished (resuming is not a silent no-op)."""
+    return (f"{what}: all {args.seeds} seeds already in {args.out / file}; nothing to train. "
+            "Pass --out NEWDIR to recompute.")
 
 
 def _run_report(args) -> int:

@@ -10,14 +10,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
-from jaxrg.cli._graphs import add_dataset_options, dataset_adjacency
-from jaxrg.graphs import largest_connected_component
+from jaxrg.cli._graphs import (
+    add_dataset_options,
+    add_id_options,
+    csr_adjacency,
+    write_node_map,
+)
+from jaxrg.cli._graphs import (
+    load_graph as load_graph_argument,
+)
 
 DENSE_LIMIT = 6000  # coarse-grain sweeps tau with one dense eigendecomposition
 
 
 def register(subparsers) -> None:
-    graph_help = ("graph: edge-list file (.edgelist/.txt/.csv), .npz/.npy adjacency, "
+    graph_help = ("graph: edge-list file (.edgelist/.txt/.csv/.tsv/.edges, optionally .gz), "
+                  ".npz/.npy adjacency, "
                   ".graphml/.gml, a packaged graph (karate) or a dataset name (cora, citeseer, "
                   "pubmed, photo, computers, europe; read from --data-dir or $JAXRG_DATA)")
     coarse = subparsers.add_parser(
@@ -34,7 +42,7 @@ def register(subparsers) -> None:
     coarse.add_argument("--num-taus", type=int, default=48,
                         help="grid size of the flow (one N^3 product per point; default 48)")
     coarse.add_argument("--out", type=pathlib.Path, default=pathlib.Path("lrg-out"),
-                        help="output folder (flow.png, coarse.png, summary.json)")
+                        help="output folder (flow.png, coarse.png, summary.json; default lrg-out)")
     coarse.set_defaults(func=run_coarse_grain)
 
     rewire = subparsers.add_parser(
@@ -47,7 +55,9 @@ def register(subparsers) -> None:
     _scale_options(rewire)
     rewire.add_argument("--out", type=pathlib.Path, required=True,
                         help="output file: .npz (scipy.sparse) or a text edge list 'u v'")
-    rewire.add_argument("--method", choices=("auto", "chebyshev", "eigh"), default="auto")
+    rewire.add_argument("--method", choices=("auto", "chebyshev", "eigh"), default="auto",
+                        help="heat-kernel route: chebyshev (sparse), eigh (dense) or auto, by "
+                        "size (default auto)")
     rewire.add_argument("--block-size", type=int, default=None,
                         help="columns per block (default: about 1e6 / N, at most 128)")
     rewire.set_defaults(func=run_rewire)
@@ -55,32 +65,37 @@ def register(subparsers) -> None:
 
 def _scale_options(parser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--tau", type=float, help="diffusion time tau > 0")
+    group.add_argument("--tau", type=float, help="diffusion time tau > 0 (default: --auto)")
     group.add_argument("--auto", action="store_true",
                        help="tau* = first peak of the specific heat (default without --tau)")
     parser.add_argument("--variant", choices=("exact", "authors"), default="exact",
                         help="specific heat for --auto: exact (default) or the authors' variant "
                         "on their grid logspace(-2, 4, 100)")
     parser.add_argument("--largest-component", action="store_true",
-                        help="restrict to the largest connected component first")
+                        help="restrict to the largest connected component first (default: "
+                        "off)")
     add_dataset_options(parser)
+    add_id_options(parser)
 
 
-def load_graph(name: str, *, data_dir=None, largest_component: bool = False,
-               download: bool = False):
-    """``(scipy.sparse CSR adjacency, label)`` from a file or a dataset name."""
-    import scipy.sparse
+def load_graph(name: str, args, *, largest_component: bool = False):
+    """``(scipy.sparse CSR adjacency, label, node ids or None)`` from a file or a dataset name.
 
-    matrix = dataset_adjacency(name, data_dir=data_dir, largest_component=largest_component,
-                               download=download)
-    if matrix is not None:
-        return matrix, name.lower()
-    from jaxrg.graph_io import read_graph
+    Edge-list files never become dense here (``rewire`` works on large files).
+    """
+    loaded = load_graph_argument(name, args, largest_component=largest_component)
+    sparse = csr_adjacency(loaded)
+    labels = loaded.labels
+    if largest_component:  # datasets come reduced already; a second pass changes nothing
+        import scipy.sparse.csgraph
 
-    adjacency = read_graph(name)
-    if largest_component:
-        adjacency, _ = largest_connected_component(adjacency)
-    return scipy.sparse.csr_matrix(np.asarray(adjacency, np.float64)), str(name)
+        _, comp = scipy.sparse.csgraph.connected_components(sparse, directed=False)
+        counts = np.bincount(comp)
+        nodes = np.flatnonzero(comp == np.argmax(counts))
+        sparse = sparse[nodes][:, nodes].tocsr()
+        labels = (loaded.labels if loaded.labels is not None else np.arange(loaded.num_nodes))[
+            nodes]
+    return sparse, loaded._replace(labels=labels), labels
 
 
 def choose_tau(adjacency, args) -> tuple[float, str]:
@@ -111,8 +126,8 @@ def run_coarse_grain(args) -> int:
 
     if args.num_taus < 2:
         raise ValueError(f"--num-taus must be at least 2; got {args.num_taus}.")
-    sparse, name = load_graph(args.graph, data_dir=args.data_dir, download=args.download,
-                              largest_component=args.largest_component)
+    sparse, loaded, _ = load_graph(args.graph, args, largest_component=args.largest_component)
+    name = loaded.name
     n = sparse.shape[0]
     if n > DENSE_LIMIT:
         raise ValueError(
@@ -170,6 +185,7 @@ def run_coarse_grain(args) -> int:
               "the rule links only nodes on the same side of the Fiedler vector "
               "(docs/design.md, section 3)")
     print(f"  wrote {out / 'flow.png'}, {out / 'coarse.png'}, {out / 'summary.json'}")
+    write_node_map(loaded, out / "nodes.tsv")
     return 0
 
 
@@ -210,8 +226,8 @@ def run_rewire(args) -> int:
 
     import jaxrg.lrg as lrg
 
-    sparse, name = load_graph(args.graph, data_dir=args.data_dir, download=args.download,
-                              largest_component=args.largest_component)
+    sparse, loaded, _ = load_graph(args.graph, args, largest_component=args.largest_component)
+    name = loaded.name
     n = sparse.shape[0]
     if args.tau is None and n > DENSE_LIMIT:
         raise ValueError(f"{name} has {n} nodes: --auto needs its dense spectrum; pass --tau.")
@@ -234,4 +250,5 @@ def run_rewire(args) -> int:
     print(f"{name}: {n} nodes, {before} edges; tau = {tau:.6g} ({how})")
     print(f"  rewired: {after} edges ({after / max(before, 1):.2f}x) in {seconds:.2f} s; "
           f"wrote {out}")
+    write_node_map(loaded, out.with_suffix(".nodes.tsv"))
     return 0

@@ -37,11 +37,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="mnist",
                    help="mnist, fashion_mnist, yeast or har (default mnist)")
     p.add_argument("--model", default="shallow", help="shallow, deep or cnn (default shallow)")
-    p.add_argument("--loss", nargs="+", default=None, help="losses among me qme xe")
+    p.add_argument("--loss", nargs="+", default=None,
+                   help="losses among me qme xe (default: me qme xe for run, me xe for merge)")
     p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
     p.add_argument("--epochs", type=int, default=None, help="default: the paper's per dataset")
     p.add_argument("--lr", type=float, default=None, help="Adam step (default: per dataset)")
-    p.add_argument("--temperature", type=float, default=5.0, help="loss temperature (5)")
+    p.add_argument("--temperature", type=float, default=5.0, help="loss temperature (default 5)")
     p.add_argument("--train-limit", type=int, default=None,
                    help="use only the first N training samples (quick runs)")
     p.add_argument("--data-dir", default=None, help="data folder (default $JAXRG_DATA)")

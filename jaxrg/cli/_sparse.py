@@ -17,10 +17,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
-from jaxrg.cli._curve import add_grid_options
-from jaxrg.cli._graphs import GRAPH_HELP, add_dataset_options, dataset_adjacency
-
-EDGE_SUFFIXES = (".edgelist", ".txt", ".csv", ".tsv", ".edges", ".gz")
+from jaxrg.cli._curve import add_grid_options, check_grid_options, node_map_path
+from jaxrg.cli._graphs import (
+    GRAPH_HELP,
+    add_dataset_options,
+    add_id_options,
+    load_graph,
+    write_node_map,
+)
 
 
 def register(subparsers) -> None:
@@ -37,61 +41,49 @@ def register(subparsers) -> None:
     )
     add_dataset_options(parser)
     parser.add_argument("--probes", type=int, default=32, help="Rademacher probes (default 32)")
-    parser.add_argument("--matvecs", type=int, default=100, help="Lanczos steps per probe")
+    parser.add_argument("--matvecs", type=int, default=100,
+                        help="Lanczos steps per probe (default 100)")
     parser.add_argument(
         "--deflate",
         type=int,
         default=None,
         help="low modes deflated exactly (default: 16 up to 20 000 nodes, else 0)",
     )
-    parser.add_argument("--reortho", choices=("none", "full"), default="none")
+    parser.add_argument("--reortho", choices=("none", "full"), default="none",
+                        help="re-orthogonalise the Lanczos vectors (default none)")
     add_grid_options(parser, "1e-2/λ_max to 1e2/λ_min from the Ritz values")
     parser.add_argument("--seed", type=int, default=0, help="probe seed (default 0)")
-    parser.add_argument("--relabel", action="store_true", help="map arbitrary node ids to 0..N-1")
-    parser.add_argument("--max-peaks", type=int, default=8)
-    parser.add_argument("--csv", type=pathlib.Path, help="write the curves and errors as CSV")
-    parser.add_argument("--json", type=pathlib.Path, help="write everything as JSON")
-    parser.add_argument("--png", type=pathlib.Path, help="write a plot of S and C with error bands")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_id_options(parser)
+    parser.add_argument("--max-peaks", type=int, default=8,
+                        help="most characteristic scales reported (default 8)")
+    parser.add_argument("--csv", type=pathlib.Path,
+                        help="write the curves and errors as CSV (default: none)")
+    parser.add_argument("--json", type=pathlib.Path,
+                        help="write everything as JSON (default: none)")
+    parser.add_argument("--png", type=pathlib.Path,
+                        help="write a plot of S and C with error bands (default: none)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (default: shown)")
     parser.set_defaults(func=run)
 
 
-def load_sparse(source: str, *, relabel: bool = False, data_dir=None, download: bool = False):
-    """A :class:`jaxrg.sparse.SparseGraph` from a file or dataset, never forming a dense matrix."""
+def load_sparse(source: str, args):
+    """``(SparseGraph, LoadedGraph)`` from a file or dataset, never forming a dense matrix."""
+    import jax.numpy as jnp
+
     import jaxrg.sparse as sp
-    from jaxrg.graph_io import PACKAGED, read_graph
+    from jaxrg.cli._graphs import check_weight_scale
 
-    matrix = dataset_adjacency(source, data_dir=data_dir, download=download)
-    if matrix is not None:
-        return sp.as_sparse_graph(matrix)
-    if source in PACKAGED:
-        return sp.as_sparse_graph(read_graph(source))  # tiny packaged graphs
-    path = pathlib.Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"graph file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        import scipy.sparse
-
-        try:
-            matrix = scipy.sparse.load_npz(path)
-        except (ValueError, OSError, KeyError) as err:
-            raise ValueError(f"{path} is not a scipy.sparse .npz file: {err}") from err
-        return sp.as_sparse_graph(matrix)
-    if suffix in EDGE_SUFFIXES:
-        return sp.read_edge_list(path, relabel=relabel)
-    raise ValueError(
-        f"unknown graph file type {suffix!r} for {path}; use an edge list "
-        f"({', '.join(EDGE_SUFFIXES)}) or a scipy.sparse .npz."
-    )
+    loaded = load_graph(source, args)
+    check_weight_scale(loaded, jnp.result_type(float))
+    return sp.as_sparse_graph(loaded.graph, num_nodes=loaded.num_nodes), loaded
 
 
 def compute(graph, args):
     """Quadrature, curves on the grid, characteristic scales; validated options."""
     import jaxrg.sparse as sp
 
-    if args.num_taus < 3:
-        raise ValueError(f"--num-taus must be at least 3; got {args.num_taus}.")
+    check_grid_options(args)
     quad = sp.lanczos_quadrature(
         graph,
         key=jax.random.key(args.seed),
@@ -127,8 +119,8 @@ FIELDS = (
 
 def run(args) -> int:
     start = time.perf_counter()
-    graph = load_sparse(args.graph, relabel=args.relabel, data_dir=args.data_dir,
-                        download=args.download)
+    check_grid_options(args)
+    graph, source = load_sparse(args.graph, args)
     loaded = time.perf_counter()
     quad, taus, curves, scales = jax.block_until_ready(compute(graph, args))
     elapsed = time.perf_counter() - loaded
@@ -190,4 +182,5 @@ def run(args) -> int:
         fig.axes[1].legend(loc="upper left", fontsize=8)
         save(fig, args.png)
         print(f"  plot: {args.png}")
+    write_node_map(source, node_map_path(args))
     return 0

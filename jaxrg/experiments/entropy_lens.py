@@ -444,6 +444,7 @@ def fit_or_load(
         return {k: f[k] for k in f.files}, trained[name]
 
 
+@_io.locks_folder("out")
 def run(out, config: LensConfig | None = None) -> dict:
     """Train (or load), profile, analyse, and write tables and figures under ``out``."""
     config = config or LensConfig()

@@ -223,6 +223,7 @@ def _base(config: MaxEntConfig, experiment: str, loss: str, rewarded: str, seed:
             "batch_size": config.batch_size, "train_size": None}
 
 
+@_io.locks_folder("out")
 def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepared | None = None
               ) -> list[dict]:
     """Train one network per (loss, seed) on the rewarded subset; append one record each.
@@ -297,6 +298,7 @@ def _path_curve(graphdef, p1, p2, data: Prepared, union_mask, kind: str, tempera
             "barrier_mean": barrier_mean}
 
 
+@_io.locks_folder("out")
 def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
               data: Prepared | None = None) -> list[dict]:
     """IMP one subnetwork per group of ``config.groups`` for each loss and seed, then merge.

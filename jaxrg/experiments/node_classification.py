@@ -292,6 +292,7 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
     return data, multiscale.variant_graphs(variant, data.graph, renormalised), tau
 
 
+@_io.locks_folder("out")
 def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         out="results/node_classification", data_dir=None, epochs: int = 1000,
         budgets: Sequence[int] | None = None, hidden: int | None | str = "auto",
@@ -437,6 +438,7 @@ def _num_params(stacked_params) -> int:
     return int(sum(np.prod(leaf.shape[1:]) for leaf in jax.tree.leaves(stacked_params)))
 
 
+@_io.locks_folder("out")
 def run_kipf(dataset: str = "cora", *, seeds=10, out="results/node_classification",
              data_dir=None, epochs: int = 200, early_stopping: int = 10,
              download: bool = False, progress: bool = True) -> list[dict]:

@@ -25,10 +25,11 @@ import numpy as np
 from jaxrg import _io
 from jaxrg.experiments.node_classification import (
     GAT_HIDDEN,
+    KEY_FIELDS,
     KIPF_PUBLISHED,
     decode_correct,
     default_split,
-    read_results,
+    with_defaults,
 )
 from jaxrg.experiments.stats import wilcoxon_signed_rank
 
@@ -373,6 +374,12 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
     return save(fig, path)
 
 
+# the keys that identify a record (as jaxrg.experiments.node_classification writes them)
+RESULT_KEYS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
+               "epochs", "test_acc")
+KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc", "best_val_test_acc")
+
+
 def report(path: str | os.PathLike = "results/node_classification", *,
            epochs: int | None = None, out: str | os.PathLike | None = None,
            plot: str | os.PathLike | None = None,
@@ -392,9 +399,13 @@ def report(path: str | os.PathLike = "results/node_classification", *,
     Raises:
         FileNotFoundError: no results in ``path``.
     """
-    records = read_results(_results_path(path, "results.jsonl"))
+    results = _results_path(path, "results.jsonl")
+    records, twice = _io.unique_records(
+        [with_defaults(r) for r in _io.read_jsonl(results, required=RESULT_KEYS)],
+        KEY_FIELDS)
     folder = pathlib.Path(path) if pathlib.Path(path).is_dir() else pathlib.Path(path).parent
-    kipf = _io.read_jsonl(folder / "kipf_gcn.jsonl")
+    kipf, twice_kipf = _io.unique_records(
+        _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS), KIPF_KEYS[:4])
     if not records and not kipf:
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
                                 "`jaxrg experiment node-classification --out ...` first")
@@ -410,6 +421,11 @@ def report(path: str | os.PathLike = "results/node_classification", *,
                   markdown_table(rows)]
     if kipf:
         parts += ["", "Kipf & Welling GCN (public split, 200 epochs):", "", kipf_table(kipf)]
+    for count, file in ((twice, results), (twice_kipf, folder / "kipf_gcn.jsonl")):
+        if count:
+            parts += ["", f"Note: {count} duplicate record(s) in {file} (the same run written "
+                      "twice, e.g. by two processes at once) were ignored; the first of each "
+                      "is used."]
     text = "\n".join(parts) + "\n"
     if out is not None:
         _io.atomic_write_text(out, text)

@@ -30,6 +30,7 @@ from jaxtyping import Array, Float, Int
 
 from jaxrg import _checks
 from jaxrg._components import propagate_min_labels
+from jaxrg._host import check_networkx, check_orientation, sparse_coo, undirected_edges
 
 
 class SparseGraph(NamedTuple):
@@ -60,8 +61,8 @@ def as_sparse_graph(adjacency, *, num_nodes: int | None = None, dtype=None) -> S
     """A :class:`SparseGraph` from any graph form, without ever forming a dense matrix.
 
     Accepted: a ``scipy.sparse`` matrix/array (symmetric), an edge list
-    ``(senders, receivers[, weights])`` (each undirected edge once or in both directions;
-    repeated pairs keep the largest weight, as in :func:`jaxrg.from_edge_list`), a
+    ``(senders, receivers[, weights])`` (each undirected edge once, or once in each direction
+    with the same weight; other repeats are refused, as in :func:`jaxrg.from_edge_list`), a
     ``networkx.Graph``, a single-graph ``jraph.GraphsTuple``, a dense ``(N, N)`` array, or a
     :class:`SparseGraph` (returned unchanged). Self-loops and zero weights are dropped (the
     combinatorial Laplacian ignores them).
@@ -90,12 +91,6 @@ def as_sparse_graph(adjacency, *, num_nodes: int | None = None, dtype=None) -> S
     lo, hi, weights, n = _upper_edges(adjacency, num_nodes, dtype)
     keep = (lo != hi) & (weights != 0)
     lo, hi, weights = lo[keep], hi[keep], weights[keep]
-    key = lo.astype(np.int64) * n + hi
-    order = np.lexsort((weights, key))  # by pair, then weight: the last of a run is the largest
-    key, lo, hi, weights = key[order], lo[order], hi[order], weights[order]
-    last = np.ones(key.shape[0], bool)
-    last[:-1] = key[1:] != key[:-1]
-    lo, hi, weights = lo[last], hi[last], weights[last]
     senders = np.concatenate([lo, hi])
     receivers = np.concatenate([hi, lo])
     both = np.concatenate([weights, weights])
@@ -133,8 +128,7 @@ def _upper_edges(adjacency, num_nodes, dtype):
     if module.startswith("networkx"):
         import networkx as nx
 
-        if adjacency.is_directed():
-            raise TypeError("graph is a directed networkx graph; pass G.to_undirected().")
+        check_networkx(adjacency)
         adjacency = nx.to_scipy_sparse_array(adjacency, weight="weight", format="coo")
         module = "scipy.sparse"
     if isinstance(adjacency, tuple):
@@ -142,6 +136,7 @@ def _upper_edges(adjacency, num_nodes, dtype):
     if module.startswith("scipy.sparse"):
         return _scipy_edges(adjacency, dtype)
     if isinstance(adjacency, np.ndarray | jax.Array | list):
+        check_orientation(adjacency)
         dense = _checks.as_float_array(adjacency, "adjacency", dtype=dtype)
         n = _checks.check_square(dense)
         _checks.check_adjacency_values(dense)
@@ -174,6 +169,12 @@ def _edge_list(edges: tuple, num_nodes, dtype):
         raise ValueError("the edge list is empty; pass num_nodes to build an edgeless graph.")
     if low < 0 or top >= n:
         raise ValueError(f"node ids must lie in [0, num_nodes={n}); got ids in [{low}, {top}].")
+    if n > np.iinfo(np.int32).max:
+        raise ValueError(
+            f"node ids up to {top} would make a graph of {n} nodes, beyond 2^31 - 1; ids are row "
+            "numbers: renumber the listed ids to 0..N-1 (np.unique(ids, return_inverse=True), "
+            "or read_edge_list(..., relabel=True))."
+        )
     if len(edges) == 3 and edges[2] is not None:
         weights = np.asarray(edges[2], dtype=dtype).reshape(-1)
         if weights.shape != senders.shape:
@@ -184,13 +185,15 @@ def _edge_list(edges: tuple, num_nodes, dtype):
             raise ValueError("weights must be finite and non-negative.")
     else:
         weights = np.ones(senders.shape, dtype)
-    return np.minimum(senders, receivers), np.maximum(senders, receivers), weights, n
+    loops = senders == receivers  # dropped anyway; a repeated self-loop is no error
+    lo, hi, weights = undirected_edges(senders[~loops], receivers[~loops], weights[~loops])
+    return lo, hi, weights, n
 
 
 def _scipy_edges(matrix, dtype):
     import scipy.sparse
 
-    coo = scipy.sparse.coo_array(matrix)
+    coo = sparse_coo(matrix)
     if coo.ndim != 2 or coo.shape[0] != coo.shape[1]:
         raise ValueError(f"adjacency must be a square (N, N) matrix; got shape {coo.shape}.")
     if coo.shape[0] == 0:
