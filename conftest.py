@@ -11,6 +11,14 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Shape annotations are checked (STYLE.md habit 16): every jaxtyping-annotated function of the
+# package runs under beartype in the test suite. The hook must be installed before jaxrg is
+# imported; JAXRG_TYPECHECK=0 turns it off (e.g. to time the numerics alone).
+if os.environ.get("JAXRG_TYPECHECK", "1") != "0":
+    from jaxtyping import install_import_hook
+
+    install_import_hook("jaxrg", "beartype.beartype")
+
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)

@@ -139,7 +139,7 @@ def laplacian_spectrum(
     return eigenvalues
 
 
-def _eigh_psd(lap: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
     """Eigen-decomposition of a symmetric PSD matrix; round-off negatives clipped to 0."""
     lap = _checks.as_float_array(lap, "laplacian")
     _checks.check_square(lap, "laplacian")
