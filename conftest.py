@@ -22,6 +22,19 @@ if "--xla_gpu_deterministic_ops" not in os.environ.get("XLA_FLAGS", ""):
     ).strip()
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
+# Shape annotations are checked (STYLE.md habit 16): the annotated functions of the numerical
+# core run under beartype in the test suite (add a module here once its suites pass with it).
+# The hook must be installed before jaxrg is imported; JAXRG_TYPECHECK=0 turns it off.
+TYPECHECKED = [
+    "jaxrg._components", "jaxrg._gibbs", "jaxrg._numerics", "jaxrg.batch", "jaxrg.cumulants",
+    "jaxrg.eigenvalues", "jaxrg.graphs", "jaxrg.info", "jaxrg.lrg", "jaxrg.scales",
+    "jaxrg.sparse", "jaxrg.spectral", "jaxrg.thermo",
+]
+if os.environ.get("JAXRG_TYPECHECK", "1") != "0":
+    from jaxtyping import install_import_hook
+
+    install_import_hook(TYPECHECKED, "beartype.beartype")
+
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)

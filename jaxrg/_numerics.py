@@ -53,7 +53,7 @@ def log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array, jax.Array]:
     return logits, safe, taus
 
 
-def prominent_maxima(values: jax.Array, min_prominence: float) -> jax.Array:
+def prominent_maxima(values: jax.Array, min_prominence) -> jax.Array:  # float or traced
     """Interior strict-left local maxima whose prominence is >= ``min_prominence * max``.
 
     Prominence of a maximum at ``i``: its height minus the higher of the two minima between

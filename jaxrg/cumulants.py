@@ -90,7 +90,7 @@ def _samples(samples, name: str = "samples", *, ndim: int = 1, minimum: int = 1)
     return samples
 
 
-def moments_to_cumulants(moments: Float[Array, "... n"]) -> Float[Array, "... n"]:
+def moments_to_cumulants(moments) -> Float[Array, "... n"]:
     r"""Cumulants from raw moments by the recursion (inverse: :func:`cumulants_to_moments`).
 
     .. math:: \kappa_n = m_n - \sum_{k=1}^{n-1}\binom{n-1}{k-1}\kappa_k\,m_{n-k}
@@ -119,7 +119,7 @@ def moments_to_cumulants(moments: Float[Array, "... n"]) -> Float[Array, "... n"
     return jnp.stack(kappa, axis=-1)
 
 
-def cumulants_to_moments(cumulants: Float[Array, "... n"]) -> Float[Array, "... n"]:
+def cumulants_to_moments(cumulants) -> Float[Array, "... n"]:
     r"""Raw moments from cumulants, the inverse of :func:`moments_to_cumulants`.
 
     .. math:: m_n = \kappa_n + \sum_{k=1}^{n-1}\binom{n-1}{k-1}\kappa_k\,m_{n-k}
@@ -145,7 +145,7 @@ def cumulants_to_moments(cumulants: Float[Array, "... n"]) -> Float[Array, "... 
     return jnp.stack(m, axis=-1)
 
 
-def raw_to_central_moments(moments: Float[Array, "... n"]) -> Float[Array, "... n"]:
+def raw_to_central_moments(moments) -> Float[Array, "... n"]:
     r"""Central moments from raw ones, :math:`\mu_n = \sum_{k=0}^{n}\binom{n}{k}m_k(-m_1)^{n-k}`.
 
     Loses precision when :math:`|m_1|` is large against the spread (cancellation); centre the
@@ -174,7 +174,7 @@ def raw_to_central_moments(moments: Float[Array, "... n"]) -> Float[Array, "... 
 
 
 def central_to_raw_moments(
-    central_moments: Float[Array, "... n"], mean: Float[Array, "..."]
+    central_moments, mean
 ) -> Float[Array, "... n"]:
     r"""Raw moments from central ones, :math:`m_n = \sum_{k=0}^{n}\binom{n}{k}\mu_k\bar y^{\,n-k}`.
 
@@ -200,7 +200,7 @@ def central_to_raw_moments(
     return jnp.stack(raw, axis=-1)
 
 
-def sample_central_moments(samples: Float[Array, " n"], order: int) -> Float[Array, " order"]:
+def sample_central_moments(samples, order: int) -> Float[Array, " order"]:
     r"""Plug-in central moments :math:`\hat\mu_r = \frac1n\sum_i (y_i - \bar y)^r`, r = 1..order.
 
     The data are centred first, so a large mean costs no precision.
@@ -224,7 +224,7 @@ def sample_central_moments(samples: Float[Array, " n"], order: int) -> Float[Arr
     return jnp.mean(powers, axis=0)
 
 
-def sample_cumulants(samples: Float[Array, " n"], order: int) -> Float[Array, " order"]:
+def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     r"""Plug-in cumulants: the cumulants of the empirical law :math:`\frac1n\sum_i\delta_{y_i}`.
 
     :math:`\hat\kappa_1 = \bar y` and :math:`\hat\kappa_{r\ge2}` from the centred moments. These are
@@ -250,7 +250,7 @@ def sample_cumulants(samples: Float[Array, " n"], order: int) -> Float[Array, " 
     return kappa.at[0].set(jnp.mean(samples))
 
 
-def k_statistics(samples: Float[Array, " n"], order: int) -> Float[Array, " order"]:
+def k_statistics(samples, order: int) -> Float[Array, " order"]:
     r"""Unbiased k-statistics :math:`k_1..k_{order}` (order ≤ 4), :math:`E[k_r] = \kappa_r`.
 
     With power sums :math:`S_r = \sum_i c_i^r` of the centred data :math:`c_i = y_i - \bar y`
@@ -300,7 +300,7 @@ def k_statistics(samples: Float[Array, " n"], order: int) -> Float[Array, " orde
     return jnp.stack(k[:order])
 
 
-def cumulant_generating_function(samples: Float[Array, "n ..."], j: Float[Array, "..."]):
+def cumulant_generating_function(samples, j):
     r"""Sample CGF :math:`W(j) = \log \frac1n \sum_i e^{j^\top y_i}`.
 
     Evaluated as ``logsumexp(samples @ j) - log n``: the log-domain sum cannot overflow.
@@ -345,7 +345,7 @@ def _cgf_derivatives(samples: Array, source: Array, order: int) -> list[Array]:
     return out
 
 
-def cgf_cumulants(samples: Float[Array, " n"], order: int) -> Float[Array, " order"]:
+def cgf_cumulants(samples, order: int) -> Float[Array, " order"]:
     r"""Cumulants as derivatives :math:`\kappa_r = W^{(r)}(0)` of the sample CGF, by ``jax.jacfwd``.
 
     An independent route to :func:`sample_cumulants` (equal to round-off).
@@ -367,7 +367,7 @@ def cgf_cumulants(samples: Float[Array, " n"], order: int) -> Float[Array, " ord
     return jnp.stack(_cgf_derivatives(samples, jnp.zeros((), samples.dtype), order=order))
 
 
-def cgf_cumulant_tensors(samples: Float[Array, "n d"], order: int) -> tuple[Array, ...]:
+def cgf_cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     r"""Cumulant tensors :math:`\partial^r W(0)` of vector samples by nested ``jax.jacfwd``.
 
     Args:
@@ -390,7 +390,7 @@ def cgf_cumulant_tensors(samples: Float[Array, "n d"], order: int) -> tuple[Arra
     return tuple(_cgf_derivatives(samples, source, order=order))
 
 
-def cumulant_tensors(samples: Float[Array, "n d"], order: int) -> tuple[Array, ...]:
+def cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     r"""Plug-in multivariate cumulant tensors of orders 1..order (order ≤ 4).
 
     With centred data :math:`c = y - \bar y` and :math:`\langle\cdot\rangle` the sample mean:
@@ -435,7 +435,7 @@ def cumulant_tensors(samples: Float[Array, "n d"], order: int) -> tuple[Array, .
 
 
 def affine_cumulants(
-    cumulants: Sequence[Array], weight: Float[Array, "p d"], bias: Float[Array, " p"] | None = None
+    cumulants: Sequence[Array], weight, bias=None
 ) -> tuple[Array, ...]:
     r"""Cumulant tensors of :math:`z = Wy + b` from those of :math:`y` (exact).
 
@@ -486,7 +486,7 @@ def affine_cumulants(
 
 
 def activation_cumulants_taylor(
-    phi: Callable[[Array], Array], cumulants: Float[Array, " m"], *, order: int, taylor_order: int
+    phi: Callable[[Array], Array], cumulants, *, order: int, taylor_order: int
 ) -> Float[Array, " order"]:
     r"""Cumulants of :math:`\phi(h)` by the delta method: Taylor-expand :math:`\phi` about the mean.
 
@@ -540,7 +540,7 @@ def activation_cumulants_taylor(
 
 
 def activation_cumulants_mc(
-    phi: Callable[[Array], Array], samples: Float[Array, " n"], *, order: int
+    phi: Callable[[Array], Array], samples, *, order: int
 ) -> Float[Array, " order"]:
     r"""Monte Carlo cumulants of :math:`\phi(h)`: :func:`sample_cumulants` of ``phi(samples)``.
 

@@ -32,7 +32,7 @@ __all__ = ["eigvalsh"]
 _JNP_EIGVALSH = jnp.linalg.eigvalsh  # bound at import: benchmarks may patch jnp.linalg
 
 
-def _host(matrix: np.ndarray) -> np.ndarray:
+def _host(matrix: np.ndarray | jax.Array) -> np.ndarray:  # JAX passes its arrays to callbacks
     return np.linalg.eigvalsh(np.asarray(matrix)).astype(matrix.dtype)
 
 
@@ -42,7 +42,7 @@ def _cpu(matrix):
 
 
 @jax.custom_jvp
-def eigvalsh(matrix: Float[Array, "*b n n"]) -> Float[Array, "*b n"]:
+def eigvalsh(matrix) -> Float[Array, "*b n"]:  # input checked below: ValueError, not a hint
     """Ascending eigenvalues of a symmetric matrix (or a batch), values-only LAPACK on CPU.
 
     Args:

@@ -286,7 +286,7 @@ class Components(NamedTuple):
     count: Int[Array, ""]
 
 
-def connected_components(adjacency: Float[Array, "n n"], mask=None) -> Components:
+def connected_components(adjacency, mask=None) -> Components:
     """Connected components of a dense graph (any non-zero entry is a link); jit-able.
 
     Min-label propagation with pointer jumping in a ``lax.while_loop``: every round each node

@@ -154,7 +154,7 @@ def padded_laplacian(adjacency, mask=None, normalized: bool = False):
     return lap, adjacency, mask
 
 
-def _eigh_psd(lap: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
     """Eigen-decomposition of a symmetric PSD matrix; round-off negatives clipped to 0."""
     lap = _checks.as_float_array(lap, "laplacian")
     _checks.check_square(lap, "laplacian")

@@ -15,9 +15,14 @@ A module may import its own layer or a lower one, never a higher one.
 from __future__ import annotations
 
 import ast
+import os
 import pathlib
 
+import numpy as np
 import pytest
+from jaxtyping import TypeCheckError
+
+from jaxrg import _numerics
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxrg"
 
@@ -237,3 +242,10 @@ def test_an_upward_import_and_a_borrowed_private_are_found(tmp_path):
     edges, private = import_graph(root)
     assert "jaxrg.plots" in edges["jaxrg.spectral"] and layer("jaxrg.plots") > 0
     assert private == [("jaxrg.thermo", "jaxrg.spectral", "_lead")]
+
+
+def test_the_shape_annotations_are_checked_in_the_suite():
+    if os.environ.get("JAXRG_TYPECHECK", "1") == "0":
+        pytest.skip("the jaxtyping checker is off (JAXRG_TYPECHECK=0)")
+    with pytest.raises(TypeCheckError, match="parameter 'x'"):  # annotated x: jax.Array
+        _numerics.lead(np.ones(2), 1)
