@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -289,30 +290,65 @@ def connected_components(adjacency: Float[Array, "n n"], mask=None) -> Component
         mask = _checks.check_mask(mask, n)
         linked = linked & mask[:, None] & mask[None, :]
     linked = linked | linked.T  # a relation given one-sidedly still links both ways
-    big = jnp.asarray(n, jnp.int32)
-
-    def neighbour_min(labels):
-        return jnp.min(jnp.where(linked, labels[None, :], big), axis=1)
-
-    labels = _propagate_min_labels(neighbour_min, n)
+    labels = _propagate_min_labels(_dense_neighbour_min, n, linked)
     real = jnp.ones(n, bool) if mask is None else mask
     count = jnp.sum(real & (labels == jnp.arange(n, dtype=jnp.int32)))
     return Components(jnp.where(real, labels, -1), count)
 
 
-def _propagate_min_labels(neighbour_min, n: int) -> jax.Array:
-    """Fixed point of ``l <- jump(jump(min(l, neighbour_min(l))))`` from ``l = arange(n)``."""
+def _dense_neighbour_min(labels, linked):
+    """Smallest label among each node's neighbours (``N`` where there is none)."""
+    big = jnp.asarray(linked.shape[0], jnp.int32)
+    return jnp.min(jnp.where(linked, labels[None, :], big), axis=1)
 
-    def body(state):
-        labels, _ = state
-        new = jnp.minimum(labels, neighbour_min(labels))
-        new = new[new][new]  # pointer jumping: follow the label's label (twice)
-        return new, jnp.any(new != labels)
 
-    labels, _ = lax.while_loop(
-        lambda state: state[1], body, (jnp.arange(n, dtype=jnp.int32), jnp.array(True))
-    )
-    return labels
+def _propagate_min_labels(neighbour_min, n: int, *operands) -> jax.Array:
+    """Fixed point of ``l <- jump(jump(min(l, neighbour_min(l, *operands))))`` from ``arange(n)``.
+
+    ``neighbour_min`` is a module-level function (a cache key); ``operands`` are its arrays.
+    """
+    return _batched_propagation(neighbour_min, n)(*(x[None] for x in operands))[0]
+
+
+@functools.cache
+def _batched_propagation(neighbour_min, n: int):
+    """The propagation for a leading batch axis of ``operands``, as a ``custom_vmap``.
+
+    One ``while_loop`` serves the whole batch with a *scalar* condition (some graph still
+    changes; a converged graph is a fixed point of the step). Under ``vmap`` the rule folds the
+    new axis into the batch axis, so the loop condition is never batched: that keeps
+    ``jaxrg.checked`` (checkify, which refuses batched while-loops) working on ``vmap``-ped
+    functions such as the README's batch example, and costs nothing else.
+    """
+
+    def step(labels, *operands):
+        new = jnp.minimum(labels, neighbour_min(labels, *operands))
+        return new[new][new]  # pointer jumping: follow the label's label (twice)
+
+    @jax.custom_batching.custom_vmap
+    def propagate(*operands):
+        batch = operands[0].shape[0]
+
+        def body(state):
+            labels, _ = state
+            new = jax.vmap(step)(labels, *operands)
+            return new, jnp.any(new != labels)
+
+        start = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32), (batch, n))
+        labels, _ = lax.while_loop(lambda state: state[1], body, (start, jnp.array(True)))
+        return labels
+
+    @propagate.def_vmap
+    def _rule(axis_size, in_batched, *operands):
+        operands = [
+            x if batched else jnp.broadcast_to(x, (axis_size,) + x.shape)
+            for x, batched in zip(operands, in_batched, strict=True)
+        ]
+        inner = operands[0].shape[1]
+        flat = [x.reshape((axis_size * inner,) + x.shape[2:]) for x in operands]
+        return propagate(*flat).reshape(axis_size, inner, n), True
+
+    return propagate
 
 
 def largest_connected_component(adjacency) -> tuple[Float[Array, "m m"], Int[Array, " m"]]:

@@ -62,6 +62,7 @@ def default_taus(eigenvalues, *, num_taus: int = 512) -> Float[Array, " t"]:
         ``(num_taus,)`` increasing diffusion times.
     """
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
+    _check_num_taus(num_taus)
     real = jnp.isfinite(eigenvalues) & (eigenvalues > 0)
     lam_max = jnp.max(jnp.where(real, eigenvalues, 0))
     lam_min = jnp.min(jnp.where(real, eigenvalues, jnp.inf))
@@ -98,17 +99,20 @@ def characteristic_scales(
         :class:`CharacteristicScales`.
 
     Raises:
-        ValueError: bad ``sort_by``/``variant``, ``taus`` not 1-D or not increasing.
+        ValueError: bad ``sort_by``/``variant``, ``max_peaks`` not a positive int,
+            ``min_prominence`` not a number in ``[0, 1]``, ``num_taus < 3``, ``taus`` not 1-D or
+            not increasing.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
     if sort_by not in ("height", "tau"):
         raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    _check_peak_options(max_peaks, min_prominence)
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
     if taus is None:
         taus = default_taus(eigenvalues, num_taus=num_taus)
     else:
-        taus = _checks.check_taus(taus).astype(eigenvalues.dtype)
+        taus = _checks.check_taus(taus, dtype=eigenvalues.dtype)
         if taus.ndim != 1 or taus.shape[0] < 3:
             raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
         _checks.value_check(
@@ -147,6 +151,49 @@ def characteristic_scales(
             jnp.concatenate([out.valid, jnp.zeros(pad, bool)]),
         )
     return out
+
+
+def _check_num_taus(num_taus) -> None:
+    """``num_taus`` is a Python int ``>= 3`` (a peak needs a point on each side).
+
+    Args:
+        num_taus: grid size (static).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: otherwise.
+    """
+    if isinstance(num_taus, bool) or not isinstance(num_taus, int) or num_taus < 3:
+        raise ValueError(
+            f"num_taus must be an int >= 3 (a peak needs a grid point on each side); got "
+            f"{num_taus!r}. The default 512 resolves every peak."
+        )
+
+
+def _check_peak_options(max_peaks, min_prominence) -> None:
+    """``max_peaks`` a positive Python int; ``min_prominence`` a number in ``[0, 1]``.
+
+    Args:
+        max_peaks: output size ``P`` (static).
+        min_prominence: fraction of the maximum of C (a Python number or a concrete scalar).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: otherwise (a NaN prominence would silently drop every peak).
+    """
+    if isinstance(max_peaks, bool) or not isinstance(max_peaks, int) or max_peaks < 1:
+        raise ValueError(
+            f"max_peaks must be an int >= 1 (the size of the output); got {max_peaks!r}."
+        )
+    if _checks.is_concrete(min_prominence) and not 0 <= float(min_prominence) <= 1:
+        raise ValueError(
+            f"min_prominence must be a number in [0, 1] (a fraction of max C; 0 keeps every "
+            f"local maximum); got {min_prominence!r}."
+        )
 
 
 def _prominent_maxima(values: jax.Array, min_prominence: float) -> jax.Array:

@@ -167,9 +167,9 @@ def _prob_summary(p: jax.Array) -> jax.Array:
 
 @jax.jit
 def _log(p: jax.Array) -> jax.Array:
-    positive = p > 0
+    zero = p == 0  # NaN is not zero: its log stays NaN (NaN in, NaN out under jit)
     # double where: log(0) = -inf would poison the gradient of the zero entries with NaN
-    return jnp.where(positive, jnp.log(jnp.where(positive, p, 1)), -jnp.inf)
+    return jnp.where(zero, -jnp.inf, jnp.log(jnp.where(zero, 1, p)))
 
 
 def prepare_alpha(alpha, dtype, name: str = "alpha") -> jax.Array:
@@ -217,7 +217,7 @@ def _safe_alpha(alpha: jax.Array) -> jax.Array:
 
 def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
     """Statistics of one chunk ``z`` (``B + (C,)``, validated) for orders ``alpha`` (``A``)."""
-    mask = z > -jnp.inf
+    mask = z != -jnp.inf  # NaN counts as present: under jit a NaN logit gives a NaN entropy
     m = jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1)
     m0 = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
     # entries relative to the max: every exponent <= 0, nothing overflows even for |z| ~ 1e30
@@ -241,7 +241,7 @@ def merge_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
     m0 = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
 
     def offset(x: EntropyStats):
-        present = jnp.isfinite(x.max)
+        present = x.max != -jnp.inf  # a NaN part stays present, so NaN propagates
         # double where: an empty part has max = -inf, and -inf - (-inf) = NaN
         return present, jnp.where(present, x.max, m0) - m0
 
@@ -343,7 +343,7 @@ def masked_log_softmax(z: jax.Array) -> tuple[jax.Array, jax.Array]:
 
     The zeros keep ``0 * -inf`` out of every later product and its gradient.
     """
-    mask = z > -jnp.inf
+    mask = z != -jnp.inf  # NaN counts as present (NaN in, NaN out under jit)
     z_safe = jnp.where(mask, z, jnp.zeros_like(z))
     m = jax.lax.stop_gradient(jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1, keepdims=True))
     m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))

@@ -268,17 +268,17 @@ def _rewire_from_edges(adjacency, zeta: MetaGraphEdges) -> tuple[np.ndarray, np.
 
 @functools.partial(jax.jit, static_argnames=("num_nodes",))
 def _edge_labels(senders, receivers, num_nodes: int):
-    big = jnp.asarray(num_nodes, jnp.int32)
     both_s = jnp.concatenate([senders, receivers])
     both_r = jnp.concatenate([receivers, senders])
-
-    def neighbour_min(labels):
-        return jnp.minimum(
-            jax.ops.segment_min(labels[both_r], both_s, num_segments=num_nodes), big
-        )
-
-    labels = _propagate_min_labels(neighbour_min, num_nodes)
+    labels = _propagate_min_labels(_edge_neighbour_min, num_nodes, both_s, both_r)
     return labels, jnp.sum(labels == jnp.arange(num_nodes, dtype=jnp.int32))
+
+
+def _edge_neighbour_min(labels, senders, receivers):
+    """Smallest label among each node's neighbours over an edge list (``N`` where none)."""
+    num_nodes = labels.shape[0]
+    big = jnp.asarray(num_nodes, jnp.int32)
+    return jnp.minimum(jax.ops.segment_min(labels[receivers], senders, num_segments=num_nodes), big)
 
 
 def edge_components(senders, receivers, num_nodes: int):

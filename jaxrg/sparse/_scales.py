@@ -16,7 +16,13 @@ from jaxtyping import Array, Float
 
 from jaxrg import _checks
 from jaxrg._gibbs import gibbs_curves, weighted_moments
-from jaxrg.scales import CharacteristicScales, _bisect, _prominent_maxima
+from jaxrg.scales import (
+    CharacteristicScales,
+    _bisect,
+    _check_num_taus,
+    _check_peak_options,
+    _prominent_maxima,
+)
 from jaxrg.sparse._quadrature import SpectralQuadrature
 from jaxrg.sparse._slq import _pooled
 
@@ -34,6 +40,7 @@ def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Arra
     Returns:
         ``(T,)`` increasing diffusion times.
     """
+    _check_num_taus(num_taus)
     nodes, log_w = _pooled(quad, -1)
     live = (log_w > -jnp.inf) & (nodes > 0)
     hi = jnp.max(jnp.where(live, nodes, 0))
@@ -76,10 +83,11 @@ def characteristic_scales(
     """
     if sort_by not in ("height", "tau"):
         raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    _check_peak_options(max_peaks, min_prominence)
     if taus is None:
         taus = default_taus(quad, num_taus=num_taus)
     else:
-        taus = _checks.check_taus(taus).astype(quad.nodes.dtype)
+        taus = _checks.check_taus(taus, dtype=quad.nodes.dtype)
         if taus.ndim != 1 or taus.shape[0] < 3:
             raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
     return _scales(quad, taus, max_peaks, min_prominence, sort_by)
@@ -96,7 +104,7 @@ def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicSca
     def slope(log_tau):
         tau = jnp.exp(log_tau)
         m = weighted_moments(nodes, log_w, tau)
-        return 2 * m.var - tau * m.third
+        return 2 * m.tau2_var - m.tau3_third  # tau^2 (2 kappa_2 - tau kappa_3)
 
     grid_heat = heat(taus)
     is_peak = _prominent_maxima(grid_heat, min_prominence)
