@@ -270,3 +270,24 @@ def check_eigenvalues(eigenvalues, name: str = "eigenvalues") -> jax.Array:
         low=lowest,
     )
     return eigenvalues
+
+
+def check_key(key, name: str = "key"):
+    """A JAX PRNG key: a typed key (``jax.random.key``) or a legacy ``uint32`` ``(2,)`` key.
+
+    Raises:
+        TypeError: anything else (an int seed, say), with the fix.
+    """
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        return key
+    if dtype == jnp.uint32 and getattr(key, "shape", None) == (2,):
+        return key
+    raise TypeError(
+        f"{name} must be a JAX PRNG key; got {key!r}. Pass jax.random.key({key!r}) for a seed "
+        "(or jax.random.split(key) for several)."
+        if isinstance(key, (int, np.integer))
+        else f"{name} must be a JAX PRNG key, e.g. jax.random.key(0); got {type(key).__name__}"
+        f"{'' if dtype is None else f' of dtype {dtype}'}."
+    )
+
