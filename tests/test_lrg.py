@@ -512,5 +512,6 @@ def test_auto_route_at_huge_tau_is_eigh_and_agrees_with_the_dense_meta_graph():
     edges = jaxrg.lrg.meta_graph_edges(np.asarray(path), 1e14)
     assert edges.method == "eigh"
     dense = np.asarray(jaxrg.lrg.meta_graph(path, 1e14)) & ~np.eye(8, dtype=bool)
-    pairs = {frozenset(e) for e in zip(edges.senders.tolist(), edges.receivers.tolist())}
+    pairs = zip(edges.senders.tolist(), edges.receivers.tolist(), strict=True)
+    pairs = {frozenset(e) for e in pairs}
     assert pairs == {frozenset(e) for e in np.argwhere(dense).tolist()}
