@@ -269,7 +269,8 @@ def macro_nodes(zeta, mask: Bool[Array, " n"] | None = None) -> MacroNodes:
                 f"{zeta.dtype}. Threshold it first, e.g. zeta > 0.5."
             )
         # int8: connected_components compares with 0, which strict promotion refuses for bool
-        components = connected_components((zeta != 0).astype(jnp.int8), mask)
+        linked = zeta if zeta.dtype == jnp.bool_ else zeta != 0
+        components = connected_components(linked.astype(jnp.int8), mask)
         labels, count = components.labels, components.count
         real = labels >= 0
     n = labels.shape[0]
