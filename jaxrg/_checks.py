@@ -22,17 +22,26 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def value_check(ok, message: str) -> None:
+def value_check(ok, message: str, **values) -> None:
     """Raise ``ValueError(message)`` when ``ok`` is false; under tracing, a checkify debug check.
 
-    Concreteness is judged on ``ok`` itself: a concrete input closed over by a traced function
-    (a ``fori_loop`` body, say) still yields traced checks there.
+    ``message`` may name ``values`` as format fields (``"min {low:.3g}"``): they are filled in
+    eagerly, and under tracing by checkify's formatted-value support, so :func:`jaxrg.checked`
+    shows the offending number, not a placeholder. Concreteness is judged on ``ok`` itself: a
+    concrete input closed over by a traced function (a ``fori_loop`` body, say) still yields
+    traced checks there.
     """
     if is_concrete(ok):
         if not bool(np.asarray(ok)):
-            raise ValueError(message)
+            raise ValueError(message.format(**{k: _host(v) for k, v in values.items()}))
     else:
-        checkify.debug_check(ok, message)
+        checkify.debug_check(ok, message, **{k: jnp.asarray(v) for k, v in values.items()})
+
+
+def _host(value):
+    """A concrete scalar as a Python number (for ``str.format`` specs such as ``.3g``)."""
+    value = np.asarray(value)
+    return value.item() if value.ndim == 0 else value
 
 
 def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
@@ -128,7 +137,10 @@ def check_mask(mask, num_nodes: int, name: str = "mask") -> jax.Array:
 
 
 def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> None:
-    """Finite, non-negative, symmetric (concrete: ValueError; traced: checkify debug check)."""
+    """Finite, non-negative, symmetric (concrete: ValueError; traced: checkify debug check).
+
+    ``adjacency`` is ``(N, N)`` or a ``(B, N, N)`` batch (each graph at its own scale).
+    """
     finite = jnp.all(jnp.isfinite(adjacency))
     value_check(
         finite,
@@ -136,16 +148,37 @@ def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> Non
     )
     value_check(
         jnp.all(adjacency >= 0),
-        f"{name} has negative weights (min {_fmt(jnp.min(adjacency))}); "
+        f"{name} has negative weights (min {{low:.3g}}); "
         "the Laplacian needs non-negative edge weights: drop those edges or take jnp.abs(A).",
+        low=jnp.min(adjacency),
     )
-    asym = jnp.max(jnp.abs(adjacency - adjacency.T))
-    scale = jnp.maximum(jnp.max(jnp.abs(adjacency)), 1.0)
+    # The tolerance scales with the data (no floor at 1: a graph of weights 1e-6 is judged at
+    # its own scale), and a one-way edge (A_ij > 0, A_ji = 0) is refused whatever its weight.
+    transposed = jnp.swapaxes(adjacency, -1, -2)  # also for a (B, N, N) batch
+    one_way = jnp.max(jnp.where((adjacency > 0) != (transposed > 0), adjacency, 0))
+    value_check(
+        one_way <= 0,
+        f"{name} is not symmetric: it has a one-way edge (A[i, j] = {{w:.3g}} but A[j, i] = 0); "
+        "jaxrg works on undirected graphs: symmetrise with jnp.maximum(A, A.T) or "
+        "(A + A.T) / 2.",
+        w=one_way,
+    )
+    gap = jnp.abs(adjacency - transposed)
+    asym = jnp.max(gap)
+    scale = jnp.max(jnp.abs(adjacency), axis=(-2, -1), keepdims=True)  # per graph
     tol = 100 * jnp.finfo(adjacency.dtype).eps * scale
     value_check(
-        asym <= tol,
-        f"{name} is not symmetric (max |A - A^T| = {_fmt(asym)}); jaxrg works on "
+        jnp.all(gap <= tol),
+        f"{name} is not symmetric (max |A - A^T| = {{asym:.3g}}); jaxrg works on "
         "undirected graphs: symmetrise with (A + A.T) / 2 or jnp.maximum(A, A.T).",
+        asym=asym,
+    )
+    degree = jnp.max(jnp.sum(adjacency, axis=1))
+    value_check(
+        jnp.isfinite(degree) | ~finite,
+        f"{name} weights are too large: a node's degree overflows {adjacency.dtype} "
+        f"(max {jnp.finfo(adjacency.dtype).max:.3g}); rescale the weights, e.g. A / A.max() "
+        "(the spectrum scales by the same factor and tau by its inverse).",
     )
 
 
@@ -160,24 +193,30 @@ def check_laplacian_values(laplacian: jax.Array, eigenvalues: jax.Array, name: s
         f"{name} has NaN or inf entries; build it with jaxrg.laplacian(adjacency) from a finite "
         "adjacency.",
     )
-    scale = jnp.maximum(jnp.max(jnp.abs(laplacian)), 1.0)
+    scale = jnp.max(jnp.abs(laplacian))  # tolerances scale with the data (no floor)
     eps = jnp.finfo(laplacian.dtype).eps
     asym = jnp.max(jnp.abs(laplacian - laplacian.T))
     value_check(
         asym <= 100 * eps * scale,
-        f"{name} is not symmetric (max |L - L^T| = {_fmt(asym)}); pass the Laplacian of an "
+        f"{name} is not symmetric (max |L - L^T| = {{asym:.3g}}); pass the Laplacian of an "
         "undirected graph (jaxrg.laplacian of a symmetric adjacency).",
+        asym=asym,
     )
     lowest = jnp.min(eigenvalues)
     value_check(
         lowest >= -10 * laplacian.shape[0] * eps * scale,
-        f"{name} is not positive semi-definite (smallest eigenvalue {_fmt(lowest)}); pass a "
+        f"{name} is not positive semi-definite (smallest eigenvalue {{low:.3g}}); pass a "
         "graph Laplacian, e.g. jaxrg.laplacian(adjacency), not the adjacency itself.",
+        low=lowest,
     )
 
 
-def check_taus(taus, name: str = "taus") -> jax.Array:
-    """Diffusion times: a floating array (any shape) of finite values > 0."""
+def check_taus(taus, name: str = "taus", *, dtype=None) -> jax.Array:
+    """Diffusion times: a floating array (any shape) of finite values > 0.
+
+    With ``dtype`` the times are cast to it and must still be finite there (τ = 1e39 is finite
+    in float64 but overflows a float32 spectrum's computation).
+    """
     taus = as_float_array(taus, name)
     value_check(
         jnp.all(jnp.isfinite(taus)),
@@ -185,9 +224,20 @@ def check_taus(taus, name: str = "taus") -> jax.Array:
     )
     value_check(
         jnp.all(taus > 0),
-        f"{name} must be > 0 (diffusion time); got min {_fmt(jnp.min(taus))}. "
+        f"{name} must be > 0 (diffusion time); got min {{low:.3g}}. "
         "Use e.g. jnp.logspace(-2, 2, 100).",
+        low=jnp.min(taus) if taus.size else jnp.zeros((), taus.dtype),
     )
+    if dtype is not None and jnp.dtype(dtype) != taus.dtype:
+        big = float(jnp.finfo(dtype).max)
+        value_check(
+            jnp.all(jnp.abs(taus) <= big),
+            f"{name} overflow {jnp.dtype(dtype).name} (largest {{high:.3g}} > {big:.3g}), the "
+            "dtype of the spectrum; pass smaller times or compute in float64 "
+            "(jax.config.update('jax_enable_x64', True) and a float64 spectrum).",
+            high=jnp.max(jnp.abs(taus)) if taus.size else jnp.zeros((), taus.dtype),
+        )
+        taus = taus.astype(dtype)
     return taus
 
 
@@ -207,8 +257,37 @@ def check_eigenvalues(eigenvalues, name: str = "eigenvalues") -> jax.Array:
         jnp.any(jnp.isfinite(eigenvalues)),
         f"{name} are all +inf (padding only): the graph has no real node.",
     )
+    # a Laplacian is positive semi-definite: beyond round-off of the largest finite eigenvalue,
+    # a negative (or -inf) eigenvalue is not a Laplacian spectrum (an adjacency's, say)
+    finite = jnp.isfinite(eigenvalues)
+    scale = jnp.max(jnp.where(finite, jnp.abs(eigenvalues), 0))
+    lowest = jnp.min(jnp.where(jnp.isnan(eigenvalues), jnp.inf, eigenvalues))
+    tol = 10 * eigenvalues.shape[0] * jnp.finfo(eigenvalues.dtype).eps * scale
+    value_check(
+        lowest >= -tol,
+        f"{name} must be >= 0 (a Laplacian spectrum); got min {{low:.3g}}. Compute them with "
+        "jaxrg.laplacian_spectrum (+inf marks padding).",
+        low=lowest,
+    )
     return eigenvalues
 
 
-def _fmt(x) -> str:
-    return f"{float(x):.3g}" if is_concrete(x) else "<traced>"
+def check_key(key, name: str = "key"):
+    """A JAX PRNG key: a typed key (``jax.random.key``) or a legacy ``uint32`` ``(2,)`` key.
+
+    Raises:
+        TypeError: anything else (an int seed, say), with the fix.
+    """
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        return key
+    if dtype == jnp.uint32 and getattr(key, "shape", None) == (2,):
+        return key
+    raise TypeError(
+        f"{name} must be a JAX PRNG key; got {key!r}. Pass jax.random.key({key!r}) for a seed "
+        "(or jax.random.split(key) for several)."
+        if isinstance(key, (int, np.integer))
+        else f"{name} must be a JAX PRNG key, e.g. jax.random.key(0); got {type(key).__name__}"
+        f"{'' if dtype is None else f' of dtype {dtype}'}."
+    )
+

@@ -15,7 +15,15 @@ from jax import lax
 
 from jaxrg import _checks
 
-__all__ = ["bisect", "lead", "log_weights", "logsumexp_1p", "prominent_maxima"]
+__all__ = [
+    "bisect",
+    "exact_ends",
+    "lead",
+    "log_weights",
+    "logsumexp_1p",
+    "prominent_maxima",
+    "scaled_moments",
+]
 
 
 def lead(x: jax.Array, ndim: int) -> jax.Array:
@@ -44,9 +52,9 @@ def log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array, jax.Array]:
     ``(*t,)`` taus, all of one floating dtype.
     """
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
-    taus = _checks.check_taus(taus)
-    taus = taus.astype(eigenvalues.dtype)  # computation in the dtype of the spectrum
-    real = jnp.isfinite(eigenvalues)
+    taus = _checks.check_taus(taus, dtype=eigenvalues.dtype)  # in the dtype of the spectrum
+    # NaN counts as a real eigenvalue, so that under jit a NaN in gives a NaN out
+    real = eigenvalues != jnp.inf
     # double where: tau * inf is fine forward but its gradient 0 * inf is NaN
     safe = jnp.where(real, eigenvalues, 0)
     logits = jnp.where(lead(real, taus.ndim), -taus[..., None] * lead(safe, taus.ndim), -jnp.inf)
@@ -98,3 +106,29 @@ def exact_ends(eigenvalues, num_zero, mask):
     if mask is not None:
         eigenvalues = jnp.where(index < jnp.sum(mask), eigenvalues, jnp.inf)
     return eigenvalues
+
+
+def scaled_moments(mu: jax.Array, shifted: jax.Array, taus: jax.Array):
+    r"""Moments of :math:`x = \tau(\lambda - \lambda_{\min})` under the weights ``mu``.
+
+    Returns :math:`(\langle x\rangle, \mathrm{Var}(x), \kappa_3(x))`, i.e.
+    :math:`\tau\langle\lambda\rangle`, :math:`\tau^2\mathrm{Var}(\lambda)` and
+    :math:`\tau^3\kappa_3(\lambda)` (shapes of ``taus``), without ever forming
+    :math:`\tau^2` or :math:`\lambda^2`: an atom with :math:`\mu_i > 0` has
+    :math:`x_i \lesssim 745`, and an atom with :math:`\mu_i = 0` is left out (double where:
+    :math:`x_i` may be inf there, and :math:`0 \cdot \infty` is NaN), so no :math:`\tau` up to the
+    largest float and no weight up to 1e300 overflows. NaN in ``mu`` or ``shifted`` stays NaN.
+
+    Args:
+        mu: ``(*t, K)`` Gibbs weights (each row sums to 1).
+        shifted: ``(*t, K)`` or broadcastable support points minus their minimum (``>= 0``).
+        taus: ``(*t,)`` diffusion times.
+
+    Returns:
+        ``(tau_mean, tau2_var, tau3_third)``, each of shape ``(*t,)``.
+    """
+    x = taus[..., None] * shifted
+    x = jnp.where(mu != 0, x, 0)
+    mean = jnp.sum(mu * x, axis=-1)
+    centred = x - mean[..., None]
+    return mean, jnp.sum(mu * centred**2, axis=-1), jnp.sum(mu * centred**3, axis=-1)

@@ -75,7 +75,7 @@ def measure_scales(
     def slope(log_tau, params):
         tau = jnp.exp(log_tau)
         m = weighted_moments(*params, tau)
-        return 2 * m.var - tau * m.third
+        return 2 * m.tau2_var - m.tau3_third  # tau^2 (2 kappa_2 - tau kappa_3)
 
     return find_peaks(
         heat,
@@ -156,3 +156,46 @@ def _peak_log_tau_jvp(slope, primals, tangents):
     ok = valid & (curvature < 0) & jnp.isfinite(curvature)
     d_x = jnp.where(ok, -d_slope / jnp.where(ok, curvature, -1), 0)
     return x, d_x
+
+
+def check_num_taus(num_taus) -> None:
+    """``num_taus`` is a Python int ``>= 3`` (a peak needs a point on each side).
+
+    Args:
+        num_taus: grid size (static).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: otherwise.
+    """
+    if isinstance(num_taus, bool) or not isinstance(num_taus, int) or num_taus < 3:
+        raise ValueError(
+            f"num_taus must be an int >= 3 (a peak needs a grid point on each side); got "
+            f"{num_taus!r}. The default 512 resolves every peak."
+        )
+
+
+def check_peak_options(max_peaks, min_prominence) -> None:
+    """``max_peaks`` a positive Python int; ``min_prominence`` a number in ``[0, 1]``.
+
+    Args:
+        max_peaks: output size ``P`` (static).
+        min_prominence: fraction of the maximum of C (a Python number or a concrete scalar).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: otherwise (a NaN prominence would silently drop every peak).
+    """
+    if isinstance(max_peaks, bool) or not isinstance(max_peaks, int) or max_peaks < 1:
+        raise ValueError(
+            f"max_peaks must be an int >= 1 (the size of the output); got {max_peaks!r}."
+        )
+    if _checks.is_concrete(min_prominence) and not 0 <= float(min_prominence) <= 1:
+        raise ValueError(
+            f"min_prominence must be a number in [0, 1] (a fraction of max C; 0 keeps every "
+            f"local maximum); got {min_prominence!r}."
+        )

@@ -52,7 +52,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxrg import _progress
+from jaxrg import _checks, _progress
 from jaxrg._host import host_adjacency, pad_host
 from jaxrg.graphs import PaddedBatch
 from jaxrg.spectral import laplacian_spectrum
@@ -226,13 +226,27 @@ def batch_curves(batch: PaddedBatch, taus, *, mesh: Mesh | None = None) -> Spect
     Returns:
         :class:`jaxrg.SpectralCurves` with fields ``(B, T)`` (sharded like the batch).
 
+    Raises:
+        ValueError: ``taus`` not finite and ``> 0``; a concrete batch with negative, non-finite
+            or asymmetric weights (checked once, before the compiled program runs).
+
     Example:
         >>> import jax.numpy as jnp, jaxrg, jaxrg.batch as jb
         >>> batch = jaxrg.pad_adjacency([([0], [1]), ([0, 1], [1, 2])])
         >>> jb.batch_curves(batch, jnp.array([1e8])).entropy.round(6).tolist()
         [[0.0], [0.0]]
     """
-    taus = jnp.asarray(taus)
+    # values checked once here, on concrete input: inside the compiled program they are only
+    # checkify debug checks, and a negative weight or tau <= 0 would pass silently
+    taus = _checks.check_taus(taus)
+    if _checks.is_concrete(batch.adjacency):
+        adjacency = _checks.as_float_array(batch.adjacency, "batch.adjacency")
+        if adjacency.ndim != 3 or adjacency.shape[1] != adjacency.shape[2]:
+            raise ValueError(
+                f"batch.adjacency must be (B, N, N); got shape {adjacency.shape}. Build the "
+                "batch with jaxrg.pad_adjacency."
+            )
+        _checks.check_adjacency_values(adjacency, "batch.adjacency")
     if mesh is not None:
         batch = shard_batch(PaddedBatch(*batch), mesh)
         taus = jax.device_put(taus, NamedSharding(mesh, P()))

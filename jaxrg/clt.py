@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from jaxrg._checks import as_float_array, is_concrete
+from jaxrg._checks import as_float_array, is_concrete, value_check
 from jaxrg.cumulants import moments_to_cumulants
 
 __all__ = [
@@ -72,6 +72,14 @@ def _grid_and_density(density, grid) -> tuple[Array, Array]:
             f"density must have the grid's shape {grid.shape}; got {density.shape}. "
             "For a batch of densities, jax.vmap over the leading axis."
         )
+    value_check(
+        jnp.all(jnp.isfinite(density)) & jnp.all(density >= 0) & (jnp.sum(density) > 0),
+        "density must be finite and >= 0 with a positive mass (a probability density on the "
+        "grid); got min {low:.3g} and sum {total:.3g}. Clip round-off negatives with "
+        "jnp.maximum(density, 0).",
+        low=jnp.min(density),
+        total=jnp.sum(density),
+    )
     if is_concrete(grid):
         g = np.asarray(grid)
         steps = np.diff(g)
@@ -135,7 +143,9 @@ def clt_rg_step(
         ``(n,)`` density :math:`p'(x_i)` with the input's mass.
 
     Raises:
-        ValueError: for mismatched shapes, a non-uniform grid or a bad ``conserve``.
+        ValueError: for mismatched shapes, a non-uniform grid, a bad ``conserve``, or a density
+            that is negative, not finite or of zero mass (concrete; under ``jit`` through
+            :func:`jaxrg.checked`).
 
     Example:
         >>> import jax.numpy as jnp

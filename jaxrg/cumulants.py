@@ -219,9 +219,27 @@ def sample_central_moments(samples, order: int) -> Float[Array, " order"]:
     """
     samples = _samples(samples)
     order = _order(order)
-    centred = samples - jnp.mean(samples)
-    powers = centred[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :]
-    return jnp.mean(powers, axis=0)
+    unit, scale = _standardise(samples - jnp.mean(samples))
+    powers = unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :]
+    return _rescale(jnp.mean(powers, axis=0), scale)
+
+
+def _standardise(centred: Array) -> tuple[Array, Array]:
+    """``(centred / s, s)`` with ``s = max |centred|`` (1 when every entry is 0).
+
+    Moments and cumulants are formed on data in ``[-1, 1]`` and scaled back by ``s^r``
+    (:func:`_rescale`): values of 1e200 give ``±inf`` where the true moment overflows, never
+    ``inf - inf = NaN``.
+    """
+    scale = jnp.max(jnp.abs(centred))
+    scale = jnp.where(scale > 0, scale, 1)  # double where: constant data would give 0/0
+    return centred / scale, scale
+
+
+def _rescale(values: Array, scale: Array) -> Array:
+    """``values[r-1] * scale^r`` for ``r = 1..``; an exact 0 stays 0 (not ``0 * inf``)."""
+    orders = jnp.arange(1, values.shape[-1] + 1, dtype=values.dtype)
+    return jnp.where(values == 0, 0, values * scale**orders)
 
 
 def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
@@ -245,8 +263,9 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     """
     samples = _samples(samples)
     order = _order(order)
-    mu = sample_central_moments(samples, order)
-    kappa = moments_to_cumulants(mu.at[0].set(0.0))
+    unit, scale = _standardise(samples - jnp.mean(samples))
+    mu = jnp.mean(unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :], 0)
+    kappa = _rescale(moments_to_cumulants(mu.at[0].set(0.0)), scale)  # on [-1, 1] data
     return kappa.at[0].set(jnp.mean(samples))
 
 
@@ -282,7 +301,7 @@ def k_statistics(samples, order: int) -> Float[Array, " order"]:
     order = _order(order, maximum=4)
     samples = _samples(samples, minimum=max(order, 2))
     n = float(samples.shape[0])
-    c = samples - jnp.mean(samples)
+    c, scale = _standardise(samples - jnp.mean(samples))  # k_r scales as scale^r
     s1, s2, s3, s4 = (jnp.sum(c**r) for r in (1, 2, 3, 4))
     k = [
         jnp.mean(samples),
@@ -297,7 +316,7 @@ def k_statistics(samples, order: int) -> Float[Array, " order"]:
         )
         / (n * (n - 1) * (n - 2) * (n - 3)),
     ]
-    return jnp.stack(k[:order])
+    return _rescale(jnp.stack(k[:order]), scale).at[0].set(k[0])
 
 
 def cumulant_generating_function(samples, j):
@@ -364,7 +383,9 @@ def cgf_cumulants(samples, order: int) -> Float[Array, " order"]:
     """
     samples = _samples(samples)
     order = _order(order)
-    return jnp.stack(_cgf_derivatives(samples, jnp.zeros((), samples.dtype), order=order))
+    unit, scale = _standardise(samples)  # kappa_r(s y) = s^r kappa_r(y): no overflow inside
+    return _rescale(jnp.stack(_cgf_derivatives(unit, jnp.zeros((), unit.dtype), order=order)),
+                    scale)
 
 
 def cgf_cumulant_tensors(samples, order: int) -> tuple[Array, ...]:

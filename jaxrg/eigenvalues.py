@@ -33,7 +33,15 @@ _JNP_EIGVALSH = jnp.linalg.eigvalsh  # bound at import: benchmarks may patch jnp
 
 
 def _host(matrix: np.ndarray | jax.Array) -> np.ndarray:  # JAX passes its arrays to callbacks
-    return np.linalg.eigvalsh(np.asarray(matrix)).astype(matrix.dtype)
+    matrix = np.asarray(matrix)
+    finite = np.all(np.isfinite(matrix), axis=(-2, -1))
+    if np.all(finite):
+        return np.linalg.eigvalsh(matrix).astype(matrix.dtype)
+    # LAPACK does not converge on NaN/inf entries: those matrices get NaN eigenvalues (NaN in,
+    # NaN out under jit; jaxrg.checked then reports the input check), the others their values
+    safe = np.where(finite[..., None, None], matrix, 0)
+    values = np.linalg.eigvalsh(safe).astype(matrix.dtype)
+    return np.where(finite[..., None], values, np.nan).astype(matrix.dtype)
 
 
 def _cpu(matrix):

@@ -49,7 +49,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxrg import _checks, _host
-from jaxrg._components import propagate_min_labels
+from jaxrg._components import dense_neighbour_min, propagate_min_labels
 
 __all__ = [
     "Components",
@@ -316,12 +316,7 @@ def connected_components(adjacency, mask=None) -> Components:
         mask = _checks.check_mask(mask, n)
         linked = linked & mask[:, None] & mask[None, :]
     linked = linked | linked.T  # a relation given one-sidedly still links both ways
-    big = jnp.asarray(n, jnp.int32)
-
-    def neighbour_min(labels):
-        return jnp.min(jnp.where(linked, labels[None, :], big), axis=1)
-
-    labels = propagate_min_labels(neighbour_min, n)
+    labels = propagate_min_labels(dense_neighbour_min, n, linked)
     real = jnp.ones(n, bool) if mask is None else mask
     count = jnp.sum(real & (labels == jnp.arange(n, dtype=jnp.int32)))
     return Components(jnp.where(real, labels, -1), count)

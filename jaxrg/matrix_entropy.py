@@ -85,7 +85,7 @@ def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
                 f"largest {top:.3g}); pass a Gram or kernel matrix."
             )
     top = lam[-1]
-    keep = lam > n * eps * jax.lax.stop_gradient(top)
+    keep = ~(lam <= n * eps * jax.lax.stop_gradient(top))  # NaN kept: NaN in, NaN out
     # double where: log(0) and log(negative round-off) must not reach value or gradient
     return jnp.where(keep, jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
 

@@ -40,6 +40,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
+from jaxrg._checks import as_float_array, value_check
+
 KINDS = ("me", "qme", "xe")
 
 __all__ = [
@@ -160,17 +162,15 @@ def kl_loss(
         (n,) per-sample KL divergences.
 
     Raises:
-        ValueError: shapes differ, or (concrete) ``temperature <= 0``.
+        ValueError: shapes differ, or (concrete) ``temperature`` not finite and ``> 0``.
     """
-    logits = jnp.asarray(logits)
+    logits = as_float_array(logits, "logits")  # integer logits: cast, or t = 0.5 would be 0
     targets = jnp.asarray(targets)
     if logits.ndim != 2 or logits.shape != targets.shape:
         raise ValueError(
             f"logits and targets must both be (n, c); got {logits.shape} and {targets.shape}"
         )
-    if not isinstance(temperature, jax.core.Tracer) and not float(temperature) > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    t = jnp.asarray(temperature, dtype=logits.dtype)
+    t = _temperature(temperature, logits.dtype)
     log_q = jax.nn.log_softmax(logits / t, axis=-1)
     targets = targets.astype(logits.dtype)
     # xlogy(0, 0) = 0, and where() (not a product) keeps -inf·0 out of the value and the gradient.
@@ -212,9 +212,20 @@ def prediction_entropy(
     Returns:
         ``(n,)`` entropies in :math:`[0, \log c]`.
     """
-    logits = jnp.asarray(logits)
-    log_q = jax.nn.log_softmax(logits / jnp.asarray(temperature, logits.dtype), axis=-1)
+    logits = as_float_array(logits, "logits")
+    log_q = jax.nn.log_softmax(logits / _temperature(temperature, logits.dtype), axis=-1)
     return -jnp.sum(jnp.exp(log_q) * log_q, axis=-1)
+
+
+def _temperature(temperature, dtype) -> Array:
+    """The temperature as a ``dtype`` scalar; a finite value > 0 (checked when concrete)."""
+    t = as_float_array(temperature, "temperature", dtype=dtype)
+    value_check(
+        jnp.all(jnp.isfinite(t) & (t > 0)),
+        "temperature must be a finite number > 0; got {t}.",
+        t=t,
+    )
+    return t
 
 
 def rewarded_accuracy(
@@ -227,20 +238,34 @@ def rewarded_accuracy(
 
     Args:
         logits: ``(n, c)`` network outputs.
-        labels: ``(n,)`` integer labels in ``[0, c)``.
+        labels: ``(n,)`` integer labels in ``[0, c)``; ``-1`` marks an unlabelled sample,
+            which is in no class (not counted).
         rewarded: ``(c,)`` boolean mask of the rewarded classes :math:`R`.
 
     Returns:
         Scalar accuracy in :math:`[0, 1]` (or NaN).
 
     Raises:
-        ValueError: ``rewarded`` not of shape ``(c,)``.
-        TypeError: ``rewarded`` not boolean.
+        ValueError: ``rewarded`` not of shape ``(c,)``; labels outside ``-1..c-1`` (concrete;
+            under ``jit`` through :func:`jaxrg.checked`).
+        TypeError: ``rewarded`` not boolean, labels not integers.
     """
     logits = jnp.asarray(logits)
-    rewarded = _check_rewarded(rewarded, logits.shape[-1])
+    num_classes = logits.shape[-1]
+    rewarded = _check_rewarded(rewarded, num_classes)
     labels = jnp.asarray(labels)
-    inside = rewarded[labels]
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    value_check(
+        jnp.all((labels >= -1) & (labels < num_classes)),
+        f"labels must be class ids 0..{num_classes - 1} or -1 (unlabelled); got ids in "
+        "[{lo}, {hi}].",
+        lo=jnp.min(labels) if labels.size else jnp.zeros((), labels.dtype),
+        hi=jnp.max(labels) if labels.size else jnp.zeros((), labels.dtype),
+    )
+    known = (labels >= 0) & (labels < num_classes)
+    # an unlabelled sample (-1) is in no class; indexing with -1 would wrap to the last class
+    inside = known & rewarded[jnp.where(known, labels, 0)]
     predicted = jnp.argmax(logits, axis=-1)
     correct = (predicted == labels.astype(predicted.dtype)) & inside
     return jnp.sum(correct) / jnp.sum(inside)

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._peaks import CharacteristicScales, find_peaks
+from jaxrg._peaks import CharacteristicScales, check_num_taus, check_peak_options, find_peaks
 from jaxrg.thermo import VARIANTS, specific_heat, specific_heat_slope_sign
 
 __all__ = [
@@ -53,6 +53,7 @@ def default_taus(eigenvalues, *, num_taus: int = 512) -> Float[Array, " t"]:
         ``(num_taus,)`` increasing diffusion times.
     """
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
+    check_num_taus(num_taus)
     real = jnp.isfinite(eigenvalues) & (eigenvalues > 0)
     lam_max = jnp.max(jnp.where(real, eigenvalues, 0))
     lam_min = jnp.min(jnp.where(real, eigenvalues, jnp.inf))
@@ -89,17 +90,20 @@ def characteristic_scales(
         :class:`CharacteristicScales`.
 
     Raises:
-        ValueError: bad ``sort_by``/``variant``, ``taus`` not 1-D or not increasing.
+        ValueError: bad ``sort_by``/``variant``, ``max_peaks`` not a positive int,
+            ``min_prominence`` not a number in ``[0, 1]``, ``num_taus < 3``, ``taus`` not 1-D or
+            not increasing.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
     if sort_by not in ("height", "tau"):
         raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
+    check_peak_options(max_peaks, min_prominence)
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
     if taus is None:
         taus = default_taus(eigenvalues, num_taus=num_taus)
     else:
-        taus = _checks.check_taus(taus).astype(eigenvalues.dtype)
+        taus = _checks.check_taus(taus, dtype=eigenvalues.dtype)
         if taus.ndim != 1 or taus.shape[0] < 3:
             raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
         _checks.value_check(

@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg._numerics import lead, log_weights
+from jaxrg._numerics import lead, log_weights, scaled_moments
 
 __all__ = [
     "SpectralCurves",
@@ -69,9 +69,9 @@ class SpectralCurves(NamedTuple):
 
 class _Moments(NamedTuple):
     log_z: jax.Array  # log Z of the shifted spectrum
-    mean: jax.Array  # <lambda - lambda_min>_mu
-    var: jax.Array  # Var_mu(lambda), two-pass
-    third: jax.Array  # third central moment of lambda under mu
+    tau_mean: jax.Array  # tau <lambda - lambda_min>_mu
+    tau2_var: jax.Array  # tau^2 Var_mu(lambda), two-pass
+    tau3_third: jax.Array  # tau^3 times the third central moment of lambda under mu
     shift: jax.Array  # lambda_min
     log_n: jax.Array  # log N, N = number of finite eigenvalues (1 where N = 1)
     single: jax.Array  # N == 1
@@ -86,7 +86,7 @@ def _moments(eigenvalues, taus) -> _Moments:
     relative accuracy at large tau, and ``mu = e / Z``.
     """
     _, safe, taus = log_weights(eigenvalues, taus)
-    real = jnp.isfinite(jnp.asarray(eigenvalues))
+    real = jnp.asarray(eigenvalues) != jnp.inf  # NaN stays in (NaN in, NaN out under jit)
     lowest = jnp.argmin(jnp.where(real, safe, jnp.inf))
     shift = safe[lowest]
     shifted = jnp.where(real, safe - shift, 0)
@@ -96,16 +96,13 @@ def _moments(eigenvalues, taus) -> _Moments:
     rest = jnp.sum(jnp.where(others, weights, 0), axis=-1)
     log_z = jnp.log1p(rest)
     mu = weights / (1 + rest)[..., None]
-    mean = jnp.sum(mu * shifted_t, axis=-1)
-    centred = shifted_t - mean[..., None]
-    var = jnp.sum(mu * centred**2, axis=-1)
-    third = jnp.sum(mu * centred**3, axis=-1)
+    tau_mean, tau2_var, tau3_third = scaled_moments(mu, shifted_t, taus)
     count = jnp.sum(real)
     single = count <= 1
     # double where: log 1 = 0 would make 0/0 (and NaN gradients) for a single node
     log_n = jnp.log(jnp.where(single, 2, count).astype(log_z.dtype))
     log_n = jnp.where(single, 1, log_n)
-    return _Moments(log_z, mean, var, third, shift, log_n, single)
+    return _Moments(log_z, tau_mean, tau2_var, tau3_third, shift, log_n, single)
 
 
 def entropy_curves(eigenvalues, taus) -> SpectralCurves:
@@ -124,13 +121,13 @@ def entropy_curves(eigenvalues, taus) -> SpectralCurves:
     """
     m = _moments(eigenvalues, taus)
     taus = jnp.asarray(taus).astype(m.log_z.dtype)
-    entropy = jnp.where(m.single, 0, (m.log_z + taus * m.mean) / m.log_n)
-    specific_heat = jnp.where(m.single, 0, taus**2 * m.var / m.log_n)
+    entropy = jnp.where(m.single, 0, (m.log_z + m.tau_mean) / m.log_n)
+    specific_heat = jnp.where(m.single, 0, m.tau2_var / m.log_n)
     return SpectralCurves(
         heat_trace=jnp.exp(m.log_z - taus * m.shift),
         entropy=entropy,
         specific_heat=specific_heat,
-        spectral_dimension=2 * taus * (m.mean + m.shift),
+        spectral_dimension=2 * (m.tau_mean + taus * m.shift),
     )
 
 
@@ -180,8 +177,8 @@ def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, 
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
     if variant == "authors":
-        logits, safe, taus = log_weights(eigenvalues, taus)
-        return taus**2 * jnp.sum(lead(safe**2, taus.ndim) * jnp.exp(logits), axis=-1)
+        weights, x = _authors_terms(eigenvalues, taus)
+        return jnp.sum(weights * x**2, axis=-1)
     return entropy_curves(eigenvalues, taus).specific_heat
 
 
@@ -201,16 +198,29 @@ def spectral_dimension(eigenvalues, taus) -> Float[Array, " *t"]:
 def specific_heat_slope_sign(eigenvalues, taus, *, variant: str = "exact") -> jax.Array:
     r"""A quantity with the sign of :math:`dC/d\log\tau`, in closed form.
 
-    ``exact``: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)` with :math:`\kappa_k` the central
+    ``exact``: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)` (formed as moments of
+    :math:`\tau\lambda`, finite for every :math:`\tau`) with :math:`\kappa_k` the central
     moments of :math:`\lambda` under :math:`\mu` (since :math:`d\kappa_2/d\tau = -\kappa_3`).
     ``authors``: :math:`\tau^2(2M_2 - \tau M_3)`, with
     :math:`M_k = \sum_i\lambda_i^k e^{-\tau\lambda_i}`.
     Used by :func:`jaxrg.characteristic_scales` to refine peaks by bisection.
     """
     if variant == "authors":
-        logits, safe, taus = log_weights(eigenvalues, taus)
-        weights = jnp.exp(logits)
-        m2 = jnp.sum(lead(safe**2, taus.ndim) * weights, -1)
-        return 2 * m2 - taus * jnp.sum(lead(safe**3, taus.ndim) * weights, -1)
+        weights, x = _authors_terms(eigenvalues, taus)
+        return jnp.sum(weights * (2 * x**2 - x**3), axis=-1)  # tau^2 (2 M_2 - tau M_3)
     m = _moments(eigenvalues, taus)
-    return 2 * m.var - jnp.asarray(taus).astype(m.var.dtype) * m.third
+    return 2 * m.tau2_var - m.tau3_third  # tau^2 (2 kappa_2 - tau kappa_3): same sign
+
+
+def _authors_terms(eigenvalues, taus) -> tuple[jax.Array, jax.Array]:
+    """``(e^{-tau lambda}, tau lambda)`` of the ``authors`` variant, ``(*t, N)`` each.
+
+    ``tau lambda`` is set to 0 where the weight underflows to 0 (double where: it may be inf
+    there, and 0 * inf is NaN), so ``tau^2 lambda^2`` is never formed as ``tau^2`` times
+    ``lambda^2`` and no finite tau or eigenvalue overflows.
+    """
+    logits, safe, taus = log_weights(eigenvalues, taus)
+    weights = jnp.exp(logits)
+    x = jnp.where(weights != 0, taus[..., None] * lead(safe, taus.ndim), 0)
+    return weights, x
+

@@ -357,6 +357,220 @@ CASES: dict[str, Case] = {
 }
 
 
+# ---- values out of range (issue 17): tolerances at the data's scale, overflow, options --------
+
+
+def _scales_with(**options):
+    def fn(eigenvalues):
+        return jaxrg.characteristic_scales(eigenvalues, **options)
+
+    return fn
+
+
+def _meta_graph_rtol(rtol):
+    return jaxrg.lrg.meta_graph(PATH3, 1.0, rtol=rtol)
+
+
+def _kl_loss(logits, targets, temperature):
+    from jaxrg.maxent import kl_loss
+
+    return kl_loss(logits, targets, temperature=temperature)
+
+
+def _rewarded_accuracy(logits, labels):
+    from jaxrg.maxent import rewarded_accuracy
+
+    return rewarded_accuracy(logits, labels, jnp.array([True, False]))
+
+
+def _clt_step(density):
+    from jaxrg.clt import clt_rg_step
+
+    return clt_rg_step(density, jnp.linspace(-4.0, 4.0, 64))
+
+
+def _batch_curves(adjacency, taus):
+    import jaxrg.batch
+
+    # built by hand: pad_adjacency would refuse a bad graph before batch_curves sees it
+    batch = jaxrg.PaddedBatch(jnp.stack([adjacency, PATH3]), jnp.ones((2, 3), bool))
+    return jaxrg.batch.batch_curves(batch, taus)
+
+
+def _maxent_config(options):
+    from jaxrg.experiments.maxent import MaxEntConfig
+
+    return MaxEntConfig(**options).resolved()
+
+
+def _lanczos_int_key():
+    import jaxrg.sparse
+
+    return jaxrg.sparse.lanczos_quadrature(nx.path_graph(6), key=0)
+
+
+def _chebyshev_huge_tau():
+    return jaxrg.lrg.meta_graph_edges(nx.path_graph(6), 1e14, method="chebyshev")
+
+
+ONE_WAY_F32 = jnp.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1e-6], [0.0, 0.0, 0.0]], jnp.float32)
+HUGE = jnp.full((3, 3), 1e308) - jnp.diag(jnp.full(3, 1e308))
+DENSITY = jnp.exp(-jnp.linspace(-4.0, 4.0, 64) ** 2 / 2)
+
+CASES.update(
+    {
+        "one_way_edge": Case(
+            jaxrg.laplacian_spectrum,
+            (ONE_WAY_F32,),
+            ValueError,
+            r"^adjacency is not symmetric: it has a one-way edge \(A\[i, j\] = 1e-06 but "
+            r"A\[j, i\] = 0\).*symmetrise with jnp\.maximum\(A, A\.T\)",
+            "checked",
+        ),
+        "weights_overflow": Case(
+            jaxrg.laplacian_spectrum,
+            (HUGE,),
+            ValueError,
+            r"^adjacency weights are too large: a node's degree overflows float64.*rescale",
+            "checked",
+        ),
+        "eigenvalues_negative": Case(
+            jaxrg.spectral_entropy,
+            (jnp.array([-1.0, 0.0, 1.0]), 1.0),
+            ValueError,
+            r"^eigenvalues must be >= 0 \(a Laplacian spectrum\); got min -1\. Compute them",
+            "checked",
+        ),
+        "eigenvalues_minus_inf": Case(
+            jaxrg.specific_heat,
+            (jnp.array([-jnp.inf, 0.0, 1.0]), 1.0),
+            ValueError,
+            r"^eigenvalues must be >= 0 \(a Laplacian spectrum\); got min -inf",
+            "checked",
+        ),
+        "tau_overflows_float32": Case(
+            jaxrg.entropy_curves,
+            (jnp.array([0.0, 2.0], jnp.float32), jnp.array([1.0, 1e39])),
+            ValueError,
+            r"^taus overflow float32 \(largest 1e\+39 > 3\.4e\+38\).*compute in float64",
+            "checked",
+        ),
+        "meta_graph_rtol_nan": Case(
+            _meta_graph_rtol,
+            (float("nan"),),
+            ValueError,
+            r"^rtol must be a finite number >= 0.*got nan\. Leave it None for default_rtol",
+            None,
+        ),
+        "meta_graph_rtol_negative": Case(
+            _meta_graph_rtol,
+            (-1e-3,),
+            ValueError,
+            r"^rtol must be a finite number >= 0.*got -0\.001",
+            None,
+        ),
+        "zeta_float": Case(
+            jaxrg.lrg.macro_nodes,
+            (jnp.full((3, 3), 0.5),),
+            TypeError,
+            r"^zeta must be a boolean \(N, N\) relation.*got dtype float64\. Threshold it",
+            "trace",
+        ),
+        "num_taus_too_small": Case(
+            _scales_with(num_taus=2),
+            (SPECTRUM,),
+            ValueError,
+            r"^num_taus must be an int >= 3 \(a peak needs a grid point on each side\); got 2",
+            "trace",
+        ),
+        "min_prominence_nan": Case(
+            _scales_with(min_prominence=float("nan")),
+            (SPECTRUM,),
+            ValueError,
+            r"^min_prominence must be a number in \[0, 1\].*got nan",
+            "trace",
+        ),
+        "max_peaks_zero": Case(
+            _scales_with(max_peaks=0),
+            (SPECTRUM,),
+            ValueError,
+            r"^max_peaks must be an int >= 1 \(the size of the output\); got 0",
+            "trace",
+        ),
+        "label_out_of_range": Case(
+            _rewarded_accuracy,
+            (jnp.zeros((2, 2)), jnp.array([0, 5])),
+            ValueError,
+            r"^labels must be class ids 0\.\.1 or -1 \(unlabelled\); got ids in \[0, 5\]",
+            "checked",
+        ),
+        "temperature_inf": Case(
+            _kl_loss,
+            (jnp.zeros((1, 2)), jnp.array([[0.5, 0.5]]), jnp.inf),
+            ValueError,
+            r"^temperature must be a finite number > 0; got inf",
+            "checked",
+        ),
+        "density_negative": Case(
+            _clt_step,
+            (DENSITY.at[3].set(-0.5),),
+            ValueError,
+            r"^density must be finite and >= 0 with a positive mass.*got min -0\.5",
+            "checked",
+        ),
+        "density_zero_mass": Case(
+            _clt_step,
+            (jnp.zeros(64),),
+            ValueError,
+            r"^density must be finite and >= 0 with a positive mass.*sum 0\b",
+            "checked",
+        ),
+        "batch_negative_weights": Case(
+            _batch_curves,
+            (-PATH3, jnp.array([1.0])),
+            ValueError,
+            r"^batch\.adjacency has negative weights \(min -1\)",
+            None,
+        ),
+        "batch_tau_negative": Case(
+            _batch_curves,
+            (PATH3, jnp.array([1.0, -1.0])),
+            ValueError,
+            r"^taus must be > 0 \(diffusion time\); got min -1",
+            None,
+        ),
+        "maxent_lr_zero": Case(
+            _maxent_config,
+            ({"learning_rate": 0.0},),
+            ValueError,
+            r"^learning_rate must be a finite number > 0 \(CLI --lr\), got 0\.0",
+            None,
+        ),
+        "maxent_train_limit_negative": Case(
+            _maxent_config,
+            ({"train_limit": -5},),
+            ValueError,
+            r"^train_limit must be >= 1 \(CLI --train-limit\), got -5",
+            None,
+        ),
+        "sparse_int_key": Case(
+            _lanczos_int_key,
+            (),
+            TypeError,
+            r"^key must be a JAX PRNG key; got 0\. Pass jax\.random\.key\(0\)",
+            None,
+        ),
+        "chebyshev_huge_tau": Case(
+            _chebyshev_huge_tau,
+            (),
+            ValueError,
+            r"^tau=1e\+14 needs about \d+ Chebyshev terms.*use method='eigh' or 'auto'",
+            None,
+        ),
+    }
+)
+
+
 # ---- data files, labels and splits: built in fixtures (they need a folder or a model) --------
 
 
@@ -451,6 +665,36 @@ def test_bad_graph_files_raise_and_the_cli_exits_2(kind, tmp_path, capsys):
     assert main(["curve", str(path), "--num-taus", "8"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("jaxrg curve: error: ") and re.search(match.lstrip("^"), err)
+
+
+CLI_OPTION_CASES = {
+    # kind: (arguments, message); each was silently replaced or accepted before (issue 17)
+    "cli_lr_zero": (["maxent", "run", "--lr", "0"], r"--lr must be a finite number > 0; got 0"),
+    "cli_lr_negative": (["maxent", "run", "--lr", "-1"], r"--lr must be a finite number > 0"),
+    "cli_temperature_inf": (
+        ["maxent", "run", "--temperature", "inf"],
+        r"--temperature must be a finite number > 0; got inf",
+    ),
+    "cli_train_limit_negative": (
+        ["maxent", "run", "--train-limit", "-5"],
+        r"--train-limit must be >= 1; got -5",
+    ),
+    "cli_node_lr_negative": (
+        ["experiment", "node-classification", "--dataset", "cora", "--lr", "-1"],
+        r"--lr must be a finite number > 0; got -1",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CLI_OPTION_CASES))
+def test_cli_option_out_of_range_exits_2(kind, tmp_path, capsys):
+    """Checked before any data is read: one line on stderr, exit status 2, no traceback."""
+    from jaxrg.cli import main
+
+    argv, match = CLI_OPTION_CASES[kind]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(match, err) and "Traceback" not in err and err.count("\n") == 1, err
 
 
 # ---- labels and splits (training entry point) ---------------------------------------------
@@ -623,6 +867,7 @@ def test_catalogue_table_lists_every_case():
     expected = {f"test_bad_input_raises_a_clear_error[{k}]" for k in CASES}
     expected |= {f"test_bad_data_files_raise_a_clear_error[{k}]" for k in FILE_CASES}
     expected |= {f"test_bad_graph_files_raise_and_the_cli_exits_2[{k}]" for k in GRAPH_FILE_CASES}
+    expected |= {f"test_cli_option_out_of_range_exits_2[{k}]" for k in CLI_OPTION_CASES}
     expected |= {
         "test_label_ids_out_of_range_raise_before_training",
         "test_label_ids_below_minus_one_raise",

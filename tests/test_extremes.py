@@ -165,3 +165,113 @@ def test_divergences_for_logits_of_magnitude_1e4(dtype):
         assert abs(float(kl) - ref) <= max(tol, ATOL[dtype])
         assert -ATOL[dtype] <= float(js) <= np.log(2) + ATOL[dtype]
         assert _all_finite(*(grad(p, q) for grad in grads))
+
+
+# ---- finite in, finite out; NaN in, NaN out (issue 17) ------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from jaxrg import cumulants  # noqa: E402
+
+_curves_jit = jax.jit(jaxrg.entropy_curves)
+_grad_c = jax.jit(jax.grad(lambda ev, t: jaxrg.specific_heat(ev, t), argnums=1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    log_tau=st.floats(-300, 307.5),
+    log_weight=st.floats(-300, 300),
+    seed=st.integers(0, 2**16),
+)
+def test_curves_and_gradient_are_finite_for_every_finite_tau_and_weight(log_tau, log_weight, seed):
+    """Any finite tau > 0 and weights scaled by up to 1e300: S, C, d_S, Z and dC/dtau finite.
+
+    Before: C was NaN for tau >= 1e154 (tau^2 overflowed) and for weights of 1e200 (the
+    variance overflowed). Reference for the scale: C depends on tau * lambda only.
+    """
+    rng = np.random.default_rng(seed)
+    a = np.triu(rng.random((6, 6)) < 0.6, 1).astype(float)
+    a = (a + a.T) * 10.0**log_weight
+    ev = jaxrg.laplacian_spectrum(a)
+    tau = 10.0**log_tau
+    curves = _curves_jit(ev, jnp.array([tau]))
+    for field in curves:
+        assert np.all(np.isfinite(np.asarray(field))), (field, tau)
+    assert np.isfinite(float(_grad_c(ev, tau)))
+    # scale invariance: C(tau; s L) = C(s tau; L), checked where both sides are representable
+    if abs(log_weight + log_tau) < 3:
+        unit = jaxrg.laplacian_spectrum(a / 10.0**log_weight)
+        np.testing.assert_allclose(
+            curves.specific_heat,
+            jaxrg.specific_heat(unit, jnp.array([tau * 10.0**log_weight])),
+            rtol=1e-9,
+            atol=1e-12,
+        )
+
+
+def test_specific_heat_at_huge_tau_is_zero_with_zero_gradient():
+    """Closed form: C = tau^2 Var(lambda) -> 0 (connected graph); also for the authors' C."""
+    ev = jnp.array([0.0, 1.0, 3.0])
+    for tau in (1e154, 1e200, 1e308):
+        assert float(jaxrg.specific_heat(ev, tau)) == 0.0
+        assert float(jaxrg.specific_heat(ev, tau, variant="authors")) == 0.0
+        assert float(_grad_c(ev, tau)) == 0.0
+        assert float(jaxrg.thermo.specific_heat_slope_sign(ev, tau)) == 0.0
+
+
+NAN_IN = {
+    "shannon": (info.shannon_entropy, (jnp.array([0.0, 0.0, jnp.nan]),)),
+    "renyi": (info.renyi_entropy, (jnp.array([0.0, 0.0, jnp.nan]), 2.0)),
+    "renyi_inf": (info.renyi_entropy, (jnp.array([0.0, 0.0, jnp.nan]), jnp.inf)),
+    "tsallis": (info.tsallis_entropy, (jnp.array([0.0, jnp.nan, 1.0]), 0.5)),
+    "kl": (info.kl_divergence, (jnp.array([0.0, 0.0, jnp.nan]), jnp.zeros(3))),
+    "kl_q": (info.kl_divergence, (jnp.zeros(3), jnp.array([0.0, 0.0, jnp.nan]))),
+    "cross_entropy": (info.cross_entropy, (jnp.array([0.0, jnp.nan]), jnp.zeros(2))),
+    "js": (info.js_divergence, (jnp.array([0.0, jnp.nan]), jnp.zeros(2))),
+    "shannon_probs": (info.shannon_entropy_from_probs, (jnp.array([0.5, 0.5, jnp.nan]),)),
+    "renyi_probs": (info.renyi_entropy_from_probs, (jnp.array([0.5, jnp.nan]), 2.0)),
+    "spectral_entropy": (jaxrg.spectral_entropy, (jnp.array([0.0, jnp.nan, 2.0]), 1.0)),
+    "specific_heat": (jaxrg.specific_heat, (jnp.array([0.0, jnp.nan, 2.0]), 1.0)),
+    "heat_trace": (jaxrg.heat_trace, (jnp.array([0.0, jnp.nan, 2.0]), 1.0)),
+    "spectrum": (jaxrg.laplacian_spectrum, (jnp.array([[0.0, jnp.nan], [jnp.nan, 0.0]]),)),
+    "sample_cumulants": (lambda x: cumulants.sample_cumulants(x, 3), (jnp.array([1.0, jnp.nan]),)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NAN_IN))
+def test_nan_input_gives_nan_output_under_jit(kind):
+    """Under jit no value check runs: a NaN in must come out as NaN, never a plausible number."""
+    fn, args = NAN_IN[kind]
+    out = np.asarray(jax.jit(fn)(*args))
+    assert np.any(np.isnan(out)), out
+
+
+@settings(max_examples=20, deadline=None)
+@given(position=st.integers(0, 4), scale=st.floats(-3, 3), seed=st.integers(0, 2**16))
+def test_one_nan_logit_anywhere_makes_every_entropy_nan_under_jit(position, scale, seed):
+    z = np.random.default_rng(seed).normal(size=5) * 10.0**scale
+    z[position] = np.nan
+    z = jnp.asarray(z)
+    for value in (
+        jax.jit(info.shannon_entropy)(z),
+        jax.jit(info.renyi_entropy)(z, jnp.array([0.0, 0.5, 1.0, 2.0, jnp.inf])),
+        jax.jit(info.kl_divergence)(z, jnp.zeros(5)),
+    ):
+        assert np.all(np.isnan(np.asarray(value)))
+
+
+def test_sample_cumulants_of_huge_values_overflow_to_inf_never_nan():
+    """kappa_r(s y) = s^r kappa_r(y): references from scipy on unscaled data."""
+    import scipy.stats
+
+    y = np.array([1.0, -1.0, 3.0, 0.5, 2.0])
+    s = 1e60  # s^4 = 1e240 still representable: compare exactly scaled values
+    ks = cumulants.k_statistics(jnp.asarray(y * s), 4)
+    expected = [scipy.stats.kstat(y, r) * s**r for r in range(1, 5)]
+    np.testing.assert_allclose(ks, expected, rtol=1e-12)
+    for fn in (cumulants.sample_cumulants, cumulants.k_statistics, cumulants.cgf_cumulants):
+        out = np.asarray(fn(jnp.asarray(y * 1e200), 4 if fn is not cumulants.cgf_cumulants else 3))
+        assert not np.any(np.isnan(out)), (fn.__name__, out)
+        np.testing.assert_allclose(out[0], np.mean(y) * 1e200, rtol=1e-12)
+        assert np.all(np.isinf(out[1:]))  # the true values exceed 1e308

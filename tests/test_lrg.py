@@ -552,3 +552,27 @@ def test_cli_rewire_writes_the_rewired_edge_list(tmp_path):
     np.testing.assert_array_equal(pairs, expected)
     with pytest.raises(ValueError, match="--tau must be > 0"):
         _cli(["rewire", "karate", "--tau", "-1", "--out", str(out)])
+
+
+# ---- the cost of every route is bounded in tau (issue 17) ----------------------------------
+
+
+@pytest.mark.parametrize("tol", [np.finfo(np.float64).eps / 2, np.finfo(np.float32).eps / 2])
+def test_closed_form_term_bound_covers_the_recurrence(tol):
+    """The route is chosen from num_terms_bound, so it must never undercount the terms."""
+    for a in np.logspace(-3, 5, 17):
+        kept = _chebyshev.heat_coefficients(float(a), tol=float(tol)).shape[0]
+        bound = _chebyshev.num_terms_bound(float(a), tol=float(tol))
+        assert kept <= bound <= 1.2 * kept + 25, (a, kept, bound)
+
+
+def test_auto_route_at_huge_tau_is_eigh_and_agrees_with_the_dense_meta_graph():
+    """tau = 1e14 used to run a ~4e8-step coefficient loop before choosing the route."""
+    path = jnp.zeros((8, 8)).at[jnp.arange(7), jnp.arange(1, 8)].set(1.0)
+    path = path + path.T
+    edges = jaxrg.lrg.meta_graph_edges(np.asarray(path), 1e14)
+    assert edges.method == "eigh"
+    dense = np.asarray(jaxrg.lrg.meta_graph(path, 1e14)) & ~np.eye(8, dtype=bool)
+    pairs = zip(edges.senders.tolist(), edges.receivers.tolist(), strict=True)
+    pairs = {frozenset(e) for e in pairs}
+    assert pairs == {frozenset(e) for e in np.argwhere(dense).tolist()}

@@ -478,3 +478,25 @@ def test_report_covers_merge_and_path_records(tmp_path):
     assert row["label"] == "mnist shallow\n2 modules merged,\nunion accuracy"
     assert row["cells"]["ME"][0]["mean"] == pytest.approx(93.0)
     assert row["cells"]["XE"][0]["std"] == pytest.approx(100 * np.std([0.80, 0.84], ddof=1))
+
+
+def test_kl_loss_of_integer_logits_equals_that_of_float_logits_at_a_fractional_temperature():
+    """Integer logits with temperature 0.5: the temperature was cast to int (0) before."""
+    logits = jnp.array([[1, 2, 0], [3, 0, 0]])
+    targets = jnp.array([[0.2, 0.8, 0.0], [1.0, 0.0, 0.0]])
+    z = np.asarray(logits, float) / 0.5
+    log_q = z - scipy.special.logsumexp(z, axis=1, keepdims=True)
+    t = np.asarray(targets)
+    expected = np.sum(scipy.special.xlogy(t, t) - np.where(t > 0, t * log_q, 0), axis=1)
+    np.testing.assert_allclose(maxent.kl_loss(logits, targets, temperature=0.5), expected,
+                               rtol=1e-12)
+
+
+def test_rewarded_accuracy_does_not_count_unlabelled_samples():
+    """Label -1 = unlabelled: before, it indexed the mask from the end (the last class)."""
+    logits = jnp.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    labels = jnp.array([-1, 0, 1])
+    rewarded = jnp.array([False, True])  # only class 1 rewarded; -1 would wrap to class 1
+    # by hand: samples with label in R = {1}: only sample 2, predicted 1 -> 1/1
+    assert float(maxent.rewarded_accuracy(logits, labels, rewarded)) == 1.0
+    assert float(jax.jit(maxent.rewarded_accuracy)(logits, labels, rewarded)) == 1.0

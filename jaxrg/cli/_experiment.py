@@ -136,6 +136,10 @@ def _run_node_classification(args) -> int:
     from jaxrg.experiments import node_classification as nc
     from jaxrg.experiments.node_classification_report import report
 
+    if not 0 < args.lr < float("inf"):
+        raise ValueError(f"--lr must be a finite number > 0; got {args.lr}")
+    if args.tau is not None and not 0 < args.tau < float("inf"):
+        raise ValueError(f"--tau must be a finite number > 0; got {args.tau}")
     for variant in args.variant:
         records = nc.run(args.dataset, encoder=args.encoder, variant=variant, seeds=args.seeds,
                          out=args.out, data_dir=args.data_dir, epochs=args.epochs,

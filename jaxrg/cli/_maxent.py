@@ -84,8 +84,12 @@ def _config(args: argparse.Namespace, **extra):
         raise ValueError(f"--seeds must be ≥ 1; got {args.seeds}")
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"--epochs must be ≥ 1; got {args.epochs}")
-    if not args.temperature > 0:
-        raise ValueError(f"--temperature must be > 0; got {args.temperature}")
+    if not 0 < args.temperature < float("inf"):
+        raise ValueError(f"--temperature must be a finite number > 0; got {args.temperature}")
+    if args.lr is not None and not 0 < args.lr < float("inf"):
+        raise ValueError(f"--lr must be a finite number > 0; got {args.lr}")
+    if args.train_limit is not None and args.train_limit < 1:
+        raise ValueError(f"--train-limit must be >= 1; got {args.train_limit}")
     return MaxEntConfig(
         dataset=args.dataset.strip().lower().replace("-", "_"), model=args.model,
         seeds=tuple(range(args.seeds)), epochs=args.epochs, learning_rate=args.lr,

@@ -101,6 +101,12 @@ def compute(graph, args):
             raise ValueError(f"--tau-range needs 0 < MIN < MAX < inf; got {lo} {hi}.")
         taus = jnp.logspace(np.log10(lo), np.log10(hi), args.num_taus)
     curves = sp.curves_from_quadrature(quad, taus)
+    bad = [name for name, values in curves._asdict().items() if not np.all(np.isfinite(values))]
+    if bad:  # never print or write NaN error bars with exit status 0
+        raise ValueError(
+            f"the curves have non-finite values in {', '.join(bad)}; narrow --tau-range or "
+            "raise --matvecs / --probes."
+        )
     scales = sp.characteristic_scales(quad, taus, max_peaks=args.max_peaks)
     return quad, taus, curves, scales
 

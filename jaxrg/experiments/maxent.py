@@ -112,15 +112,25 @@ class MaxEntConfig:
             raise ValueError(f"losses must be among {LOSSES}, got {self.losses}")
         if not self.seeds:
             raise ValueError("need at least one seed")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if not 0 < self.temperature < math.inf:
+            raise ValueError(f"temperature must be a finite number > 0 (CLI --temperature), "
+                             f"got {self.temperature}")
+        if self.learning_rate is not None and not 0 < self.learning_rate < math.inf:
+            raise ValueError(f"learning_rate must be a finite number > 0 (CLI --lr), got "
+                             f"{self.learning_rate}; leave it None for the dataset's default")
+        if self.epochs is not None and self.epochs < 1:
+            raise ValueError(f"epochs must be >= 1 (CLI --epochs), got {self.epochs}")
+        if self.train_limit is not None and self.train_limit < 1:
+            raise ValueError(f"train_limit must be >= 1 (CLI --train-limit), got "
+                             f"{self.train_limit}; leave it None for the whole training set")
         lr, epochs, dropout, _, _ = DEFAULTS[self.dataset]
         sparsity = 0.6 if self.model == "cnn" else 0.99
         return dataclasses.replace(
             self, losses=tuple(self.losses), seeds=tuple(int(s) for s in self.seeds),
             rewarded=tuple(sorted(int(c) for c in self.rewarded)),
             groups=tuple(tuple(sorted(int(c) for c in g)) for g in self.groups),
-            epochs=self.epochs or epochs, learning_rate=self.learning_rate or lr,
+            epochs=epochs if self.epochs is None else self.epochs,
+            learning_rate=lr if self.learning_rate is None else self.learning_rate,
             dropout=dropout if self.dropout is None else self.dropout,
             sparsity=sparsity if self.sparsity is None else self.sparsity)
 

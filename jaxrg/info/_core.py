@@ -167,9 +167,9 @@ def _prob_summary(p: jax.Array) -> jax.Array:
 
 @jax.jit
 def _log(p: jax.Array) -> jax.Array:
-    positive = p > 0
+    zero = p == 0  # NaN is not zero: its log stays NaN (NaN in, NaN out under jit)
     # double where: log(0) = -inf would poison the gradient of the zero entries with NaN
-    return jnp.where(positive, jnp.log(jnp.where(positive, p, 1)), -jnp.inf)
+    return jnp.where(zero, -jnp.inf, jnp.log(jnp.where(zero, 1, p)))
 
 
 def prepare_alpha(alpha, dtype, name: str = "alpha") -> jax.Array:
@@ -241,7 +241,7 @@ def merge_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
     m0 = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
 
     def offset(x: EntropyStats):
-        present = jnp.isfinite(x.max)
+        present = x.max != -jnp.inf  # a NaN part stays present, so NaN propagates
         # double where: an empty part has max = -inf, and -inf - (-inf) = NaN
         return present, jnp.where(present, x.max, m0) - m0
 

@@ -39,6 +39,31 @@ def laplacian_bound(indptr, indices, weights) -> float:
     return float(bound * (1 + 1e-12) + 1e-300)
 
 
+#: Most Chebyshev terms the large-graph route will run (a = tau b / 2 up to about 1e8 in
+#: float64); beyond it the eigendecomposition is cheaper on every graph that fits in memory.
+MAX_TERMS = 100_000
+
+
+def num_terms_bound(a: float, *, tol: float) -> int:
+    r"""Closed-form upper bound on the number of terms :func:`heat_coefficients` keeps.
+
+    :math:`e^{-a}I_k(a) \approx e^{-k^2/2a}/\sqrt{2\pi a}`, so the tail falls below ``tol`` by
+    :math:`k = \sqrt{2a\log(2/\mathrm{tol})}`; ``+ log(2/tol)/2 + 5`` covers small ``a``, where
+    the decay is factorial (checked against the recurrence for ``a`` from 1e-3 to 1e5 in
+    ``tests/test_lrg.py``). Costs nothing, so the route can be chosen before any coefficient
+    is computed.
+
+    Args:
+        a: :math:`\tau b/2 \ge 0`.
+        tol: tail tolerance ``> 0``.
+
+    Returns:
+        The bound, a Python int.
+    """
+    log_tol = float(np.log(2 / tol))
+    return int(np.ceil(np.sqrt(2 * max(a, 0.0) * log_tol) + log_tol / 2 + 5))
+
+
 def heat_coefficients(a: float, *, tol: float) -> np.ndarray:
     r"""Chebyshev coefficients of :math:`e^{-a(1+x)}` on [-1, 1], truncated where the tail <= tol.
 

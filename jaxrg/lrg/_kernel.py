@@ -86,7 +86,8 @@ def meta_graph(
         Boolean ``(N, N)`` (or ``(T, N, N)``), symmetric, True on the diagonal of real nodes.
 
     Raises:
-        ValueError: asymmetric, negative or non-finite adjacency; ``tau <= 0`` (concrete input;
+        ValueError: ``rtol`` NaN, infinite or negative; asymmetric, negative or non-finite
+            adjacency; ``tau <= 0`` (concrete input;
             under ``jit`` wrap with :func:`jaxrg.checked`).
 
     References:
@@ -113,8 +114,19 @@ def prepare(adjacency, tau, mask, rtol):
     taus = _checks.check_taus(tau, "tau").astype(adjacency.dtype)
     if taus.ndim > 1:
         raise ValueError(f"tau must be a scalar or 1-D (T,); got shape {taus.shape}.")
-    tol = default_rtol(n, adjacency.dtype) if rtol is None else float(rtol)
+    tol = default_rtol(n, adjacency.dtype) if rtol is None else checked_rtol(rtol)
     return adjacency, mask, taus, jnp.asarray(tol, adjacency.dtype)
+
+
+def checked_rtol(rtol) -> float:
+    """A user tolerance: a finite number >= 0 (NaN or a negative value would link every pair)."""
+    value = float(rtol)
+    if not 0 <= value < float("inf"):
+        raise ValueError(
+            f"rtol must be a finite number >= 0 (a decision tolerance relative to 1); got "
+            f"{rtol!r}. Leave it None for default_rtol (32 sqrt(N) eps)."
+        )
+    return value
 
 
 @functools.partial(jax.jit, static_argnames=("per_tau", "options", "sequential"))
@@ -179,6 +191,9 @@ def macro_nodes(zeta, mask: Bool[Array, " n"] | None = None) -> MacroNodes:
     Returns:
         :class:`MacroNodes`.
 
+    Raises:
+        TypeError: a floating ``zeta`` (threshold it to a boolean relation first).
+
     Example:
         >>> import jax.numpy as jnp, jaxrg.lrg
         >>> zeta = jnp.eye(4, dtype=bool).at[2, 3].set(True).at[3, 2].set(True)
@@ -192,8 +207,15 @@ def macro_nodes(zeta, mask: Bool[Array, " n"] | None = None) -> MacroNodes:
     else:
         zeta = jnp.asarray(zeta)
         _checks.check_square(zeta, "zeta")
+        if not (zeta.dtype == jnp.bool_ or jnp.issubdtype(zeta.dtype, jnp.integer)):
+            # a float relation would be truncated by the cast below (0.5 -> no link)
+            raise TypeError(
+                f"zeta must be a boolean (N, N) relation, as returned by meta_graph; got dtype "
+                f"{zeta.dtype}. Threshold it first, e.g. zeta > 0.5."
+            )
         # int8: connected_components compares with 0, which strict promotion refuses for bool
-        components = connected_components(zeta.astype(jnp.int8), mask)
+        linked = zeta if zeta.dtype == jnp.bool_ else zeta != 0
+        components = connected_components(linked.astype(jnp.int8), mask)
         labels, count = components.labels, components.count
         real = labels >= 0
     n = labels.shape[0]

@@ -31,7 +31,7 @@ from jaxrg._components import edge_components
 from jaxrg.graphs import as_adjacency
 from jaxrg.lrg import _chebyshev
 from jaxrg.lrg._eigen import eigen_basis, scaled_vectors
-from jaxrg.lrg._kernel import default_rtol
+from jaxrg.lrg._kernel import checked_rtol, default_rtol
 
 METHODS = ("auto", "chebyshev", "eigh")
 _LOOKAHEAD = 3  # column blocks computed ahead of the decisions
@@ -91,7 +91,9 @@ def meta_graph_edges(
         :class:`MetaGraphEdges`.
 
     Raises:
-        ValueError: asymmetric, negative or non-finite weights; ``tau <= 0``; unknown method.
+        ValueError: asymmetric, negative or non-finite weights; ``tau <= 0``; ``rtol`` not a
+            finite number >= 0; unknown method; ``method="chebyshev"`` at a ``tau`` that would
+            need more than ``MAX_TERMS`` terms.
         ImportError: scipy is missing (``pip install 'jaxrg[sparse]'``).
 
     Example:
@@ -110,15 +112,26 @@ def meta_graph_edges(
         raise ValueError(f"block_size must be >= 1; got {block_size}.")
     dtype = adjacency.dtype
     tau = float(_checks.check_taus(jnp.asarray(tau, dtype), "tau"))
-    tol = default_rtol(n, dtype) if rtol is None else float(rtol)
+    tol = default_rtol(n, dtype) if rtol is None else checked_rtol(rtol)
     block_size = min(block_size, n)
     labels, _ = edge_components(*adjacency.nonzero(), n)
 
     bound = _chebyshev.laplacian_bound(adjacency.indptr, adjacency.indices, adjacency.data)
-    coeffs = _chebyshev.heat_coefficients(tau * bound / 2, tol=float(jnp.finfo(dtype).eps) / 2)
+    # the route is chosen from a closed-form bound on the number of terms, before any
+    # coefficient is computed: the cost of every route stays bounded in tau
+    a, eps_tol = tau * bound / 2, float(jnp.finfo(dtype).eps) / 2
+    terms = _chebyshev.num_terms_bound(a, tol=eps_tol)
     if method == "auto":
-        method = "chebyshev" if coeffs.shape[0] * (adjacency.nnz + n) < n * n else "eigh"
+        cheap = terms * (adjacency.nnz + n) < n * n and terms <= _chebyshev.MAX_TERMS
+        method = "chebyshev" if cheap else "eigh"
+    if method == "chebyshev" and terms > _chebyshev.MAX_TERMS:
+        raise ValueError(
+            f"tau={tau:.3g} needs about {terms} Chebyshev terms on this graph (more than "
+            f"{_chebyshev.MAX_TERMS}); use method='eigh' or 'auto' (one eigendecomposition, "
+            "whose cost does not depend on tau)."
+        )
     if method == "chebyshev":
+        coeffs = _chebyshev.heat_coefficients(a, tol=eps_tol)
         lap = _sparse_laplacian(adjacency)
         padded = jnp.asarray(_chebyshev.padded(coeffs), dtype)
 

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
+from jaxrg import _checks
 from jaxrg.sparse._graph import as_sparse_graph, deflate
 from jaxrg.sparse._lanczos import block_krylov_ritz
 from jaxrg.sparse._quadrature import BLOCK, deflated_laplacian, operator_setup
@@ -73,11 +74,13 @@ def extreme_eigenvalues(
 
     Raises:
         ValueError: ``num_eigenvalues`` outside ``[1, num_matvecs]``.
+        TypeError: ``key`` is not a PRNG key (e.g. ``key=0``: pass ``jax.random.key(0)``).
     """
     if not 1 <= num_eigenvalues <= num_matvecs:
         raise ValueError(
             f"num_eigenvalues must lie in [1, num_matvecs={num_matvecs}]; got {num_eigenvalues}."
         )
+    key = _checks.check_key(key)
     return _extremes(
         as_sparse_graph(adjacency, num_nodes=num_nodes), key, num_matvecs, num_eigenvalues
     )

@@ -236,10 +236,12 @@ def component_labels(senders, receivers, num_nodes: int) -> Int[Array, " n"]:
     senders = jnp.asarray(senders, jnp.int32)
     receivers = jnp.asarray(receivers, jnp.int32)
 
-    def neighbour_min(labels):
-        return jax.ops.segment_min(labels[receivers], senders, num_nodes)
+    return propagate_min_labels(_segment_neighbour_min, num_nodes, senders, receivers)
 
-    return propagate_min_labels(neighbour_min, num_nodes)
+
+def _segment_neighbour_min(labels, senders, receivers):
+    """Smallest label among each node's neighbours (the dtype's maximum where there is none)."""
+    return jax.ops.segment_min(labels[receivers], senders, labels.shape[0])
 
 
 def laplacian_matvec(graph: SparseGraph, vector: Float[Array, " n"]) -> Float[Array, " n"]:

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from jaxrg import _progress
+from jaxrg import _checks, _progress
 from jaxrg.sparse._graph import (
     NullSpace,
     SparseGraph,
@@ -236,6 +236,7 @@ def lanczos_quadrature(
     Raises:
         ValueError: ``num_probes < 2``, ``num_matvecs < 1``, bad ``num_deflate``/``reortho``
             or a bad graph.
+        TypeError: ``key`` is not a PRNG key (e.g. ``key=0``: pass ``jax.random.key(0)``).
     """
     if num_probes < 2:
         raise ValueError(
@@ -245,6 +246,7 @@ def lanczos_quadrature(
         raise ValueError(f"num_matvecs must be at least 1; got {num_matvecs}.")
     if reortho not in REORTHO:
         raise ValueError(f"reortho must be one of {REORTHO}; got {reortho!r}.")
+    key = _checks.check_key(key)
     probes = (0, num_probes) if probes is None else tuple(probes)
     if not 0 <= probes[0] < probes[1] <= num_probes:
         raise ValueError(

@@ -13,7 +13,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
+from jaxrg._peaks import (
+    CharacteristicScales,
+    check_num_taus,
+    check_peak_options,
+    measure_scales,
+    user_grid,
+)
 from jaxrg.sparse._quadrature import SpectralQuadrature
 from jaxrg.sparse._slq import pooled_measure
 
@@ -31,6 +37,7 @@ def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Arra
     Returns:
         ``(T,)`` increasing diffusion times.
     """
+    check_num_taus(num_taus)
     nodes, log_w = pooled_measure(quad, -1)
     live = (log_w > -jnp.inf) & (nodes > 0)
     hi = jnp.max(jnp.where(live, nodes, 0))
@@ -71,6 +78,7 @@ def characteristic_scales(
         >>> bool(abs(approx.taus[0] / exact.taus[0] - 1) < 0.05)
         True
     """
+    check_peak_options(max_peaks, min_prominence)
     taus = user_grid(taus, sort_by, quad.nodes.dtype)
     if taus is None:
         taus = default_taus(quad, num_taus=num_taus)
