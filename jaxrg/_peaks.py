@@ -95,7 +95,7 @@ def find_peaks(heat, slope, params, taus, *, max_peaks, min_prominence, sort_by)
     refined by bisection on the sign of ``slope(log_tau, params)`` (any function with the sign
     of :math:`dC/d\log\tau` that is smooth in ``params``), then sorted and padded.
     Derivatives of the refined ``taus`` and ``heights`` with respect to ``params`` follow the
-    implicit function theorem (:func:`peak_log_tau`); the grid itself is treated as fixed.
+    implicit function theorem (:func:`refine_peak`); the grid itself is treated as fixed.
 
     Args:
         heat: ``(taus, params) -> C`` with the shape of ``taus``.
@@ -116,10 +116,10 @@ def find_peaks(heat, slope, params, taus, *, max_peaks, min_prominence, sort_by)
     valid = jnp.isfinite(top)
     index = jnp.clip(index, 1, grid_heat.shape[0] - 2)
     log_taus = lax.stop_gradient(jnp.log(taus))  # the grid only brackets the roots
-    peak_log_tau = jax.vmap(lambda lo, hi, ok: peak_log_tau(slope, params, lo, hi, ok))(
+    log_peak = jax.vmap(lambda lo, hi, ok: refine_peak(slope, params, lo, hi, ok))(
         log_taus[index - 1], log_taus[index + 1], valid
     )
-    peak_tau = jnp.exp(peak_log_tau)
+    peak_tau = jnp.exp(log_peak)
     heights = heat(peak_tau, params)
     key = jnp.where(valid, -heights if sort_by == "height" else peak_tau, jnp.inf)
     order = jnp.argsort(lax.stop_gradient(key))
@@ -133,7 +133,7 @@ def find_peaks(heat, slope, params, taus, *, max_peaks, min_prominence, sort_by)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def peak_log_tau(slope, params, lo, hi, valid):
+def refine_peak(slope, params, lo, hi, valid):
     r"""The root :math:`x^* = \log\tau^*` of ``slope(x, params)`` in ``[lo, hi]``, by bisection.
 
     Differentiating through the bisection would differentiate its iterations (and give wrong
@@ -146,10 +146,10 @@ def peak_log_tau(slope, params, lo, hi, valid):
     return bisect(lambda x: slope(x, params), lo, hi)
 
 
-@peak_log_tau.defjvp
-def _peak_log_tau_jvp(slope, primals, tangents):
+@refine_peak.defjvp
+def _refine_peak_jvp(slope, primals, tangents):
     params, lo, hi, valid = primals
-    x = peak_log_tau(slope, params, lo, hi, valid)
+    x = refine_peak(slope, params, lo, hi, valid)
     curvature = jax.grad(slope)(x, params)  # dh/dx < 0 at a maximum of C
     _, d_slope = jax.jvp(lambda p: slope(x, p), (params,), (tangents[0],))
     # an invalid slot or a degenerate maximum (dh/dx = 0) gets a zero derivative, never NaN
