@@ -62,6 +62,9 @@ def checked(fn):
         A callable with the signature of ``fn`` whose outputs have the same shapes as those of
         ``fn``.
     """
+    if not callable(fn):
+        raise TypeError(f"checked(fn) needs a callable (a function of arrays, jitted or not); "
+                        f"got {type(fn).__name__}. Use jaxrg.checked(f)(x), not checked(f(x)).")
     inner = checkify.checkify(fn, errors=checkify.user_checks)
 
     @functools.wraps(fn)

@@ -239,6 +239,8 @@ def batch_curves(batch: PaddedBatch, taus, *, mesh: Mesh | None = None) -> Spect
     # values checked once here, on concrete input: inside the compiled program they are only
     # checkify debug checks, and a negative weight or tau <= 0 would pass silently
     taus = _checks.check_taus(taus)
+    if taus.size == 0:
+        raise ValueError("taus is empty; pass at least one diffusion time > 0.")
     if _checks.is_concrete(batch.adjacency):
         adjacency = _checks.as_float_array(batch.adjacency, "batch.adjacency")
         if adjacency.ndim != 3 or adjacency.shape[1] != adjacency.shape[2]:

@@ -268,6 +268,8 @@ def clt_cumulant_flow(cumulants: Float[Array, " r"], *, steps: int) -> Float[Arr
     kappa = as_float_array(cumulants, "cumulants")
     if kappa.ndim != 1:
         raise ValueError(f"cumulants must be 1-D (r,); got shape {kappa.shape}.")
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0 (the number of RG steps); got {steps!r}.")
     r = np.arange(1, kappa.shape[0] + 1)[None, :]
     n = np.arange(steps + 1)[:, None]
     return kappa[None, :] * jnp.asarray(2.0 ** (n * (1.0 - r / 2.0)), dtype=kappa.dtype)
@@ -359,6 +361,8 @@ def distance_to_gaussian(density: Float[Array, " n"], grid: Float[Array, " n"]) 
     dx = grid[1] - grid[0]
     p = density / (jnp.sum(density) * dx)
     mean, var = density_cumulants(density, grid, 2)
+    value_check(var > 0, "density must have a positive variance on the grid (a point mass "
+                "has no Gaussian to compare with); refine the grid or widen the density.")
     gauss = jnp.exp(-((grid - mean) ** 2) / (2 * var)) / jnp.sqrt(2 * jnp.pi * var)
     return 0.5 * jnp.sum(jnp.abs(p - gauss)) * dx
 

@@ -66,6 +66,8 @@ def eigvalsh(matrix) -> Float[Array, "*b n"]:  # input checked below: ValueError
         raise ValueError(f"matrix must be (..., N, N); got shape {matrix.shape}.")
     if not jnp.issubdtype(matrix.dtype, jnp.floating):
         raise ValueError(f"matrix must be floating; got dtype {matrix.dtype}.")
+    if jnp.finfo(matrix.dtype).bits < 32:  # LAPACK has no float16/bfloat16: solve in float32
+        return eigvalsh(matrix.astype(jnp.float32)).astype(matrix.dtype)
     matrix = (matrix + jnp.swapaxes(matrix, -1, -2)) / 2
     return jax.lax.platform_dependent(matrix, cpu=_cpu, default=_JNP_EIGVALSH)
 

@@ -256,8 +256,11 @@ class _ParseState:
             pair = []
             for token in fields[:2]:
                 integer = bool(_INTEGER.fullmatch(token))
+                seen_int = any(isinstance(p, int) for p in pair)
+                seen_name = any(isinstance(p, str) for p in pair)
                 mixed = self.relabel is None and (
-                    (integer and self.strings) or (not integer and (self.integers or pair)))
+                    (integer and (self.strings or seen_name))
+                    or (not integer and (self.integers or seen_int)))
                 if integer and not mixed:
                     self.integers = True
                     pair.append(int(token))

@@ -321,3 +321,13 @@ def test_experiment_rerun_with_every_seed_done_says_so(tmp_path, capsys, monkeyp
     out = capsys.readouterr().out
     assert f"all 3 seeds already in {tmp_path / 'kipf_gcn.jsonl'}" in out
     assert "Pass --out NEWDIR to recompute." in out
+
+
+def test_argparse_errors_are_one_line_with_exit_code_2(capsys):
+    from jaxrg.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["curve", "karate", "--num-taus", "ten"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--num-taus" in err[0] and "--help" in err[0]

@@ -201,3 +201,15 @@ def test_bad_inputs_raise_clear_errors():
         family_moments("cauchy", 2)
     with pytest.raises(ValueError, match="even"):
         clt_sample_step(jnp.ones(3))
+
+
+def test_negative_steps_and_a_point_mass_are_refused():
+    import jaxrg
+    from jaxrg import clt
+
+    with pytest.raises(ValueError, match="steps must be"):
+        clt.clt_cumulant_flow(jnp.array([0.0, 1.0, 0.0, 0.5]), steps=-1)
+    grid = jnp.linspace(-3, 3, 61)
+    point = jnp.zeros(61).at[30].set(1.0)
+    with pytest.raises(ValueError, match="positive variance"):
+        jaxrg.checked(clt.distance_to_gaussian)(point, grid)

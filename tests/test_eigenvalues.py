@@ -52,3 +52,12 @@ def test_gradient_equals_eigh_gradient():
 def test_non_square_raises():
     with pytest.raises(ValueError, match="N, N"):
         eigvalsh(jnp.zeros((3, 4)))
+
+
+def test_half_precision_matrices_are_solved_in_float32():
+    from jaxrg.eigenvalues import eigvalsh
+
+    a = np.array([[2.0, -1.0], [-1.0, 2.0]])
+    out = eigvalsh(jnp.asarray(a, jnp.float16))
+    assert out.dtype == jnp.float16
+    np.testing.assert_allclose(np.asarray(out, float), [1.0, 3.0], rtol=1e-3)

@@ -297,3 +297,16 @@ def test_every_edge_form_refuses_the_same_repeat(graph, pick, reverse):
             with pytest.raises(ValueError, match="directed graph" if reverse else "listed 2"):
                 build()
                 pytest.fail(name)
+
+
+def test_an_edge_list_of_names_is_renumbered_and_names_mixed_with_ids_are_refused(tmp_path):
+    from jaxrg.graph_io import read_edge_file
+
+    names = tmp_path / "names.txt"
+    names.write_text("a b\nb c\nc a\n", encoding="utf-8")
+    edges = read_edge_file(names, relabel=None)
+    assert edges.num_nodes == 3 and sorted(edges.labels.tolist()) == ["a", "b", "c"]
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text("0 b\n1 2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="mixed with names|not an integer"):
+        read_edge_file(mixed, relabel=None)

@@ -182,3 +182,8 @@ def test_checked_messages_show_the_offending_value_not_a_placeholder(fn, args, m
     with pytest.raises(ValueError, match=match) as err:
         jaxrg.checked(jax.jit(fn))(*args)
     assert "<traced>" not in str(err.value)
+
+
+def test_checked_refuses_a_non_callable_with_the_fix():
+    with pytest.raises(TypeError, match="needs a callable"):
+        jaxrg.checked(3)

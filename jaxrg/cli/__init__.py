@@ -40,8 +40,16 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one line on stderr, exit code 2."""
+
+    def error(self, message):  # noqa: D102 (argparse's hook)
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} "
+                     f"(see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="jaxrg",
         description="Scale and entropy in representation learning, in JAX.",
         epilog=EXAMPLES,

@@ -208,6 +208,8 @@ def scales_and_rewiring(dataset: str, *, out="results/node_classification", data
     from jaxrg.scales import authors_pipeline_scales
 
     key = ds.canonical_name(dataset)
+    if pathlib.Path(out).exists() and not pathlib.Path(out).is_dir():
+        raise ValueError(f"out must be a folder; {out} is a file. Pass --out DIR.")
     path = pathlib.Path(out) / "scales.jsonl"
     for record in _io.read_jsonl(path):
         if record["dataset"] == key:
