@@ -84,7 +84,11 @@ def random_edges(n: int, degree: float, seed: int = 0):
     m = int(n * degree / 2) - n
     senders = np.concatenate([rng.integers(0, n, m), np.arange(n)])
     receivers = np.concatenate([rng.integers(0, n, m), (np.arange(n) + 1) % n])
-    return senders, receivers
+    # a simple graph: jaxrg refuses repeated edges, so drop self-loops and repeats here
+    lo, hi = np.minimum(senders, receivers), np.maximum(senders, receivers)
+    keep = lo != hi
+    pairs = np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def cora_adjacency(data_dir: pathlib.Path) -> np.ndarray:

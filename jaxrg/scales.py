@@ -130,7 +130,7 @@ def authors_pipeline_scales(
     taus=None,
     *,
     max_peaks: int = 8,
-    sigma: float = 1.0,
+    sigma=1.0,
     decimals: int | None = 6,
 ) -> CharacteristicScales:
     r"""Characteristic scales exactly as the code of Caso et al. (IJCNN 2025) finds them.
@@ -237,7 +237,7 @@ def _np_gradient(values: jax.Array, grid: jax.Array) -> jax.Array:
     return jnp.concatenate([first[None], interior, last[None]])
 
 
-def _gaussian_filter1d(values: jax.Array, sigma: float) -> jax.Array:
+def _gaussian_filter1d(values: jax.Array, sigma) -> jax.Array:  # sigma: a Python number
     """``scipy.ndimage.gaussian_filter1d(values, sigma)``: mode ``reflect``, truncate 4."""
     if sigma == 0:
         return values

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, Float
 
 from jaxrg import _checks
 from jaxrg._numerics import exact_ends, lead, log_weights, logsumexp_1p
@@ -89,7 +89,7 @@ def laplacian(adjacency, *, normalized: bool = False) -> Float[Array, "n n"]:
 
 
 def laplacian_spectrum(
-    adjacency, mask: Bool[Array, " n"] | None = None, *, normalized: bool = False
+    adjacency, mask=None, *, normalized: bool = False  # mask checked below: a clear ValueError
 ) -> Float[Array, " n"]:
     r"""Sorted Laplacian eigenvalues, exact zero modes, ``+inf`` for padded nodes.
 

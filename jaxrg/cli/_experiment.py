@@ -28,6 +28,19 @@ def _hidden(text: str):
     return value
 
 
+def _seed_batch(text: str):
+    if text == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed-batch must be a positive integer or 'auto', "
+                                         f"got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--seed-batch must be positive, got {value}")
+    return value
+
+
 def _common(parser, default_epochs: int) -> None:
     parser.add_argument("--dataset", default="cora",
                         help="cora, citeseer, pubmed, photo, computers or europe (default cora)")
@@ -83,7 +96,7 @@ def register(subparsers) -> None:
                       help="public (Planetoid; their default), random (seeded 70/15/15; default "
                       "for Amazon/Europe) or ordered (the authors' Amazon/Europe split: first "
                       "70%% of node ids train, next 15%% validate)")
-    node.add_argument("--seed-batch", type=int, default="auto",
+    node.add_argument("--seed-batch", type=_seed_batch, default="auto",
                       help="seeds vmapped together (default auto: 1 on a CPU, where looping "
                       "over the seeds inside the compiled program is faster; all seeds in one "
                       "jax.vmap on an accelerator)")
