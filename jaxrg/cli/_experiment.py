@@ -15,30 +15,27 @@ import pathlib
 DEFAULT_OUT = "results/node_classification"
 
 
-def _hidden(text: str):
-    if text in ("auto", "none"):
-        return None if text == "none" else "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden must be an integer, 'auto' or 'none', got "
-                                         f"{text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--hidden must be positive, got {value}")
-    return value
+def _positive_int_or(option: str, words: dict):
+    """An argparse type: a positive integer, or one of ``words`` (text -> value)."""
+
+    def parse(text: str):
+        if text in words:
+            return words[text]
+        try:
+            value = int(text)
+        except ValueError:
+            choices = ", ".join(repr(w) for w in words)
+            raise argparse.ArgumentTypeError(f"{option} must be a positive integer or one of "
+                                             f"{choices}, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} must be positive, got {value}")
+        return value
+
+    return parse
 
 
-def _seed_batch(text: str):
-    if text == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed-batch must be a positive integer or 'auto', "
-                                         f"got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--seed-batch must be positive, got {value}")
-    return value
+_hidden = _positive_int_or("--hidden", {"auto": "auto", "none": None})
+_seed_batch = _positive_int_or("--seed-batch", {"auto": "auto"})
 
 
 def _common(parser, default_epochs: int) -> None:
