@@ -23,7 +23,7 @@ the karate club graph and the seeds section (Cora training) is skipped.
 
 Usage (one command on the GPU machine, from the repository root)::
 
-    JAXRG_DATA=/path/to/data sh benchmarks/gpu.sh            # = python benchmarks/gpu.py
+    JAXRG_DATA=../shared/data sh benchmarks/gpu.sh            # = python benchmarks/gpu.py
 
 Output: one JSON line per measurement on stdout and in ``--out`` (default
 ``benchmarks/results/gpu.jsonl``), each with ``device``, ``platform`` and versions.

@@ -113,14 +113,10 @@ def dense_form(graph):
     if module.startswith("networkx"):
         import networkx as nx
 
-        if graph.is_directed():
-            raise TypeError(
-                "graph is a directed networkx graph; jaxrg needs an undirected one: pass "
-                "G.to_undirected() (or symmetrise its adjacency yourself)."
-            )
+        check_networkx(graph)  # the module's rules: undirected, no parallel edges
         graph = nx.to_numpy_array(graph, weight="weight", dtype=float)
     elif module.startswith("scipy.sparse"):
-        graph = graph.toarray()
+        graph = sparse_coo(graph).toarray()  # repeated entries refused, not summed
     elif module.startswith("jax.experimental.sparse"):
         graph = graph.todense()
     if not isinstance(graph, np.ndarray | jax.Array | list):
@@ -129,6 +125,7 @@ def dense_form(graph):
             "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
             "scipy.sparse matrix."
         )
+    check_orientation(graph)
     return graph
 
 

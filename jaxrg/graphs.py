@@ -167,17 +167,7 @@ def as_adjacency(
         )
     if module.startswith("networkx"):
         return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
-    if module.startswith("scipy.sparse"):
-        graph = _host.sparse_coo(graph).toarray()
-    elif module.startswith("jax.experimental.sparse"):
-        graph = graph.todense()
-    if not isinstance(graph, np.ndarray | jax.Array | list):
-        raise TypeError(
-            f"unsupported graph type {type(graph).__name__}; pass a dense (N, N) array, "
-            "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
-            "scipy.sparse matrix."
-        )
-    _host.check_orientation(graph)
+    graph = _host.dense_form(graph)  # the same container rules as the host (batch) path
     adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype)
     _checks.check_square(adjacency)
     _checks.check_adjacency_values(adjacency)

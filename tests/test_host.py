@@ -123,3 +123,14 @@ def test_padding_graphs_of_many_sizes_compiles_nothing():
         monitoring.unregister_event_duration_listener(listener)
     assert batch.adjacency.shape == (30, 130, 130)
     assert compiles == []
+
+
+def test_the_batch_path_applies_the_same_container_rules_as_as_adjacency():
+    import scipy.sparse as sp
+
+    import jaxrg
+
+    repeated = sp.coo_matrix((np.ones(4), ([0, 0, 1, 1], [1, 1, 0, 0])), shape=(2, 2))
+    for call in (jaxrg.as_adjacency, lambda g: jaxrg.pad_adjacency([g])):
+        with pytest.raises(ValueError, match="listed|repeat"):
+            call(repeated)
