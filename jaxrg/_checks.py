@@ -44,8 +44,13 @@ def _host(value):
     return value.item() if value.ndim == 0 else value
 
 
-def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
-    """``x`` as a floating JAX array; integer and boolean inputs are cast, others refused."""
+def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> jax.Array:
+    """``x`` as a floating JAX array; integer and boolean inputs are cast, others refused.
+
+    With ``normal`` (True, or the fix to suggest) host input (NumPy arrays, lists) holding
+    subnormal numbers is refused: XLA flushes them to zero, which silently deletes an edge
+    weight or turns a time into 0.
+    """
     if not isinstance(x, jax.Array):
         try:
             x = np.asarray(x)
@@ -60,6 +65,8 @@ def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
                 f"{name} must be a numeric array; got dtype {x.dtype}. Convert it first, e.g. "
                 f"np.asarray({name}, dtype=float)."
             )
+        if normal:
+            refuse_subnormal(x, name, None if normal is True else normal)
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
         raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")
@@ -73,6 +80,30 @@ def as_float_array(x, name: str, *, dtype=None) -> jax.Array:
     if dtype is not None:
         x = x.astype(dtype)
     return x
+
+
+def refuse_subnormal(x: np.ndarray, name: str, fix: str | None = None) -> None:
+    """ValueError when a host floating array holds a non-zero value below the smallest normal.
+
+    XLA runs with flush-to-zero on every backend, so such a value becomes exactly 0 in the first
+    operation: an edge of weight 5e-324 disappears (and may disconnect the graph), a time of
+    5e-324 becomes 0.
+    """
+    if x.dtype.kind != "f" or x.size == 0:
+        return
+    magnitude = np.abs(x)
+    tiny = np.finfo(x.dtype).tiny
+    sub = (magnitude > 0) & (magnitude < tiny)
+    if sub.any():
+        raise ValueError(
+            f"{name} holds subnormal values (e.g. {float(magnitude[sub].min()):.3g}, below "
+            f"{float(tiny):.3g}, the smallest normal {x.dtype}); XLA flushes them to zero. "
+            + (
+                fix
+                or f"Rescale {name} (e.g. divide by its largest value), or set them to 0 if that "
+                "is what they mean."
+            )
+        )
 
 
 def check_edge_ids(senders, receivers) -> None:
@@ -217,7 +248,8 @@ def check_taus(taus, name: str = "taus", *, dtype=None) -> jax.Array:
     With ``dtype`` the times are cast to it and must still be finite there (τ = 1e39 is finite
     in float64 but overflows a float32 spectrum's computation).
     """
-    taus = as_float_array(taus, name)
+    normal = "Diffusion times must be normal numbers > 0, e.g. jnp.logspace(-2, 2, 100)."
+    taus = as_float_array(taus, name, normal=normal)
     value_check(
         jnp.all(jnp.isfinite(taus)),
         f"{name} must be finite; got NaN or inf. Use e.g. jnp.logspace(-2, 2, 100).",

@@ -12,7 +12,7 @@ every graph here instead:
   are checked, values are not;
 * :func:`pad_host` — a list of those arrays to one ``(B, N, N)`` padded NumPy batch with its
   ``(B, N)`` mask, values checked **once for the whole batch** (vectorised: finite, non-negative,
-  symmetric to ``100 eps max(1, max|A|)`` per graph, the tolerance of
+  symmetric to ``100 eps max|A|`` per graph, no one-way edge, the tolerance of
   :func:`jaxrg.validate_adjacency`), diagonals zeroed.
 
 Example:
@@ -138,7 +138,9 @@ def _as_float(x, name: str, dtype) -> np.ndarray:
         raise
     if x.dtype.kind not in "biuf":  # complex or non-numeric: the same errors as the JAX route
         _checks.as_float_array(x, name)
-    return x.astype(dtype, copy=False)
+    x = x.astype(dtype, copy=False)
+    _checks.refuse_subnormal(x, name)  # XLA would flush them to 0: an edge silently gone
+    return x
 
 
 def node_count(senders, receivers, num_nodes: int | None) -> int:
@@ -236,8 +238,19 @@ def _check_values(adjacency: np.ndarray, name: str, offset: int) -> None:
             f"graph {offset + b} of {name} has negative weights (min {lowest[b]:.3g}); the "
             "Laplacian needs non-negative edge weights: drop those edges or take np.abs(A)."
         )
-    asym = np.abs(adjacency - adjacency.transpose(0, 2, 1)).max(axis=(1, 2))
-    tol = 100 * np.finfo(adjacency.dtype).eps * np.maximum(adjacency.max(axis=(1, 2)), 1.0)
+    transposed = adjacency.transpose(0, 2, 1)
+    one_way = ((adjacency > 0) & ~(transposed > 0)).any(axis=(1, 2))
+    if one_way.any():  # refused whatever its weight, as in the JAX check
+        b = int(np.argmax(one_way))
+        i, j = np.argwhere((adjacency[b] > 0) & ~(transposed[b] > 0))[0]
+        raise ValueError(
+            f"graph {offset + b} of {name} is not symmetric: it has a one-way edge (A[{i}, {j}] "
+            f"= {adjacency[b, i, j]:.3g} but A[{j}, {i}] = 0); jaxrg works on undirected graphs: "
+            "symmetrise with np.maximum(A, A.T) or (A + A.T) / 2."
+        )
+    asym = np.abs(adjacency - transposed).max(axis=(1, 2))
+    # the tolerance scales with each graph's data (no floor at 1), as in the JAX check
+    tol = 100 * np.finfo(adjacency.dtype).eps * adjacency.max(axis=(1, 2))
     if (asym > tol).any():
         b = int(np.argmax(asym > tol))
         raise ValueError(

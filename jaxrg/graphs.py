@@ -113,7 +113,7 @@ def from_edge_list(
     if weights is None:
         weights = jnp.ones(senders.shape, dtype)
     else:
-        weights = _checks.as_float_array(weights, "weights", dtype=dtype)
+        weights = _checks.as_float_array(weights, "weights", dtype=dtype, normal=True)
         if weights.shape != senders.shape:
             raise ValueError(
                 f"weights must have shape {senders.shape} (one per edge); got {weights.shape}."
@@ -168,7 +168,7 @@ def as_adjacency(
     if module.startswith("networkx"):
         return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
     graph = _host.dense_form(graph)  # the same container rules as the host (batch) path
-    adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype)
+    adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype, normal=True)
     _checks.check_square(adjacency)
     _checks.check_adjacency_values(adjacency)
     if remove_self_loops:

@@ -155,12 +155,21 @@ def padded_laplacian(adjacency, mask=None, normalized: bool = False):
 
 
 def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
-    """Eigen-decomposition of a symmetric PSD matrix; round-off negatives clipped to 0."""
+    r"""Eigen-decomposition of a symmetric PSD matrix; eigenvalues within round-off of 0 set to 0.
+
+    ``eigh`` resolves an eigenvalue only to about ``N eps max|L|``; anything below that bound
+    (either sign) is a zero mode as far as the arithmetic can tell, and is set to exactly 0. Without
+    this a zero mode computed as 1e-16 would make :math:`e^{-\tau\lambda_0}` vanish at
+    :math:`\tau \gtrsim 10^{18}`, and ``heat_kernel`` would decay to 0 instead of to the projector
+    on the null space (``J / N`` for a connected graph).
+    """
     lap = _checks.as_float_array(lap, "laplacian")
     _checks.check_square(lap, "laplacian")
     eigenvalues, vectors = jnp.linalg.eigh(lap)
     _checks.check_laplacian_values(lap, eigenvalues, "laplacian")
-    return jnp.maximum(eigenvalues, 0), vectors  # clip round-off negatives (checked just above)
+    # the same round-off bound that check_laplacian_values accepts for negatives
+    roundoff = 10 * lap.shape[0] * jnp.finfo(lap.dtype).eps * jnp.max(jnp.abs(lap))
+    return jnp.where(eigenvalues <= roundoff, 0, eigenvalues), vectors
 
 
 def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:

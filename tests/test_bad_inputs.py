@@ -409,6 +409,17 @@ def _lanczos_int_key():
     return jaxrg.sparse.lanczos_quadrature(nx.path_graph(6), key=0)
 
 
+def _sparse_graph(matrix, num_nodes=None):
+    return jaxrg.sparse.as_sparse_graph(matrix, num_nodes=num_nodes)
+
+
+def _one_way(adjacency):
+    """``adjacency`` with one extra one-way edge of weight 1e-9 (far below any tolerance)."""
+    adjacency = np.array(adjacency, float)
+    adjacency[0, 2] = 1e-9
+    return adjacency
+
+
 def _chebyshev_huge_tau():
     return jaxrg.lrg.meta_graph_edges(nx.path_graph(6), 1e14, method="chebyshev")
 
@@ -565,6 +576,66 @@ CASES.update(
             (),
             ValueError,
             r"^tau=1e\+14 needs about \d+ Chebyshev terms.*use method='eigh' or 'auto'",
+            None,
+        ),
+        "subnormal_weight": Case(
+            jaxrg.laplacian_spectrum,
+            (np.asarray(PATH3) * 5e-324,),
+            ValueError,
+            r"^adjacency holds subnormal values \(e\.g\. 4\.94e-324, below 2\.23e-308.*XLA "
+            r"flushes them to zero\. Rescale adjacency",
+            None,
+        ),
+        "subnormal_edge_weight": Case(
+            jaxrg.from_edge_list,
+            (np.array([0]), np.array([1]), np.array([5e-324])),
+            ValueError,
+            r"^weights holds subnormal values.*Rescale weights",
+            None,
+        ),
+        "subnormal_tau": Case(
+            jaxrg.entropy_curves,
+            (np.array([0.0, 1.0, 3.0]), np.array([5e-324])),
+            ValueError,
+            r"^taus holds subnormal values.*Diffusion times must be normal numbers > 0",
+            None,
+        ),
+        "subnormal_weight_batch": Case(
+            jaxrg.pad_adjacency,
+            ([np.asarray(PATH3) * 5e-324],),
+            ValueError,
+            r"^adjacency holds subnormal values",
+            None,
+        ),
+        "subnormal_weight_sparse": Case(
+            _sparse_graph,
+            (sp.csr_array(np.asarray(PATH3) * 5e-324),),
+            ValueError,
+            r"^adjacency holds subnormal values",
+            None,
+        ),
+        "sparse_num_nodes_mismatch": Case(
+            _sparse_graph,
+            (sp.csr_array(np.asarray(PATH3)), 2),
+            ValueError,
+            r"^num_nodes=2 does not match the adjacency, which has 3 nodes; num_nodes is for "
+            r"edge lists only",
+            None,
+        ),
+        "sparse_one_way_tiny_edge": Case(
+            _sparse_graph,
+            (sp.csr_array(_one_way(PATH3)),),
+            ValueError,
+            r"^adjacency is not symmetric: it has 1 one-way edge\(s\), e\.g\. A\[0, 2\] = 1e-09 "
+            r"but A\[2, 0\] = 0.*A\.maximum\(A\.T\)",
+            None,
+        ),
+        "batch_one_way_tiny_edge": Case(
+            jaxrg.pad_adjacency,
+            ([_one_way(PATH3)],),
+            ValueError,
+            r"^graph 0 of graphs is not symmetric: it has a one-way edge \(A\[0, 2\] = 1e-09 but "
+            r"A\[2, 0\] = 0\).*np\.maximum\(A, A\.T\)",
             None,
         ),
     }

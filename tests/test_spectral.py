@@ -104,6 +104,17 @@ def test_heat_kernel_semigroup():
     np.testing.assert_allclose(ks @ kt, kst, atol=1e-12)
 
 
+@pytest.mark.parametrize("tau", [1e20, 1e300])
+def test_heat_kernel_at_huge_tau_is_the_projector_on_the_null_space(tau):
+    # e^{-tau L} -> sum over components of 1_c 1_c^T / |c|: J/3 on the path, blocks on 2+1 nodes
+    a = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], float)
+    np.testing.assert_allclose(jaxrg.heat_kernel(jaxrg.laplacian(a), tau), np.full((3, 3), 1 / 3),
+                               atol=1e-12)
+    b = np.array([[0, 2, 0], [2, 0, 0], [0, 0, 0]], float)
+    expected = np.array([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
+    np.testing.assert_allclose(jaxrg.heat_kernel(jaxrg.laplacian(b), tau), expected, atol=1e-12)
+
+
 @pytest.mark.parametrize("tau", [1e-8, 1.0, 1e8])
 def test_density_matrix_has_unit_trace_and_matches_normalised_expm(tau):
     lap = np.asarray(jaxrg.laplacian(star(6)[0]))

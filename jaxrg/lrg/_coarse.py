@@ -29,7 +29,8 @@ class CoarseGraph(NamedTuple):
 
     Attributes:
         adjacency: ``(N, N)`` coarse adjacency; macro-node ``a`` is row ``a`` (``a < count``),
-            the remaining rows and columns are zero padding.
+            the remaining rows and columns are zero padding. All NaN when the input held NaN
+            under ``jit`` (eager calls raise).
         mask: ``(N,)`` boolean, True for the ``count`` real coarse nodes.
         membership: ``(N, N)`` boolean :math:`P`, ``P[i, a]`` iff node ``i`` lies in macro-node
             ``a``.
@@ -89,6 +90,9 @@ def _coarse(adjacency, mask, zeta, weighted: bool) -> CoarseGraph:
     summed = p.T @ adjacency @ p
     summed = jnp.where(jnp.eye(n, dtype=bool), 0, summed)
     coarse = summed if weighted else (summed > 0).astype(adjacency.dtype)
+    # meta_graph's NaN-in marker (a real node not linked to itself): NaN out
+    real = jnp.ones(n, bool) if mask is None else mask
+    coarse = jnp.where(jnp.any(real & ~jnp.diagonal(zeta)), jnp.nan, coarse)
     return CoarseGraph(coarse, jnp.arange(n) < blocks.count, membership, blocks.index,
                        blocks.count)
 
@@ -115,7 +119,7 @@ def macro_node_counts(
         rtol: decision tolerance of :func:`jaxrg.lrg.meta_graph`.
 
     Returns:
-        ``(T,)`` int counts.
+        ``(T,)`` int counts; -1 where ``taus`` or ``adjacency`` held NaN under ``jit``.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.lrg
@@ -130,7 +134,9 @@ def macro_node_counts(
 
 
 def _count(adjacency, mask, zeta):
-    return macro_nodes(zeta, mask).count
+    real = jnp.ones(zeta.shape[0], bool) if mask is None else mask
+    invalid = jnp.any(real & ~jnp.diagonal(zeta))  # meta_graph's NaN-in marker
+    return jnp.where(invalid, -1, macro_nodes(zeta, mask).count)
 
 
 class RGFlow(NamedTuple):

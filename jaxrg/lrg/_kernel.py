@@ -84,6 +84,8 @@ def meta_graph(
 
     Returns:
         Boolean ``(N, N)`` (or ``(T, N, N)``), symmetric, True on the diagonal of real nodes.
+        All False (even the diagonal) when ``tau`` or ``adjacency`` holds NaN under ``jit``,
+        the boolean counterpart of NaN out (eager calls raise instead).
 
     Raises:
         ValueError: ``rtol`` NaN, infinite or negative; asymmetric, negative or non-finite
@@ -158,7 +160,11 @@ def _zeta_dense(basis: Basis, tau, tol) -> jax.Array:
     real = basis.labels >= 0
     same = (basis.labels[:, None] == basis.labels[None, :]) & real[:, None]
     zeta = _decide(kernel, diag, diag, same, tol)
-    return zeta | (jnp.eye(zeta.shape[0], dtype=bool) & real[:, None])
+    zeta = zeta | (jnp.eye(zeta.shape[0], dtype=bool) & real[:, None])
+    # NaN in (tau or adjacency, under jit): an all-False relation, which no valid input gives
+    # (every real node is linked to itself) -- the boolean counterpart of NaN out
+    valid = ~jnp.isnan(tau) & ~jnp.any(jnp.isnan(kernel))
+    return zeta & valid
 
 
 class MacroNodes(NamedTuple):

@@ -124,7 +124,8 @@ def _upper_edges(adjacency, num_nodes, dtype):
         ):
             weights = np.asarray(edges).reshape(-1)
         adjacency = (adjacency.senders, adjacency.receivers, weights)
-        num_nodes = int(n_node.reshape(()))
+        given, num_nodes = num_nodes, int(n_node.reshape(()))
+        _matching((None, None, None, num_nodes), given)
     if module.startswith("networkx"):
         import networkx as nx
 
@@ -134,15 +135,15 @@ def _upper_edges(adjacency, num_nodes, dtype):
     if isinstance(adjacency, tuple):
         return _edge_list(adjacency, num_nodes, dtype)
     if module.startswith("scipy.sparse"):
-        return _scipy_edges(adjacency, dtype)
+        return _matching(_scipy_edges(adjacency, dtype), num_nodes)
     if isinstance(adjacency, np.ndarray | jax.Array | list):
         check_orientation(adjacency)
-        dense = _checks.as_float_array(adjacency, "adjacency", dtype=dtype)
+        dense = _checks.as_float_array(adjacency, "adjacency", dtype=dtype, normal=True)
         n = _checks.check_square(dense)
         _checks.check_adjacency_values(dense)
         dense = np.asarray(dense)
         lo, hi = np.nonzero(np.triu(dense, 1))
-        return lo, hi, dense[lo, hi], n
+        return _matching((lo, hi, dense[lo, hi], n), num_nodes)
     hint = ""
     if module.startswith("jax.experimental.sparse"):
         hint = (
@@ -153,6 +154,16 @@ def _upper_edges(adjacency, num_nodes, dtype):
         f"unsupported graph type {type(adjacency).__name__}; pass a scipy.sparse matrix, "
         "(senders, receivers[, weights]), a networkx.Graph, a jraph.GraphsTuple or an array." + hint
     )
+
+
+def _matching(edges: tuple, num_nodes):
+    """``edges`` of a matrix form; ``num_nodes``, if given, must equal the matrix's size."""
+    if num_nodes is not None and int(num_nodes) != edges[3]:
+        raise ValueError(
+            f"num_nodes={num_nodes} does not match the adjacency, which has {edges[3]} nodes; "
+            "num_nodes is for edge lists only: drop it for a matrix or a networkx graph."
+        )
+    return edges
 
 
 def _edge_list(edges: tuple, num_nodes, dtype):
@@ -183,6 +194,7 @@ def _edge_list(edges: tuple, num_nodes, dtype):
             )
         if not np.all(np.isfinite(weights)) or np.any(weights < 0):
             raise ValueError("weights must be finite and non-negative.")
+        _checks.refuse_subnormal(weights, "weights")
     else:
         weights = np.ones(senders.shape, dtype)
     loops = senders == receivers  # dropped anyway; a repeated self-loop is no error
@@ -207,9 +219,22 @@ def _scipy_edges(matrix, dtype):
             f"adjacency has negative weights (min {data.min():.3g}); the Laplacian needs "
             "non-negative edge weights."
         )
-    asym = abs(scipy.sparse.csr_array(coo) - scipy.sparse.csr_array(coo).T)
+    _checks.refuse_subnormal(data, "adjacency")
+    csr = scipy.sparse.csr_array((data, (coo.row, coo.col)), shape=coo.shape)
+    linked = (csr > 0).astype(np.int8)
+    one_way = scipy.sparse.coo_array(linked - linked.T)  # +1 at (i, j) when only A[i, j] > 0
+    forward = one_way.data > 0
+    if forward.any():  # refused whatever its weight (a tolerance would hide a tiny one)
+        i, j = int(one_way.row[forward][0]), int(one_way.col[forward][0])
+        raise ValueError(
+            f"adjacency is not symmetric: it has {int(forward.sum())} one-way edge(s), e.g. "
+            f"A[{i}, {j}] = {csr[i, j]:.3g} but A[{j}, {i}] = 0; jaxrg works on undirected "
+            "graphs: symmetrise it with A.maximum(A.T) or (A + A.T) / 2."
+        )
+    asym = abs(csr - csr.T)
     gap = float(asym.max()) if asym.nnz else 0.0
-    if gap > 100 * np.finfo(dtype).eps * max(float(data.max(initial=0)), 1.0):
+    # the tolerance scales with the data (no floor at 1), as in the dense check
+    if gap > 100 * np.finfo(dtype).eps * float(data.max(initial=0)):
         raise ValueError(
             f"adjacency is not symmetric (max |A - A^T| = {gap:.3g}); symmetrise it with "
             "(A + A.T) / 2 or A.maximum(A.T)."
