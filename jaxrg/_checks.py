@@ -106,6 +106,24 @@ def refuse_subnormal(x: np.ndarray, name: str, fix: str | None = None) -> None:
         )
 
 
+def check_num_nodes(num_nodes) -> int | None:
+    """A requested node count: ``None`` or an integer >= 1 (floats are not truncated)."""
+    if num_nodes is None:
+        return None
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int | np.integer):
+        integral = isinstance(num_nodes, float | np.floating) and float(num_nodes).is_integer()
+        if not integral:
+            raise TypeError(
+                f"num_nodes must be an integer >= 1 (the number of nodes); got {num_nodes!r}."
+            )
+    if num_nodes < 1:
+        raise ValueError(
+            f"num_nodes must be >= 1 (the number of nodes); got {num_nodes!r}. Leave it None "
+            "for the largest id + 1."
+        )
+    return int(num_nodes)
+
+
 def check_edge_ids(senders, receivers) -> None:
     """``senders`` and ``receivers`` are 1-D integer arrays of one length ``E`` (NumPy or JAX).
 

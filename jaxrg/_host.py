@@ -156,14 +156,17 @@ def node_count(senders, receivers, num_nodes: int | None) -> int:
 
     Raises:
         ValueError: an empty edge list without ``num_nodes``, or ids outside ``[0, N)``.
+        TypeError: a non-integer ``num_nodes``.
     """
+    num_nodes = _checks.check_num_nodes(num_nodes)
     if num_nodes is None:
-        num_nodes = int(max(np.max(senders, initial=-1), np.max(receivers, initial=-1))) + 1
-        if num_nodes == 0:
+        if not senders.shape[0]:
             raise ValueError("the edge list is empty; pass num_nodes to build an edgeless graph.")
+        # Python ints: no wrap-around for uint64 ids (np.max(..., initial=-1) would wrap)
+        num_nodes = max(int(np.max(senders)), int(np.max(receivers))) + 1
     if senders.shape[0]:
-        lo = int(min(np.min(senders), np.min(receivers)))
-        hi = int(max(np.max(senders), np.max(receivers)))
+        lo = min(int(np.min(senders)), int(np.min(receivers)))
+        hi = max(int(np.max(senders)), int(np.max(receivers)))
         if lo < 0 or hi >= num_nodes:
             raise ValueError(
                 f"node ids must lie in [0, num_nodes={num_nodes}); got ids in [{lo}, {hi}]. "

@@ -97,6 +97,7 @@ def from_edge_list(
     senders = jnp.asarray(senders)
     receivers = jnp.asarray(receivers)
     _checks.check_edge_ids(senders, receivers)
+    num_nodes = _checks.check_num_nodes(num_nodes)
     concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
     if concrete:
         num_nodes = _host.node_count(senders, receivers, num_nodes)
@@ -250,6 +251,12 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
 
         graphs = jraph.unbatch(graphs)
     dtype = np.dtype(dtype or jnp.result_type(float))
+    if dtype.kind != "f":
+        raise TypeError(
+            f"dtype must be a floating dtype (the padded adjacency holds weights); got {dtype}. "
+            "Pass e.g. jnp.float32, or leave it None."
+        )
+    num_nodes = _checks.check_num_nodes(num_nodes)
     mats = [_host.host_adjacency(g, dtype=dtype) for g in graphs]
     if not mats:
         raise ValueError("graphs is empty: pass at least one graph.")

@@ -409,6 +409,10 @@ def _lanczos_int_key():
     return jaxrg.sparse.lanczos_quadrature(nx.path_graph(6), key=0)
 
 
+def _pad_int():
+    return jaxrg.pad_adjacency([PATH3], dtype=np.int32)
+
+
 def _sparse_graph(matrix, num_nodes=None):
     return jaxrg.sparse.as_sparse_graph(matrix, num_nodes=num_nodes)
 
@@ -628,6 +632,27 @@ CASES.update(
             ValueError,
             r"^adjacency is not symmetric: it has 1 one-way edge\(s\), e\.g\. A\[0, 2\] = 1e-09 "
             r"but A\[2, 0\] = 0.*A\.maximum\(A\.T\)",
+            None,
+        ),
+        "num_nodes_float": Case(
+            _sparse_graph,
+            (([0], [1]), 2.5),
+            TypeError,
+            r"^num_nodes must be an integer >= 1 \(the number of nodes\); got 2\.5\.",
+            None,
+        ),
+        "num_nodes_negative": Case(
+            _sparse_graph,
+            (([0], [1]), -1),
+            ValueError,
+            r"^num_nodes must be >= 1 \(the number of nodes\); got -1\. Leave it None",
+            None,
+        ),
+        "pad_integer_dtype": Case(
+            _pad_int,
+            (),
+            TypeError,
+            r"^dtype must be a floating dtype \(the padded adjacency holds weights\); got int32",
             None,
         ),
         "batch_one_way_tiny_edge": Case(

@@ -5,11 +5,13 @@ import jax.numpy as jnp
 import jraph
 import networkx as nx
 import numpy as np
+import pytest
 import scipy.sparse
 from graphs_zoo import path, random_graph
 from jax.experimental import sparse as jsparse
 
 import jaxrg
+import jaxrg.sparse
 
 
 def weighted_triangle_plus_tail():
@@ -51,6 +53,16 @@ def test_edge_list_listed_once_or_both_ways_is_the_same_graph_and_drops_self_loo
     both = jaxrg.from_edge_list(jnp.array([0, 1, 1, 2]), jnp.array([1, 0, 2, 1]), num_nodes=4)
     np.testing.assert_array_equal(once, both)
     assert float(jnp.trace(once)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint32, np.uint64, np.int8, np.int64])
+def test_edge_ids_of_every_integer_dtype_give_the_same_graph(dtype):
+    # uint64 once wrapped np.max(..., initial=-1) to 2**64 - 1 and failed inside JAX
+    senders, receivers = np.array([0, 1], dtype), np.array([1, 2], dtype)
+    expected = nx.to_numpy_array(nx.path_graph(3))
+    np.testing.assert_array_equal(jaxrg.as_adjacency((senders, receivers)), expected)
+    graph = jaxrg.sparse.as_sparse_graph((senders, receivers))
+    assert graph.num_nodes == 3 and int(graph.senders.shape[0]) == 4
 
 
 def test_from_edge_list_is_jittable_with_static_num_nodes():

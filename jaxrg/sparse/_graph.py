@@ -158,7 +158,7 @@ def _upper_edges(adjacency, num_nodes, dtype):
 
 def _matching(edges: tuple, num_nodes):
     """``edges`` of a matrix form; ``num_nodes``, if given, must equal the matrix's size."""
-    if num_nodes is not None and int(num_nodes) != edges[3]:
+    if _checks.check_num_nodes(num_nodes) not in (None, edges[3]):
         raise ValueError(
             f"num_nodes={num_nodes} does not match the adjacency, which has {edges[3]} nodes; "
             "num_nodes is for edge lists only: drop it for a matrix or a networkx graph."
@@ -173,9 +173,11 @@ def _edge_list(edges: tuple, num_nodes, dtype):
         )
     senders, receivers = np.asarray(edges[0]), np.asarray(edges[1])
     _checks.check_edge_ids(senders, receivers)
-    top = int(max(senders.max(initial=-1), receivers.max(initial=-1)))
-    low = int(min(senders.min(initial=0), receivers.min(initial=0)))
-    n = top + 1 if num_nodes is None else int(num_nodes)
+    num_nodes = _checks.check_num_nodes(num_nodes)
+    nonempty = senders.size > 0  # Python ints: no wrap-around for uint64 ids
+    top = max(int(senders.max()), int(receivers.max())) if nonempty else -1
+    low = min(int(senders.min()), int(receivers.min())) if nonempty else 0
+    n = top + 1 if num_nodes is None else num_nodes
     if n <= 0:
         raise ValueError("the edge list is empty; pass num_nodes to build an edgeless graph.")
     if low < 0 or top >= n:
