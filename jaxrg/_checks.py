@@ -111,11 +111,10 @@ def check_num_nodes(num_nodes) -> int | None:
     if num_nodes is None:
         return None
     if isinstance(num_nodes, bool) or not isinstance(num_nodes, int | np.integer):
-        integral = isinstance(num_nodes, float | np.floating) and float(num_nodes).is_integer()
-        if not integral:
-            raise TypeError(
-                f"num_nodes must be an integer >= 1 (the number of nodes); got {num_nodes!r}."
-            )
+        raise TypeError(
+            f"num_nodes must be an integer >= 1 (the number of nodes); got {num_nodes!r}. "
+            "Pass int(num_nodes)."
+        )
     if num_nodes < 1:
         raise ValueError(
             f"num_nodes must be >= 1 (the number of nodes); got {num_nodes!r}. Leave it None "

