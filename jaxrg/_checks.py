@@ -11,6 +11,8 @@ Two kinds of check:
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,6 +49,7 @@ def _host(value):
 def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> jax.Array:
     """``x`` as a floating JAX array; integer and boolean inputs are cast, others refused.
 
+    NumPy long doubles (float96/float128) are cast to float64, JAX's widest float.
     With ``normal`` (True, or the fix to suggest) host input (NumPy arrays, lists) holding
     subnormal numbers is refused: XLA flushes them to zero, which silently deletes an edge
     weight or turns a time into 0.
@@ -65,6 +68,8 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
                 f"{name} must be a numeric array; got dtype {x.dtype}. Convert it first, e.g. "
                 f"np.asarray({name}, dtype=float)."
             )
+        if x.dtype.kind == "f" and x.dtype.itemsize > 8:  # long double: JAX has no such type
+            x = x.astype(np.float64)
         if normal:
             refuse_subnormal(x, name, None if normal is True else normal)
     x = jnp.asarray(x)
@@ -78,7 +83,7 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
             )
         x = x.astype(jnp.result_type(float))
     if dtype is not None:
-        x = x.astype(dtype)
+        x = x.astype(check_float_dtype(dtype))
     return x
 
 
@@ -106,6 +111,49 @@ def refuse_subnormal(x: np.ndarray, name: str, fix: str | None = None) -> None:
         )
 
 
+DENSE_LIMIT_ENV = "JAXRG_DENSE_LIMIT_GIB"
+
+
+def dense_limit_gib() -> float:
+    """The memory limit for dense work, ``$JAXRG_DENSE_LIMIT_GIB`` GiB (default 4)."""
+    return float(os.environ.get(DENSE_LIMIT_ENV, "4"))
+
+
+def max_num_taus() -> int:
+    """The largest ``tau`` grid the peak search may use: it compares every pair of grid points
+    (``O(T^2)``, about 64 bytes per pair), bounded by the dense memory limit (8192 at 4 GiB)."""
+    return int((dense_limit_gib() * 2**30 / 64) ** 0.5)
+
+
+def check_dense_size(num_nodes: int, name: str) -> None:
+    """Refuse a dense graph whose ``eigh`` would need more memory than the limit.
+
+    The estimate is ``4 * 8 * N^2`` bytes (adjacency, Laplacian, eigenvectors, workspace, in
+    float64); the limit is ``$JAXRG_DENSE_LIMIT_GIB`` GiB (default 4). It runs before any
+    allocation, so a node id of 2**40 is a clear error, not an out-of-memory abort.
+
+    Args:
+        num_nodes: ``N``.
+        name: the file, dataset or argument, for the message.
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: naming the estimate and the sparse route (``jaxrg curve-sparse``,
+            :mod:`jaxrg.sparse`).
+    """
+    limit = dense_limit_gib()
+    need = 4 * 8 * float(num_nodes) ** 2 / 2**30
+    if need > limit:
+        raise ValueError(
+            f"{name}: {num_nodes} nodes need ~{need:.3g} GiB as a dense matrix (limit {limit:g} "
+            f"GiB, ${DENSE_LIMIT_ENV}); use the sparse route (jaxrg.sparse, `jaxrg "
+            "curve-sparse`), or renumber sparse node ids to 0..N-1 "
+            "(np.unique(ids, return_inverse=True), relabel / --relabel)."
+        )
+
+
 def check_num_nodes(num_nodes) -> int | None:
     """A requested node count: ``None`` or an integer >= 1 (floats are not truncated)."""
     if num_nodes is None:
@@ -121,6 +169,29 @@ def check_num_nodes(num_nodes) -> int | None:
             "for the largest id + 1."
         )
     return int(num_nodes)
+
+
+def check_matching_nodes(num_nodes, size: int) -> None:
+    """``num_nodes`` (if given) equals the size of a matrix-form graph; else ValueError."""
+    if check_num_nodes(num_nodes) not in (None, size):
+        raise ValueError(
+            f"num_nodes={num_nodes} does not match the adjacency, which has {size} nodes; "
+            "num_nodes is for edge lists only: drop it for a matrix, a networkx graph or a "
+            "GraphsTuple."
+        )
+
+
+def check_float_dtype(dtype, name: str = "dtype"):
+    """``dtype`` as a NumPy floating dtype (``None`` passes through); else TypeError."""
+    if dtype is None:
+        return None
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be a floating dtype (adjacencies hold weights); got {dtype}. Pass e.g. "
+            "jnp.float32, or leave it None."
+        )
+    return dtype
 
 
 def check_edge_ids(senders, receivers) -> None:

@@ -33,7 +33,14 @@ import numpy as np
 
 from jaxrg import _checks
 
-__all__ = ["dense_form", "edge_list", "host_adjacency", "node_count", "pad_host"]
+__all__ = [
+    "dense_form",
+    "edge_list",
+    "host_adjacency",
+    "networkx_dense",
+    "node_count",
+    "pad_host",
+]
 
 
 def host_adjacency(graph, *, num_nodes: int | None = None, dtype=np.float64) -> np.ndarray:
@@ -111,10 +118,7 @@ def dense_form(graph):
     """
     module = type(graph).__module__ or ""
     if module.startswith("networkx"):
-        import networkx as nx
-
-        check_networkx(graph)  # the module's rules: undirected, no parallel edges
-        graph = nx.to_numpy_array(graph, weight="weight", dtype=float)
+        graph = networkx_dense(graph)
     elif module.startswith("scipy.sparse"):
         graph = sparse_coo(graph).toarray()  # repeated entries refused, not summed
     elif module.startswith("jax.experimental.sparse"):
@@ -176,7 +180,7 @@ def node_count(senders, receivers, num_nodes: int | None) -> int:
 
 
 def _from_edges(senders, receivers, weights, num_nodes, dtype) -> np.ndarray:
-    """Dense symmetric matrix of an edge list (repeated pairs keep their largest weight)."""
+    """Dense symmetric matrix of an edge list (the rules of :func:`undirected_edges`)."""
     senders, receivers = np.asarray(senders), np.asarray(receivers)
     _checks.check_edge_ids(senders, receivers)
     num_nodes = node_count(senders, receivers, num_nodes)
@@ -190,9 +194,14 @@ def _from_edges(senders, receivers, weights, num_nodes, dtype) -> np.ndarray:
             )
         if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
             raise ValueError("weights must be finite and non-negative.")
+    _checks.check_dense_size(num_nodes, "the edge list")  # before allocating
     adjacency = np.zeros((num_nodes, num_nodes), dtype)
-    np.maximum.at(adjacency, (senders, receivers), weights)
-    np.maximum.at(adjacency, (receivers, senders), weights)
+    loops = senders == receivers  # cancel in L; a repeated self-loop is no error
+    np.maximum.at(adjacency, (senders[loops], receivers[loops]), weights[loops])
+    # the duplicate and direction rules of as_adjacency (a repeat is refused, not max-ed)
+    lo, hi, w = undirected_edges(senders[~loops], receivers[~loops], weights[~loops])
+    adjacency[lo, hi] = w
+    adjacency[hi, lo] = w
     return adjacency
 
 
@@ -297,7 +306,7 @@ def undirected_edges(senders, receivers, weights) -> tuple[np.ndarray, np.ndarra
     # a pair seen exactly twice, once each way (the sort puts the forward one first)
     two = starts[repeated & (counts == 2)]
     one_each_way = forward[two] & ~forward[two + 1] & (lo[two] != hi[two])
-    scale = max(float(np.max(np.abs(weights), initial=0.0)), 1.0)
+    scale = float(np.max(np.abs(weights), initial=0.0))  # scales with the data, no floor
     eps = np.finfo(weights.dtype).eps if weights.dtype.kind == "f" else 0.0
     gap = np.abs(weights[two + 1] - weights[two])
     agree = gap <= 100 * eps * scale
@@ -321,6 +330,36 @@ def undirected_edges(senders, receivers, weights) -> tuple[np.ndarray, np.ndarra
         )
     return lo[first], hi[first], weights[first]
 
+
+
+def networkx_dense(graph) -> np.ndarray:
+    """A networkx graph as a dense float64 NumPy adjacency, after :func:`check_networkx`.
+
+    Args:
+        graph: an undirected networkx graph (node order: ``graph.nodes``).
+
+    Returns:
+        ``(N, N)`` float64 array of the ``weight`` attributes (1 where absent).
+
+    Raises:
+        TypeError: a directed graph, or an edge weight that is not a real number.
+        ValueError: parallel edges in a multigraph.
+    """
+    import networkx as nx
+
+    check_networkx(graph)  # the module's rules: undirected, no parallel edges
+    try:
+        return nx.to_numpy_array(graph, weight="weight", dtype=float)
+    except (TypeError, ValueError) as err:
+        for u, v, w in graph.edges(data="weight", default=1):
+            try:
+                float(w)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"graph edge ({u!r}, {v!r}) has weight {w!r}; edge weights must be real "
+                    "numbers: set G[u][v]['weight'] to a float (its real part or its modulus)."
+                ) from err
+        raise
 
 
 def check_networkx(graph) -> None:

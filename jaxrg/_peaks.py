@@ -168,12 +168,19 @@ def check_num_taus(num_taus) -> None:
         None.
 
     Raises:
-        ValueError: otherwise.
+        ValueError: otherwise, or a grid whose peak search exceeds the dense memory limit.
     """
     if isinstance(num_taus, bool) or not isinstance(num_taus, int) or num_taus < 3:
         raise ValueError(
             f"num_taus must be an int >= 3 (a peak needs a grid point on each side); got "
             f"{num_taus!r}. The default 512 resolves every peak."
+        )
+    largest = _checks.max_num_taus()
+    if num_taus > largest:
+        raise ValueError(
+            f"num_taus={num_taus} needs ~{64 * num_taus**2 / 2**30:.3g} GiB for the peak search "
+            f"(O(T^2)); use at most {largest} (or raise ${_checks.DENSE_LIMIT_ENV}). The "
+            "default 512 resolves every peak."
         )
 
 

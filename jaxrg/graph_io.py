@@ -46,6 +46,7 @@ import jax
 import numpy as np
 
 from jaxrg import _optional
+from jaxrg._checks import DENSE_LIMIT_ENV, check_dense_size
 from jaxrg.graphs import as_adjacency, from_edge_list
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 
 PACKAGED = {"karate": "karate.edgelist"}
 EDGE_SUFFIXES = (".edgelist", ".txt", ".csv", ".tsv", ".edges")
-DENSE_LIMIT_ENV = "JAXRG_DENSE_LIMIT_GIB"
 _HEADER_WORDS = {"source", "target", "from", "to", "src", "dst", "u", "v", "node",
                  "node1", "node2", "id1", "id2", "weight", "sender", "receiver", "head",
                  "tail", "edge", "weights"}
@@ -112,33 +112,6 @@ def read_graph(source: str | os.PathLike, *, relabel: bool = False) -> jax.Array
         f"unknown graph file type {suffix!r} for {path}; use .edgelist/.txt/.csv/.tsv/.edges "
         "(u v [w] per line, optionally .gz), .npz, .npy, .graphml or .gml."
     )
-
-
-def check_dense_size(num_nodes: int, name: str) -> None:
-    """Refuse a dense graph whose ``eigh`` would need more memory than the limit.
-
-    The estimate is ``4 * 8 * N^2`` bytes (adjacency, Laplacian, eigenvectors, workspace, in
-    float64); the limit is ``$JAXRG_DENSE_LIMIT_GIB`` GiB (default 4).
-
-    Args:
-        num_nodes: ``N``.
-        name: the file or dataset, for the message.
-
-    Returns:
-        None.
-
-    Raises:
-        ValueError: naming the estimate and the sparse route (``jaxrg curve-sparse``,
-            :mod:`jaxrg.sparse`).
-    """
-    limit = float(os.environ.get(DENSE_LIMIT_ENV, "4"))
-    need = 4 * 8 * float(num_nodes) ** 2 / 2**30
-    if need > limit:
-        raise ValueError(
-            f"{name}: {num_nodes} nodes need ~{need:.3g} GiB as a dense matrix (limit {limit:g} "
-            f"GiB, ${DENSE_LIMIT_ENV}); use the sparse route (`jaxrg curve-sparse`, "
-            "jaxrg.sparse.read_edge_list), or renumber sparse node ids (relabel / --relabel)."
-        )
 
 
 class EdgeFile(NamedTuple):

@@ -101,6 +101,8 @@ def from_edge_list(
     concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
     if concrete:
         num_nodes = _host.node_count(senders, receivers, num_nodes)
+    if num_nodes is not None:  # before allocating: a node id of 2**40 is not an OOM abort
+        _checks.check_dense_size(num_nodes, "the edge list")
     elif num_nodes is None:
         raise ValueError("num_nodes must be given when the edge list is traced (under jit).")
     else:  # traced ids: an out-of-range scatter would be dropped silently
@@ -156,7 +158,9 @@ def as_adjacency(
     """
     module = type(graph).__module__ or ""
     if hasattr(graph, "senders") and hasattr(graph, "n_node"):
-        return _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+        adjacency = _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+        _checks.check_matching_nodes(num_nodes, adjacency.shape[0])
+        return adjacency
     if isinstance(graph, tuple):
         if len(graph) not in (2, 3):
             raise TypeError(
@@ -167,10 +171,12 @@ def as_adjacency(
             *graph, num_nodes=num_nodes, remove_self_loops=remove_self_loops, dtype=dtype
         )
     if module.startswith("networkx"):
-        return _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+        adjacency = _from_networkx(graph, remove_self_loops=remove_self_loops, dtype=dtype)
+        _checks.check_matching_nodes(num_nodes, adjacency.shape[0])
+        return adjacency
     graph = _host.dense_form(graph)  # the same container rules as the host (batch) path
     adjacency = _checks.as_float_array(graph, "adjacency", dtype=dtype, normal=True)
-    _checks.check_square(adjacency)
+    _checks.check_matching_nodes(num_nodes, _checks.check_square(adjacency))
     _checks.check_adjacency_values(adjacency)
     if remove_self_loops:
         adjacency = adjacency * (1 - jnp.eye(adjacency.shape[0], dtype=adjacency.dtype))
@@ -201,10 +207,7 @@ def _from_graphs_tuple(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
 
 
 def _from_networkx(graph, *, remove_self_loops: bool, dtype) -> jax.Array:
-    import networkx as nx
-
-    _host.check_networkx(graph)
-    adjacency = nx.to_numpy_array(graph, weight="weight", dtype=float)
+    adjacency = _host.networkx_dense(graph)
     return as_adjacency(adjacency, remove_self_loops=remove_self_loops, dtype=dtype)
 
 
@@ -250,12 +253,7 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
         import jraph
 
         graphs = jraph.unbatch(graphs)
-    dtype = np.dtype(dtype or jnp.result_type(float))
-    if dtype.kind != "f":
-        raise TypeError(
-            f"dtype must be a floating dtype (the padded adjacency holds weights); got {dtype}. "
-            "Pass e.g. jnp.float32, or leave it None."
-        )
+    dtype = _checks.check_float_dtype(dtype or jnp.result_type(float))
     num_nodes = _checks.check_num_nodes(num_nodes)
     mats = [_host.host_adjacency(g, dtype=dtype) for g in graphs]
     if not mats:

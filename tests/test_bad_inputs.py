@@ -623,7 +623,7 @@ CASES.update(
             (sp.csr_array(np.asarray(PATH3)), 2),
             ValueError,
             r"^num_nodes=2 does not match the adjacency, which has 3 nodes; num_nodes is for "
-            r"edge lists only",
+            r"edge lists only: drop it",
             None,
         ),
         "sparse_one_way_tiny_edge": Case(
@@ -652,7 +652,7 @@ CASES.update(
             _pad_int,
             (),
             TypeError,
-            r"^dtype must be a floating dtype \(the padded adjacency holds weights\); got int32",
+            r"^dtype must be a floating dtype \(adjacencies hold weights\); got int32",
             None,
         ),
         "batch_one_way_tiny_edge": Case(

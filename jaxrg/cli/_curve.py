@@ -126,14 +126,11 @@ def check_grid_options(args) -> None:
     The peak search compares every pair of grid points (``O(T^2)`` memory, about 64 bytes per
     pair), so the bound follows the dense memory limit of :mod:`jaxrg.graph_io`.
     """
-    import os
-
-    from jaxrg.graph_io import DENSE_LIMIT_ENV
+    from jaxrg._checks import DENSE_LIMIT_ENV, max_num_taus
 
     if args.num_taus < 3:
         raise ValueError(f"--num-taus must be at least 3; got {args.num_taus}.")
-    limit = float(os.environ.get(DENSE_LIMIT_ENV, "4")) * 2**30
-    largest = int((limit / 64) ** 0.5)
+    largest = max_num_taus()
     if max(args.num_taus, 512) > largest:
         raise ValueError(
             f"--num-taus {args.num_taus} needs ~{64 * args.num_taus**2 / 2**30:.3g} GiB for the "

@@ -158,11 +158,7 @@ def _upper_edges(adjacency, num_nodes, dtype):
 
 def _matching(edges: tuple, num_nodes):
     """``edges`` of a matrix form; ``num_nodes``, if given, must equal the matrix's size."""
-    if _checks.check_num_nodes(num_nodes) not in (None, edges[3]):
-        raise ValueError(
-            f"num_nodes={num_nodes} does not match the adjacency, which has {edges[3]} nodes; "
-            "num_nodes is for edge lists only: drop it for a matrix or a networkx graph."
-        )
+    _checks.check_matching_nodes(num_nodes, edges[3])
     return edges
 
 
