@@ -191,7 +191,10 @@ def _chunk_curves(adjacency, mask, taus):
     """
     eigenvalues = jax.vmap(laplacian_spectrum)(adjacency, mask)
     size = min(CURVES_GROUP, eigenvalues.shape[0])
-    return jax.lax.map(lambda ev: entropy_curves(ev, taus), eigenvalues, batch_size=size)
+    curves = jax.lax.map(lambda ev: entropy_curves(ev, taus), eigenvalues, batch_size=size)
+    # a graph without a real node has no curves: NaN, not S = C = 0 (eager calls raise)
+    empty = ~jnp.any(mask, axis=-1)
+    return jax.tree.map(lambda v: jnp.where(empty[:, None], jnp.nan, v), curves)
 
 
 _curves = jax.jit(_chunk_curves)
@@ -228,7 +231,8 @@ def batch_curves(batch: PaddedBatch, taus, *, mesh: Mesh | None = None) -> Spect
 
     Raises:
         ValueError: ``taus`` not finite and ``> 0``; a concrete batch with negative, non-finite
-            or asymmetric weights (checked once, before the compiled program runs).
+            or asymmetric weights, or a graph with no real node (checked once, before the
+            compiled program runs; under ``jit`` such a graph's curves are NaN).
 
     Example:
         >>> import jax.numpy as jnp, jaxrg, jaxrg.batch as jb
@@ -249,6 +253,14 @@ def batch_curves(batch: PaddedBatch, taus, *, mesh: Mesh | None = None) -> Spect
                 "batch with jaxrg.pad_adjacency."
             )
         _checks.check_adjacency_values(adjacency, "batch.adjacency")
+    if _checks.is_concrete(batch.mask):
+        empty = ~np.asarray(batch.mask).any(axis=-1)
+        if empty.any():
+            raise ValueError(
+                f"graph {int(np.argmax(empty))} of the batch has no real node (its mask row is "
+                "all False); every graph needs at least one node: drop it, or build the batch "
+                "with jaxrg.pad_adjacency."
+            )
     if mesh is not None:
         batch = shard_batch(PaddedBatch(*batch), mesh)
         taus = jax.device_put(taus, NamedSharding(mesh, P()))

@@ -210,6 +210,20 @@ def clt_cumulant_step(cumulants: Float[Array, "... r"]) -> Float[Array, "... r"]
     return kappa * factors.reshape((1,) * (kappa.ndim - 1) + factors.shape)
 
 
+def _check_steps(steps) -> int:
+    """The number of RG steps: a Python/NumPy int >= 0 (a float is not truncated)."""
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps must be an int >= 0 (the number of RG steps); got {steps!r}.")
+    return int(steps)
+
+
+def _check_order(order) -> int:
+    """A moment/cumulant order: a Python/NumPy int >= 1."""
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
+        raise ValueError(f"order must be an int >= 1 (the highest order); got {order!r}.")
+    return int(order)
+
+
 def clt_flow(
     density: Float[Array, " n"], grid: Float[Array, " n"], *, steps: int, conserve: int = 4
 ) -> Float[Array, "steps+1 n"]:
@@ -228,7 +242,7 @@ def clt_flow(
         ``(steps + 1, n)`` densities :math:`p_0, \dots, p_{steps}` on the grid.
 
     Raises:
-        ValueError: mismatched shapes, a non-uniform grid or a bad ``conserve``.
+        ValueError: mismatched shapes, a non-uniform grid, a bad ``conserve`` or ``steps``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -236,6 +250,7 @@ def clt_flow(
         >>> clt_flow(jnp.exp(-jnp.abs(x)), x, steps=3).shape
         (4, 512)
     """
+    steps = _check_steps(steps)
     density, grid = _grid_and_density(density, grid)
 
     def body(p, _):
@@ -268,8 +283,7 @@ def clt_cumulant_flow(cumulants: Float[Array, " r"], *, steps: int) -> Float[Arr
     kappa = as_float_array(cumulants, "cumulants")
     if kappa.ndim != 1:
         raise ValueError(f"cumulants must be 1-D (r,); got shape {kappa.shape}.")
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0 (the number of RG steps); got {steps!r}.")
+    steps = _check_steps(steps)
     r = np.arange(1, kappa.shape[0] + 1)[None, :]
     n = np.arange(steps + 1)[:, None]
     return kappa[None, :] * jnp.asarray(2.0 ** (n * (1.0 - r / 2.0)), dtype=kappa.dtype)
@@ -430,7 +444,7 @@ def family_sample(name: str, key: Array, shape: tuple[int, ...], *, dtype=None) 
         Array of shape ``shape``.
 
     Raises:
-        ValueError: unknown family.
+        ValueError: unknown family, or a bad ``shape``.
 
     Example:
         >>> import jax
@@ -438,6 +452,12 @@ def family_sample(name: str, key: Array, shape: tuple[int, ...], *, dtype=None) 
         (3,)
     """
     dtype = jnp.result_type(float) if dtype is None else dtype
+    shape = tuple(shape) if isinstance(shape, tuple | list) else (shape,)
+    if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
+               for d in shape):
+        raise ValueError(
+            f"shape must be a tuple of ints >= 0 (the sample shape); got {shape!r}."
+        )
     if _family(name) == "gaussian":
         return jax.random.normal(key, shape, dtype)
     if name == "uniform":
@@ -472,7 +492,7 @@ def family_moments(name: str, order: int) -> Float[Array, " order"]:
         ``(R,)`` moments :math:`m_1..m_R`.
 
     Raises:
-        ValueError: unknown family.
+        ValueError: unknown family, or ``order`` < 1.
 
     Example:
         >>> [round(float(m), 4) for m in family_moments("uniform", 4)]
@@ -480,7 +500,7 @@ def family_moments(name: str, order: int) -> Float[Array, " order"]:
     """
     _family(name)
     out = []
-    for n in range(1, order + 1):
+    for n in range(1, _check_order(order) + 1):
         if name == "gaussian":
             m = _gaussian_moment(n)
         elif name == "uniform":
@@ -517,7 +537,7 @@ def family_cumulants(name: str, order: int) -> Float[Array, " order"]:
         ``(R,)`` cumulants.
 
     Raises:
-        ValueError: unknown family.
+        ValueError: unknown family, or ``order`` < 1.
 
     Example:
         >>> [round(float(k), 4) for k in family_cumulants("exponential", 4)]

@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from jaxrg._checks import as_float_array
+from jaxrg._checks import as_float_array, value_check
 
 __all__ = [
     "activation_cumulants_mc",
@@ -256,6 +256,10 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     Returns:
         ``(order,)`` array :math:`\hat\kappa_1..\hat\kappa_{order}`.
 
+    Raises:
+        ValueError: orders whose cumulants overflow the dtype (concrete input; under ``jit``
+            via :func:`jaxrg.checked`).
+
     Example:
         >>> import jax.numpy as jnp
         >>> [round(float(k), 4) for k in sample_cumulants(jnp.array([0.0, 0.0, 1.0, 3.0]), 3)]
@@ -266,7 +270,18 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     unit, scale = _standardise(samples - jnp.mean(samples))
     mu = jnp.mean(unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :], 0)
     kappa = _rescale(moments_to_cumulants(mu.at[0].set(0.0)), scale)  # on [-1, 1] data
-    return kappa.at[0].set(jnp.mean(samples))
+    kappa = kappa.at[0].set(jnp.mean(samples))
+    # high orders can exceed the float range (|kappa_r| grows like r! on [-1, 1] data); the
+    # recursion then meets inf - inf: refuse rather than return NaN from finite data
+    overflow = ~jnp.isfinite(kappa) & jnp.all(jnp.isfinite(samples))
+    value_check(
+        ~jnp.any(overflow),
+        f"sample cumulants overflow {kappa.dtype} from order {{first}} on (|kappa_r| grows like "
+        "r!); ask for a lower order, e.g. order={last}.",
+        first=jnp.argmax(overflow) + 1,
+        last=jnp.maximum(jnp.argmax(overflow), 1),
+    )
+    return kappa
 
 
 def k_statistics(samples, order: int) -> Float[Array, " order"]:

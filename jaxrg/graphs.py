@@ -101,8 +101,6 @@ def from_edge_list(
     concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
     if concrete:
         num_nodes = _host.node_count(senders, receivers, num_nodes)
-    if num_nodes is not None:  # before allocating: a node id of 2**40 is not an OOM abort
-        _checks.check_dense_size(num_nodes, "the edge list")
     elif num_nodes is None:
         raise ValueError("num_nodes must be given when the edge list is traced (under jit).")
     else:  # traced ids: an out-of-range scatter would be dropped silently
@@ -112,6 +110,7 @@ def from_edge_list(
             f"node ids must lie in [0, num_nodes={num_nodes}). Relabel the nodes to 0..N-1, or "
             "pass num_nodes > the largest id.",
         )
+    _checks.check_dense_size(num_nodes, "the edge list")  # before allocating (no OOM abort)
     dtype = dtype or jnp.result_type(float)
     if weights is None:
         weights = jnp.ones(senders.shape, dtype)

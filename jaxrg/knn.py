@@ -105,13 +105,29 @@ def stratified_folds(
     return [(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(int(num_folds))]
 
 
+def _same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+    """Two 1-D arrays of one length (one entry per example), else ValueError."""
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(
+            f"{name_a} and {name_b} must be 1-D with one entry per example; got shapes "
+            f"{a.shape} and {b.shape}."
+        )
+
+
 def roc_auc(labels, scores) -> float:
     """Binary ROC-AUC: :math:`P(s_+ > s_-) + \\tfrac12 P(s_+ = s_-)` (Mann–Whitney, mid-ranks).
 
     Returns NaN when only one class is present.
     """
-    y = np.asarray(labels).astype(bool)
+    y = np.asarray(labels)
     s = np.asarray(scores, dtype=float)
+    _same_length(y, s, "labels", "scores")
+    if y.dtype != bool and not np.isin(y, (0, 1)).all():
+        raise ValueError(
+            f"labels must be binary (bool or 0/1); got values {np.unique(y)[:5].tolist()}. For "
+            "several classes use multiclass_roc_auc, or pass labels == positive_class."
+        )
+    y = y.astype(bool)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
@@ -142,6 +158,7 @@ def multiclass_roc_auc(labels, proba) -> float:
 def macro_f1(labels, predictions) -> float:
     """Unweighted mean of per-class F1 = 2TP/(2TP + FP + FN) over the classes seen in either."""
     y, yhat = np.asarray(labels), np.asarray(predictions)
+    _same_length(y, yhat, "labels", "predictions")
     scores = []
     for c in np.union1d(y, yhat):
         tp = np.sum((y == c) & (yhat == c))

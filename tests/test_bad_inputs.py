@@ -26,6 +26,11 @@ import scipy.sparse as sp
 import scipy.stats
 
 import jaxrg
+import jaxrg.batch
+import jaxrg.clt
+import jaxrg.cumulants
+import jaxrg.knn
+import jaxrg.sparse
 from jaxrg import _checks, info
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "bad_inputs.md"
@@ -409,6 +414,39 @@ def _lanczos_int_key():
     return jaxrg.sparse.lanczos_quadrature(nx.path_graph(6), key=0)
 
 
+def _scales_num_taus(num_taus):
+    return jaxrg.characteristic_scales(jnp.array([0.0, 1.0, 3.0]), num_taus=num_taus)
+
+
+def _as_adjacency_num_nodes(num_nodes):
+    return jaxrg.as_adjacency(np.asarray(PATH3), num_nodes=num_nodes)
+
+
+def _as_adjacency_int():
+    return jaxrg.as_adjacency(np.asarray(PATH3) * 0.5, dtype=jnp.int32)
+
+
+def _complex_weight_graph():
+    graph = nx.Graph()
+    graph.add_edge(0, 1, weight=1 + 1j)
+    return graph
+
+
+def _batch_without_nodes():
+    empty = jaxrg.PaddedBatch(jnp.zeros((1, 3, 3)), jnp.zeros((1, 3), bool))
+    return jaxrg.batch.batch_curves(empty, jnp.array([1.0]))
+
+
+def _matvec_wrong_length():
+    graph = jaxrg.sparse.as_sparse_graph(sp.csr_array(np.asarray(PATH3)))
+    return jaxrg.sparse.laplacian_matvec(graph, jnp.ones(2))
+
+
+def _clt_flow_steps(steps):
+    x = jnp.linspace(-4.0, 4.0, 64)
+    return jaxrg.clt.clt_flow(jnp.exp(-(x**2) / 2), x, steps=steps)
+
+
 def _pad_int():
     return jaxrg.pad_adjacency([PATH3], dtype=np.int32)
 
@@ -653,6 +691,104 @@ CASES.update(
             (),
             TypeError,
             r"^dtype must be a floating dtype \(adjacencies hold weights\); got int32",
+            None,
+        ),
+        "edge_id_beyond_memory": Case(
+            jaxrg.as_adjacency,
+            ((np.array([0]), np.array([2**40])),),
+            ValueError,
+            r"^the edge list: 1099511627777 nodes need ~.* GiB as a dense matrix.*sparse route",
+            None,
+        ),
+        "num_taus_beyond_memory": Case(
+            _scales_num_taus,
+            (10**6,),
+            ValueError,
+            r"^num_taus=1000000 needs ~.* GiB for the peak search \(O\(T\^2\)\); use at most 8192",
+            None,
+        ),
+        "num_nodes_for_a_matrix": Case(
+            _as_adjacency_num_nodes,
+            (5,),
+            ValueError,
+            r"^num_nodes=5 does not match the adjacency, which has 3 nodes",
+            None,
+        ),
+        "integer_dtype": Case(
+            _as_adjacency_int,
+            (),
+            TypeError,
+            r"^dtype must be a floating dtype",
+            None,
+        ),
+        "networkx_complex_weight": Case(
+            jaxrg.as_adjacency,
+            (_complex_weight_graph(),),
+            TypeError,
+            r"^graph edge \(0, 1\) has weight \(1\+1j\); edge weights must be real numbers",
+            None,
+        ),
+        "batch_repeated_edge": Case(
+            jaxrg.pad_adjacency,
+            ([(np.array([0, 0]), np.array([1, 1]))],),
+            ValueError,
+            r"^edge \(0, 1\) is listed 2 times",
+            None,
+        ),
+        "batch_graph_without_nodes": Case(
+            _batch_without_nodes,
+            (),
+            ValueError,
+            r"^graph 0 of the batch has no real node \(its mask row is all False\)",
+            None,
+        ),
+        "matvec_vector_shape": Case(
+            _matvec_wrong_length,
+            (),
+            ValueError,
+            r"^vector must have shape \(3,\), one entry per node of the graph; got \(2,\)",
+            "trace",
+        ),
+        "cumulant_order_overflow": Case(
+            jaxrg.cumulants.sample_cumulants,
+            (jnp.asarray(np.random.default_rng(1).normal(size=200) * 2 + 1), 200),
+            ValueError,
+            r"^sample cumulants overflow float64 from order \d+ on.*ask for a lower order",
+            None,  # order is static: under jaxrg.checked(jax.jit(partial(f, order=200))) too
+        ),
+        "roc_auc_non_binary_labels": Case(
+            jaxrg.knn.roc_auc,
+            (np.array([2, 2, 3, 3, 3]), np.array([0.1, 0.4, 0.35, 0.8, 0.4])),
+            ValueError,
+            r"^labels must be binary \(bool or 0/1\); got values \[2, 3\]",
+            None,
+        ),
+        "metric_length_mismatch": Case(
+            jaxrg.knn.macro_f1,
+            (np.array([0, 1]), np.array([0, 1, 1])),
+            ValueError,
+            r"^labels and predictions must be 1-D with one entry per example; got shapes",
+            None,
+        ),
+        "clt_float_steps": Case(
+            _clt_flow_steps,
+            (2.5,),
+            ValueError,
+            r"^steps must be an int >= 0 \(the number of RG steps\); got 2\.5",
+            None,
+        ),
+        "family_order_zero": Case(
+            jaxrg.clt.family_cumulants,
+            ("gaussian", 0),
+            ValueError,
+            r"^order must be an int >= 1 \(the highest order\); got 0",
+            None,
+        ),
+        "family_negative_shape": Case(
+            jaxrg.clt.family_sample,
+            ("gaussian", jax.random.key(0), (-1,)),
+            ValueError,
+            r"^shape must be a tuple of ints >= 0 \(the sample shape\); got \(-1,\)",
             None,
         ),
         "batch_one_way_tiny_edge": Case(

@@ -225,8 +225,11 @@ def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
     e = jnp.where(mask, jnp.exp(d), jnp.zeros_like(z))
     s = jnp.sum(e, axis=-1)
     s_safe = jnp.where(s > 0, s, jnp.ones_like(s))
-    c = jnp.sum(e * d, axis=-1) / s_safe
-    dev = d - c[..., None]  # two-pass central moments: no cancellation of large raw moments
+    # an entry of weight 0 adds nothing to the moments, even where d overflowed to -inf
+    # (z = [1e308, -1e308]: 0 * -inf would be NaN); NaN entries still propagate through s
+    d_moment = jnp.where(e > 0, d, jnp.zeros_like(d))
+    c = jnp.sum(e * d_moment, axis=-1) / s_safe
+    dev = jnp.where(e > 0, d_moment - c[..., None], jnp.zeros_like(d))  # two-pass central moments
     m2 = jnp.sum(e * dev**2, axis=-1)
     m3 = jnp.sum(e * dev**3, axis=-1)
     na = alpha.ndim

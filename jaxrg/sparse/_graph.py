@@ -276,7 +276,15 @@ def laplacian_matvec(graph: SparseGraph, vector: Float[Array, " n"]) -> Float[Ar
 
     Returns:
         ``(N,)``.
+
+    Raises:
+        ValueError: ``vector`` not of shape ``(N,)``.
     """
+    if jnp.shape(vector) != (graph.num_nodes,):
+        raise ValueError(
+            f"vector must have shape ({graph.num_nodes},), one entry per node of the graph; got "
+            f"{jnp.shape(vector)}. For several vectors, jax.vmap over them."
+        )
     neighbours = jax.ops.segment_sum(
         graph.weights * vector[graph.receivers],
         graph.senders,
