@@ -17,6 +17,7 @@ import numpy as np
 
 from jaxrg import _io, info
 from jaxrg.cli import CLIError
+from jaxrg.cli._options import AT_LEAST_1, AT_LEAST_2, NON_NEGATIVE, require
 
 _BLOCK_ELEMENTS = 1 << 24  # logits per block: 64 MiB of float32 in memory at a time
 
@@ -164,7 +165,8 @@ def load_array(path: pathlib.Path, key: str | None = None) -> np.ndarray:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         # e.g. "mmap length is greater than file size" for a .npy cut short
         raise ValueError(f"{path}: cannot read the {suffix} file ({err}); it is truncated, "
-                         "corrupt or not a numeric array - write it again (np.save / np.savez).") from err
+                         "corrupt or not a numeric array - write it again (np.save / np.savez)."
+                         ) from err
     if array.dtype.kind not in "fiu":
         raise TypeError(f"{path} holds {array.dtype} data; logits must be real numbers.")
     if array.ndim == 0:
@@ -254,10 +256,9 @@ def _study_config(cls, args):
     """``cls()`` (or ``cls.quick()`` with --quick), with --steps applied."""
     import dataclasses
 
+    require(args, "--steps", AT_LEAST_1)
     config = cls.quick() if args.quick else cls()
     if args.steps is not None:
-        if args.steps < 1:
-            raise ValueError(f"--steps must be >= 1; got {args.steps}.")
         config = dataclasses.replace(config, steps=args.steps)
     return config
 
@@ -330,6 +331,9 @@ def run_lens_profile(args) -> int:
 def run_lens_analyse(args) -> int:
     from jaxrg.lens import analyse_profiles
 
+    for option, rule in (("--windows", AT_LEAST_1), ("--depth-points", AT_LEAST_2),
+                         ("--k", AT_LEAST_1), ("--folds", AT_LEAST_2), ("--seed", NON_NEGATIVE)):
+        require(args, option, rule)
     arrays = [_load_profiles(p, args.alpha) for p in args.profiles]
     labels = _load_labels(args.labels)
     cv = analyse_profiles(arrays if len(arrays) > 1 else arrays[0], labels,
