@@ -752,6 +752,44 @@ def test_cli_option_out_of_range_exits_2(kind, tmp_path, capsys):
     assert re.search(match, err) and "Traceback" not in err and err.count("\n") == 1, err
 
 
+def _result(seed, epochs, test_acc):
+    return {"dataset": "cora", "encoder": "gcn", "variant": "SB", "tau": None, "hidden": 64,
+            "learning_rate": 1e-4, "seed": seed, "epochs": epochs, "test_acc": test_acc}
+
+
+def test_report_refuses_a_nan_accuracy_and_a_budget_no_run_has(tmp_path, capsys):
+    import json
+
+    from jaxrg.cli import main
+
+    lines = [_result(0, 10, 0.7), _result(1, 10, 0.8), _result(0, 20, 0.75)]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert main(["report", str(tmp_path), "--epochs", "10"]) == 0
+    assert "| 10 | 2 | 75.0 ± 5.0 |" in capsys.readouterr().out  # 2 seeds: mean, std of 70, 80
+    assert main(["report", str(tmp_path), "--epochs", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "has an epoch budget of 7 (--epochs); the budgets there are 10, 20." in err, err
+    with open(tmp_path / "results.jsonl", "a") as handle:
+        handle.write(json.dumps(_result(1, 20, float("nan"))) + "\n")
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"results\.jsonl, line 4: test_acc is nan, not a finite number", err), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_truncated_array_file_names_the_file(suffix, tmp_path, capsys):
+    from jaxrg.cli import main
+
+    path = tmp_path / f"z{suffix}"
+    (np.save if suffix == ".npy" else np.savez)(path, np.zeros((4, 8)))
+    path.write_bytes(path.read_bytes()[:-10])
+    assert main(["entropy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(rf"z\{suffix}: cannot read the \{suffix} file .*truncated", err), err
+    assert err.count("\n") == 1
+
+
 # ---- labels and splits (training entry point) ---------------------------------------------
 
 

@@ -153,8 +153,8 @@ def load_array(path: pathlib.Path, key: str | None = None) -> np.ndarray:
     try:
         if suffix == ".npy":
             array = np.load(path, mmap_mode="r", allow_pickle=False)
-        else:
-            with np.load(path, allow_pickle=False) as archive:
+        else:  # our own handle: np.load leaks it when the archive is corrupt
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
                 names = list(archive.files)
                 if key is None and len(names) != 1:
                     raise CLIError(f"{path} holds arrays {names}; choose one with --key.")
