@@ -94,9 +94,8 @@ def _cumulants(args: argparse.Namespace) -> int:
 
 
 def _clt_rg(args: argparse.Namespace) -> int:
-    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
-
     from jaxrg.cli._options import AT_LEAST_1, FINITE, require
+    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
 
     require(args, "--seeds", AT_LEAST_1)
     require(args, "--steps", AT_LEAST_1)
