@@ -413,10 +413,12 @@ def sparse_coo(matrix):
         same = (row[1:] == row[:-1]) & (col[1:] == col[:-1])
         if same.any():
             at = int(np.argmax(same))
+            times = int(np.sum((row == row[at]) & (col == col[at])))
             raise ValueError(
-                f"the sparse matrix stores entry ({int(row[at])}, {int(col[at])}) more than "
-                f"once ({int(same.sum())} duplicate(s)); jaxrg reads a simple graph: merge them "
-                "first with m.sum_duplicates() (sum) or build the matrix without repeats."
+                f"entry ({int(row[at])}, {int(col[at])}) is stored {times} times in the sparse "
+                f"matrix ({int(same.sum())} repeat(s) in all; scipy would add them); jaxrg reads "
+                "a simple graph: merge them first with m.sum_duplicates() (sum) or build the "
+                "matrix without repeats."
             )
     return coo
 

@@ -11,6 +11,7 @@ import fcntl
 import functools
 import inspect
 import json
+import math
 import os
 import pathlib
 import tempfile
@@ -101,12 +102,15 @@ def _drop_partial_tail(handle, chunk: int = 1 << 16) -> None:
     handle.truncate(0)
 
 
-def read_jsonl(path: str | os.PathLike, *, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def read_jsonl(path: str | os.PathLike, *, required: tuple[str, ...] = (),
+               finite: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Read the complete records of a JSON-lines file (a truncated last line is dropped).
 
     Args:
         path: the file (missing: no records).
         required: keys every record must hold.
+        finite: keys whose values, where present and not null, must be finite numbers (a
+            diverged run's NaN accuracy is refused, never averaged into a table).
 
     Returns:
         The records, in file order.
@@ -138,6 +142,12 @@ def read_jsonl(path: str | os.PathLike, *, required: tuple[str, ...] = ()) -> li
             if missing:
                 raise ValueError(f"{path}, line {number}: the record lacks {', '.join(missing)}; "
                                  "fix or delete that line (jaxrg writes every key).")
+            bad = [key for key in finite if record.get(key) is not None
+                   and not (isinstance(record[key], int | float) and math.isfinite(record[key]))]
+            if bad:
+                raise ValueError(f"{path}, line {number}: {bad[0]} is {record[bad[0]]!r}, not a "
+                                 "finite number (a diverged or broken run); delete that line and "
+                                 "rerun that seed.")
             records.append(record)
     return records
 

@@ -4,7 +4,9 @@ Supported paths:
 
 * ``*.edgelist``, ``*.txt``, ``*.csv``, ``*.tsv``, ``*.edges``, each optionally ``.gz``: one
   edge per line, ``u v`` or ``u v w`` (see *Edge lists* below);
-* ``*.npz``: a ``scipy.sparse.save_npz`` file, or an archive with an ``adjacency`` array;
+* ``*.npz``: a ``scipy.sparse.save_npz`` file (any format: COO, CSR, CSC, ..., arrays or
+  matrices; an entry stored twice is refused, as in :func:`jaxrg.as_adjacency`), or an archive
+  with an ``adjacency`` array;
 * ``*.npy``: a dense ``(N, N)`` adjacency (any real dtype; read as float64);
 * ``*.graphml``, ``*.gml``: through networkx (``pip install 'jaxrg[graphs]'``);
 * ``karate``: Zachary's karate club, shipped with jaxrg.
@@ -16,7 +18,8 @@ fields separated by whitespace or commas; ``#`` and ``%`` start a comment; every
 a message suggesting ``#``. Node ids are integers, never parsed as floats (64-bit ids are
 exact); with ``relabel=True`` any ids (also strings) are numbered ``0..N-1`` in increasing order
 and the original ids are returned. Duplicates and direction follow the rules of
-:mod:`jaxrg.graphs`: each edge once, or once per direction with the same weight. Without
+:mod:`jaxrg.graphs`: each edge once, or once per direction with the same weight (a violation
+names the file and the line of the second occurrence). Without
 ``relabel`` an id is a row number, so ids missing from the file are isolated nodes.
 
 Example:
@@ -47,6 +50,7 @@ import numpy as np
 
 from jaxrg import _optional
 from jaxrg._checks import DENSE_LIMIT_ENV, check_dense_size
+from jaxrg._host import sparse_coo, undirected_edges
 from jaxrg.graphs import as_adjacency, from_edge_list
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "is_edge_list_path",
     "read_edge_file",
     "read_graph",
+    "read_sparse_npz",
 ]
 
 PACKAGED = {"karate": "karate.edgelist"}
@@ -189,7 +194,39 @@ def read_edge_file(
             f"{name}: not UTF-8 text (byte {err.start} of a block: {err.reason}); save the file "
             "as UTF-8 (or gzip a UTF-8 file)."
         ) from err
-    return state.finish()
+    edges = state.finish()
+    _check_simple(edges, name, opener)
+    return edges
+
+
+def _check_simple(edges: EdgeFile, name: str, opener) -> None:
+    """Apply the duplicate and direction rules now, so a violation names the file and line."""
+    keep = np.flatnonzero(edges.senders != edges.receivers)  # self-loops are dropped anyway
+    weights = np.ones(edges.senders.shape) if edges.weights is None else edges.weights
+    try:
+        undirected_edges(edges.senders[keep], edges.receivers[keep], weights[keep])
+    except ValueError as err:
+        message = str(err)
+        u, v = (int(x) for x in re.search(r"edge \((\d+), (\d+)\)", message).groups())
+        pair = (np.minimum(edges.senders, edges.receivers) == min(u, v)) & (
+            np.maximum(edges.senders, edges.receivers) == max(u, v)) & (
+            edges.senders != edges.receivers)
+        second = int(np.flatnonzero(pair)[1])  # the edge that broke the rule
+        if edges.labels is not None:  # name the pair by the ids written in the file
+            message = message.replace(f"edge ({u}, {v})",
+                                      f"edge ({edges.labels[u]}, {edges.labels[v]})", 1)
+        raise ValueError(f"{name}, line {_line_of_edge(opener, second)}: {message}") from None
+
+
+def _line_of_edge(opener, index: int) -> int:
+    """The 1-based line number of edge ``index`` (every line with fields is one edge)."""
+    seen = -1
+    with opener() as handle:
+        for number, raw in enumerate(handle, start=1):
+            seen += bool(_fields(raw))
+            if seen == index:
+                return number
+    raise AssertionError("unreachable: the file was read once already")  # pragma: no cover
 
 
 class _ParseState:
@@ -390,15 +427,43 @@ def _read_networkx(path: pathlib.Path, suffix: str) -> jax.Array:
     return as_adjacency(graph)
 
 
+def read_sparse_npz(path: str | os.PathLike):
+    """A ``scipy.sparse.save_npz`` file, any format, with repeated entries refused.
+
+    Args:
+        path: the ``.npz`` file (COO, CSR, CSC, BSR or DIA; sparse arrays or matrices).
+
+    Returns:
+        ``scipy.sparse.coo_array`` of shape ``(N, N)`` as stored (no entry summed).
+
+    Raises:
+        ValueError: not a ``save_npz`` file, or an entry ``(i, j)`` stored more than once
+            (``save_npz`` keeps COO/CSR duplicates that ``load_npz`` would add): the message
+            names the file, the entry and the fix.
+    """
+    scipy_sparse = _optional.require("scipy.sparse", extra="sparse",
+                                     purpose="reading scipy.sparse .npz files")
+    try:
+        matrix = scipy_sparse.load_npz(path)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path}: not a readable scipy.sparse.save_npz file ({err}); save it "
+                         "again with scipy.sparse.save_npz.") from err
+    try:
+        return sparse_coo(matrix)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
 def _read_npz(path: pathlib.Path) -> jax.Array:
     with np.load(path, allow_pickle=False) as archive:
         keys = set(archive.files)
         if "adjacency" in keys:
             return as_adjacency(archive["adjacency"])
-        if {"data", "indices", "indptr", "shape", "format"} <= keys:
-            import scipy.sparse
-
-            return as_adjacency(scipy.sparse.load_npz(path))
+        if {"data", "shape", "format"} <= keys:  # every format of scipy.sparse.save_npz
+            matrix = read_sparse_npz(path)
+            if matrix.ndim == 2:
+                check_dense_size(matrix.shape[0], str(path))
+            return as_adjacency(matrix)
     raise ValueError(
         f"{path}: an .npz graph must hold an 'adjacency' array or be a scipy.sparse.save_npz "
         f"file; found keys {sorted(keys)}."

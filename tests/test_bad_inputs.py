@@ -877,7 +877,38 @@ GRAPH_FILE_CASES = {
         "node ids",
     ),
     "graph_file_asymmetric_npy": ("npy", ValueError, r"g\.npy: adjacency is not symmetric"),
+    # issue 17, probe 2: scipy would add the repeats (a weight-2 edge) or call it asymmetric
+    "graph_file_npz_entry_stored_twice": (
+        lambda p: _save_coo(p, [0, 0, 1, 1, 1, 2], [1, 1, 0, 0, 2, 1]),
+        ValueError,
+        r"g\.npz: entry \(0, 1\) is stored 2 times in the sparse matrix",
+    ),
+    "graph_file_npz_one_direction_twice": (
+        lambda p: _save_coo(p, [0, 0, 1, 1, 2], [1, 1, 0, 2, 1]),
+        ValueError,
+        r"g\.npz: entry \(0, 1\) is stored 2 times in the sparse matrix",
+    ),
+    "graph_file_repeated_edge_line": (
+        b"0 1\n1 2\n\n# a comment\n0 1\n",
+        ValueError,
+        r"g\.edgelist, line 5: edge \(0, 1\) is listed 2 times",
+    ),
+    "graph_file_directions_disagree_line": (
+        b"% ids from 1\n1 2 1\n2 3 1\n2 1 2\n",
+        ValueError,
+        r"g\.edgelist, line 4: edge \(1, 2\) has weight 1 one way and 2 the other",
+    ),
 }
+
+
+def _save_coo(path, rows, cols):
+    """A ``scipy.sparse.save_npz`` COO file that stores some entries more than once."""
+    import scipy.sparse
+
+    path = path.with_suffix(".npz")
+    matrix = scipy.sparse.coo_array((np.ones(len(rows)), (rows, cols)), shape=(3, 3))
+    scipy.sparse.save_npz(path, matrix)
+    return path
 
 
 @pytest.mark.parametrize("kind", sorted(GRAPH_FILE_CASES))
@@ -890,6 +921,8 @@ def test_bad_graph_files_raise_and_the_cli_exits_2(kind, tmp_path, capsys):
     if content == "npy":
         path = tmp_path / "g.npy"
         np.save(path, np.asarray(ASYMMETRIC))
+    elif callable(content):
+        path = content(path)
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(error, match=match):
@@ -915,6 +948,28 @@ CLI_OPTION_CASES = {
         ["experiment", "node-classification", "--dataset", "cora", "--lr", "-1"],
         r"--lr must be a finite number > 0; got -1",
     ),
+    # issue 17, probe 2: accepted before, then trained (or ran) on nonsense
+    "cli_kipf_early_stopping_negative": (
+        ["experiment", "kipf-gcn", "--dataset", "cora", "--early-stopping", "-1", "--epochs",
+         "1"],
+        r"--early-stopping must be >= 0 \(0: off\); got -1",
+    ),
+    "cli_kipf_seeds_zero": (["experiment", "kipf-gcn", "--seeds", "0"],
+                            r"--seeds must be >= 1; got 0"),
+    "cli_node_epochs_zero": (["experiment", "node-classification", "--epochs", "0"],
+                             r"--epochs must be >= 1; got 0"),
+    "cli_node_lr_nan": (["experiment", "node-classification", "--lr", "nan"],
+                        r"--lr must be a finite number > 0; got nan"),
+    "cli_report_epochs_zero": (["report", "results", "--epochs", "0"],
+                               r"--epochs must be >= 1; got 0"),
+    "cli_clt_alpha_nan": (["clt-rg", "--alpha", "nan"], r"--alpha must be finite .*; got nan"),
+    "cli_clt_alpha_inf": (["clt-rg", "--alpha=-inf"], r"--alpha must be finite .*; got -inf"),
+    "cli_clt_steps_zero": (["clt-rg", "--steps", "0"], r"--steps must be >= 1; got 0"),
+    "cli_lens_steps_zero": (["entropy-lens", "--steps", "0"], r"--steps must be >= 1; got 0"),
+    "cli_lens_folds_one": (
+        ["entropy-lens", "analyse", "p.npy", "--labels", "a", "--folds", "1"],
+        r"--folds must be >= 2; got 1",
+    ),
 }
 
 
@@ -927,6 +982,44 @@ def test_cli_option_out_of_range_exits_2(kind, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert re.search(match, err) and "Traceback" not in err and err.count("\n") == 1, err
+
+
+def _result(seed, epochs, test_acc):
+    return {"dataset": "cora", "encoder": "gcn", "variant": "SB", "tau": None, "hidden": 64,
+            "learning_rate": 1e-4, "seed": seed, "epochs": epochs, "test_acc": test_acc}
+
+
+def test_report_refuses_a_nan_accuracy_and_a_budget_no_run_has(tmp_path, capsys):
+    import json
+
+    from jaxrg.cli import main
+
+    lines = [_result(0, 10, 0.7), _result(1, 10, 0.8), _result(0, 20, 0.75)]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert main(["report", str(tmp_path), "--epochs", "10"]) == 0
+    assert "| 10 | 2 | 75.0 ± 5.0 |" in capsys.readouterr().out  # 2 seeds: mean, std of 70, 80
+    assert main(["report", str(tmp_path), "--epochs", "7"]) == 2
+    err = capsys.readouterr().err
+    assert "has an epoch budget of 7 (--epochs); the budgets there are 10, 20." in err, err
+    with open(tmp_path / "results.jsonl", "a") as handle:
+        handle.write(json.dumps(_result(1, 20, float("nan"))) + "\n")
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"results\.jsonl, line 4: test_acc is nan, not a finite number", err), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_truncated_array_file_names_the_file(suffix, tmp_path, capsys):
+    from jaxrg.cli import main
+
+    path = tmp_path / f"z{suffix}"
+    (np.save if suffix == ".npy" else np.savez)(path, np.zeros((4, 8)))
+    path.write_bytes(path.read_bytes()[:-10])
+    assert main(["entropy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(rf"z\{suffix}: cannot read the \{suffix} file .*truncated", err), err
+    assert err.count("\n") == 1
 
 
 # ---- labels and splits (training entry point) ---------------------------------------------

@@ -311,6 +311,38 @@ def test_disconnected_graph_does_not_call_the_gap_lambda_2(tmp_path, capsys):
     assert "lambda_2 = 0 (2 components); smallest non-zero eigenvalue = 1," in text
 
 
+def test_largest_component_output_describes_the_component_analysed(tmp_path, capsys):
+    path = tmp_path / "g.txt"
+    path.write_text("0 1\n1 2\n3 4\n")  # a path of 3 nodes and an edge
+    out = tmp_path / "c.json"
+    assert main(["curve", str(path), "--largest-component", "--num-taus", "16", "--json",
+                 str(out)]) == 0
+    text = capsys.readouterr().out
+    # the path P3 has Laplacian spectrum 0, 1, 3 (closed form 2 - 2 cos(k pi / 3))
+    assert "3 nodes, 2 edges, 1 connected component(s)" in text
+    assert "lambda_2 = 1, lambda_max = 3" in text
+    summary = json.loads(out.read_text())
+    assert (summary["nodes"], summary["edges"], summary["components"]) == (3, 2, 1)
+    rows = (tmp_path / "c.nodes.tsv").read_text().splitlines()[1:]
+    assert rows == ["0\t0", "1\t1", "2\t2"]
+    # the entropy curve is the one of P3 itself (independent: numpy on its spectrum)
+    taus = np.asarray(summary["curves"]["tau"])
+    z = np.exp(-np.outer(taus, [0.0, 1.0, 3.0]))
+    p = z / z.sum(axis=1, keepdims=True)
+    expected = -(p * np.log(p)).sum(axis=1) / np.log(3)
+    np.testing.assert_allclose(summary["curves"]["entropy"], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_largest_component_keeps_the_original_ids_of_renumbered_files(tmp_path, capsys):
+    path = tmp_path / "g.txt"
+    path.write_text("7 8\n1 2\n2 3\n")  # ids from 1: renumbered; component {1, 2, 3}
+    assert main(["curve", str(path), "--largest-component", "--num-taus", "16", "--json",
+                 str(tmp_path / "c.json")]) == 0
+    assert "kept 3 of 5 nodes" in capsys.readouterr().out
+    rows = (tmp_path / "c.nodes.tsv").read_text().splitlines()[1:]
+    assert rows == ["0\t1", "1\t2", "2\t3"]
+
+
 def test_experiment_rerun_with_every_seed_done_says_so(tmp_path, capsys, monkeypatch):
     from jaxrg.experiments import node_classification as nc
     from jaxrg.experiments import node_classification_report as ncr

@@ -94,10 +94,12 @@ def _cumulants(args: argparse.Namespace) -> int:
 
 
 def _clt_rg(args: argparse.Namespace) -> int:
+    from jaxrg.cli._options import AT_LEAST_1, FINITE, require
     from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
 
-    if args.seeds < 1 or args.steps < 1:
-        raise ValueError("--seeds and --steps must be ≥ 1.")
+    require(args, "--seeds", AT_LEAST_1)
+    require(args, "--steps", AT_LEAST_1)
+    require(args, "--alpha", FINITE)
     config = CLTRGConfig(
         seeds=args.seeds, steps=args.steps, alpha=args.alpha, figures=not args.no_figures
     )

@@ -141,7 +141,7 @@ def check_grid_options(args) -> None:
 
 
 def compute(adjacency, args):
-    """Validate options, optionally reduce to the largest component, run :func:`analyse`."""
+    """Validate options and run :func:`analyse` (reduce first with :func:`largest_component`)."""
     check_grid_options(args)
     tau_range = None
     if args.tau_range is not None:
@@ -149,8 +149,6 @@ def compute(adjacency, args):
         if not (0 < lo < hi and np.isfinite(hi)):
             raise ValueError(f"--tau-range needs 0 < MIN < MAX < inf; got {lo} {hi}.")
         tau_range = jnp.asarray([lo, hi])
-    if args.largest_component:
-        adjacency, _ = largest_connected_component(adjacency)
     return analyse(
         adjacency,
         tau_range,
@@ -159,6 +157,32 @@ def compute(adjacency, args):
         variant=args.variant,
         max_peaks=args.max_peaks,
     )
+
+
+def largest_component(adjacency, labels, args, out=print):
+    """With ``--largest-component``: the component's adjacency and each kept row's original id.
+
+    The header, the JSON and the node map then describe the graph actually analysed.
+
+    Args:
+        adjacency: ``(N, N)`` dense adjacency.
+        labels: ``(N,)`` original node ids, or None when ids are row numbers.
+        args: the parsed options (``largest_component``).
+        out: where the note goes.
+
+    Returns:
+        ``(adjacency (M, M), labels (M,) or None)``; ``labels`` is None when nothing was dropped
+        and no renumbering happened.
+    """
+    if not args.largest_component:
+        return adjacency, labels
+    sub, nodes = largest_connected_component(adjacency)
+    if sub.shape[0] == adjacency.shape[0]:
+        return adjacency, labels
+    nodes = np.asarray(nodes)
+    out(f"note: --largest-component: kept {sub.shape[0]} of {adjacency.shape[0]} nodes; "
+        "rows are numbered 0..M-1 in increasing order of the original node")
+    return sub, nodes if labels is None else np.asarray(labels)[nodes]
 
 
 def report(name, adjacency, result, args, out=print) -> dict:
@@ -246,7 +270,8 @@ def node_map_path(args) -> pathlib.Path | None:
 def run(args) -> int:
     check_grid_options(args)
     loaded = load_graph(args.graph, args)
-    adjacency = dense_adjacency(loaded)
+    adjacency, labels = largest_component(dense_adjacency(loaded), loaded.labels, args)
+    loaded = loaded._replace(labels=labels, num_nodes=adjacency.shape[0])
     if loaded.num_nodes > LARGE:
         print(f"jaxrg curve: note: {args.graph} has {loaded.num_nodes} nodes; the exact route "
               "needs O(N^3) time - `jaxrg curve-sparse "

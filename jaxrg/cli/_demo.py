@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from jaxrg.cli._curve import add_curve_options, compute, report
+from jaxrg.cli._curve import add_curve_options, compute, largest_component, report
 from jaxrg.graph_io import read_graph
 
 
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    adjacency = read_graph("karate")
+    adjacency, _ = largest_component(read_graph("karate"), None, args)
     args.png, args.csv, args.json = args.out, None, None
     report("Zachary's karate club (packaged)", adjacency, compute(adjacency, args), args)
     return 0

@@ -9,11 +9,15 @@ import json
 import os
 import pathlib
 import tempfile
+import zipfile
+import zlib
 
 import jax
 import numpy as np
 
 from jaxrg import _io, info
+from jaxrg.cli import CLIError
+from jaxrg.cli._options import AT_LEAST_1, AT_LEAST_2, NON_NEGATIVE, require
 
 _BLOCK_ELEMENTS = 1 << 24  # logits per block: 64 MiB of float32 in memory at a time
 
@@ -144,19 +148,25 @@ def load_array(path: pathlib.Path, key: str | None = None) -> np.ndarray:
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
-    if suffix == ".npy":
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    elif suffix == ".npz":
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            if key is None and len(names) != 1:
-                raise ValueError(f"{path} holds arrays {names}; choose one with --key.")
-            name = key if key is not None else names[0]
-            if name not in names:
-                raise ValueError(f"{path} has no array {name!r}; it holds {names}.")
-            array = archive[name]
-    else:
+    if suffix not in (".npy", ".npz"):
         raise ValueError(f"unsupported file type {suffix!r}: give a .npy or .npz file.")
+    try:
+        if suffix == ".npy":
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        else:  # our own handle: np.load leaks it when the archive is corrupt
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
+                names = list(archive.files)
+                if key is None and len(names) != 1:
+                    raise CLIError(f"{path} holds arrays {names}; choose one with --key.")
+                name = key if key is not None else names[0]
+                if name not in names:
+                    raise CLIError(f"{path} has no array {name!r}; it holds {names}.")
+                array = archive[name]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        # e.g. "mmap length is greater than file size" for a .npy cut short
+        raise ValueError(f"{path}: cannot read the {suffix} file ({err}); it is truncated, "
+                         "corrupt or not a numeric array - write it again (np.save / np.savez)."
+                         ) from err
     if array.dtype.kind not in "fiu":
         raise TypeError(f"{path} holds {array.dtype} data; logits must be real numbers.")
     if array.ndim == 0:
@@ -246,10 +256,9 @@ def _study_config(cls, args):
     """``cls()`` (or ``cls.quick()`` with --quick), with --steps applied."""
     import dataclasses
 
+    require(args, "--steps", AT_LEAST_1)
     config = cls.quick() if args.quick else cls()
     if args.steps is not None:
-        if args.steps < 1:
-            raise ValueError(f"--steps must be >= 1; got {args.steps}.")
         config = dataclasses.replace(config, steps=args.steps)
     return config
 
@@ -322,6 +331,9 @@ def run_lens_profile(args) -> int:
 def run_lens_analyse(args) -> int:
     from jaxrg.lens import analyse_profiles
 
+    for option, rule in (("--windows", AT_LEAST_1), ("--depth-points", AT_LEAST_2),
+                         ("--k", AT_LEAST_1), ("--folds", AT_LEAST_2), ("--seed", NON_NEGATIVE)):
+        require(args, option, rule)
     arrays = [_load_profiles(p, args.alpha) for p in args.profiles]
     labels = _load_labels(args.labels)
     cv = analyse_profiles(arrays if len(arrays) > 1 else arrays[0], labels,

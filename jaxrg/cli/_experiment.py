@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import pathlib
 
+from jaxrg.cli._options import AT_LEAST_1, NON_NEGATIVE, POSITIVE_FINITE, require
+
 DEFAULT_OUT = "results/node_classification"
 
 
@@ -146,10 +148,9 @@ def _run_node_classification(args) -> int:
     from jaxrg.experiments import node_classification as nc
     from jaxrg.experiments.node_classification_report import report
 
-    if not 0 < args.lr < float("inf"):
-        raise ValueError(f"--lr must be a finite number > 0; got {args.lr}")
-    if args.tau is not None and not 0 < args.tau < float("inf"):
-        raise ValueError(f"--tau must be a finite number > 0; got {args.tau}")
+    _check_common(args)
+    require(args, "--lr", POSITIVE_FINITE)
+    require(args, "--tau", POSITIVE_FINITE)
     for variant in args.variant:
         records = nc.run(args.dataset, encoder=args.encoder, variant=variant, seeds=args.seeds,
                          out=args.out, data_dir=args.data_dir, epochs=args.epochs,
@@ -192,6 +193,8 @@ def _run_kipf(args) -> int:
     from jaxrg.experiments import node_classification as nc
     from jaxrg.experiments.node_classification_report import report
 
+    _check_common(args)
+    require(args, "--early-stopping", NON_NEGATIVE, " (0: off)")
     records = nc.run_kipf(args.dataset, seeds=args.seeds, out=args.out, data_dir=args.data_dir,
                           epochs=args.epochs, early_stopping=args.early_stopping,
                           download=args.download, progress=not args.no_progress)
@@ -204,6 +207,12 @@ def _run_kipf(args) -> int:
     return 0
 
 
+def _check_common(args) -> None:
+    """The numeric options every training study shares (:func:`_common`)."""
+    require(args, "--seeds", AT_LEAST_1)
+    require(args, "--epochs", AT_LEAST_1)
+
+
 def _nothing_to_do(what: str, args, file: str) -> str:
     """The message of a rerun that finds every seed finished (resuming is not a silent no-op)."""
     return (f"{what}: all {args.seeds} seeds already in {args.out / file}; nothing to train. "
@@ -213,6 +222,7 @@ def _nothing_to_do(what: str, args, file: str) -> str:
 def _run_report(args) -> int:
     from jaxrg.experiments.node_classification_report import report
 
+    require(args, "--epochs", AT_LEAST_1)
     print(report(args.path, epochs=args.epochs, out=args.out, plot=args.plot,
                  table_plot=args.table_plot), end="")
     return 0

@@ -73,7 +73,13 @@ def load_graph(source: str, args, *, largest_component: bool = False, out=print)
     Raises:
         FileNotFoundError, ValueError: with the file, the line and the fix.
     """
-    from jaxrg.graph_io import PACKAGED, is_edge_list_path, read_edge_file, read_graph
+    from jaxrg.graph_io import (
+        PACKAGED,
+        is_edge_list_path,
+        read_edge_file,
+        read_graph,
+        read_sparse_npz,
+    )
 
     matrix = dataset_adjacency(source, data_dir=getattr(args, "data_dir", None),
                                largest_component=largest_component,
@@ -88,21 +94,24 @@ def load_graph(source: str, args, *, largest_component: bool = False, out=print)
         _id_notes(edges, source, relabel, out)
         return LoadedGraph((edges.senders, edges.receivers, edges.weights), str(source),
                            edges.num_nodes, edges.labels)
-    if path.suffix.lower() == ".npz" and path.exists():
-        import scipy.sparse
-
-        try:
-            matrix = scipy.sparse.load_npz(path)
-        except Exception:  # noqa: BLE001 - not a scipy.sparse file: read_graph says why
-            matrix = None  # a dense archive with an 'adjacency' array: read_graph below
-        if matrix is not None:
-            return LoadedGraph(matrix, str(source), matrix.shape[0], None)
+    if path.suffix.lower() == ".npz" and path.exists() and _is_sparse_npz(path):
+        matrix = read_sparse_npz(path)  # repeated entries refused, naming the file
+        return LoadedGraph(matrix.tocsr(), str(source), matrix.shape[0], None)
     if not path.exists():
         raise FileNotFoundError(
             f"graph file not found: {path} (or use a packaged graph: {', '.join(PACKAGED)}, "
             "or a dataset name)")
     adjacency = read_graph(path)
     return LoadedGraph(adjacency, str(source), adjacency.shape[0], None)
+
+
+def _is_sparse_npz(path: pathlib.Path) -> bool:
+    """Whether an ``.npz`` holds a ``scipy.sparse.save_npz`` matrix (else: read_graph's rules)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {"data", "shape", "format"} <= set(archive.files)
+    except (OSError, ValueError, EOFError):  # not a zip archive: read_graph says why
+        return False
 
 
 def _id_notes(edges, source, relabel, out) -> None:

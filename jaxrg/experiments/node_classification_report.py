@@ -398,17 +398,25 @@ def report(path: str | os.PathLike = "results/node_classification", *,
 
     Raises:
         FileNotFoundError: no results in ``path``.
+        ValueError: a record with a non-finite accuracy (naming the file and line), or an
+            ``epochs`` budget that no run has.
     """
     results = _results_path(path, "results.jsonl")
     records, twice = _io.unique_records(
-        [with_defaults(r) for r in _io.read_jsonl(results, required=RESULT_KEYS)],
+        [with_defaults(r) for r in _io.read_jsonl(results, required=RESULT_KEYS,
+                                                  finite=("test_acc",))],
         KEY_FIELDS)
     folder = pathlib.Path(path) if pathlib.Path(path).is_dir() else pathlib.Path(path).parent
     kipf, twice_kipf = _io.unique_records(
-        _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS), KIPF_KEYS[:4])
+        _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS,
+                       finite=("test_acc", "best_val_test_acc")), KIPF_KEYS[:4])
     if not records and not kipf:
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
                                 "`jaxrg experiment node-classification --out ...` first")
+    budgets = sorted({r["epochs"] for r in records})
+    if epochs is not None and records and epochs not in budgets:
+        raise ValueError(f"no run in {results} has an epoch budget of {epochs} (--epochs); the "
+                         f"budgets there are {', '.join(map(str, budgets))}.")
     parts = []
     rows = summarise(records, epochs=epochs) if records else []
     if records:
