@@ -129,9 +129,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # The CLI is an edge of the program (STYLE.md): precision is chosen here, never in the library.
     jax.config.update("jax_enable_x64", not args.float32)
-    from jaxrg.cli import _cache
+    from jaxrg._compile_cache import disabled, enable_compile_cache
 
-    _cache.enable(off=args.no_compile_cache)
+    if not disabled(args.no_compile_cache):
+        enable_compile_cache()
     try:
         code = args.func(args)
     except (CLIError, MissingDependency, ValueError, TypeError, FileNotFoundError,

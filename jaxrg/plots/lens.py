@@ -199,20 +199,21 @@ def lens_figures(
         (r for r in records if r["alpha"] == 1.0 and r["analysis"] in ("task", "family", "model")),
         key=lambda r: (r["analysis"], r["model"], order.get(r["features"], 9)),
     )
-    if rows:
-        fig, ax = plt.subplots(figsize=(max(5, 0.3 * len(rows)), 3.4))
-        plot_scores(
-            [f"{r['analysis']}:{r['model']}:{r['features']}" for r in rows],
-            [r["accuracy"] for r in rows],
-            [r["dummy_accuracy"] for r in rows],
-            ax=ax,
-            ylabel="accuracy (10-fold CV)",
-        )
-        ax.legend(fontsize=7, loc="lower left")
-        ax.set_title(
-            "k-NN accuracy: all layers, first token only, or one third of normalised depth (α = 1)",
-            fontsize=9,
-        )
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:  # one panel per classification target, its feature sets side by side
+        groups.setdefault((r["analysis"], r["model"]), []).append(r)
+    if groups:
+        fig, axes = panel_grid(len(groups), panel=(3.0, 2.6))
+        for ax, ((analysis, model), group) in zip(axes, groups.items(), strict=True):
+            plot_scores([r["features"] for r in group], [r["accuracy"] for r in group],
+                        [r["dummy_accuracy"] for r in group], ax=ax,
+                        ylabel="accuracy (10-fold CV)")
+            ax.set_title(f"{analysis}, all models" if model == "all" else f"{analysis}: {model}",
+                         fontsize=9)
+            ax.get_legend().remove()
+        axes[0].legend(fontsize=7, loc="lower left")
+        fig.suptitle("k-NN accuracy: all layers, first token only, or one third of normalised "
+                     "depth (α = 1)", fontsize=10)
         written.append(_save(fig, out / "ablation.png"))
     return written
 
