@@ -77,8 +77,8 @@ API_RUN = """
 import sys, jax, jax.numpy as jnp
 import jaxrg
 hits = []
-jax.monitoring.register_event_listener(
-    lambda event, **kw: hits.append(event) if event == "/jax/compilation_cache/cache_hits" else None)
+HIT = "/jax/compilation_cache/cache_hits"
+jax.monitoring.register_event_listener(lambda event, **kw: event == HIT and hits.append(event))
 jax.config.update("jax_enable_x64", True)
 folder = jaxrg.enable_compile_cache(*sys.argv[1:])
 ev = jax.jit(jaxrg.laplacian_spectrum)(jnp.ones((5, 5)) - jnp.eye(5))

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
+from jaxrg._numerics import exact_ends
 from jaxrg.cli._graphs import (
     GRAPH_HELP,
     add_dataset_options,
@@ -22,7 +23,6 @@ from jaxrg.cli._graphs import (
     load_graph,
     write_node_map,
 )
-from jaxrg._numerics import exact_ends
 from jaxrg.eigenvalues import eigvalsh
 from jaxrg.graphs import connected_components, largest_connected_component
 from jaxrg.scales import characteristic_scales, default_taus
