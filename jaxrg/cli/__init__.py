@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         # global options work after the command name too; SUPPRESS keeps the top-level value
         sub.add_argument("--float32", action="store_true", default=argparse.SUPPRESS,
                          help="compute in float32 (default: float64); same as before the command")
+        sub.add_argument("--no-compile-cache", action="store_true", default=argparse.SUPPRESS,
+                         help="do not use the compilation cache (default: use it); same as "
+                         "before the command")
     for sub in [parser, *_subparsers(parser)]:
         _show_defaults(sub)
     return parser
