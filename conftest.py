@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # the CLI's persistent compilation cache stays out of the test process (and the user's home);
-# tests/test_cli_cache.py runs the CLI in fresh processes with the cache on
+# tests/test_compile_cache.py runs the CLI and the API in fresh processes with the cache on
 os.environ.setdefault("JAXRG_NO_COMPILE_CACHE", "1")
 # On a GPU (docs/accelerators.md): deterministic scatter-adds, so "same key -> same bits" tests
 # hold, and no 75 % memory grab per pytest-xdist worker. Both are no-ops on a CPU.

@@ -14,6 +14,7 @@ load on demand: ``jaxrg.datasets``, ``jaxrg.models.<name>``, ``jaxrg.train``,
 """
 
 from jaxrg import batch, clt, cumulants, eigenvalues, info, lens, lrg, matrix_entropy, sparse
+from jaxrg._compile_cache import enable_compile_cache
 from jaxrg._validation import checked, validate_adjacency
 from jaxrg.features import (
     FeatureSpectrum,
@@ -78,6 +79,7 @@ __all__ = [
     "connected_components",
     "default_taus",
     "density_matrix",
+    "enable_compile_cache",
     "entropy_curves",
     "feature_characteristic_scales",
     "feature_entropy_curves",

@@ -4,7 +4,10 @@ JAX's CPU ``eigvalsh`` calls LAPACK's ``syevd`` *with* eigenvectors and discards
 2–3 times the work of the values-only driver that ``numpy.linalg.eigvalsh`` uses. :func:`eigvalsh`
 routes CPU computations through ``jax.pure_callback`` to NumPy (values only, one C loop over a
 whole batch: ``vmap_method="broadcast_all"``) and every other platform to
-``jnp.linalg.eigvalsh`` (``jax.lax.platform_dependent`` picks the branch when lowering).
+``jnp.linalg.eigvalsh`` (``jax.lax.platform_dependent`` picks the branch when lowering). A
+concrete CPU array outside ``jit`` goes to NumPy directly: no program is compiled, so an eager
+first call costs the eigendecomposition alone (JAX never stores a program holding a callback in
+its persistent compilation cache).
 
 Derivatives: :math:`d\lambda_i = u_i^\top\,dA\,u_i` needs the eigenvectors, so the custom JVP
 runs the full ``eigh`` — gradients cost what they cost with ``jnp.linalg.eigh``; only the
@@ -68,8 +71,19 @@ def eigvalsh(matrix) -> Float[Array, "*b n"]:  # input checked below: ValueError
         raise ValueError(f"matrix must be floating; got dtype {matrix.dtype}.")
     if jnp.finfo(matrix.dtype).bits < 32:  # LAPACK has no float16/bfloat16: solve in float32
         return eigvalsh(matrix.astype(jnp.float32)).astype(matrix.dtype)
+    if _concrete_on_cpu(matrix):  # eager call: NumPy at once, no callback program to compile
+        return jnp.asarray(_host((matrix + np.swapaxes(matrix, -1, -2)) / 2))
     matrix = (matrix + jnp.swapaxes(matrix, -1, -2)) / 2
     return jax.lax.platform_dependent(matrix, cpu=_cpu, default=_JNP_EIGVALSH)
+
+
+def _concrete_on_cpu(matrix) -> bool:
+    """A value (not traced) that lives on the CPU: a NumPy array, or a jax.Array on a CPU device."""
+    if isinstance(matrix, jax.core.Tracer):
+        return False
+    if isinstance(matrix, jax.Array):
+        return all(device.platform == "cpu" for device in matrix.devices())
+    return jax.default_backend() == "cpu"
 
 
 @eigvalsh.defjvp

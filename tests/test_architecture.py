@@ -29,7 +29,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxrg"
 #: top-level subpackage -> layer; every other module of jaxrg is library (layer 0)
 LAYERS = {"datasets": 1, "models": 2, "train": 3, "plots": 4, "experiments": 5, "cli": 6}
 LIBRARY = (
-    "jaxrg", "jaxrg._checks", "jaxrg._components", "jaxrg._gibbs", "jaxrg._host", "jaxrg._io",
+    "jaxrg", "jaxrg._checks", "jaxrg._compile_cache", "jaxrg._components", "jaxrg._gibbs",
+    "jaxrg._host", "jaxrg._io",
     "jaxrg._numerics", "jaxrg._optional", "jaxrg._peaks", "jaxrg._progress", "jaxrg._validation", "jaxrg.batch",
     "jaxrg.clt", "jaxrg.cumulants", "jaxrg.eigenvalues", "jaxrg.features", "jaxrg.graph_io", "jaxrg.graphs",
     "jaxrg.info", "jaxrg.knn", "jaxrg.lens", "jaxrg.lrg", "jaxrg.matrix_entropy", "jaxrg.maxent",

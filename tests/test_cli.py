@@ -268,6 +268,10 @@ def test_global_options_work_after_the_command_name():
     assert parser.parse_args(["--float32", "curve", "karate"]).float32 is True
     assert parser.parse_args(["curve", "karate"]).float32 is False
     assert parser.parse_args(["maxent", "run", "--float32"]).float32 is True
+    for argv in (["demo", "--no-compile-cache"], ["--no-compile-cache", "demo"],
+                 ["maxent", "run", "--no-compile-cache"]):
+        assert parser.parse_args(argv).no_compile_cache is True
+    assert parser.parse_args(["demo"]).no_compile_cache is False
 
 
 def test_every_option_shows_its_default_and_every_command_has_a_description():

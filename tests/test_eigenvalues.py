@@ -61,3 +61,28 @@ def test_half_precision_matrices_are_solved_in_float32():
     out = eigvalsh(jnp.asarray(a, jnp.float16))
     assert out.dtype == jnp.float16
     np.testing.assert_allclose(np.asarray(out, float), [1.0, 3.0], rtol=1e-3)
+
+
+def test_eager_cpu_call_goes_to_numpy_without_compiling_a_callback_program(monkeypatch):
+    import jaxrg.eigenvalues as module
+
+    def no_callback(matrix):
+        raise AssertionError("the callback program was built")
+
+    monkeypatch.setattr(module, "_cpu", no_callback)
+    a = sym(np.random.default_rng(3), 2, 9, 9)  # a batch, unsymmetrised input symmetrised too
+    a[0, 0, 1] += 0.5
+    got = eigvalsh(jnp.asarray(a))
+    expected = np.linalg.eigvalsh((a + np.swapaxes(a, -1, -2)) / 2)
+    assert isinstance(got, jax.Array) and got.dtype == jnp.float64
+    np.testing.assert_allclose(got, expected, **tol("float64"))
+    with pytest.raises(AssertionError, match="callback program"):  # traced calls still use it
+        jax.jit(eigvalsh)(jnp.asarray(a))
+
+
+def test_eager_and_jitted_calls_agree_and_nan_in_gives_nan_out():
+    a = sym(np.random.default_rng(4), 3, 6, 6)
+    a[1, 2, 3] = a[1, 3, 2] = np.nan
+    eager, jitted = eigvalsh(jnp.asarray(a)), jax.jit(eigvalsh)(jnp.asarray(a))
+    np.testing.assert_array_equal(np.isnan(eager), [[False] * 6, [True] * 6, [False] * 6])
+    np.testing.assert_allclose(eager, jitted, **tol("float64"))

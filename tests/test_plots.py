@@ -1,5 +1,9 @@
 """jaxrg.plots: every figure renders to a valid PNG; the accuracy table draws what it is given."""
 
+import json
+import pathlib
+import struct
+
 import jax.numpy as jnp
 import matplotlib.image
 import matplotlib.pyplot
@@ -13,6 +17,7 @@ from jaxrg import plots
 from jaxrg.plots import lrg as lrg_plots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ROOT = pathlib.Path(__file__).parents[1]
 
 
 def _png(fig, path):
@@ -136,12 +141,43 @@ def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
         meta[name] = {"model": name, "family": family, "size": size}
     from jaxrg.experiments import lens_tasks
 
+    records = [{"analysis": analysis, "model": model, "features": features, "alpha": 1.0,
+                "accuracy": 0.9, "dummy_accuracy": 0.3}
+               for analysis, model in [("family", "all"), ("model", "all"),
+                                       *(("task", m) for m in ("a", "b", "c", "d", "e", "f"))]
+               for features in ("all", "first-token", "first", "middle", "last")]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     written = lens_figures(data, meta, config, tmp_path,
                            answer_lengths={t: lens_tasks.ANSWER_LEN[t] for t in lens_tasks.TASKS})
-    assert {p.name for p in written} >= {"heatmaps.png", "task_profiles.png"}
+    assert {p.name for p in written} >= {"heatmaps.png", "task_profiles.png", "ablation.png"}
     for path in written:
         image = _png_file(path)
         assert image.shape[1] / image.shape[0] < 2.5, path.name  # no long strips
+
+
+def _png_size(path: pathlib.Path) -> tuple[int, int]:
+    """(width, height) from the PNG header (IHDR), without decoding the image."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == PNG_MAGIC and head[12:16] == b"IHDR", path
+    return struct.unpack(">II", head[16:24])
+
+
+COMMITTED_PNGS = sorted(path for folder in ("results", "benchmarks", "docs", "notebooks")
+                        for path in (ROOT / folder).rglob("*.png")
+                        if "site" not in path.relative_to(ROOT).parts)
+
+
+def test_there_are_committed_figures_to_check():
+    assert len(COMMITTED_PNGS) >= 10, COMMITTED_PNGS
+
+
+@pytest.mark.parametrize("path", COMMITTED_PNGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_committed_figure_is_a_readable_shape_not_a_strip(path):
+    # a page shows a figure at most ~800 px wide: a panel row wider than 4:1 shrinks to illegible
+    width, height = _png_size(path)
+    assert max(width / height, height / width) <= 4.0, (
+        f"{path.relative_to(ROOT)} is {width}x{height}: lay its panels out in a grid "
+        "(jaxrg.plots._common.panel_grid) and regenerate it")
 
 
 def _png_file(path):

@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
         # global options work after the command name too; SUPPRESS keeps the top-level value
         sub.add_argument("--float32", action="store_true", default=argparse.SUPPRESS,
                          help="compute in float32 (default: float64); same as before the command")
+        sub.add_argument("--no-compile-cache", action="store_true", default=argparse.SUPPRESS,
+                         help="do not use the compilation cache (default: use it); same as "
+                         "before the command")
     for sub in [parser, *_subparsers(parser)]:
         _show_defaults(sub)
     return parser
@@ -129,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # The CLI is an edge of the program (STYLE.md): precision is chosen here, never in the library.
     jax.config.update("jax_enable_x64", not args.float32)
-    from jaxrg.cli import _cache
+    from jaxrg._compile_cache import disabled, enable_compile_cache
 
-    _cache.enable(off=args.no_compile_cache)
+    if not disabled(args.no_compile_cache):
+        enable_compile_cache()
     try:
         code = args.func(args)
     except (CLIError, MissingDependency, ValueError, TypeError, FileNotFoundError,

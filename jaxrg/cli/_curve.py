@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
+from jaxrg._numerics import exact_ends
 from jaxrg.cli._graphs import (
     GRAPH_HELP,
     add_dataset_options,
@@ -22,9 +23,10 @@ from jaxrg.cli._graphs import (
     load_graph,
     write_node_map,
 )
+from jaxrg.eigenvalues import eigvalsh
 from jaxrg.graphs import connected_components, largest_connected_component
 from jaxrg.scales import characteristic_scales, default_taus
-from jaxrg.spectral import laplacian_spectrum
+from jaxrg.spectral import padded_laplacian
 from jaxrg.thermo import entropy_curves
 
 
@@ -87,21 +89,31 @@ def add_curve_options(parser) -> None:
 def analyse(
     adjacency, tau_range=None, *, num_taus=256, normalized=False, variant="exact", max_peaks=8
 ):
-    """Spectrum, curves on a grid and characteristic scales in two compiled programs.
+    """Spectrum, curves on a grid, characteristic scales and S at each peak: cached programs.
 
-    The spectrum is compiled apart: on CPU it calls LAPACK through a host callback, and JAX's
-    persistent compilation cache never stores a program with one; everything after it is cached.
+    What :func:`jaxrg.laplacian_spectrum` does, cut where the compilation cache needs it: the
+    Laplacian in one compiled program, its eigenvalues by NumPy on the host (a program holding
+    the CPU ``eigvalsh`` callback is never stored by JAX's persistent compilation cache, so it
+    would be recompiled on every run), everything after in one more program. A second run with
+    the same shapes therefore compiles nothing.
+
+    Returns:
+        ``(eigenvalues, taus, curves, scales, peak_entropies, components)``.
     """
-    eigenvalues = _spectrum(adjacency, normalized=normalized)
-    return _curves(eigenvalues, tau_range, num_taus=num_taus, variant=variant,
-                   max_peaks=max_peaks)
+    lap = _laplacian(adjacency, normalized=normalized)
+    return _analysis(eigvalsh(lap), adjacency, tau_range, num_taus=num_taus, variant=variant,
+                     max_peaks=max_peaks)
 
 
-_spectrum = jax.jit(laplacian_spectrum, static_argnames=("normalized",))
+@functools.partial(jax.jit, static_argnames=("normalized",))
+def _laplacian(adjacency, *, normalized):
+    return padded_laplacian(adjacency, None, normalized)[0]
 
 
 @functools.partial(jax.jit, static_argnames=("num_taus", "variant", "max_peaks"))
-def _curves(eigenvalues, tau_range, *, num_taus, variant, max_peaks):
+def _analysis(raw_eigenvalues, adjacency, tau_range, *, num_taus, variant, max_peaks):
+    components = connected_components(adjacency).count
+    eigenvalues = exact_ends(raw_eigenvalues, components, None)  # as laplacian_spectrum does
     if tau_range is None:
         taus = default_taus(eigenvalues, num_taus=num_taus)
     else:
@@ -110,14 +122,9 @@ def _curves(eigenvalues, tau_range, *, num_taus, variant, max_peaks):
     scales = characteristic_scales(
         eigenvalues, max_peaks=max_peaks, variant=variant, num_taus=max(num_taus, 512)
     )
-    return eigenvalues, taus, curves, scales
-
-
-@jax.jit
-def _peak_entropies(eigenvalues, taus):
-    """S at every slot of the peaks (one compiled, cacheable program, not one per operation)."""
-    usable = jnp.isfinite(taus) & (taus > 0)  # unused slots of the fixed-size peak output
-    return entropy_curves(eigenvalues, jnp.where(usable, taus, 1.0)).entropy
+    usable = jnp.isfinite(scales.taus) & (scales.taus > 0)  # unused slots of the peak output
+    peak_entropies = entropy_curves(eigenvalues, jnp.where(usable, scales.taus, 1.0)).entropy
+    return eigenvalues, taus, curves, scales, peak_entropies, components
 
 
 def check_grid_options(args) -> None:
@@ -187,13 +194,13 @@ def largest_component(adjacency, labels, args, out=print):
 
 def report(name, adjacency, result, args, out=print) -> dict:
     """Print a summary and write the requested files; returns the JSON-able summary."""
-    eigenvalues, taus, curves, scales = result
+    eigenvalues, taus, curves, scales, entropies, components = result
     n = adjacency.shape[0]
     edges = int(np.count_nonzero(np.triu(np.asarray(adjacency), 1)))
-    components = int(connected_components(adjacency).count)
+    components = int(components)
     ev = np.sort(np.asarray(eigenvalues))
     valid = np.asarray(scales.valid)
-    entropies = np.asarray(_peak_entropies(eigenvalues, scales.taus))[valid]
+    entropies = np.asarray(entropies)[valid]
     peaks = [
         {"tau": float(t), "specific_heat": float(h), "entropy": float(s)}
         for t, h, s in zip(

@@ -175,13 +175,7 @@ def lens_figures(
     ax.set_title(f"{family_prompts}: profiles by model (colour = family)", fontsize=9)
     written.append(_save(fig, out / "family_profiles.png"))
 
-    name = names[-1]
-    d = data[name]
-    fig, axes = panel_grid(len(tasks), panel=(3.3, 2.8))
-    for ax, (i, t) in zip(axes, enumerate(tasks), strict=True):
-        row = int(np.flatnonzero(d["task"] == i)[0])
-        plot_profile_heatmap(d["task_profiles"][row, a1], ax=ax, title=f"{name}: {t}")
-    written.append(_save(fig, out / "heatmaps.png"))
+    written.append(_heatmaps(data[names[-1]], names[-1], tasks, a1, out))
 
     fig, axes = panel_grid(len(names))
     for ax, name in zip(axes, names, strict=False):
@@ -193,28 +187,46 @@ def lens_figures(
         ax.set_title(f"{name}: modular addition", fontsize=9)
     written.append(_save(fig, out / "correctness_profiles.png"))
 
-    records = _read_results(out)
+    ablation = _ablation(_read_results(out), out)
+    return written + ([ablation] if ablation else [])
+
+
+def _heatmaps(d: dict, name: str, tasks: list[str], a1: int, out: pathlib.Path) -> pathlib.Path:
+    """``heatmaps.png``: layer × token entropy of one prompt per task, for model ``name``."""
+    fig, axes = panel_grid(len(tasks), panel=(3.3, 2.8))
+    for ax, (i, t) in zip(axes, enumerate(tasks), strict=True):
+        row = int(np.flatnonzero(d["task"] == i)[0])
+        plot_profile_heatmap(d["task_profiles"][row, a1], ax=ax, title=f"{name}: {t}")
+    return _save(fig, out / "heatmaps.png")
+
+
+def _ablation(records: list[dict], out: pathlib.Path) -> pathlib.Path | None:
+    """``ablation.png`` from the records of ``results.jsonl`` (None when there are none)."""
     order = {"all": 0, "first-token": 1, "first": 2, "middle": 3, "last": 4}
     rows = sorted(
         (r for r in records if r["alpha"] == 1.0 and r["analysis"] in ("task", "family", "model")),
         key=lambda r: (r["analysis"], r["model"], order.get(r["features"], 9)),
     )
-    if rows:
-        fig, ax = plt.subplots(figsize=(max(5, 0.3 * len(rows)), 3.4))
-        plot_scores(
-            [f"{r['analysis']}:{r['model']}:{r['features']}" for r in rows],
-            [r["accuracy"] for r in rows],
-            [r["dummy_accuracy"] for r in rows],
-            ax=ax,
-            ylabel="accuracy (10-fold CV)",
-        )
-        ax.legend(fontsize=7, loc="lower left")
-        ax.set_title(
-            "k-NN accuracy: all layers, first token only, or one third of normalised depth (α = 1)",
-            fontsize=9,
-        )
-        written.append(_save(fig, out / "ablation.png"))
-    return written
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:  # one panel per classification target, its feature sets side by side
+        groups.setdefault((r["analysis"], r["model"]), []).append(r)
+    if groups:
+        fig, axes = panel_grid(len(groups), panel=(3.0, 2.6))
+        for ax, ((analysis, model), group) in zip(axes, groups.items(), strict=True):
+            plot_scores([r["features"] for r in group], [r["accuracy"] for r in group],
+                        [r["dummy_accuracy"] for r in group], ax=ax,
+                        ylabel="accuracy (10-fold CV)")
+            ax.set_title(f"{analysis}, all models" if model == "all" else f"{analysis}: {model}",
+                         fontsize=9)
+            ax.get_legend().remove()
+        # one legend for all panels, in the figure's bottom-right corner (a spare cell when the
+        # last row is not full), so it hides no bar
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower right", fontsize=8,
+                   frameon=False)
+        fig.suptitle("k-NN accuracy: all layers, first token only, or one third of normalised "
+                     "depth (α = 1)", fontsize=10)
+        return _save(fig, out / "ablation.png")
+    return None
 
 
 def plot_ablation(rows: list[dict], *, axes=None):

@@ -1,6 +1,7 @@
-"""The CLI's persistent compilation cache: where it lives, that a run fills it, the off switch.
+"""The persistent compilation cache: where it lives, that a run fills it and a second process
+reads it back, the off switch; for the CLI and for ``jaxrg.enable_compile_cache``.
 
-Each CLI run happens in a fresh process (the cache is a per-process JAX setting); the test
+Each run happens in a fresh process (the cache is a per-process JAX setting); the test
 process itself runs with the cache off (root ``conftest.py``). Timings are in
 ``benchmarks/bench_cli_cache.py``, not here.
 """
@@ -13,7 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from jaxrg.cli import _cache
+import jaxrg
+from jaxrg import _compile_cache as _cache
 
 RUN = "import sys; from jaxrg.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -68,3 +70,45 @@ def test_cli_run_fills_the_cache_and_the_off_switches_leave_it_empty(tmp_path):
                      JAXRG_NO_COMPILE_CACHE="1")
     assert off_flag == off_env == first
     assert not (tmp_path / "flag").exists() and not (tmp_path / "env").exists()
+
+
+# A jitted call in a fresh process; prints how many programs JAX loaded from the persistent cache.
+API_RUN = """
+import sys, jax, jax.numpy as jnp
+import jaxrg
+hits = []
+HIT = "/jax/compilation_cache/cache_hits"
+jax.monitoring.register_event_listener(lambda event, **kw: event == HIT and hits.append(event))
+jax.config.update("jax_enable_x64", True)
+folder = jaxrg.enable_compile_cache(*sys.argv[1:])
+ev = jax.jit(jaxrg.laplacian_spectrum)(jnp.ones((5, 5)) - jnp.eye(5))
+S = jax.jit(jaxrg.entropy_curves)(ev, jnp.logspace(-1, 1, 7)).entropy
+print(folder, len(hits), S.round(12).tolist())
+"""
+
+
+def _python(args, tmp_path, **env):
+    base = {k: v for k, v in os.environ.items()
+            if k not in (_cache.ENV_DIR, _cache.ENV_OFF, "XDG_CACHE_HOME")}
+    done = subprocess.run([sys.executable, "-c", API_RUN, *args], capture_output=True, text=True,
+                          env=dict(base, JAX_PLATFORMS="cpu", **env), timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    folder, hits, values = done.stdout.split(" ", 2)
+    return folder, int(hits), values
+
+
+def test_enable_compile_cache_lets_a_second_process_load_programs_instead_of_compiling(tmp_path):
+    assert "enable_compile_cache" in jaxrg.__all__
+    folder = tmp_path / "cache"
+    first = _python([str(folder)], tmp_path)
+    assert first[:2] == (str(folder), 0) and any(folder.iterdir())
+    second = _python([str(folder)], tmp_path)
+    assert second[1] >= 1 and second[2] == first[2]  # programs read back, same numbers
+
+
+def test_enable_compile_cache_defaults_to_the_cli_folder_and_obeys_the_off_switch(tmp_path):
+    on = _python([], tmp_path, JAXRG_CACHE_DIR=str(tmp_path / "env"))
+    assert on[0] == str(tmp_path / "env") and any((tmp_path / "env").iterdir())
+    off = _python([str(tmp_path / "off")], tmp_path, JAXRG_NO_COMPILE_CACHE="1")
+    assert off[:2] == ("None", 0) and not (tmp_path / "off").exists()
+    assert off[2] == on[2]
