@@ -27,8 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxrg.info as info
-from jaxrg.experiments import lens_tasks
-from jaxrg.experiments.entropy_lens import LensConfig, lens_profiles, train_model
+from jaxrg.studies.entropy_lens import tasks
+from jaxrg.studies.entropy_lens.experiment import LensConfig, lens_profiles, train_model
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import profile_features
 from jaxrg.matrix_entropy import diffusion_spectral_entropy, vendi_score, von_neumann_entropy
@@ -100,7 +100,7 @@ for k in (1, 2, 4):
 # %% [markdown]
 # ## The lens on a tiny transformer
 # A two-layer GPT-style model, trained for a few seconds on copying, sorting, counting and modular
-# addition (`jaxrg.experiments.lens_tasks`). Each generated token gets one entropy per layer and
+# addition (`jaxrg.studies.entropy_lens.tasks`). Each generated token gets one entropy per layer and
 # order α. The full study (six models, the authors' k-NN protocols) is
 # `jaxrg entropy-lens --out results/entropy_lens`.
 

@@ -398,7 +398,7 @@ def _batch_curves(adjacency, taus):
 
 
 def _maxent_config(options):
-    from jaxrg.experiments.maxent import MaxEntConfig
+    from jaxrg.studies.maxent.experiment import MaxEntConfig
 
     return MaxEntConfig(**options).resolved()
 
@@ -701,7 +701,7 @@ def test_cli_option_out_of_range_exits_2(kind, tmp_path, capsys):
 
 
 def _node_problem():
-    from jaxrg.models.multiscale import MultiscaleClassifier
+    from jaxrg.studies.node_classification.multiscale import MultiscaleClassifier
 
     n = 6
     senders = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5], np.int32)
@@ -728,7 +728,7 @@ def _node_problem():
 
 
 def test_label_ids_out_of_range_raise_before_training():
-    from jaxrg.train import train_node_classifier
+    from jaxrg.studies.node_classification.train import train_node_classifier
 
     model_fn, features, labels, graph, masks = _node_problem()
     labels = labels.copy()
@@ -751,7 +751,7 @@ def test_label_ids_out_of_range_raise_before_training():
 
 
 def test_label_ids_below_minus_one_raise():
-    from jaxrg.train import prepare_inputs
+    from jaxrg.studies.node_classification.train import prepare_inputs
 
     _, features, labels, graph, masks = _node_problem()
     labels = labels.copy()
@@ -762,7 +762,7 @@ def test_label_ids_below_minus_one_raise():
 
 @pytest.mark.parametrize(("first", "second"), [(0, 1), (0, 2), (1, 2)])
 def test_overlapping_split_masks_raise(first, second):
-    from jaxrg.train import prepare_inputs
+    from jaxrg.studies.node_classification.train import prepare_inputs
 
     _, features, labels, graph, masks = _node_problem()
     names = ("train_mask", "val_mask", "test_mask")

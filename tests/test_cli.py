@@ -312,8 +312,8 @@ def test_disconnected_graph_does_not_call_the_gap_lambda_2(tmp_path, capsys):
 
 
 def test_experiment_rerun_with_every_seed_done_says_so(tmp_path, capsys, monkeypatch):
-    from jaxrg.experiments import node_classification as nc
-    from jaxrg.experiments import node_classification_report as ncr
+    from jaxrg.studies.node_classification import experiment as nc
+    from jaxrg.studies.node_classification import report as ncr
 
     monkeypatch.setattr(nc, "run_kipf", lambda *a, **k: [])  # every seed already finished
     monkeypatch.setattr(ncr, "report", lambda *a, **k: "")

@@ -10,9 +10,9 @@ import pytest
 import scipy.stats
 
 import jaxrg.cli._experiment as cli
-from jaxrg.experiments import node_classification as nc
-from jaxrg.experiments.node_classification_report import report, summarise
-from jaxrg.experiments.stats import wilcoxon_signed_rank
+from jaxrg.studies.node_classification import experiment as nc
+from jaxrg.studies.node_classification.report import report, summarise
+from jaxrg.studies.node_classification.stats import wilcoxon_signed_rank
 
 
 def _brute_force_p(d, alternative):
@@ -175,7 +175,7 @@ def test_all_tied_differences_give_the_exact_sign_test():
 
 
 def test_published_table_is_the_papers_48_cells():
-    from jaxrg.experiments.node_classification_report import published_table
+    from jaxrg.studies.node_classification.report import published_table
 
     table = published_table()
     assert len(table) == 48
@@ -195,7 +195,7 @@ def _protocol_records(variant, accs, correct, tau=None):
 
 
 def test_comparison_reads_protocol_rows_and_pools_per_node_correctness():
-    from jaxrg.experiments.node_classification_report import comparison, comparison_table
+    from jaxrg.studies.node_classification.report import comparison, comparison_table
 
     rng = np.random.default_rng(0)
     sb_correct = [rng.random(300) < 0.70 for _ in range(5)]

@@ -120,8 +120,8 @@ def test_panel_grid_lays_panels_in_balanced_rows_never_a_strip(count, shape):
 
 
 def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
-    from jaxrg.experiments.entropy_lens import LensConfig
-    from jaxrg.plots.lens import lens_figures
+    from jaxrg.studies.entropy_lens.experiment import LensConfig
+    from jaxrg.studies.entropy_lens.figures import lens_figures
 
     config = LensConfig.quick()
     rng = np.random.default_rng(0)
@@ -134,7 +134,7 @@ def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
                       "arith_correct": np.arange(8) % 2 == 0,
                       "bos_profiles": rng.normal(size=(4, a, layers, 5))}
         meta[name] = {"model": name, "family": family, "size": size}
-    from jaxrg.experiments import lens_tasks
+    from jaxrg.studies.entropy_lens import tasks
 
     written = lens_figures(data, meta, config, tmp_path,
                            answer_lengths={t: lens_tasks.ANSWER_LEN[t] for t in lens_tasks.TASKS})

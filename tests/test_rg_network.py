@@ -1,4 +1,4 @@
-"""Tests of jaxrg.models.rg_network and the CLT/RG reproduction: symmetry, the analytic solution
+"""Tests of jaxrg.studies.clt_rg.rg_network and the CLT/RG reproduction: symmetry, the analytic solution
 manifold, exact output cumulants against closed forms and Monte Carlo, and a resumable run."""
 
 import argparse
@@ -14,7 +14,7 @@ from tolerances import tol
 
 from jaxrg.clt import family_moments, family_sample
 from jaxrg.cumulants import moments_to_cumulants, sample_cumulants
-from jaxrg.models.rg_network import (
+from jaxrg.studies.clt_rg.rg_network import (
     RGNetwork,
     TalkParameters,
     cumulant_recursion_error,
@@ -141,7 +141,7 @@ def test_recursion_error_vanishes_on_the_linear_manifold_for_every_family():
 
 
 def test_training_the_linear_talk_network_lands_on_the_solution_manifold():
-    from jaxrg.experiments.clt_rg import make_model, train_rg_network
+    from jaxrg.studies.clt_rg.experiment import make_model, train_rg_network
 
     net, losses = train_rg_network(
         make_model("sym2", alpha=0.0, seed=3), family="uniform", key=jax.random.key(0), steps=400
@@ -151,7 +151,7 @@ def test_training_the_linear_talk_network_lands_on_the_solution_manifold():
 
 
 def test_quadratic_talk_network_fits_spins_but_not_continuous_inputs():
-    from jaxrg.experiments.clt_rg import make_model, train_rg_network
+    from jaxrg.studies.clt_rg.experiment import make_model, train_rg_network
 
     net, _ = train_rg_network(
         make_model("sym2", alpha=0.5, seed=1), family="spins", key=jax.random.key(1), steps=2000
@@ -190,7 +190,7 @@ def test_bad_arguments_raise_clear_errors():
 
 def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
     from jaxrg.cli import _cumulants
-    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
+    from jaxrg.studies.clt_rg.experiment import CLTRGConfig, run_clt_rg
 
     cfg = CLTRGConfig(
         seeds=1,

@@ -23,7 +23,7 @@ from collections import defaultdict
 import numpy as np
 
 from jaxrg import _io
-from jaxrg.experiments.node_classification import (
+from jaxrg.studies.node_classification.experiment import (
     GAT_HIDDEN,
     KEY_FIELDS,
     KIPF_PUBLISHED,
@@ -31,7 +31,7 @@ from jaxrg.experiments.node_classification import (
     default_split,
     with_defaults,
 )
-from jaxrg.experiments.stats import wilcoxon_signed_rank
+from jaxrg.studies.node_classification.stats import wilcoxon_signed_rank
 
 __all__ = [
     "ALPHA",
@@ -374,7 +374,7 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
     return save(fig, path)
 
 
-# the keys that identify a record (as jaxrg.experiments.node_classification writes them)
+# the keys that identify a record (as jaxrg.studies.node_classification.experiment writes them)
 RESULT_KEYS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
                "epochs", "test_acc")
 KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc", "best_val_test_acc")
