@@ -46,13 +46,13 @@ from jaxrg.cumulants import (
     moments_to_cumulants,
     sample_cumulants,
 )
+from jaxrg.plots._common import pyplot, save
 from jaxrg.studies.clt_rg.experiment import learned_flow_cumulants, make_model, train_rg_network
 from jaxrg.studies.clt_rg.rg_network import (
     exact_map_error,
     solution_manifold_residuals,
     talk_parameters,
 )
-from jaxrg.plots._common import pyplot, save
 
 jax.config.update("jax_enable_x64", True)
 plt = pyplot()

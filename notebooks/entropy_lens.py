@@ -27,13 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxrg.info as info
-from jaxrg.studies.entropy_lens import tasks
-from jaxrg.studies.entropy_lens.experiment import LensConfig, lens_profiles, train_model
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import profile_features
 from jaxrg.matrix_entropy import diffusion_spectral_entropy, vendi_score, von_neumann_entropy
 from jaxrg.plots import plot_mean_profiles, plot_profile_heatmap
 from jaxrg.plots._common import pyplot as _pyplot
+from jaxrg.studies.entropy_lens import tasks as lens_tasks
+from jaxrg.studies.entropy_lens.experiment import LensConfig, lens_profiles, train_model
 
 figures = pathlib.Path(os.environ.get("JAXRG_FIGURES", tempfile.mkdtemp()))
 

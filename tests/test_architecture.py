@@ -220,12 +220,13 @@ def test_the_old_homes_of_the_studies_are_only_aliases():
 
 
 def test_the_old_import_paths_give_the_moved_modules():
-    from jaxrg.experiments import maxent as old_maxent
     from jaxrg.models.gnn import GraphEncoder
+    from jaxrg.train.maxent import fit
+
+    from jaxrg.experiments import maxent as old_maxent
     from jaxrg.studies.maxent import experiment
     from jaxrg.studies.node_classification import gnn, train
     from jaxrg.train import train_node_classifier
-    from jaxrg.train.maxent import fit
 
     assert old_maxent is experiment and GraphEncoder is gnn.GraphEncoder
     assert train_node_classifier is train.train_node_classifier

@@ -110,7 +110,8 @@ def test_public_api_is_found():
     names = dict(PUBLIC)
     assert len(PUBLIC) > 150
     for name in ("jaxrg.spectral_entropy", "jaxrg.info.renyi_entropy", "jaxrg.lrg.rewire",
-                 "jaxrg.studies.clt_rg.rg_network.RGNetwork", "jaxrg.studies.node_classification.train.fit"):
+                 "jaxrg.studies.clt_rg.rg_network.RGNetwork",
+                 "jaxrg.studies.node_classification.train.fit"):
         assert name in names
     assert not any(name.startswith(EXCLUDED) for name in names)
 

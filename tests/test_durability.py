@@ -1,7 +1,8 @@
 """Experiments survive ``kill -9`` and are deterministic for a fixed PRNG key.
 
-A real run of the CLT/RG reproduction (:func:`jaxrg.studies.clt_rg.experiment.run_clt_rg`, tiny settings)
-is killed with SIGKILL in a subprocess after its first finished unit, a kill in the middle of a
+A real run of the CLT/RG reproduction (:func:`jaxrg.studies.clt_rg.experiment.run_clt_rg`, tiny
+settings) is killed with SIGKILL in a subprocess after its first finished unit, a kill in the
+middle of a
 write is simulated on top (a half-written last line), and the run is resumed: every unit is then
 in ``runs.jsonl`` exactly once, the lines finished before the kill are kept byte for byte, and a
 unit recomputed in this process with the same key gives the identical record (determinism across

@@ -4,7 +4,7 @@ scores and the report (synthetic profiles with known answers; the full run is a 
 import numpy as np
 import pytest
 
-from jaxrg.studies.entropy_lens import tasks
+from jaxrg.studies.entropy_lens import tasks as lens_tasks
 from jaxrg.studies.entropy_lens.families import (
     ABLATIONS,
     FamiliesConfig,

@@ -1,4 +1,5 @@
-"""Tests of jaxrg.maxent, jaxrg.studies.maxent.train, jaxrg.studies.maxent.experiment and ``jaxrg maxent``.
+"""Tests of jaxrg.maxent, jaxrg.studies.maxent.train, jaxrg.studies.maxent.experiment and
+``jaxrg study maxent`` (and its old spelling ``jaxrg maxent``).
 
 Oracles: hand-written targets, scipy's KL/entropy/softmax, the closed-form gradient
 (softmax(z/t) − ỹ)/t, numpy argsort for magnitude pruning, the formula q = 1 − (1 − p)^{1/n}.
@@ -16,8 +17,8 @@ import scipy.stats
 from flax import nnx
 
 from jaxrg import maxent
-from jaxrg.studies.maxent.subnetworks import MLP, make_model
 from jaxrg.studies.maxent import train as tm
+from jaxrg.studies.maxent.subnetworks import MLP, make_model
 
 R4 = np.array([True, False, True, False])
 

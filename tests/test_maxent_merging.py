@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from jaxrg.studies.maxent import train as tm
 from jaxrg.studies.maxent.merging import METHODS, compare_merges, merged_params
 from jaxrg.studies.maxent.subnetworks import make_model
-from jaxrg.studies.maxent import train as tm
 
 
 def _model(seed):

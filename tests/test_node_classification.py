@@ -5,11 +5,11 @@ import argparse
 import itertools
 import json
 
+import jaxrg.cli._experiment as cli
 import numpy as np
 import pytest
 import scipy.stats
 
-import jaxrg.cli._experiment as cli
 from jaxrg.studies.node_classification import experiment as nc
 from jaxrg.studies.node_classification.report import report, summarise
 from jaxrg.studies.node_classification.stats import wilcoxon_signed_rank

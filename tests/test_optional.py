@@ -20,7 +20,7 @@ from jaxrg import _optional
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STUDIES = ("flax", "optax", "jraph", "matplotlib", "tqdm")
 LIBRARY_EXCLUDED = ("jaxrg.cli", "jaxrg.datasets", "jaxrg.experiments", "jaxrg.models",
-                    "jaxrg.plots", "jaxrg.train")
+                    "jaxrg.plots", "jaxrg.studies", "jaxrg.train")
 
 
 def _run_blocked(code: str, blocked=STUDIES) -> dict:
@@ -63,7 +63,8 @@ def test_a_missing_study_package_is_one_message_naming_the_extra():
     out = _run_blocked("""
         import importlib, json
         messages = {}
-        for name in ("jaxrg.models", "jaxrg.train", "jaxrg.experiments", "jaxrg.datasets"):
+        for name in ("jaxrg.studies.maxent.experiment", "jaxrg.models", "jaxrg.train",
+                     "jaxrg.experiments", "jaxrg.datasets"):
             try:
                 importlib.import_module(name)
             except ImportError as err:
@@ -76,11 +77,13 @@ def test_a_missing_study_package_is_one_message_naming_the_extra():
         print(json.dumps(messages))
     """)
     assert sorted(out) == ["jaxrg.datasets", "jaxrg.experiments", "jaxrg.models", "jaxrg.plots",
-                           "jaxrg.train"]
+                           "jaxrg.studies.maxent.experiment", "jaxrg.train"]
     for name, (kind, message) in out.items():
         assert kind == "MissingDependency" and "\n" not in message
         extra = "plots" if name == "jaxrg.plots" else "studies"
-        assert f"pip install 'jaxrg[{extra}]'" in message and name in message
+        owner = "jaxrg.datasets" if name == "jaxrg.datasets" else (
+            "jaxrg.plots" if name == "jaxrg.plots" else "jaxrg.studies")  # the aliases too
+        assert f"pip install 'jaxrg[{extra}]'" in message and owner in message
 
 
 def test_progress_bars_are_silent_without_tqdm():

@@ -134,7 +134,7 @@ def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
                       "arith_correct": np.arange(8) % 2 == 0,
                       "bos_profiles": rng.normal(size=(4, a, layers, 5))}
         meta[name] = {"model": name, "family": family, "size": size}
-    from jaxrg.studies.entropy_lens import tasks
+    from jaxrg.studies.entropy_lens import tasks as lens_tasks
 
     written = lens_figures(data, meta, config, tmp_path,
                            answer_lengths={t: lens_tasks.ANSWER_LEN[t] for t in lens_tasks.TASKS})

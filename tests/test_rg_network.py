@@ -1,5 +1,6 @@
-"""Tests of jaxrg.studies.clt_rg.rg_network and the CLT/RG reproduction: symmetry, the analytic solution
-manifold, exact output cumulants against closed forms and Monte Carlo, and a resumable run."""
+"""Tests of jaxrg.studies.clt_rg.rg_network and the CLT/RG reproduction: symmetry, the analytic
+solution manifold, exact output cumulants against closed forms and Monte Carlo, and a resumable
+run."""
 
 import argparse
 import json

@@ -1,4 +1,5 @@
-"""Tests of jaxrg.studies.entropy_lens.transformer: shapes, causality, lens decomposition, generation, fitting."""
+"""Tests of jaxrg.studies.entropy_lens.transformer: shapes, causality, lens decomposition,
+generation, fitting."""
 
 import dataclasses
 

@@ -1,12 +1,12 @@
-"""``jaxrg entropy``: Rényi entropies of a logits file; ``jaxrg entropy-lens profile|analyse``: the
-lens on your own model (and, for one more release, the old spelling of ``jaxrg study entropy-lens``)."""
+"""``jaxrg entropy``: Rényi entropies of a logits file; ``jaxrg entropy-lens profile|analyse``:
+the lens on your own model (and, for one more release, the old spelling of ``jaxrg study
+entropy-lens``)."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import io
-import json
 import os
 import pathlib
 import tempfile

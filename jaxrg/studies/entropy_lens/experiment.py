@@ -8,8 +8,9 @@ correct (MMLU, ROC-AUC near 70), with Rényi orders :math:`\alpha \in \{0.5, 1, 
 results. No weights can be downloaded here, so this module trains its own models and applies the
 authors' protocols at this scale:
 
-1. **Models** — three families (:data:`jaxrg.studies.entropy_lens.transformer.FAMILIES`: GPT-2-like pre-LN/GELU,
-   LLaMA-like pre-RMSNorm/SwiGLU, post-LN/ReLU) in two sizes each, trained with AdamW on a mixture
+1. **Models** — three families (:data:`jaxrg.studies.entropy_lens.transformer.FAMILIES`:
+   GPT-2-like pre-LN/GELU, LLaMA-like pre-RMSNorm/SwiGLU, post-LN/ReLU) in two sizes each, trained
+   with AdamW on a mixture
    of four synthetic tasks (:mod:`jaxrg.studies.entropy_lens.tasks`: copying, sorting, counting,
    modular addition).
 2. **Task type** — the same prompts for every model, 6 greedy tokens each, profiles averaged in
@@ -48,11 +49,16 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from jaxrg import _io
-from jaxrg.studies.entropy_lens import tasks as tasks_mod
-from jaxrg.studies.entropy_lens.report import report
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import entropy_profile, profile_features
-from jaxrg.studies.entropy_lens.transformer import FAMILIES, Transformer, TransformerConfig, generate
+from jaxrg.studies.entropy_lens import tasks as tasks_mod
+from jaxrg.studies.entropy_lens.report import report
+from jaxrg.studies.entropy_lens.transformer import (
+    FAMILIES,
+    Transformer,
+    TransformerConfig,
+    generate,
+)
 
 __all__ = [
     "PUBLISHED",

@@ -1,4 +1,5 @@
-"""Markdown tables of the Entropy-Lens reproduction (:mod:`jaxrg.studies.entropy_lens.experiment`)."""
+"""Markdown tables of the Entropy-Lens reproduction
+(:mod:`jaxrg.studies.entropy_lens.experiment`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """``jaxrg study maxent run|merge|report``: the maximum-entropy subnetworks (Caso et al. 2025).
 
-``jaxrg study maxent run --dataset mnist --model shallow --loss me qme xe --seeds 5`` trains the table
-(resumable: re-run the same command to continue); ``jaxrg study maxent merge --dataset mnist
+``jaxrg study maxent run --dataset mnist --model shallow --loss me qme xe --seeds 5`` trains
+the table (resumable: re-run the same command to continue); ``jaxrg study maxent merge --dataset
+mnist
 --loss me xe --groups 0-4 5-9`` runs IMP, merging and mode connectivity; ``jaxrg study maxent
 report`` writes ``table.md`` and the figures. Data come from ``--data-dir``, else
 ``$JAXRG_DATA``. The previous release's spelling ``jaxrg maxent ...`` builds the same parser

@@ -8,7 +8,8 @@ Configurations of Caso, Fonio, Saccomanno, Monaco, Silvestri (2025), docs/design
   Linear 64 → ReLU → Linear(classes, no bias); dropout after each hidden dense layer.
 
 Every model is called as ``model(x, *, key=None)``; a PRNG ``key`` turns dropout on (training).
-The final layer is the attribute ``head``, which :mod:`jaxrg.studies.maxent.train` prunes at half the rate.
+The final layer is the attribute ``head``, which :mod:`jaxrg.studies.maxent.train` prunes at half
+the rate.
 
 References:
     F. Caso, S. Fonio, A. Saccomanno, A. Monaco, F. Silvestri, "Composable subnetworks by the
