@@ -101,8 +101,8 @@ def test_help_lists_every_command(capsys):
     assert len(_COMMANDS) >= 8 and len(names) >= len(_COMMANDS)
     for name in names:
         assert name in text
-    for name in ("demo", "curve", "curve-sparse", "coarse-grain", "rewire", "experiment",
-                 "report", "entropy", "bench"):
+    for name in ("demo", "curve", "curve-sparse", "coarse-grain", "rewire", "study", "experiment",
+                 "report", "maxent", "clt-rg", "entropy", "entropy-lens", "bench"):
         assert name in names
 
 
@@ -207,7 +207,7 @@ def test_the_help_examples_parse():
 
     lines = [line.split("   ")[0].strip() for line in EXAMPLES.splitlines()
              if line.strip().startswith("jaxrg ") and "COMMAND" not in line]
-    assert len(lines) == 5
+    assert len(lines) == 6
     for line in lines:
         args = build_parser().parse_args(shlex.split(line)[1:])
         assert callable(args.func), line

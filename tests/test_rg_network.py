@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
-from tolerances import tol
+from tolerances import study_record, tol
 
 from jaxrg.clt import family_moments, family_sample
 from jaxrg.cumulants import moments_to_cumulants, sample_cumulants
@@ -190,8 +190,9 @@ def test_bad_arguments_raise_clear_errors():
 
 
 def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
-    from jaxrg.cli import _cumulants
-    from jaxrg.studies.clt_rg.experiment import CLTRGConfig, run_clt_rg
+    from jaxrg import _io
+    from jaxrg.studies.clt_rg import cli
+    from jaxrg.studies.clt_rg.experiment import CLTRGConfig, report, run_clt_rg
 
     cfg = CLTRGConfig(
         seeds=1,
@@ -208,6 +209,13 @@ def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
     )
     summary = run_clt_rg(tmp_path, cfg, progress=False)
     runs = (tmp_path / "runs.jsonl").read_text().splitlines()
+    # the code before the studies moved into jaxrg/studies/ (issue 22) wrote the same numbers
+    want = study_record("clt_rg_small")
+    assert [json.loads(line) for line in runs] == want["runs"]
+    assert _io.read_jsonl(tmp_path / "drift.jsonl") == want["drift"]
+    # report recomputes the summary from the records alone
+    assert json.loads(json.dumps(report(tmp_path, figures=False))) == json.loads(
+        json.dumps(summary))
     assert len(runs) == 1 and "sym2/linear/uniform" in summary["runs"]
     assert len((tmp_path / "drift.jsonl").read_text().splitlines()) == 1
     run_clt_rg(tmp_path, cfg, progress=False)  # resumes: nothing to redo
@@ -217,7 +225,7 @@ def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
     record = json.loads(runs[0])
     assert record["model"] == "sym2" and "talk" in record and "flow" in record
     parser = argparse.ArgumentParser()
-    _cumulants.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["clt-rg", "--out", str(tmp_path / "cli"), "--seeds", "0"])
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["clt-rg", "run", "--out", str(tmp_path / "cli"), "--seeds", "0"])
     with pytest.raises(ValueError, match="--seeds"):
         args.func(args)
