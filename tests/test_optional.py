@@ -106,3 +106,34 @@ def test_every_optional_package_has_an_extra_in_pyproject():
         assert f'"{package}' in block, f"{package} missing from the [{extra}] extra"
         assert f'"{package}' not in core, f"{package} is optional but listed as a core dependency"
     assert "chex" not in text
+
+
+def test_the_cli_without_the_study_packages_lists_the_studies_and_names_the_extra(tmp_path):
+    out = _run_blocked(f"""
+        import contextlib, io, json
+        import numpy as np
+        from jaxrg.cli import main
+        codes, errs = {{}}, {{}}
+        np.save({str(tmp_path / "logits.npy")!r}, np.zeros((2, 3, 4)))
+        for argv in (["study", "maxent", "run"], ["maxent", "report"], ["clt-rg"],
+                     ["experiment", "node-classification"], ["entropy-lens"],
+                     ["entropy-lens", "families", "--quick"],
+                     ["entropy-lens", "profile", {str(tmp_path / "logits.npy")!r}, "--out",
+                      {str(tmp_path / "p.npz")!r}]):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                codes[argv[0] + " " + argv[-1]] = main(argv)
+            errs[argv[0] + " " + argv[-1]] = err.getvalue()
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+            main(["study", "--help"])
+        print(json.dumps({{"codes": codes, "errs": errs, "help": text.getvalue()}}))
+    """)
+    profile = f"entropy-lens {tmp_path / 'p.npz'}"
+    assert out["codes"].pop(profile) == 0, out["errs"][profile]  # the lens needs no study package
+    for argv, code in out["codes"].items():
+        err = out["errs"][argv]
+        assert code == 2 and err.count("\n") == 1, (argv, err)
+        assert "pip install 'jaxrg[studies]'" in err and "jaxrg.studies" in err, (argv, err)
+    for name in ("node-classification", "maxent", "clt-rg", "entropy-lens"):
+        assert name in out["help"]

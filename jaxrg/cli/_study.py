@@ -63,6 +63,9 @@ def unavailable(error: MissingDependency):
 
 def unavailable_parser(subparsers, name: str, error: MissingDependency) -> None:
     """A parser ``name`` that accepts any arguments and reports the missing extra."""
-    parser = subparsers.add_parser(name, help=f"(needs the studies extra) {error}")
-    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser = subparsers.add_parser(name, help=f"(needs the studies extra) {error}",
+                                   add_help=False)
     parser.set_defaults(func=unavailable(error))
+    parse = parser.parse_known_args
+    # every argument is accepted (none is unrecognised), so running it reports the extra
+    parser.parse_known_args = lambda args=None, namespace=None: (parse([], namespace)[0], [])
