@@ -102,7 +102,7 @@ for k in (1, 2, 4):
 # A two-layer GPT-style model, trained for a few seconds on copying, sorting, counting and modular
 # addition (`jaxrg.studies.entropy_lens.tasks`). Each generated token gets one entropy per layer and
 # order α. The full study (six models, the authors' k-NN protocols) is
-# `jaxrg entropy-lens --out results/entropy_lens`.
+# `jaxrg study entropy-lens run --out results/entropy_lens`.
 
 # %%
 config = LensConfig(families=("gpt2",), sizes=(("xs", 2, 32),), steps=300, batch=32)

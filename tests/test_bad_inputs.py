@@ -669,18 +669,20 @@ def test_bad_graph_files_raise_and_the_cli_exits_2(kind, tmp_path, capsys):
 
 CLI_OPTION_CASES = {
     # kind: (arguments, message); each was silently replaced or accepted before (issue 17)
-    "cli_lr_zero": (["maxent", "run", "--lr", "0"], r"--lr must be a finite number > 0; got 0"),
-    "cli_lr_negative": (["maxent", "run", "--lr", "-1"], r"--lr must be a finite number > 0"),
+    "cli_lr_zero": (["study", "maxent", "run", "--lr", "0"],
+                    r"--lr must be a finite number > 0; got 0"),
+    "cli_lr_negative": (["study", "maxent", "run", "--lr", "-1"],
+                        r"--lr must be a finite number > 0"),
     "cli_temperature_inf": (
-        ["maxent", "run", "--temperature", "inf"],
+        ["study", "maxent", "run", "--temperature", "inf"],
         r"--temperature must be a finite number > 0; got inf",
     ),
     "cli_train_limit_negative": (
-        ["maxent", "run", "--train-limit", "-5"],
+        ["study", "maxent", "run", "--train-limit", "-5"],
         r"--train-limit must be >= 1; got -5",
     ),
     "cli_node_lr_negative": (
-        ["experiment", "node-classification", "--dataset", "cora", "--lr", "-1"],
+        ["study", "node-classification", "run", "--dataset", "cora", "--lr", "-1"],
         r"--lr must be a finite number > 0; got -1",
     ),
 }

@@ -23,7 +23,7 @@ Outputs (under ``out``): ``config.json``, ``clt_flow.json``, ``runs.jsonl`` and 
 ``clt_flow.png``, ``linear_manifold.png``, ``learned_flow_cumulants.png``, ``generalisation.png``,
 ``drift.png``. Everything runs in float64 inside ``jax.enable_x64(True)``.
 
-Run it with ``jaxrg clt-rg --out results/clt_rg`` (about three minutes on two CPU cores).
+Run it with ``jaxrg study clt-rg run --out results/clt_rg`` (about three minutes on two CPU cores).
 
 Example:
     >>> make_model("sym2", alpha=0.0, seed=0).width  # the talk's constrained network

@@ -30,7 +30,7 @@ finished unit; a restarted run skips them), ``summary.json``, ``results.md`` and
 ``task_profiles.png``, ``family_profiles.png``, ``heatmaps.png``, ``correctness_profiles.png``,
 ``ablation.png``. Trained weights and profiles are cached in ``out/.cache`` (not results).
 
-Run it with ``jaxrg entropy-lens --out results/entropy_lens`` (minutes on two CPU cores).
+Run it with ``jaxrg study entropy-lens run --out results/entropy_lens`` (minutes on two CPU cores).
 """
 
 from __future__ import annotations

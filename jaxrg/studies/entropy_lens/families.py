@@ -27,7 +27,7 @@ Outputs under ``out`` (resumable; a restarted run skips finished models and anal
 ``config.json``, ``training.jsonl``, ``results.jsonl``, ``ablation.jsonl``, ``summary.json``,
 ``results.md``, ``family_profiles.png``, ``ablation.png``; per-model profiles in ``out/.cache``.
 
-Run it with ``jaxrg entropy-lens families --out results/entropy_lens_v2``.
+Run it with ``jaxrg study entropy-lens families --out results/entropy_lens_v2``.
 """
 
 from __future__ import annotations

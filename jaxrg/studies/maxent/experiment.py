@@ -614,7 +614,7 @@ def report(out, *, figures: bool = True) -> str:
     out = pathlib.Path(out)
     path = out / "results.jsonl"
     if not path.exists():
-        raise FileNotFoundError(f"no results in {out}: run `jaxrg maxent run` first")
+        raise FileNotFoundError(f"no results in {out}: run `jaxrg study maxent run` first")
     records = _io.read_jsonl(path)
     text = "# Maximum-entropy subnetworks: results (mean (std) over seeds)\n\n" + (
         summary_table(records))

@@ -387,7 +387,7 @@ def report(path: str | os.PathLike = "results/node_classification", *,
     """Markdown report of a results folder (or a ``results.jsonl`` file).
 
     Args:
-        path: the folder given to ``jaxrg experiment node-classification --out`` (or the file).
+        path: the folder given to ``jaxrg study node-classification run --out`` (or the file).
         epochs: epoch budget of the main table (default: each setting's largest).
         out: also write the markdown here (atomically).
         plot: also write the accuracy-vs-budget figure here (PNG).
@@ -408,7 +408,7 @@ def report(path: str | os.PathLike = "results/node_classification", *,
         _io.read_jsonl(folder / "kipf_gcn.jsonl", required=KIPF_KEYS), KIPF_KEYS[:4])
     if not records and not kipf:
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
-                                "`jaxrg experiment node-classification --out ...` first")
+                                "`jaxrg study node-classification run --out ...` first")
     parts = []
     rows = summarise(records, epochs=epochs) if records else []
     if records:
