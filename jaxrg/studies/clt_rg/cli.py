@@ -19,13 +19,13 @@ _DESCRIPTION = (
 
 
 def register(subparsers) -> None:
-    """Add ``clt-rg run|report`` to the parsers of ``jaxrg study``.
+    """``jaxrg study clt-rg``: ``run`` trains the networks (resumable), ``report`` summarises.
 
     Args:
-        subparsers: the ``add_subparsers()`` object of ``jaxrg study``.
+        subparsers: the study parsers of ``jaxrg study`` (an ``add_subparsers()`` object).
 
     Returns:
-        None; each action's parser carries its ``func``.
+        None; ``run`` and ``report`` carry their ``func``.
     """
     study = subparsers.add_parser(
         "clt-rg", help="neural approximations of the CLT renormalisation step",

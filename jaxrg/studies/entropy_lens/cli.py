@@ -33,13 +33,13 @@ FAMILIES = dict(
 
 
 def register(subparsers) -> None:
-    """Add ``entropy-lens run|families|report`` to the parsers of ``jaxrg study``.
+    """``jaxrg study entropy-lens``: the ``run`` and ``families`` reproductions and ``report``.
 
     Args:
-        subparsers: the ``add_subparsers()`` object of ``jaxrg study``.
+        subparsers: where ``jaxrg study`` collects the study parsers.
 
     Returns:
-        None; each action's parser carries its ``func``.
+        None; every action's parser sets ``func``.
     """
     study = subparsers.add_parser("entropy-lens", help=RUN["help"],
                                   description=RUN["description"])

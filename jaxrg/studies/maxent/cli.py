@@ -56,13 +56,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    """Add ``maxent run|merge|report`` to the parsers of ``jaxrg study``.
+    """``jaxrg study maxent``: ``run`` (the loss table), ``merge`` (IMP, merging) and ``report``.
 
     Args:
-        subparsers: the ``add_subparsers()`` object of ``jaxrg study``.
+        subparsers: ``jaxrg study``'s sub-command collection.
 
     Returns:
-        None; each action's parser carries its ``func``.
+        None; the actions' parsers set ``func``.
     """
     _register(subparsers, "composable subnetworks by the maximum-entropy principle")
 

@@ -83,13 +83,13 @@ _REPORT = dict(
 
 
 def register(subparsers) -> None:
-    """Add ``node-classification run|scales|kipf|report`` to the parsers of ``jaxrg study``.
+    """``jaxrg study node-classification``: ``run``, ``scales``, ``kipf`` and ``report``.
 
     Args:
-        subparsers: the ``add_subparsers()`` object of ``jaxrg study``.
+        subparsers: ``jaxrg study``'s ``add_subparsers()`` object, one parser per study.
 
     Returns:
-        None; each action's parser carries its ``func``.
+        None; the four actions carry their ``func``.
     """
     study = subparsers.add_parser(
         "node-classification", help=_RUN["help"],
