@@ -1,7 +1,7 @@
 """Every public function and class documents its arguments and its return value.
 
 Public = the names in ``__all__`` of ``jaxrg`` and of every module it lists or that defines its
-own ``__all__`` (plus the learnable models of ``jaxrg.models.*``, which define none), except
+own ``__all__`` (plus the learnable models of ``jaxrg.studies.*``, which define none), except
 ``jaxrg.cli``. The checks are structural (Google-style section headers), so
 they run without executing any numerics.
 """
