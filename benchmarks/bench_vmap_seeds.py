@@ -1,6 +1,6 @@
 """Ten seeds of node-classification training: one vmapped program against ten sequential runs.
 
-Routes, measured in the same run (``jaxrg.train.make_trainer``):
+Routes, measured in the same run (``jaxrg.studies.node_classification.train.make_trainer``):
 
 * ``vmapped``: one program, all seeds in one ``jax.vmap`` (``seed_batch=None``);
 * ``looped``: one program that loops over the seeds inside (``seed_batch=1``, ``lax.map``);
@@ -34,9 +34,9 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 from _harness import environment  # noqa: E402
 
-from jaxrg.experiments.node_classification import prepare  # noqa: E402
-from jaxrg.models.multiscale import MultiscaleClassifier  # noqa: E402
-from jaxrg.train import fit, make_trainer, prepare_inputs  # noqa: E402
+from jaxrg.studies.node_classification.experiment import prepare  # noqa: E402
+from jaxrg.studies.node_classification.multiscale import MultiscaleClassifier  # noqa: E402
+from jaxrg.studies.node_classification.train import fit, make_trainer, prepare_inputs  # noqa: E402
 
 
 def main() -> None:

@@ -8,9 +8,9 @@ The spectral core is re-exported here (its modules ``jaxrg.graphs``, ``jaxrg.spe
 ``eigvalsh``), ``jaxrg.cumulants`` and ``jaxrg.clt`` (cumulants, the CLT as an RG flow),
 ``jaxrg.info`` (Shannon/Rényi/Tsallis entropies and divergences from logits, streamed),
 ``jaxrg.matrix_entropy`` (von Neumann, Vendi, diffusion spectral entropy) and ``jaxrg.lens``
-(Entropy-Lens profiles). Datasets (scipy), models, training and experiments (Flax, optax, jraph)
-load on demand: ``jaxrg.datasets``, ``jaxrg.models.<name>``, ``jaxrg.train``,
-``jaxrg.experiments.<name>``.
+(Entropy-Lens profiles). Datasets (scipy) and the studies — each reproduction's models, training,
+runs and reports (Flax, optax, jraph) — load on demand: ``jaxrg.datasets``,
+``jaxrg.studies.<study>``.
 """
 
 from jaxrg import batch, clt, cumulants, eigenvalues, info, lens, lrg, matrix_entropy, sparse

@@ -2,8 +2,9 @@
 
 The core (``pip install jaxrg``) needs only jax, numpy and jaxtyping. :data:`EXTRAS` names the
 extra of ``pyproject.toml`` that installs each optional package; the subpackages that need one
-(``jaxrg.datasets``, ``jaxrg.models``, ``jaxrg.train``, ``jaxrg.experiments``, ``jaxrg.plots``)
-call :func:`require` first, so a missing package is one line naming the ``pip install`` to run.
+(``jaxrg.datasets``, ``jaxrg.studies``, ``jaxrg.plots``; and the previous release's aliases
+``jaxrg.models``, ``jaxrg.train``, ``jaxrg.experiments``, through ``jaxrg.studies``) call
+:func:`require` first, so a missing package is one line naming the ``pip install`` to run.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ on the cumulant generating function :math:`K'(t) = 2K(t/\sqrt2)`, i.e. the exact
 (mean ×√2, variance fixed, :math:`\kappa_{r\ge3} \to 0`): the Gaussian is the fixed point. The
 three routes — densities on a grid (:func:`clt_rg_step`), cumulants (:func:`clt_cumulant_step`)
 and samples (:func:`clt_sample_step`) — are checked against each other in the tests and in
-``jaxrg.experiments.clt_rg``. Starting distributions (:data:`FAMILIES`) are standardised to mean 0
-and variance 1 and come with exact moments, densities and samplers.
+``jaxrg.studies.clt_rg.experiment``. Starting distributions (:data:`FAMILIES`) are standardised to
+mean 0 and variance 1 and come with exact moments, densities and samplers.
 
 References:
     C. Ashworth, P. Liò, F. Caso, arXiv:2510.16591 (2025), the CLT as the test-case RG map.

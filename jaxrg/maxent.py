@@ -21,7 +21,7 @@ composed by summation, :math:`\theta = \sum_i \theta_i \odot m_i` (:func:`merge`
 along connectivity paths (:func:`connectivity_path`, :func:`loss_barrier`).
 
 Everything here is a pure function of arrays (or of pytrees of arrays); batch over rewarded
-subsets or seeds with ``jax.vmap``. The training loop lives in :mod:`jaxrg.train.maxent`.
+subsets or seeds with ``jax.vmap``. The training loop lives in :mod:`jaxrg.studies.maxent.train`.
 
 References:
     F. Caso, S. Fonio, A. Saccomanno, A. Monaco, F. Silvestri, "Composable subnetworks by the

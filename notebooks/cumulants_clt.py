@@ -10,7 +10,7 @@
 # %% [markdown]
 # # Cumulants, the central limit theorem as an RG flow, and networks that learn it
 #
-# A walk through `jaxrg.cumulants`, `jaxrg.clt` and `jaxrg.models.rg_network`, after
+# A walk through `jaxrg.cumulants`, `jaxrg.clt` and `jaxrg.studies.clt_rg.rg_network`, after
 # Ashworth, Liò & Caso, *Symmetry and generalisation in neural approximations of
 # renormalisation transformations* (arXiv:2510.16591):
 #
@@ -46,13 +46,13 @@ from jaxrg.cumulants import (
     moments_to_cumulants,
     sample_cumulants,
 )
-from jaxrg.experiments.clt_rg import learned_flow_cumulants, make_model, train_rg_network
-from jaxrg.models.rg_network import (
+from jaxrg.plots._common import pyplot, save
+from jaxrg.studies.clt_rg.experiment import learned_flow_cumulants, make_model, train_rg_network
+from jaxrg.studies.clt_rg.rg_network import (
     exact_map_error,
     solution_manifold_residuals,
     talk_parameters,
 )
-from jaxrg.plots._common import pyplot, save
 
 jax.config.update("jax_enable_x64", True)
 plt = pyplot()

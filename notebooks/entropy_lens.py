@@ -27,13 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxrg.info as info
-from jaxrg.experiments import lens_tasks
-from jaxrg.experiments.entropy_lens import LensConfig, lens_profiles, train_model
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import profile_features
 from jaxrg.matrix_entropy import diffusion_spectral_entropy, vendi_score, von_neumann_entropy
 from jaxrg.plots import plot_mean_profiles, plot_profile_heatmap
 from jaxrg.plots._common import pyplot as _pyplot
+from jaxrg.studies.entropy_lens import tasks as lens_tasks
+from jaxrg.studies.entropy_lens.experiment import LensConfig, lens_profiles, train_model
 
 figures = pathlib.Path(os.environ.get("JAXRG_FIGURES", tempfile.mkdtemp()))
 
@@ -100,9 +100,9 @@ for k in (1, 2, 4):
 # %% [markdown]
 # ## The lens on a tiny transformer
 # A two-layer GPT-style model, trained for a few seconds on copying, sorting, counting and modular
-# addition (`jaxrg.experiments.lens_tasks`). Each generated token gets one entropy per layer and
+# addition (`jaxrg.studies.entropy_lens.tasks`). Each generated token gets one entropy per layer and
 # order α. The full study (six models, the authors' k-NN protocols) is
-# `jaxrg entropy-lens --out results/entropy_lens`.
+# `jaxrg study entropy-lens run --out results/entropy_lens`.
 
 # %%
 config = LensConfig(families=("gpt2",), sizes=(("xs", 2, 32),), steps=300, batch=32)

@@ -25,7 +25,7 @@ import pathlib
 import tempfile
 
 from jaxrg import _io
-from jaxrg.experiments.node_classification_report import report, summarise
+from jaxrg.studies.node_classification.report import report, summarise
 
 root = pathlib.Path(__file__).resolve().parents[1] if "__file__" in globals() else pathlib.Path()
 results = root / "results" / "node_classification"

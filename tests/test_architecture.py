@@ -6,10 +6,15 @@ is imported and the checks cost milliseconds. Layers, lowest first (STYLE.md hab
 0. the library: numerics and graph tools (spectral core, thermodynamics, scales, eigenvalues,
    graphs, info, cumulants, CLT, the MaxEnt loss, matrix entropies, LRG, sparse, batch, lens,
    k-NN, file and progress helpers) — imports only jax, numpy and itself;
-1. ``datasets``; 2. ``models``; 3. ``train``; 4. ``plots`` (figure functions of arrays);
-5. ``experiments`` (the studies: runs, reports, figure sets); 6. ``cli``.
+1. ``datasets``; 2. ``plots`` (figure functions of arrays);
+3. ``studies``: one folder per study (its models, training, runs, report, figures and CLI
+   registration), plus ``studies/_common`` for what several studies share;
+4. ``cli``;
+5. the aliases of the previous release's paths (``models``, ``train``, ``experiments``), which
+   nothing in the package imports.
 
-A module may import its own layer or a lower one, never a higher one.
+A module may import its own layer or a lower one, never a higher one; a study never imports
+another study.
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ from jaxrg import _numerics
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxrg"
 
 #: top-level subpackage -> layer; every other module of jaxrg is library (layer 0)
-LAYERS = {"datasets": 1, "models": 2, "train": 3, "plots": 4, "experiments": 5, "cli": 6}
+LAYERS = {"datasets": 1, "plots": 2, "studies": 3, "cli": 4, "models": 5, "train": 5,
+          "experiments": 5}
+#: the previous release's homes of the study code, now aliases (removed in the next release)
+ALIASES = ("jaxrg.experiments", "jaxrg.models", "jaxrg.train")
+STUDIES = ("clt_rg", "entropy_lens", "maxent", "node_classification")
 LIBRARY = (
     "jaxrg", "jaxrg._checks", "jaxrg._compile_cache", "jaxrg._components", "jaxrg._gibbs",
     "jaxrg._host", "jaxrg._io",
@@ -132,7 +141,9 @@ EDGES, PRIVATE = import_graph()
 def test_the_import_graph_sees_the_whole_package():
     assert "jaxrg.lrg._kernel" in EDGES and "jaxrg.cli" in EDGES
     assert "jaxrg.graphs" in EDGES["jaxrg.spectral"]  # a top-level import
-    assert "jaxrg.experiments.node_classification" in EDGES["jaxrg.cli._experiment"]  # in a def
+    # in a def
+    assert ("jaxrg.studies.node_classification.experiment"
+            in EDGES["jaxrg.studies.node_classification.cli"])
 
 
 def test_every_top_level_module_has_a_layer():
@@ -161,6 +172,68 @@ def test_the_library_never_imports_a_study_a_model_or_the_cli():
     assert "jaxrg.spectral" in library and "jaxrg.lrg._large" in library
     bad = sorted((a, b) for a in library for b in EDGES[a] if layer(b) > 0)
     assert not bad
+
+
+def test_the_library_never_imports_a_study_or_the_cli():
+    library = [m for m in EDGES if layer(m) < layer("jaxrg.studies")]
+    assert "jaxrg.plots.lens" in library and "jaxrg.datasets" in library
+    bad = sorted((a, b) for a in library for b in EDGES[a]
+                 if b.startswith(("jaxrg.studies", "jaxrg.cli")))
+    assert not bad, f"library modules import a study or the CLI: {bad}"
+
+
+def _study_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "studies" else None
+
+
+def test_each_study_is_one_folder():
+    folders = sorted(p.name for p in (PACKAGE / "studies").iterdir()
+                     if p.is_dir() and not p.name.startswith(("_", ".")))
+    assert folders == sorted(STUDIES)
+    import jaxrg.studies
+
+    assert sorted(jaxrg.studies.STUDIES) == sorted(STUDIES)
+    assert sorted(p.name for p in (PACKAGE / "studies").glob("*.py")) == ["__init__.py"]
+    for study in STUDIES:  # its command line is registered from its own folder
+        assert f"jaxrg.studies.{study}.cli" in EDGES
+        tree = ast.parse((PACKAGE / "studies" / study / "cli.py").read_text(encoding="utf-8"))
+        assert "register" in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    # a study imports only itself, the shared study code and layers below; only the CLI and the
+    # aliases import a study
+    crossing = sorted(
+        (a, b) for a, targets in EDGES.items() for b in targets
+        if _study_of(b) not in (None, "_common") and _study_of(a) != _study_of(b)
+        and not a.startswith(("jaxrg.cli",) + ALIASES)
+    )
+    assert not crossing, f"imports into a study from outside its folder: {crossing}"
+
+
+def test_the_old_homes_of_the_studies_are_only_aliases():
+    for alias in ALIASES:
+        folder = PACKAGE / alias.split(".")[1]
+        assert sorted(p.name for p in folder.glob("*.py")) == ["__init__.py"]
+        text = (folder / "__init__.py").read_text(encoding="utf-8")
+        assert "this alias goes in the next release" in ast.get_docstring(ast.parse(text))
+    users = sorted((a, b) for a, targets in EDGES.items() for b in targets
+                   if b.startswith(ALIASES) and not a.startswith(ALIASES))
+    assert not users, f"modules import a deprecated alias: {users}"
+
+
+def test_the_old_import_paths_give_the_moved_modules():
+    from jaxrg.models.gnn import GraphEncoder
+    from jaxrg.train.maxent import fit
+
+    from jaxrg.experiments import maxent as old_maxent
+    from jaxrg.studies.maxent import experiment
+    from jaxrg.studies.node_classification import gnn, train
+    from jaxrg.train import train_node_classifier
+
+    assert old_maxent is experiment and GraphEncoder is gnn.GraphEncoder
+    assert train_node_classifier is train.train_node_classifier
+    import jaxrg.studies.maxent.train as maxent_train
+
+    assert fit is maxent_train.fit
 
 
 def test_no_module_imports_another_modules_private_names():

@@ -403,7 +403,7 @@ def _batch_curves(adjacency, taus):
 
 
 def _maxent_config(options):
-    from jaxrg.experiments.maxent import MaxEntConfig
+    from jaxrg.studies.maxent.experiment import MaxEntConfig
 
     return MaxEntConfig(**options).resolved()
 
@@ -934,18 +934,20 @@ def test_bad_graph_files_raise_and_the_cli_exits_2(kind, tmp_path, capsys):
 
 CLI_OPTION_CASES = {
     # kind: (arguments, message); each was silently replaced or accepted before (issue 17)
-    "cli_lr_zero": (["maxent", "run", "--lr", "0"], r"--lr must be a finite number > 0; got 0"),
-    "cli_lr_negative": (["maxent", "run", "--lr", "-1"], r"--lr must be a finite number > 0"),
+    "cli_lr_zero": (["study", "maxent", "run", "--lr", "0"],
+                    r"--lr must be a finite number > 0; got 0"),
+    "cli_lr_negative": (["study", "maxent", "run", "--lr", "-1"],
+                        r"--lr must be a finite number > 0"),
     "cli_temperature_inf": (
-        ["maxent", "run", "--temperature", "inf"],
+        ["study", "maxent", "run", "--temperature", "inf"],
         r"--temperature must be a finite number > 0; got inf",
     ),
     "cli_train_limit_negative": (
-        ["maxent", "run", "--train-limit", "-5"],
+        ["study", "maxent", "run", "--train-limit", "-5"],
         r"--train-limit must be >= 1; got -5",
     ),
     "cli_node_lr_negative": (
-        ["experiment", "node-classification", "--dataset", "cora", "--lr", "-1"],
+        ["study", "node-classification", "run", "--dataset", "cora", "--lr", "-1"],
         r"--lr must be a finite number > 0; got -1",
     ),
     # issue 17, probe 2: accepted before, then trained (or ran) on nonsense
@@ -1026,7 +1028,7 @@ def test_truncated_array_file_names_the_file(suffix, tmp_path, capsys):
 
 
 def _node_problem():
-    from jaxrg.models.multiscale import MultiscaleClassifier
+    from jaxrg.studies.node_classification.multiscale import MultiscaleClassifier
 
     n = 6
     senders = np.array([0, 1, 1, 2, 2, 3, 3, 4, 4, 5], np.int32)
@@ -1053,7 +1055,7 @@ def _node_problem():
 
 
 def test_label_ids_out_of_range_raise_before_training():
-    from jaxrg.train import train_node_classifier
+    from jaxrg.studies.node_classification.train import train_node_classifier
 
     model_fn, features, labels, graph, masks = _node_problem()
     labels = labels.copy()
@@ -1076,7 +1078,7 @@ def test_label_ids_out_of_range_raise_before_training():
 
 
 def test_label_ids_below_minus_one_raise():
-    from jaxrg.train import prepare_inputs
+    from jaxrg.studies.node_classification.train import prepare_inputs
 
     _, features, labels, graph, masks = _node_problem()
     labels = labels.copy()
@@ -1087,7 +1089,7 @@ def test_label_ids_below_minus_one_raise():
 
 @pytest.mark.parametrize(("first", "second"), [(0, 1), (0, 2), (1, 2)])
 def test_overlapping_split_masks_raise(first, second):
-    from jaxrg.train import prepare_inputs
+    from jaxrg.studies.node_classification.train import prepare_inputs
 
     _, features, labels, graph, masks = _node_problem()
     names = ("train_mask", "val_mask", "test_mask")

@@ -101,8 +101,8 @@ def test_help_lists_every_command(capsys):
     assert len(_COMMANDS) >= 8 and len(names) >= len(_COMMANDS)
     for name in names:
         assert name in text
-    for name in ("demo", "curve", "curve-sparse", "coarse-grain", "rewire", "experiment",
-                 "report", "entropy", "bench"):
+    for name in ("demo", "curve", "curve-sparse", "coarse-grain", "rewire", "study", "experiment",
+                 "report", "maxent", "clt-rg", "entropy", "entropy-lens", "bench"):
         assert name in names
 
 
@@ -207,7 +207,7 @@ def test_the_help_examples_parse():
 
     lines = [line.split("   ")[0].strip() for line in EXAMPLES.splitlines()
              if line.strip().startswith("jaxrg ") and "COMMAND" not in line]
-    assert len(lines) == 5
+    assert len(lines) == 6
     for line in lines:
         args = build_parser().parse_args(shlex.split(line)[1:])
         assert callable(args.func), line
@@ -348,8 +348,8 @@ def test_largest_component_keeps_the_original_ids_of_renumbered_files(tmp_path, 
 
 
 def test_experiment_rerun_with_every_seed_done_says_so(tmp_path, capsys, monkeypatch):
-    from jaxrg.experiments import node_classification as nc
-    from jaxrg.experiments import node_classification_report as ncr
+    from jaxrg.studies.node_classification import experiment as nc
+    from jaxrg.studies.node_classification import report as ncr
 
     monkeypatch.setattr(nc, "run_kipf", lambda *a, **k: [])  # every seed already finished
     monkeypatch.setattr(ncr, "report", lambda *a, **k: "")
@@ -367,3 +367,86 @@ def test_argparse_errors_are_one_line_with_exit_code_2(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--num-taus" in err[0] and "--help" in err[0]
+
+
+# --- issue 22: one command shape for the studies, the old spellings kept as aliases ----------
+
+SPELLINGS = [  # (jaxrg study NAME ACTION ..., the previous release's spelling)
+    (["study", "node-classification", "run", "--dataset", "europe", "--seeds", "2", "--variant",
+      "sb", "mr", "--hidden", "8"],
+     ["experiment", "node-classification", "--dataset", "europe", "--seeds", "2", "--variant",
+      "sb", "mr", "--hidden", "8"]),
+    (["study", "node-classification", "scales", "--dataset", "cora"],
+     ["experiment", "node-scales", "--dataset", "cora"]),
+    (["study", "node-classification", "kipf", "--seeds", "3", "--early-stopping", "0"],
+     ["experiment", "kipf-gcn", "--seeds", "3", "--early-stopping", "0"]),
+    (["study", "node-classification", "report", "res", "--epochs", "5"],
+     ["report", "res", "--epochs", "5"]),
+    (["study", "maxent", "run", "--rewarded", "0-1", "--seeds", "2"],
+     ["maxent", "run", "--rewarded", "0-1", "--seeds", "2"]),
+    (["study", "maxent", "merge", "--groups", "0-4", "5-9"],
+     ["maxent", "merge", "--groups", "0-4", "5-9"]),
+    (["study", "maxent", "report", "--no-figures"], ["maxent", "report", "--no-figures"]),
+    (["study", "clt-rg", "run", "--seeds", "2", "--quiet"], ["clt-rg", "--seeds", "2", "--quiet"]),
+    (["study", "entropy-lens", "run", "--quick", "--steps", "5"],
+     ["entropy-lens", "--quick", "--steps", "5"]),
+    (["study", "entropy-lens", "families", "--quick"], ["entropy-lens", "families", "--quick"]),
+]
+
+
+@pytest.mark.parametrize(("new", "old"), SPELLINGS, ids=lambda argv: " ".join(argv[:3]))
+def test_both_spellings_of_a_study_command_parse_to_the_same_call(new, old):
+    from jaxrg.cli import build_parser
+
+    parser = build_parser()
+    routing = ("command", "study", "action", "lens_command")
+    got = {k: v for k, v in vars(parser.parse_args(new)).items() if k not in routing}
+    want = {k: v for k, v in vars(parser.parse_args(old)).items() if k not in routing}
+    assert got == want and callable(got["func"])
+
+
+@pytest.mark.parametrize("study", ["node-classification", "maxent", "clt-rg", "entropy-lens"])
+def test_every_study_has_run_and_report(study, capsys):
+    for action in ("run", "report"):
+        with pytest.raises(SystemExit) as info:
+            main(["study", study, action, "--help"])
+        assert info.value.code == 0
+    assert f"usage: jaxrg study {study} report" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("prefix", [["study", "entropy-lens", "run"], ["entropy-lens"]])
+def test_a_bad_study_option_is_the_same_one_line_error_in_both_spellings(prefix, tmp_path,
+                                                                        capsys):
+    assert main([*prefix, "--out", str(tmp_path), "--steps", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--steps must be >= 1; got 0" in err
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["study", "clt-rg", "report", "--out"], "no CLT-RG results in"),
+    (["study", "entropy-lens", "report", "--out"], "no Entropy-Lens results in"),
+    (["study", "maxent", "report", "--out"], "no results in"),
+    (["study", "node-classification", "report"], "no results"),
+    (["report"], "no results"),
+])
+def test_a_report_of_an_empty_folder_is_a_one_line_error(argv, match, tmp_path, capsys):
+    assert main([*argv, str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err, err
+
+
+def test_an_unknown_study_or_action_is_an_argparse_error_exit_2(capsys):
+    for argv in (["study", "nope", "run"], ["study", "maxent", "fly"], ["study", "clt-rg"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "jaxrg study" in err[0] and "--help" in err[0], err
+
+
+def test_the_entropy_lens_report_prints_the_committed_tables(capsys):
+    import pathlib
+
+    out = pathlib.Path(__file__).resolve().parents[1] / "results" / "entropy_lens"
+    assert main(["study", "entropy-lens", "report", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == (out / "results.md").read_text(encoding="utf-8")

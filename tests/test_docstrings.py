@@ -1,7 +1,7 @@
 """Every public function and class documents its arguments and its return value.
 
 Public = the names in ``__all__`` of ``jaxrg`` and of every module it lists or that defines its
-own ``__all__`` (plus the learnable models of ``jaxrg.models.*``, which define none), except
+own ``__all__`` (plus the learnable models of ``jaxrg.studies.*``, which define none), except
 ``jaxrg.cli``. The checks are structural (Google-style section headers), so
 they run without executing any numerics.
 """
@@ -24,22 +24,22 @@ ROOTS = (
     "jaxrg.cumulants",
     "jaxrg.datasets",
     "jaxrg.eigenvalues",
-    "jaxrg.experiments.clt_rg",
+    "jaxrg.studies.clt_rg.experiment",
     "jaxrg.info",
     "jaxrg.lens",
     "jaxrg.lrg",
     "jaxrg.matrix_entropy",
     "jaxrg.maxent",
     "jaxrg.merging",
-    "jaxrg.models.gnn",
-    "jaxrg.models.multiscale",
-    "jaxrg.models.rg_network",
-    "jaxrg.models.subnetworks",
-    "jaxrg.models.transformer",
+    "jaxrg.studies.node_classification.gnn",
+    "jaxrg.studies.node_classification.multiscale",
+    "jaxrg.studies.clt_rg.rg_network",
+    "jaxrg.studies.maxent.subnetworks",
+    "jaxrg.studies.entropy_lens.transformer",
     "jaxrg.plots",
     "jaxrg.plots.lrg",
     "jaxrg.sparse",
-    "jaxrg.train",
+    "jaxrg.studies.node_classification.train",
 )
 EXCLUDED = ("jaxrg.cli",)
 
@@ -110,7 +110,8 @@ def test_public_api_is_found():
     names = dict(PUBLIC)
     assert len(PUBLIC) > 150
     for name in ("jaxrg.spectral_entropy", "jaxrg.info.renyi_entropy", "jaxrg.lrg.rewire",
-                 "jaxrg.models.rg_network.RGNetwork", "jaxrg.train.fit"):
+                 "jaxrg.studies.clt_rg.rg_network.RGNetwork",
+                 "jaxrg.studies.node_classification.train.fit"):
         assert name in names
     assert not any(name.startswith(EXCLUDED) for name in names)
 

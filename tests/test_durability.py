@@ -1,7 +1,8 @@
 """Experiments survive ``kill -9`` and are deterministic for a fixed PRNG key.
 
-A real run of the CLT/RG reproduction (:func:`jaxrg.experiments.clt_rg.run_clt_rg`, tiny settings)
-is killed with SIGKILL in a subprocess after its first finished unit, a kill in the middle of a
+A real run of the CLT/RG reproduction (:func:`jaxrg.studies.clt_rg.experiment.run_clt_rg`, tiny
+settings) is killed with SIGKILL in a subprocess after its first finished unit, a kill in the
+middle of a
 write is simulated on top (a half-written last line), and the run is resumed: every unit is then
 in ``runs.jsonl`` exactly once, the lines finished before the kill are kept byte for byte, and a
 unit recomputed in this process with the same key gives the identical record (determinism across
@@ -40,7 +41,7 @@ CONFIG = dict(
 RUNNER = textwrap.dedent(
     f"""
     import sys
-    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
+    from jaxrg.studies.clt_rg.experiment import CLTRGConfig, run_clt_rg
 
     run_clt_rg(sys.argv[1], CLTRGConfig(**{CONFIG!r}), progress=False)
     """
@@ -75,7 +76,7 @@ def _records(path: pathlib.Path) -> list[dict]:
 
 
 def test_kill_9_then_resume_loses_and_duplicates_nothing_and_is_deterministic(tmp_path):
-    from jaxrg.experiments.clt_rg import CLTRGConfig, _train_run
+    from jaxrg.studies.clt_rg.experiment import CLTRGConfig, _train_run
 
     run = tmp_path / "killed"
     victim = _start(run)
@@ -182,7 +183,7 @@ def test_runners_take_the_folder_lock(tmp_path):
 
 
 def test_results_reader_names_a_line_missing_keys_and_reports_duplicates(tmp_path):
-    from jaxrg.experiments.node_classification_report import report
+    from jaxrg.studies.node_classification.report import report
 
     base = {"dataset": "cora", "epochs": 200, "early_stopping": 10, "test_acc": 0.8,
             "best_val_test_acc": 0.79}

@@ -1,18 +1,18 @@
-"""Tests of jaxrg.experiments.entropy_lens_families: text tokens, the mixture, the ablation
+"""Tests of jaxrg.studies.entropy_lens.families: text tokens, the mixture, the ablation
 scores and the report (synthetic profiles with known answers; the full run is a command)."""
 
 import numpy as np
 import pytest
 
-from jaxrg.experiments import lens_tasks
-from jaxrg.experiments.entropy_lens_families import (
+from jaxrg.studies.entropy_lens import tasks as lens_tasks
+from jaxrg.studies.entropy_lens.families import (
     ABLATIONS,
     FamiliesConfig,
     TextTokens,
     ablation_scores,
     families_report,
 )
-from jaxrg.models.transformer import COMPONENTS, LLM_FAMILIES, Transformer
+from jaxrg.studies.entropy_lens.transformer import COMPONENTS, LLM_FAMILIES, Transformer
 
 TEXT = "To be, or not to be, that is the question:\n" * 40
 

@@ -10,7 +10,7 @@ import pytest
 from flax import nnx
 from tolerances import tol
 
-from jaxrg.models import gnn, multiscale
+from jaxrg.studies.node_classification import gnn, multiscale
 
 
 def _random_graph(num_nodes=9, p=0.35, seed=0, isolated=True):
@@ -249,7 +249,7 @@ def test_dropout_keeps_the_expectation():
 
 
 def test_torch_init_draws_weights_and_biases_from_pytorch_uniform_bound():
-    from jaxrg.models._layers import linear
+    from jaxrg.studies._common.layers import linear
 
     fan_in = 400
     layer = linear(fan_in, 300, init="torch", rngs=nnx.Rngs(0))
@@ -267,7 +267,7 @@ def test_torch_init_draws_weights_and_biases_from_pytorch_uniform_bound():
 
 
 def test_multiscale_classifier_init_option_reaches_projection_and_head():
-    from jaxrg.models.multiscale import MultiscaleClassifier
+    from jaxrg.studies.node_classification.multiscale import MultiscaleClassifier
 
     flax_model = MultiscaleClassifier(50, 4, num_graphs=2, hidden=16, rngs=nnx.Rngs(0))
     torch_model = MultiscaleClassifier(50, 4, num_graphs=2, hidden=16, init="torch",
@@ -278,7 +278,7 @@ def test_multiscale_classifier_init_option_reaches_projection_and_head():
         assert np.abs(np.asarray(enc.projection.kernel[...])).max() <= 1 / np.sqrt(50)
     # the default is unchanged: the same draws as a plain nnx.Linear
     plain = nnx.Linear(32, 4, rngs=nnx.Rngs(7))
-    from jaxrg.models._layers import linear
+    from jaxrg.studies._common.layers import linear
 
     np.testing.assert_array_equal(np.asarray(linear(32, 4, rngs=nnx.Rngs(7)).kernel[...]),
                                   np.asarray(plain.kernel[...]))

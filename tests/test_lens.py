@@ -20,7 +20,7 @@ from jaxrg.lens import (
     profile_features,
     window_average,
 )
-from jaxrg.models.transformer import Transformer, TransformerConfig
+from jaxrg.studies.entropy_lens.transformer import Transformer, TransformerConfig
 
 
 def _ref_renyi(logits, alpha):
@@ -232,8 +232,8 @@ def test_knn_runs_under_vmap_free_jit_on_float32_features():
 
 def test_reproduction_analysis_resumes_without_duplicating_records(tmp_path):
     from jaxrg import _io
-    from jaxrg.experiments.entropy_lens import LensConfig, analyse
-    from jaxrg.experiments.lens_report import report
+    from jaxrg.studies.entropy_lens.experiment import LensConfig, analyse
+    from jaxrg.studies.entropy_lens.report import report
 
     config = LensConfig.quick()
     rng = np.random.default_rng(6)

@@ -1,4 +1,5 @@
-"""Tests of jaxrg.maxent, jaxrg.train.maxent, jaxrg.experiments.maxent and ``jaxrg maxent``.
+"""Tests of jaxrg.maxent, jaxrg.studies.maxent.train, jaxrg.studies.maxent.experiment and
+``jaxrg study maxent`` (and its old spelling ``jaxrg maxent``).
 
 Oracles: hand-written targets, scipy's KL/entropy/softmax, the closed-form gradient
 (softmax(z/t) − ỹ)/t, numpy argsort for magnitude pruning, the formula q = 1 − (1 − p)^{1/n}.
@@ -16,8 +17,8 @@ import scipy.stats
 from flax import nnx
 
 from jaxrg import maxent
-from jaxrg.models.subnetworks import MLP, make_model
-from jaxrg.train import maxent as tm
+from jaxrg.studies.maxent import train as tm
+from jaxrg.studies.maxent.subnetworks import MLP, make_model
 
 R4 = np.array([True, False, True, False])
 
@@ -386,7 +387,7 @@ def test_model_shapes_and_bias_free_head():
 
 # ------------------------------------------------------------------- runner, resume, CLI
 def _prepared():
-    from jaxrg.experiments.maxent import Prepared
+    from jaxrg.studies.maxent.experiment import Prepared
 
     x, y = _blobs(40, seed=1)
     xt, yt = _blobs(20, seed=2)
@@ -396,7 +397,7 @@ def _prepared():
 
 
 def test_run_table_resumes_after_a_truncated_results_file(tmp_path):
-    from jaxrg.experiments.maxent import MaxEntConfig, report, run_table
+    from jaxrg.studies.maxent.experiment import MaxEntConfig, report, run_table
 
     config = MaxEntConfig(dataset="yeast", seeds=(0, 1, 2), losses=("me",), rewarded=(0, 1),
                           epochs=1)
@@ -417,7 +418,7 @@ def test_run_table_resumes_after_a_truncated_results_file(tmp_path):
 
 
 def test_report_draws_the_accuracy_table(tmp_path):
-    from jaxrg.experiments.maxent import MaxEntConfig, report, run_table, table_rows
+    from jaxrg.studies.maxent.experiment import MaxEntConfig, report, run_table, table_rows
 
     config = MaxEntConfig(dataset="yeast", seeds=(0, 1), losses=("me", "xe"), rewarded=(0, 1),
                           epochs=1)
@@ -454,7 +455,7 @@ def test_cli_errors_are_one_line(capsys, tmp_path):
 
 def test_report_covers_merge_and_path_records(tmp_path):
     """Every table section and figure from hand-made merge/path records (values checked)."""
-    from jaxrg.experiments.maxent import report, table_rows
+    from jaxrg.studies.maxent.experiment import report, table_rows
 
     curve = {"ts": [0.0, 0.5, 1.0], "losses": [1.0, 0.4, 1.2], "accuracies": [0.5, 0.9, 0.5],
              "barrier": 0.0, "barrier_mean": 0.1}

@@ -1,13 +1,13 @@
-"""Tests of jaxrg.experiments.maxent_merging: identities every merge must satisfy."""
+"""Tests of jaxrg.studies.maxent.merging: identities every merge must satisfy."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from jaxrg.experiments.maxent_merging import METHODS, compare_merges, merged_params
-from jaxrg.models.subnetworks import make_model
-from jaxrg.train import maxent as tm
+from jaxrg.studies.maxent import train as tm
+from jaxrg.studies.maxent.merging import METHODS, compare_merges, merged_params
+from jaxrg.studies.maxent.subnetworks import make_model
 
 
 def _model(seed):

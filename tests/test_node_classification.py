@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 import scipy.stats
+from tolerances import study_record
 
-import jaxrg.cli._experiment as cli
-from jaxrg.experiments import node_classification as nc
-from jaxrg.experiments.node_classification_report import report, summarise
-from jaxrg.experiments.stats import wilcoxon_signed_rank
+from jaxrg.studies.node_classification import cli
+from jaxrg.studies.node_classification import experiment as nc
+from jaxrg.studies.node_classification.report import report, summarise
+from jaxrg.studies.node_classification.stats import wilcoxon_signed_rank
 
 
 def _brute_force_p(d, alternative):
@@ -77,7 +78,7 @@ def europe_run(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("nc")
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["experiment", "node-classification", "--dataset", "europe",
+    args = parser.parse_args(["node-classification", "run", "--dataset", "europe",
                               "--variant", "SB", "--seeds", "2", "--epochs", "6", "--hidden",
                               "8", "--lr", "1e-2", "--out", str(out), "--data-dir",
                               str(data_dir), "--no-progress"])
@@ -93,6 +94,15 @@ def test_runner_writes_one_record_per_seed_and_budget(europe_run):
         assert r["dataset"] == "europe" and r["variant"] == "SB" and r["encoder"] == "gcn"
         assert r["tau"] is None and 0.0 <= r["test_acc"] <= 1.0 and 1 <= r["best_epoch"] <= 6
         assert r["num_nodes"] == 399 and r["wall_time_s"] > 0
+
+
+def test_a_europe_run_reproduces_the_record_of_the_code_before_the_studies_moved(europe_run):
+    """Moving the study into jaxrg/studies/ (issue 22) changed no number: the records of a small
+    run equal, bit for bit on a CPU, those the old code wrote (tests/records/study_units.json)."""
+    out, _ = europe_run
+    want = study_record("node_classification_europe_sb")
+    got = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [{k: r[k] for k in want[0]} for r in got] == want
 
 
 def test_runner_resumes_after_a_kill_without_duplicates(europe_run, data_dir):
@@ -113,7 +123,8 @@ def test_runner_resumes_after_a_kill_without_duplicates(europe_run, data_dir):
 def test_report_cli_writes_markdown_and_plot(europe_run, tmp_path):
     out, parser = europe_run
     md, png, table = tmp_path / "table.md", tmp_path / "budgets.png", tmp_path / "table.png"
-    args = parser.parse_args(["report", str(out), "--out", str(md), "--plot", str(png),
+    args = parser.parse_args(["node-classification", "report", str(out), "--out", str(md),
+                              "--plot", str(png),
                               "--table-plot", str(table)])
     assert args.func(args) == 0
     text = md.read_text()
@@ -158,7 +169,7 @@ def test_cli_rejects_bad_hidden_and_variant():
     cli.register(parser.add_subparsers(dest="command"))
     for argv in (["--hidden", "abc"], ["--variant", "XX"]):
         with pytest.raises(SystemExit):
-            parser.parse_args(["experiment", "node-classification", *argv])
+            parser.parse_args(["node-classification", "run", *argv])
 
 
 def test_all_tied_differences_give_the_exact_sign_test():
@@ -175,7 +186,7 @@ def test_all_tied_differences_give_the_exact_sign_test():
 
 
 def test_published_table_is_the_papers_48_cells():
-    from jaxrg.experiments.node_classification_report import published_table
+    from jaxrg.studies.node_classification.report import published_table
 
     table = published_table()
     assert len(table) == 48
@@ -195,7 +206,7 @@ def _protocol_records(variant, accs, correct, tau=None):
 
 
 def test_comparison_reads_protocol_rows_and_pools_per_node_correctness():
-    from jaxrg.experiments.node_classification_report import comparison, comparison_table
+    from jaxrg.studies.node_classification.report import comparison, comparison_table
 
     rng = np.random.default_rng(0)
     sb_correct = [rng.random(300) < 0.70 for _ in range(5)]

@@ -20,7 +20,7 @@ from jaxrg import _optional
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STUDIES = ("flax", "optax", "jraph", "matplotlib", "tqdm")
 LIBRARY_EXCLUDED = ("jaxrg.cli", "jaxrg.datasets", "jaxrg.experiments", "jaxrg.models",
-                    "jaxrg.plots", "jaxrg.train")
+                    "jaxrg.plots", "jaxrg.studies", "jaxrg.train")
 
 
 def _run_blocked(code: str, blocked=STUDIES) -> dict:
@@ -63,7 +63,8 @@ def test_a_missing_study_package_is_one_message_naming_the_extra():
     out = _run_blocked("""
         import importlib, json
         messages = {}
-        for name in ("jaxrg.models", "jaxrg.train", "jaxrg.experiments", "jaxrg.datasets"):
+        for name in ("jaxrg.studies.maxent.experiment", "jaxrg.models", "jaxrg.train",
+                     "jaxrg.experiments", "jaxrg.datasets"):
             try:
                 importlib.import_module(name)
             except ImportError as err:
@@ -76,11 +77,13 @@ def test_a_missing_study_package_is_one_message_naming_the_extra():
         print(json.dumps(messages))
     """)
     assert sorted(out) == ["jaxrg.datasets", "jaxrg.experiments", "jaxrg.models", "jaxrg.plots",
-                           "jaxrg.train"]
+                           "jaxrg.studies.maxent.experiment", "jaxrg.train"]
     for name, (kind, message) in out.items():
         assert kind == "MissingDependency" and "\n" not in message
         extra = "plots" if name == "jaxrg.plots" else "studies"
-        assert f"pip install 'jaxrg[{extra}]'" in message and name in message
+        owner = "jaxrg.datasets" if name == "jaxrg.datasets" else (
+            "jaxrg.plots" if name == "jaxrg.plots" else "jaxrg.studies")  # the aliases too
+        assert f"pip install 'jaxrg[{extra}]'" in message and owner in message
 
 
 def test_progress_bars_are_silent_without_tqdm():
@@ -103,3 +106,34 @@ def test_every_optional_package_has_an_extra_in_pyproject():
         assert f'"{package}' in block, f"{package} missing from the [{extra}] extra"
         assert f'"{package}' not in core, f"{package} is optional but listed as a core dependency"
     assert "chex" not in text
+
+
+def test_the_cli_without_the_study_packages_lists_the_studies_and_names_the_extra(tmp_path):
+    out = _run_blocked(f"""
+        import contextlib, io, json
+        import numpy as np
+        from jaxrg.cli import main
+        codes, errs = {{}}, {{}}
+        np.save({str(tmp_path / "logits.npy")!r}, np.zeros((2, 3, 4)))
+        for argv in (["study", "maxent", "run"], ["maxent", "report"], ["clt-rg"],
+                     ["experiment", "node-classification"], ["entropy-lens"],
+                     ["entropy-lens", "families", "--quick"],
+                     ["entropy-lens", "profile", {str(tmp_path / "logits.npy")!r}, "--out",
+                      {str(tmp_path / "p.npz")!r}]):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                codes[argv[0] + " " + argv[-1]] = main(argv)
+            errs[argv[0] + " " + argv[-1]] = err.getvalue()
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+            main(["study", "--help"])
+        print(json.dumps({{"codes": codes, "errs": errs, "help": text.getvalue()}}))
+    """)
+    profile = f"entropy-lens {tmp_path / 'p.npz'}"
+    assert out["codes"].pop(profile) == 0, out["errs"][profile]  # the lens needs no study package
+    for argv, code in out["codes"].items():
+        err = out["errs"][argv]
+        assert code == 2 and err.count("\n") == 1, (argv, err)
+        assert "pip install 'jaxrg[studies]'" in err and "jaxrg.studies" in err, (argv, err)
+    for name in ("node-classification", "maxent", "clt-rg", "entropy-lens"):
+        assert name in out["help"]

@@ -125,8 +125,8 @@ def test_panel_grid_lays_panels_in_balanced_rows_never_a_strip(count, shape):
 
 
 def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
-    from jaxrg.experiments.entropy_lens import LensConfig
-    from jaxrg.plots.lens import lens_figures
+    from jaxrg.studies.entropy_lens.experiment import LensConfig
+    from jaxrg.studies.entropy_lens.figures import lens_figures
 
     config = LensConfig.quick()
     rng = np.random.default_rng(0)
@@ -139,7 +139,7 @@ def test_entropy_lens_figure_set_is_drawn_in_grids(tmp_path):
                       "arith_correct": np.arange(8) % 2 == 0,
                       "bos_profiles": rng.normal(size=(4, a, layers, 5))}
         meta[name] = {"model": name, "family": family, "size": size}
-    from jaxrg.experiments import lens_tasks
+    from jaxrg.studies.entropy_lens import tasks as lens_tasks
 
     records = [{"analysis": analysis, "model": model, "features": features, "alpha": 1.0,
                 "accuracy": 0.9, "dummy_accuracy": 0.3}

@@ -1,5 +1,6 @@
-"""Tests of jaxrg.models.rg_network and the CLT/RG reproduction: symmetry, the analytic solution
-manifold, exact output cumulants against closed forms and Monte Carlo, and a resumable run."""
+"""Tests of jaxrg.studies.clt_rg.rg_network and the CLT/RG reproduction: symmetry, the analytic
+solution manifold, exact output cumulants against closed forms and Monte Carlo, and a resumable
+run."""
 
 import argparse
 import json
@@ -10,11 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from flax import nnx
-from tolerances import tol
+from tolerances import study_record, tol
 
 from jaxrg.clt import family_moments, family_sample
 from jaxrg.cumulants import moments_to_cumulants, sample_cumulants
-from jaxrg.models.rg_network import (
+from jaxrg.studies.clt_rg.rg_network import (
     RGNetwork,
     TalkParameters,
     cumulant_recursion_error,
@@ -141,7 +142,7 @@ def test_recursion_error_vanishes_on_the_linear_manifold_for_every_family():
 
 
 def test_training_the_linear_talk_network_lands_on_the_solution_manifold():
-    from jaxrg.experiments.clt_rg import make_model, train_rg_network
+    from jaxrg.studies.clt_rg.experiment import make_model, train_rg_network
 
     net, losses = train_rg_network(
         make_model("sym2", alpha=0.0, seed=3), family="uniform", key=jax.random.key(0), steps=400
@@ -151,7 +152,7 @@ def test_training_the_linear_talk_network_lands_on_the_solution_manifold():
 
 
 def test_quadratic_talk_network_fits_spins_but_not_continuous_inputs():
-    from jaxrg.experiments.clt_rg import make_model, train_rg_network
+    from jaxrg.studies.clt_rg.experiment import make_model, train_rg_network
 
     net, _ = train_rg_network(
         make_model("sym2", alpha=0.5, seed=1), family="spins", key=jax.random.key(1), steps=2000
@@ -189,8 +190,9 @@ def test_bad_arguments_raise_clear_errors():
 
 
 def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
-    from jaxrg.cli import _cumulants
-    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
+    from jaxrg import _io
+    from jaxrg.studies.clt_rg import cli
+    from jaxrg.studies.clt_rg.experiment import CLTRGConfig, report, run_clt_rg
 
     cfg = CLTRGConfig(
         seeds=1,
@@ -207,6 +209,13 @@ def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
     )
     summary = run_clt_rg(tmp_path, cfg, progress=False)
     runs = (tmp_path / "runs.jsonl").read_text().splitlines()
+    # the code before the studies moved into jaxrg/studies/ (issue 22) wrote the same numbers
+    want = study_record("clt_rg_small")
+    assert [json.loads(line) for line in runs] == want["runs"]
+    assert _io.read_jsonl(tmp_path / "drift.jsonl") == want["drift"]
+    # report recomputes the summary from the records alone
+    assert json.loads(json.dumps(report(tmp_path, figures=False))) == json.loads(
+        json.dumps(summary))
     assert len(runs) == 1 and "sym2/linear/uniform" in summary["runs"]
     assert len((tmp_path / "drift.jsonl").read_text().splitlines()) == 1
     run_clt_rg(tmp_path, cfg, progress=False)  # resumes: nothing to redo
@@ -216,7 +225,7 @@ def test_clt_rg_reproduction_runs_and_resumes(tmp_path, capsys):
     record = json.loads(runs[0])
     assert record["model"] == "sym2" and "talk" in record and "flow" in record
     parser = argparse.ArgumentParser()
-    _cumulants.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["clt-rg", "--out", str(tmp_path / "cli"), "--seeds", "0"])
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["clt-rg", "run", "--out", str(tmp_path / "cli"), "--seeds", "0"])
     with pytest.raises(ValueError, match="--seeds"):
         args.func(args)

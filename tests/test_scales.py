@@ -174,7 +174,7 @@ def test_authors_pipeline_under_jit_and_its_bad_arguments():
 @pytest.mark.parametrize("name", ["cora", "citeseer"])
 def test_authors_pipeline_gives_their_published_tau_on_cora_and_citeseer(name, data_dir):
     import jaxrg.datasets as ds
-    from jaxrg.experiments.node_classification import characteristic_tau
+    from jaxrg.studies.node_classification.experiment import characteristic_tau
 
     data = ds.load(name, data_dir=data_dir, largest_component=True, features=False)
     tau = characteristic_tau(data.adjacency, "authors")

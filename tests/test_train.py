@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from jaxrg.models import gnn
-from jaxrg.models.multiscale import MultiscaleClassifier
-from jaxrg.train import (
+from jaxrg.studies.node_classification import gnn
+from jaxrg.studies.node_classification.multiscale import MultiscaleClassifier
+from jaxrg.studies.node_classification.train import (
     accuracy_at_budgets,
     fit,
     induced_subgraph,
@@ -178,7 +178,7 @@ def test_bad_inputs_are_rejected_with_the_argument_named():
 
 @pytest.mark.slow
 def test_smoke_cora_sb_gcn_learns_in_a_few_epochs(data_dir):
-    from jaxrg.experiments.node_classification import prepare
+    from jaxrg.studies.node_classification.experiment import prepare
 
     data, graphs, _ = prepare("cora", variant="SB", data_dir=data_dir, progress=False)
     result = train_node_classifier(

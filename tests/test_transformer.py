@@ -1,4 +1,5 @@
-"""Tests of jaxrg.models.transformer: shapes, causality, lens decomposition, generation, fitting."""
+"""Tests of jaxrg.studies.entropy_lens.transformer: shapes, causality, lens decomposition,
+generation, fitting."""
 
 import dataclasses
 
@@ -10,7 +11,7 @@ import pytest
 from flax import nnx
 from tolerances import tol
 
-from jaxrg.models.transformer import (
+from jaxrg.studies.entropy_lens.transformer import (
     COMPONENTS,
     FAMILIES,
     LLM_FAMILIES,

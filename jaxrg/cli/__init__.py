@@ -21,8 +21,7 @@ from jaxrg._optional import MissingDependency
 __all__ = ["CLIError", "EXAMPLES", "build_parser", "main"]
 
 # Sub-command modules, in the order ``jaxrg --help`` lists them.
-_COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_experiment", "_entropy", "_cumulants",
-             "_maxent", "_bench")
+_COMMANDS = ("_demo", "_curve", "_sparse", "_lrg", "_study", "_entropy", "_cumulants", "_bench")
 
 
 EXAMPLES = """examples:
@@ -31,6 +30,7 @@ EXAMPLES = """examples:
   jaxrg curve-sparse big.txt.gz --csv c.csv    the same for 10^4-10^7 nodes, with error bars
   jaxrg coarse-grain karate --auto --out lrg   the RG flow and the coarse graph at tau*
   jaxrg entropy logits.npy --alpha 0.5 1 inf   Renyi entropies of a logits file
+  jaxrg study node-classification run          reproduce a study (also maxent, clt-rg, entropy-lens)
   jaxrg COMMAND --help                         the options of one command
 
 User errors print one line and exit with code 2; long runs resume where they stopped."""

@@ -1,8 +1,8 @@
-"""``jaxrg cumulants FILE`` and ``jaxrg clt-rg``: sample cumulants, and the CLT/RG reproduction.
+"""``jaxrg cumulants FILE``: sample cumulants and k-statistics of a column of numbers.
 
 ``jaxrg cumulants data.txt --column 0 --order 4`` prints the plug-in cumulants and the unbiased
 k-statistics of one column of numbers (whitespace- or comma-separated; ``#`` comments).
-``jaxrg clt-rg --out results/clt_rg`` runs (or resumes) :mod:`jaxrg.experiments.clt_rg`.
+The CLT/RG reproduction is ``jaxrg study clt-rg`` (:mod:`jaxrg.studies.clt_rg.cli`).
 """
 
 from __future__ import annotations
@@ -26,21 +26,6 @@ def register(subparsers) -> None:
     cum.add_argument("--order", type=int, default=4, help="highest order (default 4)")
     cum.add_argument("--json", action="store_true", help="print JSON instead of a table")
     cum.set_defaults(func=_cumulants)
-
-    clt = subparsers.add_parser(
-        "clt-rg",
-        help="reproduce neural approximations of the CLT renormalisation step",
-        description="Ashworth, Liò, Caso (arXiv:2510.16591): the CLT as an RG flow, networks "
-        "trained to approximate one step, their solution manifold, cumulant flows and "
-        "generalisation. Resumable: re-run the same command to continue.",
-    )
-    clt.add_argument("--out", default="results/clt_rg", help="output folder")
-    clt.add_argument("--seeds", type=int, default=6, help="seeds per configuration")
-    clt.add_argument("--steps", type=int, default=3000, help="training steps per network")
-    clt.add_argument("--alpha", type=float, default=0.5, help="φ(x) = x + αx² (default 0.5)")
-    clt.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
-    clt.add_argument("--quiet", action="store_true", help="no progress bar")
-    clt.set_defaults(func=_clt_rg)
 
 
 def _read_column(path: pathlib.Path, column: int) -> np.ndarray:
@@ -90,25 +75,4 @@ def _cumulants(args: argparse.Namespace) -> int:
     for r in range(args.order):
         k = f"{kstat[r]:16.8g}" if r < k_order else f"{'':>16}"
         print(f"{r + 1:>5}  {kappa[r]:16.8g}  {k}")
-    return 0
-
-
-def _clt_rg(args: argparse.Namespace) -> int:
-    from jaxrg.cli._options import AT_LEAST_1, FINITE, require
-    from jaxrg.experiments.clt_rg import CLTRGConfig, run_clt_rg
-
-    require(args, "--seeds", AT_LEAST_1)
-    require(args, "--steps", AT_LEAST_1)
-    require(args, "--alpha", FINITE)
-    config = CLTRGConfig(
-        seeds=args.seeds, steps=args.steps, alpha=args.alpha, figures=not args.no_figures
-    )
-    summary = run_clt_rg(args.out, config, progress=not args.quiet)
-    for key, entry in summary["runs"].items():
-        worst = max(entry["median_test_mse"].values())
-        print(
-            f"{key:32s} median test MSE (worst family) {worst:.2e}  "
-            f"exact on all families: {entry['seeds_exact_everywhere']}/{entry['seeds']}"
-        )
-    print(f"results in {args.out}")
     return 0

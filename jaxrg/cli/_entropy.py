@@ -1,11 +1,12 @@
-"""``jaxrg entropy``: Rényi entropies of a logits file; ``jaxrg entropy-lens``: the reproduction."""
+"""``jaxrg entropy``: Rényi entropies of a logits file; ``jaxrg entropy-lens profile|analyse``:
+the lens on your own model (and, for one more release, the old spelling of ``jaxrg study
+entropy-lens``)."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import io
-import json
 import os
 import pathlib
 import tempfile
@@ -16,8 +17,10 @@ import jax
 import numpy as np
 
 from jaxrg import _io, info
+from jaxrg._optional import MissingDependency
 from jaxrg.cli import CLIError
 from jaxrg.cli._options import AT_LEAST_1, AT_LEAST_2, NON_NEGATIVE, require
+from jaxrg.cli._study import unavailable, unavailable_parser
 
 _BLOCK_ELEMENTS = 1 << 24  # logits per block: 64 MiB of float32 in memory at a time
 
@@ -65,20 +68,11 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
     lens = subparsers.add_parser(
-        "entropy-lens",
-        help="reproduce Entropy-Lens on small transformers trained here",
-        description="Train three families of small transformers on synthetic tasks, extract "
-        "logit-lens entropy profiles and run the k-NN protocols of Ali et al. (2025).",
-    )
-    lens.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=pathlib.Path("results/entropy_lens"),
-        help="output folder (default results/entropy_lens); resumes if present",
-    )
-    lens.add_argument("--quick", action="store_true", help="tiny settings (a smoke test)")
-    lens.add_argument("--steps", type=int, help="training steps per model (default 2000)")
-    lens.set_defaults(func=run_lens)
+        "entropy-lens", help="Entropy-Lens on your model's logits (profile, analyse); without an "
+        "action, alias of 'jaxrg study entropy-lens run' (goes in the next release)",
+        description="Entropy profiles and the paper's k-NN analysis of your own model "
+        "(profile, analyse). Without an action, or with 'families', the old spelling of "
+        "'jaxrg study entropy-lens run|families' (goes in the next release).")
     actions = lens.add_subparsers(
         dest="lens_command",
         metavar="ACTION",
@@ -125,21 +119,19 @@ def register(subparsers) -> None:
     ana.add_argument("--seed", type=int, default=0, help="fold and dummy seed (default 0)")
     ana.add_argument("--out", type=pathlib.Path, help="also write the scores to this .json")
     ana.set_defaults(func=run_lens_analyse)
-    fam = actions.add_parser(
-        "families",
-        help="the paper's design: 4 families x 3 sizes trained here, and a component ablation",
-        description="Train GPT-2-, LLaMA-, Gemma- and Qwen-like transformers at three sizes on "
-        "tiny-shakespeare + synthetic tasks, classify family and size from entropy profiles "
-        "(k-NN, 10-fold), task and correctness AUCs, and swap one component at a time "
-        "(jaxrg.experiments.entropy_lens_families). Resumable.",
-    )
-    fam.add_argument("--out", type=pathlib.Path, default=pathlib.Path("results/entropy_lens_v2"),
-                     help="output folder (default results/entropy_lens_v2); resumes if present")
-    fam.add_argument("--quick", action="store_true", help="tiny settings (a smoke test)")
-    fam.add_argument("--steps", type=int, help="training steps per model (default 600)")
-    fam.add_argument("--data-dir", type=pathlib.Path, default=None,
-                     help="folder holding text/input.txt (default $JAXRG_DATA)")
-    fam.set_defaults(func=run_lens_families)
+    _study_aliases(lens, actions)
+
+
+def _study_aliases(lens, actions) -> None:
+    """The old spellings of the study on ``lens``: its own options (= run) and ``families``."""
+    try:
+        from jaxrg.studies.entropy_lens import cli as study
+    except MissingDependency as err:  # profile and analyse need no study package
+        lens.set_defaults(func=unavailable(err))
+        unavailable_parser(actions, "families", err)
+        return
+    study.add_run_options(lens)
+    study.add_families_options(actions.add_parser("families", **study.FAMILIES))
 
 
 def load_array(path: pathlib.Path, key: str | None = None) -> np.ndarray:
@@ -252,33 +244,6 @@ def run(args) -> int:
     return 0
 
 
-def _study_config(cls, args):
-    """``cls()`` (or ``cls.quick()`` with --quick), with --steps applied."""
-    import dataclasses
-
-    require(args, "--steps", AT_LEAST_1)
-    config = cls.quick() if args.quick else cls()
-    if args.steps is not None:
-        config = dataclasses.replace(config, steps=args.steps)
-    return config
-
-
-def run_lens(args) -> int:
-    from jaxrg.experiments.entropy_lens import LensConfig
-    from jaxrg.experiments.entropy_lens import run as run_study
-
-    summary = run_study(args.out, _study_config(LensConfig, args))
-    for r in summary["results"]:
-        if r["features"] == "all" and r["alpha"] == 1.0:
-            print(
-                f"{r['analysis']:>8} {r['model']:>9}: accuracy {r['accuracy']:.3f}  "
-                f"ROC-AUC {r['roc_auc']:.3f} (dummy {r['dummy_roc_auc']:.3f})"
-            )
-    print(f"tables: {args.out / 'results.md'}; figures and JSON in {args.out}")
-    print(json.dumps({"models": len(summary["training"])}))
-    return 0
-
-
 def _load_profiles(path: pathlib.Path, alpha: float) -> np.ndarray:
     """Profiles ``(N, ..., L, T)`` from a 'profile' ``.npz`` (one order) or a ``.npy``."""
     if path.suffix.lower() == ".npz" and path.exists():
@@ -346,17 +311,4 @@ def run_lens_analyse(args) -> int:
           f"p (AUC vs dummy) {s['p_value']:.2g}")
     if args.out is not None:
         _io.atomic_write_json(args.out, {"k": args.k, "folds": args.folds, **s})
-    return 0
-
-
-def run_lens_families(args) -> int:
-    from jaxrg.experiments.entropy_lens_families import FamiliesConfig
-    from jaxrg.experiments.entropy_lens_families import run as run_study
-
-    summary = run_study(args.out, _study_config(FamiliesConfig, args), data_dir=args.data_dir)
-    for r in summary["results"]:
-        if r["analysis"] in ("family", "size", "model") and r["features"] == "all":
-            print(f"{r['analysis']:>7} alpha {r['alpha']:g}: macro-F1 {r['f1']:.4f} "
-                  f"(dummy {r['dummy_f1']:.4f})")
-    print(f"tables: {args.out / 'results.md'}; figures and JSON in {args.out}")
     return 0

@@ -1,8 +1,20 @@
-"""Learnable models (Flax nnx): graph encoders, networks that approximate RG maps, classifiers."""
+"""Moved to ``jaxrg.studies.<study>``; this alias goes in the next release.
 
-from jaxrg import _optional
+Every model served one study, so each now lives in that study's folder:
+``jaxrg.models.gnn`` and ``.multiscale`` → :mod:`jaxrg.studies.node_classification`,
+``.subnetworks`` → :mod:`jaxrg.studies.maxent`, ``.rg_network`` → :mod:`jaxrg.studies.clt_rg`,
+``.transformer`` → :mod:`jaxrg.studies.entropy_lens`. ``import jaxrg.models.gnn`` still works and
+gives the moved module itself.
+"""
 
-for _package in ("flax", "jraph"):  # one line naming the extra, not a traceback, when missing
-    _optional.require(_package, purpose="jaxrg.models")
+import sys
 
-__all__: list[str] = []
+from jaxrg.studies.clt_rg import rg_network
+from jaxrg.studies.entropy_lens import transformer
+from jaxrg.studies.maxent import subnetworks
+from jaxrg.studies.node_classification import gnn, multiscale
+
+for _module in (gnn, multiscale, rg_network, subnetworks, transformer):
+    sys.modules[f"{__name__}.{_module.__name__.rpartition('.')[2]}"] = _module
+
+__all__ = ["gnn", "multiscale", "rg_network", "subnetworks", "transformer"]

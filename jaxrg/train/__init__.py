@@ -1,15 +1,15 @@
-"""Training loops: full-batch node classification with several seeds vmapped into one program.
+"""Moved to ``jaxrg.studies.<study>.train``; this alias goes in the next release.
 
-Examples:
-    >>> from jaxrg.train import accuracy_at_budgets, train_node_classifier
+``jaxrg.train`` (and ``jaxrg.train.node_classification``) →
+:mod:`jaxrg.studies.node_classification.train`; ``jaxrg.train.maxent`` →
+:mod:`jaxrg.studies.maxent.train`. The old imports still work and give the moved modules.
 """
 
-from jaxrg import _optional
+import sys
 
-for _package in ("flax", "optax", "jraph"):  # one line naming the extra, not a traceback
-    _optional.require(_package, purpose="jaxrg.train")
-
-from jaxrg.train.node_classification import (  # noqa: E402
+from jaxrg.studies.maxent import train as maxent
+from jaxrg.studies.node_classification import train as node_classification
+from jaxrg.studies.node_classification.train import (
     PROPAGATIONS,
     Trainer,
     TrainInputs,
@@ -22,5 +22,9 @@ from jaxrg.train.node_classification import (  # noqa: E402
     train_node_classifier,
 )
 
+sys.modules[f"{__name__}.maxent"] = maxent
+sys.modules[f"{__name__}.node_classification"] = node_classification
+
 __all__ = ["PROPAGATIONS", "TrainInputs", "TrainResult", "Trainer", "accuracy_at_budgets", "fit",
-           "induced_subgraph", "make_trainer", "prepare_inputs", "train_node_classifier"]
+           "induced_subgraph", "make_trainer", "maxent", "node_classification", "prepare_inputs",
+           "train_node_classifier"]

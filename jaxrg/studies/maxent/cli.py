@@ -1,14 +1,19 @@
-"""``jaxrg maxent run|merge|report``: the maximum-entropy subnetwork study (Caso et al. 2025).
+"""``jaxrg study maxent run|merge|report``: the maximum-entropy subnetworks (Caso et al. 2025).
 
-``jaxrg maxent run --dataset mnist --model shallow --loss me qme xe --seeds 5`` trains the table
-(resumable: re-run the same command to continue); ``jaxrg maxent merge --dataset mnist --loss me
-xe --groups 0-4 5-9`` runs IMP, merging and mode connectivity; ``jaxrg maxent report`` writes
-``table.md`` and the figures. Data come from ``--data-dir``, else ``$JAXRG_DATA``.
+``jaxrg study maxent run --dataset mnist --model shallow --loss me qme xe --seeds 5`` trains
+the table (resumable: re-run the same command to continue); ``jaxrg study maxent merge --dataset
+mnist
+--loss me xe --groups 0-4 5-9`` runs IMP, merging and mode connectivity; ``jaxrg study maxent
+report`` writes ``table.md`` and the figures. Data come from ``--data-dir``, else
+``$JAXRG_DATA``. The previous release's spelling ``jaxrg maxent ...`` builds the same parser
+(:func:`register_aliases`) and goes in the next release.
 """
 
 from __future__ import annotations
 
 import argparse
+
+__all__ = ["register", "register_aliases"]
 
 
 def _classes(text: str) -> tuple[int, ...]:
@@ -51,9 +56,33 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
+    """``jaxrg study maxent``: ``run`` (the loss table), ``merge`` (IMP, merging) and ``report``.
+
+    Args:
+        subparsers: ``jaxrg study``'s sub-command collection.
+
+    Returns:
+        None; the actions' parsers set ``func``.
+    """
+    _register(subparsers, "composable subnetworks by the maximum-entropy principle")
+
+
+def register_aliases(subparsers) -> None:
+    """Add the previous release's spelling ``jaxrg maxent run|merge|report``.
+
+    Args:
+        subparsers: the ``add_subparsers()`` object of ``jaxrg``.
+
+    Returns:
+        None; the parser is that of :func:`register` under the old name.
+    """
+    _register(subparsers, "alias of 'jaxrg study maxent' (goes in the next release)")
+
+
+def _register(subparsers, help: str) -> None:
     parser = subparsers.add_parser(
         "maxent",
-        help="composable subnetworks by the maximum-entropy principle",
+        help=help,
         description="Caso, Fonio, Saccomanno, Monaco, Silvestri (2025): ME/QME/XE losses, IMP, "
         "merging and mode connectivity. Results are JSON lines, resumable.",
     )
@@ -78,7 +107,7 @@ def register(subparsers) -> None:
 
 
 def _config(args: argparse.Namespace, **extra):
-    from jaxrg.experiments.maxent import MaxEntConfig
+    from jaxrg.studies.maxent.experiment import MaxEntConfig
 
     if args.seeds < 1:
         raise ValueError(f"--seeds must be ≥ 1; got {args.seeds}")
@@ -98,7 +127,7 @@ def _config(args: argparse.Namespace, **extra):
 
 
 def _run(args: argparse.Namespace) -> int:
-    from jaxrg.experiments.maxent import run_table
+    from jaxrg.studies.maxent.experiment import run_table
 
     extra = {"rewarded": _classes(args.rewarded)}
     if args.loss:
@@ -106,12 +135,12 @@ def _run(args: argparse.Namespace) -> int:
     config = _config(args, **extra)
     records = run_table(args.out, config, progress=not args.quiet)
     print(f"{len(records)} records for {config.dataset}/{config.model} in {args.out}"
-          "/results.jsonl; `jaxrg maxent report` makes the table")
+          "/results.jsonl; `jaxrg study maxent report` makes the table")
     return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from jaxrg.experiments.maxent import run_merge
+    from jaxrg.studies.maxent.experiment import run_merge
 
     extra = {"groups": tuple(_classes(g) for g in args.groups), "rounds": args.rounds,
              "sparsity": args.sparsity, "losses": tuple(args.loss or ("me", "xe"))}
@@ -126,7 +155,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from jaxrg.experiments.maxent import report
+    from jaxrg.studies.maxent.experiment import report
 
     print(report(args.out, figures=not args.no_figures))
     return 0

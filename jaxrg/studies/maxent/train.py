@@ -94,7 +94,7 @@ def fit(graphdef, params, masks, x, targets, key, learning_rate=1e-3, temperatur
     """Train ``params`` (an ``nnx.State`` of the model ``graphdef``) under the fixed ``masks``.
 
     Args:
-        graphdef: the static graph of an nnx model from :mod:`jaxrg.models.subnetworks`.
+        graphdef: the static graph of an nnx model from :mod:`jaxrg.studies.maxent.subnetworks`.
         params: its parameters; entries where ``masks`` is False are set to 0.
         masks: boolean masks of the same structure.
         x: (n, d) training inputs.

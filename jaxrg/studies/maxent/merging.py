@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import maxent, merging
-from jaxrg.train import maxent as tm
+from jaxrg.studies.maxent import train as tm
 
 __all__ = [
     "METHODS",

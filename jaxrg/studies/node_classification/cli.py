@@ -1,10 +1,15 @@
-"""``jaxrg experiment node-classification | kipf-gcn`` and ``jaxrg report``.
+"""``jaxrg study node-classification run|scales|kipf|report``, and the old spellings.
 
 Examples (shell)::
 
-    jaxrg experiment node-classification --dataset cora --encoder gcn --variant SB --seeds 10
-    jaxrg experiment kipf-gcn --dataset cora --seeds 10
-    jaxrg report results/node_classification --out table.md --plot budgets.png
+    jaxrg study node-classification run --dataset cora --encoder gcn --variant SB --seeds 10
+    jaxrg study node-classification kipf --dataset cora --seeds 10
+    jaxrg study node-classification scales --dataset cora citeseer
+    jaxrg study node-classification report results/node_classification --out table.md
+
+The spellings of the previous release, ``jaxrg experiment node-classification | node-scales |
+kipf-gcn`` and ``jaxrg report``, build the same parsers (:func:`register_aliases`); they go in
+the next release.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import argparse
 import pathlib
 
 from jaxrg.cli._options import AT_LEAST_1, NON_NEGATIVE, POSITIVE_FINITE, require
+
+__all__ = ["register", "register_aliases"]
 
 DEFAULT_OUT = "results/node_classification"
 
@@ -56,19 +63,72 @@ def _common(parser, default_epochs: int) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
-def register(subparsers) -> None:
-    experiment = subparsers.add_parser(
-        "experiment", help="reproduce a published study (results are JSON lines, resumable)",
-        description="Reproductions of published studies; each writes one JSON line per "
-        "finished run and resumes where it stopped.")
-    studies = experiment.add_subparsers(dest="study", metavar="STUDY", required=True)
+_RUN = dict(
+    help="multiscale GNNs on renormalised graphs (Caso et al., IJCNN 2025)",
+    description="Train SB/MB/SR/MR GCN or GAT models on a dataset's largest component "
+    "(training-subgraph propagation, best-validation checkpoint per epoch budget); all "
+    "seeds at once with jax.vmap.")
+_SCALES = dict(
+    help="tau* by every definition and the rewired-graph size, per dataset",
+    description="Graph-only (no features needed, so PubMed works): tau* of the authors' "
+    "pipeline, of their quantity maximised analytically and of the exact C, and the number "
+    "of directed edges of the rewired graph at the authors' tau*; one JSON line per dataset "
+    "in OUT/scales.jsonl (resumable).")
+_KIPF = dict(
+    help="the 2-layer GCN of Kipf & Welling (2017) on the public split",
+    description="Sanity baseline: hidden 16, dropout 0.5, weight decay 5e-4, lr 0.01, "
+    "full-graph propagation, final-model test accuracy (published: Cora 81.5 percent).")
+_REPORT = dict(
+    help="tabulate node-classification results (mean ± std, Wilcoxon vs SB)",
+    description="Markdown table of a results folder: mean ± std over seeds, + / − where a "
+    "one-sided exact Wilcoxon signed-rank test against SB gives p < 0.05.")
 
-    node = studies.add_parser(
-        "node-classification",
-        help="multiscale GNNs on renormalised graphs (Caso et al., IJCNN 2025)",
-        description="Train SB/MB/SR/MR GCN or GAT models on a dataset's largest component "
-        "(training-subgraph propagation, best-validation checkpoint per epoch budget); all "
-        "seeds at once with jax.vmap.")
+
+def register(subparsers) -> None:
+    """``jaxrg study node-classification``: ``run``, ``scales``, ``kipf`` and ``report``.
+
+    Args:
+        subparsers: ``jaxrg study``'s ``add_subparsers()`` object, one parser per study.
+
+    Returns:
+        None; the four actions carry their ``func``.
+    """
+    study = subparsers.add_parser(
+        "node-classification", help=_RUN["help"],
+        description="Reproduction of Caso et al. (IJCNN 2025); runs write one JSON line per "
+        "finished seed and resume where they stopped.")
+    actions = study.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _add_run(actions.add_parser("run", **_RUN))
+    _add_scales(actions.add_parser("scales", **_SCALES))
+    _add_kipf(actions.add_parser("kipf", **_KIPF))
+    _add_report(actions.add_parser("report", **_REPORT))
+
+
+def register_aliases(subparsers) -> None:
+    """Add the previous release's spellings: ``jaxrg experiment ...`` and ``jaxrg report``.
+
+    Args:
+        subparsers: the ``add_subparsers()`` object of ``jaxrg``.
+
+    Returns:
+        None; the parsers are those of :func:`register` under their old names.
+    """
+    experiment = subparsers.add_parser(
+        "experiment", help="alias of 'jaxrg study node-classification' (goes in the next "
+        "release)",
+        description="Old spelling of 'jaxrg study node-classification run|scales|kipf' "
+        "(goes in the next release); each writes one JSON line per finished run and resumes "
+        "where it stopped.")
+    studies = experiment.add_subparsers(dest="study", metavar="STUDY", required=True)
+    _add_run(studies.add_parser("node-classification", **_RUN))
+    _add_scales(studies.add_parser("node-scales", **_SCALES))
+    _add_kipf(studies.add_parser("kipf-gcn", **_KIPF))
+    _add_report(subparsers.add_parser(
+        "report", help="alias of 'jaxrg study node-classification report' (goes in the next "
+        "release)", description=_REPORT["description"]))
+
+
+def _add_run(node) -> None:
     _common(node, 1000)
     node.add_argument("--encoder", choices=("gcn", "gat"), default="gcn",
                       help="graph convolution (default gcn)")
@@ -101,12 +161,8 @@ def register(subparsers) -> None:
                       "jax.vmap on an accelerator)")
     node.set_defaults(func=_run_node_classification)
 
-    scales = studies.add_parser(
-        "node-scales", help="tau* by every definition and the rewired-graph size, per dataset",
-        description="Graph-only (no features needed, so PubMed works): tau* of the authors' "
-        "pipeline, of their quantity maximised analytically and of the exact C, and the number "
-        "of directed edges of the rewired graph at the authors' tau*; one JSON line per dataset "
-        "in OUT/scales.jsonl (resumable).")
+
+def _add_scales(scales) -> None:
     scales.add_argument("--dataset", nargs="+", default=["cora", "citeseer"],
                         help="one or more dataset names (default cora citeseer)")
     scales.add_argument("--out", type=pathlib.Path, default=pathlib.Path(DEFAULT_OUT),
@@ -118,20 +174,16 @@ def register(subparsers) -> None:
     scales.add_argument("--no-progress", action="store_true", help="hide progress bars")
     scales.set_defaults(func=_run_node_scales)
 
-    kipf = studies.add_parser(
-        "kipf-gcn", help="the 2-layer GCN of Kipf & Welling (2017) on the public split",
-        description="Sanity baseline: hidden 16, dropout 0.5, weight decay 5e-4, lr 0.01, "
-        "full-graph propagation, final-model test accuracy (published: Cora 81.5 percent).")
+
+def _add_kipf(kipf) -> None:
     _common(kipf, 200)
     kipf.add_argument("--early-stopping", type=int, default=10,
                       help="Kipf's early-stopping window on the validation loss (0: off; "
                       "default 10)")
     kipf.set_defaults(func=_run_kipf)
 
-    rep = subparsers.add_parser(
-        "report", help="tabulate node-classification results (mean ± std, Wilcoxon vs SB)",
-        description="Markdown table of a results folder: mean ± std over seeds, + / − where a "
-        "one-sided exact Wilcoxon signed-rank test against SB gives p < 0.05.")
+
+def _add_report(rep) -> None:
     rep.add_argument("path", nargs="?", type=pathlib.Path, default=pathlib.Path(DEFAULT_OUT),
                      help=f"results folder or results.jsonl (default {DEFAULT_OUT})")
     rep.add_argument("--epochs", type=int, default=None,
@@ -145,8 +197,8 @@ def register(subparsers) -> None:
 
 
 def _run_node_classification(args) -> int:
-    from jaxrg.experiments import node_classification as nc
-    from jaxrg.experiments.node_classification_report import report
+    from jaxrg.studies.node_classification import experiment as nc
+    from jaxrg.studies.node_classification.report import report
 
     _check_common(args)
     require(args, "--lr", POSITIVE_FINITE)
@@ -171,7 +223,7 @@ def _run_node_classification(args) -> int:
 
 
 def _run_node_scales(args) -> int:
-    from jaxrg.experiments import node_classification as nc
+    from jaxrg.studies.node_classification import experiment as nc
 
     print("| dataset | nodes | edges | tau* authors' pipeline | authors' C analytic | exact C | "
           "rewired edges (directed) | supplement |")
@@ -190,8 +242,8 @@ def _run_node_scales(args) -> int:
 
 
 def _run_kipf(args) -> int:
-    from jaxrg.experiments import node_classification as nc
-    from jaxrg.experiments.node_classification_report import report
+    from jaxrg.studies.node_classification import experiment as nc
+    from jaxrg.studies.node_classification.report import report
 
     _check_common(args)
     require(args, "--early-stopping", NON_NEGATIVE, " (0: off)")
@@ -220,7 +272,7 @@ def _nothing_to_do(what: str, args, file: str) -> str:
 
 
 def _run_report(args) -> int:
-    from jaxrg.experiments.node_classification_report import report
+    from jaxrg.studies.node_classification.report import report
 
     require(args, "--epochs", AT_LEAST_1)
     print(report(args.path, epochs=args.epochs, out=args.out, plot=args.plot,

@@ -3,14 +3,16 @@ r"""Entropy-Lens at the paper's design: 12 models in 4 families × 3 sizes, and 
 Ali et al. (arXiv:2502.16570) classify 12 pretrained LLMs — GPT, LLaMA, Gemma and Qwen families
 at three sizes each — from their entropy profiles (k-NN, 10-fold): family macro-F1 97.99 ± 0.66,
 size macro-F1 96.31 ± 0.87. No weights can be fetched here, so this study trains 12 small models
-whose families differ the way the real ones do (:data:`jaxrg.models.transformer.LLM_FAMILIES`:
-learned positions/LayerNorm/GELU for GPT-2; RoPE/RMSNorm/SwiGLU for LLaMA; GeGLU and tied,
+whose families differ the way the real ones do
+(:data:`jaxrg.studies.entropy_lens.transformer.LLM_FAMILIES`: learned positions/LayerNorm/GELU for
+GPT-2; RoPE/RMSNorm/SwiGLU for LLaMA; GeGLU and tied,
 :math:`\sqrt d`-scaled embeddings for Gemma; Q/K/V biases for Qwen) at three sizes with one fixed
 budget (steps × batch) for every model, then:
 
 1. **Data** — a 50/50 mixture of character-level tiny-shakespeare windows (text tokens after the
-   task vocabulary) and the four synthetic tasks of :mod:`jaxrg.experiments.lens_tasks`, so the
-   task-type and correctness protocols of :mod:`jaxrg.experiments.entropy_lens` run unchanged.
+   task vocabulary) and the four synthetic tasks of :mod:`jaxrg.studies.entropy_lens.tasks`, so the
+   task-type and correctness protocols of :mod:`jaxrg.studies.entropy_lens.experiment` run
+   unchanged.
 2. **Family, size and model identity** — the same held-out text prompts for every model
    (``BOS`` + 15 characters), 16 characters sampled at temperature 0.7, depth-normalised profiles
    in 3 token windows; k-NN with the paper's ``k = 29``, 10-fold stratified CV, macro-F1.
@@ -25,7 +27,7 @@ Outputs under ``out`` (resumable; a restarted run skips finished models and anal
 ``config.json``, ``training.jsonl``, ``results.jsonl``, ``ablation.jsonl``, ``summary.json``,
 ``results.md``, ``family_profiles.png``, ``ablation.png``; per-model profiles in ``out/.cache``.
 
-Run it with ``jaxrg entropy-lens families --out results/entropy_lens_v2``.
+Run it with ``jaxrg study entropy-lens families --out results/entropy_lens_v2``.
 """
 
 from __future__ import annotations
@@ -38,12 +40,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxrg import _io
-from jaxrg.experiments import lens_tasks as tasks_mod
-from jaxrg.experiments.entropy_lens import LensConfig, analyse, fit_or_load
-from jaxrg.experiments.lens_report import report
 from jaxrg.knn import knn_predict_proba
 from jaxrg.lens import profile_features
-from jaxrg.models.transformer import LLM_FAMILIES, TransformerConfig
+from jaxrg.studies.entropy_lens import tasks as tasks_mod
+from jaxrg.studies.entropy_lens.experiment import LensConfig, analyse, fit_or_load
+from jaxrg.studies.entropy_lens.report import report
+from jaxrg.studies.entropy_lens.transformer import LLM_FAMILIES, TransformerConfig
 
 __all__ = [
     "ABLATIONS",
@@ -303,9 +305,9 @@ def run(out, config: FamiliesConfig | None = None, *, data_dir=None) -> dict:
                "family_prompts": "held-out text prompts"}
     _io.atomic_write_json(out / "summary.json", summary)
     _io.atomic_write_text(out / "results.md", families_report(summary))
-    from jaxrg.plots import lens as plots_lens
+    from jaxrg.studies.entropy_lens import figures
 
-    plots_lens.families_figures(
+    figures.families_figures(
         data, meta, ablated, ablation, config, out,
         answer_lengths={t: tasks_mod.ANSWER_LEN[t] for t in tasks_mod.TASKS})
     return summary

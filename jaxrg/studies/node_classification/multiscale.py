@@ -1,7 +1,8 @@
 """Multiscale node classifiers (Caso et al., IJCNN 2025): one graph encoder per input graph.
 
-Node embeddings of all encoders (:class:`~jaxrg.models.gnn.GraphEncoder`) are concatenated and a
-Linear layer maps them to classes. Variants, selected by name: **SB** one encoder on the original
+Node embeddings of all encoders (:class:`~jaxrg.studies.node_classification.gnn.GraphEncoder`)
+are concatenated and a Linear layer maps them to classes. Variants, selected by name: **SB** one
+encoder on the original
 graph; **MB** two encoders on the original graph (a control for the extra parameters); **SR** one
 encoder on the renormalised graph; **MR** encoders on the original and the renormalised graph(s)
 (e.g. ``jaxrg.lrg.rewire`` at the characteristic scale τ*).
@@ -20,8 +21,8 @@ import jraph
 from flax import nnx
 from jaxtyping import Array, Float
 
-from jaxrg.models._layers import linear
-from jaxrg.models.gnn import GraphEncoder, kernels_l2
+from jaxrg.studies._common.layers import linear
+from jaxrg.studies.node_classification.gnn import GraphEncoder, kernels_l2
 
 __all__ = [
     "MultiscaleClassifier",

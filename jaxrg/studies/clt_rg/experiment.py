@@ -23,7 +23,7 @@ Outputs (under ``out``): ``config.json``, ``clt_flow.json``, ``runs.jsonl`` and 
 ``clt_flow.png``, ``linear_manifold.png``, ``learned_flow_cumulants.png``, ``generalisation.png``,
 ``drift.png``. Everything runs in float64 inside ``jax.enable_x64(True)``.
 
-Run it with ``jaxrg clt-rg --out results/clt_rg`` (about three minutes on two CPU cores).
+Run it with ``jaxrg study clt-rg run --out results/clt_rg`` (about three minutes on two CPU cores).
 
 Example:
     >>> make_model("sym2", alpha=0.0, seed=0).width  # the talk's constrained network
@@ -59,7 +59,7 @@ from jaxrg.clt import (
     family_sample,
 )
 from jaxrg.cumulants import sample_cumulants
-from jaxrg.models.rg_network import (
+from jaxrg.studies.clt_rg.rg_network import (
     RGNetwork,
     cumulant_recursion_error,
     exact_map_error,
@@ -75,6 +75,7 @@ __all__ = [
     "clt_flow_study",
     "learned_flow_cumulants",
     "make_model",
+    "report",
     "run_clt_rg",
     "train_rg_network",
 ]
@@ -450,6 +451,36 @@ def run_clt_rg(out, config: CLTRGConfig | None = None, *, progress: bool = True)
     summary = _summarise(config, runs, drift, flow)
     _io.atomic_write_json(out / "summary.json", summary)
     if config.figures:
+        _plot_all(out, flow, runs, drift)
+    return summary
+
+
+def report(out, *, figures: bool = True) -> dict:
+    """Summarise the records under ``out`` again: rewrite ``summary.json`` (and the figures).
+
+    Trains nothing; reads ``config.json``, ``clt_flow.json``, ``runs.jsonl`` and ``drift.jsonl``
+    as :func:`run_clt_rg` wrote them (also from an unfinished run).
+
+    Args:
+        out: the results folder of :func:`run_clt_rg` (str or path).
+        figures: also redraw the figures (matplotlib).
+
+    Returns:
+        The summary dict, as :func:`run_clt_rg` returns it.
+
+    Raises:
+        FileNotFoundError: ``out`` holds no run of this study.
+    """
+    out = pathlib.Path(out)
+    if not (out / "config.json").is_file() or not (out / "clt_flow.json").is_file():
+        raise FileNotFoundError(f"no CLT-RG results in {out}: run `jaxrg study clt-rg run` first")
+    fields = json.loads((out / "config.json").read_text())
+    config = CLTRGConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    flow = json.loads((out / "clt_flow.json").read_text())
+    runs, drift = _io.read_jsonl(out / "runs.jsonl"), _io.read_jsonl(out / "drift.jsonl")
+    summary = _summarise(config, runs, drift, flow)
+    _io.atomic_write_json(out / "summary.json", summary)
+    if figures:
         _plot_all(out, flow, runs, drift)
     return summary
 

@@ -263,6 +263,16 @@ def check_label_range(model_fn: Callable[[nnx.Rngs], nnx.Module], inputs: TrainI
     """The model's number of classes C (abstract evaluation); labels >= C raise ``ValueError``.
 
     An id >= C would make the cross-entropy read past the logits (NaN loss, silently).
+
+    Args:
+        model_fn: ``rngs -> model``, as for :func:`make_trainer`.
+        inputs: the :class:`TrainInputs` whose labels are checked.
+
+    Returns:
+        C, the number of classes the model outputs.
+
+    Raises:
+        ValueError: a label id is >= C.
     """
     def forward():
         return model_fn(nnx.Rngs(0))(inputs.features, inputs.eval_graphs)

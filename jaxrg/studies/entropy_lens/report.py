@@ -1,8 +1,9 @@
-"""Markdown tables of the Entropy-Lens reproduction (:mod:`jaxrg.experiments.entropy_lens`)."""
+"""Markdown tables of the Entropy-Lens reproduction
+(:mod:`jaxrg.studies.entropy_lens.experiment`)."""
 
 from __future__ import annotations
 
-from jaxrg.experiments import lens_tasks as tasks_mod
+from jaxrg.studies.entropy_lens import tasks as tasks_mod
 
 __all__ = ["report"]
 

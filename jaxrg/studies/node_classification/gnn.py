@@ -16,8 +16,9 @@ shapes. N is ``x.shape[0]`` (static).
   ``num_layers`` × [conv(h → h) → LayerNorm → ReLU, residual].
 - :class:`KipfGCN`: the 2-layer GCN of Kipf & Welling (2017).
 
-The multiscale classifier built on the encoder lives in :mod:`jaxrg.models.multiscale`. Every
-model is called as ``model(x, graphs, *, key=None)`` with ``graphs`` a sequence of
+The multiscale classifier built on the encoder lives in
+:mod:`jaxrg.studies.node_classification.multiscale`. Every model is called as ``model(x, graphs, *,
+key=None)`` with ``graphs`` a sequence of
 GraphsTuples (one per encoder) and ``key`` a PRNG key that turns dropout on (training), and has
 ``l2_loss()`` = ½ Σ w² over the weights its paper regularises.
 
@@ -37,7 +38,7 @@ import jraph
 from flax import nnx
 from jaxtyping import Array, Float
 
-from jaxrg.models._layers import INITS, dropout, linear
+from jaxrg.studies._common.layers import INITS, dropout, linear
 
 __all__ = [
     "CONVS",
@@ -299,8 +300,8 @@ class GraphEncoder(nnx.Module):
         init: initialisation of the input projection: ``"flax"`` (default, LeCun-normal weights,
             zero bias: the Flax convention) or ``"torch"`` (PyTorch's ``nn.Linear`` default,
             U(±1/√F) weights and bias, as in the authors' code; see
-            :func:`jaxrg.models._layers.linear`). The convolutions are Glorot-uniform with zero
-            bias either way, as in PyTorch Geometric's ``GCNConv``/``GATConv``.
+            :func:`jaxrg.studies._common.layers.linear`). The convolutions are Glorot-uniform
+            with zero bias either way, as in PyTorch Geometric's ``GCNConv``/``GATConv``.
         rngs: ``nnx.Rngs``.
 
     Examples:

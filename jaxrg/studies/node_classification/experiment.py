@@ -2,8 +2,9 @@
 
 Protocol (docs/design.md §4, following the authors' code ``FrancescoCaso/RGR``): every graph is
 reduced to its largest connected component; Planetoid keeps the public split (restricted to that
-component), Amazon and Europe use a 70/15/15 split; one :class:`~jaxrg.models.gnn.GraphEncoder` per
-input graph (SB: original; MB: original twice; SR: renormalised; MR: original + renormalised at
+component), Amazon and Europe use a 70/15/15 split; one
+:class:`~jaxrg.studies.node_classification.gnn.GraphEncoder` per input graph (SB: original; MB:
+original twice; SR: renormalised; MR: original + renormalised at
 τ*), embeddings concatenated, Linear → classes; Adam (lr 1e-4), full batch, cross-entropy, no
 weight decay or dropout; during training every encoder sees only the subgraph induced by the
 training nodes, validation and test use the full graphs; for each epoch budget B (the authors'
@@ -22,15 +23,16 @@ smoothing, first grid maximum — Cora and Citeseer τ* = 0.572, as they report)
 Cora 0.528, Citeseer 0.597 — not what their code trained on); all in float64.
 
 Initialisation (``init``): ``"flax"`` (LeCun-normal, zero bias) or ``"torch"`` (PyTorch's
-``nn.Linear`` default, what the authors' code gets; :func:`jaxrg.models._layers.linear`). Split
-(``split``): Planetoid's public split, or for Amazon/Europe ``"ordered"`` (the authors'
+``nn.Linear`` default, what the authors' code gets;
+:func:`jaxrg.studies._common.layers.linear`). Split (``split``): Planetoid's public split, or for
+Amazon/Europe ``"ordered"`` (the authors'
 ``create_masks``: the first 70 % of the node ids train, the next 15 % validate, the rest test) or
 ``"random"`` (seeded 70/15/15).
 
 Every finished seed is one JSON line per epoch budget in ``<out>/results.jsonl`` (dataset, variant,
 encoder, τ, seed, epoch budget, validation/test accuracy, wall time, ...); a rerun skips finished
 seeds, so a killed run resumes where it stopped. :func:`report
-<jaxrg.experiments.node_classification_report.report>` turns the file into a markdown table
+<jaxrg.studies.node_classification.report.report>` turns the file into a markdown table
 (mean ± std over seeds; + / − when a one-sided exact Wilcoxon signed-rank test against SB, paired
 by seed, gives p < 0.05).
 
@@ -272,11 +274,12 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
 
     Returns:
         ``(data, graphs, tau)``: the reduced :class:`~jaxrg.datasets.Dataset`, the graphs the
-        variant's encoders read (see :func:`jaxrg.models.multiscale.variant_graphs`) and τ
-        (None for SB and MB).
+        variant's encoders read (see
+        :func:`jaxrg.studies.node_classification.multiscale.variant_graphs`) and τ (None for SB
+        and MB).
     """
     import jaxrg.datasets as ds
-    from jaxrg.models import multiscale
+    from jaxrg.studies.node_classification import multiscale
 
     key = ds.canonical_name(dataset)
     variant = variant.upper()
@@ -324,7 +327,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         split: ``"public"`` (Planetoid), ``"random"`` or ``"ordered"`` (the authors'
             Amazon/Europe split); default :func:`default_split`.
         seed_batch: seeds vmapped together (None: all; see
-            :func:`jaxrg.train.train_node_classifier`); ``"auto"`` (default): 1 on a CPU,
+            :func:`jaxrg.studies.node_classification.train.train_node_classifier`);
+            ``"auto"`` (default): 1 on a CPU,
             where looping over seeds inside the program is faster than one vmap, all on an
             accelerator.
         download: fetch missing data files.
@@ -338,8 +342,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     """
     import jax
 
-    from jaxrg.models import gnn, multiscale
-    from jaxrg.train import accuracy_at_budgets, train_node_classifier
+    from jaxrg.studies.node_classification import gnn, multiscale
+    from jaxrg.studies.node_classification.train import accuracy_at_budgets, train_node_classifier
 
     if encoder not in gnn.CONVS:
         raise ValueError(f"encoder must be one of {gnn.CONVS}, got {encoder!r}")
@@ -455,8 +459,8 @@ def run_kipf(dataset: str = "cora", *, seeds=10, out="results/node_classificatio
     import jax
 
     import jaxrg.datasets as ds
-    from jaxrg.models import gnn
-    from jaxrg.train import train_node_classifier
+    from jaxrg.studies.node_classification import gnn
+    from jaxrg.studies.node_classification.train import train_node_classifier
 
     data = ds.load(dataset, data_dir=data_dir, download=download, progress=progress)
     path = pathlib.Path(out) / "kipf_gcn.jsonl"

@@ -23,7 +23,7 @@ from collections import defaultdict
 import numpy as np
 
 from jaxrg import _io
-from jaxrg.experiments.node_classification import (
+from jaxrg.studies.node_classification.experiment import (
     GAT_HIDDEN,
     KEY_FIELDS,
     KIPF_PUBLISHED,
@@ -31,7 +31,7 @@ from jaxrg.experiments.node_classification import (
     default_split,
     with_defaults,
 )
-from jaxrg.experiments.stats import wilcoxon_signed_rank
+from jaxrg.studies.node_classification.stats import wilcoxon_signed_rank
 
 __all__ = [
     "ALPHA",
@@ -374,7 +374,7 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
     return save(fig, path)
 
 
-# the keys that identify a record (as jaxrg.experiments.node_classification writes them)
+# the keys that identify a record (as jaxrg.studies.node_classification.experiment writes them)
 RESULT_KEYS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
                "epochs", "test_acc")
 KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc", "best_val_test_acc")
@@ -387,7 +387,7 @@ def report(path: str | os.PathLike = "results/node_classification", *,
     """Markdown report of a results folder (or a ``results.jsonl`` file).
 
     Args:
-        path: the folder given to ``jaxrg experiment node-classification --out`` (or the file).
+        path: the folder given to ``jaxrg study node-classification run --out`` (or the file).
         epochs: epoch budget of the main table (default: each setting's largest).
         out: also write the markdown here (atomically).
         plot: also write the accuracy-vs-budget figure here (PNG).
@@ -412,7 +412,7 @@ def report(path: str | os.PathLike = "results/node_classification", *,
                        finite=("test_acc", "best_val_test_acc")), KIPF_KEYS[:4])
     if not records and not kipf:
         raise FileNotFoundError(f"no results.jsonl or kipf_gcn.jsonl records in {path}; run "
-                                "`jaxrg experiment node-classification --out ...` first")
+                                "`jaxrg study node-classification run --out ...` first")
     budgets = sorted({r["epochs"] for r in records})
     if epochs is not None and records and epochs not in budgets:
         raise ValueError(f"no run in {results} has an epoch budget of {epochs} (--epochs); the "

@@ -8,9 +8,10 @@ correct (MMLU, ROC-AUC near 70), with Rényi orders :math:`\alpha \in \{0.5, 1, 
 results. No weights can be downloaded here, so this module trains its own models and applies the
 authors' protocols at this scale:
 
-1. **Models** — three families (:data:`jaxrg.models.transformer.FAMILIES`: GPT-2-like pre-LN/GELU,
-   LLaMA-like pre-RMSNorm/SwiGLU, post-LN/ReLU) in two sizes each, trained with AdamW on a mixture
-   of four synthetic tasks (:mod:`jaxrg.experiments.lens_tasks`: copying, sorting, counting,
+1. **Models** — three families (:data:`jaxrg.studies.entropy_lens.transformer.FAMILIES`:
+   GPT-2-like pre-LN/GELU, LLaMA-like pre-RMSNorm/SwiGLU, post-LN/ReLU) in two sizes each, trained
+   with AdamW on a mixture
+   of four synthetic tasks (:mod:`jaxrg.studies.entropy_lens.tasks`: copying, sorting, counting,
    modular addition).
 2. **Task type** — the same prompts for every model, 6 greedy tokens each, profiles averaged in
    3 windows of 2 tokens (and, as a control, the first generated token alone); k-NN (k = 29,
@@ -29,7 +30,7 @@ finished unit; a restarted run skips them), ``summary.json``, ``results.md`` and
 ``task_profiles.png``, ``family_profiles.png``, ``heatmaps.png``, ``correctness_profiles.png``,
 ``ablation.png``. Trained weights and profiles are cached in ``out/.cache`` (not results).
 
-Run it with ``jaxrg entropy-lens --out results/entropy_lens`` (minutes on two CPU cores).
+Run it with ``jaxrg study entropy-lens run --out results/entropy_lens`` (minutes on two CPU cores).
 """
 
 from __future__ import annotations
@@ -48,11 +49,16 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from jaxrg import _io
-from jaxrg.experiments import lens_tasks as tasks_mod
-from jaxrg.experiments.lens_report import report
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import entropy_profile, profile_features
-from jaxrg.models.transformer import FAMILIES, Transformer, TransformerConfig, generate
+from jaxrg.studies.entropy_lens import tasks as tasks_mod
+from jaxrg.studies.entropy_lens.report import report
+from jaxrg.studies.entropy_lens.transformer import (
+    FAMILIES,
+    Transformer,
+    TransformerConfig,
+    generate,
+)
 
 __all__ = [
     "PUBLISHED",
@@ -145,7 +151,7 @@ def train_model(
     """AdamW (warm-up + cosine) on the task mixture; returns ``(model, final_loss)``.
 
     ``sample(rng, n)`` gives ``(tokens, weight)``, both ``(n, S)``: the training batches (default
-    the task mixture of :mod:`jaxrg.experiments.lens_tasks`).
+    the task mixture of :mod:`jaxrg.studies.entropy_lens.tasks`).
     """
     model = Transformer(cfg, rngs=nnx.Rngs(seed))
     graphdef, params = nnx.split(model, nnx.Param)
@@ -469,10 +475,10 @@ def run(out, config: LensConfig | None = None) -> dict:
     }
     _io.atomic_write_json(out / "summary.json", summary)
     _io.atomic_write_text(out / "results.md", report(summary))
-    from jaxrg.plots import lens as plots_lens
+    from jaxrg.studies.entropy_lens import figures
 
     answer_lengths = {t: tasks_mod.ANSWER_LEN[t] for t in tasks_mod.TASKS}
-    plots_lens.lens_figures(data, meta, config, out, answer_lengths=answer_lengths)
+    figures.lens_figures(data, meta, config, out, answer_lengths=answer_lengths)
     return summary
 
 

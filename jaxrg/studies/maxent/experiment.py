@@ -187,7 +187,7 @@ def prepare(dataset: str, *, data_dir=None, val_fraction: float = 0.2, seed: int
 def _init(config: MaxEntConfig, data: Prepared, seed: int):
     from flax import nnx
 
-    from jaxrg.models.subnetworks import make_model
+    from jaxrg.studies.maxent.subnetworks import make_model
 
     _, _, _, shallow, deep = DEFAULTS[config.dataset]
     model = make_model(config.model, data.x_train.shape[1], data.num_classes, seed=seed,
@@ -216,7 +216,7 @@ def _evaluate(graphdef, params, data: Prepared, rewarded_mask, kind: str, temper
     import jax.numpy as jnp
 
     from jaxrg import maxent
-    from jaxrg.train import maxent as tm
+    from jaxrg.studies.maxent import train as tm
 
     y = jnp.asarray(data.y_test)
     targets = maxent.targets(y, rewarded_mask, data.num_classes, kind=kind).astype(jnp.float32)
@@ -246,7 +246,7 @@ def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepare
     from tqdm.auto import tqdm
 
     from jaxrg import maxent
-    from jaxrg.train import maxent as tm
+    from jaxrg.studies.maxent import train as tm
 
     config = config.resolved()
     path = pathlib.Path(out) / "results.jsonl"
@@ -324,7 +324,7 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
     from tqdm.auto import tqdm
 
     from jaxrg import maxent
-    from jaxrg.train import maxent as tm
+    from jaxrg.studies.maxent import train as tm
 
     config = config.resolved()
     groups = config.groups
@@ -614,7 +614,7 @@ def report(out, *, figures: bool = True) -> str:
     out = pathlib.Path(out)
     path = out / "results.jsonl"
     if not path.exists():
-        raise FileNotFoundError(f"no results in {out}: run `jaxrg maxent run` first")
+        raise FileNotFoundError(f"no results in {out}: run `jaxrg study maxent run` first")
     records = _io.read_jsonl(path)
     text = "# Maximum-entropy subnetworks: results (mean (std) over seeds)\n\n" + (
         summary_table(records))

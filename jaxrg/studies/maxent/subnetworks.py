@@ -8,7 +8,8 @@ Configurations of Caso, Fonio, Saccomanno, Monaco, Silvestri (2025), docs/design
   Linear 64 → ReLU → Linear(classes, no bias); dropout after each hidden dense layer.
 
 Every model is called as ``model(x, *, key=None)``; a PRNG ``key`` turns dropout on (training).
-The final layer is the attribute ``head``, which :mod:`jaxrg.train.maxent` prunes at half the rate.
+The final layer is the attribute ``head``, which :mod:`jaxrg.studies.maxent.train` prunes at half
+the rate.
 
 References:
     F. Caso, S. Fonio, A. Saccomanno, A. Monaco, F. Silvestri, "Composable subnetworks by the
@@ -24,7 +25,7 @@ import jax.numpy as jnp
 from flax import nnx
 from jaxtyping import Array, Float
 
-from jaxrg.models._layers import dropout
+from jaxrg.studies._common.layers import dropout
 
 __all__ = ["MLP", "MODELS", "SmallCNN", "make_model"]
 

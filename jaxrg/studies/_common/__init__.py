@@ -1,0 +1,1 @@
+"""Infrastructure shared by several studies (never by the library layer)."""
