@@ -194,7 +194,9 @@ def _chunk_curves(adjacency, mask, taus):
     curves = jax.lax.map(lambda ev: entropy_curves(ev, taus), eigenvalues, batch_size=size)
     # a graph without a real node has no curves: NaN, not S = C = 0 (eager calls raise)
     empty = ~jnp.any(mask, axis=-1)
-    return jax.tree.map(lambda v: jnp.where(empty[:, None], jnp.nan, v), curves)
+    return jax.tree.map(
+        lambda v: jnp.where(empty.reshape(empty.shape + (1,) * (v.ndim - 1)), jnp.nan, v), curves
+    )
 
 
 _curves = jax.jit(_chunk_curves)

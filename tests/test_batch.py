@@ -175,3 +175,25 @@ def test_stopping_early_stops_the_prefetch_thread():
     next(stream)
     stream.close()
     assert threading.active_count() == before
+
+
+def test_batch_curves_of_any_taus_shape_equal_the_single_graph_route():
+    # a (1, 1) grid once broadcast the empty-graph marker into a (B, B, ...) result
+    graphs = [nx.path_graph(3), nx.complete_graph(3)]
+    batch = jaxrg.pad_adjacency(graphs)
+    for taus in (jnp.array(1.0), jnp.array([0.5, 2.0]), jnp.array([[1.0]])):
+        got = jb.batch_curves(batch, taus)
+        for b, g in enumerate(graphs):
+            want = jaxrg.entropy_curves(jaxrg.laplacian_spectrum(nx.to_numpy_array(g)), taus)
+            assert got.entropy[b].shape == want.entropy.shape
+            np.testing.assert_allclose(got.entropy[b], want.entropy, **tol(float))
+            np.testing.assert_allclose(got.specific_heat[b], want.specific_heat, **tol(float))
+
+
+def test_a_graph_without_nodes_gives_nan_curves_under_jit_and_the_others_are_untouched():
+    adjacency = jnp.zeros((2, 3, 3)).at[1, 0, 1].set(1.0).at[1, 1, 0].set(1.0)
+    mask = jnp.array([[False, False, False], [True, True, False]])
+    curves = jax.jit(jb.batch_curves)(jaxrg.PaddedBatch(adjacency, mask), jnp.array([1.0, 2.0]))
+    assert np.isnan(curves.entropy[0]).all() and np.isnan(curves.specific_heat[0]).all()
+    want = jaxrg.entropy_curves(jnp.array([0.0, 2.0]), jnp.array([1.0, 2.0]))
+    np.testing.assert_allclose(curves.entropy[1], want.entropy, **tol(float))
