@@ -255,7 +255,9 @@ def batch_curves(batch: PaddedBatch, taus, *, mesh: Mesh | None = None) -> Spect
                 "batch with jaxrg.pad_adjacency."
             )
         _checks.check_adjacency_values(adjacency, "batch.adjacency")
-    if _checks.is_concrete(batch.mask):
+    # a global array of several processes cannot be read here: its rows are checked by the
+    # process that holds them (and give NaN curves under jit)
+    if _checks.is_concrete(batch.mask) and getattr(batch.mask, "is_fully_addressable", True):
         empty = ~np.asarray(batch.mask).any(axis=-1)
         if empty.any():
             raise ValueError(

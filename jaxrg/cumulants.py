@@ -269,19 +269,19 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     order = _order(order)
     unit, scale = _standardise(samples - jnp.mean(samples))
     mu = jnp.mean(unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :], 0)
-    kappa = _rescale(moments_to_cumulants(mu.at[0].set(0.0)), scale)  # on [-1, 1] data
-    kappa = kappa.at[0].set(jnp.mean(samples))
-    # high orders can exceed the float range (|kappa_r| grows like r! on [-1, 1] data); the
-    # recursion then meets inf - inf: refuse rather than return NaN from finite data
-    overflow = ~jnp.isfinite(kappa) & jnp.all(jnp.isfinite(samples))
+    unit = moments_to_cumulants(mu.at[0].set(0.0))  # on [-1, 1] data
+    # high orders exceed the float range even on [-1, 1] data (|kappa_r| grows like r!), and the
+    # recursion then meets inf - inf: refuse rather than return NaN from finite data. (Scaling
+    # back may overflow to +-inf for huge data: that is the value, not an error.)
+    overflow = ~jnp.isfinite(unit) & jnp.all(jnp.isfinite(samples))
     value_check(
         ~jnp.any(overflow),
-        f"sample cumulants overflow {kappa.dtype} from order {{first}} on (|kappa_r| grows like "
+        f"sample cumulants overflow {unit.dtype} from order {{first}} on (|kappa_r| grows like "
         "r!); ask for a lower order, e.g. order={last}.",
         first=jnp.argmax(overflow) + 1,
         last=jnp.maximum(jnp.argmax(overflow), 1),
     )
-    return kappa
+    return _rescale(unit, scale).at[0].set(jnp.mean(samples))
 
 
 def k_statistics(samples, order: int) -> Float[Array, " order"]:

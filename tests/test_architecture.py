@@ -40,7 +40,8 @@ STUDIES = ("clt_rg", "entropy_lens", "maxent", "node_classification")
 LIBRARY = (
     "jaxrg", "jaxrg._checks", "jaxrg._compile_cache", "jaxrg._components", "jaxrg._gibbs",
     "jaxrg._host", "jaxrg._io",
-    "jaxrg._numerics", "jaxrg._optional", "jaxrg._peaks", "jaxrg._progress", "jaxrg._validation", "jaxrg.batch",
+    "jaxrg._numerics", "jaxrg._optional", "jaxrg._peaks", "jaxrg._progress", "jaxrg._ranges",
+    "jaxrg._validation", "jaxrg.batch",
     "jaxrg.clt", "jaxrg.cumulants", "jaxrg.eigenvalues", "jaxrg.features", "jaxrg.graph_io", "jaxrg.graphs",
     "jaxrg.info", "jaxrg.knn", "jaxrg.lens", "jaxrg.lrg", "jaxrg.matrix_entropy", "jaxrg.maxent",
     "jaxrg.merging",

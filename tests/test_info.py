@@ -14,6 +14,7 @@ from hypothesis.extra.numpy import arrays
 from tolerances import tol
 
 import jaxrg.info as info
+from jaxrg.cli import CLIError
 
 ALPHAS = np.array([0.0, 0.25, 0.5, 0.999, 1.0, 1.001, 2.0, 5.0, 50.0, np.inf])
 
@@ -430,7 +431,7 @@ def test_cli_entropy_writes_the_entropies_of_a_logits_file(tmp_path, logits64, c
     ("setup", "argv", "error", "match"),
     [
         (None, ["missing.npy"], FileNotFoundError, "no such file"),
-        ("npz2", ["z.npz"], ValueError, "choose one with --key"),
+        ("npz2", ["z.npz"], CLIError, "choose one with --key"),
         ("npy", ["z.npy", "--alpha", "-1"], ValueError, "alpha must be >= 0"),
         ("npy", ["z.npy", "--axis", "5"], ValueError, "out of range"),
         ("npy", ["z.npy", "--out", "h.txt"], ValueError, ".csv or .json"),

@@ -67,7 +67,7 @@ def _add_run(clt: argparse.ArgumentParser) -> None:
 
 
 def _clt_rg(args: argparse.Namespace) -> int:
-    from jaxrg.cli._options import AT_LEAST_1, FINITE, require
+    from jaxrg._ranges import AT_LEAST_1, FINITE, require
     from jaxrg.studies.clt_rg.experiment import CLTRGConfig, run_clt_rg
 
     require(args, "--seeds", AT_LEAST_1)

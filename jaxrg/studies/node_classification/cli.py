@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from jaxrg.cli._options import AT_LEAST_1, NON_NEGATIVE, POSITIVE_FINITE, require
+from jaxrg._ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE_FINITE, require
 
 __all__ = ["register", "register_aliases"]
 

@@ -1,15 +1,16 @@
 """Range checks of numeric command-line options, before any data is read or any run starts.
 
-A value out of range is a :class:`jaxrg.cli.CLIError`: one line naming the option, the rule and
-the value, exit code 2 (never a silent replacement, a run that trains on nonsense, or a hang).
+A value out of range is a ``ValueError`` naming the option, the rule and the value, which the CLI
+prints as one line with exit code 2 (never a silent replacement, a run that trains on nonsense, or
+a hang).
 
 Example:
     >>> import argparse
-    >>> from jaxrg.cli._options import AT_LEAST_1, require
+    >>> from jaxrg._ranges import AT_LEAST_1, require
     >>> require(argparse.Namespace(seeds=0), "--seeds", AT_LEAST_1)
     Traceback (most recent call last):
     ...
-    jaxrg.cli.CLIError: --seeds must be >= 1; got 0.
+    ValueError: --seeds must be >= 1; got 0.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-from jaxrg.cli import CLIError
 
 __all__ = ["AT_LEAST_1", "AT_LEAST_2", "FINITE", "NON_NEGATIVE", "POSITIVE_FINITE", "Rule",
            "require"]
@@ -51,8 +51,8 @@ def require(args, option: str, rule: Rule, note: str = "") -> None:
         None.
 
     Raises:
-        CLIError: ``"--seeds must be >= 1; got 0."``.
+        ValueError: ``"--seeds must be >= 1; got 0."``.
     """
     value = getattr(args, option.lstrip("-").replace("-", "_"), None)
     if value is not None and not rule.ok(value):
-        raise CLIError(f"{option} must be {rule.text}{note}; got {value}.")
+        raise ValueError(f"{option} must be {rule.text}{note}; got {value}.")
