@@ -124,8 +124,8 @@ def _upper_edges(adjacency, num_nodes, dtype):
         ):
             weights = np.asarray(edges).reshape(-1)
         adjacency = (adjacency.senders, adjacency.receivers, weights)
-        given, num_nodes = num_nodes, int(n_node.reshape(()))
-        _matching((None, None, None, num_nodes), given)
+        _checks.check_matching_nodes(num_nodes, int(n_node.reshape(())))
+        num_nodes = int(n_node.reshape(()))
     if module.startswith("networkx"):
         import networkx as nx
 
@@ -135,7 +135,9 @@ def _upper_edges(adjacency, num_nodes, dtype):
     if isinstance(adjacency, tuple):
         return _edge_list(adjacency, num_nodes, dtype)
     if module.startswith("scipy.sparse"):
-        return _matching(_scipy_edges(adjacency, dtype), num_nodes)
+        edges = _scipy_edges(adjacency, dtype)
+        _checks.check_matching_nodes(num_nodes, edges[3])
+        return edges
     if isinstance(adjacency, np.ndarray | jax.Array | list):
         check_orientation(adjacency)
         dense = _checks.as_float_array(adjacency, "adjacency", dtype=dtype, normal=True)
@@ -143,7 +145,8 @@ def _upper_edges(adjacency, num_nodes, dtype):
         _checks.check_adjacency_values(dense)
         dense = np.asarray(dense)
         lo, hi = np.nonzero(np.triu(dense, 1))
-        return _matching((lo, hi, dense[lo, hi], n), num_nodes)
+        _checks.check_matching_nodes(num_nodes, n)
+        return lo, hi, dense[lo, hi], n
     hint = ""
     if module.startswith("jax.experimental.sparse"):
         hint = (
@@ -154,12 +157,6 @@ def _upper_edges(adjacency, num_nodes, dtype):
         f"unsupported graph type {type(adjacency).__name__}; pass a scipy.sparse matrix, "
         "(senders, receivers[, weights]), a networkx.Graph, a jraph.GraphsTuple or an array." + hint
     )
-
-
-def _matching(edges: tuple, num_nodes):
-    """``edges`` of a matrix form; ``num_nodes``, if given, must equal the matrix's size."""
-    _checks.check_matching_nodes(num_nodes, edges[3])
-    return edges
 
 
 def _edge_list(edges: tuple, num_nodes, dtype):
