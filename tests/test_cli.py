@@ -450,3 +450,12 @@ def test_the_entropy_lens_report_prints_the_committed_tables(capsys):
     out = pathlib.Path(__file__).resolve().parents[1] / "results" / "entropy_lens"
     assert main(["study", "entropy-lens", "report", "--out", str(out)]) == 0
     assert capsys.readouterr().out == (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_an_in_process_call_leaves_the_callers_precision_as_it_was(capsys):
+    import jax
+
+    assert jax.config.jax_enable_x64  # the suite runs in float64 (conftest.py)
+    assert main(["curve", "karate", "--float32", "--num-taus", "8"]) == 0
+    assert "tau" in capsys.readouterr().out.lower()
+    assert jax.config.jax_enable_x64

@@ -4,6 +4,7 @@ the best-validation checkpoint; one short real-data smoke test."""
 import jax
 import jax.numpy as jnp
 import jraph
+from jax._src import monitoring
 import networkx as nx
 import numpy as np
 import pytest
@@ -60,31 +61,46 @@ def test_induced_subgraph_equals_networkx_subgraph_relabelled():
     assert int(sub.n_node[0]) == nodes.size and np.all(sub.edges == 1.0)
 
 
+TRACE = "/jax/core/compile/jaxpr_trace_duration"
+
+
 @pytest.fixture(scope="module")
 def trained():
-    """One trainer, used for 3 seeds at once and for each seed alone."""
+    """One trainer, used for 3 seeds at once and for each seed alone; also returns how often
+    ``run_chunk`` was traced (JAX's own trace events, not a private cache count, which depends
+    on what other tests did to JAX's global caches)."""
+    traces = []
+
+    def listener(event, duration, **kwargs):
+        if event == TRACE and kwargs.get("fun_name") == "run_chunk":
+            traces.append(event)
+
     features, labels, g, masks = _problem(1)
     trainer = make_trainer(_model_fn(), epochs=10, learning_rate=3e-2)
-    together = fit(trainer, _keys([0, 1, 2]), prepare_inputs(features, labels, [g], *masks,
-                                                             num_seeds=3), progress=False)
-    single = prepare_inputs(features, labels, [g], *masks, num_seeds=1)
-    alone = [fit(trainer, _keys([s]), single, progress=False) for s in range(3)]
-    return trainer, together, alone, (features, labels, g, masks)
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        together = fit(trainer, _keys([0, 1, 2]), prepare_inputs(features, labels, [g], *masks,
+                                                                 num_seeds=3), progress=False)
+        single = prepare_inputs(features, labels, [g], *masks, num_seeds=1)
+        alone = [fit(trainer, _keys([s]), single, progress=False) for s in range(3)]
+    finally:
+        monitoring.unregister_event_duration_listener(listener)
+    return trainer, together, alone, (features, labels, g, masks), len(traces)
 
 
 def test_vmapped_seeds_equal_separate_runs_of_the_same_compiled_trainer(trained):
-    trainer, together, alone, _ = trained
+    _, together, alone, _, num_traces = trained
     for s in range(3):
         # float32 sums in a different order: agreement to float32 round-off
         np.testing.assert_allclose(together.train_loss[s], alone[s].train_loss[0], rtol=2e-4,
                                    atol=2e-5)
         np.testing.assert_array_equal(together.val_acc[s], alone[s].val_acc[0])
     assert not np.allclose(together.train_loss[0], together.train_loss[1])
-    assert trainer.run_chunk._cache_size() == 2  # one program for S = 3, one for S = 1
+    assert num_traces == 2  # one program for S = 3, one for S = 1; the later seeds reuse it
 
 
 def test_looping_over_seed_blocks_inside_the_program_equals_vmapping_them(trained):
-    _, together, _, (features, labels, g, masks) = trained
+    _, together, _, (features, labels, g, masks), _ = trained
     looped = make_trainer(_model_fn(), epochs=10, learning_rate=3e-2, seed_batch=2)
     result = fit(looped, _keys([0, 1, 2]), prepare_inputs(features, labels, [g], *masks,
                                                           num_seeds=3), progress=False)
@@ -93,7 +109,7 @@ def test_looping_over_seed_blocks_inside_the_program_equals_vmapping_them(traine
 
 
 def test_best_validation_checkpoint_is_the_first_best_epoch_and_is_returned(trained):
-    _, result, _, (features, labels, g, masks) = trained
+    _, result, _, (features, labels, g, masks), _ = trained
     for s in range(3):
         best = int(np.argmax(result.val_acc[s]))
         assert result.best_epoch[s] == best

@@ -131,7 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     import jax
 
     # The CLI is an edge of the program (STYLE.md): precision is chosen here, never in the library.
+    # An in-process caller (a notebook, a test) gets its own setting back afterwards.
+    caller_x64 = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", not args.float32)
+    try:
+        return _run(args)
+    finally:
+        jax.config.update("jax_enable_x64", caller_x64)
+
+
+def _run(args) -> int:
+    """Run the chosen command; errors become one line on stderr and exit code 2."""
     from jaxrg._compile_cache import disabled, enable_compile_cache
 
     if not disabled(args.no_compile_cache):
