@@ -12,6 +12,7 @@ Two kinds of check:
 from __future__ import annotations
 
 import os
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -359,6 +360,28 @@ def check_taus(taus, name: str = "taus", *, dtype=None) -> jax.Array:
         )
         taus = taus.astype(dtype)
     return taus
+
+
+def renamed_taus(taus, tau, function: str):
+    """``taus``, or the value of the deprecated alias ``tau=`` of ``function`` (one release).
+
+    The alias emits a ``DeprecationWarning`` naming ``taus``; giving both, or neither, is a
+    ``TypeError`` (as Python reports a duplicate or missing argument).
+    """
+    if tau is None:
+        if taus is None:
+            raise TypeError(f"{function}() missing required argument 'taus' (diffusion times).")
+        return taus
+    if taus is not None:
+        raise TypeError(
+            f"{function}() got both taus and tau; pass taus only (tau= is its deprecated alias)."
+        )
+    warnings.warn(
+        f"{function}(tau=...) is deprecated; pass taus= (the same diffusion times) instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return tau
 
 
 def check_eigenvalues(eigenvalues, name: str = "eigenvalues") -> jax.Array:

@@ -172,22 +172,24 @@ def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
     return jnp.where(eigenvalues <= roundoff, 0, eigenvalues), vectors
 
 
-def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:
+def heat_kernel(laplacian, taus=None, *, tau=None) -> Float[Array, "*t n n"]:
     r"""Heat kernel :math:`e^{-\tau L} = U\,\mathrm{diag}(e^{-\tau\lambda})\,U^\top`.
 
     One ``eigh`` serves every :math:`\tau`.
 
     Args:
         laplacian: ``(N, N)`` symmetric positive semi-definite matrix (a graph Laplacian).
-        tau: scalar or ``(T,)`` diffusion times, ``> 0``.
+        taus: scalar or ``(T,)`` diffusion times, ``> 0``.
+        tau: deprecated alias of ``taus`` (``DeprecationWarning``; removed in the next release).
 
     Returns:
-        ``(N, N)`` for a scalar ``tau``, ``(T, N, N)`` for ``(T,)``.
+        ``(N, N)`` for a scalar ``taus``, ``(T, N, N)`` for ``(T,)``.
 
     Raises:
         ValueError: ``laplacian`` not square, non-finite, asymmetric or not positive
-            semi-definite (e.g. an adjacency passed by mistake); ``tau`` not finite and > 0.
+            semi-definite (e.g. an adjacency passed by mistake); ``taus`` not finite and > 0.
             Value checks run on concrete input, and under ``jit`` via :func:`jaxrg.checked`.
+        TypeError: both ``taus`` and ``tau`` given, or neither.
 
     Example:
         >>> import jaxrg
@@ -195,7 +197,7 @@ def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:
         >>> k.sum(axis=1).round(6).tolist()   # rows of e^{-tau L} sum to 1
         [1.0, 1.0]
     """
-    taus = _checks.check_taus(tau, "tau")
+    taus = _checks.check_taus(_checks.renamed_taus(taus, tau, "heat_kernel"))
     eigenvalues, vectors = _eigh_psd(laplacian)
     weights = jnp.exp(-taus[..., None] * lead(eigenvalues.astype(taus.dtype), taus.ndim))
     w = weights.astype(vectors.dtype)
@@ -204,7 +206,7 @@ def heat_kernel(laplacian, tau) -> Float[Array, "*t n n"]:
     )  # no TF32
 
 
-def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
+def density_matrix(laplacian, taus=None, *, tau=None) -> Float[Array, "*t n n"]:
     r"""Density matrix :math:`\rho(\tau) = e^{-\tau L} / \mathrm{Tr}\,e^{-\tau L}`.
 
     The weights :math:`\mu_i = e^{-\tau\lambda_i}/Z = \mathrm{softmax}(-\tau\lambda)_i` are formed
@@ -212,13 +214,15 @@ def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
 
     Args:
         laplacian: ``(N, N)`` symmetric PSD matrix.
-        tau: scalar or ``(T,)`` diffusion times, ``> 0``.
+        taus: scalar or ``(T,)`` diffusion times, ``> 0``.
+        tau: deprecated alias of ``taus`` (``DeprecationWarning``; removed in the next release).
 
     Returns:
         ``(N, N)`` or ``(T, N, N)``, each with unit trace.
 
     Raises:
         ValueError: as :func:`heat_kernel`.
+        TypeError: both ``taus`` and ``tau`` given, or neither.
 
     Example:
         >>> import jaxrg
@@ -226,7 +230,7 @@ def density_matrix(laplacian, tau) -> Float[Array, "*t n n"]:
         >>> rho.round(6).tolist()   # tau -> inf: the projector on the zero mode
         [[0.5, 0.5], [0.5, 0.5]]
     """
-    taus = _checks.check_taus(tau, "tau")
+    taus = _checks.check_taus(_checks.renamed_taus(taus, tau, "density_matrix"))
     eigenvalues, vectors = _eigh_psd(laplacian)
     mu = jax.nn.softmax(
         -taus[..., None] * lead(eigenvalues.astype(taus.dtype), taus.ndim), axis=-1

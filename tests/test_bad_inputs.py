@@ -72,8 +72,8 @@ def _renyi(logits, alpha):
     return info.renyi_entropy(logits, alpha)
 
 
-def _heat(laplacian, tau):
-    return jaxrg.heat_kernel(laplacian, tau)
+def _heat(laplacian, taus):
+    return jaxrg.heat_kernel(laplacian, taus)
 
 
 CASES: dict[str, Case] = {
@@ -271,7 +271,7 @@ CASES: dict[str, Case] = {
         _heat,
         (jaxrg.laplacian(EDGE), jnp.array([1.0, -2.0])),
         ValueError,
-        r"^tau must be > 0 \(diffusion time\).*jnp\.logspace",
+        r"^taus must be > 0 \(diffusion time\).*jnp\.logspace",
         "checked",
     ),
     "tau_nan": Case(

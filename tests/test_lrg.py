@@ -263,7 +263,7 @@ def test_checked_jit_reports_bad_values():
     f = jaxrg.checked(jax.jit(jaxrg.lrg.meta_graph))
     with pytest.raises(ValueError, match="not symmetric"):
         f(jnp.array([[0.0, 1.0], [2.0, 0.0]]), 1.0)
-    with pytest.raises(ValueError, match="tau must be > 0"):
+    with pytest.raises(ValueError, match="taus must be > 0"):
         f(jnp.array([[0.0, 1.0], [1.0, 0.0]]), -1.0)
 
 
@@ -278,9 +278,9 @@ def test_bad_input_gives_clear_errors(fn):
         fn(np.triu(good), 1.0)
     with pytest.raises(ValueError, match="negative"):
         fn(-good, 1.0)
-    with pytest.raises(ValueError, match="tau must be > 0"):
+    with pytest.raises(ValueError, match="taus? must be > 0"):
         fn(good, 0.0)
-    with pytest.raises(ValueError, match="tau must be > 0"):
+    with pytest.raises(ValueError, match="taus? must be > 0"):
         fn(good, -2.0)
 
 

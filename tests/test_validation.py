@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxrg
+import jaxrg.lrg
 
 GOOD = jnp.array([[0.0, 1.0], [1.0, 0.0]])
 
@@ -187,3 +188,33 @@ def test_checked_messages_show_the_offending_value_not_a_placeholder(fn, args, m
 def test_checked_refuses_a_non_callable_with_the_fix():
     with pytest.raises(TypeError, match="needs a callable"):
         jaxrg.checked(3)
+
+
+# the diffusion-time argument is `taus` everywhere; `tau=` stays one release as an alias
+RENAMED_TAU = [
+    (jaxrg.heat_kernel, jaxrg.laplacian),
+    (jaxrg.density_matrix, jaxrg.laplacian),
+    (jaxrg.lrg.meta_graph, jnp.asarray),
+    (jaxrg.lrg.coarse_grain, jnp.asarray),
+]
+RENAMED_IDS = [fn.__name__ for fn, _ in RENAMED_TAU]
+
+
+@pytest.mark.parametrize(("fn", "graph"), RENAMED_TAU, ids=RENAMED_IDS)
+def test_deprecated_tau_alias_warns_naming_taus_and_gives_bitwise_the_same_result(fn, graph):
+    path = graph(nx.to_numpy_array(nx.path_graph(6)))
+    taus = jnp.array([0.3, 2.0, 40.0])
+    with pytest.warns(DeprecationWarning, match=r"pass taus="):
+        old = fn(path, tau=taus)
+    for new in (fn(path, taus), fn(path, taus=taus)):
+        for x, y in zip(jax.tree.leaves(old), jax.tree.leaves(new), strict=True):
+            assert x.dtype == y.dtype and np.asarray(x).tobytes() == np.asarray(y).tobytes()
+
+
+@pytest.mark.parametrize(("fn", "graph"), RENAMED_TAU, ids=RENAMED_IDS)
+def test_tau_alias_together_with_taus_or_no_times_at_all_is_a_type_error(fn, graph):
+    path = graph(nx.to_numpy_array(nx.path_graph(4)))
+    with pytest.raises(TypeError, match="both taus and tau"):
+        fn(path, 1.0, tau=1.0)
+    with pytest.raises(TypeError, match="missing required argument 'taus'"):
+        fn(path)

@@ -47,27 +47,30 @@ class CoarseGraph(NamedTuple):
 
 def coarse_grain(
     adjacency,
-    tau,
+    taus=None,
     mask: Bool[Array, " n"] | None = None,
     *,
     weighted: bool = False,
     rtol: float | None = None,
+    tau=None,
 ) -> CoarseGraph:
     r"""Merge each macro-node of :math:`\zeta(\tau)` into one node: :math:`A' = 1[P^\top A P > 0]`.
 
     Args:
         adjacency: ``(N, N)`` symmetric non-negative adjacency (any form
             :func:`jaxrg.as_adjacency` takes).
-        tau: scalar or ``(T,)`` diffusion times ``> 0`` (one ``eigh`` serves them all).
+        taus: scalar or ``(T,)`` diffusion times ``> 0`` (one ``eigh`` serves them all).
         mask: optional ``(N,)`` node mask.
         weighted: keep the summed weights :math:`(P^\top A P)_{ab}` instead of 0/1.
         rtol: decision tolerance of :func:`jaxrg.lrg.meta_graph`.
+        tau: deprecated alias of ``taus`` (``DeprecationWarning``; removed in the next release).
 
     Returns:
         :class:`CoarseGraph`.
 
     Raises:
-        ValueError: bad adjacency or ``tau`` (see :func:`jaxrg.lrg.meta_graph`).
+        ValueError: bad adjacency or ``taus`` (see :func:`jaxrg.lrg.meta_graph`).
+        TypeError: both ``taus`` and ``tau`` given, or neither.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.lrg
@@ -78,7 +81,8 @@ def coarse_grain(
         >>> coarse.adjacency[:4, :4].astype(int).tolist()              # a path of 4 nodes
         [[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 1], [0, 0, 1, 0]]
     """
-    adjacency, mask, taus, tol = prepare(adjacency, tau, mask, rtol)
+    taus = _checks.renamed_taus(taus, tau, "coarse_grain")
+    adjacency, mask, taus, tol = prepare(adjacency, taus, mask, rtol)
     return over_taus(adjacency, taus, mask, tol, per_tau=_coarse, options=(bool(weighted),))
 
 

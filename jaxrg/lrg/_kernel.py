@@ -55,7 +55,12 @@ def _decide(kernel_cols, diag_rows, diag_cols, same, tol) -> jax.Array:
 
 
 def meta_graph(
-    adjacency, tau, mask: Bool[Array, " n"] | None = None, *, rtol: float | None = None
+    adjacency,
+    taus=None,
+    mask: Bool[Array, " n"] | None = None,
+    *,
+    rtol: float | None = None,
+    tau=None,
 ) -> Bool[Array, "*t n n"]:
     r"""Meta-graph :math:`\zeta(\tau)`: ``i ~ j`` iff :math:`\rho_{ij}\ge\min(\rho_{ii},\rho_{jj})`.
 
@@ -77,20 +82,22 @@ def meta_graph(
     Args:
         adjacency: ``(N, N)`` symmetric non-negative (weighted) adjacency, or any graph form
             :func:`jaxrg.as_adjacency` takes.
-        tau: scalar or ``(T,)`` diffusion times ``> 0``.
+        taus: scalar or ``(T,)`` diffusion times ``> 0``.
         mask: optional ``(N,)`` boolean node mask (see :func:`jaxrg.pad_adjacency`).
         rtol: decision tolerance relative to the largest eigenvalue of :math:`\tilde K` (1);
             default :func:`default_rtol` (``32 sqrt(N) eps``).
+        tau: deprecated alias of ``taus`` (``DeprecationWarning``; removed in the next release).
 
     Returns:
         Boolean ``(N, N)`` (or ``(T, N, N)``), symmetric, True on the diagonal of real nodes.
-        All False (even the diagonal) when ``tau`` or ``adjacency`` holds NaN under ``jit``,
+        All False (even the diagonal) when ``taus`` or ``adjacency`` holds NaN under ``jit``,
         the boolean counterpart of NaN out (eager calls raise instead).
 
     Raises:
         ValueError: ``rtol`` NaN, infinite or negative; asymmetric, negative or non-finite
-            adjacency; ``tau <= 0`` (concrete input;
+            adjacency; ``taus <= 0`` (concrete input;
             under ``jit`` wrap with :func:`jaxrg.checked`).
+        TypeError: both ``taus`` and ``tau`` given, or neither.
 
     References:
         P. Villegas, T. Gili, G. Caldarelli, A. Gabrielli, "Laplacian renormalization group for
@@ -103,19 +110,20 @@ def meta_graph(
         >>> jnp.argwhere(jnp.triu(zeta, 1)).tolist()                     # the end pairs merge
         [[0, 1], [4, 5]]
     """
-    adjacency, mask, taus, tol = prepare(adjacency, tau, mask, rtol)
+    taus = _checks.renamed_taus(taus, tau, "meta_graph")
+    adjacency, mask, taus, tol = prepare(adjacency, taus, mask, rtol)
     return over_taus(adjacency, taus, mask, tol, per_tau=_zeta_only)
 
 
-def prepare(adjacency, tau, mask, rtol):
+def prepare(adjacency, taus, mask, rtol):
     """Validated ``(adjacency, mask, taus, tol)``: values checked here, on concrete input."""
     adjacency = as_adjacency(adjacency, remove_self_loops=False)
     n = _checks.check_square(adjacency)
     if mask is not None:
         mask = _checks.check_mask(mask, n)
-    taus = _checks.check_taus(tau, "tau").astype(adjacency.dtype)
+    taus = _checks.check_taus(taus).astype(adjacency.dtype)
     if taus.ndim > 1:
-        raise ValueError(f"tau must be a scalar or 1-D (T,); got shape {taus.shape}.")
+        raise ValueError(f"taus must be a scalar or 1-D (T,); got shape {taus.shape}.")
     tol = default_rtol(n, adjacency.dtype) if rtol is None else checked_rtol(rtol)
     return adjacency, mask, taus, jnp.asarray(tol, adjacency.dtype)
 
