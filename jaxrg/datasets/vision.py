@@ -190,11 +190,10 @@ def load_fashion_mnist(*, data_dir=None, check_counts: bool = True) -> ArrayData
         check_counts: require the published counts.
 
     Returns:
-        :class:`ArrayDataset` with ``x_train`` ``(60000, 28, 28)`` and ``x_test``
-        ``(10000, 28, 28)`` uint8, int32 labels ``(60000,)`` / ``(10000,)``, 10 classes.
+        :class:`ArrayDataset` of the same shapes, dtypes and 10 classes as :func:`load_mnist`
+        (Fashion-MNIST is a drop-in replacement of MNIST).
 
     Raises:
-        FileNotFoundError: files missing.
-        ValueError: a corrupt or truncated file, or wrong counts.
+        FileNotFoundError, ValueError: as :func:`load_mnist`.
     """
     return load_idx_dataset("fashion_mnist", data_dir=data_dir, check_counts=check_counts)

@@ -223,16 +223,7 @@ def _decide_block(columns, diag, labels, start, tol):
     return link, diag, ties
 
 
-def rewire_edges(
-    graph,
-    tau,
-    *,
-    method: str = "auto",
-    block_size: int | None = None,
-    rtol: float | None = None,
-    dtype=None,
-    progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
+def rewire_edges(graph, tau, **options) -> tuple[np.ndarray, np.ndarray]:
     r"""Renormalised graph of a large graph, as edges (no ``N × N`` matrix).
 
     :math:`R = 1[\zeta A\zeta > 0] \wedge \neg 1[\zeta\zeta\zeta > 0]`, no self-loops.
@@ -243,7 +234,8 @@ def rewire_edges(
     Args:
         graph: any form :func:`meta_graph_edges` takes.
         tau: scalar diffusion time ``> 0``.
-        method, block_size, rtol, dtype, progress: see :func:`meta_graph_edges`.
+        **options: the keyword options of :func:`meta_graph_edges` (``method``,
+            ``block_size``, ``rtol``, ``dtype``, ``progress``), with its defaults.
 
     Returns:
         ``(senders, receivers)`` int64 NumPy arrays listing every edge in both directions,
@@ -256,10 +248,8 @@ def rewire_edges(
         >>> [(a, b) for a, b in zip(s.tolist(), r.tolist()) if a < b]
         [(0, 2), (1, 2), (2, 3), (3, 4), (3, 5)]
     """
-    adjacency = sparse_adjacency(graph, dtype=dtype)
-    zeta = meta_graph_edges(adjacency, tau, method=method, block_size=block_size, rtol=rtol,
-                            progress=progress)
-    return _rewire_from_edges(adjacency, zeta)
+    adjacency = sparse_adjacency(graph, dtype=options.pop("dtype", None))
+    return _rewire_from_edges(adjacency, meta_graph_edges(adjacency, tau, **options))
 
 
 def _rewire_from_edges(adjacency, zeta: MetaGraphEdges) -> tuple[np.ndarray, np.ndarray]:

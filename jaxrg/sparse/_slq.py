@@ -96,20 +96,7 @@ def _curves(quad: SpectralQuadrature, taus) -> SparseCurves:
     return SparseCurves(*full, *errors)
 
 
-def entropy_curves(
-    adjacency,
-    taus,
-    *,
-    key,
-    num_probes: int = 32,
-    num_matvecs: int = 100,
-    num_deflate: int | None = None,
-    deflate_matvecs: int = 400,
-    reortho: str = "none",
-    probe_batch_size: int | None = None,
-    num_nodes: int | None = None,
-    progress: bool = False,
-) -> SparseCurves:
+def entropy_curves(adjacency, taus, *, key, **options) -> SparseCurves:
     r"""``Z``, ``S``, ``C``, ``d_S`` of a large sparse graph, with error estimates.
 
     Stochastic Lanczos quadrature with the zero modes and ``num_deflate`` low modes deflated
@@ -123,20 +110,19 @@ def entropy_curves(
             :class:`jaxrg.sparse.SparseGraph` (jit-able), ``networkx.Graph``, or a dense array.
         taus: scalar or any-shape diffusion times ``> 0``.
         key: ``jax.random`` key (results are deterministic for a fixed key).
-        num_probes: Rademacher probes ``m`` (static, ``>= 2``).
-        num_matvecs: Lanczos steps per run (static).
-        num_deflate: low modes deflated (static; 0: none; default 16 up to 20 000 nodes).
-        deflate_matvecs: products of the block Krylov run that finds them (static).
-        reortho: ``"none"`` (default, ``O(N)`` memory) or ``"full"`` for the quadrature runs.
-        probe_batch_size: probes vectorised together (default: one at a time).
-        num_nodes: ``N`` for edge lists with isolated trailing nodes.
-        progress: show a progress bar over the Lanczos runs (see :func:`lanczos_quadrature`).
+        **options: the keyword options of :func:`lanczos_quadrature`, with its defaults (one
+            home): ``num_probes`` (``m = 32``, static, ``>= 2``), ``num_matvecs`` (100 Lanczos
+            steps per run), ``num_deflate`` (low modes deflated; default 16 up to 20 000
+            nodes), ``deflate_matvecs``, ``reortho`` (``"none"``: ``O(N)`` memory),
+            ``probe_batch_size``, ``num_nodes`` (for edge lists with isolated trailing nodes),
+            ``progress`` (a progress bar over the Lanczos runs).
 
     Returns:
         :class:`SparseCurves`.
 
     Raises:
-        ValueError, TypeError: bad graph, ``taus`` or configuration.
+        ValueError, TypeError: bad graph, ``taus`` or configuration (an unknown option:
+            ``TypeError`` naming it).
 
     Example:
         >>> import jax, jax.numpy as jnp, networkx as nx, jaxrg, jaxrg.sparse
@@ -150,16 +136,4 @@ def entropy_curves(
         True
     """
     taus = _checks.check_taus(taus)  # before the expensive part
-    quad = lanczos_quadrature(
-        adjacency,
-        key=key,
-        num_probes=num_probes,
-        num_matvecs=num_matvecs,
-        num_deflate=num_deflate,
-        deflate_matvecs=deflate_matvecs,
-        reortho=reortho,
-        probe_batch_size=probe_batch_size,
-        progress=progress,
-        num_nodes=num_nodes,
-    )
-    return curves_from_quadrature(quad, taus)
+    return curves_from_quadrature(lanczos_quadrature(adjacency, key=key, **options), taus)
