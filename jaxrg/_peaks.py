@@ -16,8 +16,8 @@ from jax import lax
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg._gibbs import gibbs_curves, weighted_moments
 from jaxrg._numerics import bisect, prominent_maxima
+from jaxrg.thermo import measure_curves, measure_slope_sign
 
 
 class CharacteristicScales(NamedTuple):
@@ -53,7 +53,7 @@ def measure_scales(
 
     :math:`C = \tau^2\mathrm{Var}_\mu(\theta)/\log N` of
     :math:`\mu \propto \sum_k w_k e^{-\tau\theta_k}\delta_{\theta_k}`
-    (:func:`jaxrg._gibbs.gibbs_curves`), with the search of :func:`characteristic_scales`
+    (:func:`jaxrg.thermo.measure_curves`), with the search of :func:`characteristic_scales`
     and its implicit-function derivatives with respect to ``nodes`` and ``log_weights``.
 
     Args:
@@ -70,12 +70,10 @@ def measure_scales(
     """
 
     def heat(t, params):
-        return gibbs_curves(*params, t, log_n).specific_heat
+        return measure_curves(*params, t, log_n).specific_heat
 
     def slope(log_tau, params):
-        tau = jnp.exp(log_tau)
-        m = weighted_moments(*params, tau)
-        return 2 * m.tau2_var - m.tau3_third  # tau^2 (2 kappa_2 - tau kappa_3)
+        return measure_slope_sign(*params, jnp.exp(log_tau))
 
     return find_peaks(
         heat,
