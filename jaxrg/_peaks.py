@@ -34,8 +34,23 @@ class CharacteristicScales(NamedTuple):
     valid: Bool[Array, " p"]
 
 
-def user_grid(taus, sort_by: str, dtype) -> jax.Array:
-    """``sort_by`` and a user's ``(T,)`` grid checked (the weighted-measure routes' door)."""
+def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Array | None:
+    """The options and a user's ``(T,)`` grid checked: the one door of the weighted-measure routes.
+
+    Args:
+        taus: a user's grid, or None (the caller then builds its default grid).
+        dtype: the floating dtype of the measure.
+        sort_by: ``"height"`` or ``"tau"``.
+        max_peaks: output size (see :func:`check_peak_options`).
+        min_prominence: fraction of the maximum of C (see :func:`check_peak_options`).
+
+    Returns:
+        The checked ``(T,)`` grid in ``dtype``, or None when ``taus`` is None.
+
+    Raises:
+        ValueError: a bad option or a grid that is not 1-D with at least 3 points.
+    """
+    check_peak_options(max_peaks, min_prominence)
     if sort_by not in ("height", "tau"):
         raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
     if taus is None:

@@ -243,9 +243,15 @@ def feature_characteristic_scales(
         :class:`jaxrg.CharacteristicScales`.
 
     Raises:
-        ValueError: bad ``sort_by`` or grid.
+        ValueError: bad ``sort_by``, ``max_peaks``, ``min_prominence`` or grid.
     """
-    taus = user_grid(taus, sort_by, spectrum.eigenvalues.dtype)
+    taus = user_grid(
+        taus,
+        spectrum.eigenvalues.dtype,
+        sort_by=sort_by,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+    )
     if taus is None:
         taus = default_taus(spectrum.eigenvalues, num_taus=num_taus)
     return measure_scales(
