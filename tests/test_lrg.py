@@ -346,8 +346,7 @@ def test_rg_flow_composes_the_steps_and_sizes_shrink():
 def test_rg_flow_with_automatic_scales_uses_each_graphs_first_peak():
     adjacency = sbm(np.random.default_rng(8), [10] * 4, 0.7, 0.05)[0]
     flow = jaxrg.lrg.rg_flow(adjacency, steps=2, formula="heat-trace-curvature")
-    peaks = scales(spectrum(adjacency), sort_by="tau",
-                                        formula="heat-trace-curvature")
+    peaks = scales(spectrum(adjacency), sort_by="tau", formula="heat-trace-curvature")
     np.testing.assert_allclose(flow.taus[0], peaks.taus[0], rtol=1e-12)
     step = jaxrg.lrg.coarse_grain(adjacency, peaks.taus[0])
     np.testing.assert_array_equal(flow.adjacency[0], step.adjacency)
