@@ -153,7 +153,10 @@ def measure_moments(nodes, log_weights, taus) -> Moments:
     measure), so the largest logit ``m`` is of order 1 and
     ``Z = e^m (1 + sum_{k != k*} e^{l_k - m})`` with every term ``<= 1``: one ``exp`` per atom,
     no overflow, and ``log Z = m + log1p(rest)`` keeps its relative accuracy at large tau;
-    central moments are two-pass (:func:`jaxrg._numerics.scaled_moments`).
+    central moments are two-pass (:func:`jaxrg._numerics.scaled_moments`). With unit weights
+    the largest logit is ``m = 0`` at the lowest node for every tau, so that case skips the
+    search for it and forms ``mu = e^l / Z`` (weighted: ``e^{l - log Z}``): the same formula, in
+    the arrangement each route's committed numbers were computed with (bit for bit).
 
     Args:
         nodes: ``(K,)`` support points (eigenvalues or quadrature nodes; any value where absent).
@@ -172,29 +175,34 @@ def measure_moments(nodes, log_weights, taus) -> Moments:
     """
     nodes = _checks.as_float_array(nodes, "nodes")
     unit = log_weights is None
-    if unit:
-        # NaN stays in (NaN in, NaN out under jit)
-        log_weights = jnp.where(nodes != jnp.inf, 0, -jnp.inf).astype(nodes.dtype)
-    log_weights = jnp.asarray(log_weights).astype(nodes.dtype)
+    if not unit:
+        log_weights = jnp.asarray(log_weights).astype(nodes.dtype)
     taus = _checks.check_taus(taus, dtype=nodes.dtype)
-    present = log_weights != -jnp.inf  # NaN stays in: NaN in, NaN out under jit
+    # NaN stays in: NaN in, NaN out under jit
+    present = nodes != jnp.inf if unit else log_weights != -jnp.inf
     # double where: an absent atom at a large node must not set the shift or make 0 * inf
     safe = jnp.where(present, nodes, 0)
-    shift = jnp.min(jnp.where(present, safe, jnp.inf))
+    lowest = jnp.argmin(jnp.where(present, safe, jnp.inf))
+    shift = safe[lowest] if unit else jnp.min(jnp.where(present, safe, jnp.inf))
     shifted = jnp.where(present, safe - shift, 0)
     present_t, shifted_t = lead(present, taus.ndim), lead(shifted, taus.ndim)
-    logits = jnp.where(
-        present_t, lead(log_weights, taus.ndim) - taus[..., None] * shifted_t, -jnp.inf
-    )
-    top = jnp.argmax(logits, axis=-1)
-    peak = jnp.take_along_axis(logits, top[..., None], axis=-1)
-    others = lead(jnp.arange(logits.shape[-1]), top.ndim) != top[..., None]
-    terms = jnp.exp(logits - peak)  # in [0, 1]
-    rest = jnp.sum(jnp.where(others, terms, 0), axis=-1)
-    log_z = peak[..., 0] + jnp.log1p(rest)
-    # unit weights: peak = 0, mu = e^l / Z; weighted: mu = e^{l - log Z} (either one rounding of
-    # the same formula, each kept as the arrangement its route's published numbers came from)
-    mu = terms / (1 + rest)[..., None] if unit else jnp.exp(logits - log_z[..., None])
+    if unit:
+        # the largest logit is exactly 0 at the lowest node for every tau: Z = 1 + rest, mu = e/Z
+        others = lead(jnp.arange(shifted.shape[0]) != lowest, taus.ndim)
+        terms = jnp.where(present_t, jnp.exp(-taus[..., None] * shifted_t), 0)  # in [0, 1]
+        rest = jnp.sum(jnp.where(others, terms, 0), axis=-1)
+        log_z = jnp.log1p(rest)
+        mu = terms / (1 + rest)[..., None]
+    else:
+        logits = jnp.where(
+            present_t, lead(log_weights, taus.ndim) - taus[..., None] * shifted_t, -jnp.inf
+        )
+        top = jnp.argmax(logits, axis=-1)  # the largest logit moves with tau
+        peak = jnp.take_along_axis(logits, top[..., None], axis=-1)
+        others = lead(jnp.arange(logits.shape[-1]), top.ndim) != top[..., None]
+        rest = jnp.sum(jnp.where(others, jnp.exp(logits - peak), 0), axis=-1)  # terms <= 1
+        log_z = peak[..., 0] + jnp.log1p(rest)
+        mu = jnp.exp(logits - log_z[..., None])
     tau_mean, tau2_var, tau3_third = scaled_moments(mu, shifted_t, taus)
     return Moments(log_z, tau_mean, tau2_var, tau3_third, shift)
 
