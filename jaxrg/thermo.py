@@ -93,7 +93,9 @@ def resolve_formula(formula: str = "heat-capacity", variant: str | None = None) 
             stacklevel=3,
         )
         if formula not in ("heat-capacity", new):
-            raise ValueError(f"formula={formula!r} and variant={variant!r} disagree; pass formula only.")
+            raise ValueError(
+                f"formula={formula!r} and variant={variant!r} disagree; pass formula only."
+            )
         formula = new
     if formula not in FORMULAS:
         raise ValueError(f"formula must be one of {FORMULAS}; got {formula!r}.")

@@ -82,7 +82,7 @@ def add_curve_options(parser) -> None:
 
 
 def add_formula_options(parser, *, when: str = "") -> None:
-    """``--formula`` (one of :data:`jaxrg.thermo.FORMULAS`) and its deprecated alias ``--variant``."""
+    """``--formula`` (one of :data:`jaxrg.thermo.FORMULAS`) and its deprecated ``--variant``."""
     parser.add_argument(
         "--formula",
         choices=FORMULAS,

@@ -176,8 +176,8 @@ def rg_flow(
     Either ``taus`` gives the scale of every step, or ``steps`` steps choose their own scale
     from the specific heat of the current coarse graph: its first peak (``scale="first"``, the
     smallest :math:`\tau^*`) or its highest (``scale="highest"``), computed with
-    :func:`jaxrg.characteristic_scales` (``formula="heat-trace-curvature"`` for Caso et al.'s C). A step whose
-    graph has no peak left (e.g. one node) records NaN and keeps the graph.
+    :func:`jaxrg.characteristic_scales` (``formula="heat-trace-curvature"`` for Caso et al.'s
+    C). A step whose graph has no peak left (e.g. one node) records NaN and keeps the graph.
 
     Args:
         adjacency: ``(N, N)`` adjacency (any form :func:`jaxrg.as_adjacency` takes).

@@ -28,8 +28,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg.thermo import measure_curves
 from jaxrg.sparse._quadrature import SpectralQuadrature, lanczos_quadrature
+from jaxrg.thermo import measure_curves
 
 
 class SparseCurves(NamedTuple):
@@ -88,7 +88,9 @@ def _curves(quad: SpectralQuadrature, taus) -> SparseCurves:
     log_n = jnp.log(quad.num_nodes.astype(taus.dtype))
     full = measure_curves(*pooled_measure(quad, -1), taus, log_n)
     m = quad.nodes.shape[0]
-    loo = jax.lax.map(lambda j: measure_curves(*pooled_measure(quad, j), taus, log_n), jnp.arange(m))
+    loo = jax.lax.map(
+        lambda j: measure_curves(*pooled_measure(quad, j), taus, log_n), jnp.arange(m)
+    )
     errors = [
         jnp.sqrt((m - 1) / m * jnp.sum((x - jnp.mean(x, axis=0, keepdims=True)) ** 2, axis=0))
         for x in loo
