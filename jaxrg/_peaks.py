@@ -16,8 +16,8 @@ from jax import lax
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg._gibbs import gibbs_curves, weighted_moments
 from jaxrg._numerics import bisect, prominent_maxima
+from jaxrg.thermo import measure_curves, measure_slope_sign
 
 
 class CharacteristicScales(NamedTuple):
@@ -34,8 +34,23 @@ class CharacteristicScales(NamedTuple):
     valid: Bool[Array, " p"]
 
 
-def user_grid(taus, sort_by: str, dtype) -> jax.Array:
-    """``sort_by`` and a user's ``(T,)`` grid checked (the weighted-measure routes' door)."""
+def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Array | None:
+    """The options and a user's ``(T,)`` grid checked: the one door of the weighted-measure routes.
+
+    Args:
+        taus: a user's grid, or None (the caller then builds its default grid).
+        dtype: the floating dtype of the measure.
+        sort_by: ``"height"`` or ``"tau"``.
+        max_peaks: output size (see :func:`check_peak_options`).
+        min_prominence: fraction of the maximum of C (see :func:`check_peak_options`).
+
+    Returns:
+        The checked ``(T,)`` grid in ``dtype``, or None when ``taus`` is None.
+
+    Raises:
+        ValueError: a bad option or a grid that is not 1-D with at least 3 points.
+    """
+    check_peak_options(max_peaks, min_prominence)
     if sort_by not in ("height", "tau"):
         raise ValueError(f"sort_by must be 'height' or 'tau'; got {sort_by!r}.")
     if taus is None:
@@ -53,7 +68,7 @@ def measure_scales(
 
     :math:`C = \tau^2\mathrm{Var}_\mu(\theta)/\log N` of
     :math:`\mu \propto \sum_k w_k e^{-\tau\theta_k}\delta_{\theta_k}`
-    (:func:`jaxrg._gibbs.gibbs_curves`), with the search of :func:`characteristic_scales`
+    (:func:`jaxrg.thermo.measure_curves`), with the search of :func:`characteristic_scales`
     and its implicit-function derivatives with respect to ``nodes`` and ``log_weights``.
 
     Args:
@@ -70,12 +85,10 @@ def measure_scales(
     """
 
     def heat(t, params):
-        return gibbs_curves(*params, t, log_n).specific_heat
+        return measure_curves(*params, t, log_n).specific_heat
 
     def slope(log_tau, params):
-        tau = jnp.exp(log_tau)
-        m = weighted_moments(*params, tau)
-        return 2 * m.tau2_var - m.tau3_third  # tau^2 (2 kappa_2 - tau kappa_3)
+        return measure_slope_sign(*params, jnp.exp(log_tau))
 
     return find_peaks(
         heat,

@@ -19,10 +19,11 @@ time :math:`\tau`), scaled so that :math:`Z_X(0) = N` like the heat trace. Then
     C_X(\tau) = -\frac{dS_X}{d\log\tau} = \frac{\tau^2\,\mathrm{Var}_{p(\tau)}(\lambda)}{\log N},
 
 and :math:`d_S = 2\tau\langle\lambda\rangle_p`. These are the formulas of the weighted measures
-of :mod:`jaxrg._gibbs` (the SLQ route uses the same), so :math:`C_X = -dS_X/d\log\tau` holds
-exactly. :math:`S_X(0^+) = 1`; :math:`S_X` falls as diffusion forgets the features, and may go
-below 0 when the features sit in a few slow modes (the KL form shows why: it is the information
-diffusion has removed, in units of :math:`\log N`). Characteristic scales :math:`\tau^*_X` are
+of :func:`jaxrg.thermo.measure_curves` (the SLQ route uses the same), so
+:math:`C_X = -dS_X/d\log\tau` holds exactly. :math:`S_X(0^+) = 1`; :math:`S_X` falls as
+diffusion forgets the features, and may go below 0 when the features sit in a few slow modes
+(the KL form shows why: it is the information diffusion has removed, in units of
+:math:`\log N`). Characteristic scales :math:`\tau^*_X` are
 the peaks of :math:`C_X`, found exactly as for :math:`C` (:func:`jaxrg.characteristic_scales`,
 with the same grid, prominence filter, bisection and implicit-function derivatives).
 
@@ -67,13 +68,12 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg._gibbs import gibbs_curves
 from jaxrg._numerics import exact_ends
 from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
 from jaxrg.graphs import connected_components
 from jaxrg.scales import default_taus
 from jaxrg.spectral import padded_laplacian
-from jaxrg.thermo import SpectralCurves
+from jaxrg.thermo import SpectralCurves, measure_curves
 
 __all__ = [
     "FeatureSpectrum",
@@ -211,7 +211,7 @@ def feature_entropy_curves(spectrum: FeatureSpectrum, taus) -> SpectralCurves:
         :class:`jaxrg.SpectralCurves` (``heat_trace`` is :math:`Z_X`), each field shaped like
         ``taus``.
     """
-    return gibbs_curves(spectrum.eigenvalues, spectrum.log_weights, taus, spectrum.log_n)
+    return measure_curves(spectrum.eigenvalues, spectrum.log_weights, taus, spectrum.log_n)
 
 
 def feature_characteristic_scales(
@@ -243,9 +243,15 @@ def feature_characteristic_scales(
         :class:`jaxrg.CharacteristicScales`.
 
     Raises:
-        ValueError: bad ``sort_by`` or grid.
+        ValueError: bad ``sort_by``, ``max_peaks``, ``min_prominence`` or grid.
     """
-    taus = user_grid(taus, sort_by, spectrum.eigenvalues.dtype)
+    taus = user_grid(
+        taus,
+        spectrum.eigenvalues.dtype,
+        sort_by=sort_by,
+        max_peaks=max_peaks,
+        min_prominence=min_prominence,
+    )
     if taus is None:
         taus = default_taus(spectrum.eigenvalues, num_taus=num_taus)
     return measure_scales(

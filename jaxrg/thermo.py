@@ -30,25 +30,76 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from jaxrg import _checks
 from jaxrg._numerics import lead, log_weights, scaled_moments
 
 __all__ = [
+    "FORMULAS",
+    "Moments",
     "SpectralCurves",
     "VARIANTS",
     "entropy_curves",
+    "measure_curves",
+    "measure_moments",
+    "measure_slope_sign",
+    "resolve_formula",
     "specific_heat",
     "specific_heat_slope_sign",
     "spectral_dimension",
     "spectral_entropy",
+    "unit_measure",
 ]
 
-VARIANTS = ("exact", "authors")
+#: The quantities called "specific heat" (``formula=``): ``"heat-capacity"`` is
+#: :math:`C = -dS/d\log\tau = \tau^2\mathrm{Var}_\mu(\lambda)/\log N`; ``"heat-trace-curvature"``
+#: is :math:`\tau^2 Z''(\tau) = \tau^2\sum_i\lambda_i^2 e^{-\tau\lambda_i}`, the quantity of the
+#: code of Caso et al. (IJCNN 2025).
+FORMULAS = ("heat-capacity", "heat-trace-curvature")
+
+#: Deprecated ``variant=`` values and the ``formula=`` each one names (kept for one release).
+VARIANTS = {"exact": "heat-capacity", "authors": "heat-trace-curvature"}
+
+
+def resolve_formula(formula: str = "heat-capacity", variant: str | None = None) -> str:
+    """The ``formula`` name, after mapping the deprecated ``variant`` onto it.
+
+    Args:
+        formula: one of :data:`FORMULAS`.
+        variant: deprecated alias, one of :data:`VARIANTS` (``"exact"``, ``"authors"``), or None.
+
+    Returns:
+        The checked formula name.
+
+    Raises:
+        ValueError: an unknown name, or ``variant`` naming another formula than ``formula``.
+    """
+    if variant is not None:
+        if variant not in VARIANTS:
+            raise ValueError(
+                f"variant is deprecated and must be one of {tuple(VARIANTS)}; got {variant!r}. "
+                f"Pass formula= one of {FORMULAS}."
+            )
+        new = VARIANTS[variant]
+        warnings.warn(
+            f"variant={variant!r} is deprecated; use formula={new!r}.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if formula not in ("heat-capacity", new):
+            raise ValueError(
+                f"formula={formula!r} and variant={variant!r} disagree; pass formula only."
+            )
+        formula = new
+    if formula not in FORMULAS:
+        raise ValueError(f"formula must be one of {FORMULAS}; got {formula!r}.")
+    return formula
 
 
 class SpectralCurves(NamedTuple):
@@ -67,42 +118,150 @@ class SpectralCurves(NamedTuple):
     spectral_dimension: Float[Array, " *t"]
 
 
-class _Moments(NamedTuple):
-    log_z: jax.Array  # log Z of the shifted spectrum
-    tau_mean: jax.Array  # tau <lambda - lambda_min>_mu
-    tau2_var: jax.Array  # tau^2 Var_mu(lambda), two-pass
-    tau3_third: jax.Array  # tau^3 times the third central moment of lambda under mu
-    shift: jax.Array  # lambda_min
-    log_n: jax.Array  # log N, N = number of finite eigenvalues (1 where N = 1)
-    single: jax.Array  # N == 1
+class Moments(NamedTuple):
+    """Moments of :math:`\\mu(\\tau)`; every field has the shape of ``taus`` (``shift``: scalar)."""
+
+    log_z: jax.Array  # log Z of the measure shifted by `shift`
+    tau_mean: jax.Array  # tau <theta - shift>_mu
+    tau2_var: jax.Array  # tau^2 Var_mu(theta), two-pass
+    tau3_third: jax.Array  # tau^3 times the third central moment
+    shift: jax.Array  # smallest node with non-zero weight
 
 
-def _moments(eigenvalues, taus) -> _Moments:
-    """Moments of the Gibbs weights ``mu`` on the shifted spectrum; shapes of ``taus``.
+def unit_measure(eigenvalues) -> tuple[jax.Array, None]:
+    """Exact eigenvalues as the unit-weight measure ``(nodes, None)`` (``+inf``: padding, absent).
 
-    After the shift by ``lambda_min`` (index ``i0``, independent of tau) the largest logit is
-    exactly ``0`` at ``i0``, so ``Z = 1 + sum_{i != i0} e^{-tau (lambda_i - lambda_min)}`` with
-    every term ``<= 1``: one ``exp`` per weight, no overflow, ``log Z = log1p(rest)`` keeps its
-    relative accuracy at large tau, and ``mu = e / Z``.
+    Args:
+        eigenvalues: ``(N,)`` Laplacian eigenvalues (``+inf`` for padding).
+
+    Returns:
+        ``(nodes, log_weights)`` for :func:`measure_moments`: the checked ``(N,)`` eigenvalues and
+        ``None``, which stands for ``log_weights = 0`` on the finite eigenvalues and ``-inf`` on
+        the padding.
     """
-    _, safe, taus = log_weights(eigenvalues, taus)
-    real = jnp.asarray(eigenvalues) != jnp.inf  # NaN stays in (NaN in, NaN out under jit)
-    lowest = jnp.argmin(jnp.where(real, safe, jnp.inf))
-    shift = safe[lowest]
-    shifted = jnp.where(real, safe - shift, 0)
-    real_t, shifted_t = lead(real, taus.ndim), lead(shifted, taus.ndim)
-    others = lead(jnp.arange(shifted.shape[0]) != lowest, taus.ndim)
-    weights = jnp.where(real_t, jnp.exp(-taus[..., None] * shifted_t), 0)  # in [0, 1]
-    rest = jnp.sum(jnp.where(others, weights, 0), axis=-1)
-    log_z = jnp.log1p(rest)
-    mu = weights / (1 + rest)[..., None]
+    return _checks.check_eigenvalues(eigenvalues), None
+
+
+def measure_moments(nodes, log_weights, taus) -> Moments:
+    r"""Log-domain Gibbs moments of the measure :math:`\sum_k w_k\delta_{\theta_k}`.
+
+    .. math::
+        Z(\tau) = \sum_k w_k e^{-\tau\theta_k},\qquad
+        \mu_k = \frac{w_k e^{-\tau\theta_k}}{Z} = \mathrm{softmax}(\log w - \tau\theta)_k .
+
+    Exact eigenvalues are the unit-weight case (:func:`unit_measure`); SLQ quadratures and the
+    feature measure (:mod:`jaxrg.features`) are weighted ones. The nodes are shifted by the
+    smallest present one (the moments are shift-invariant; ``log Z`` is returned for the shifted
+    measure), so the largest logit ``m`` is of order 1 and
+    ``Z = e^m (1 + sum_{k != k*} e^{l_k - m})`` with every term ``<= 1``: one ``exp`` per atom,
+    no overflow, and ``log Z = m + log1p(rest)`` keeps its relative accuracy at large tau;
+    central moments are two-pass (:func:`jaxrg._numerics.scaled_moments`). With unit weights
+    the largest logit is ``m = 0`` at the lowest node for every tau, so that case skips the
+    search for it and forms ``mu = e^l / Z`` (weighted: ``e^{l - log Z}``): the same formula, in
+    the arrangement each route's committed numbers were computed with (bit for bit).
+
+    Args:
+        nodes: ``(K,)`` support points (eigenvalues or quadrature nodes; any value where absent).
+        log_weights: ``(K,)`` log masses (``-inf`` removes an atom; at least one must be
+            finite), or None for unit weights on the finite nodes (``+inf`` nodes absent).
+        taus: scalar or any-shape diffusion times ``> 0``.
+
+    Returns:
+        :class:`Moments`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> m = measure_moments(jnp.array([0.0, 2.0]), jnp.log(jnp.array([1.0, 3.0])), 0.5)
+        >>> round(float(m.log_z), 6), round(float(m.tau_mean), 6)   # log(1 + 3/e), (3/e)/(1 + 3/e)
+        (0.743668, 0.524633)
+    """
+    nodes = _checks.as_float_array(nodes, "nodes")
+    unit = log_weights is None
+    if not unit:
+        log_weights = jnp.asarray(log_weights).astype(nodes.dtype)
+    taus = _checks.check_taus(taus, dtype=nodes.dtype)
+    # NaN stays in: NaN in, NaN out under jit
+    present = nodes != jnp.inf if unit else log_weights != -jnp.inf
+    # double where: an absent atom at a large node must not set the shift or make 0 * inf
+    safe = jnp.where(present, nodes, 0)
+    lowest = jnp.argmin(jnp.where(present, safe, jnp.inf))
+    shift = safe[lowest] if unit else jnp.min(jnp.where(present, safe, jnp.inf))
+    shifted = jnp.where(present, safe - shift, 0)
+    present_t, shifted_t = lead(present, taus.ndim), lead(shifted, taus.ndim)
+    if unit:
+        # the largest logit is exactly 0 at the lowest node for every tau: Z = 1 + rest, mu = e/Z
+        others = lead(jnp.arange(shifted.shape[0]) != lowest, taus.ndim)
+        terms = jnp.where(present_t, jnp.exp(-taus[..., None] * shifted_t), 0)  # in [0, 1]
+        rest = jnp.sum(jnp.where(others, terms, 0), axis=-1)
+        log_z = jnp.log1p(rest)
+        mu = terms / (1 + rest)[..., None]
+    else:
+        logits = jnp.where(
+            present_t, lead(log_weights, taus.ndim) - taus[..., None] * shifted_t, -jnp.inf
+        )
+        top = jnp.argmax(logits, axis=-1)  # the largest logit moves with tau
+        peak = jnp.take_along_axis(logits, top[..., None], axis=-1)
+        others = lead(jnp.arange(logits.shape[-1]), top.ndim) != top[..., None]
+        rest = jnp.sum(jnp.where(others, jnp.exp(logits - peak), 0), axis=-1)  # terms <= 1
+        log_z = peak[..., 0] + jnp.log1p(rest)
+        mu = jnp.exp(logits - log_z[..., None])
     tau_mean, tau2_var, tau3_third = scaled_moments(mu, shifted_t, taus)
-    count = jnp.sum(real)
-    single = count <= 1
-    # double where: log 1 = 0 would make 0/0 (and NaN gradients) for a single node
-    log_n = jnp.log(jnp.where(single, 2, count).astype(log_z.dtype))
-    log_n = jnp.where(single, 1, log_n)
-    return _Moments(log_z, tau_mean, tau2_var, tau3_third, shift, log_n, single)
+    return Moments(log_z, tau_mean, tau2_var, tau3_third, shift)
+
+
+def measure_curves(nodes, log_weights, taus, log_n) -> SpectralCurves:
+    r"""``Z``, ``S``, ``C``, ``d_S`` of a spectral measure (see :func:`measure_moments`).
+
+    .. math::
+        S = \frac{\log Z + \tau\langle\theta\rangle_\mu}{\log N},\quad
+        C = \frac{\tau^2\,\mathrm{Var}_\mu(\theta)}{\log N},\quad
+        d_S = 2\tau\langle\theta\rangle_\mu .
+
+    Args:
+        nodes: ``(K,)`` support points.
+        log_weights: ``(K,)`` log masses (``-inf``: absent), or None for unit weights.
+        taus: scalar or any-shape diffusion times.
+        log_n: scalar :math:`\log N` (``S`` and ``C`` are 0 where ``log_n <= 0``, i.e. N <= 1).
+
+    Returns:
+        :class:`SpectralCurves`.
+    """
+    m = measure_moments(nodes, log_weights, taus)
+    taus = jnp.asarray(taus).astype(m.log_z.dtype)
+    log_n = jnp.asarray(log_n).astype(m.log_z.dtype)
+    single = log_n <= 0
+    # double where: N = 1 would divide by log 1 = 0 (and give NaN gradients)
+    safe_log_n = jnp.where(single, 1, log_n)
+    return SpectralCurves(
+        heat_trace=jnp.exp(m.log_z - taus * m.shift),
+        entropy=jnp.where(single, 0, (m.log_z + m.tau_mean) / safe_log_n),
+        specific_heat=jnp.where(single, 0, m.tau2_var / safe_log_n),
+        spectral_dimension=2 * (m.tau_mean + taus * m.shift),
+    )
+
+
+def measure_slope_sign(nodes, log_weights, taus) -> jax.Array:
+    r"""A quantity with the sign of :math:`dC/d\log\tau`: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)`.
+
+    :math:`\kappa_k` are the central moments of :math:`\theta` under :math:`\mu` (since
+    :math:`d\kappa_2/d\tau = -\kappa_3`), formed as moments of :math:`\tau\theta`, finite for
+    every :math:`\tau`. The peak search refines its maxima by bisection on this sign.
+
+    Args:
+        nodes: ``(K,)`` support points.
+        log_weights: ``(K,)`` log masses (``-inf``: absent), or None for unit weights.
+        taus: scalar or any-shape diffusion times.
+
+    Returns:
+        :math:`\tau^2(2\kappa_2 - \tau\kappa_3)` with the shape of ``taus``.
+    """
+    m = measure_moments(nodes, log_weights, taus)
+    return 2 * m.tau2_var - m.tau3_third
+
+
+def _log_n(eigenvalues: jax.Array) -> jax.Array:
+    """``log N``, ``N`` the number of finite eigenvalues (``<= 0`` for a single node)."""
+    return jnp.log(jnp.sum(eigenvalues != jnp.inf).astype(eigenvalues.dtype))
 
 
 def entropy_curves(eigenvalues, taus) -> SpectralCurves:
@@ -119,16 +278,8 @@ def entropy_curves(eigenvalues, taus) -> SpectralCurves:
     Raises:
         ValueError: NaN eigenvalues, ``taus`` not finite or not positive (concrete input).
     """
-    m = _moments(eigenvalues, taus)
-    taus = jnp.asarray(taus).astype(m.log_z.dtype)
-    entropy = jnp.where(m.single, 0, (m.log_z + m.tau_mean) / m.log_n)
-    specific_heat = jnp.where(m.single, 0, m.tau2_var / m.log_n)
-    return SpectralCurves(
-        heat_trace=jnp.exp(m.log_z - taus * m.shift),
-        entropy=entropy,
-        specific_heat=specific_heat,
-        spectral_dimension=2 * (m.tau_mean + taus * m.shift),
-    )
+    nodes, log_w = unit_measure(eigenvalues)
+    return measure_curves(nodes, log_w, taus, _log_n(nodes))
 
 
 def spectral_entropy(eigenvalues, taus) -> Float[Array, " *t"]:
@@ -152,7 +303,9 @@ def spectral_entropy(eigenvalues, taus) -> Float[Array, " *t"]:
     return entropy_curves(eigenvalues, taus).entropy
 
 
-def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, " *t"]:
+def specific_heat(
+    eigenvalues, taus, *, formula: str = "heat-capacity", variant: str | None = None
+) -> Float[Array, " *t"]:
     r"""Specific heat :math:`C(\tau) = -dS/d\log\tau = \tau^2\mathrm{Var}_\mu(\lambda)/\log N`.
 
     Closed form (no finite differences); agrees with ``jax.grad`` of :func:`spectral_entropy`.
@@ -160,10 +313,13 @@ def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, 
     Args:
         eigenvalues: ``(N,)`` Laplacian eigenvalues (``+inf`` for padding).
         taus: scalar or any-shape diffusion times ``> 0``.
-        variant: ``"exact"`` (default) or ``"authors"``: the quantity
-            :math:`\tau^2\sum_i\lambda_i^2 e^{-\tau\lambda_i}` computed by the code of Caso et al.
-            (IJCNN 2025) — no normalisation by ``Z``, no variance — whose peaks sit elsewhere; use
-            it only to reproduce their characteristic scales.
+        formula: ``"heat-capacity"`` (default), the :math:`C` above, or
+            ``"heat-trace-curvature"``: :math:`\tau^2 Z''(\tau) =
+            \tau^2\sum_i\lambda_i^2 e^{-\tau\lambda_i}`, the quantity computed by the code of
+            Caso et al. (IJCNN 2025) — no normalisation by ``Z``, no variance — whose peaks sit
+            elsewhere; use it only to reproduce their characteristic scales.
+        variant: deprecated alias of ``formula`` (``"exact"``: ``"heat-capacity"``,
+            ``"authors"``: ``"heat-trace-curvature"``); warns.
 
     Returns:
         ``C`` with the shape of ``taus``.
@@ -174,9 +330,7 @@ def specific_heat(eigenvalues, taus, *, variant: str = "exact") -> Float[Array, 
         >>> round(float(c), 6)                                   # 4 p (1 - p) / log 2
         0.605895
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
-    if variant == "authors":
+    if resolve_formula(formula, variant) == "heat-trace-curvature":
         weights, x = _authors_terms(eigenvalues, taus)
         return jnp.sum(weights * x**2, axis=-1)
     return entropy_curves(eigenvalues, taus).specific_heat
@@ -195,25 +349,33 @@ def spectral_dimension(eigenvalues, taus) -> Float[Array, " *t"]:
     return entropy_curves(eigenvalues, taus).spectral_dimension
 
 
-def specific_heat_slope_sign(eigenvalues, taus, *, variant: str = "exact") -> jax.Array:
+def specific_heat_slope_sign(
+    eigenvalues, taus, *, formula: str = "heat-capacity", variant: str | None = None
+) -> jax.Array:
     r"""A quantity with the sign of :math:`dC/d\log\tau`, in closed form.
 
-    ``exact``: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)` (formed as moments of
-    :math:`\tau\lambda`, finite for every :math:`\tau`) with :math:`\kappa_k` the central
-    moments of :math:`\lambda` under :math:`\mu` (since :math:`d\kappa_2/d\tau = -\kappa_3`).
-    ``authors``: :math:`\tau^2(2M_2 - \tau M_3)`, with
-    :math:`M_k = \sum_i\lambda_i^k e^{-\tau\lambda_i}`.
+    ``"heat-capacity"``: :func:`measure_slope_sign` of the unit-weight measure,
+    :math:`\tau^2(2\kappa_2 - \tau\kappa_3)`. ``"heat-trace-curvature"``:
+    :math:`\tau^2(2M_2 - \tau M_3)`, with :math:`M_k = \sum_i\lambda_i^k e^{-\tau\lambda_i}`.
     Used by :func:`jaxrg.characteristic_scales` to refine peaks by bisection.
+
+    Args:
+        eigenvalues: ``(N,)`` Laplacian eigenvalues (``+inf`` for padding).
+        taus: scalar or any-shape diffusion times ``> 0``.
+        formula: one of :data:`FORMULAS` (see :func:`specific_heat`).
+        variant: deprecated alias of ``formula``; warns.
+
+    Returns:
+        A value with the sign of :math:`dC/d\log\tau`, shaped like ``taus``.
     """
-    if variant == "authors":
+    if resolve_formula(formula, variant) == "heat-trace-curvature":
         weights, x = _authors_terms(eigenvalues, taus)
         return jnp.sum(weights * (2 * x**2 - x**3), axis=-1)  # tau^2 (2 M_2 - tau M_3)
-    m = _moments(eigenvalues, taus)
-    return 2 * m.tau2_var - m.tau3_third  # tau^2 (2 kappa_2 - tau kappa_3): same sign
+    return measure_slope_sign(*unit_measure(eigenvalues), taus)
 
 
 def _authors_terms(eigenvalues, taus) -> tuple[jax.Array, jax.Array]:
-    """``(e^{-tau lambda}, tau lambda)`` of the ``authors`` variant, ``(*t, N)`` each.
+    """``(e^{-tau lambda}, tau lambda)`` of ``"heat-trace-curvature"``, ``(*t, N)`` each.
 
     ``tau lambda`` is set to 0 where the weight underflows to 0 (double where: it may be inf
     there, and 0 * inf is NaN), so ``tau^2 lambda^2`` is never formed as ``tau^2`` times

@@ -38,7 +38,7 @@ LAYERS = {"datasets": 1, "plots": 2, "studies": 3, "cli": 4, "models": 5, "train
 ALIASES = ("jaxrg.experiments", "jaxrg.models", "jaxrg.train")
 STUDIES = ("clt_rg", "entropy_lens", "maxent", "node_classification")
 LIBRARY = (
-    "jaxrg", "jaxrg._checks", "jaxrg._compile_cache", "jaxrg._components", "jaxrg._gibbs",
+    "jaxrg", "jaxrg._checks", "jaxrg._compile_cache", "jaxrg._components",
     "jaxrg._host", "jaxrg._io",
     "jaxrg._numerics", "jaxrg._optional", "jaxrg._peaks", "jaxrg._progress", "jaxrg._ranges",
     "jaxrg._validation", "jaxrg.batch",

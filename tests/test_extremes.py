@@ -215,7 +215,7 @@ def test_specific_heat_at_huge_tau_is_zero_with_zero_gradient():
     ev = jnp.array([0.0, 1.0, 3.0])
     for tau in (1e154, 1e200, 1e308):
         assert float(jaxrg.specific_heat(ev, tau)) == 0.0
-        assert float(jaxrg.specific_heat(ev, tau, variant="authors")) == 0.0
+        assert float(jaxrg.specific_heat(ev, tau, formula="heat-trace-curvature")) == 0.0
         assert float(_grad_c(ev, tau)) == 0.0
         assert float(jaxrg.thermo.specific_heat_slope_sign(ev, tau)) == 0.0
 

@@ -216,6 +216,12 @@ def test_bad_features_are_refused_with_the_argument_named():
         jaxrg.feature_spectrum(a, np.ones((6, 2)))
     with pytest.raises(ValueError, match="sort_by"):
         jaxrg.feature_characteristic_scales(jaxrg.feature_spectrum(a, np.eye(6)), sort_by="x")
+    # the options are checked as on the dense and SLQ routes (one door, jaxrg._peaks.user_grid)
+    with pytest.raises(ValueError, match="max_peaks"):
+        jaxrg.feature_characteristic_scales(jaxrg.feature_spectrum(a, np.eye(6)), max_peaks=0)
+    with pytest.raises(ValueError, match="min_prominence"):
+        jaxrg.feature_characteristic_scales(jaxrg.feature_spectrum(a, np.eye(6)),
+                                            min_prominence=2.0)
     # under jit the constant features give NaN, not a number
     spec = jax.jit(jaxrg.feature_spectrum)(jnp.asarray(a), jnp.ones((6, 2)))
     assert bool(jnp.isnan(jaxrg.feature_entropy_curves(spec, 1.0).specific_heat))

@@ -33,7 +33,7 @@ from jaxrg.lrg import _chebyshev, _large, _rewire
 TAUS_WIDE = np.logspace(-4, 4, 33)
 # compiled once per shape (eager characteristic_scales compiles op by op: slow in a test run)
 spectrum = jax.jit(jaxrg.laplacian_spectrum)
-scales = jax.jit(jaxrg.characteristic_scales, static_argnames=("sort_by", "variant"))
+scales = jax.jit(jaxrg.characteristic_scales, static_argnames=("sort_by", "formula"))
 
 
 def brute_force_zeta(adjacency, tau):
@@ -345,14 +345,13 @@ def test_rg_flow_composes_the_steps_and_sizes_shrink():
 
 def test_rg_flow_with_automatic_scales_uses_each_graphs_first_peak():
     adjacency = sbm(np.random.default_rng(8), [10] * 4, 0.7, 0.05)[0]
-    flow = jaxrg.lrg.rg_flow(adjacency, steps=2, variant="authors")
-    peaks = scales(spectrum(adjacency), sort_by="tau",
-                                        variant="authors")
+    flow = jaxrg.lrg.rg_flow(adjacency, steps=2, formula="heat-trace-curvature")
+    peaks = scales(spectrum(adjacency), sort_by="tau", formula="heat-trace-curvature")
     np.testing.assert_allclose(flow.taus[0], peaks.taus[0], rtol=1e-12)
     step = jaxrg.lrg.coarse_grain(adjacency, peaks.taus[0])
     np.testing.assert_array_equal(flow.adjacency[0], step.adjacency)
     second = scales(
-        spectrum(step.adjacency, step.mask), sort_by="tau", variant="authors")
+        spectrum(step.adjacency, step.mask), sort_by="tau", formula="heat-trace-curvature")
     if bool(second.valid[0]):
         np.testing.assert_allclose(flow.taus[1], second.taus[0], rtol=1e-12)
     else:
@@ -406,7 +405,7 @@ def test_multiscale_graphs_are_one_rewire_per_characteristic_scale():
         np.testing.assert_array_equal(rewired, jaxrg.lrg.rewire(adjacency, tau))
         tuple_ = jaxrg.to_graphs_tuple(rewired)
         assert int(tuple_.n_edge[0]) == int(np.asarray(rewired).sum())
-    first = jaxrg.lrg.multiscale_graphs(adjacency, which="first", variant="authors")
+    first = jaxrg.lrg.multiscale_graphs(adjacency, which="first", formula="heat-trace-curvature")
     assert first.taus.shape == (1,)
 
 
@@ -530,7 +529,7 @@ def test_cli_auto_scale_that_merges_everything_falls_back_and_says_why(tmp_path,
     assert summary["macro_nodes"] >= 2 and summary["coarse_edges"] >= 1
     out = capsys.readouterr().out
     assert "gives 1 macro-node: the meta-graph is connected" in out
-    assert "--tau T" in out and "--variant authors" in out and "Fiedler vector" in out
+    assert "--tau T" in out and "--formula heat-trace-curvature" in out and "Fiedler vector" in out
 
 
 def test_cli_given_tau_that_merges_everything_suggests_a_smaller_one(tmp_path, capsys):

@@ -21,9 +21,9 @@ def test_single_edge_peak_solves_x_tanh_half_x_equals_two():
     )
 
 
-def test_authors_variant_peak_of_single_edge_is_at_tau_one():
+def test_heat_trace_curvature_peak_of_single_edge_is_at_tau_one():
     # tau^2 * 4 e^{-2 tau} is maximal at tau = 1
-    scales = jaxrg.characteristic_scales(jnp.array([0.0, 2.0]), variant="authors")
+    scales = jaxrg.characteristic_scales(jnp.array([0.0, 2.0]), formula="heat-trace-curvature")
     np.testing.assert_allclose(scales.taus[0], 1.0, rtol=1e-12)
 
 
@@ -91,8 +91,8 @@ def test_user_grid_is_validated():
         jaxrg.characteristic_scales(ev, jnp.array([1.0, 0.5, 2.0]))
     with pytest.raises(ValueError, match="sort_by"):
         jaxrg.characteristic_scales(ev, sort_by="size")
-    with pytest.raises(ValueError, match="variant"):
-        jaxrg.characteristic_scales(ev, variant="wrong")
+    with pytest.raises(ValueError, match="heat-capacity.*heat-trace-curvature"):
+        jaxrg.characteristic_scales(ev, formula="wrong")
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -149,7 +149,7 @@ def test_authors_pipeline_differs_from_the_analytic_peak_only_by_the_grid():
     grid = np.logspace(-2, 4, 100)
     pipeline = float(authors_pipeline_scales(lam).taus[0])
     analytic = float(jaxrg.characteristic_scales(lam, grid, sort_by="tau",
-                                                 variant="authors").taus[0])
+                                                 formula="heat-trace-curvature").taus[0])
     step = grid[1] / grid[0]
     assert analytic / step**2 <= pipeline <= analytic * step**2
 
@@ -208,8 +208,8 @@ def test_grad_of_peak_tau_wrt_bridge_weight_matches_finite_differences(peak):
     np.testing.assert_allclose(jax.jit(jax.grad(tau_star))(w), grad, rtol=1e-12)
 
 
-@pytest.mark.parametrize("variant", ["exact", "authors"])
-def test_jvp_of_peak_taus_on_a_weighted_ring_matches_finite_differences(variant):
+@pytest.mark.parametrize("formula", ["heat-capacity", "heat-trace-curvature"])
+def test_jvp_of_peak_taus_on_a_weighted_ring_matches_finite_differences(formula):
     rng = np.random.default_rng(3)
     n = 12
     ring_edges = (np.arange(n), (np.arange(n) + 1) % n)
@@ -219,7 +219,7 @@ def test_jvp_of_peak_taus_on_a_weighted_ring_matches_finite_differences(variant)
     def peaks(w):
         a = jnp.zeros((n, n)).at[ring_edges].set(w)
         ev = jaxrg.laplacian_spectrum(a + a.T)
-        s = jaxrg.characteristic_scales(ev, sort_by="tau", variant=variant)
+        s = jaxrg.characteristic_scales(ev, sort_by="tau", formula=formula)
         return jnp.where(s.valid, s.taus, 0.0)
 
     _, jvp = jax.jvp(peaks, (weights,), (direction,))

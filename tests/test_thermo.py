@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
+import scipy.optimize
 from graphs_zoo import ALL_CLOSED_FORMS, cartesian_product, complete, path, random_graph, ring
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -152,13 +153,13 @@ def test_gradient_through_padded_batch_is_finite_and_matches_unpadded():
     np.testing.assert_allclose(grad_pad[:6, :6], grad, atol=1e-12)
 
 
-def test_authors_variant_is_their_unnormalised_formula():
+def test_heat_trace_curvature_is_the_authors_unnormalised_formula():
     ev = jaxrg.laplacian_spectrum(path(7)[0])
     taus = jnp.logspace(-2, 2, 11)
     lam = np.asarray(ev)
     expected = [t**2 * np.sum(lam**2 * np.exp(-t * lam)) for t in np.asarray(taus)]
     np.testing.assert_allclose(
-        jaxrg.specific_heat(ev, taus, variant="authors"), expected, rtol=1e-12
+        jaxrg.specific_heat(ev, taus, formula="heat-trace-curvature"), expected, rtol=1e-12
     )
 
 
@@ -243,3 +244,90 @@ def test_disjoint_union_from_parts(seed, n1, n2, log_tau):
     mean = sum(float(p.heat_trace) * float(p.spectral_dimension) for p in parts) / (2 * tau * z)
     expected_s = (np.log(z) + tau * mean) / np.log(n1 + n2)
     np.testing.assert_allclose(whole.entropy, expected_s, rtol=1e-10)
+
+
+# ---- one spectral measure: exact eigenvalues are its unit-weight case ----------------------
+
+
+def test_unit_weights_reproduce_the_dense_entropy_curves_bitwise():
+    rng = np.random.default_rng(0)
+    eigenvalues = jnp.asarray(np.sort(np.r_[0.0, rng.uniform(0.1, 9.0, 40)]))
+    taus = jnp.logspace(-3, 3, 40)
+    explicit = jaxrg.thermo.measure_curves(eigenvalues, None, taus, jnp.log(41.0))
+    dense = jaxrg.entropy_curves(eigenvalues, taus)
+    for a, b in zip(explicit, dense, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_zero_log_weights_give_the_unit_measure_to_round_off():
+    rng = np.random.default_rng(1)
+    eigenvalues = jnp.asarray(np.sort(np.r_[0.0, rng.uniform(0.1, 9.0, 20), np.inf]))
+    log_w = jnp.where(jnp.isfinite(eigenvalues), 0.0, -jnp.inf)
+    taus = jnp.logspace(-3, 3, 30)
+    weighted = jaxrg.thermo.measure_curves(eigenvalues, log_w, taus, jnp.log(21.0))
+    for a, b in zip(weighted, jaxrg.entropy_curves(eigenvalues, taus), strict=True):
+        np.testing.assert_allclose(a, b, **tol("float64"))
+
+
+def test_an_atom_of_weight_m_equals_m_repeated_eigenvalues():
+    repeated = jnp.array([0.0, 1.0, 1.0, 1.0, 4.0, 4.0])
+    taus = jnp.array([0.01, 0.7, 30.0])
+    dense = jaxrg.entropy_curves(repeated, taus)
+    merged = jaxrg.thermo.measure_curves(
+        jnp.array([0.0, 1.0, 4.0]), jnp.log(jnp.array([1.0, 3.0, 2.0])), taus, jnp.log(6.0)
+    )
+    for a, b in zip(merged, dense, strict=True):
+        np.testing.assert_allclose(a, b, **tol("float64"))
+
+
+def test_absent_atoms_are_ignored_even_at_extreme_nodes():
+    taus = jnp.array([0.5, 50.0])
+    with_absent = jaxrg.thermo.measure_moments(
+        jnp.array([-7.0, 0.0, 2.0, 1e6]), jnp.array([-jnp.inf, 0.0, 0.0, -jnp.inf]), taus
+    )
+    without = jaxrg.thermo.measure_moments(jnp.array([0.0, 2.0]), jnp.zeros(2), taus)
+    for a, b in zip(with_absent, without, strict=True):
+        np.testing.assert_allclose(a, b, **tol("float64"))
+    assert np.all(np.isfinite(np.asarray(with_absent.log_z)))
+
+
+def test_measure_slope_sign_changes_sign_at_the_peak_of_c():
+    # two atoms 0 and 2: C = 4 p(1-p) tau^2-ish peaks at tau* = 2.3994 / 2 (x e^x... closed form)
+    x = scipy.optimize.brentq(lambda x: x * np.tanh(x / 2) - 2, 0.5, 5.0)  # d/dx [x^2 p(1-p)] = 0
+    below = jaxrg.thermo.measure_slope_sign(jnp.array([0.0, 2.0]), None, 0.99 * x / 2)
+    above = jaxrg.thermo.measure_slope_sign(jnp.array([0.0, 2.0]), None, 1.01 * x / 2)
+    assert float(below) > 0 > float(above)
+
+
+def test_single_atom_measure_gives_zero_entropy_and_heat():
+    curves = jaxrg.thermo.measure_curves(jnp.array([0.0]), jnp.zeros(1), jnp.array([1.0]), 0.0)
+    assert float(curves.entropy[0]) == 0.0 and float(curves.specific_heat[0]) == 0.0
+
+
+# ---- formula names; the deprecated variant= alias ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variant", "formula"), [("exact", "heat-capacity"), ("authors", "heat-trace-curvature")]
+)
+def test_deprecated_variant_warns_and_gives_the_named_formula_bitwise(variant, formula):
+    ev = jaxrg.laplacian_spectrum(path(9)[0])
+    taus = jnp.logspace(-2, 2, 17)
+    for fn in (jaxrg.specific_heat, jaxrg.thermo.specific_heat_slope_sign):
+        with pytest.warns(DeprecationWarning, match=f"formula='{formula}'"):
+            old = fn(ev, taus, variant=variant)
+        np.testing.assert_array_equal(old, fn(ev, taus, formula=formula))
+    with pytest.warns(DeprecationWarning, match=formula):
+        old = jaxrg.characteristic_scales(ev, variant=variant)
+    for a, b in zip(old, jaxrg.characteristic_scales(ev, formula=formula), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_unknown_formula_or_variant_is_refused_with_the_valid_names():
+    ev = jnp.array([0.0, 2.0])
+    with pytest.raises(ValueError, match="formula must be one of.*heat-capacity.*heat-trace"):
+        jaxrg.specific_heat(ev, 1.0, formula="authors")
+    with pytest.raises(ValueError, match="'exact', 'authors'.*heat-capacity"):
+        jaxrg.specific_heat(ev, 1.0, variant="heat")
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="disagree"):
+        jaxrg.specific_heat(ev, 1.0, formula="heat-trace-curvature", variant="exact")

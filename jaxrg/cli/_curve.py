@@ -27,7 +27,7 @@ from jaxrg.eigenvalues import eigvalsh
 from jaxrg.graphs import connected_components, largest_connected_component
 from jaxrg.scales import characteristic_scales, default_taus
 from jaxrg.spectral import padded_laplacian
-from jaxrg.thermo import entropy_curves
+from jaxrg.thermo import FORMULAS, VARIANTS, entropy_curves, resolve_formula
 
 
 def register(subparsers) -> None:
@@ -71,12 +71,7 @@ def add_curve_options(parser) -> None:
     parser.add_argument(
         "--normalized", action="store_true", help="use the normalised Laplacian I - D^-1/2 A D^-1/2"
     )
-    parser.add_argument(
-        "--variant",
-        choices=("exact", "authors"),
-        default="exact",
-        help="specific heat: exact τ²Var(λ) (default) or the authors' variant",
-    )
+    add_formula_options(parser)
     parser.add_argument(
         "--largest-component",
         action="store_true",
@@ -86,8 +81,31 @@ def add_curve_options(parser) -> None:
                         help="most characteristic scales reported (default 8)")
 
 
+def add_formula_options(parser, *, when: str = "") -> None:
+    """``--formula`` (one of :data:`jaxrg.thermo.FORMULAS`) and its deprecated ``--variant``."""
+    parser.add_argument(
+        "--formula",
+        choices=FORMULAS,
+        default="heat-capacity",
+        help=f"specific heat{when}: heat-capacity C = τ²Var(λ)/log N (default) or "
+        "heat-trace-curvature τ²Z''(τ) = τ²Σλ²e^(-τλ), Caso et al.'s quantity",
+    )
+    parser.add_argument(
+        "--variant",
+        choices=tuple(VARIANTS),
+        default=None,
+        help="deprecated alias of --formula (exact: heat-capacity, authors: heat-trace-curvature)",
+    )
+
+
+def formula_of(args) -> str:
+    """The ``--formula`` name, ``--variant`` mapped onto it (a deprecated alias, with a warning)."""
+    return resolve_formula(args.formula, args.variant)
+
+
 def analyse(
-    adjacency, tau_range=None, *, num_taus=256, normalized=False, variant="exact", max_peaks=8
+    adjacency, tau_range=None, *, num_taus=256, normalized=False, formula="heat-capacity",
+    max_peaks=8
 ):
     """Spectrum, curves on a grid, characteristic scales and S at each peak: cached programs.
 
@@ -101,7 +119,7 @@ def analyse(
         ``(eigenvalues, taus, curves, scales, peak_entropies, components)``.
     """
     lap = _laplacian(adjacency, normalized=normalized)
-    return _analysis(eigvalsh(lap), adjacency, tau_range, num_taus=num_taus, variant=variant,
+    return _analysis(eigvalsh(lap), adjacency, tau_range, num_taus=num_taus, formula=formula,
                      max_peaks=max_peaks)
 
 
@@ -110,8 +128,8 @@ def _laplacian(adjacency, *, normalized):
     return padded_laplacian(adjacency, None, normalized)[0]
 
 
-@functools.partial(jax.jit, static_argnames=("num_taus", "variant", "max_peaks"))
-def _analysis(raw_eigenvalues, adjacency, tau_range, *, num_taus, variant, max_peaks):
+@functools.partial(jax.jit, static_argnames=("num_taus", "formula", "max_peaks"))
+def _analysis(raw_eigenvalues, adjacency, tau_range, *, num_taus, formula, max_peaks):
     components = connected_components(adjacency).count
     eigenvalues = exact_ends(raw_eigenvalues, components, None)  # as laplacian_spectrum does
     if tau_range is None:
@@ -120,7 +138,7 @@ def _analysis(raw_eigenvalues, adjacency, tau_range, *, num_taus, variant, max_p
         taus = jnp.logspace(jnp.log10(tau_range[0]), jnp.log10(tau_range[1]), num_taus)
     curves = entropy_curves(eigenvalues, taus)
     scales = characteristic_scales(
-        eigenvalues, max_peaks=max_peaks, variant=variant, num_taus=max(num_taus, 512)
+        eigenvalues, max_peaks=max_peaks, formula=formula, num_taus=max(num_taus, 512)
     )
     usable = jnp.isfinite(scales.taus) & (scales.taus > 0)  # unused slots of the peak output
     peak_entropies = entropy_curves(eigenvalues, jnp.where(usable, scales.taus, 1.0)).entropy
@@ -161,7 +179,7 @@ def compute(adjacency, args):
         tau_range,
         num_taus=args.num_taus,
         normalized=args.normalized,
-        variant=args.variant,
+        formula=formula_of(args),
         max_peaks=args.max_peaks,
     )
 
@@ -214,7 +232,8 @@ def report(name, adjacency, result, args, out=print) -> dict:
         gap = ("lambda_2" if components == 1 else
                f"lambda_2 = 0 ({components} components); smallest non-zero eigenvalue")
         out(f"  Laplacian spectrum: {gap} = {ev[components]:.6g}, lambda_max = {ev[-1]:.6g}")
-    label = "specific heat" if args.variant == "exact" else "authors' specific heat"
+    formula = VARIANTS[args.variant] if args.variant else args.formula  # checked in compute
+    label = "specific heat" if formula == "heat-capacity" else "heat-trace curvature"
     out(f"  characteristic scales (peaks of the {label}, highest first):")
     for p in peaks:
         out(f"    tau* = {p['tau']:<10.5g} C = {p['specific_heat']:<9.4f} S = {p['entropy']:.4f}")
@@ -225,7 +244,7 @@ def report(name, adjacency, result, args, out=print) -> dict:
         "nodes": n,
         "edges": edges,
         "components": components,
-        "variant": args.variant,
+        "formula": formula,
         "normalized_laplacian": bool(args.normalized),
         "characteristic_scales": peaks,
         "curves": {

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
+from jaxrg.cli._curve import add_formula_options, formula_of
 from jaxrg.cli._graphs import (
     add_dataset_options,
     add_id_options,
@@ -68,9 +69,8 @@ def _scale_options(parser) -> None:
     group.add_argument("--tau", type=float, help="diffusion time tau > 0 (default: --auto)")
     group.add_argument("--auto", action="store_true",
                        help="tau* = first peak of the specific heat (default without --tau)")
-    parser.add_argument("--variant", choices=("exact", "authors"), default="exact",
-                        help="specific heat for --auto: exact (default) or the authors' variant "
-                        "on their grid logspace(-2, 4, 100)")
+    add_formula_options(parser, when=" for --auto (heat-trace-curvature on Caso et al.'s grid "
+                        "logspace(-2, 4, 100))")
     parser.add_argument("--largest-component", action="store_true",
                         help="restrict to the largest connected component first (default: "
                         "off)")
@@ -107,13 +107,14 @@ def choose_tau(adjacency, args) -> tuple[float, str]:
     from jaxrg.scales import characteristic_scales
     from jaxrg.spectral import laplacian_spectrum
 
-    grid = jnp.logspace(-2, 4, 100) if args.variant == "authors" else None
+    formula = formula_of(args)
+    grid = jnp.logspace(-2, 4, 100) if formula == "heat-trace-curvature" else None
     peaks = jax.jit(lambda a, g: characteristic_scales(
-        laplacian_spectrum(a), g, sort_by="tau", variant=args.variant))(
+        laplacian_spectrum(a), g, sort_by="tau", formula=formula))(
         jnp.asarray(adjacency.toarray()), grid)
     if not bool(peaks.valid[0]):
         raise ValueError("the specific heat has no peak on this graph; pass --tau.")
-    return float(peaks.taus[0]), f"first peak of C ({args.variant})"
+    return float(peaks.taus[0]), f"first peak of C ({formula})"
 
 
 def run_coarse_grain(args) -> int:
@@ -140,7 +141,8 @@ def run_coarse_grain(args) -> int:
     eigenvalues = jax.jit(laplacian_spectrum)(adjacency)
     taus = default_taus(eigenvalues, num_taus=args.num_taus)
     counts = np.asarray(lrg.macro_node_counts(adjacency, taus))
-    heat = specific_heat(eigenvalues, taus, variant=args.variant)
+    formula = formula_of(args)
+    heat = specific_heat(eigenvalues, taus, formula=formula)
     coarse = lrg.coarse_grain(adjacency, tau)
     notes = []
     if int(coarse.count) == 1 and n > 1:
@@ -148,7 +150,7 @@ def run_coarse_grain(args) -> int:
         notes = _one_macro_node_notes(tau, how, args, fallback)
         if args.tau is None and fallback is not None:
             first_peak = {"tau": tau, "macro_nodes": 1}
-            tau, how = fallback[0], f"below the first peak of C ({args.variant})"
+            tau, how = fallback[0], f"below the first peak of C ({formula})"
             coarse = lrg.coarse_grain(adjacency, tau)
     count = int(coarse.count)
     out = args.out
@@ -218,7 +220,7 @@ def _one_macro_node_notes(tau, how, args, fallback) -> list[str]:
                 f"{fallback[0]:.3g} (flow.png shows them against tau)"]
     return [why, f"showing tau = {fallback[0]:.6g} instead, the last tau of the flow before it "
             "first reaches 1 macro-node; to choose: --tau T (flow.png shows the macro-nodes "
-            "against tau) or --variant authors"]
+            "against tau) or --formula heat-trace-curvature"]
 
 
 def run_rewire(args) -> int:

@@ -21,7 +21,7 @@ from jaxrg import _checks
 from jaxrg.lrg._kernel import macro_nodes, over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
-from jaxrg.thermo import VARIANTS
+from jaxrg.thermo import resolve_formula
 
 
 class CoarseGraph(NamedTuple):
@@ -169,7 +169,8 @@ def rg_flow(
     *,
     steps: int | None = None,
     scale: str = "first",
-    variant: str = "exact",
+    formula: str = "heat-capacity",
+    variant: str | None = None,
     weighted: bool = False,
     rtol: float | None = None,
     num_taus: int = 512,
@@ -179,8 +180,8 @@ def rg_flow(
     Either ``taus`` gives the scale of every step, or ``steps`` steps choose their own scale
     from the specific heat of the current coarse graph: its first peak (``scale="first"``, the
     smallest :math:`\tau^*`) or its highest (``scale="highest"``), computed with
-    :func:`jaxrg.characteristic_scales` (``variant="authors"`` for Caso et al.'s C). A step whose
-    graph has no peak left (e.g. one node) records NaN and keeps the graph.
+    :func:`jaxrg.characteristic_scales` (``formula="heat-trace-curvature"`` for Caso et al.'s
+    C). A step whose graph has no peak left (e.g. one node) records NaN and keeps the graph.
 
     Args:
         adjacency: ``(N, N)`` adjacency (any form :func:`jaxrg.as_adjacency` takes).
@@ -188,7 +189,9 @@ def rg_flow(
         mask: optional ``(N,)`` node mask.
         steps: number of steps with automatic scales (static; required when ``taus`` is None).
         scale: ``"first"`` or ``"highest"`` peak of ``C`` (automatic scales only).
-        variant: ``"exact"`` or ``"authors"`` specific heat (automatic scales only).
+        formula: ``"heat-capacity"`` or ``"heat-trace-curvature"`` (see
+            :func:`jaxrg.specific_heat`; automatic scales only).
+        variant: deprecated alias of ``formula`` (``"exact"``, ``"authors"``); warns.
         weighted: sum the weights when merging (see :func:`coarse_grain`).
         rtol: decision tolerance of :func:`jaxrg.lrg.meta_graph`.
         num_taus: grid size for the peak search (static).
@@ -197,7 +200,7 @@ def rg_flow(
         :class:`RGFlow`.
 
     Raises:
-        ValueError: neither or inconsistent ``taus``/``steps``; bad ``scale``/``variant``.
+        ValueError: neither or inconsistent ``taus``/``steps``; bad ``scale``/``formula``.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.lrg
@@ -208,8 +211,7 @@ def rg_flow(
     """
     if scale not in ("first", "highest"):
         raise ValueError(f"scale must be 'first' or 'highest'; got {scale!r}.")
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
+    formula = resolve_formula(formula, variant)
     if taus is None:
         if steps is None or int(steps) < 1:
             raise ValueError("give the scales (taus=...) or a number of steps >= 1 (steps=...).")
@@ -225,13 +227,13 @@ def rg_flow(
     if taus is not None:
         _checks.check_taus(xs, "taus")
     return _flow(adjacency, xs.astype(adjacency.dtype), mask, tol, automatic=taus is None,
-                 scale=scale, variant=variant, weighted=bool(weighted), num_taus=int(num_taus))
+                 scale=scale, formula=formula, weighted=bool(weighted), num_taus=int(num_taus))
 
 
 @functools.partial(
-    jax.jit, static_argnames=("automatic", "scale", "variant", "weighted", "num_taus")
+    jax.jit, static_argnames=("automatic", "scale", "formula", "weighted", "num_taus")
 )
-def _flow(adjacency, xs, mask, tol, *, automatic, scale, variant, weighted, num_taus):
+def _flow(adjacency, xs, mask, tol, *, automatic, scale, formula, weighted, num_taus):
     n = adjacency.shape[0]
     real = jnp.ones(n, bool) if mask is None else mask
     start_index = jnp.where(real, jnp.arange(n, dtype=jnp.int32), -1)
@@ -240,7 +242,7 @@ def _flow(adjacency, xs, mask, tol, *, automatic, scale, variant, weighted, num_
         graph, graph_mask, index = carry
         if automatic:
             peaks = characteristic_scales(
-                laplacian_spectrum(graph, graph_mask), num_taus=num_taus, variant=variant,
+                laplacian_spectrum(graph, graph_mask), num_taus=num_taus, formula=formula,
                 sort_by="tau" if scale == "first" else "height",
             )
             tau, ok = peaks.taus[0], peaks.valid[0]

@@ -23,7 +23,7 @@ from jaxtyping import Array, Bool, Float
 from jaxrg.lrg._kernel import over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
-from jaxrg.thermo import VARIANTS
+from jaxrg.thermo import resolve_formula
 
 
 def rewire(
@@ -97,7 +97,8 @@ def multiscale_graphs(
     mask: Bool[Array, " n"] | None = None,
     *,
     which: str = "all",
-    variant: str = "exact",
+    formula: str = "heat-capacity",
+    variant: str | None = None,
     scale_grid=None,
     max_peaks: int = 8,
     min_prominence: float = 1e-2,
@@ -108,7 +109,7 @@ def multiscale_graphs(
     With ``taus=None`` the scales are the characteristic scales (peaks of the specific heat,
     :func:`jaxrg.characteristic_scales`, sorted by increasing :math:`\tau`): all of them
     (``which="all"``) or the first (``which="first"``, the :math:`\tau^*` of Caso et al.). Their
-    choice of :math:`C` and grid is ``variant="authors"``,
+    choice of :math:`C` and grid is ``formula="heat-trace-curvature"``,
     ``scale_grid=jnp.logspace(-2, 4, 100)``. Choosing scales needs concrete input (the number of
     peaks is data); with explicit ``taus`` the function is jit-able.
 
@@ -117,7 +118,9 @@ def multiscale_graphs(
         taus: optional ``(T,)`` scales.
         mask: optional ``(N,)`` node mask.
         which: ``"all"`` or ``"first"`` characteristic scale(s) (when ``taus`` is None).
-        variant: ``"exact"`` or ``"authors"`` specific heat (when ``taus`` is None).
+        formula: ``"heat-capacity"`` or ``"heat-trace-curvature"`` (see
+            :func:`jaxrg.specific_heat`; when ``taus`` is None).
+        variant: deprecated alias of ``formula`` (``"exact"``, ``"authors"``); warns.
         scale_grid: optional grid for the peak search (default: :func:`jaxrg.default_taus`).
         max_peaks: at most this many scales (static).
         min_prominence: see :func:`jaxrg.characteristic_scales`.
@@ -127,7 +130,7 @@ def multiscale_graphs(
         :class:`MultiscaleGraphs`.
 
     Raises:
-        ValueError: bad ``which``/``variant``; no characteristic scale found.
+        ValueError: bad ``which``/``formula``; no characteristic scale found.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg.lrg
@@ -138,12 +141,11 @@ def multiscale_graphs(
     """
     if which not in ("all", "first"):
         raise ValueError(f"which must be 'all' or 'first'; got {which!r}.")
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}; got {variant!r}.")
+    formula = resolve_formula(formula, variant)
     if taus is None:
         adjacency, mask, _, _ = prepare(adjacency, 1.0, mask, rtol)
         peaks = _peaks(adjacency, mask, scale_grid, max_peaks=int(max_peaks),
-                       min_prominence=float(min_prominence), variant=variant)
+                       min_prominence=float(min_prominence), formula=formula)
         found = np.asarray(peaks.taus)[np.asarray(peaks.valid)]
         if found.size == 0:
             raise ValueError(
@@ -157,7 +159,7 @@ def multiscale_graphs(
     return MultiscaleGraphs(taus, rewire(adjacency, taus, mask, rtol=rtol))
 
 
-@functools.partial(jax.jit, static_argnames=("max_peaks", "min_prominence", "variant"))
-def _peaks(adjacency, mask, grid, *, max_peaks, min_prominence, variant):
+@functools.partial(jax.jit, static_argnames=("max_peaks", "min_prominence", "formula"))
+def _peaks(adjacency, mask, grid, *, max_peaks, min_prominence, formula):
     return characteristic_scales(laplacian_spectrum(adjacency, mask), grid, max_peaks=max_peaks,
-                                 min_prominence=min_prominence, sort_by="tau", variant=variant)
+                                 min_prominence=min_prominence, sort_by="tau", formula=formula)

@@ -16,7 +16,6 @@ from jaxtyping import Array, Float
 from jaxrg._peaks import (
     CharacteristicScales,
     check_num_taus,
-    check_peak_options,
     measure_scales,
     user_grid,
 )
@@ -78,8 +77,9 @@ def characteristic_scales(
         >>> bool(abs(approx.taus[0] / exact.taus[0] - 1) < 0.05)
         True
     """
-    check_peak_options(max_peaks, min_prominence)
-    taus = user_grid(taus, sort_by, quad.nodes.dtype)
+    taus = user_grid(
+        taus, quad.nodes.dtype, sort_by=sort_by, max_peaks=max_peaks, min_prominence=min_prominence
+    )
     if taus is None:
         taus = default_taus(quad, num_taus=num_taus)
     return _scales(quad, taus, max_peaks, min_prominence, sort_by)

@@ -4,7 +4,7 @@ The quadrature (:func:`jaxrg.sparse.lanczos_quadrature`, module
 :mod:`jaxrg.sparse._quadrature`) is a weighted spectral measure: the ``c`` exact zero modes, the
 quadratures of ``r`` deflated low modes and of ``m`` Rademacher probes (weights divided by
 ``m``). :math:`Z`, :math:`S`, :math:`C`, :math:`d_S` follow from it by the same log-domain
-formulas as the dense route (:func:`jaxrg._gibbs.gibbs_curves`), for every :math:`\tau` from
+formulas as the dense route (:func:`jaxrg.thermo.measure_curves`), for every :math:`\tau` from
 one Lanczos run per probe. The zero modes are exact, so :math:`Z(\tau) \to c` and
 :math:`S(\infty) = \log c/\log N` hold exactly.
 
@@ -28,8 +28,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._gibbs import gibbs_curves
 from jaxrg.sparse._quadrature import SpectralQuadrature, lanczos_quadrature
+from jaxrg.thermo import measure_curves
 
 
 class SparseCurves(NamedTuple):
@@ -86,9 +86,11 @@ def curves_from_quadrature(quad: SpectralQuadrature, taus) -> SparseCurves:
 @jax.jit  # the public contract: eager lax.map would re-trace per call
 def _curves(quad: SpectralQuadrature, taus) -> SparseCurves:
     log_n = jnp.log(quad.num_nodes.astype(taus.dtype))
-    full = gibbs_curves(*pooled_measure(quad, -1), taus, log_n)
+    full = measure_curves(*pooled_measure(quad, -1), taus, log_n)
     m = quad.nodes.shape[0]
-    loo = jax.lax.map(lambda j: gibbs_curves(*pooled_measure(quad, j), taus, log_n), jnp.arange(m))
+    loo = jax.lax.map(
+        lambda j: measure_curves(*pooled_measure(quad, j), taus, log_n), jnp.arange(m)
+    )
     errors = [
         jnp.sqrt((m - 1) / m * jnp.sum((x - jnp.mean(x, axis=0, keepdims=True)) ** 2, axis=0))
         for x in loo

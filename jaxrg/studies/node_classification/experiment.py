@@ -165,8 +165,9 @@ def characteristic_tau(adjacency, scale_variant: str = "authors") -> float:
         if scale_variant == "authors":
             scales = authors_pipeline_scales(spectrum, grid)
         else:
-            variant = "authors" if scale_variant == "authors-analytic" else "exact"
-            scales = jaxrg.characteristic_scales(spectrum, grid, sort_by="tau", variant=variant)
+            formula = ("heat-trace-curvature" if scale_variant == "authors-analytic"
+                       else "heat-capacity")
+            scales = jaxrg.characteristic_scales(spectrum, grid, sort_by="tau", formula=formula)
         if not bool(scales.valid[0]):
             raise ValueError("the specific heat has no peak on logspace(-2, 4, 100); pass --tau")
         return float(scales.taus[0])
@@ -229,9 +230,10 @@ def scales_and_rewiring(dataset: str, *, out="results/node_classification", data
     with jax.enable_x64(True):
         lam = jnp.asarray(np.clip(spectrum, 0.0, None))
         taus = {"tau_authors": authors_pipeline_scales(lam, jnp.asarray(grid))}
-        for name, variant in (("tau_authors_analytic", "authors"), ("tau_exact", "exact")):
+        for name, formula in (("tau_authors_analytic", "heat-trace-curvature"),
+                              ("tau_exact", "heat-capacity")):
             taus[name] = jaxrg.characteristic_scales(lam, jnp.asarray(grid), sort_by="tau",
-                                                     variant=variant)
+                                                     formula=formula)
         taus = {k: float(v.taus[0]) if bool(v.valid[0]) else None for k, v in taus.items()}
         senders, _ = jaxrg.lrg.rewire_edges(data.adjacency, taus["tau_authors"],
                                             progress=progress)
