@@ -202,8 +202,8 @@ def test_grad_of_peak_tau_wrt_bridge_weight_matches_finite_differences(peak):
         return jaxrg.characteristic_scales(ev, sort_by="tau").taus[peak]
 
     w = 0.7
-    grad = jax.grad(tau_star)(w)
-    fd = _five_point(tau_star, w, 1e-3)
+    grad = jax.grad(tau_star)(w)  # eager once; the rest compiled (one program each, fast)
+    fd = _five_point(jax.jit(tau_star), w, 1e-3)
     np.testing.assert_allclose(grad, fd, rtol=1e-6)
     np.testing.assert_allclose(jax.jit(jax.grad(tau_star))(w), grad, rtol=1e-12)
 
@@ -222,8 +222,8 @@ def test_jvp_of_peak_taus_on_a_weighted_ring_matches_finite_differences(formula)
         s = jaxrg.characteristic_scales(ev, sort_by="tau", formula=formula)
         return jnp.where(s.valid, s.taus, 0.0)
 
-    _, jvp = jax.jvp(peaks, (weights,), (direction,))
-    fd = _five_point(lambda t: peaks(weights + t * direction), 0.0, 1e-3)
+    _, jvp = jax.jit(lambda w, d: jax.jvp(peaks, (w,), (d,)))(weights, direction)
+    fd = _five_point(jax.jit(lambda t: peaks(weights + t * direction)), 0.0, 1e-3)
     assert bool(peaks(weights)[0] > 0)
     np.testing.assert_allclose(jvp, fd, rtol=1e-6, atol=1e-12)
 
@@ -238,8 +238,8 @@ def test_grad_of_sbm_peak_wrt_eigenvalues_matches_finite_differences():
         s = jaxrg.characteristic_scales(e, sort_by="tau")
         return jnp.max(jnp.where(s.valid, s.taus, 0.0))
 
-    grad = jax.grad(largest_scale)(ev)
-    fd = _five_point(lambda t: largest_scale(ev + t * direction), 0.0, 1e-4)
+    grad = jax.jit(jax.grad(largest_scale))(ev)
+    fd = _five_point(jax.jit(lambda t: largest_scale(ev + t * direction)), 0.0, 1e-4)
     np.testing.assert_allclose(grad @ direction, fd, rtol=1e-6)
 
 
@@ -248,7 +248,7 @@ def test_grad_of_peak_taus_obeys_shift_and_scale_identities():
     # sum_i d tau*/d lambda_i = 0 and sum_i lambda_i d tau*/d lambda_i = -tau* (exactly)
     ev = jaxrg.laplacian_spectrum(two_cliques(6))
     for peak in range(2):
-        grad = jax.grad(lambda e, p=peak: jaxrg.characteristic_scales(e).taus[p])(ev)
+        grad = jax.jit(jax.grad(lambda e, p=peak: jaxrg.characteristic_scales(e).taus[p]))(ev)
         tau = jaxrg.characteristic_scales(ev).taus[peak]
         np.testing.assert_allclose(jnp.sum(grad), 0.0, atol=1e-10 * tau)
         np.testing.assert_allclose(grad @ ev, -tau, rtol=1e-9)
@@ -261,16 +261,18 @@ def test_grad_is_finite_at_degenerate_eigenvalues_padding_and_invalid_slots():
         s = jaxrg.characteristic_scales(e, max_peaks=6)
         return jnp.sum(jnp.where(s.valid, s.taus + s.heights, 0.0))
 
-    grad = jax.grad(total)(ev)
+    grad = jax.jit(jax.grad(total))(ev)
     assert bool(jnp.all(jnp.isfinite(grad)))
     np.testing.assert_array_equal(grad[-2:], 0.0)  # padding carries no derivative
     # the three copies of 3 enter symmetrically
     np.testing.assert_allclose(grad[2:5], grad[2], rtol=1e-12)
     # an invalid slot (NaN value) gets a zero derivative, not NaN
-    last = jax.grad(lambda e: jnp.nan_to_num(jaxrg.characteristic_scales(e).taus[-1]))(ev)
+    last_slot = jax.grad(lambda e: jnp.nan_to_num(jaxrg.characteristic_scales(e).taus[-1]))
+    last = jax.jit(last_slot)(ev)
     np.testing.assert_array_equal(last, 0.0)
     # the edgeless graph: no peak at all, zero gradient
-    none = jax.grad(lambda e: jnp.nansum(jaxrg.characteristic_scales(e).taus))(jnp.zeros(4))
+    none = jax.jit(jax.grad(lambda e: jnp.nansum(jaxrg.characteristic_scales(e).taus)))(
+        jnp.zeros(4))
     np.testing.assert_array_equal(none, 0.0)
 
 
@@ -282,9 +284,9 @@ def test_grad_under_vmap_over_a_padded_batch_matches_single_graphs():
         s = jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(a, m), sort_by="tau")
         return s.taus[0]
 
-    grads = jax.vmap(jax.grad(first_peak))(batch.adjacency, batch.mask)
+    grads = jax.jit(jax.vmap(jax.grad(first_peak)))(batch.adjacency, batch.mask)
     for b, g in enumerate(graphs):
         n = g.shape[0]
-        want = jax.grad(lambda a: first_peak(a, jnp.ones(n, bool)))(jnp.asarray(g))
+        want = jax.jit(jax.grad(lambda a, n=n: first_peak(a, jnp.ones(n, bool))))(jnp.asarray(g))
         np.testing.assert_allclose(grads[b][:n, :n], want, rtol=1e-9, atol=1e-12)
         np.testing.assert_array_equal(grads[b][n:], 0.0)

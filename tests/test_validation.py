@@ -196,6 +196,7 @@ RENAMED_TAU = [
     (jaxrg.density_matrix, jaxrg.laplacian),
     (jaxrg.lrg.meta_graph, jnp.asarray),
     (jaxrg.lrg.coarse_grain, jnp.asarray),
+    (jaxrg.lrg.rewire, jnp.asarray),
 ]
 RENAMED_IDS = [fn.__name__ for fn, _ in RENAMED_TAU]
 

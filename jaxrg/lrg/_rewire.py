@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
+from jaxrg import _checks
 from jaxrg.lrg._kernel import over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
@@ -27,7 +28,12 @@ from jaxrg.thermo import resolve_formula
 
 
 def rewire(
-    adjacency, tau, mask: Bool[Array, " n"] | None = None, *, rtol: float | None = None
+    adjacency,
+    taus=None,
+    mask: Bool[Array, " n"] | None = None,
+    *,
+    rtol: float | None = None,
+    tau=None,
 ) -> Float[Array, "*t n n"]:
     r"""Renormalised graph :math:`R = 1[\zeta A\zeta>0] \wedge \neg 1[\zeta\zeta\zeta>0]`, no loops.
 
@@ -39,16 +45,18 @@ def rewire(
         adjacency: ``(N, N)`` symmetric non-negative adjacency (any form
             :func:`jaxrg.as_adjacency` takes); weights only matter through :math:`\zeta` and
             through which pairs are adjacent.
-        tau: scalar or ``(T,)`` diffusion times ``> 0``.
+        taus: scalar or ``(T,)`` diffusion times ``> 0``.
         mask: optional ``(N,)`` node mask (padded rows and columns stay zero).
         rtol: decision tolerance of :func:`jaxrg.lrg.meta_graph`.
+        tau: deprecated alias of ``taus`` (``DeprecationWarning``; removed in the next release).
 
     Returns:
         ``(N, N)`` (or ``(T, N, N)``) symmetric 0/1 adjacency in the dtype of ``adjacency``,
         zero diagonal.
 
     Raises:
-        ValueError: bad adjacency or ``tau`` (see :func:`jaxrg.lrg.meta_graph`).
+        ValueError: bad adjacency or ``taus`` (see :func:`jaxrg.lrg.meta_graph`).
+        TypeError: both ``taus`` and ``tau`` given, or neither.
 
     References:
         L. Caso et al., "Renormalized graph representations for node classification", IJCNN
@@ -61,7 +69,8 @@ def rewire(
         >>> jnp.argwhere(jnp.triu(r, 1)).tolist()
         [[0, 2], [1, 2], [2, 3], [3, 4], [3, 5]]
     """
-    adjacency, mask, taus, tol = prepare(adjacency, tau, mask, rtol)
+    taus = _checks.renamed_taus(taus, tau, "rewire")
+    adjacency, mask, taus, tol = prepare(adjacency, taus, mask, rtol)
     return over_taus(adjacency, taus, mask, tol, per_tau=_rewire_step)
 
 
