@@ -4,11 +4,11 @@ the best-validation checkpoint; one short real-data smoke test."""
 import jax
 import jax.numpy as jnp
 import jraph
-from jax._src import monitoring
 import networkx as nx
 import numpy as np
 import pytest
 from flax import nnx
+from jax._src import dispatch, monitoring
 
 from jaxrg.studies.node_classification import gnn
 from jaxrg.studies.node_classification.multiscale import MultiscaleClassifier
@@ -61,7 +61,7 @@ def test_induced_subgraph_equals_networkx_subgraph_relabelled():
     assert int(sub.n_node[0]) == nodes.size and np.all(sub.edges == 1.0)
 
 
-TRACE = "/jax/core/compile/jaxpr_trace_duration"
+TRACE = dispatch.JAXPR_TRACE_EVENT  # JAX's event for "a function was traced"
 
 
 @pytest.fixture(scope="module")
