@@ -459,3 +459,12 @@ def test_an_in_process_call_leaves_the_callers_precision_as_it_was(capsys):
     assert main(["curve", "karate", "--float32", "--num-taus", "8"]) == 0
     assert "tau" in capsys.readouterr().out.lower()
     assert jax.config.jax_enable_x64
+
+
+def test_deprecated_variant_option_still_works_and_says_what_replaces_it(capsys):
+    assert main(["curve", "karate", "--variant", "authors", "--num-taus", "16"]) == 0
+    captured = capsys.readouterr()
+    assert "--formula heat-trace-curvature" in captured.err
+    assert "heat-trace curvature" in captured.out
+    assert main(["curve", "karate", "--variant", "authors", "--formula", "heat-capacity"]) == 2
+    assert "disagree" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import io
 import json
 import pathlib
 import sys
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -86,7 +87,7 @@ def add_formula_options(parser, *, when: str = "") -> None:
     parser.add_argument(
         "--formula",
         choices=FORMULAS,
-        default="heat-capacity",
+        default=None,  # None: heat-capacity, unless the deprecated --variant names one
         help=f"specific heat{when}: heat-capacity C = τ²Var(λ)/log N (default) or "
         "heat-trace-curvature τ²Z''(τ) = τ²Σλ²e^(-τλ), Caso et al.'s quantity",
     )
@@ -99,8 +100,20 @@ def add_formula_options(parser, *, when: str = "") -> None:
 
 
 def formula_of(args) -> str:
-    """The ``--formula`` name, ``--variant`` mapped onto it (a deprecated alias, with a warning)."""
-    return resolve_formula(args.formula, args.variant)
+    """The ``--formula`` name, ``--variant`` mapped onto it (a deprecated alias: one line on stderr,
+    since Python hides a ``DeprecationWarning`` raised outside ``__main__``)."""
+    if args.variant is None:
+        return resolve_formula(args.formula or "heat-capacity")
+    if args.formula is not None and args.formula != VARIANTS.get(args.variant):
+        raise ValueError(
+            f"--formula {args.formula} and --variant {args.variant} disagree; pass --formula only."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        formula = resolve_formula(variant=args.variant)
+    print(f"jaxrg: note: --variant {args.variant} is deprecated; use --formula {formula}.",
+          file=sys.stderr)
+    return formula
 
 
 def analyse(
@@ -232,7 +245,7 @@ def report(name, adjacency, result, args, out=print) -> dict:
         gap = ("lambda_2" if components == 1 else
                f"lambda_2 = 0 ({components} components); smallest non-zero eigenvalue")
         out(f"  Laplacian spectrum: {gap} = {ev[components]:.6g}, lambda_max = {ev[-1]:.6g}")
-    formula = VARIANTS[args.variant] if args.variant else args.formula  # checked in compute
+    formula = VARIANTS[args.variant] if args.variant else args.formula or "heat-capacity"
     label = "specific heat" if formula == "heat-capacity" else "heat-trace curvature"
     out(f"  characteristic scales (peaks of the {label}, highest first):")
     for p in peaks:
