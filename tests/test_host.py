@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse
-from jax._src import monitoring  # unregister_* is not re-exported by jax.monitoring
+from jax._src import dispatch, monitoring  # unregister_* is not re-exported by jax.monitoring
 from test_graphs import weighted_triangle_plus_tail
 
 import jaxrg
@@ -108,7 +108,7 @@ def test_padding_graphs_of_many_sizes_compiles_nothing():
     compiles = []
 
     def listener(event, duration, **kwargs):
-        if event == "/jax/core/compile/backend_compile_duration":
+        if event == dispatch.BACKEND_COMPILE_EVENT:
             compiles.append(event)
 
     rng = np.random.default_rng(1)
