@@ -221,25 +221,41 @@ def sample_central_moments(samples, order: int) -> Float[Array, " order"]:
     order = _order(order)
     unit, scale = _standardise(samples - jnp.mean(samples))
     powers = unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :]
-    return _rescale(jnp.mean(powers, axis=0), scale)
+    return _rescale(jnp.mean(powers, axis=0), scale, "sample central moments")
 
 
 def _standardise(centred: Array) -> tuple[Array, Array]:
     """``(centred / s, s)`` with ``s = max |centred|`` (1 when every entry is 0).
 
     Moments and cumulants are formed on data in ``[-1, 1]`` and scaled back by ``s^r``
-    (:func:`_rescale`): values of 1e200 give ``±inf`` where the true moment overflows, never
-    ``inf - inf = NaN``.
+    (:func:`_rescale`): values of 1e200 give a clear overflow error where the true moment exceeds
+    the float range, never ``inf - inf = NaN``.
     """
     scale = jnp.max(jnp.abs(centred))
     scale = jnp.where(scale > 0, scale, 1)  # double where: constant data would give 0/0
     return centred / scale, scale
 
 
-def _rescale(values: Array, scale: Array) -> Array:
-    """``values[r-1] * scale^r`` for ``r = 1..``; an exact 0 stays 0 (not ``0 * inf``)."""
+def _rescale(values: Array, scale: Array, what: str) -> Array:
+    r"""``values[r-1] * scale^r`` for ``r = 1..``; an exact 0 stays 0 (not ``0 * inf``).
+
+    A finite ``values[r-1]`` whose scaled value leaves the float range is refused (``what``
+    names the quantity): the true value exists but the dtype cannot hold it, and an ``inf``
+    would turn into NaN one subtraction later. The user can rescale the data instead, since
+    :math:`\kappa_r(y/s) = \kappa_r(y)/s^r` (likewise for central moments).
+    """
     orders = jnp.arange(1, values.shape[-1] + 1, dtype=values.dtype)
-    return jnp.where(values == 0, 0, values * scale**orders)
+    scaled = jnp.where(values == 0, 0, values * scale**orders)
+    overflow = ~jnp.isfinite(scaled) & jnp.isfinite(values) & jnp.isfinite(scale)
+    value_check(
+        ~jnp.any(overflow),
+        f"{what} overflow {values.dtype} from order {{first}} on (the true values exceed the "
+        "float range); ask for a lower order (order={last}), or divide the data by a scale s "
+        "first: the order-r value then shrinks by s^r.",
+        first=jnp.argmax(overflow) + 1,
+        last=jnp.maximum(jnp.argmax(overflow), 1),
+    )
+    return scaled
 
 
 def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
@@ -272,7 +288,7 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     unit = moments_to_cumulants(mu.at[0].set(0.0))  # on [-1, 1] data
     # high orders exceed the float range even on [-1, 1] data (|kappa_r| grows like r!), and the
     # recursion then meets inf - inf: refuse rather than return NaN from finite data. (Scaling
-    # back may overflow to +-inf for huge data: that is the value, not an error.)
+    # back may overflow for huge data: _rescale refuses that too.)
     overflow = ~jnp.isfinite(unit) & jnp.all(jnp.isfinite(samples))
     value_check(
         ~jnp.any(overflow),
@@ -281,7 +297,7 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
         first=jnp.argmax(overflow) + 1,
         last=jnp.maximum(jnp.argmax(overflow), 1),
     )
-    return _rescale(unit, scale).at[0].set(jnp.mean(samples))
+    return _rescale(unit, scale, "sample cumulants").at[0].set(jnp.mean(samples))
 
 
 def k_statistics(samples, order: int) -> Float[Array, " order"]:
@@ -331,7 +347,8 @@ def k_statistics(samples, order: int) -> Float[Array, " order"]:
         )
         / (n * (n - 1) * (n - 2) * (n - 3)),
     ]
-    return _rescale(jnp.stack(k[:order]), scale).at[0].set(k[0])
+    unit = jnp.stack([s1 / n] + k[1:order])  # order 1 of the centred unit data: ~0
+    return _rescale(unit, scale, "k-statistics").at[0].set(k[0])
 
 
 def cumulant_generating_function(samples, j):
@@ -399,8 +416,8 @@ def cgf_cumulants(samples, order: int) -> Float[Array, " order"]:
     samples = _samples(samples)
     order = _order(order)
     unit, scale = _standardise(samples)  # kappa_r(s y) = s^r kappa_r(y): no overflow inside
-    return _rescale(jnp.stack(_cgf_derivatives(unit, jnp.zeros((), unit.dtype), order=order)),
-                    scale)
+    derivatives = _cgf_derivatives(unit, jnp.zeros((), unit.dtype), order=order)
+    return _rescale(jnp.stack(derivatives), scale, "cumulants")
 
 
 def cgf_cumulant_tensors(samples, order: int) -> tuple[Array, ...]:

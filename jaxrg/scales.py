@@ -71,7 +71,7 @@ def characteristic_scales(
     num_taus: int = 512,
     min_prominence: float = 1e-2,
     sort_by: str = "height",
-    formula: str = "heat-capacity",
+    formula: str | None = None,
     variant: str | None = None,
 ) -> CharacteristicScales:
     """Every local maximum of the specific heat, refined beyond the grid spacing.
@@ -85,7 +85,7 @@ def characteristic_scales(
             of :math:`\\max C` on the grid (0 keeps every strict local maximum).
         sort_by: ``"height"`` (highest peak first) or ``"tau"`` (smallest scale first, e.g. the
             "first peak" of Caso et al.); invalid slots always come last.
-        formula: ``"heat-capacity"`` or ``"heat-trace-curvature"`` (see
+        formula: ``"heat-capacity"`` (the default, also for None) or ``"heat-trace-curvature"`` (see
             :func:`jaxrg.specific_heat`).
         variant: deprecated alias of ``formula`` (``"exact"``, ``"authors"``); warns.
 

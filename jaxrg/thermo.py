@@ -67,11 +67,12 @@ FORMULAS = ("heat-capacity", "heat-trace-curvature")
 VARIANTS = {"exact": "heat-capacity", "authors": "heat-trace-curvature"}
 
 
-def resolve_formula(formula: str = "heat-capacity", variant: str | None = None) -> str:
+def resolve_formula(formula: str | None = None, variant: str | None = None) -> str:
     """The ``formula`` name, after mapping the deprecated ``variant`` onto it.
 
     Args:
-        formula: one of :data:`FORMULAS`.
+        formula: one of :data:`FORMULAS`, or None: ``"heat-capacity"`` unless ``variant`` names
+            another formula.
         variant: deprecated alias, one of :data:`VARIANTS` (``"exact"``, ``"authors"``), or None.
 
     Returns:
@@ -80,6 +81,8 @@ def resolve_formula(formula: str = "heat-capacity", variant: str | None = None) 
     Raises:
         ValueError: an unknown name, or ``variant`` naming another formula than ``formula``.
     """
+    if formula is not None and formula not in FORMULAS:
+        raise ValueError(f"formula must be one of {FORMULAS}; got {formula!r}.")
     if variant is not None:
         if variant not in VARIANTS:
             raise ValueError(
@@ -87,19 +90,17 @@ def resolve_formula(formula: str = "heat-capacity", variant: str | None = None) 
                 f"Pass formula= one of {FORMULAS}."
             )
         new = VARIANTS[variant]
+        if formula is not None and formula != new:
+            raise ValueError(
+                f"formula={formula!r} and variant={variant!r} disagree; pass formula only."
+            )
         warnings.warn(
             f"variant={variant!r} is deprecated; use formula={new!r}.",
             DeprecationWarning,
             stacklevel=3,
         )
-        if formula not in ("heat-capacity", new):
-            raise ValueError(
-                f"formula={formula!r} and variant={variant!r} disagree; pass formula only."
-            )
-        formula = new
-    if formula not in FORMULAS:
-        raise ValueError(f"formula must be one of {FORMULAS}; got {formula!r}.")
-    return formula
+        return new
+    return "heat-capacity" if formula is None else formula
 
 
 class SpectralCurves(NamedTuple):
@@ -304,7 +305,7 @@ def spectral_entropy(eigenvalues, taus) -> Float[Array, " *t"]:
 
 
 def specific_heat(
-    eigenvalues, taus, *, formula: str = "heat-capacity", variant: str | None = None
+    eigenvalues, taus, *, formula: str | None = None, variant: str | None = None
 ) -> Float[Array, " *t"]:
     r"""Specific heat :math:`C(\tau) = -dS/d\log\tau = \tau^2\mathrm{Var}_\mu(\lambda)/\log N`.
 
@@ -313,7 +314,7 @@ def specific_heat(
     Args:
         eigenvalues: ``(N,)`` Laplacian eigenvalues (``+inf`` for padding).
         taus: scalar or any-shape diffusion times ``> 0``.
-        formula: ``"heat-capacity"`` (default), the :math:`C` above, or
+        formula: ``"heat-capacity"`` (the default, also for None), the :math:`C` above, or
             ``"heat-trace-curvature"``: :math:`\tau^2 Z''(\tau) =
             \tau^2\sum_i\lambda_i^2 e^{-\tau\lambda_i}`, the quantity computed by the code of
             Caso et al. (IJCNN 2025) — no normalisation by ``Z``, no variance — whose peaks sit
@@ -350,7 +351,7 @@ def spectral_dimension(eigenvalues, taus) -> Float[Array, " *t"]:
 
 
 def specific_heat_slope_sign(
-    eigenvalues, taus, *, formula: str = "heat-capacity", variant: str | None = None
+    eigenvalues, taus, *, formula: str | None = None, variant: str | None = None
 ) -> jax.Array:
     r"""A quantity with the sign of :math:`dC/d\log\tau`, in closed form.
 

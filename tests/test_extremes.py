@@ -261,7 +261,7 @@ def test_one_nan_logit_anywhere_makes_every_entropy_nan_under_jit(position, scal
         assert np.all(np.isnan(np.asarray(value)))
 
 
-def test_sample_cumulants_of_huge_values_overflow_to_inf_never_nan():
+def test_sample_cumulants_of_huge_values_are_exact_or_refused_never_inf_or_nan():
     """kappa_r(s y) = s^r kappa_r(y): references from scipy on unscaled data."""
     import scipy.stats
 
@@ -270,16 +270,31 @@ def test_sample_cumulants_of_huge_values_overflow_to_inf_never_nan():
     ks = cumulants.k_statistics(jnp.asarray(y * s), 4)
     expected = [scipy.stats.kstat(y, r) * s**r for r in range(1, 5)]
     np.testing.assert_allclose(ks, expected, rtol=1e-12)
+    # at 1e200 the true order-2 value (~1e400) exceeds float64: a clear error, not inf
+    for fn, order in (
+        (cumulants.sample_cumulants, 4),
+        (cumulants.k_statistics, 4),
+        (cumulants.cgf_cumulants, 3),
+        (cumulants.sample_central_moments, 4),
+    ):
+        with pytest.raises(ValueError, match=r"overflow float64 from order 2 on.*order=1.*divide"):
+            fn(jnp.asarray(y * 1e200), order)
+    # the order the error allows is exact
     for fn in (cumulants.sample_cumulants, cumulants.k_statistics, cumulants.cgf_cumulants):
-        out = np.asarray(fn(jnp.asarray(y * 1e200), 4 if fn is not cumulants.cgf_cumulants else 3))
-        assert not np.any(np.isnan(out)), (fn.__name__, out)
-        np.testing.assert_allclose(out[0], np.mean(y) * 1e200, rtol=1e-12)
-        assert np.all(np.isinf(out[1:]))  # the true values exceed 1e308
+        np.testing.assert_allclose(fn(jnp.asarray(y * 1e200), 1)[0], np.mean(y) * 1e200,
+                                   rtol=1e-12)
 
 
-def test_sample_cumulants_of_high_order_are_finite_or_inf_never_nan():
-    # the fresh probe's case: order 200 of 200 normal samples gave NaN entries
+def test_sample_cumulants_of_high_order_are_finite_or_refused_never_inf_or_nan():
+    # the probes' cases: order 200 of normal samples gave NaN entries, then inf entries
     x = jnp.asarray(np.random.default_rng(1).normal(size=200) * 2 + 1)
-    kappa = np.asarray(cumulants.sample_cumulants(x, 200))
-    assert not np.isnan(kappa).any()
+    with pytest.raises(ValueError, match=r"overflow float64 from order \d+ on") as err:
+        cumulants.sample_cumulants(x, 200)
+    last = int(str(err.value).split("order=")[1].split(")")[0])
+    kappa = np.asarray(cumulants.sample_cumulants(x, last))  # the suggested order works
+    assert np.all(np.isfinite(kappa)) and last >= 100
     np.testing.assert_allclose(kappa[:4], cumulants.sample_cumulants(x, 4), rtol=1e-12)
+    # under jaxrg.checked, a jitted call raises the same error (a cheap order-2 overflow)
+    with pytest.raises(Exception, match="overflow float64 from order 2"):
+        jaxrg.checked(jax.jit(cumulants.sample_cumulants, static_argnums=1))(x * 1e200, 2)
+

@@ -329,5 +329,14 @@ def test_unknown_formula_or_variant_is_refused_with_the_valid_names():
         jaxrg.specific_heat(ev, 1.0, formula="authors")
     with pytest.raises(ValueError, match="'exact', 'authors'.*heat-capacity"):
         jaxrg.specific_heat(ev, 1.0, variant="heat")
-    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="disagree"):
+    with pytest.raises(ValueError, match="disagree"):
         jaxrg.specific_heat(ev, 1.0, formula="heat-trace-curvature", variant="exact")
+    # an explicit formula equal to the default is no longer mistaken for "not given"
+    with pytest.raises(ValueError, match="formula='heat-capacity' and variant='authors' disagree"):
+        jaxrg.specific_heat(ev, 1.0, formula="heat-capacity", variant="authors")
+    with pytest.raises(ValueError, match="disagree"):
+        jaxrg.characteristic_scales(ev, formula="heat-capacity", variant="authors")
+    with pytest.warns(DeprecationWarning, match="use formula='heat-trace-curvature'"):
+        by_variant = jaxrg.specific_heat(ev, 1.0, variant="authors")
+    assert by_variant == jaxrg.specific_heat(ev, 1.0, formula="heat-trace-curvature")
+    assert jaxrg.specific_heat(ev, 1.0, formula=None) == jaxrg.specific_heat(ev, 1.0)

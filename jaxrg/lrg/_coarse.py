@@ -169,7 +169,7 @@ def rg_flow(
     *,
     steps: int | None = None,
     scale: str = "first",
-    formula: str = "heat-capacity",
+    formula: str | None = None,
     variant: str | None = None,
     weighted: bool = False,
     rtol: float | None = None,
@@ -189,7 +189,7 @@ def rg_flow(
         mask: optional ``(N,)`` node mask.
         steps: number of steps with automatic scales (static; required when ``taus`` is None).
         scale: ``"first"`` or ``"highest"`` peak of ``C`` (automatic scales only).
-        formula: ``"heat-capacity"`` or ``"heat-trace-curvature"`` (see
+        formula: ``"heat-capacity"`` (the default, also for None) or ``"heat-trace-curvature"`` (see
             :func:`jaxrg.specific_heat`; automatic scales only).
         variant: deprecated alias of ``formula`` (``"exact"``, ``"authors"``); warns.
         weighted: sum the weights when merging (see :func:`coarse_grain`).

@@ -106,7 +106,7 @@ def multiscale_graphs(
     mask: Bool[Array, " n"] | None = None,
     *,
     which: str = "all",
-    formula: str = "heat-capacity",
+    formula: str | None = None,
     variant: str | None = None,
     scale_grid=None,
     max_peaks: int = 8,
@@ -127,7 +127,7 @@ def multiscale_graphs(
         taus: optional ``(T,)`` scales.
         mask: optional ``(N,)`` node mask.
         which: ``"all"`` or ``"first"`` characteristic scale(s) (when ``taus`` is None).
-        formula: ``"heat-capacity"`` or ``"heat-trace-curvature"`` (see
+        formula: ``"heat-capacity"`` (the default, also for None) or ``"heat-trace-curvature"`` (see
             :func:`jaxrg.specific_heat`; when ``taus`` is None).
         variant: deprecated alias of ``formula`` (``"exact"``, ``"authors"``); warns.
         scale_grid: optional grid for the peak search (default: :func:`jaxrg.default_taus`).
