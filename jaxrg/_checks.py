@@ -56,6 +56,7 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     weight or turns a time into 0.
     """
     if not isinstance(x, jax.Array):
+        x = host_array(x, name)
         try:
             x = np.asarray(x)
         except ValueError as err:  # numpy: "inhomogeneous shape" for ragged nested lists
@@ -85,6 +86,36 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
         x = x.astype(jnp.result_type(float))
     if dtype is not None:
         x = x.astype(check_float_dtype(dtype))
+    return x
+
+
+def host_array(x, name: str):
+    """Host input as JAX can take it: masked arrays refused, foreign byte order made native.
+
+    ``np.asarray`` of a masked array returns its data, masked entries included, so a masked
+    weight would silently count; a big-endian array (``'>f8'``, read from a file) is valid data
+    that JAX refuses with a raw error. Other inputs pass through unchanged.
+
+    Args:
+        x: any input.
+        name: the argument, for the message.
+
+    Returns:
+        ``x`` (a NumPy array in native byte order where it was a non-native one).
+
+    Raises:
+        ValueError: a masked array with masked entries.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        masked = int(np.ma.count_masked(x))
+        if masked:
+            raise ValueError(
+                f"{name} is a masked array with {masked} masked entries; jaxrg does not guess "
+                f"what they mean: fill them first, e.g. {name}.filled(0) (no edge, no weight)."
+            )
+        x = np.ma.getdata(x)
+    if isinstance(x, np.ndarray) and not x.dtype.isnative:
+        x = x.astype(x.dtype.newbyteorder("="))
     return x
 
 
@@ -155,6 +186,27 @@ def check_dense_size(num_nodes: int, name: str) -> None:
         )
 
 
+def check_flag(value, name: str) -> bool:
+    """A yes/no option as a Python bool; anything else (a string such as ``"no"``) refused.
+
+    Python's truthiness would read ``"no"``, ``"false"`` or ``0.0``-like strings as True and
+    silently do the opposite of what was asked.
+
+    Args:
+        value: the option's value (``bool`` or ``np.bool_``).
+        name: the option, for the message.
+
+    Returns:
+        ``bool(value)``.
+
+    Raises:
+        TypeError: not a boolean.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
 def check_num_nodes(num_nodes) -> int | None:
     """A requested node count: ``None`` or an integer >= 1 (floats are not truncated)."""
     if num_nodes is None:
@@ -186,13 +238,30 @@ def check_float_dtype(dtype, name: str = "dtype"):
     """``dtype`` as a NumPy floating dtype (``None`` passes through); else TypeError."""
     if dtype is None:
         return None
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(
+            f"{name} must be a floating dtype such as jnp.float32 or 'float64'; got {dtype!r} "
+            f"({err})."
+        ) from None
     if dtype.kind != "f":
         raise TypeError(
             f"{name} must be a floating dtype (adjacencies hold weights); got {dtype}. Pass e.g. "
             "jnp.float32, or leave it None."
         )
     return dtype
+
+
+def edge_ids(ids):
+    """Node ids as given, except an empty Python sequence, which becomes an empty int array.
+
+    ``np.asarray([])`` is float64, so an empty edge list would be refused for its dtype
+    instead of reaching the message that asks for ``num_nodes``.
+    """
+    if isinstance(ids, list | tuple) and len(ids) == 0:
+        return np.zeros(0, np.int64)
+    return ids
 
 
 def check_edge_ids(senders, receivers) -> None:

@@ -135,6 +135,7 @@ def dense_form(graph):
 
 def _as_float(x, name: str, dtype) -> np.ndarray:
     """``x`` as a NumPy array of ``dtype``; bool/int cast, complex and non-numeric refused."""
+    x = _checks.host_array(x, name)
     try:
         x = np.asarray(x)
     except ValueError:  # ragged nested lists: the JAX converter raises the documented error
@@ -181,7 +182,8 @@ def node_count(senders, receivers, num_nodes: int | None) -> int:
 
 def _from_edges(senders, receivers, weights, num_nodes, dtype) -> np.ndarray:
     """Dense symmetric matrix of an edge list (the rules of :func:`undirected_edges`)."""
-    senders, receivers = np.asarray(senders), np.asarray(receivers)
+    senders = np.asarray(_checks.edge_ids(senders))
+    receivers = np.asarray(_checks.edge_ids(receivers))
     _checks.check_edge_ids(senders, receivers)
     num_nodes = node_count(senders, receivers, num_nodes)
     if weights is None:
@@ -348,6 +350,12 @@ def networkx_dense(graph) -> np.ndarray:
     import networkx as nx
 
     check_networkx(graph)  # the module's rules: undirected, no parallel edges
+    for u, v, w in graph.edges(data="weight", default=1):
+        if w is None:  # networkx would store NaN: blame the attribute, not "NaN entries"
+            raise TypeError(
+                f"graph edge ({u!r}, {v!r}) has weight None; set G[u][v]['weight'] to a number, "
+                "or delete the attribute (an edge without a weight counts as 1)."
+            )
     try:
         return nx.to_numpy_array(graph, weight="weight", dtype=float)
     except (TypeError, ValueError) as err:
@@ -456,13 +464,16 @@ def check_orientation(graph) -> None:
         edges = [(int(u), int(v)) for u, v in dense]
         if dense.min() < 0 or (edges[0] == edges[1] and edges[0][0] != edges[0][1]):
             return  # not a valid pair list (negative ids, a repeated edge): no ambiguity
-        size = int(dense.max()) + 1
-        pairs = np.zeros((size, size), dense.dtype)  # the graph the two pairs describe
-        for u, v in edges:
-            if u != v:
-                pairs[u, v] = pairs[v, u] = 1
-        off = dense * (1 - np.eye(2, dtype=dense.dtype))
-        if pairs.shape != (2, 2) or not np.array_equal(pairs, off):
+        if int(dense.max()) + 1 == 2:  # ids 0 and 1: the graph the pairs describe is (2, 2)
+            pairs = np.zeros((2, 2), dense.dtype)
+            for u, v in edges:
+                if u != v:
+                    pairs[u, v] = pairs[v, u] = 1
+            off = dense * (1 - np.eye(2, dtype=dense.dtype))
+            ambiguous = not np.array_equal(pairs, off)
+        else:  # the pairs name a node >= 2: another graph than the (2, 2) matrix
+            ambiguous = True
+        if ambiguous:
             raise ValueError(
                 f"adjacency {dense.tolist()} is ambiguous: an integer (2, 2) array may be an "
                 f"adjacency or two edges (u, v); {fix} (give it float entries, e.g. "

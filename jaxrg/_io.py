@@ -22,25 +22,63 @@ LOCK_NAME = ".jaxrg.lock"
 _HELD: set[pathlib.Path] = set()  # folders this process holds (the lock is re-entrant)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> pathlib.Path:
+def atomic_write_text(path: str | os.PathLike, text: str, *, label: str | None = None
+                      ) -> pathlib.Path:
     """Write ``text`` to ``path`` atomically: a temp file in the same folder, fsync, rename.
 
     A reader (or a run killed half-way) sees either the old file or the new one, never a
-    half-written one.
+    half-written one. A path that cannot be written (a parent that is a file, a read-only
+    folder, a folder in place of the file) is an ``OSError`` naming ``label`` (the option, e.g.
+    ``"--json"``) and ``path``, never the temp file the user did not name.
     """
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    make_parent(path, label)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise _unwritable(path, label, f"cannot create a file in {path.parent} "
+                                        f"({err.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        publish(tmp, path)
+        try:
+            publish(tmp, path)
+        except IsADirectoryError:
+            raise _unwritable(path, label, "it is a folder") from None
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def make_parent(path: pathlib.Path, label: str | None = None) -> None:
+    """Create ``path``'s folder (and its parents), or an ``OSError`` that says why not.
+
+    Args:
+        path: the file to be written.
+        label: the option or argument that named it, for the message.
+
+    Returns:
+        None.
+
+    Raises:
+        OSError: a parent is a file, or the folder cannot be created.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()),
+                       path.parent)
+        raise _unwritable(path, label, f"{blocker} is a file, not a folder") from None
+    except OSError as err:
+        raise _unwritable(path, label, f"cannot create {path.parent} ({err.strerror})") from None
+
+
+def _unwritable(path: pathlib.Path, label: str | None, why: str) -> OSError:
+    what = f"{label} {path}" if label else str(path)
+    return OSError(f"cannot write {what}: {why}; choose a path in a writable folder.")
 
 
 def publish(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
@@ -59,9 +97,10 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> pathlib.Path:
+def atomic_write_json(path: str | os.PathLike, obj: Any, *, label: str | None = None
+                      ) -> pathlib.Path:
     """Write ``obj`` as indented JSON, atomically (see :func:`atomic_write_text`)."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n", label=label)
 
 
 def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
@@ -73,7 +112,7 @@ def append_jsonl(path: str | os.PathLike, record: Mapping[str, Any]) -> None:
     fully there or absent.
     """
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     line = (json.dumps(dict(record), sort_keys=True) + "\n").encode("utf-8")
     with open(path, "a+b") as handle:
         _drop_partial_tail(handle)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jaxtyping import Array, Bool, Float
 
@@ -183,7 +184,7 @@ def check_num_taus(num_taus) -> None:
     Raises:
         ValueError: otherwise, or a grid whose peak search exceeds the dense memory limit.
     """
-    if isinstance(num_taus, bool) or not isinstance(num_taus, int) or num_taus < 3:
+    if isinstance(num_taus, bool) or not isinstance(num_taus, int | np.integer) or num_taus < 3:
         raise ValueError(
             f"num_taus must be an int >= 3 (a peak needs a grid point on each side); got "
             f"{num_taus!r}. The default 512 resolves every peak."
@@ -210,7 +211,7 @@ def check_peak_options(max_peaks, min_prominence) -> None:
     Raises:
         ValueError: otherwise (a NaN prominence would silently drop every peak).
     """
-    if isinstance(max_peaks, bool) or not isinstance(max_peaks, int) or max_peaks < 1:
+    if isinstance(max_peaks, bool) or not isinstance(max_peaks, int | np.integer) or max_peaks < 1:
         raise ValueError(
             f"max_peaks must be an int >= 1 (the size of the output); got {max_peaks!r}."
         )

@@ -158,7 +158,8 @@ def clt_rg_step(
         0.41
     """
     density, grid = _grid_and_density(density, grid)
-    if isinstance(conserve, bool) or not isinstance(conserve, int) or not 0 <= conserve <= 8:
+    integer = isinstance(conserve, int | np.integer) and not isinstance(conserve, bool)
+    if not integer or not 0 <= conserve <= 8:
         raise ValueError(f"conserve must be a Python int in 0..8; got {conserve!r}.")
     n = grid.shape[0]
     dx = grid[1] - grid[0]
@@ -339,7 +340,7 @@ def density_cumulants(
         [0.0, 1.0, 0.0, 0.0]
     """
     density, grid = _grid_and_density(density, grid)
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
         raise ValueError(f"order must be a positive Python int; got {order!r}.")
     w = density / jnp.sum(density)
     mean = jnp.sum(w * grid)

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from jaxrg._checks import as_float_array, value_check
@@ -73,11 +74,11 @@ def _series(x, name: str) -> Array:
 
 
 def _order(order, name: str = "order", *, maximum: int | None = None) -> int:
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
         raise ValueError(f"{name} must be a positive Python int (static); got {order!r}.")
     if maximum is not None and order > maximum:
         raise ValueError(f"{name} must be at most {maximum}; got {order}.")
-    return order
+    return int(order)
 
 
 def _samples(samples, name: str = "samples", *, ndim: int = 1, minimum: int = 1) -> Array:

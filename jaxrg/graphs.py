@@ -94,8 +94,9 @@ def from_edge_list(
         ValueError: mismatched shapes, ids out of range, negative or non-finite weights, a
             repeated edge or an edge whose two directions have different weights.
     """
-    senders = jnp.asarray(senders)
-    receivers = jnp.asarray(receivers)
+    remove_self_loops = _checks.check_flag(remove_self_loops, "remove_self_loops")
+    senders = jnp.asarray(_checks.edge_ids(senders))
+    receivers = jnp.asarray(_checks.edge_ids(receivers))
     _checks.check_edge_ids(senders, receivers)
     num_nodes = _checks.check_num_nodes(num_nodes)
     concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
@@ -155,6 +156,7 @@ def as_adjacency(
         TypeError: unsupported graph type (e.g. a ``networkx.DiGraph``).
         ValueError: wrong shape, asymmetric, negative or non-finite weights.
     """
+    remove_self_loops = _checks.check_flag(remove_self_loops, "remove_self_loops")
     module = type(graph).__module__ or ""
     if hasattr(graph, "senders") and hasattr(graph, "n_node"):
         adjacency = _from_graphs_tuple(graph, remove_self_loops=remove_self_loops, dtype=dtype)

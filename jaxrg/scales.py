@@ -187,7 +187,7 @@ def authors_pipeline_scales(
         raise ValueError(f"max_peaks must be at least 1, got {max_peaks}")
     if not sigma >= 0:
         raise ValueError(f"sigma must be >= 0 (grid steps), got {sigma}")
-    if decimals is not None and (not isinstance(decimals, int) or decimals < 0):
+    if decimals is not None and (not isinstance(decimals, int | np.integer) or decimals < 0):
         raise ValueError(f"decimals must be None or an int >= 0 (their files keep 6), got "
                          f"{decimals!r}")
     eigenvalues = _checks.check_eigenvalues(eigenvalues)

@@ -77,6 +77,7 @@ def laplacian(adjacency, *, normalized: bool = False) -> Float[Array, "n n"]:
         >>> jaxrg.laplacian([[0, 1], [1, 0]]).tolist()
         [[1.0, -1.0], [-1.0, 1.0]]
     """
+    normalized = _checks.check_flag(normalized, "normalized")
     adjacency = _dense(adjacency)
     degree = jnp.sum(adjacency, axis=1)
     lap = jnp.diag(degree) - adjacency
@@ -141,6 +142,7 @@ def padded_laplacian(adjacency, mask=None, normalized: bool = False):
     Returns:
         ``(laplacian (N, N), masked adjacency (N, N), checked mask or None)``.
     """
+    normalized = _checks.check_flag(normalized, "normalized")
     adjacency = _dense(adjacency)
     n = adjacency.shape[0]
     if mask is not None:

@@ -116,5 +116,5 @@ def run(args) -> int:
               f"numpy {theirs * 1e3:9.2f} ms  jaxrg/numpy {ours / theirs:5.2f}  "
               f"max |ΔS|,|ΔC| {error:.1e}", flush=True)
     if args.json:
-        _io.atomic_write_json(args.json, records)
+        _io.atomic_write_json(args.json, records, label="--json")
     return 0

@@ -62,7 +62,8 @@ def _cumulants(args: argparse.Namespace) -> int:
     values = _read_column(pathlib.Path(args.file), args.column)
     k_order = min(args.order, 4)
     if values.size < max(k_order, 2):
-        raise ValueError(f"need at least {max(k_order, 2)} numbers; the column has {values.size}.")
+        raise ValueError(f"{args.file}: need at least {max(k_order, 2)} numbers (the k-statistics "
+                         f"up to order {k_order}); column {args.column} has {values.size}.")
     with jax.enable_x64(True):
         kappa = np.asarray(sample_cumulants(values, args.order))
         kstat = np.asarray(k_statistics(values, k_order))

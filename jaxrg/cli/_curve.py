@@ -281,10 +281,10 @@ def report(name, adjacency, result, args, out=print) -> dict:
                 strict=True,
             )
         )
-        _io.atomic_write_text(args.csv, buffer.getvalue())
+        _io.atomic_write_text(args.csv, buffer.getvalue(), label="--csv")
         out(f"  curves: {args.csv}")
     if getattr(args, "json", None):
-        _io.atomic_write_text(args.json, json.dumps(summary, indent=1) + "\n")
+        _io.atomic_write_text(args.json, json.dumps(summary, indent=1) + "\n", label="--json")
         out(f"  summary: {args.json}")
     if getattr(args, "png", None):
         from jaxrg.plots import plot_entropy_curves, save

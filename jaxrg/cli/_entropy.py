@@ -139,9 +139,12 @@ def load_array(path: pathlib.Path, key: str | None = None) -> np.ndarray:
     path = pathlib.Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give a .npy or .npz file of logits.")
     suffix = path.suffix.lower()
     if suffix not in (".npy", ".npz"):
-        raise ValueError(f"unsupported file type {suffix!r}: give a .npy or .npz file.")
+        raise ValueError(f"{path}: unsupported file type {suffix!r}; give a .npy or .npz file "
+                         "(e.g. np.save('logits.npy', logits)).")
     try:
         if suffix == ".npy":
             array = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -229,6 +232,7 @@ def run(args) -> int:
                 "unit": "nats",
                 "entropy": h.tolist(),
             },
+            label="--out",
         )
     elif suffix == ".csv":
         buf = io.StringIO()
@@ -237,7 +241,7 @@ def run(args) -> int:
         flat = h.reshape(len(args.alpha), -1)
         for j, idx in enumerate(np.ndindex(*batch)):
             writer.writerow(list(idx) + [repr(float(x)) for x in flat[:, j]])
-        _io.atomic_write_text(args.out, buf.getvalue())
+        _io.atomic_write_text(args.out, buf.getvalue(), label="--out")
     else:
         raise ValueError(f"--out must end in .csv or .json; got {args.out.name!r}.")
     print(f"wrote {h.size} entropies to {args.out}")
@@ -310,5 +314,5 @@ def run_lens_analyse(args) -> int:
           f"macro-F1 {s['dummy_f1']:.4f}, ROC-AUC {s['dummy_roc_auc']:.4f}; "
           f"p (AUC vs dummy) {s['p_value']:.2g}")
     if args.out is not None:
-        _io.atomic_write_json(args.out, {"k": args.k, "folds": args.folds, **s})
+        _io.atomic_write_json(args.out, {"k": args.k, "folds": args.folds, **s}, label="--out")
     return 0

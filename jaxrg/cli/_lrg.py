@@ -247,7 +247,8 @@ def run_rewire(args) -> int:
     else:
         keep = senders < receivers
         lines = "".join(f"{u} {v}\n" for u, v in zip(senders[keep], receivers[keep], strict=True))
-        _io.atomic_write_text(out, f"# jaxrg rewire {name} tau={tau:.6g} nodes={n}\n" + lines)
+        _io.atomic_write_text(out, f"# jaxrg rewire {name} tau={tau:.6g} nodes={n}\n" + lines,
+                              label="--out")
     before, after = sparse.nnz // 2, senders.shape[0] // 2
     print(f"{name}: {n} nodes, {before} edges; tau = {tau:.6g} ({how})")
     print(f"  rewired: {after} edges ({after / max(before, 1):.2f}x) in {seconds:.2f} s; "

@@ -157,7 +157,7 @@ def run(args) -> int:
         writer = csv.writer(buffer)
         writer.writerow(["tau", *FIELDS])
         writer.writerows(zip(*(table[k] for k in ("tau", *FIELDS)), strict=True))
-        _io.atomic_write_text(args.csv, buffer.getvalue())
+        _io.atomic_write_text(args.csv, buffer.getvalue(), label="--csv")
         print(f"  curves: {args.csv}")
     if args.json:
         summary = {
@@ -172,7 +172,7 @@ def run(args) -> int:
             "characteristic_scales": peaks,
             "curves": table,
         }
-        _io.atomic_write_text(args.json, json.dumps(summary, indent=1) + "\n")
+        _io.atomic_write_text(args.json, json.dumps(summary, indent=1) + "\n", label="--json")
         print(f"  summary: {args.json}")
     if args.png:
         from jaxrg.plots import plot_entropy_curves, save

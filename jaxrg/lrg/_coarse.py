@@ -83,7 +83,8 @@ def coarse_grain(
     """
     taus = _checks.renamed_taus(taus, tau, "coarse_grain")
     adjacency, mask, taus, tol = prepare(adjacency, taus, mask, rtol)
-    return over_taus(adjacency, taus, mask, tol, per_tau=_coarse, options=(bool(weighted),))
+    weighted = _checks.check_flag(weighted, "weighted")
+    return over_taus(adjacency, taus, mask, tol, per_tau=_coarse, options=(weighted,))
 
 
 def _coarse(adjacency, mask, zeta, weighted: bool) -> CoarseGraph:
@@ -227,7 +228,8 @@ def rg_flow(
     if taus is not None:
         _checks.check_taus(xs, "taus")
     return _flow(adjacency, xs.astype(adjacency.dtype), mask, tol, automatic=taus is None,
-                 scale=scale, formula=formula, weighted=bool(weighted), num_taus=int(num_taus))
+                 scale=scale, formula=formula, weighted=_checks.check_flag(weighted, "weighted"),
+                 num_taus=int(num_taus))
 
 
 @functools.partial(

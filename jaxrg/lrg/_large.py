@@ -111,7 +111,13 @@ def meta_graph_edges(
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1; got {block_size}.")
     dtype = adjacency.dtype
-    tau = float(_checks.check_taus(jnp.asarray(tau, dtype), "tau"))
+    tau = _checks.check_taus(jnp.asarray(tau, dtype), "tau")
+    if tau.ndim:
+        raise ValueError(
+            f"tau must be one diffusion time (a scalar); got shape {tau.shape}. For several "
+            "scales, call once per tau (each gives its own edge list)."
+        )
+    tau = float(tau)
     tol = default_rtol(n, dtype) if rtol is None else checked_rtol(rtol)
     block_size = min(block_size, n)
     labels, _ = edge_components(*adjacency.nonzero(), n)

@@ -44,6 +44,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import jax.scipy.signal
+import numpy as np
 from flax import nnx
 from jaxtyping import Array, Float
 
@@ -141,7 +142,7 @@ class RGNetwork(nnx.Module):
         param_dtype=None,
         rngs: nnx.Rngs,
     ):
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 1:
             raise ValueError(f"width must be a positive int; got {width!r}.")
         if symmetric and width % 2:
             raise ValueError(
