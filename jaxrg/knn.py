@@ -222,10 +222,14 @@ def multiclass_roc_auc(labels, proba) -> float:
             "np.unique(labels, return_inverse=True)."
         )
     if y.size and not (y.min() >= 0 and y.max() < p.shape[1]):
+        fix = (
+            "map the labels to 0..C-1 with np.unique(labels, return_inverse=True)."
+            if y.min() < 0
+            else f"pass proba of shape ({y.size}, {int(y.max()) + 1}), one column per class."
+        )
         raise ValueError(
             f"labels hold classes in [{int(y.min())}, {int(y.max())}] but proba has "
-            f"{p.shape[1]} columns (classes 0..{p.shape[1] - 1}); pass proba of shape "
-            f"({y.size}, {int(y.max()) + 1}), one column per class."
+            f"{p.shape[1]} columns (classes 0..{p.shape[1] - 1}); {fix}"
         )
     if not np.all(np.isfinite(p)):
         raise ValueError("proba has NaN or inf entries (not finite); scores must be finite.")
