@@ -146,23 +146,30 @@ def roc_auc(labels, scores) -> float | jax.Array:
 
     Returns:
         The AUC in ``[0, 1]``: a Python float for concrete input, a 0-d array under ``jit``
-        (NaN there if a score is NaN or a class is absent).
+        (NaN there if a score is NaN, a label is not 0/1 or a class is absent).
 
     Raises:
         ValueError: shapes that differ, labels that are not binary, a single class (the AUC
             needs positives and negatives), or a NaN score (concrete input; under ``jit`` these
             value checks are ``jaxrg.checked`` checks and the result is NaN).
+        TypeError: labels that are not numbers or booleans.
     """
+    if not isinstance(labels, jax.Array) and np.asarray(labels).dtype.kind not in "biuf":
+        raise TypeError(
+            f"labels must be binary (bool or 0/1); got dtype {np.asarray(labels).dtype}. Pass "
+            "labels == positive_class."
+        )
     y = jnp.asarray(labels)
     s = as_float_array(scores, "scores")
     _same_length(y, s, "labels", "scores")
+    binary = jnp.ones((), bool)
     if y.dtype != jnp.bool_:
-        value_check(
-            jnp.all((y == 0) | (y == 1)),
-            "labels must be binary (bool or 0/1); got values outside {{0, 1}} (e.g. {bad}). For "
-            "several classes use multiclass_roc_auc, or pass labels == positive_class.",
-            bad=jnp.max(jnp.where((y == 0) | (y == 1), jnp.min(y), y)),
-        )
+        fix = "For several classes use multiclass_roc_auc, or pass labels == positive_class."
+        binary = jnp.all((y == 0) | (y == 1))
+        if is_concrete(binary) and not bool(binary):
+            values = np.unique(np.asarray(y))[:5].tolist()
+            raise ValueError(f"labels must be binary (bool or 0/1); got values {values}. {fix}")
+        value_check(binary, f"labels must be binary (bool or 0/1). {fix}")
     y = y.astype(bool)
     value_check(
         jnp.any(y) & jnp.any(~y),
@@ -174,7 +181,7 @@ def roc_auc(labels, scores) -> float | jax.Array:
         "scores has NaN entries (not finite); a NaN cannot be ranked: drop those examples or "
         "fix the model that produced them.",
     )
-    auc = _auc(y, s)
+    auc = jnp.where(binary, _auc(y, s), jnp.nan)  # under jit: NaN, never a plausible number
     return float(auc) if is_concrete(auc) else auc
 
 

@@ -193,6 +193,7 @@ def test_roc_auc_of_a_single_class_is_an_error_not_nan():
     for labels in (np.ones(5, int), np.zeros(5, bool)):
         with pytest.raises(ValueError, match="labels hold a single class.*both classes"):
             knn.roc_auc(labels, [0.1, 0.4, 0.35, 0.8, 0.4])
+        assert np.isnan(jax.jit(knn.roc_auc)(labels, np.array([0.1, 0.4, 0.35, 0.8, 0.4])))
 
 
 def test_roc_auc_of_a_nan_score_is_an_error_and_nan_under_jit():
@@ -201,6 +202,8 @@ def test_roc_auc_of_a_nan_score_is_an_error_and_nan_under_jit():
     with pytest.raises(ValueError, match="scores has NaN"):
         knn.roc_auc(y, s)
     assert np.isnan(jax.jit(knn.roc_auc)(y, s))
+    # a label that is not 0/1 under jit: NaN too, not the AUC of labels != 0
+    assert np.isnan(jax.jit(knn.roc_auc)(np.array([0, 2, 1, 1, 1]), np.nan_to_num(s)))
     with pytest.raises(ValueError, match="scores has NaN"):
         jaxrg.checked(jax.jit(knn.roc_auc))(y, s)
     # infinite scores are ranked, not refused: +inf beats every negative, as 1e9 would
