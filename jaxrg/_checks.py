@@ -224,6 +224,36 @@ def check_num_nodes(num_nodes) -> int | None:
     return int(num_nodes)
 
 
+def check_int(value, name: str, *, minimum: int = 1, meaning: str = "") -> int:
+    """A count option (static): a Python or NumPy integer ``>= minimum``, as a Python int.
+
+    A float is refused, not truncated (``num_matvecs=10.5`` would silently run 11 or 10
+    steps); so is a bool (``True`` is not a count).
+
+    Args:
+        value: the option as given.
+        name: the argument, for the message.
+        minimum: the smallest allowed value.
+        meaning: what the option counts (e.g. ``"Lanczos steps"``), for the message.
+
+    Returns:
+        ``int(value)``.
+
+    Raises:
+        TypeError: not an integer.
+        ValueError: below ``minimum``.
+    """
+    what = f" ({meaning})" if meaning else ""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{name} must be an int >= {minimum}{what}; got {value!r} of type "
+            f"{type(value).__name__}. Pass a whole number, e.g. {name}=int({value!r})."
+        )
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}{what}; got {value!r}.")
+    return int(value)
+
+
 def check_matching_nodes(num_nodes, size: int) -> None:
     """``num_nodes`` (if given) equals the size of a matrix-form graph; else ValueError."""
     if check_num_nodes(num_nodes) not in (None, size):

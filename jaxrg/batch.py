@@ -84,12 +84,24 @@ class Chunk(NamedTuple):
     num_valid: int
 
 
+def _chunk_options(chunk_size, num_nodes, pad_multiple) -> tuple[int, int, int | None]:
+    """The chunking counts as Python ints (floats are refused, not truncated)."""
+    chunk_size = _checks.check_int(chunk_size, "chunk_size", meaning="graphs per chunk")
+    num_nodes = _checks.check_int(num_nodes, "num_nodes", meaning="the padded size")
+    if pad_multiple is not None:
+        pad_multiple = _checks.check_int(
+            pad_multiple, "pad_multiple", meaning="chunks are padded to a multiple of it; None: "
+            "always to num_nodes"
+        )
+    return chunk_size, num_nodes, pad_multiple
+
+
 def padded_chunks(
     graphs: Iterable,
     *,
-    chunk_size: int,
-    num_nodes: int,
-    pad_multiple: int | None = None,
+    chunk_size: int | np.integer,
+    num_nodes: int | np.integer,
+    pad_multiple: int | np.integer | None = None,
     dtype=None,
 ) -> Iterator[Chunk]:
     """Group a stream of graphs into fixed-shape padded chunks (host side, lazily).
@@ -109,13 +121,11 @@ def padded_chunks(
         :class:`Chunk` with ``(B, N, N)`` adjacency and ``(B, N)`` mask.
 
     Raises:
-        ValueError: ``chunk_size``/``num_nodes`` < 1, or a graph with more than ``num_nodes``
-            nodes (the message gives its position in the stream).
+        ValueError: ``chunk_size``/``num_nodes``/``pad_multiple`` < 1, or a graph with more
+            than ``num_nodes`` nodes (the message gives its position in the stream).
+        TypeError: ``chunk_size``/``num_nodes``/``pad_multiple`` not an integer.
     """
-    if chunk_size < 1 or num_nodes < 1:
-        raise ValueError(
-            f"chunk_size and num_nodes must be >= 1; got {chunk_size} and {num_nodes}."
-        )
+    chunk_size, num_nodes, pad_multiple = _chunk_options(chunk_size, num_nodes, pad_multiple)
     dtype = np.dtype(dtype or jnp.result_type(float))
     iterator = iter(graphs)
     start = 0
@@ -276,10 +286,10 @@ def stream_curves(
     graphs: Iterable,
     taus,
     *,
-    chunk_size: int = 1024,
-    num_nodes: int,
-    pad_multiple: int | None = None,
-    sort_chunks: int = 1,
+    chunk_size: int | np.integer = 1024,
+    num_nodes: int | np.integer,
+    pad_multiple: int | np.integer | None = None,
+    sort_chunks: int | np.integer = 1,
     mesh: Mesh | None = None,
     dtype=None,
     progress: bool = False,
@@ -316,9 +326,12 @@ def stream_curves(
 
     Raises:
         ValueError: ``sort_chunks`` < 1, or what :func:`padded_chunks` raises.
+        TypeError: ``sort_chunks`` (or a count of :func:`padded_chunks`) not an integer.
     """
-    if sort_chunks < 1:
-        raise ValueError(f"sort_chunks must be >= 1; got {sort_chunks}.")
+    chunk_size, num_nodes, pad_multiple = _chunk_options(chunk_size, num_nodes, pad_multiple)
+    sort_chunks = _checks.check_int(
+        sort_chunks, "sort_chunks", meaning="chunks per size-sorted window; 1: no sorting"
+    )
     if sort_chunks == 1:
         chunks = (
             (chunk, None, True)

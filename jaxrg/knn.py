@@ -27,6 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc
 
+from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
+
 __all__ = [
     "CrossValidation",
     "Scores",
@@ -46,9 +48,9 @@ def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> 
     Ties in distance go to the lower training index (``lax.top_k``).
 
     Args:
-        train_x: ``(n, F)`` training features.
+        train_x: ``(n, F)`` finite training features.
         train_y: ``(n,)`` integer labels in ``[0, num_classes)``.
-        test_x: ``(m, F)`` query features.
+        test_x: ``(m, F)`` finite query features.
         k: neighbours (``1 <= k <= n``).
         num_classes: number of classes (static).
 
@@ -56,7 +58,9 @@ def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> 
         ``(m, num_classes)`` probabilities (multiples of ``1/k``).
 
     Raises:
-        ValueError: shapes that do not match or ``k`` out of range.
+        ValueError: shapes that do not match, ``k`` out of range, non-finite features, or a
+            label outside ``[0, num_classes)`` (its vote would be lost).
+        TypeError: ``k`` or ``num_classes`` not an integer, or labels that are not integers.
     """
     a, b = np.asarray(train_x, dtype=float), np.asarray(test_x, dtype=float)
     y = np.asarray(train_y)
@@ -65,11 +69,26 @@ def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> 
             "need train_x (n, F), train_y (n,), test_x (m, F); "
             f"got {a.shape}, {y.shape}, {b.shape}."
         )
-    if not 1 <= int(k) <= a.shape[0]:
+    k = check_int(k, "k", meaning="neighbours")
+    num_classes = check_int(num_classes, "num_classes", meaning="number of classes")
+    if not k <= a.shape[0]:
         raise ValueError(f"k must be in [1, {a.shape[0]}] (training points); got {k}.")
-    return np.asarray(
-        _knn_proba(jnp.asarray(a), jnp.asarray(y), jnp.asarray(b), int(k), int(num_classes))
-    )
+    if y.dtype.kind not in "biu":
+        raise TypeError(
+            f"train_y must hold integer class labels 0..num_classes-1; got dtype {y.dtype}. "
+            "Map them with np.unique(train_y, return_inverse=True)."
+        )
+    if y.size and not (y.min() >= 0 and y.max() < num_classes):
+        raise ValueError(
+            f"train_y holds labels in [{int(y.min())}, {int(y.max())}] but num_classes="
+            f"{num_classes} allows only 0..{num_classes - 1}; pass num_classes={int(y.max()) + 1} "
+            "or map the labels with np.unique(train_y, return_inverse=True)."
+        )
+    y = y.astype(int)
+    for name, x in (("train_x", a), ("test_x", b)):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"{name} has NaN or inf entries; drop or impute those rows first.")
+    return np.asarray(_knn_proba(jnp.asarray(a), jnp.asarray(y), jnp.asarray(b), k, num_classes))
 
 
 @jax.jit(static_argnums=(3, 4))
@@ -114,43 +133,127 @@ def _same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None
         )
 
 
-def roc_auc(labels, scores) -> float:
+def roc_auc(labels, scores) -> float | jax.Array:
     """Binary ROC-AUC: :math:`P(s_+ > s_-) + \\tfrac12 P(s_+ = s_-)` (Mann–Whitney, mid-ranks).
 
-    Returns NaN when only one class is present.
+    With mid-ranks :math:`r_i` of the scores (tied scores share the mean of their positions),
+    :math:`\\mathrm{AUC} = (\\sum_{y_i = 1} r_i - n_+(n_+ + 1)/2) / (n_+ n_-)`. Runs under ``jit``
+    (sort and ``searchsorted``, ``O(n log n)``).
+
+    Args:
+        labels: ``(n,)`` binary labels (bool, or numbers 0/1); both classes present.
+        scores: ``(n,)`` real scores, higher meaning class 1 (``±inf`` rank as such).
+
+    Returns:
+        The AUC in ``[0, 1]``: a Python float for concrete input, a 0-d array under ``jit``
+        (NaN there if a score is NaN, a label is not 0/1 or a class is absent).
+
+    Raises:
+        ValueError: shapes that differ, labels that are not binary, a single class (the AUC
+            needs positives and negatives), or a NaN score (concrete input; under ``jit`` these
+            value checks are ``jaxrg.checked`` checks and the result is NaN).
+        TypeError: labels that are not numbers or booleans.
     """
-    y = np.asarray(labels)
-    s = np.asarray(scores, dtype=float)
-    _same_length(y, s, "labels", "scores")
-    if y.dtype != bool and not np.isin(y, (0, 1)).all():
-        raise ValueError(
-            f"labels must be binary (bool or 0/1); got values {np.unique(y)[:5].tolist()}. For "
-            "several classes use multiclass_roc_auc, or pass labels == positive_class."
+    if not isinstance(labels, jax.Array) and np.asarray(labels).dtype.kind not in "biuf":
+        raise TypeError(
+            f"labels must be binary (bool or 0/1); got dtype {np.asarray(labels).dtype}. Pass "
+            "labels == positive_class."
         )
+    y = jnp.asarray(labels)
+    s = as_float_array(scores, "scores")
+    _same_length(y, s, "labels", "scores")
+    binary = jnp.ones((), bool)
+    if y.dtype != jnp.bool_:
+        fix = "For several classes use multiclass_roc_auc, or pass labels == positive_class."
+        binary = jnp.all((y == 0) | (y == 1))
+        if is_concrete(binary) and not bool(binary):
+            values = np.unique(np.asarray(y))[:5].tolist()
+            raise ValueError(f"labels must be binary (bool or 0/1); got values {values}. {fix}")
+        value_check(binary, f"labels must be binary (bool or 0/1). {fix}")
     y = y.astype(bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(s, kind="stable")
-    ranks = np.empty(s.size)
-    sorted_s = s[order]
-    # mid-ranks: tied scores share the mean of their positions
-    _, start, counts = np.unique(sorted_s, return_index=True, return_counts=True)
-    mid = start + (counts + 1) / 2.0
-    ranks[order] = np.repeat(mid, counts)
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    value_check(
+        jnp.any(y) & jnp.any(~y),
+        "labels hold a single class: ROC-AUC needs both classes (positives and negatives); "
+        "score a split that has both, or report accuracy instead.",
+    )
+    value_check(
+        ~jnp.any(jnp.isnan(s)),
+        "scores has NaN entries (not finite); a NaN cannot be ranked: drop those examples or "
+        "fix the model that produced them.",
+    )
+    auc = jnp.where(binary, _auc(y, s), jnp.nan)  # under jit: NaN, never a plausible number
+    return float(auc) if is_concrete(auc) else auc
+
+
+def _auc(y: jax.Array, s: jax.Array) -> jax.Array:
+    """The Mann–Whitney AUC of boolean ``y`` and scores ``s``; NaN for a NaN score or one class."""
+    sorted_s = jnp.sort(s)
+    # 1-based mid-rank of each score: positions left+1..right share their mean
+    left = jnp.searchsorted(sorted_s, s, side="left")
+    right = jnp.searchsorted(sorted_s, s, side="right")
+    ranks = (left + right + 1).astype(s.dtype) / 2
+    n_pos = jnp.sum(y).astype(s.dtype)
+    n_neg = jnp.asarray(y.size, s.dtype) - n_pos
+    # one class: 0 / 0 = NaN, as documented
+    auc = (jnp.sum(jnp.where(y, ranks, 0)) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return jnp.where(jnp.any(jnp.isnan(s)), jnp.nan, auc)  # NaN in, NaN out
 
 
 def multiclass_roc_auc(labels, proba) -> float:
     """ROC-AUC: binary (score of class 1) for two classes, else one-vs-rest macro average.
 
-    Classes absent from ``labels`` are skipped; NaN if no class has positives and negatives.
+    Classes absent from ``labels`` are skipped.
+
+    Args:
+        labels: ``(n,)`` integer class labels in ``[0, C)``.
+        proba: ``(n, C)`` finite class scores (e.g. :func:`knn_predict_proba`), ``C >= 2``.
+
+    Returns:
+        The AUC (Python float).
+
+    Raises:
+        ValueError: shapes that do not match, a label outside ``[0, C)`` (``proba`` has no
+            column for it), non-finite ``proba``, or no class with both positives and
+            negatives (a single class).
+        TypeError: labels that are not integers.
     """
-    y = np.asarray(labels)
-    p = np.asarray(proba)
+    y, p = np.asarray(labels), np.asarray(proba, dtype=float)
+    if y.ndim != 1 or p.ndim != 2 or p.shape[0] != y.shape[0] or p.shape[1] < 2:
+        raise ValueError(
+            "need labels (n,) and proba (n, C) with one column per class, C >= 2; got shapes "
+            f"{y.shape} and {p.shape}."
+        )
+    if y.dtype.kind not in "biu":
+        raise TypeError(
+            f"labels must be integer classes 0..C-1; got dtype {y.dtype}. Map them with "
+            "np.unique(labels, return_inverse=True)."
+        )
+    if y.size and not (y.min() >= 0 and y.max() < p.shape[1]):
+        fix = (
+            "map the labels to 0..C-1 with np.unique(labels, return_inverse=True)."
+            if y.min() < 0
+            else f"pass proba of shape ({y.size}, {int(y.max()) + 1}), one column per class."
+        )
+        raise ValueError(
+            f"labels hold classes in [{int(y.min())}, {int(y.max())}] but proba has "
+            f"{p.shape[1]} columns (classes 0..{p.shape[1] - 1}); {fix}"
+        )
+    if not np.all(np.isfinite(p)):
+        raise ValueError("proba has NaN or inf entries (not finite); scores must be finite.")
+    auc = _ovr_auc(y, p)
+    if np.isnan(auc):
+        raise ValueError(
+            "no class of labels has both positives and negatives (a single class, or none): "
+            "ROC-AUC needs both classes; score a split that has both."
+        )
+    return auc
+
+
+def _ovr_auc(y: np.ndarray, p: np.ndarray) -> float:
+    """Binary or one-vs-rest macro AUC of checked input; NaN if no class has both kinds."""
     if p.shape[1] == 2:
-        return roc_auc(y == 1, p[:, 1])
-    aucs = [roc_auc(y == c, p[:, c]) for c in range(p.shape[1])]
+        return float(_auc(jnp.asarray(y == 1), jnp.asarray(p[:, 1])))
+    aucs = [float(_auc(jnp.asarray(y == c), jnp.asarray(p[:, c]))) for c in range(p.shape[1])]
     aucs = [a for a in aucs if not np.isnan(a)]
     return float(np.mean(aucs)) if aucs else float("nan")
 
@@ -168,10 +271,39 @@ def macro_f1(labels, predictions) -> float:
 
 
 def paired_t_pvalue(a, b) -> float:
-    """Two-sided p-value of the paired t-test of ``a`` against ``b`` (NaN pairs dropped)."""
+    """Two-sided p-value of the paired t-test of ``a`` against ``b`` (NaN pairs dropped).
+
+    With differences :math:`d_i = a_i - b_i`, :math:`t = \\bar d / (s_d / \\sqrt n)` on
+    :math:`n - 1` degrees of freedom. Zero variance of the differences (scipy returns NaN) is
+    the limit of the test: identical non-zero differences are a certain effect, ``p = 0``;
+    all-zero differences show none, ``p = 1``.
+
+    Args:
+        a: ``(n,)`` paired values (NaN marks a missing pair).
+        b: ``(n,)`` their partners.
+
+    Returns:
+        The p-value in ``[0, 1]`` (Python float).
+
+    Raises:
+        ValueError: ``a`` and ``b`` not 1-D of one length, an infinite value, or fewer than 2
+            pairs without NaN (no variance to estimate).
+    """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    _same_length(a, b, "a", "b")
+    if np.isinf(a).any() or np.isinf(b).any():
+        raise ValueError("a and b must be finite (NaN marks a missing pair); got inf.")
     ok = ~(np.isnan(a) | np.isnan(b))
-    d = a[ok] - b[ok]
+    if ok.sum() < 2:
+        raise ValueError(
+            f"the paired t-test needs at least 2 pairs without NaN (a variance to estimate); "
+            f"a and b have {int(ok.sum())}."
+        )
+    return _paired_t(a[ok] - b[ok])
+
+
+def _paired_t(d: np.ndarray) -> float:
+    """The p-value of differences ``d``; NaN for fewer than 2 (a cross-validation's lost folds)."""
     n = d.size
     if n < 2:
         return float("nan")
@@ -261,9 +393,10 @@ def cross_validate_knn(
         for name, p in (("model", proba), ("dummy", dummy)):
             pred = np.argmax(p, axis=1)
             rows[name].append(
-                (np.mean(pred == y[test]), macro_f1(y[test], pred), multiclass_roc_auc(y[test], p))
+                (np.mean(pred == y[test]), macro_f1(y[test], pred), _ovr_auc(y[test], p))
             )
     model, dummy = (
         Scores(*map(np.asarray, zip(*rows[n], strict=True))) for n in ("model", "dummy")
     )
-    return CrossValidation(model, dummy, paired_t_pvalue(model.roc_auc, dummy.roc_auc))
+    ok = ~(np.isnan(model.roc_auc) | np.isnan(dummy.roc_auc))  # folds lacking a class
+    return CrossValidation(model, dummy, _paired_t(model.roc_auc[ok] - dummy.roc_auc[ok]))

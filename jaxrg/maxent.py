@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from jaxrg._checks import as_float_array, value_check
+from jaxrg._checks import as_float_array, is_concrete, value_check
 
 KINDS = ("me", "qme", "xe")
 
@@ -326,11 +327,33 @@ def magnitude_prune(params, masks, ratios):
 
     Returns:
         The new masks (booleans, same structure).
+
+    Raises:
+        ValueError: a ratio outside ``[0, 1]`` or NaN (under ``jit``: a :func:`jaxrg.checked`
+            check); ``1.5`` would silently prune everything.
     """
-    if isinstance(ratios, int | float) or (isinstance(ratios, jax.Array) and ratios.ndim == 0):
+    if isinstance(ratios, int | float | np.number) or (
+        isinstance(ratios, jax.Array | np.ndarray) and ratios.ndim == 0
+    ):
         scalar = ratios
         ratios = jax.tree.map(lambda _: scalar, params)
+    jax.tree.map(_check_ratio, ratios)
     return jax.tree.map(_prune_leaf, params, masks, ratios)
+
+
+def _check_ratio(ratio) -> None:
+    """A pruning ratio in ``[0, 1]`` (NaN refused): on the host when concrete, else checkify."""
+    if is_concrete(ratio):
+        r = np.asarray(ratio, dtype=float)
+        ok = bool(np.all((r >= 0) & (r <= 1)))
+    else:
+        ok = jnp.all((ratio >= 0) & (ratio <= 1))
+    value_check(
+        ok,
+        "ratios must lie in [0, 1] (the fraction of surviving entries removed); got {ratio}. "
+        "Use round_ratio(sparsity, rounds) for the per-round ratio.",
+        ratio=ratio,
+    )
 
 
 def merge(params_list, masks_list):

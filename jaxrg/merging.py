@@ -12,7 +12,8 @@ Modules :math:`\theta_1..\theta_n` fine-tuned (or MaxEnt-trained) from one start
 
 The paper's MaxEnt composition (:func:`jaxrg.maxent.merge`, a sum of masked modules) is the third
 method these are compared with. Pure functions of parameter pytrees (a list of modules, or one
-pytree with a leading module axis).
+pytree with a leading module axis). Integer and boolean leaves are promoted to the default float
+dtype: a merge is a real-valued combination (``1 + 0.5 * (2 - 1) = 1.5``, not the int 1).
 
 References:
     G. Ilharco et al., "Editing models with task arithmetic", ICLR 2023.
@@ -45,6 +46,19 @@ def _stacked(modules):
     return modules
 
 
+def _floating(tree):
+    """Integer and boolean leaves promoted to the default float: a merge is a real combination
+    (``1 + 0.5 * (2 - 1) = 1.5`` must not be truncated to an int)."""
+
+    def promote(leaf):
+        leaf = jnp.asarray(leaf)
+        if jnp.issubdtype(leaf.dtype, jnp.inexact):
+            return leaf
+        return leaf.astype(jnp.result_type(float))
+
+    return jax.tree.map(promote, tree)
+
+
 def task_vectors(base, modules):
     r"""Task vectors :math:`\tau_i = \theta_i - \theta_0`, stacked on a leading module axis.
 
@@ -53,18 +67,21 @@ def task_vectors(base, modules):
         modules: a list of pytrees like ``base``, or one pytree with a leading module axis.
 
     Returns:
-        A pytree like ``base`` with leaves ``(n,) + leaf.shape``.
+        A pytree like ``base`` with leaves ``(n,) + leaf.shape`` (integer and boolean leaves
+        promoted to the default float dtype).
 
     Raises:
         ValueError: an empty list, or leaves whose shapes do not match ``base``.
     """
-    stacked = _stacked(modules)
+    base, stacked = _floating(base), _stacked(modules)
     if jax.tree.structure(stacked) != jax.tree.structure(base):
         raise ValueError("modules must have the tree structure of base.")
 
     def diff(b, m):
         if m.shape[1:] != b.shape:
             raise ValueError(f"a module leaf has shape {m.shape[1:]}, base has {b.shape}.")
+        if not jnp.issubdtype(m.dtype, jnp.inexact):  # an integer module: base's float dtype
+            m = m.astype(b.dtype)
         return m - b[None]
 
     return jax.tree.map(diff, base, stacked)
@@ -79,8 +96,10 @@ def task_arithmetic(base, modules, *, scale=1.0):
         scale: :math:`\lambda` (not static; sweep it under ``vmap``).
 
     Returns:
-        The merged pytree, like ``base``.
+        The merged pytree, like ``base`` (integer and boolean leaves promoted to the default
+        float dtype).
     """
+    base = _floating(base)
     tau = task_vectors(base, modules)
     return jax.tree.map(lambda b, t: b + jnp.asarray(scale, b.dtype) * jnp.sum(t, 0), base, tau)
 
@@ -96,13 +115,15 @@ def ties_merge(base, modules, *, density: float = 0.2, scale=1.0):
         scale: :math:`\lambda`.
 
     Returns:
-        The merged pytree, like ``base``.
+        The merged pytree, like ``base`` (integer and boolean leaves promoted to the default
+        float dtype).
 
     Raises:
         ValueError: ``density`` outside ``(0, 1]``.
     """
     if not 0.0 < float(density) <= 1.0:
         raise ValueError(f"density must be in (0, 1]; got {density}.")
+    base = _floating(base)
     tau = task_vectors(base, modules)
     flat0, unravel = ravel_pytree(base)
     flat = jax.vmap(lambda t: ravel_pytree(t)[0])(tau)  # (n, P)

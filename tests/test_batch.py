@@ -7,6 +7,7 @@ sharded run happens in a subprocess with
 this test process keeps its own flags).
 """
 
+import inspect
 import json
 import os
 import subprocess
@@ -72,6 +73,33 @@ def test_padded_chunks_reject_a_graph_larger_than_num_nodes():
     graphs = [nx.path_graph(3), nx.path_graph(9)]
     with pytest.raises(ValueError, match="graph 1 of the stream has 9 nodes"):
         list(jb.padded_chunks(graphs, chunk_size=2, num_nodes=8))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"pad_multiple": 0}, ValueError, "pad_multiple must be an int >= 1"),  # ZeroDivisionError
+        ({"pad_multiple": 0, "sort_chunks": 2}, ValueError, "pad_multiple"),  # was num_nodes
+        ({"pad_multiple": 2.5}, TypeError, "pad_multiple must be an int >= 1"),
+        ({"chunk_size": 2.5}, TypeError, "chunk_size must be an int >= 1"),
+        ({"num_nodes": 3.0}, TypeError, "num_nodes must be an int >= 1"),
+        ({"sort_chunks": 0}, ValueError, "sort_chunks must be an int >= 1"),
+    ],
+)
+def test_stream_count_options_must_be_positive_integers(kwargs, error, match):
+    options = {"chunk_size": 2, "num_nodes": 3, **kwargs}
+    run = inspect.unwrap(jb.stream_curves)  # the library's own check (not the test-time typer)
+    with pytest.raises(error, match=match):
+        list(run([nx.path_graph(3)], TAUS, **options))
+    with pytest.raises(TypeError if error is TypeError else ValueError, match=match.split()[0]):
+        list(jb.stream_curves([nx.path_graph(3)], TAUS, **options))
+
+
+def test_numpy_integer_counts_pad_like_python_ints():
+    graphs = [nx.path_graph(n) for n in (3, 5, 9, 17, 2, 2)]
+    chunks = list(jb.padded_chunks(graphs, chunk_size=np.int64(2), num_nodes=np.int32(20),
+                                   pad_multiple=np.int64(8)))
+    assert [c.batch.adjacency.shape[1] for c in chunks] == [8, 20, 8]
 
 
 def test_stream_curves_equal_the_single_graph_route_in_stream_order():

@@ -11,6 +11,7 @@ import scipy.stats
 from flax import nnx
 from tolerances import tol
 
+import jaxrg
 from jaxrg import knn
 from jaxrg.lens import (
     analyse_profiles,
@@ -182,7 +183,32 @@ def test_roc_auc_equals_the_pairwise_count_with_ties():
     s = rng.integers(0, 5, 40).astype(float)  # many ties
     pairs = [(1.0 if a > b else 0.5 if a == b else 0.0) for a, b in itertools.product(s[y], s[~y])]
     assert knn.roc_auc(y, s) == pytest.approx(np.mean(pairs), rel=1e-14)
-    assert np.isnan(knn.roc_auc(np.ones(3, bool), [0.1, 0.2, 0.3]))
+    # under jit too (sort and searchsorted), as a 0-d array
+    assert float(jax.jit(knn.roc_auc)(y, s)) == pytest.approx(np.mean(pairs), rel=1e-14)
+    # 0/1 integer labels and integer scores are the same input
+    assert knn.roc_auc(y.astype(int), s.astype(int)) == pytest.approx(np.mean(pairs), rel=1e-14)
+
+
+def test_roc_auc_of_a_single_class_is_an_error_not_nan():
+    for labels in (np.ones(5, int), np.zeros(5, bool)):
+        with pytest.raises(ValueError, match="labels hold a single class.*both classes"):
+            knn.roc_auc(labels, [0.1, 0.4, 0.35, 0.8, 0.4])
+        assert np.isnan(jax.jit(knn.roc_auc)(labels, np.array([0.1, 0.4, 0.35, 0.8, 0.4])))
+
+
+def test_roc_auc_of_a_nan_score_is_an_error_and_nan_under_jit():
+    y = np.array([0, 0, 1, 1, 1])
+    s = np.array([0.1, 0.4, np.nan, 0.8, 0.4])  # was 0.9167: the NaN ranked as the largest
+    with pytest.raises(ValueError, match="scores has NaN"):
+        knn.roc_auc(y, s)
+    assert np.isnan(jax.jit(knn.roc_auc)(y, s))
+    # a label that is not 0/1 under jit: NaN too, not the AUC of labels != 0
+    assert np.isnan(jax.jit(knn.roc_auc)(np.array([0, 2, 1, 1, 1]), np.nan_to_num(s)))
+    with pytest.raises(ValueError, match="scores has NaN"):
+        jaxrg.checked(jax.jit(knn.roc_auc))(y, s)
+    # infinite scores are ranked, not refused: +inf beats every negative, as 1e9 would
+    s_inf = np.array([0.1, 0.4, np.inf, 0.8, 0.4])
+    assert knn.roc_auc(y, s_inf) == knn.roc_auc(y, np.where(np.isinf(s_inf), 1e9, s_inf))
 
 
 def test_multiclass_auc_is_the_one_vs_rest_mean():
@@ -194,6 +220,57 @@ def test_multiclass_auc_is_the_one_vs_rest_mean():
     assert knn.multiclass_roc_auc(y[:20] % 2, p[:20, :2]) == pytest.approx(
         knn.roc_auc(y[:20] % 2 == 1, p[:20, 1])
     )
+
+
+def test_multiclass_auc_refuses_labels_without_a_proba_column():
+    y = np.array([0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match=r"proba has 2 columns.*shape \(6, 3\)"):
+        knn.multiclass_roc_auc(y, np.full((6, 2), 0.5))  # was 0.5: class 2 ignored
+    with pytest.raises(ValueError, match="labels hold classes in \\[-1, 1\\].*np.unique"):
+        knn.multiclass_roc_auc(y - 1, np.full((6, 3), 0.5))
+    with pytest.raises(ValueError, match="need labels \\(n,\\) and proba \\(n, C\\)"):
+        knn.multiclass_roc_auc(y, np.full((5, 3), 0.5))
+    with pytest.raises(ValueError, match="proba has NaN"):
+        knn.multiclass_roc_auc(y, np.where(np.eye(6, 3) > 0, np.nan, 0.5))
+    with pytest.raises(ValueError, match="no class of labels has both"):
+        knn.multiclass_roc_auc(np.zeros(6, int), np.full((6, 3), 0.5))
+
+
+def test_knn_proba_refuses_labels_outside_num_classes():
+    x = np.eye(3)
+    with pytest.raises(ValueError, match="num_classes=1 allows only 0..0; pass num_classes=2"):
+        knn.knn_predict_proba(x, np.array([0, 1, 1]), x[:1], k=2, num_classes=1)  # was [[0.5]]
+    with pytest.raises(ValueError, match="train_y holds labels in \\[-1, 1\\]"):
+        knn.knn_predict_proba(x, np.array([-1, 1, 1]), x[:1], k=2, num_classes=2)
+    with pytest.raises(TypeError, match="train_y must hold integer class labels"):
+        knn.knn_predict_proba(x, np.array([0.0, 1.5, 1.0]), x[:1], k=2, num_classes=2)
+    with pytest.raises(TypeError, match="k must be an int >= 1"):
+        knn.knn_predict_proba(x, np.array([0, 1, 1]), x[:1], k=2.5, num_classes=2)
+    with pytest.raises(ValueError, match="test_x has NaN"):
+        knn.knn_predict_proba(x, np.array([0, 1, 1]), np.full((1, 3), np.nan), k=2, num_classes=2)
+    # votes sum to one once every label has a column (NumPy integers are counts too)
+    p = knn.knn_predict_proba(x, np.array([0, 1, 1]), x[:1], k=np.int64(3), num_classes=2)
+    np.testing.assert_allclose(p, [[1 / 3, 2 / 3]], rtol=1e-15)
+
+
+def test_paired_t_test_needs_two_pairs_of_one_length():
+    with pytest.raises(ValueError, match="a and b must be 1-D.*\\(2,\\) and \\(3,\\)"):
+        knn.paired_t_pvalue([1.0, 2.0], [1.0, 2.0, 3.0])
+    for a, b in (([1.0], [2.0]), ([1.0, np.nan], [2.0, 3.0])):
+        with pytest.raises(ValueError, match="at least 2 pairs without NaN"):
+            knn.paired_t_pvalue(a, b)  # was NaN
+    with pytest.raises(ValueError, match="must be finite"):
+        knn.paired_t_pvalue([1.0, np.inf, 2.0], [0.0, 1.0, 1.0])
+
+
+def test_paired_t_test_of_zero_variance_is_the_limit_of_scipy():
+    # scipy gives NaN at zero variance; the documented answer is the limit of vanishing noise
+    noise = np.array([-1.0, 1.0, -2.0, 2.0])  # mean 0: the t statistic is 0 at any scale
+    b = np.array([0.25, 0.5, 0.75, 1.0])  # dyadic: the differences are exactly 0.125
+    assert knn.paired_t_pvalue(b + 0.125, b) == 0.0
+    assert scipy.stats.ttest_rel(b + 0.125 + 1e-9 * noise, b).pvalue < 1e-6
+    assert knn.paired_t_pvalue(b, b) == 1.0
+    assert scipy.stats.ttest_rel(b + 1e-9 * noise, b).pvalue == pytest.approx(1.0, abs=1e-6)
 
 
 def test_macro_f1_and_paired_t_test_match_hand_and_scipy():
@@ -217,6 +294,9 @@ def test_cross_validation_separates_clusters_and_not_noise():
         knn.cross_validate_knn(x, np.zeros(90), k=5)
     with pytest.raises(ValueError, match="k must be in"):
         knn.knn_predict_proba(x[:3], [0, 1, 0], x[:2], k=4, num_classes=2)
+    # a fold without a class has no AUC: skipped in the means, and in the paired test
+    one = knn.cross_validate_knn(x[:31], np.r_[np.zeros(30, int), 1], k=3, num_folds=5)
+    assert np.isnan(one.model.roc_auc).sum() == 4
 
 
 def test_knn_runs_under_vmap_free_jit_on_float32_features():

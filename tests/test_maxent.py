@@ -16,6 +16,7 @@ import scipy.special
 import scipy.stats
 from flax import nnx
 
+import jaxrg
 from jaxrg import maxent
 from jaxrg.studies.maxent import train as tm
 from jaxrg.studies.maxent.subnetworks import MLP, make_model
@@ -228,6 +229,22 @@ def test_magnitude_prune_vmaps_over_models():
     for i in range(3):
         np.testing.assert_array_equal(np.asarray(out[i]),
                                       _numpy_prune(np.asarray(w[i]), np.ones(40, bool), 0.25))
+
+
+def test_magnitude_prune_refuses_a_ratio_outside_the_unit_interval():
+    params, masks = {"w": jnp.arange(4.0)}, {"w": jnp.ones(4, bool)}
+    for bad in (1.5, -0.25, float("nan"), np.float32(2.0)):
+        with pytest.raises(ValueError, match="ratios must lie in \\[0, 1\\]"):
+            maxent.magnitude_prune(params, masks, bad)  # 1.5 pruned everything
+    with pytest.raises(ValueError, match="ratios must lie in \\[0, 1\\].*got 1.5"):
+        maxent.magnitude_prune(params, masks, {"w": 1.5})
+    # a traced ratio: a checked (checkify) error under jit
+    with pytest.raises(ValueError, match="ratios must lie in \\[0, 1\\]"):
+        jaxrg.checked(jax.jit(maxent.magnitude_prune))(params, masks, jnp.float64(1.5))
+    # the end points are fine: round(0.5 * 4) = 2 smallest removed; NumPy scalars are scalars
+    out = maxent.magnitude_prune(params, masks, np.float64(0.5))
+    np.testing.assert_array_equal(out["w"], [False, False, True, True])
+    np.testing.assert_array_equal(maxent.magnitude_prune(params, masks, 1.0)["w"], [False] * 4)
 
 
 # ------------------------------------------------------------------- merging / connectivity

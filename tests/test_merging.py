@@ -81,3 +81,20 @@ def test_bad_inputs_raise():
         task_arithmetic(base, [])
     with pytest.raises(ValueError, match="shape"):
         task_vectors(base, [{"w": jnp.zeros(4)}])
+
+
+def test_integer_leaves_are_promoted_to_float_not_truncated():
+    base, mods = {"w": jnp.array([1, 2])}, [{"w": jnp.array([2, 2])}]
+    # 1 + 0.5 * (2 - 1) = 1.5 (was the int 1)
+    out = task_arithmetic(base, mods, scale=0.5)
+    assert jnp.issubdtype(out["w"].dtype, jnp.floating)
+    np.testing.assert_allclose(out["w"], [1.5, 2.0], **tol(np.float64))
+    # TIES of one module at density 1 is task arithmetic: the same 1.5
+    np.testing.assert_allclose(
+        ties_merge(base, mods, density=1.0, scale=0.5)["w"], [1.5, 2.0], **tol(np.float64)
+    )
+    assert jnp.issubdtype(task_vectors(base, mods)["w"].dtype, jnp.floating)
+    # an integer module next to a float32 base takes the base's dtype
+    out32 = task_arithmetic({"w": jnp.array([1.0, 2.0], jnp.float32)}, mods, scale=0.5)
+    assert out32["w"].dtype == jnp.float32
+    np.testing.assert_allclose(out32["w"], [1.5, 2.0], **tol(np.float32))

@@ -14,6 +14,7 @@ target |error| < 1e-2. The key is fixed, so the tests are deterministic.
 
 import functools
 import gzip
+import inspect
 
 import jax
 import jax.numpy as jnp
@@ -124,6 +125,49 @@ def test_bad_graphs_raise_clear_errors(graph, kwargs, error, match):
 def test_bad_configuration_raises(kwargs, match):
     with pytest.raises(ValueError, match=match):
         sp.entropy_curves(nx.path_graph(10), 1.0, key=KEY, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("function", "kwargs", "error", "match"),
+    [
+        ("lanczos_quadrature", {"num_matvecs": 10.5}, TypeError, "num_matvecs"),  # ran 11
+        ("lanczos_quadrature", {"num_probes": 4.0}, TypeError, "num_probes"),
+        ("lanczos_quadrature", {"num_deflate": 2.5}, TypeError, "num_deflate"),
+        ("lanczos_quadrature", {"deflate_matvecs": 40.5}, TypeError, "deflate_matvecs"),
+        ("lanczos_quadrature", {"probe_batch_size": 0}, ValueError, "probe_batch_size"),
+        ("lanczos_quadrature", {"probes": (0.0, 2)}, TypeError, "probes"),
+        ("lanczos_quadrature", {"num_matvecs": True}, TypeError, "num_matvecs"),
+        ("extreme_eigenvalues", {"num_matvecs": 20.5}, TypeError, "num_matvecs"),
+        ("extreme_eigenvalues", {"num_eigenvalues": 0}, ValueError, "num_eigenvalues"),
+        ("feature_quadrature", {"num_matvecs": 5.5}, TypeError, "num_matvecs"),
+        ("feature_quadrature", {"num_matvecs": 0}, ValueError, "num_matvecs"),
+    ],
+)
+def test_count_options_must_be_integers_not_truncated_floats(function, kwargs, error, match):
+    g = nx.path_graph(10)
+    args = (g, np.arange(10.0)) if function == "feature_quadrature" else (g,)
+    if function != "feature_quadrature":
+        kwargs = {"key": KEY, **kwargs}
+    # the library's own check (the test-time type checker would answer first otherwise)
+    run = inspect.unwrap(getattr(sp, function))
+    with pytest.raises(error, match=f"{match} must be an int >= "):
+        run(*args, **kwargs)
+    with pytest.raises(TypeError if error is TypeError else ValueError, match=match):
+        getattr(sp, function)(*args, **kwargs)
+
+
+def test_numpy_integer_counts_equal_python_ints(tmp_path):
+    g = nx.karate_club_graph()
+    options = {"num_probes": 2, "num_matvecs": 10, "num_deflate": 0}
+    a = sp.lanczos_quadrature(g, key=KEY, **options)
+    b = sp.lanczos_quadrature(g, key=KEY, **{k: np.int64(v) for k, v in options.items()})
+    np.testing.assert_array_equal(a.nodes, b.nodes)
+    assert a.nodes.shape == (2, 10)  # ten Lanczos steps per probe
+    path = tmp_path / "g.txt"
+    path.write_text("0 1\n1 2\n2 3\n")
+    assert sp.read_edge_list(path, chunk_lines=np.int64(1)).num_nodes == 4
+    with pytest.raises(ValueError, match="chunk_lines must be an int >= 1"):
+        inspect.unwrap(sp.read_edge_list)(path, chunk_lines=0)
 
 
 def test_nonpositive_tau_raises():

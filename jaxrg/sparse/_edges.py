@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
+from jaxrg import _checks
 from jaxrg.graph_io import read_edge_file
 from jaxrg.sparse._graph import SparseGraph, as_sparse_graph
 
@@ -26,7 +29,7 @@ def read_edge_list(
     *,
     num_nodes: int | None = None,
     relabel: bool = False,
-    chunk_lines: int = 1_000_000,
+    chunk_lines: int | np.integer = 1_000_000,
     dtype=None,
 ) -> SparseGraph:
     """Read a (possibly huge, possibly gzipped) edge list into a :class:`SparseGraph`.
@@ -46,8 +49,10 @@ def read_edge_list(
     Raises:
         FileNotFoundError: no such file.
         ValueError: a bad line (the message names the file and the line), a repeated edge, a
-            truncated ``.gz``, or no edges at all.
+            truncated ``.gz``, or no edges at all; ``chunk_lines < 1``.
+        TypeError: ``chunk_lines`` not an integer.
     """
+    chunk_lines = _checks.check_int(chunk_lines, "chunk_lines", meaning="lines per block")
     edges = read_edge_file(path, relabel=relabel, chunk_lines=chunk_lines)
     return as_sparse_graph(
         (edges.senders, edges.receivers, edges.weights),

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
 from jaxrg import _checks
@@ -55,8 +56,8 @@ def extreme_eigenvalues(
     adjacency,
     *,
     key,
-    num_matvecs: int = 200,
-    num_eigenvalues: int = 4,
+    num_matvecs: int | np.integer = 200,
+    num_eigenvalues: int | np.integer = 4,
     num_nodes: int | None = None,
 ) -> ExtremeEigenvalues:
     """Smallest non-zero and largest Laplacian eigenvalues (Lanczos, full re-orthogonalisation).
@@ -74,9 +75,14 @@ def extreme_eigenvalues(
 
     Raises:
         ValueError: ``num_eigenvalues`` outside ``[1, num_matvecs]``.
-        TypeError: ``key`` is not a PRNG key (e.g. ``key=0``: pass ``jax.random.key(0)``).
+        TypeError: ``key`` is not a PRNG key (e.g. ``key=0``: pass ``jax.random.key(0)``), or
+            ``num_matvecs``/``num_eigenvalues`` not an integer (a float is not truncated).
     """
-    if not 1 <= num_eigenvalues <= num_matvecs:
+    num_matvecs = _checks.check_int(num_matvecs, "num_matvecs", meaning="Lanczos steps")
+    num_eigenvalues = _checks.check_int(
+        num_eigenvalues, "num_eigenvalues", meaning="values at each end"
+    )
+    if not num_eigenvalues <= num_matvecs:
         raise ValueError(
             f"num_eigenvalues must lie in [1, num_matvecs={num_matvecs}]; got {num_eigenvalues}."
         )

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxrg import _checks
 from jaxrg.features import FeatureSpectrum
 from jaxrg.sparse._graph import as_sparse_graph, deflate
 from jaxrg.sparse._lanczos import REORTHO, gauss_quadrature
@@ -32,7 +33,7 @@ def feature_quadrature(
     adjacency,
     features,
     *,
-    num_matvecs: int = 100,
+    num_matvecs: int | np.integer = 100,
     centre: bool = True,
     normalize: bool = True,
     reortho: str = "full",
@@ -55,7 +56,9 @@ def feature_quadrature(
         column's quadrature; absent atoms have ``+inf`` nodes and ``-inf`` log weights).
 
     Raises:
-        ValueError: features of the wrong shape, not finite, or without mass; bad ``reortho``.
+        ValueError: features of the wrong shape, not finite, or without mass; bad ``reortho``;
+            ``num_matvecs < 1``.
+        TypeError: ``num_matvecs`` not an integer (a float is not truncated).
 
     Example:
         >>> import networkx as nx, numpy as np, jaxrg, jaxrg.sparse as sp
@@ -68,6 +71,7 @@ def feature_quadrature(
         >>> bool(abs(a / b - 1) < 1e-8)
         True
     """
+    num_matvecs = _checks.check_int(num_matvecs, "num_matvecs", meaning="Lanczos steps per column")
     if reortho not in REORTHO:
         raise ValueError(f"reortho must be one of {REORTHO}; got {reortho!r}.")
     graph = as_sparse_graph(adjacency, num_nodes=num_nodes)

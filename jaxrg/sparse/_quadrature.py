@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Int
 
 from jaxrg import _checks, _progress
@@ -192,12 +193,12 @@ def lanczos_quadrature(
     adjacency,
     *,
     key,
-    num_probes: int = 32,
-    num_matvecs: int = 100,
-    num_deflate: int | None = None,
-    deflate_matvecs: int = 400,
+    num_probes: int | np.integer = 32,
+    num_matvecs: int | np.integer = 100,
+    num_deflate: int | np.integer | None = None,
+    deflate_matvecs: int | np.integer = 400,
     reortho: str = "none",
-    probe_batch_size: int | None = None,
+    probe_batch_size: int | np.integer | None = None,
     num_nodes: int | None = None,
     probes: tuple[int, int] | None = None,
     progress: bool = False,
@@ -236,18 +237,36 @@ def lanczos_quadrature(
     Raises:
         ValueError: ``num_probes < 2``, ``num_matvecs < 1``, bad ``num_deflate``/``reortho``
             or a bad graph.
-        TypeError: ``key`` is not a PRNG key (e.g. ``key=0``: pass ``jax.random.key(0)``).
+        TypeError: ``key`` is not a PRNG key (e.g. ``key=0``: pass ``jax.random.key(0)``), or a
+            count option (``num_probes``, ``num_matvecs``, ...) that is not an integer (a float
+            is refused, not truncated; NumPy integers are fine).
     """
-    if num_probes < 2:
-        raise ValueError(
-            f"num_probes must be at least 2 (for an error estimate); got {num_probes}."
+    num_probes = _checks.check_int(
+        num_probes, "num_probes", minimum=2, meaning="Rademacher probes; 2 for an error estimate"
+    )
+    num_matvecs = _checks.check_int(num_matvecs, "num_matvecs", meaning="Lanczos steps per run")
+    deflate_matvecs = _checks.check_int(
+        deflate_matvecs, "deflate_matvecs", minimum=0, meaning="products of the deflation run"
+    )
+    if num_deflate is not None:
+        num_deflate = _checks.check_int(
+            num_deflate, "num_deflate", minimum=0, meaning="low modes deflated; 0 turns it off"
         )
-    if num_matvecs < 1:
-        raise ValueError(f"num_matvecs must be at least 1; got {num_matvecs}.")
+    if probe_batch_size is not None:
+        probe_batch_size = _checks.check_int(
+            probe_batch_size, "probe_batch_size", meaning="probes per step; None: one by one"
+        )
     if reortho not in REORTHO:
         raise ValueError(f"reortho must be one of {REORTHO}; got {reortho!r}.")
     key = _checks.check_key(key)
-    probes = (0, num_probes) if probes is None else tuple(probes)
+    if probes is not None:
+        if not isinstance(probes, tuple | list) or len(probes) != 2:
+            raise ValueError(f"probes must be a pair (start, stop) of ints; got {probes!r}.")
+        probes = tuple(
+            _checks.check_int(p, "probes", minimum=0, meaning="(start, stop) probe indices")
+            for p in probes
+        )
+    probes = (0, num_probes) if probes is None else probes
     if not 0 <= probes[0] < probes[1] <= num_probes:
         raise ValueError(
             f"probes must be (start, stop) with 0 <= start < stop <= num_probes={num_probes}; "
