@@ -511,7 +511,10 @@ def check_eigenvalues(eigenvalues, name: str = "eigenvalues") -> jax.Array:
         "jaxrg.laplacian_spectrum (+inf marks padding).",
         low=lowest,
     )
-    return eigenvalues
+    # within round-off they are zero modes: a shift of -4e-16 would make d_S = 2 tau <lambda>
+    # and Z = e^{-tau lambda_min} grow without bound at large tau (where: NaN stays NaN, and the
+    # gradient of a kept eigenvalue stays 1)
+    return jnp.where(eigenvalues < 0, 0, eigenvalues)
 
 
 def check_key(key, name: str = "key"):

@@ -117,6 +117,7 @@ def dense_form(graph):
         TypeError: an unsupported type or a directed networkx graph.
     """
     module = type(graph).__module__ or ""
+    container = module.startswith(("networkx", "scipy.sparse", "jax.experimental.sparse"))
     if module.startswith("networkx"):
         graph = networkx_dense(graph)
     elif module.startswith("scipy.sparse"):
@@ -129,7 +130,8 @@ def dense_form(graph):
             "(senders, receivers[, weights]), a jraph.GraphsTuple, a networkx.Graph or a "
             "scipy.sparse matrix."
         )
-    check_orientation(graph)
+    if not container:  # a sparse matrix or a networkx graph is never an edge array
+        check_orientation(graph)
     return graph
 
 

@@ -211,9 +211,17 @@ def check_peak_options(max_peaks, min_prominence) -> None:
     Raises:
         ValueError: otherwise (a NaN prominence would silently drop every peak).
     """
-    if isinstance(max_peaks, bool) or not isinstance(max_peaks, int | np.integer) or max_peaks < 1:
+    integer = isinstance(max_peaks, int | np.integer) and not isinstance(max_peaks, bool)
+    if not integer or max_peaks < 1:
         raise ValueError(
             f"max_peaks must be an int >= 1 (the size of the output); got {max_peaks!r}."
+        )
+    largest = _checks.max_num_taus() // 2  # a grid of T points has fewer than T/2 maxima
+    if max_peaks > largest:
+        raise ValueError(
+            f"max_peaks={max_peaks} exceeds the number of peaks any allowed grid can hold "
+            f"({largest}: fewer than num_taus/2, num_taus <= {2 * largest}); the output has "
+            "max_peaks slots, so ask for what you need (e.g. 8)."
         )
     if _checks.is_concrete(min_prominence) and not 0 <= float(min_prominence) <= 1:
         raise ValueError(

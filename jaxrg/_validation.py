@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 
+import jax
 from jax.experimental import checkify
 
 from jaxrg import _checks
@@ -70,7 +71,13 @@ def checked(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         error, out = inner(*args, **kwargs)
-        message = error.get()
+        try:
+            message = error.get()
+        except jax.errors.ConcretizationTypeError:  # TracerBoolConversionError is one of these
+            raise TypeError(
+                "jaxrg.checked(f) was called inside jax.jit (or another transformation), where "
+                "a failed check cannot raise; put jit inside it: jaxrg.checked(jax.jit(f))(x)."
+            ) from None
         if message is not None:
             # drop checkify's location suffix (its wording differs across jax versions)
             raise ValueError(message.split(" (check failed at")[0].split(" (`check` failed")[0])

@@ -348,7 +348,7 @@ def stream_curves(
             graphs, chunk_size, num_nodes, pad_multiple or num_nodes, dtype, sort_chunks
         )
     bar = None
-    if progress:
+    if _checks.check_flag(progress, "progress"):
         bar = _progress.progress_bar(unit="graph", desc="curves")
     place = (lambda x: x) if mesh is not None else jax.device_put
     pending, window = None, []

@@ -274,6 +274,12 @@ class _ParseState:
                 if integer and not mixed:
                     self.integers = True
                     pair.append(int(token))
+                elif self.relabel is not True and re.fullmatch(r"-\d+", token):
+                    raise ValueError(
+                        f"{where}: node id {token!r} is negative; node ids are integers >= 0 "
+                        "(numbered 0..N-1): renumber the nodes, or read them as names with "
+                        "relabel=True (CLI: --relabel)."
+                    )
                 elif self.relabel is False or mixed or (
                         self.relabel is None and _is_number(token)):
                     raise ValueError(

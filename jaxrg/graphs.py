@@ -358,6 +358,11 @@ def to_graphs_tuple(adjacency, *, nodes=None):
     import jraph
 
     adjacency = np.asarray(as_adjacency(adjacency))
+    if nodes is not None and np.shape(nodes)[:1] != adjacency.shape[:1]:
+        raise ValueError(
+            f"nodes must have one row per node, shape ({adjacency.shape[0]}, F); got shape "
+            f"{np.shape(nodes)}."
+        )
     senders, receivers = np.nonzero(adjacency)
     return jraph.GraphsTuple(
         nodes=None if nodes is None else jnp.asarray(nodes),

@@ -185,8 +185,9 @@ def authors_pipeline_scales(
 
     if max_peaks < 1:
         raise ValueError(f"max_peaks must be at least 1, got {max_peaks}")
-    if not sigma >= 0:
-        raise ValueError(f"sigma must be >= 0 (grid steps), got {sigma}")
+    if not 0 <= sigma < np.inf:
+        raise ValueError(f"sigma must be a finite number >= 0 (grid steps; 0: no smoothing), "
+                         f"got {sigma}")
     if decimals is not None and (not isinstance(decimals, int | np.integer) or decimals < 0):
         raise ValueError(f"decimals must be None or an int >= 0 (their files keep 6), got "
                          f"{decimals!r}")

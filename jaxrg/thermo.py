@@ -179,7 +179,12 @@ def measure_moments(nodes, log_weights, taus) -> Moments:
     nodes = _checks.as_float_array(nodes, "nodes")
     unit = log_weights is None
     if not unit:
-        log_weights = jnp.asarray(log_weights).astype(nodes.dtype)
+        log_weights = _checks.as_float_array(log_weights, "log_weights").astype(nodes.dtype)
+        if log_weights.shape != nodes.shape or nodes.ndim != 1:
+            raise ValueError(
+                f"nodes and log_weights must be 1-D of one length (K,), one log mass per node; "
+                f"got shapes {nodes.shape} and {log_weights.shape}."
+            )
     taus = _checks.check_taus(taus, dtype=nodes.dtype)
     # NaN stays in: NaN in, NaN out under jit
     present = nodes != jnp.inf if unit else log_weights != -jnp.inf

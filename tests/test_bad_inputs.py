@@ -43,6 +43,7 @@ NAN_ADJ = jnp.array([[0.0, jnp.nan], [jnp.nan, 0.0]])
 INF_ADJ = jnp.array([[0.0, jnp.inf], [jnp.inf, 0.0]])
 SPECTRUM = jnp.array([0.0, 2.0])
 LOGITS = jnp.array([0.0, 1.0, 2.0])
+_RING5 = np.roll(np.eye(5), 1, axis=1) + np.roll(np.eye(5), -1, axis=1)
 
 
 def _unchecked(fn):
@@ -856,6 +857,83 @@ CASES.update(
             r"^sample cumulants overflow float64 from order 2 on.*order=1.*divide the data",
             None,  # order is static; tests/test_extremes.py runs it under jaxrg.checked
         ),
+        # issue 17, probe 4: silent or unclear before
+        "merge_quadratures_of_two_graphs": Case(
+            lambda: jaxrg.sparse.merge_quadratures(
+                [jaxrg.sparse.lanczos_quadrature(g, key=jax.random.key(0), num_probes=2,
+                                                 num_matvecs=3, num_deflate=0)
+                 for g in (sp.csr_array(np.asarray(PATH3)), sp.csr_array(_RING5))]),
+            (),
+            ValueError,
+            r"^parts come from graphs of different sizes \(\[3, 5\] nodes\)",
+            None,
+        ),
+        "graphs_tuple_node_rows": Case(
+            lambda: jaxrg.to_graphs_tuple(PATH3, nodes=np.zeros((5, 2))),
+            (),
+            ValueError,
+            r"^nodes must have one row per node, shape \(3, F\); got shape \(5, 2\)",
+            None,
+        ),
+        "rg_flow_float_steps": Case(
+            lambda: _unchecked(__import__("jaxrg.lrg").lrg.rg_flow)(PATH3, steps=1.5),
+            (),
+            TypeError,
+            r"^steps must be an int >= 1 \(RG steps\); got 1\.5",
+            None,
+        ),
+        "progress_flag_not_a_bool": Case(
+            lambda: list(_unchecked(jaxrg.batch.stream_curves)(
+                [np.asarray(PATH3)], jnp.array([1.0]), num_nodes=3, progress="no")),
+            (),
+            TypeError,
+            r"^progress must be True or False; got 'no'",
+            None,
+        ),
+        "max_peaks_beyond_any_grid": Case(
+            lambda: jaxrg.characteristic_scales(SPECTRUM, max_peaks=10**8),
+            (),
+            ValueError,
+            r"^max_peaks=100000000 exceeds the number of peaks any allowed grid can hold",
+            None,
+        ),
+        "measure_shapes_differ": Case(
+            lambda: jaxrg.thermo.measure_moments(jnp.array([0.0, 1.0, 3.0]), jnp.zeros(2), 1.0),
+            (),
+            ValueError,
+            r"^nodes and log_weights must be 1-D of one length \(K,\).*\(3,\) and \(2,\)",
+            None,
+        ),
+        "authors_sigma_inf": Case(
+            lambda: jaxrg.scales.authors_pipeline_scales(SPECTRUM, sigma=float("inf")),
+            (),
+            ValueError,
+            r"^sigma must be a finite number >= 0 \(grid steps; 0: no smoothing\), got inf",
+            None,
+        ),
+        "extreme_eigenvalues_too_many": Case(
+            lambda: jaxrg.sparse.extreme_eigenvalues(sp.csr_array(np.asarray(PATH3)),
+                                                     key=jax.random.key(0), num_eigenvalues=5,
+                                                     num_matvecs=8),
+            (),
+            ValueError,
+            r"^num_eigenvalues=5 is too many for a graph of 3 nodes.*laplacian_spectrum",
+            None,
+        ),
+        "default_rtol_negative_nodes": Case(
+            lambda: __import__("jaxrg.lrg").lrg.default_rtol(-5, jnp.float64),
+            (),
+            ValueError,
+            r"^num_nodes must be an int >= 1 \(the number of nodes\); got -5",
+            None,
+        ),
+        "checked_inside_jit": Case(
+            lambda: jax.jit(jaxrg.checked(jaxrg.spectral_entropy))(jnp.array([0.0, 1.0]), 1.0),
+            (),
+            TypeError,
+            r"^jaxrg\.checked\(f\) was called inside jax\.jit.*jaxrg\.checked\(jax\.jit\(f\)\)",
+            None,
+        ),
         "batch_one_way_tiny_edge": Case(
             jaxrg.pad_adjacency,
             ([_one_way(PATH3)],),
@@ -940,6 +1018,12 @@ GRAPH_FILE_CASES = {
         ValueError,
         r"g\.edgelist, line 2: expected 'u v' or 'u v weight' with integer "
         "node ids",
+    ),
+    # issue 17, probe 4: "'-1' is not an integer" was false
+    "graph_file_negative_id": (
+        b"-1 0\n0 1\n",
+        ValueError,
+        r"g\.edgelist, line 1: node id '-1' is negative; node ids are integers >= 0",
     ),
     "graph_file_asymmetric_npy": ("npy", ValueError, r"g\.npy: adjacency is not symmetric"),
     # issue 17, probe 2: scipy would add the repeats (a weight-2 edge) or call it asymmetric
@@ -1283,6 +1367,34 @@ def test_unwritable_outputs_name_the_option_and_the_path(tmp_path, capsys):
     assert not list((tmp_path / "folder.csv").iterdir())  # no temp file left behind
 
 
+def test_sparse_containers_are_never_edge_arrays_and_roundoff_negative_zero_modes_are_zero():
+    """Probe 4: an int (2, 2) scipy matrix was refused as ambiguous; eigh's -4e-16 gave
+    d_S = -4e284 at tau = 1e300 (the shift by lambda_min multiplied by tau)."""
+    coo = sp.coo_array(np.array([[0, 5], [5, 0]]))
+    np.testing.assert_allclose(jaxrg.laplacian_spectrum(coo), [0.0, 10.0], atol=1e-12)
+    a = nx.to_numpy_array(nx.karate_club_graph(), weight=None)
+    ev = np.linalg.eigvalsh(np.diag(a.sum(1)) - a)  # numpy's, with a round-off zero mode
+    curves = jaxrg.entropy_curves(jnp.asarray(ev), jnp.array([1e2, 1e300]))
+    # at large tau only the zero mode is left: Z -> 1 (one component), d_S -> 0
+    np.testing.assert_allclose(curves.heat_trace, [1.0, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(curves.spectral_dimension, [0.0, 0.0], atol=1e-10)
+    with_nan = jnp.asarray(np.r_[np.nan, ev[1:]])  # NaN in, NaN out under jit (the clip kept it)
+    assert bool(jnp.isnan(jax.jit(jaxrg.spectral_dimension)(with_nan, 1.0)))
+
+
+def test_entropy_lens_analyse_names_the_profile_file_of_the_wrong_shape(tmp_path, capsys):
+    from jaxrg.cli import main
+
+    bad = tmp_path / "prof_bad.npy"
+    np.save(bad, np.zeros((3, 4)))
+    labels = tmp_path / "labels.npy"
+    np.save(labels, np.array(["a", "b", "a"]))
+    assert main(["entropy-lens", "analyse", str(bad), "--labels", str(labels)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"prof_bad\.npy: profiles must have shape \(N, \.\.\., layers, tokens\)"
+                     r".*got shape \(3, 4\)", err) and err.count("\n") == 1, err
+
+
 # ---- the docs table and these cases stay in step ---------------------------------------------
 
 
@@ -1307,6 +1419,8 @@ def test_catalogue_table_lists_every_case():
         "test_accepted_inputs_have_the_documented_results",
         "test_foreign_byte_order_numpy_integers_and_unmasked_arrays_are_accepted",
         "test_unwritable_outputs_name_the_option_and_the_path",
+        "test_sparse_containers_are_never_edge_arrays_and_roundoff_negative_zero_modes_are_zero",
+        "test_entropy_lens_analyse_names_the_profile_file_of_the_wrong_shape",
     }
     documented = _documented_tests()
     assert expected <= documented, sorted(expected - documented)
@@ -1315,5 +1429,6 @@ def test_catalogue_table_lists_every_case():
         row = next(
             line for line in DOCS.read_text(encoding="utf-8").splitlines() if f"[{kind}]`" in line
         )
-        assert ("checked" in row) == (case.jit == "checked"), kind
+        jit_column = row.split("|")[-3]  # | kind | example | function(s) | error | jit | test |
+        assert ("checked" in jit_column) == (case.jit == "checked"), kind
     assert len(expected) >= 20

@@ -304,6 +304,12 @@ def run_lens_analyse(args) -> int:
                          ("--k", AT_LEAST_1), ("--folds", AT_LEAST_2), ("--seed", NON_NEGATIVE)):
         require(args, option, rule)
     arrays = [_load_profiles(p, args.alpha) for p in args.profiles]
+    for path, array in zip(args.profiles, arrays, strict=True):
+        if np.ndim(array) < 3:
+            raise ValueError(
+                f"{path}: profiles must have shape (N, ..., layers, tokens), e.g. the output of "
+                f"`jaxrg entropy-lens profile`; got shape {np.shape(array)}."
+            )
     labels = _load_labels(args.labels)
     cv = analyse_profiles(arrays if len(arrays) > 1 else arrays[0], labels,
                           num_windows=args.windows, depth_points=args.depth_points, k=args.k,

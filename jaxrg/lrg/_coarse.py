@@ -214,8 +214,9 @@ def rg_flow(
         raise ValueError(f"scale must be 'first' or 'highest'; got {scale!r}.")
     formula = resolve_formula(formula, variant)
     if taus is None:
-        if steps is None or int(steps) < 1:
+        if steps is None:
             raise ValueError("give the scales (taus=...) or a number of steps >= 1 (steps=...).")
+        steps = _checks.check_int(steps, "steps", meaning="RG steps")
         xs = jnp.zeros(int(steps))
     else:
         xs = jnp.asarray(taus)

@@ -45,7 +45,8 @@ def default_rtol(num_nodes: int, dtype) -> float:
     Returns:
         The tolerance as a Python float (scalar).
     """
-    return float(32 * num_nodes**0.5 * jnp.finfo(dtype).eps)
+    num_nodes = _checks.check_int(num_nodes, "num_nodes", meaning="the number of nodes")
+    return float(32 * num_nodes**0.5 * jnp.finfo(_checks.check_float_dtype(dtype)).eps)
 
 
 def _decide(kernel_cols, diag_rows, diag_cols, same, tol) -> jax.Array:

@@ -105,6 +105,7 @@ def meta_graph_edges(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+    progress = _checks.check_flag(progress, "progress")
     adjacency = sparse_adjacency(graph, dtype=dtype)
     n = adjacency.shape[0]
     block_size = default_block_size(n) if block_size is None else int(block_size)

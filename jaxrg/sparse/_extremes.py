@@ -87,9 +87,14 @@ def extreme_eigenvalues(
             f"num_eigenvalues must lie in [1, num_matvecs={num_matvecs}]; got {num_eigenvalues}."
         )
     key = _checks.check_key(key)
-    return _extremes(
-        as_sparse_graph(adjacency, num_nodes=num_nodes), key, num_matvecs, num_eigenvalues
-    )
+    graph = as_sparse_graph(adjacency, num_nodes=num_nodes)
+    if num_eigenvalues > graph.num_nodes - 1:  # the Krylov block lives beside the zero mode
+        raise ValueError(
+            f"num_eigenvalues={num_eigenvalues} is too many for a graph of {graph.num_nodes} "
+            f"nodes: at most N - 1 = {graph.num_nodes - 1} non-zero eigenvalues exist at each end; "
+            "for a graph this small use jaxrg.laplacian_spectrum (all of them, exactly)."
+        )
+    return _extremes(graph, key, num_matvecs, num_eigenvalues)
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))  # jitted: eager scans re-trace per call

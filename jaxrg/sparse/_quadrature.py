@@ -289,7 +289,7 @@ def lanczos_quadrature(
         batch_size=probe_batch_size,
         probes=probes,
     )
-    if not progress:
+    if not _checks.check_flag(progress, "progress"):
         return _quadrature(graph, key, progress=False, **options)
     runs = options["num_deflate"] + probes[1] - probes[0]
     with _progress.bar(runs, f"Lanczos ({n} nodes)", "run"):
@@ -385,6 +385,12 @@ def merge_quadratures(parts) -> SpectralQuadrature:
     parts = list(parts)
     if not parts:
         raise ValueError("parts is empty: pass the quadratures of every probe share.")
+    sizes = sorted({int(q.num_nodes) for q in parts})
+    if len(sizes) > 1:
+        raise ValueError(
+            f"parts come from graphs of different sizes ({sizes} nodes); merge only the probe "
+            "shares of one graph (the same graph, key and num_matvecs, other probes=...)."
+        )
     stacked = {
         field: jnp.concatenate([getattr(q, field) for q in parts])
         for field in ("nodes", "log_weights", "residuals")
