@@ -72,6 +72,7 @@ def eigvalsh(matrix) -> Float[Array, "*b n"]:  # input checked below: ValueError
     if jnp.finfo(matrix.dtype).bits < 32:  # LAPACK has no float16/bfloat16: solve in float32
         return eigvalsh(matrix.astype(jnp.float32)).astype(matrix.dtype)
     if _concrete_on_cpu(matrix):  # eager call: NumPy at once, no callback program to compile
+        matrix = np.asarray(matrix)  # symmetrised by NumPy too (no eager XLA op to compile)
         return jnp.asarray(_host((matrix + np.swapaxes(matrix, -1, -2)) / 2))
     matrix = (matrix + jnp.swapaxes(matrix, -1, -2)) / 2
     return jax.lax.platform_dependent(matrix, cpu=_cpu, default=_JNP_EIGVALSH)

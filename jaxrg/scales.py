@@ -24,6 +24,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -54,6 +56,11 @@ def default_taus(eigenvalues, *, num_taus: int = 512) -> Float[Array, " t"]:
     """
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
     check_num_taus(num_taus)
+    return _default_grid(eigenvalues, num_taus)
+
+
+def _default_grid(eigenvalues: jax.Array, num_taus: int) -> jax.Array:
+    """The grid of :func:`default_taus` for checked eigenvalues (traced inside the jitted core)."""
     real = jnp.isfinite(eigenvalues) & (eigenvalues > 0)
     lam_max = jnp.max(jnp.where(real, eigenvalues, 0))
     lam_min = jnp.min(jnp.where(real, eigenvalues, jnp.inf))
@@ -103,8 +110,9 @@ def characteristic_scales(
     check_peak_options(max_peaks, min_prominence)
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
     if taus is None:
-        taus = default_taus(eigenvalues, num_taus=num_taus)
+        check_num_taus(num_taus)
     else:
+        num_taus = None  # not a static argument of the core when the grid is given
         taus = _checks.check_taus(taus, dtype=eigenvalues.dtype)
         if taus.ndim != 1 or taus.shape[0] < 3:
             raise ValueError(f"taus must be a 1-D grid of at least 3 points; got {taus.shape}.")
@@ -112,6 +120,16 @@ def characteristic_scales(
             jnp.all(jnp.diff(taus) > 0),
             "taus must be strictly increasing.",
         )
+    return _scales(eigenvalues, taus, min_prominence, max_peaks=max_peaks, num_taus=num_taus,
+                   sort_by=sort_by, formula=formula)
+
+
+# One compiled program per (shape, dtype, options); the inputs were checked at the door above.
+# Eagerly, the search would run op by op (its bisection compiled anew at every call).
+@functools.partial(jax.jit, static_argnames=("max_peaks", "num_taus", "sort_by", "formula"))
+def _scales(eigenvalues, taus, min_prominence, *, max_peaks, num_taus, sort_by, formula):
+    if taus is None:
+        taus = _default_grid(eigenvalues, num_taus)
     return find_peaks(
         lambda t, ev: specific_heat(ev, t, formula=formula),
         lambda log_tau, ev: specific_heat_slope_sign(ev, jnp.exp(log_tau), formula=formula),

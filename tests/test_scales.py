@@ -31,9 +31,10 @@ def test_two_cliques_have_two_peaks_at_the_true_maxima():
     ev = jaxrg.laplacian_spectrum(two_cliques(8))
     scales = jaxrg.characteristic_scales(ev)
     assert int(scales.valid.sum()) == 2
+    heat = jax.jit(lambda t: jaxrg.specific_heat(ev, t))  # one program for scipy's ~100 calls
     for tau in np.asarray(scales.taus[:2]):
         res = scipy.optimize.minimize_scalar(
-            lambda lt: -float(jaxrg.specific_heat(ev, np.exp(lt))),
+            lambda lt: -float(heat(np.exp(lt))),
             bracket=(np.log(tau) - 0.05, np.log(tau), np.log(tau) + 0.05),
             tol=1e-12,
         )
