@@ -334,3 +334,13 @@ def test_symmetric_adjacency_names_ids_outside_num_nodes():
     g = nx.Graph([(0, 1), (1, 2)])
     g.add_node(3)
     np.testing.assert_array_equal(a.toarray(), nx.to_numpy_array(g, nodelist=range(4)))
+
+
+def test_graphs_tuple_refuses_features_with_another_row_count():
+    adjacency = sp.csr_array(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"features must have one row per node, shape \(3, F\); "
+                                         r"got shape \(5, 2\)"):
+        ds.graphs_tuple(adjacency, np.zeros((5, 2)))
+    g = ds.graphs_tuple(adjacency, np.arange(6.0).reshape(3, 2))
+    assert g.nodes.shape == (3, 2) and g.n_node.tolist() == [3]
+    assert sorted(zip(g.senders.tolist(), g.receivers.tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]

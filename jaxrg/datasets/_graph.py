@@ -117,6 +117,11 @@ def graphs_tuple(adjacency, features: np.ndarray | None = None) -> jraph.GraphsT
         >>> g.senders.tolist(), g.receivers.tolist(), g.n_node.tolist()
         ([0, 1], [1, 0], [2])
     """
+    if features is not None and np.shape(features)[:1] != adjacency.shape[:1]:
+        raise ValueError(
+            f"features must have one row per node, shape ({adjacency.shape[0]}, F); got shape "
+            f"{np.shape(features)}."
+        )
     coo = adjacency.tocoo()
     order = np.lexsort((coo.col, coo.row))
     senders = coo.row[order].astype(np.int32)
