@@ -172,14 +172,14 @@ def _refine_peak_jvp(slope, primals, tangents):
     return x, d_x
 
 
-def check_num_taus(num_taus) -> None:
-    """``num_taus`` is a Python int ``>= 3`` (a peak needs a point on each side).
+def check_num_taus(num_taus) -> int:
+    """``num_taus`` is a Python or NumPy int ``>= 3`` (a peak needs a point on each side).
 
     Args:
         num_taus: grid size (static).
 
     Returns:
-        None.
+        ``int(num_taus)`` (a NumPy integer becomes a Python int: one static key per size).
 
     Raises:
         ValueError: otherwise, or a grid whose peak search exceeds the dense memory limit.
@@ -196,6 +196,7 @@ def check_num_taus(num_taus) -> None:
             f"(O(T^2)); use at most {largest} (or raise ${_checks.DENSE_LIMIT_ENV}). The "
             "default 512 resolves every peak."
         )
+    return int(num_taus)
 
 
 def check_peak_options(max_peaks, min_prominence) -> None:

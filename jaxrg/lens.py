@@ -85,16 +85,13 @@ def entropy_profile(
         ``alpha.shape + hidden_states.shape[:-1]`` entropies in nats (float32 for bf16 inputs).
 
     Raises:
-        ValueError: shapes that do not match, non-finite hidden states, bad ``alpha``.
+        ValueError: shapes that do not match, bad ``alpha``; on concrete input non-finite
+            hidden states or unembedding, or a NaN or ``+inf`` bias (under ``jit``: NaN out).
     """
     h = _checks.as_float_array(hidden_states, "hidden_states")
     if h.ndim < 1:
         raise ValueError("hidden_states must have shape (..., d); got a scalar.")
-    if _checks.is_concrete(h):
-        with jax.ensure_compile_time_eval():  # concrete even when called while tracing
-            finite = bool(jnp.all(jnp.isfinite(h)))
-        if not finite:
-            raise ValueError("hidden_states contain NaN or inf.")
+    _refuse_nonfinite(h, "hidden_states")
     if norm is not None:
         h = norm(h)
     if callable(unembedding) and not isinstance(unembedding, jax.Array | np.ndarray):
@@ -110,6 +107,10 @@ def entropy_profile(
     b = jnp.zeros((v,), w.dtype) if bias is None else _checks.as_float_array(bias, "bias")
     if b.shape != (v,):
         raise ValueError(f"bias must have shape ({v},); got {b.shape}.")
+    # named here: downstream the NaN would surface as "logits contain NaN", logits the caller
+    # never passed
+    _refuse_nonfinite(w, "unembedding")
+    _refuse_nonfinite(b, "bias", allow_minus_inf=True)
     dtype = jnp.promote_types(h.dtype, w.dtype)
     h, w, b = h.astype(dtype), w.astype(dtype), b.astype(dtype)
     size = v if chunk_size is None else max(1, min(int(chunk_size), v))
@@ -128,6 +129,22 @@ def entropy_profile(
     stats = info.streamed_entropy_stats(chunk, alpha, num_chunks=num_chunks)
     out = info.renyi_entropy_from_stats(stats)
     return out.reshape(out.shape[:-1] + h.shape[:-1])
+
+
+def _refuse_nonfinite(x: jax.Array, name: str, *, allow_minus_inf: bool = False) -> None:
+    """ValueError naming ``name`` when concrete ``x`` holds NaN or inf (``-inf`` allowed if so)."""
+    if not _checks.is_concrete(x):
+        return  # under jit a NaN flows through to a NaN entropy
+    with jax.ensure_compile_time_eval():  # concrete even when called while tracing
+        ok = jnp.isfinite(x) | (allow_minus_inf & (x == -jnp.inf))
+        finite = bool(jnp.all(ok))
+    if not finite:
+        bad = "NaN or +inf" if allow_minus_inf else "NaN or inf"
+        extra = " (-inf, probability 0, is allowed)" if allow_minus_inf else ""
+        raise ValueError(
+            f"{name} contains {bad}{extra}; the logits it makes would be NaN. Check the model "
+            f"weights, or replace the entries (e.g. jnp.nan_to_num({name}))."
+        )
 
 
 def _profile_callable(h: jax.Array, fn: Callable, alpha) -> jax.Array:

@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from jaxrg._checks import as_float_array, is_concrete, value_check
+from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
 
 KINDS = ("me", "qme", "xe")
 
@@ -163,7 +163,9 @@ def kl_loss(
         (n,) per-sample KL divergences.
 
     Raises:
-        ValueError: shapes differ, or (concrete) ``temperature`` not finite and ``> 0``.
+        ValueError: shapes differ, or (concrete; under ``jit`` through :func:`jaxrg.checked`)
+            ``temperature`` not finite and ``> 0``, a negative target entry, or a target row
+            summing to neither 1 nor 0 (the KL of a non-distribution is no divergence).
     """
     logits = as_float_array(logits, "logits")  # integer logits: cast, or t = 0.5 would be 0
     targets = jnp.asarray(targets)
@@ -174,9 +176,27 @@ def kl_loss(
     t = _temperature(temperature, logits.dtype)
     log_q = jax.nn.log_softmax(logits / t, axis=-1)
     targets = targets.astype(logits.dtype)
+    _check_targets(targets)
     # xlogy(0, 0) = 0, and where() (not a product) keeps -inf·0 out of the value and the gradient.
     cross = jnp.where(targets > 0, targets * log_q, 0.0)
     return jnp.sum(jax.scipy.special.xlogy(targets, targets) - cross, axis=-1)
+
+
+def _check_targets(targets: Array) -> None:
+    """Target rows are distributions (entries ``>= 0``, sum 1) or all-zero (weight 0)."""
+    sums = jnp.sum(targets, axis=-1)
+    # rounding: a row of c entries 1/c sums to 1 within a few ulps; sqrt(eps) is far above that
+    tol = float(np.sqrt(np.finfo(targets.dtype).eps)) * max(targets.shape[-1], 1)
+    row_ok = (jnp.abs(sums - 1) <= tol) | (sums == 0)
+    value_check(
+        jnp.all((targets >= 0) & row_ok[..., None]),
+        "targets must be non-negative rows summing to 1 (a distribution) or 0 (a sample of "
+        "weight 0), as built by maxent.targets; got row sums in [{lo}, {hi}] and a smallest "
+        "entry of {low}. Normalise each row by its sum.",
+        lo=jnp.min(sums) if sums.size else jnp.zeros((), sums.dtype),
+        hi=jnp.max(sums) if sums.size else jnp.zeros((), sums.dtype),
+        low=jnp.min(targets) if targets.size else jnp.zeros((), targets.dtype),
+    )
 
 
 def weighted_mean(values: Float[Array, " n"], weights: Float[Array, " n"]) -> Float[Array, ""]:
@@ -192,8 +212,18 @@ def weighted_mean(values: Float[Array, " n"], weights: Float[Array, " n"]) -> Fl
 
     Returns:
         Scalar weighted mean.
+
+    Raises:
+        ValueError: a negative or NaN weight (concrete; under ``jit`` through
+            :func:`jaxrg.checked`): with mixed signs the total may vanish and the mean explode.
     """
-    weights = jnp.asarray(weights).astype(values.dtype)
+    values = as_float_array(values, "values")
+    weights = as_float_array(weights, "weights").astype(values.dtype)
+    value_check(
+        jnp.all(weights >= 0),
+        "weights must be non-negative (e.g. sample_weights(targets)); got a minimum of {low}.",
+        low=jnp.min(weights) if weights.size else jnp.zeros((), weights.dtype),
+    )
     total = jnp.sum(weights)
     return jnp.sum(weights * values) / jnp.maximum(total, jnp.finfo(values.dtype).tiny)
 
@@ -235,7 +265,8 @@ def rewarded_accuracy(
     r"""R-Acc: the accuracy of :math:`\arg\max_c z_c` over the samples whose label is in :math:`R`.
 
     :math:`\sum_i 1[y_i \in R]\,1[\arg\max_c z_{ic} = y_i] / \sum_i 1[y_i \in R]`. The argmax runs
-    over all classes. NaN when no sample has its label in :math:`R`.
+    over all classes. With no sample whose label is in :math:`R` the accuracy is undefined: a
+    ``ValueError`` naming ``rewarded`` on concrete input, NaN under ``jit``.
 
     Args:
         logits: ``(n, c)`` network outputs.
@@ -244,11 +275,11 @@ def rewarded_accuracy(
         rewarded: ``(c,)`` boolean mask of the rewarded classes :math:`R`.
 
     Returns:
-        Scalar accuracy in :math:`[0, 1]` (or NaN).
+        Scalar accuracy in :math:`[0, 1]` (NaN under ``jit`` when no label is rewarded).
 
     Raises:
-        ValueError: ``rewarded`` not of shape ``(c,)``; labels outside ``-1..c-1`` (concrete;
-            under ``jit`` through :func:`jaxrg.checked`).
+        ValueError: ``rewarded`` not of shape ``(c,)``; labels outside ``-1..c-1``, or no
+            label in ``rewarded`` (concrete; under ``jit`` through :func:`jaxrg.checked`).
         TypeError: ``rewarded`` not boolean, labels not integers.
     """
     logits = jnp.asarray(logits)
@@ -269,6 +300,13 @@ def rewarded_accuracy(
     inside = known & rewarded[jnp.where(known, labels, 0)]
     predicted = jnp.argmax(logits, axis=-1)
     correct = (predicted == labels.astype(predicted.dtype)) & inside
+    value_check(
+        jnp.any(inside),
+        "rewarded marks no class that any of the {n} labels belongs to, so the rewarded "
+        "accuracy is undefined (0/0); pass a rewarded mask that includes a class present in "
+        "labels, or skip this metric for this batch.",
+        n=jnp.asarray(labels.size),
+    )
     return jnp.sum(correct) / jnp.sum(inside)
 
 
@@ -287,6 +325,7 @@ def round_ratio(sparsity: float, rounds: int) -> float:
 
     Raises:
         ValueError: ``sparsity`` outside ``[0, 1)`` or ``rounds < 1``.
+        TypeError: ``rounds`` not an integer (``2.5`` rounds are no schedule).
 
     Examples:
         >>> round(round_ratio(0.99, 2), 12)
@@ -294,8 +333,7 @@ def round_ratio(sparsity: float, rounds: int) -> float:
     """
     if not 0.0 <= sparsity < 1.0:
         raise ValueError(f"sparsity must lie in [0, 1), got {sparsity}")
-    if rounds < 1:
-        raise ValueError(f"rounds must be ≥ 1, got {rounds}")
+    rounds = check_int(rounds, "rounds", meaning="pruning rounds")
     return 1.0 - (1.0 - sparsity) ** (1.0 / rounds)
 
 
@@ -369,10 +407,34 @@ def merge(params_list, masks_list):
 
     Returns:
         ``(params, mask)``: the merged parameters and the union mask.
+
+    Raises:
+        ValueError: ``params_list`` and ``masks_list`` of different lengths (a module without
+            its mask would be dropped), or stacked leaves with different module axes.
     """
+    if isinstance(params_list, list | tuple) != isinstance(masks_list, list | tuple):
+        raise ValueError(
+            "params_list and masks_list must both be sequences or both be stacked pytrees; got "
+            f"{type(params_list).__name__} and {type(masks_list).__name__}."
+        )
     if isinstance(params_list, list | tuple):
+        if len(params_list) != len(masks_list):
+            raise ValueError(
+                f"params_list has {len(params_list)} modules but masks_list has "
+                f"{len(masks_list)} masks; pass one mask per module."
+            )
+        if not params_list:
+            raise ValueError("params_list is empty; pass at least one module to merge.")
         params_list = jax.tree.map(lambda *xs: jnp.stack(xs), *params_list)
         masks_list = jax.tree.map(lambda *xs: jnp.stack(xs), *masks_list)
+    else:
+        sizes = {jnp.shape(x)[0] if jnp.ndim(x) else None
+                 for x in jax.tree.leaves((params_list, masks_list))}
+        if len(sizes) > 1:
+            raise ValueError(
+                "params_list and masks_list stacked leaves must share one leading module axis; "
+                f"got sizes {sorted(sizes, key=str)}."
+            )
     merged = jax.tree.map(
         lambda w, m: jnp.sum(jnp.where(m, w, jnp.zeros((), w.dtype)), axis=0),
         params_list, masks_list,
@@ -435,12 +497,24 @@ def loss_barrier(
         Scalar barrier, in the dtype of ``losses``.
 
     Raises:
-        ValueError: ``ts`` and ``losses`` not both of shape ``(k,)``, or unknown ``reference``.
+        ValueError: ``ts`` and ``losses`` not both of shape ``(k,)``, unknown ``reference``,
+            or (concrete; under ``jit`` through :func:`jaxrg.checked`) ``ts`` not strictly
+            increasing from 0 to 1 (the end points are ``losses[0]`` and ``losses[-1]``).
     """
-    ts = jnp.asarray(ts)
-    losses = jnp.asarray(losses)
-    if ts.ndim != 1 or ts.shape != losses.shape:
-        raise ValueError(f"ts and losses must both be (k,); got {ts.shape} and {losses.shape}")
+    losses = as_float_array(losses, "losses")
+    ts = as_float_array(ts, "ts")
+    if ts.ndim != 1 or ts.shape != losses.shape or ts.shape[0] < 2:
+        raise ValueError(
+            f"ts and losses must both be (k,) with k >= 2; got {ts.shape} and {losses.shape}"
+        )
+    value_check(
+        (ts[0] == 0) & (ts[-1] == 1) & jnp.all(jnp.diff(ts) > 0),
+        "ts must increase strictly from ts[0] = 0 to ts[-1] = 1 (the path end points); got "
+        "ts[0] = {first}, ts[-1] = {last}. Sort ts and losses together, e.g. "
+        "order = np.argsort(ts).",
+        first=ts[0],
+        last=ts[-1],
+    )
     ts = ts.astype(losses.dtype)  # the losses' precision (strict promotion: no implicit mix)
     if reference == "linear":
         return jnp.max(losses - ((1.0 - ts) * losses[0] + ts * losses[-1]))

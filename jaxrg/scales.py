@@ -55,8 +55,7 @@ def default_taus(eigenvalues, *, num_taus: int = 512) -> Float[Array, " t"]:
         ``(num_taus,)`` increasing diffusion times.
     """
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
-    check_num_taus(num_taus)
-    return _default_grid(eigenvalues, num_taus)
+    return _default_grid(eigenvalues, check_num_taus(num_taus))
 
 
 def _default_grid(eigenvalues: jax.Array, num_taus: int) -> jax.Array:
@@ -110,7 +109,7 @@ def characteristic_scales(
     check_peak_options(max_peaks, min_prominence)
     eigenvalues = _checks.check_eigenvalues(eigenvalues)
     if taus is None:
-        check_num_taus(num_taus)
+        num_taus = check_num_taus(num_taus)
     else:
         num_taus = None  # not a static argument of the core when the grid is given
         taus = _checks.check_taus(taus, dtype=eigenvalues.dtype)
@@ -120,7 +119,7 @@ def characteristic_scales(
             jnp.all(jnp.diff(taus) > 0),
             "taus must be strictly increasing.",
         )
-    return _scales(eigenvalues, taus, min_prominence, max_peaks=max_peaks, num_taus=num_taus,
+    return _scales(eigenvalues, taus, min_prominence, max_peaks=int(max_peaks), num_taus=num_taus,
                    sort_by=sort_by, formula=formula)
 
 

@@ -45,7 +45,7 @@ MALFORMED = {
     "directed_duplicate": ("g.txt", _text("0 1 1\n1 0 2\n"), "directed graph"),
     "repeated_edge": ("g.txt", _text("0 1\n1 2\n0 1\n"), "listed 2 times"),
     "negative_id": ("g.txt", _text("0 1\n-1 2\n"),
-                    "line 2: expected .*node id '-1' is not an integer"),
+                    "line 2: node id '-1' is negative; node ids are integers >= 0"),
     "not_utf8": ("g.txt", _bytes(b"0 1\n\xff\xfe 2\n"), "not UTF-8"),
     "unknown_suffix": ("g.xyz", _text("0 1\n"), "unknown graph file type"),
     "npy_asymmetric": ("g.npy", _npy(np.array([[0.0, 1.0], [0.0, 0.0]])), "not symmetric"),

@@ -298,3 +298,49 @@ def test_resolve_data_dir_prefers_argument_then_env_then_cache(monkeypatch, tmp_
     monkeypatch.delenv("JAXRG_DATA")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert ds.resolve_data_dir() == tmp_path / "cache" / "jaxrg"
+
+
+def test_load_refuses_a_seed_that_is_not_an_int_before_reading_files(tmp_path):
+    # probe 4: seed=True ran with seed 1; checked before the (missing) files are looked at
+    with pytest.raises(TypeError, match="seed must be an int >= 0"):
+        ds.load("cora", data_dir=tmp_path, seed=True, split="random")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        ds.random_split(np.zeros(5, int), seed=1.5)
+
+
+def test_random_split_names_labels_that_are_not_1d():
+    with pytest.raises(ValueError, match=r"labels must be 1-D.*\(5, 2\)"):
+        ds.random_split(np.zeros((5, 2), int))  # was an IndexError
+    with pytest.raises(ValueError, match="labels must be 1-D"):
+        ds.ordered_split(np.zeros((5, 2), int))
+    train, val, test = ds.random_split(np.array([0, -1, 1, 0, 1, 1, 0, 0, 1, 0, 1]),
+                                       seed=np.int64(3))
+    # 10 labelled nodes: floor(7), floor(1.5) and the rest; the unlabelled node 1 in none
+    assert (train.sum(), val.sum(), test.sum()) == (7, 1, 2)
+    assert not (train[1] or val[1] or test[1])
+
+
+def test_symmetric_adjacency_names_ids_outside_num_nodes():
+    with pytest.raises(ValueError, match=r"rows holds node ids in \[0, 5\] but num_nodes=3"):
+        ds.symmetric_adjacency([0, 5], [1, 2], 3)
+    with pytest.raises(ValueError, match="cols holds node ids in \\[-1, 2\\]"):
+        ds.symmetric_adjacency([0, 1], [-1, 2], 3)
+    with pytest.raises(ValueError, match="rows and cols must be 1-D of one length"):
+        ds.symmetric_adjacency([0, 1], [1], 3)
+    with pytest.raises(TypeError, match="num_nodes must be an int"):
+        ds.symmetric_adjacency([0], [1], 3.0)
+    # networkx reference: a path 0-1-2 with a self-loop and a duplicate edge dropped
+    a = ds.symmetric_adjacency([0, 1, 2, 1], [1, 2, 2, 0], 4)
+    g = nx.Graph([(0, 1), (1, 2)])
+    g.add_node(3)
+    np.testing.assert_array_equal(a.toarray(), nx.to_numpy_array(g, nodelist=range(4)))
+
+
+def test_graphs_tuple_refuses_features_with_another_row_count():
+    adjacency = sp.csr_array(np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"features must have one row per node, shape \(3, F\); "
+                                         r"got shape \(5, 2\)"):
+        ds.graphs_tuple(adjacency, np.zeros((5, 2)))
+    g = ds.graphs_tuple(adjacency, np.arange(6.0).reshape(3, 2))
+    assert g.nodes.shape == (3, 2) and g.n_node.tolist() == [3]
+    assert sorted(zip(g.senders.tolist(), g.receivers.tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]

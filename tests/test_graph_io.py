@@ -119,7 +119,7 @@ def test_header_line_suggests_a_comment(tmp_path):
 @pytest.mark.parametrize(("line", "match"), [
     ("0.0 1", "is not an integer"),
     ("3e9 1", "is not an integer"),
-    ("-1 2", "is not an integer"),
+    ("-1 2", "is negative; node ids are integers >= 0"),
     ("0 1 nan", "not a finite non-negative number"),
     ("0 1 -2", "not a finite non-negative number"),
     ("0 1 2 3", "expected 'u v' or 'u v weight'"),

@@ -7,12 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.spatial.distance
+import scipy.special
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from tolerances import tol
 
+import jaxrg
 import jaxrg.info as info
 from jaxrg.cli import CLIError
 
@@ -463,3 +465,17 @@ def test_a_nan_logit_gives_a_nan_entropy_under_jit_not_a_masked_category():
     ):
         out = np.asarray(jax.jit(f)(jnp.asarray(z)))
         assert np.all(np.isnan(out[..., 0])) and np.allclose(out[..., 1], np.log(10))
+
+
+def test_merging_stats_of_different_alpha_is_an_error_naming_alpha():
+    z = jnp.array([1.0, 2.0, 3.0, 4.0])
+    a, b = info.entropy_stats(z[:2], 2.0), info.entropy_stats(z[2:], 3.0)
+    with pytest.raises(ValueError, match="different alpha"):
+        info.merge_entropy_stats(a, b)
+    with pytest.raises(ValueError, match="different alpha"):
+        jaxrg.checked(jax.jit(info.merge_entropy_stats))(a, b)
+    # same alpha: the merged Rényi-2 entropy is the closed form -log sum p_i^2
+    same = info.merge_entropy_stats(a, info.entropy_stats(z[2:], 2.0))
+    p = scipy.special.softmax(np.asarray(z))
+    assert float(info.renyi_entropy_from_stats(same)) == pytest.approx(
+        -np.log(np.sum(p**2)), rel=1e-12)

@@ -101,10 +101,32 @@ def test_profile_rejects_mismatched_shapes_and_nan(lens_inputs):
         entropy_profile(hidden, w.T)
     with pytest.raises(ValueError, match="bias must have shape"):
         entropy_profile(hidden, w, bias=np.zeros(3))
-    with pytest.raises(ValueError, match="hidden_states contain NaN"):
+    with pytest.raises(ValueError, match="hidden_states contains NaN"):
         entropy_profile(np.full((2, 6), np.nan), w)
     with pytest.raises(ValueError, match="alpha must be >= 0"):
         entropy_profile(hidden, w, -1.0)
+
+
+def test_profile_names_a_nan_unembedding_or_bias_not_the_logits(lens_inputs):
+    hidden, w, _ = lens_inputs
+    bad_w = np.array(w, dtype=float)
+    bad_w[0, 0] = np.nan
+    with pytest.raises(ValueError, match="^unembedding contains NaN or inf"):
+        entropy_profile(hidden, bad_w)
+    bad_b = np.zeros(np.shape(w)[1])
+    bad_b[1] = np.nan
+    with pytest.raises(ValueError, match="^bias contains NaN or \\+inf"):
+        entropy_profile(hidden, w, bias=bad_b)
+    # under jit a NaN weight gives NaN out
+    out = jax.jit(lambda u: entropy_profile(jnp.asarray(hidden), u))(jnp.asarray(bad_w))
+    assert np.isnan(np.asarray(out)).any()
+    # a -inf bias entry is probability 0: the same as dropping that column (scipy reference)
+    ninf = np.zeros(np.shape(w)[1])
+    ninf[0] = -np.inf
+    logits = np.asarray(hidden, float) @ np.asarray(w, float)[:, 1:]
+    np.testing.assert_allclose(entropy_profile(hidden, w, bias=ninf),
+                               scipy.stats.entropy(scipy.special.softmax(logits, axis=-1),
+                                                   axis=-1), rtol=1e-10)
 
 
 # ----------------------------------------------------------------------------- features
@@ -248,6 +270,9 @@ def test_knn_proba_refuses_labels_outside_num_classes():
         knn.knn_predict_proba(x, np.array([0, 1, 1]), x[:1], k=2.5, num_classes=2)
     with pytest.raises(ValueError, match="test_x has NaN"):
         knn.knn_predict_proba(x, np.array([0, 1, 1]), np.full((1, 3), np.nan), k=2, num_classes=2)
+    with pytest.raises(ValueError, match="train_x has NaN"):  # probe 4: was [[0.5, 0.5]]
+        knn.knn_predict_proba(np.array([[0.0], [np.nan], [2.0], [3.0]]), np.array([0, 0, 1, 1]),
+                              np.array([[0.5]]), k=2, num_classes=2)
     # votes sum to one once every label has a column (NumPy integers are counts too)
     p = knn.knn_predict_proba(x, np.array([0, 1, 1]), x[:1], k=np.int64(3), num_classes=2)
     np.testing.assert_allclose(p, [[1 / 3, 2 / 3]], rtol=1e-15)
@@ -261,6 +286,15 @@ def test_paired_t_test_needs_two_pairs_of_one_length():
             knn.paired_t_pvalue(a, b)  # was NaN
     with pytest.raises(ValueError, match="must be finite"):
         knn.paired_t_pvalue([1.0, np.inf, 2.0], [0.0, 1.0, 1.0])
+
+
+def test_paired_t_test_drops_a_pair_with_nan_as_documented_like_scipy_omit():
+    # documented contract (issue 17 round 3): NaN marks a missing pair; scipy's 'omit' agrees
+    a, b = [1.0, 2.0, np.nan, 5.0], [1.0, 3.0, 4.0, 4.5]
+    want = scipy.stats.ttest_rel(a, b, nan_policy="omit").pvalue
+    assert knn.paired_t_pvalue(a, b) == pytest.approx(want, rel=1e-12)
+    # two pairs left, d = (0, -1): t = -1 on 1 degree of freedom, p = 1/2 exactly
+    assert knn.paired_t_pvalue([1.0, 2.0, np.nan], [1.0, 3.0, 4.0]) == pytest.approx(0.5)
 
 
 def test_paired_t_test_of_zero_variance_is_the_limit_of_scipy():

@@ -518,3 +518,70 @@ def test_rewarded_accuracy_does_not_count_unlabelled_samples():
     # by hand: samples with label in R = {1}: only sample 2, predicted 1 -> 1/1
     assert float(maxent.rewarded_accuracy(logits, labels, rewarded)) == 1.0
     assert float(jax.jit(maxent.rewarded_accuracy)(logits, labels, rewarded)) == 1.0
+
+
+# ------------------------------------------------------------- issue 17, probe 4: bad inputs
+def test_round_ratio_refuses_a_fractional_number_of_rounds():
+    with pytest.raises(TypeError, match="rounds must be an int"):
+        maxent.round_ratio(0.5, 2.5)
+    with pytest.raises(TypeError, match="rounds"):
+        maxent.round_ratio(0.5, True)
+    assert maxent.round_ratio(0.75, np.int64(2)) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_loss_barrier_refuses_ts_not_increasing_from_0_to_1():
+    for ts in ([0.0, 1.0, 0.5], [0.2, 0.5, 1.0], [0.0, 0.5, 0.8], [0.0, 0.5, 0.5, 1.0]):
+        with pytest.raises(ValueError, match="ts must increase strictly"):
+            maxent.loss_barrier(jnp.asarray(ts), jnp.arange(len(ts), dtype=float))
+    with pytest.raises(ValueError, match="ts must increase strictly"):
+        jaxrg.checked(jax.jit(maxent.loss_barrier))(jnp.array([0.0, 1.0, 0.5]),
+                                                    jnp.array([1.0, 3.0, 2.0]))
+    # sorted, the same samples give the hand value: L = 1, 2, 3 at t = 0, .5, 1 -> 0
+    assert float(maxent.loss_barrier([0.0, 0.5, 1.0], [1.0, 2.0, 3.0])) == 0.0
+    nan_ts = jnp.array([0.0, np.nan, 1.0])
+    assert np.isnan(float(jax.jit(maxent.loss_barrier)(nan_ts, jnp.array([1.0, 3.0, 2.0]))))
+
+
+def test_merge_refuses_fewer_masks_than_modules():
+    a, m = {"w": jnp.ones(3)}, {"w": jnp.ones(3, bool)}
+    with pytest.raises(ValueError, match="2 modules but masks_list has 1"):
+        maxent.merge([a, a], [m])
+    with pytest.raises(ValueError, match="leading module axis"):
+        maxent.merge({"w": jnp.ones((2, 3))}, {"w": jnp.ones((1, 3), bool)})
+    with pytest.raises(ValueError, match="empty"):
+        maxent.merge([], [])
+
+
+def test_weighted_mean_refuses_negative_weights():
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        maxent.weighted_mean(jnp.array([1.0, 2.0]), jnp.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="weights must be non-negative"):
+        jaxrg.checked(jax.jit(maxent.weighted_mean))(jnp.array([1.0, 2.0]),
+                                                     jnp.array([1.0, -1.0]))
+    # numpy reference; all-zero weights give 0 as documented
+    v, w = np.array([1.0, 2.0, 4.0]), np.array([0.5, 0.0, 2.0])
+    assert float(maxent.weighted_mean(jnp.asarray(v), jnp.asarray(w))) == pytest.approx(
+        np.average(v, weights=w), rel=1e-12)
+    assert float(maxent.weighted_mean(jnp.asarray(v), jnp.zeros(3))) == 0.0
+    nan_w = jnp.array([1.0, np.nan, 1.0])
+    assert np.isnan(float(jax.jit(maxent.weighted_mean)(jnp.asarray(v), nan_w)))
+
+
+def test_kl_loss_refuses_targets_that_are_not_distributions():
+    for bad in ([[1.0, 1.0]], [[1.5, -0.5]], [[0.3, 0.3]]):
+        with pytest.raises(ValueError, match="targets must be non-negative rows summing to 1"):
+            maxent.kl_loss(jnp.zeros((1, 2)), jnp.asarray(bad))
+    with pytest.raises(ValueError, match="targets must be"):
+        jaxrg.checked(jax.jit(maxent.kl_loss))(jnp.zeros((1, 2)), jnp.array([[1.0, 1.0]]))
+    # a row of 1/7 sums to 1 only up to rounding, in float32 too: accepted, KL = 0 at uniform
+    y = jnp.full((1, 7), 1 / 7, dtype=jnp.float32)
+    assert abs(float(maxent.kl_loss(jnp.zeros((1, 7), jnp.float32), y)[0])) < 1e-5
+
+
+def test_rewarded_accuracy_without_a_rewarded_label_is_an_error_naming_rewarded():
+    logits, labels = jnp.eye(3), jnp.arange(3)
+    with pytest.raises(ValueError, match="rewarded marks no class"):
+        maxent.rewarded_accuracy(logits, labels, jnp.zeros(3, bool))
+    with pytest.raises(ValueError, match="rewarded marks no class"):
+        jaxrg.checked(jax.jit(maxent.rewarded_accuracy))(logits, labels, jnp.zeros(3, bool))
+    assert np.isnan(float(jax.jit(maxent.rewarded_accuracy)(logits, labels, jnp.zeros(3, bool))))

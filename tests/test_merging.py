@@ -98,3 +98,16 @@ def test_integer_leaves_are_promoted_to_float_not_truncated():
     out32 = task_arithmetic({"w": jnp.array([1.0, 2.0], jnp.float32)}, mods, scale=0.5)
     assert out32["w"].dtype == jnp.float32
     np.testing.assert_allclose(out32["w"], [1.5, 2.0], **tol(np.float32))
+
+
+def test_boolean_leaves_are_promoted_like_integer_leaves_in_ties():
+    """Probe 4: a bool leaf raised JAX's raw "sub does not accept dtype bool"."""
+    base = {"m": jnp.array([True, False, True])}
+    mods = [{"m": jnp.array([False, False, True])}, {"m": jnp.array([True, True, True])}]
+    # by hand: tau = (-1, 0, 0) and (0, 1, 0); elected signs (-1, 1, 0); disjoint means
+    # (-1, 1, 0); base + 0.5 * that = (0.5, 0.5, 1)
+    out = ties_merge(base, mods, density=1.0, scale=0.5)["m"]
+    assert jnp.issubdtype(out.dtype, jnp.floating)
+    np.testing.assert_allclose(out, [0.5, 0.5, 1.0], **tol(np.float64))
+    np.testing.assert_allclose(task_arithmetic(base, mods, scale=0.5)["m"], [0.5, 0.5, 1.0],
+                               **tol(np.float64))

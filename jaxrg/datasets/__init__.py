@@ -19,7 +19,7 @@ Examples:
 from __future__ import annotations
 
 from jaxrg import _optional
-from jaxrg._checks import check_flag
+from jaxrg._checks import check_flag, check_int
 
 for _package in ("scipy", "jraph"):  # one line naming the extra, not a traceback, when missing
     _optional.require(_package, extra="studies", purpose="jaxrg.datasets")
@@ -126,6 +126,7 @@ def load(name: str, *, data_dir=None, largest_component: bool = False, split: st
     for flag, value in (("largest_component", largest_component), ("features", features),
                         ("download", download), ("verify", verify), ("progress", progress)):
         check_flag(value, flag)  # download="no" must not download
+    seed = check_int(seed, "seed", minimum=0, meaning="random seed")  # before any download
     key = canonical_name(name)
     kwargs = dict(data_dir=data_dir, features=features, download=download, mirror=mirror,
                   verify=verify, progress=progress)

@@ -7,6 +7,8 @@ from typing import Any, NamedTuple
 import jraph
 import numpy as np
 
+from jaxrg._checks import check_int
+
 
 class Dataset(NamedTuple):
     """A node-classification dataset, as returned by :func:`jaxrg.datasets.load`.
@@ -64,11 +66,30 @@ def symmetric_adjacency(rows, cols, num_nodes: int):
 
     Returns:
         ``(N, N)`` ``scipy.sparse.csr_array``, float32 entries 1, symmetric, zero diagonal.
+
+    Raises:
+        ValueError: ``rows`` and ``cols`` not 1-D of one length, or an id outside
+            ``[0, num_nodes)``.
+        TypeError: ``num_nodes`` not an integer.
     """
     import scipy.sparse as sp
 
+    num_nodes = check_int(num_nodes, "num_nodes", minimum=0, meaning="number of nodes")
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
+    if rows.ndim != 1 or rows.shape != cols.shape:
+        raise ValueError(
+            f"rows and cols must be 1-D of one length (one entry per edge); got shapes "
+            f"{rows.shape} and {cols.shape}."
+        )
+    for name, ids in (("rows", rows), ("cols", cols)):
+        if ids.size and not (ids.min() >= 0 and ids.max() < num_nodes):
+            raise ValueError(
+                f"{name} holds node ids in [{int(ids.min())}, {int(ids.max())}] but num_nodes="
+                f"{num_nodes} allows only 0..{num_nodes - 1}; pass num_nodes="
+                f"{max(int(rows.max(initial=-1)), int(cols.max(initial=-1))) + 1} or remap the "
+                "ids with np.unique(..., return_inverse=True)."
+            )
     both_r = np.concatenate([rows, cols])
     both_c = np.concatenate([cols, rows])
     keep = both_r != both_c
@@ -96,6 +117,11 @@ def graphs_tuple(adjacency, features: np.ndarray | None = None) -> jraph.GraphsT
         >>> g.senders.tolist(), g.receivers.tolist(), g.n_node.tolist()
         ([0, 1], [1, 0], [2])
     """
+    if features is not None and np.shape(features)[:1] != adjacency.shape[:1]:
+        raise ValueError(
+            f"features must have one row per node, shape ({adjacency.shape[0]}, F); got shape "
+            f"{np.shape(features)}."
+        )
     coo = adjacency.tocoo()
     order = np.lexsort((coo.col, coo.row))
     senders = coo.row[order].astype(np.int32)

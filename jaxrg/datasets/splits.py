@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxrg._checks import check_int
 from jaxrg.datasets._graph import Dataset, make_dataset
 
 __all__ = ["largest_connected_component", "ordered_split", "random_split"]
@@ -14,6 +15,17 @@ def _split_sizes(n: int, fractions: tuple[float, float, float]) -> tuple[int, in
         raise ValueError(f"fractions must be three non-negative numbers summing to at most 1, "
                          f"got {fractions}")
     return int(fractions[0] * n), int(fractions[1] * n)
+
+
+def _labels(labels) -> np.ndarray:
+    """``labels`` as a 1-D NumPy array (one class id per node), or a ValueError naming it."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(
+            f"labels must be 1-D, one class id per node (-1 = unlabelled); got shape "
+            f"{labels.shape}. For one-hot labels pass labels.argmax(axis=1)."
+        )
+    return labels
 
 
 def _masks(num_nodes: int, order: np.ndarray, fractions) -> tuple[np.ndarray, ...]:
@@ -43,12 +55,17 @@ def random_split(labels: np.ndarray, *, seed: int = 0,
     Returns:
         ``(train_mask, val_mask, test_mask)``, disjoint bool (N,) arrays.
 
+    Raises:
+        ValueError: ``labels`` not 1-D, a negative ``seed``, or bad ``fractions``.
+        TypeError: ``seed`` not an integer (``True`` is not a seed).
+
     Examples:
         >>> train, val, test = random_split(np.zeros(20, dtype=int), seed=0)
         >>> int(train.sum()), int(val.sum()), int(test.sum())
         (14, 3, 3)
     """
-    labels = np.asarray(labels)
+    labels = _labels(labels)
+    seed = check_int(seed, "seed", minimum=0, meaning="random seed")
     labelled = np.flatnonzero(labels >= 0)
     order = labelled[np.random.default_rng(seed).permutation(labelled.size)]
     return _masks(labels.shape[0], order, fractions)
@@ -70,14 +87,15 @@ def ordered_split(labels: np.ndarray, *,
         ``(train_mask, val_mask, test_mask)``, disjoint bool ``(N,)`` arrays.
 
     Raises:
-        ValueError: ``fractions`` not three non-negative numbers summing to at most 1.
+        ValueError: ``fractions`` not three non-negative numbers summing to at most 1, or
+            ``labels`` not 1-D.
 
     Examples:
         >>> train, val, test = ordered_split(np.zeros(20, dtype=int))
         >>> np.flatnonzero(val).tolist()
         [14, 15, 16]
     """
-    labels = np.asarray(labels)
+    labels = _labels(labels)
     return _masks(labels.shape[0], np.flatnonzero(labels >= 0), fractions)
 
 

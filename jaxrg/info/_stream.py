@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from jaxrg import _checks
 from jaxrg.info import _core
 from jaxrg.info._core import EntropyStats
 
@@ -65,7 +66,9 @@ def merge_entropy_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
         :class:`EntropyStats` of the union of both chunks, batch shape ``B``.
 
     Raises:
-        ValueError: batch shapes or ``alpha`` shapes differ.
+        ValueError: batch shapes or ``alpha`` shapes differ, or (concrete; under ``jit``
+            through :func:`jaxrg.checked`) the ``alpha`` values differ: power sums of different
+            orders do not add.
     """
     if a.max.shape != b.max.shape or a.alpha.shape != b.alpha.shape:
         raise ValueError(
@@ -73,6 +76,13 @@ def merge_entropy_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
             f"(alpha shapes {a.alpha.shape} and {b.alpha.shape}); build both from chunks of the "
             "same rows with the same alpha."
         )
+    _checks.value_check(
+        jnp.all(a.alpha == b.alpha),
+        "cannot merge EntropyStats built with different alpha (first {alpha_a}, second "
+        "{alpha_b}); build every chunk's statistics with the same alpha.",
+        alpha_a=a.alpha,
+        alpha_b=b.alpha,
+    )
     return _core.merge_kernel(a, b)
 
 
