@@ -18,7 +18,7 @@ from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
 from jaxrg._numerics import bisect, prominent_maxima
-from jaxrg.thermo import measure_curves, measure_slope_sign
+from jaxrg.thermo import measure_curves, measure_heat_trace_curvature, measure_slope_sign
 
 
 class CharacteristicScales(NamedTuple):
@@ -63,14 +63,25 @@ def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Ar
 
 
 def measure_scales(
-    nodes, log_weights, log_n, taus, *, max_peaks: int, min_prominence: float, sort_by: str
+    nodes,
+    log_weights,
+    log_n,
+    taus,
+    *,
+    max_peaks: int,
+    min_prominence: float,
+    sort_by: str,
+    formula: str = "heat-capacity",
 ) -> CharacteristicScales:
     r"""Peaks of :math:`C` of a weighted spectral measure (SLQ quadrature, feature-aware).
 
-    :math:`C = \tau^2\mathrm{Var}_\mu(\theta)/\log N` of
+    ``formula="heat-capacity"``: :math:`C = \tau^2\mathrm{Var}_\mu(\theta)/\log N` of
     :math:`\mu \propto \sum_k w_k e^{-\tau\theta_k}\delta_{\theta_k}`
-    (:func:`jaxrg.thermo.measure_curves`), with the search of :func:`characteristic_scales`
-    and its implicit-function derivatives with respect to ``nodes`` and ``log_weights``.
+    (:func:`jaxrg.thermo.measure_curves`); ``"heat-trace-curvature"``:
+    :math:`\tau^2 Z''(\tau) = \tau^2\sum_k w_k\theta_k^2 e^{-\tau\theta_k}`
+    (:func:`jaxrg.thermo.measure_heat_trace_curvature`). With the search of
+    :func:`characteristic_scales` and its implicit-function derivatives with respect to
+    ``nodes`` and ``log_weights``.
 
     Args:
         nodes: ``(K,)`` support points (``+inf`` allowed where the weight is absent).
@@ -80,16 +91,19 @@ def measure_scales(
         max_peaks: output size (static).
         min_prominence: see :func:`characteristic_scales`.
         sort_by: ``"height"`` or ``"tau"``.
+        formula: a checked name of :data:`jaxrg.thermo.FORMULAS` (static).
 
     Returns:
         :class:`CharacteristicScales`.
     """
 
     def heat(t, params):
+        if formula == "heat-trace-curvature":
+            return measure_heat_trace_curvature(*params, t)
         return measure_curves(*params, t, log_n).specific_heat
 
     def slope(log_tau, params):
-        return measure_slope_sign(*params, jnp.exp(log_tau))
+        return measure_slope_sign(*params, jnp.exp(log_tau), formula=formula)
 
     return find_peaks(
         heat,

@@ -73,7 +73,7 @@ from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
 from jaxrg.graphs import connected_components
 from jaxrg.scales import default_taus
 from jaxrg.spectral import padded_laplacian
-from jaxrg.thermo import SpectralCurves, measure_curves
+from jaxrg.thermo import SpectralCurves, measure_curves, resolve_formula
 
 __all__ = [
     "FeatureSpectrum",
@@ -222,6 +222,7 @@ def feature_characteristic_scales(
     num_taus: int = 512,
     min_prominence: float = 1e-2,
     sort_by: str = "height",
+    formula: str | None = None,
 ) -> CharacteristicScales:
     r"""The peaks :math:`\tau^*_X` of :math:`C_X`, by the search of the structure-only route.
 
@@ -238,13 +239,17 @@ def feature_characteristic_scales(
         num_taus: grid size when ``taus`` is None (static).
         min_prominence: see :func:`jaxrg.characteristic_scales`.
         sort_by: ``"height"`` or ``"tau"``.
+        formula: ``"heat-capacity"`` (the default, also for None) or ``"heat-trace-curvature"``:
+            the peaks of :math:`\tau^2 Z_X''(\tau) = \tau^2\sum_i w_i\lambda_i^2
+            e^{-\tau\lambda_i}` instead (see :func:`jaxrg.specific_heat`).
 
     Returns:
         :class:`jaxrg.CharacteristicScales`.
 
     Raises:
-        ValueError: bad ``sort_by``, ``max_peaks``, ``min_prominence`` or grid.
+        ValueError: bad ``sort_by``, ``formula``, ``max_peaks``, ``min_prominence`` or grid.
     """
+    formula = resolve_formula(formula)
     taus = user_grid(
         taus,
         spectrum.eigenvalues.dtype,
@@ -262,4 +267,5 @@ def feature_characteristic_scales(
         max_peaks=max_peaks,
         min_prominence=min_prominence,
         sort_by=sort_by,
+        formula=formula,
     )

@@ -38,7 +38,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._numerics import lead, log_weights, scaled_moments
+from jaxrg._numerics import lead, scaled_moments
+from jaxrg._numerics import log_weights as log_weights_of  # the name is an argument here
 
 __all__ = [
     "FORMULAS",
@@ -47,6 +48,7 @@ __all__ = [
     "VARIANTS",
     "entropy_curves",
     "measure_curves",
+    "measure_heat_trace_curvature",
     "measure_moments",
     "measure_slope_sign",
     "resolve_formula",
@@ -176,16 +178,8 @@ def measure_moments(nodes, log_weights, taus) -> Moments:
         >>> round(float(m.log_z), 6), round(float(m.tau_mean), 6)   # log(1 + 3/e), (3/e)/(1 + 3/e)
         (0.743668, 0.524633)
     """
-    nodes = _checks.as_float_array(nodes, "nodes")
+    nodes, log_weights, taus = _checked_measure(nodes, log_weights, taus)
     unit = log_weights is None
-    if not unit:
-        log_weights = _checks.as_float_array(log_weights, "log_weights").astype(nodes.dtype)
-        if log_weights.shape != nodes.shape or nodes.ndim != 1:
-            raise ValueError(
-                f"nodes and log_weights must be 1-D of one length (K,), one log mass per node; "
-                f"got shapes {nodes.shape} and {log_weights.shape}."
-            )
-    taus = _checks.check_taus(taus, dtype=nodes.dtype)
     # NaN stays in: NaN in, NaN out under jit
     present = nodes != jnp.inf if unit else log_weights != -jnp.inf
     # double where: an absent atom at a large node must not set the shift or make 0 * inf
@@ -246,23 +240,60 @@ def measure_curves(nodes, log_weights, taus, log_n) -> SpectralCurves:
     )
 
 
-def measure_slope_sign(nodes, log_weights, taus) -> jax.Array:
-    r"""A quantity with the sign of :math:`dC/d\log\tau`: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)`.
+def measure_slope_sign(nodes, log_weights, taus, *, formula: str | None = None) -> jax.Array:
+    r"""A quantity with the sign of :math:`dC/d\log\tau`, in closed form.
 
-    :math:`\kappa_k` are the central moments of :math:`\theta` under :math:`\mu` (since
-    :math:`d\kappa_2/d\tau = -\kappa_3`), formed as moments of :math:`\tau\theta`, finite for
-    every :math:`\tau`. The peak search refines its maxima by bisection on this sign.
+    ``"heat-capacity"``: :math:`\tau^2(2\kappa_2 - \tau\kappa_3)`, :math:`\kappa_k` the central
+    moments of :math:`\theta` under :math:`\mu` (since :math:`d\kappa_2/d\tau = -\kappa_3`),
+    formed as moments of :math:`\tau\theta`, finite for every :math:`\tau`.
+    ``"heat-trace-curvature"``: :math:`\tau^2(2M_2 - \tau M_3)`, with
+    :math:`M_k = \sum_k w_k\theta_k^k e^{-\tau\theta_k}` (see
+    :func:`measure_heat_trace_curvature`). The peak search refines its maxima by bisection on
+    this sign.
 
     Args:
         nodes: ``(K,)`` support points.
         log_weights: ``(K,)`` log masses (``-inf``: absent), or None for unit weights.
         taus: scalar or any-shape diffusion times.
+        formula: one of :data:`FORMULAS` (None: ``"heat-capacity"``).
 
     Returns:
-        :math:`\tau^2(2\kappa_2 - \tau\kappa_3)` with the shape of ``taus``.
+        A value with the sign of :math:`dC/d\log\tau`, shaped like ``taus``.
     """
+    if resolve_formula(formula) == "heat-trace-curvature":
+        weights, x = _curvature_terms(nodes, log_weights, taus)
+        return jnp.sum(weights * (2 * x**2 - x**3), axis=-1)  # tau^2 (2 M_2 - tau M_3)
     m = measure_moments(nodes, log_weights, taus)
     return 2 * m.tau2_var - m.tau3_third
+
+
+def measure_heat_trace_curvature(nodes, log_weights, taus) -> jax.Array:
+    r""":math:`\tau^2 Z''(\tau) = \tau^2\sum_k w_k\theta_k^2 e^{-\tau\theta_k}` of a spectral measure.
+
+    The ``"heat-trace-curvature"`` formula of :func:`specific_heat` (the quantity of the code of
+    Caso et al., IJCNN 2025) for any measure :math:`\sum_k w_k\delta_{\theta_k}`: exact
+    eigenvalues (unit weights), an SLQ quadrature (:mod:`jaxrg.sparse`, whose weights make
+    :math:`Z` an estimate of the heat trace) or the feature measure (:mod:`jaxrg.features`).
+    Each term is formed as :math:`e^{\log w_k - x_k} x_k^2` with :math:`x_k = \tau\theta_k`, set
+    to 0 where the exponential underflows, so no finite input overflows.
+
+    Args:
+        nodes: ``(K,)`` support points (``+inf`` allowed where the weight is absent).
+        log_weights: ``(K,)`` log masses (``-inf``: absent), or None for unit weights on the
+            finite nodes.
+        taus: scalar or any-shape diffusion times ``> 0``.
+
+    Returns:
+        :math:`\tau^2 Z''(\tau)` with the shape of ``taus``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> nodes, log_w = jnp.array([0.0, 2.0]), jnp.log(jnp.array([1.0, 3.0]))
+        >>> round(float(measure_heat_trace_curvature(nodes, log_w, 0.5)), 6)  # 3 (0.5*2)^2 / e
+        1.103638
+    """
+    weights, x = _curvature_terms(nodes, log_weights, taus)
+    return jnp.sum(weights * x**2, axis=-1)
 
 
 def _log_n(eigenvalues: jax.Array) -> jax.Array:
@@ -337,8 +368,7 @@ def specific_heat(
         0.605895
     """
     if resolve_formula(formula, variant) == "heat-trace-curvature":
-        weights, x = _authors_terms(eigenvalues, taus)
-        return jnp.sum(weights * x**2, axis=-1)
+        return measure_heat_trace_curvature(eigenvalues, None, taus)
     return entropy_curves(eigenvalues, taus).specific_heat
 
 
@@ -375,19 +405,42 @@ def specific_heat_slope_sign(
         A value with the sign of :math:`dC/d\log\tau`, shaped like ``taus``.
     """
     if resolve_formula(formula, variant) == "heat-trace-curvature":
-        weights, x = _authors_terms(eigenvalues, taus)
-        return jnp.sum(weights * (2 * x**2 - x**3), axis=-1)  # tau^2 (2 M_2 - tau M_3)
+        return measure_slope_sign(eigenvalues, None, taus, formula="heat-trace-curvature")
     return measure_slope_sign(*unit_measure(eigenvalues), taus)
 
 
-def _authors_terms(eigenvalues, taus) -> tuple[jax.Array, jax.Array]:
-    """``(e^{-tau lambda}, tau lambda)`` of ``"heat-trace-curvature"``, ``(*t, N)`` each.
+def _checked_measure(nodes, log_weights, taus):
+    """``(nodes, log_weights, taus)`` as arrays of the nodes' floating dtype, shapes checked."""
+    nodes = _checks.as_float_array(nodes, "nodes")
+    if log_weights is not None:
+        log_weights = _checks.as_float_array(log_weights, "log_weights").astype(nodes.dtype)
+        if log_weights.shape != nodes.shape or nodes.ndim != 1:
+            raise ValueError(
+                f"nodes and log_weights must be 1-D of one length (K,), one log mass per node; "
+                f"got shapes {nodes.shape} and {log_weights.shape}."
+            )
+    return nodes, log_weights, _checks.check_taus(taus, dtype=nodes.dtype)
 
-    ``tau lambda`` is set to 0 where the weight underflows to 0 (double where: it may be inf
-    there, and 0 * inf is NaN), so ``tau^2 lambda^2`` is never formed as ``tau^2`` times
-    ``lambda^2`` and no finite tau or eigenvalue overflows.
+
+def _curvature_terms(nodes, log_weights, taus) -> tuple[jax.Array, jax.Array]:
+    """``(w e^{-tau theta}, tau theta)`` of ``"heat-trace-curvature"``, ``(*t, K)`` each.
+
+    ``tau theta`` is set to 0 where the weight underflows to 0 (double where: it may be inf
+    there, and 0 * inf is NaN), so ``tau^2 theta^2`` is never formed as ``tau^2`` times
+    ``theta^2`` and no finite tau or node overflows. ``log_weights`` None: unit weights on the
+    finite nodes (exact eigenvalues, ``+inf`` padding).
     """
-    logits, safe, taus = log_weights(eigenvalues, taus)
+    if log_weights is None:
+        logits, safe, taus = log_weights_of(nodes, taus)
+    else:
+        nodes, log_weights, taus = _checked_measure(nodes, log_weights, taus)
+        present = log_weights != -jnp.inf  # NaN stays in: NaN in, NaN out under jit
+        safe = jnp.where(present, nodes, 0)  # double where: an absent atom may sit at +inf
+        logits = jnp.where(
+            lead(present, taus.ndim),
+            lead(log_weights, taus.ndim) - taus[..., None] * lead(safe, taus.ndim),
+            -jnp.inf,
+        )
     weights = jnp.exp(logits)
     x = jnp.where(weights != 0, taus[..., None] * lead(safe, taus.ndim), 0)
     return weights, x

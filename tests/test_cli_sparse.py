@@ -44,6 +44,26 @@ def test_edge_list_file_gives_the_exact_curves_when_every_mode_is_deflated(tmp_p
     assert summary["nodes"] == 33 and summary["edges"] == g.number_of_edges()
 
 
+def test_formula_option_gives_the_dense_heat_trace_curvature_scales(tmp_path, capsys):
+    # every mode deflated: the SLQ peaks of tau^2 Z'' are the dense route's to round-off
+    g = nx.gnp_random_graph(33, 0.2, seed=1)
+    edges = tmp_path / "g.edgelist"
+    nx.write_edgelist(g, edges, data=False)
+    out_json, out_png = tmp_path / "c.json", tmp_path / "c.png"
+    argv = [str(edges), "--deflate", "32", "--matvecs", "32", "--probes", "2", "--no-progress",
+            "--tau-range", "0.01", "100", "--num-taus", "64", "--formula", "heat-trace-curvature"]
+    assert run([*argv, "--json", str(out_json), "--png", str(out_png)]) == 0
+    assert "peaks of the heat-trace curvature" in capsys.readouterr().out
+    summary = json.loads(out_json.read_text())
+    assert summary["formula"] == "heat-trace-curvature"
+    want = jaxrg.characteristic_scales(
+        jaxrg.laplacian_spectrum(g), jnp.logspace(-2, 2, 64), formula="heat-trace-curvature"
+    )
+    got = [p["tau"] for p in summary["characteristic_scales"]]
+    np.testing.assert_allclose(got, np.asarray(want.taus)[np.asarray(want.valid)], rtol=1e-7)
+    assert out_png.stat().st_size > 0
+
+
 def test_packaged_graph_loads_as_a_sparse_graph():
     g, _ = cli.load_sparse("karate", argparse.Namespace())
     assert g.num_nodes == 34 and g.senders.shape[0] == 2 * 78

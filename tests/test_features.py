@@ -54,6 +54,19 @@ def test_identity_features_without_centring_give_the_structure_only_curves():
     np.testing.assert_allclose(got_s.taus, want_s.taus, rtol=1e-9)
 
 
+def test_identity_features_give_the_dense_heat_trace_curvature_scales():
+    rng = np.random.default_rng(2)
+    a = random_graph(rng, 12, p=0.4, weighted=True)
+    spec = jaxrg.feature_spectrum(a, np.eye(12), centre=False)
+    got = jaxrg.feature_characteristic_scales(spec, formula="heat-trace-curvature")
+    want = jaxrg.characteristic_scales(jaxrg.laplacian_spectrum(a), formula="heat-trace-curvature")
+    np.testing.assert_array_equal(got.valid, want.valid)
+    np.testing.assert_allclose(got.taus, want.taus, rtol=1e-9)
+    np.testing.assert_allclose(got.heights, want.heights, rtol=1e-9)
+    with pytest.raises(ValueError, match="formula must be one of"):
+        jaxrg.feature_characteristic_scales(spec, formula="exact")
+
+
 def test_identity_features_with_centring_remove_exactly_the_zero_mode():
     a, lam = ring(9)
     spec = jaxrg.feature_spectrum(a, np.eye(9))

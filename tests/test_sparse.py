@@ -381,6 +381,30 @@ def test_characteristic_scale_of_two_communities_matches_dense():
     assert np.min(np.abs(found / slow - 1)) < 0.05
 
 
+def test_heat_trace_curvature_scales_of_a_fully_deflated_quadrature_are_the_dense_ones():
+    # full deflation makes the pooled measure the exact spectrum (see the curves test above), so
+    # formula="heat-trace-curvature" must find the dense route's peaks of tau^2 Z'' on one grid
+    rng = np.random.default_rng(4)
+    a = random_graph(rng, 33, p=0.25, weighted=True)
+    quad = sp.lanczos_quadrature(
+        a, key=KEY, num_probes=2, num_matvecs=32, num_deflate=32, deflate_matvecs=32
+    )
+    grid = jnp.logspace(-2, 3, 200)
+    ev = jnp.asarray(np.linalg.eigvalsh(dense_laplacian(a)).clip(0))
+    for formula in ("heat-trace-curvature", "heat-capacity"):
+        got = sp.characteristic_scales(quad, grid, formula=formula)
+        want = jaxrg.characteristic_scales(ev, grid, formula=formula)
+        np.testing.assert_array_equal(got.valid, want.valid)
+        np.testing.assert_allclose(got.taus, want.taus, rtol=1e-7, err_msg=formula)
+        np.testing.assert_allclose(got.heights, want.heights, rtol=1e-7, err_msg=formula)
+    # the two formulas peak at different scales (the reason the option exists)
+    htc = sp.characteristic_scales(quad, grid, formula="heat-trace-curvature")
+    hc = sp.characteristic_scales(quad, grid)
+    assert abs(float(htc.taus[0]) / float(hc.taus[0]) - 1) > 0.05
+    with pytest.raises(ValueError, match="formula must be one of"):
+        sp.characteristic_scales(quad, grid, formula="authors")
+
+
 # ---------------------------------------------------------------- reading edge lists
 
 

@@ -340,3 +340,67 @@ def test_unknown_formula_or_variant_is_refused_with_the_valid_names():
         by_variant = jaxrg.specific_heat(ev, 1.0, variant="authors")
     assert by_variant == jaxrg.specific_heat(ev, 1.0, formula="heat-trace-curvature")
     assert jaxrg.specific_heat(ev, 1.0, formula=None) == jaxrg.specific_heat(ev, 1.0)
+
+
+# ---- the heat-trace curvature of a weighted measure (formula="heat-trace-curvature") -------
+
+
+def test_weighted_heat_trace_curvature_is_tau_squared_times_the_second_derivative_of_z():
+    # tau^2 Z''(tau) against a numpy sum and central differences of Z(tau) = sum w e^{-t theta}
+    rng = np.random.default_rng(3)
+    nodes = np.r_[0.0, rng.uniform(0.05, 12.0, 25), 1e6]
+    weights = np.r_[2.0, rng.uniform(0.1, 3.0, 25), 0.0]  # the last atom absent (weight 0)
+    log_w = jnp.asarray(np.log(weights, where=weights > 0, out=np.full(27, -np.inf)))
+    taus = np.logspace(-2, 2, 17)
+    got = jaxrg.thermo.measure_heat_trace_curvature(jnp.asarray(nodes), log_w, jnp.asarray(taus))
+    live = weights > 0
+    direct = [t**2 * np.sum(weights[live] * nodes[live] ** 2 * np.exp(-t * nodes[live]))
+              for t in taus]
+    np.testing.assert_allclose(got, direct, rtol=1e-12, atol=1e-300)
+
+    def z(t):
+        return np.sum(weights[live] * np.exp(-t * nodes[live]))
+
+    fd = [t**2 * (z(t * (1 + 1e-3)) - 2 * z(t) + z(t * (1 - 1e-3))) / (t * 1e-3) ** 2
+          for t in taus]
+    np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-9)
+
+
+def test_unit_weights_give_the_dense_heat_trace_curvature_bitwise():
+    rng = np.random.default_rng(4)
+    eigenvalues = jnp.asarray(np.sort(np.r_[0.0, rng.uniform(0.1, 9.0, 30), np.inf]))
+    taus = jnp.logspace(-3, 3, 40)
+    dense = jaxrg.specific_heat(eigenvalues, taus, formula="heat-trace-curvature")
+    unit = jaxrg.thermo.measure_heat_trace_curvature(eigenvalues, None, taus)
+    np.testing.assert_array_equal(unit, dense)
+    zero = jnp.where(jnp.isfinite(eigenvalues), 0.0, -jnp.inf)  # log w = 0 is the same measure
+    np.testing.assert_array_equal(
+        jaxrg.thermo.measure_heat_trace_curvature(eigenvalues, zero, taus), dense
+    )
+
+
+def test_weighted_curvature_slope_sign_is_the_sign_of_its_log_tau_derivative():
+    nodes = jnp.array([0.0, 0.3, 2.0, 7.0])
+    log_w = jnp.log(jnp.array([1.0, 2.0, 0.5, 4.0]))
+    log_taus = jnp.linspace(-3.0, 3.0, 61)
+
+    def curve(lt):
+        return jaxrg.thermo.measure_heat_trace_curvature(nodes, log_w, jnp.exp(lt))
+
+    slope = jax.vmap(jax.grad(curve))(log_taus)
+    sign = jaxrg.thermo.measure_slope_sign(
+        nodes, log_w, jnp.exp(log_taus), formula="heat-trace-curvature"
+    )
+    clear = np.abs(np.asarray(slope)) > 1e-9
+    assert clear.sum() > 50
+    np.testing.assert_array_equal(np.sign(sign)[clear], np.sign(slope)[clear])
+
+
+def test_weighted_curvature_is_finite_at_extreme_taus_and_nan_in_gives_nan_out():
+    nodes, log_w = jnp.array([0.0, 1e-8, 3.0, 1e8]), jnp.log(jnp.array([1.0, 2.0, 3.0, 4.0]))
+    out = jaxrg.thermo.measure_heat_trace_curvature(nodes, log_w, jnp.array([1e-300, 1e300]))
+    assert np.all(np.isfinite(out))
+    bad = jax.jit(jaxrg.thermo.measure_heat_trace_curvature)(
+        nodes.at[2].set(jnp.nan), log_w, jnp.array([0.5])
+    )
+    assert np.isnan(bad).all()

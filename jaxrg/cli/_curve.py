@@ -246,10 +246,12 @@ def report(name, adjacency, result, args, out=print) -> dict:
                f"lambda_2 = 0 ({components} components); smallest non-zero eigenvalue")
         out(f"  Laplacian spectrum: {gap} = {ev[components]:.6g}, lambda_max = {ev[-1]:.6g}")
     formula = VARIANTS[args.variant] if args.variant else args.formula or "heat-capacity"
-    label = "specific heat" if formula == "heat-capacity" else "heat-trace curvature"
+    label, symbol = (("specific heat", "C") if formula == "heat-capacity"
+                     else ("heat-trace curvature", "τ²Z''"))
     out(f"  characteristic scales (peaks of the {label}, highest first):")
     for p in peaks:
-        out(f"    tau* = {p['tau']:<10.5g} C = {p['specific_heat']:<9.4f} S = {p['entropy']:.4f}")
+        out(f"    tau* = {p['tau']:<10.5g} {symbol} = {p['specific_heat']:<9.4f} "
+            f"S = {p['entropy']:.4f}")
     if not peaks:
         out("    none (no peak of C on this graph)")
     summary = {
@@ -289,6 +291,9 @@ def report(name, adjacency, result, args, out=print) -> dict:
     if getattr(args, "png", None):
         from jaxrg.plots import plot_entropy_curves, save
 
+        if formula != "heat-capacity":  # the plot draws C: mark each scale on the C curve
+            at = jnp.where(scales.valid, scales.taus, 1.0)
+            scales = scales._replace(heights=entropy_curves(eigenvalues, at).specific_heat)
         save(plot_entropy_curves(taus, curves, scales, title=name), args.png)
         out(f"  plot: {args.png}")
     return summary

@@ -17,7 +17,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _io
-from jaxrg.cli._curve import add_grid_options, check_grid_options, node_map_path
+from jaxrg.cli._curve import (
+    add_formula_options,
+    add_grid_options,
+    check_grid_options,
+    formula_of,
+    node_map_path,
+)
 from jaxrg.cli._graphs import (
     GRAPH_HELP,
     add_dataset_options,
@@ -56,6 +62,7 @@ def register(subparsers) -> None:
     add_id_options(parser)
     parser.add_argument("--max-peaks", type=int, default=8,
                         help="most characteristic scales reported (default 8)")
+    add_formula_options(parser, when=" whose peaks are the characteristic scales")
     parser.add_argument("--csv", type=pathlib.Path,
                         help="write the curves and errors as CSV (default: none)")
     parser.add_argument("--json", type=pathlib.Path,
@@ -79,8 +86,8 @@ def load_sparse(source: str, args):
     return sp.as_sparse_graph(loaded.graph, num_nodes=loaded.num_nodes), loaded
 
 
-def compute(graph, args):
-    """Quadrature, curves on the grid, characteristic scales; validated options."""
+def compute(graph, args, formula: str = "heat-capacity"):
+    """Quadrature, curves on the grid, characteristic scales of ``formula``; validated options."""
     import jaxrg.sparse as sp
 
     check_grid_options(args)
@@ -107,7 +114,7 @@ def compute(graph, args):
             f"the curves have non-finite values in {', '.join(bad)}; narrow --tau-range or "
             "raise --matvecs / --probes."
         )
-    scales = sp.characteristic_scales(quad, taus, max_peaks=args.max_peaks)
+    scales = sp.characteristic_scales(quad, taus, max_peaks=args.max_peaks, formula=formula)
     return quad, taus, curves, scales
 
 
@@ -126,9 +133,10 @@ FIELDS = (
 def run(args) -> int:
     start = time.perf_counter()
     check_grid_options(args)
+    formula = formula_of(args)
     graph, source = load_sparse(args.graph, args)
     loaded = time.perf_counter()
-    quad, taus, curves, scales = jax.block_until_ready(compute(graph, args))
+    quad, taus, curves, scales = jax.block_until_ready(compute(graph, args, formula))
     elapsed = time.perf_counter() - loaded
     n, edges = graph.num_nodes, graph.senders.shape[0] // 2
     valid = np.asarray(scales.valid)
@@ -145,9 +153,11 @@ def run(args) -> int:
     )
     err_s, err_c = float(np.max(curves.entropy_error)), float(np.max(curves.specific_heat_error))
     print(f"  max standard error over the grid: S {err_s:.2e}, C {err_c:.2e}")
-    print("  characteristic scales (peaks of C, highest first):")
+    label, symbol = (("specific heat", "C") if formula == "heat-capacity"
+                     else ("heat-trace curvature", "τ²Z''"))
+    print(f"  characteristic scales (peaks of the {label}, highest first):")
     for p in peaks:
-        print(f"    tau* = {p['tau']:<10.5g} C = {p['specific_heat']:.4f}")
+        print(f"    tau* = {p['tau']:<10.5g} {symbol} = {p['specific_heat']:.4f}")
     if not peaks:
         print("    none (no peak of C on this grid)")
     table = {"tau": np.asarray(taus).tolist()}
@@ -169,14 +179,19 @@ def run(args) -> int:
             "matvecs": args.matvecs,
             "seed": args.seed,
             "seconds": elapsed,
+            "formula": formula,
             "characteristic_scales": peaks,
             "curves": table,
         }
         _io.atomic_write_text(args.json, json.dumps(summary, indent=1) + "\n", label="--json")
         print(f"  summary: {args.json}")
     if args.png:
+        import jaxrg.sparse as sp
         from jaxrg.plots import plot_entropy_curves, save
 
+        if formula != "heat-capacity":  # the plot draws C: mark each scale on the C curve
+            at = jnp.where(scales.valid, scales.taus, 1.0)
+            scales = scales._replace(heights=sp.curves_from_quadrature(quad, at).specific_heat)
         fig = plot_entropy_curves(taus, curves, scales, title=f"{args.graph} (SLQ)")
         t = np.asarray(taus)
         for ax, field in zip(fig.axes[:2], ("entropy", "specific_heat"), strict=True):

@@ -21,6 +21,7 @@ from jaxrg._peaks import (
 )
 from jaxrg.sparse._quadrature import SpectralQuadrature
 from jaxrg.sparse._slq import pooled_measure
+from jaxrg.thermo import resolve_formula
 
 
 def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Array, " t"]:
@@ -54,6 +55,7 @@ def characteristic_scales(
     num_taus: int = 512,
     min_prominence: float = 1e-2,
     sort_by: str = "height",
+    formula: str | None = None,
 ) -> CharacteristicScales:
     """Local maxima of :math:`C(\\tau)` of the SLQ curves, refined by bisection.
 
@@ -64,9 +66,15 @@ def characteristic_scales(
         num_taus: grid size when ``taus`` is None (static).
         min_prominence: see :func:`jaxrg.characteristic_scales`.
         sort_by: ``"height"`` or ``"tau"``.
+        formula: ``"heat-capacity"`` (the default, also for None) or ``"heat-trace-curvature"``
+            (:math:`\\tau^2 Z''(\\tau)` of the pooled measure, the quantity of Caso et al.'s
+            code; see :func:`jaxrg.specific_heat`).
 
     Returns:
         :class:`jaxrg.CharacteristicScales`.
+
+    Raises:
+        ValueError: bad ``sort_by``, ``formula``, ``max_peaks``, ``min_prominence`` or grid.
 
     Example:
         >>> import jax, networkx as nx, jaxrg, jaxrg.sparse as sp
@@ -77,16 +85,17 @@ def characteristic_scales(
         >>> bool(abs(approx.taus[0] / exact.taus[0] - 1) < 0.05)
         True
     """
+    formula = resolve_formula(formula)
     taus = user_grid(
         taus, quad.nodes.dtype, sort_by=sort_by, max_peaks=max_peaks, min_prominence=min_prominence
     )
     if taus is None:
         taus = default_taus(quad, num_taus=num_taus)
-    return _scales(quad, taus, max_peaks, min_prominence, sort_by)
+    return _scales(quad, taus, max_peaks, min_prominence, sort_by, formula)
 
 
-@functools.partial(jax.jit, static_argnums=(2, 4))  # the public contract (bisection loops)
-def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicScales:
+@functools.partial(jax.jit, static_argnums=(2, 4, 5))  # the public contract (bisection loops)
+def _scales(quad, taus, max_peaks, min_prominence, sort_by, formula) -> CharacteristicScales:
     nodes, log_w = pooled_measure(quad, -1)
     log_n = jnp.log(quad.num_nodes.astype(nodes.dtype))
     return measure_scales(
@@ -97,4 +106,5 @@ def _scales(quad, taus, max_peaks, min_prominence, sort_by) -> CharacteristicSca
         max_peaks=max_peaks,
         min_prominence=min_prominence,
         sort_by=sort_by,
+        formula=formula,
     )
