@@ -379,7 +379,7 @@ def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> Non
         one_way <= 0,
         f"{name} is not symmetric: it has a one-way edge (A[i, j] = {{w:.3g}} but A[j, i] = 0); "
         "jaxrg works on undirected graphs: symmetrise with jnp.maximum(A, A.T) or "
-        "(A + A.T) / 2.",
+        "(A + A.T) / 2, or for a directed graph take jaxrg.circulation(A).",
         w=one_way,
     )
     gap = jnp.abs(adjacency - transposed)
@@ -389,7 +389,8 @@ def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> Non
     value_check(
         jnp.all(gap <= tol),
         f"{name} is not symmetric (max |A - A^T| = {{asym:.3g}}); jaxrg works on "
-        "undirected graphs: symmetrise with (A + A.T) / 2 or jnp.maximum(A, A.T).",
+        "undirected graphs: symmetrise with (A + A.T) / 2 or jnp.maximum(A, A.T), or for a "
+        "directed graph take jaxrg.circulation(A).",
         asym=asym,
     )
     degree = jnp.max(jnp.sum(adjacency, axis=1))

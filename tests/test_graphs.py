@@ -121,3 +121,86 @@ def test_largest_connected_component_matches_networkx():
     biggest = max(nx.connected_components(nx.from_numpy_array(a)), key=len)
     assert sorted(biggest) == nodes.tolist()
     np.testing.assert_array_equal(sub, a[np.ix_(nodes, nodes)])
+
+
+# ---- directed graphs: the random-walk circulation (Chung's directed Laplacian) ------------
+
+
+def _directed(seed, n=15, p=0.25):
+    """A strongly connected weighted digraph (resampled until it is) as a dense array."""
+    rng = np.random.default_rng(seed)
+    while True:
+        a = (rng.random((n, n)) < p) * rng.uniform(0.2, 3.0, (n, n))
+        np.fill_diagonal(a, 0)
+        if nx.is_strongly_connected(nx.from_numpy_array(a, create_using=nx.DiGraph)):
+            return a
+
+
+def _stationary(walk):
+    """Left Perron vector of a row-stochastic matrix by scipy's eig (independent of the solve)."""
+    import scipy.linalg
+
+    values, vectors = scipy.linalg.eig(walk.T)
+    pi = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    return pi / pi.sum()
+
+
+@pytest.mark.parametrize("teleport", [0.0, 0.15])
+def test_circulation_laplacian_is_n_times_chungs_directed_laplacian(teleport):
+    a = _directed(0)
+    n = a.shape[0]
+    walk = (1 - teleport) * a / a.sum(1, keepdims=True) + teleport / n
+    pi = _stationary(walk)
+    chung = np.diag(pi) - (np.diag(pi) @ walk + walk.T @ np.diag(pi)) / 2
+    w = np.asarray(jaxrg.circulation(a, teleport=teleport))
+    np.testing.assert_allclose(w, w.T, rtol=0, atol=0)
+    assert np.all(w >= 0) and np.all(np.diag(w) == 0)
+    laplacian = np.diag(w.sum(1)) - w
+    np.testing.assert_allclose(laplacian, n * chung, rtol=1e-10, atol=1e-13)
+    # and the package's own spectrum of W is that of N * Chung's Laplacian
+    np.testing.assert_allclose(
+        jaxrg.laplacian_spectrum(w), np.linalg.eigvalsh(n * chung).clip(0), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_circulation_of_closed_forms_cycle_and_undirected_graph():
+    cycle = np.roll(np.eye(6), 1, axis=1)  # 0 -> 1 -> ... -> 5 -> 0: pi uniform
+    undirected_ring = (cycle + cycle.T) / 2
+    np.testing.assert_allclose(jaxrg.circulation(cycle), undirected_ring, rtol=1e-12)
+    # an undirected graph: pi = degree / vol, so W = N A / vol(A)
+    a = random_graph(np.random.default_rng(3), 12, p=0.4, weighted=True)
+    assert nx.is_connected(nx.from_numpy_array(a))
+    np.testing.assert_allclose(jaxrg.circulation(a), 12 * a / a.sum(), rtol=1e-10, atol=1e-14)
+    # networkx DiGraph in the order of G.nodes is the same graph
+    g = nx.from_numpy_array(_directed(1), create_using=nx.DiGraph)
+    np.testing.assert_allclose(
+        jaxrg.circulation(g), jaxrg.circulation(nx.to_numpy_array(g)), rtol=0, atol=0
+    )
+
+
+def test_circulation_feeds_the_lrg_and_its_gradient_matches_finite_differences():
+    a = _directed(2)
+    w = jaxrg.circulation(a)
+    coarse = jaxrg.lrg.coarse_grain(w, 2.0)  # the undirected machinery takes W as it is
+    assert 1 <= int(coarse.count) <= a.shape[0]
+
+    def heat(scale):  # one edge weight scaled: C of W at a fixed tau
+        b = jnp.asarray(a).at[0, int(np.flatnonzero(a[0])[0])].multiply(scale)
+        return jaxrg.specific_heat(jaxrg.laplacian_spectrum(jaxrg.circulation(b)), 1.3)
+
+    h = 1e-5
+    fd = (heat(1 + h) - heat(1 - h)) / (2 * h)
+    np.testing.assert_allclose(jax.grad(heat)(1.0), fd, rtol=1e-6)
+
+
+def test_circulation_refuses_what_has_no_stationary_distribution():
+    a = _directed(3)
+    a[:, 0] = 0  # nothing enters node 0: not strongly connected
+    with pytest.raises(ValueError, match="not strongly connected.*teleport=0.15"):
+        jaxrg.circulation(a)
+    assert np.all(np.isfinite(jaxrg.circulation(a, teleport=0.15)))  # the documented fix
+    assert np.isnan(jax.jit(jaxrg.circulation)(a)).all()  # traced: NaN out, never a number
+    with pytest.raises(ValueError, match="teleport must be a number in"):
+        jaxrg.circulation(a, teleport=1.0)
+    with pytest.raises(ValueError, match="negative weights"):
+        jaxrg.circulation(-_directed(3))
