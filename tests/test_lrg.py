@@ -397,6 +397,40 @@ def test_rewire_matches_the_formula_in_numpy_and_the_edge_route(seed):
         )
 
 
+def test_weighted_disconnected_graph_rewires_and_coarse_grains_per_component():
+    # two weighted components (weights over two decades): the rewired and the coarse graphs are
+    # the block-diagonal union of each component's own, with no link across components
+    rng = np.random.default_rng(11)
+    parts = [random_graph(rng, 12, p=0.35, weighted=True) * 10.0 ** rng.uniform(-1, 1, (12, 12))
+             for _ in range(2)]
+    parts = [np.triu(p, 1) + np.triu(p, 1).T for p in parts]
+    assert all(scipy.sparse.csgraph.connected_components(p)[0] == 1 for p in parts)
+    joint = scipy.linalg.block_diag(*parts)
+    for tau in (0.05, 0.4, 2.0):
+        rewired = np.asarray(jaxrg.lrg.rewire(joint, tau))
+        each = [np.asarray(jaxrg.lrg.rewire(p, tau)) for p in parts]
+        np.testing.assert_array_equal(rewired, scipy.linalg.block_diag(*each))
+        # the meta-graph against the brute-force expm rule where round-off decides it, then
+        # the rewiring against its formula on that meta-graph
+        zeta = np.asarray(jaxrg.lrg.meta_graph(joint, tau))
+        brute, margin = brute_force_zeta(joint, tau)
+        decided = np.abs(margin) > 1e-9
+        assert decided.mean() > 0.9
+        np.testing.assert_array_equal(zeta[decided], brute[decided])
+        z = zeta.astype(int)
+        expected = (z @ joint @ z > 0) & ~(z @ z @ z > 0) & ~np.eye(24, dtype=bool)
+        np.testing.assert_array_equal(rewired, expected.astype(float))
+        coarse = jaxrg.lrg.coarse_grain(joint, tau, weighted=True)
+        index = np.asarray(coarse.index)
+        first = set(index[:12].tolist()) - {-1}
+        assert not first & (set(index[12:].tolist()) - {-1})  # no macro-node spans both
+        count = int(coarse.count)
+        small = np.asarray(coarse.adjacency)[:count, :count]
+        ids = sorted(first)
+        other = [i for i in range(count) if i not in ids]
+        np.testing.assert_array_equal(small[np.ix_(ids, other)], 0)
+
+
 def test_multiscale_graphs_are_one_rewire_per_characteristic_scale():
     adjacency, _ = sbm(np.random.default_rng(0), [50] * 4, 0.5, 0.01)
     graphs = jaxrg.lrg.multiscale_graphs(adjacency)
