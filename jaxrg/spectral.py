@@ -28,6 +28,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
+from jaxrg._components import dense_neighbour_min, propagate_min_labels
 from jaxrg._numerics import exact_ends, lead, log_weights, logsumexp_1p
 from jaxrg.eigenvalues import eigvalsh
 from jaxrg.graphs import as_adjacency, connected_components
@@ -157,21 +158,47 @@ def padded_laplacian(adjacency, mask=None, normalized: bool = False):
 
 
 def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
-    r"""Eigen-decomposition of a symmetric PSD matrix; eigenvalues within round-off of 0 set to 0.
+    r"""Eigen-decomposition of a symmetric PSD matrix; its zero modes exact.
 
-    ``eigh`` resolves an eigenvalue only to about ``N eps max|L|``; anything below that bound
-    (either sign) is a zero mode as far as the arithmetic can tell, and is set to exactly 0. Without
-    this a zero mode computed as 1e-16 would make :math:`e^{-\tau\lambda_0}` vanish at
-    :math:`\tau \gtrsim 10^{18}`, and ``heat_kernel`` would decay to 0 instead of to the projector
-    on the null space (``J / N`` for a connected graph).
+    A graph Laplacian has one zero mode per connected component of its off-diagonal pattern,
+    ``c`` of them, which ``eigh`` computes only to about ``N eps max|L|``, and whose vectors it
+    mixes with any eigenvalue that small (a weak link: weights 1e-6 and 4e5). Both errors matter
+    where the zero modes alone survive, at large :math:`\tau`: a zero mode computed as 1e-16
+    makes :math:`e^{-\tau\lambda_0}` vanish at :math:`\tau \gtrsim 10^{18}`, and mixed vectors
+    give a wrong equilibrium instead of the projector on the null space (``J / N`` for a
+    connected graph). So the ``c`` smallest eigenvalues are set to exactly 0 where they lie within
+    the round-off bound, the rest clipped at 0; and a combinatorial Laplacian (rows sum to 0),
+    whose null space is known exactly (the normalised component indicators ``B``), gets ``B`` as
+    its zero-mode vectors and the others projected off ``B`` and renormalised. A small
+    *non-zero* eigenvalue is kept as ``eigh`` gives it.
     """
     lap = _checks.as_float_array(lap, "laplacian")
-    _checks.check_square(lap, "laplacian")
+    n = _checks.check_square(lap, "laplacian")
     eigenvalues, vectors = jnp.linalg.eigh(lap)
     _checks.check_laplacian_values(lap, eigenvalues, "laplacian")
     # the same round-off bound that check_laplacian_values accepts for negatives
-    roundoff = 10 * lap.shape[0] * jnp.finfo(lap.dtype).eps * jnp.max(jnp.abs(lap))
-    return jnp.where(eigenvalues <= roundoff, 0, eigenvalues), vectors
+    roundoff = 10 * n * jnp.finfo(lap.dtype).eps * jnp.max(jnp.abs(lap))
+    labels = propagate_min_labels(dense_neighbour_min, n, (lap != 0) & ~jnp.eye(n, dtype=bool))
+    roots = labels == jnp.arange(n, dtype=labels.dtype)  # one root per component
+    count = jnp.sum(roots)
+    zero = (jnp.arange(n) < count) & (eigenvalues <= roundoff)
+    rank = jnp.cumsum(roots.astype(jnp.int32)) - 1  # each root's component number, 0..c-1
+    member = rank[labels][:, None] == jnp.arange(n, dtype=jnp.int32)[None, :]
+    member = member.astype(vectors.dtype)  # (N, N): node i in the j-th component
+    size = jnp.sum(member, axis=0)
+    null = member / jnp.sqrt(jnp.where(size > 0, size, 1))[None, :]
+    combinatorial = jnp.all(jnp.abs(jnp.sum(lap, axis=1)) <= roundoff) & (
+        jnp.sum(zero) == count
+    )
+    hi = jax.lax.Precision.HIGHEST
+    rest = jnp.where(zero[None, :], 0, vectors)
+    rest = rest - jnp.matmul(null, jnp.matmul(null.T, rest, precision=hi), precision=hi)
+    squared = jnp.sum(rest * rest, axis=0)
+    norm = jnp.sqrt(jnp.where(squared > 0, squared, 1))  # double where: no NaN gradient at 0
+    rest = rest / norm[None, :]
+    fixed = jnp.where(zero[None, :], null, rest)  # zero modes are the first c columns
+    vectors = jnp.where(combinatorial, fixed, vectors)
+    return jnp.where(zero, 0, jnp.maximum(eigenvalues, 0)), vectors
 
 
 def heat_kernel(laplacian, taus=None, *, tau=None) -> Float[Array, "*t n n"]:

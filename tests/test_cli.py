@@ -468,3 +468,32 @@ def test_deprecated_variant_option_still_works_and_says_what_replaces_it(capsys)
     assert "heat-trace curvature" in captured.out
     assert main(["curve", "karate", "--variant", "authors", "--formula", "heat-capacity"]) == 2
     assert "disagree" in capsys.readouterr().err
+
+
+def test_a_tau_range_beyond_float32_is_refused_naming_the_option(capsys):
+    # probe 5: 1e39 became inf under --float32, so the JSON held tau = [nan, inf, ...], exit 0
+    for command in ("curve", "curve-sparse"):
+        argv = [command, "karate", "--float32", "--tau-range", "1e-3", "1e39", "--num-taus", "8"]
+        assert main([*argv, "--no-progress"] if command == "curve-sparse" else argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert "--tau-range" in err and "float32" in err and len(err.splitlines()) == 1
+    assert main(["curve", "karate", "--tau-range", "1e-3", "1e39", "--num-taus", "8"]) == 0
+    capsys.readouterr()  # in float64 the same range is fine
+
+
+def test_a_float32_npz_is_computed_in_the_commands_float64(tmp_path, capsys):
+    import scipy.sparse
+
+    weights = np.array([[0, 2, 0.5], [2, 0, 0], [0.5, 0, 0]])
+    path = tmp_path / "w32.npz"
+    scipy.sparse.save_npz(path, scipy.sparse.csr_array(weights.astype(np.float32)))
+    out = tmp_path / "c.json"
+    assert main(["curve", str(path), "--num-taus", "16", "--json", str(out)]) == 0
+    capsys.readouterr()
+    curves = json.loads(out.read_text())["curves"]
+    taus = np.array(curves["tau"])
+    exact = np.linalg.eigvalsh(np.diag(weights.sum(1)) - weights).clip(0)  # float64, numpy
+    mu = np.exp(-np.outer(taus, exact))
+    mu /= mu.sum(1, keepdims=True)
+    entropy = -np.sum(mu * np.log(np.where(mu > 0, mu, 1)), axis=1) / np.log(3)
+    np.testing.assert_allclose(curves["entropy"], entropy, rtol=1e-12, atol=1e-14)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import jaxrg
 import jaxrg.datasets as ds
 
 # name: (nodes, undirected edges, features, classes, components, largest CC, isolated)
@@ -344,3 +345,13 @@ def test_graphs_tuple_refuses_features_with_another_row_count():
     g = ds.graphs_tuple(adjacency, np.arange(6.0).reshape(3, 2))
     assert g.nodes.shape == (3, 2) and g.n_node.tolist() == [3]
     assert sorted(zip(g.senders.tolist(), g.receivers.tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]
+
+
+def test_graphs_tuple_of_a_weighted_matrix_keeps_its_weights():
+    # probe 5: the weights 2.0 and 0.5 were dropped (edges=None), so as_adjacency read 0/1
+    weighted = sp.csr_array(np.array([[0.0, 2.0, 0.5], [2.0, 0.0, 0.0], [0.5, 0.0, 0.0]]))
+    g = ds.graphs_tuple(weighted)
+    np.testing.assert_array_equal(jaxrg.as_adjacency(g), weighted.toarray())
+    binary = sp.csr_array((weighted.toarray() > 0).astype(float))
+    assert ds.graphs_tuple(binary).edges is None  # the packaged datasets' graphs are unchanged
+    np.testing.assert_array_equal(jaxrg.as_adjacency(ds.graphs_tuple(binary)), binary.toarray())

@@ -177,3 +177,37 @@ def test_spectrum_does_not_retrace_when_values_change():
     f(jnp.asarray(ring(6)[0]))
     f(jnp.asarray(star(6)[0]))
     assert len(traces) == 1
+
+
+def _graded_path():
+    """A path with weights 1e-6, 1 and 4e5: eigenvalues from 1.3e-6 to 8e5 (probe 5)."""
+    a = np.zeros((4, 4))
+    a[0, 1] = a[1, 0] = 1e-6
+    a[1, 2] = a[2, 1] = 1.0
+    a[2, 3] = a[3, 2] = 4e5
+    return a
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(jnp.float32, 1e-5), (jnp.float64, 1e-9)])
+def test_heat_kernel_keeps_a_weak_link_that_is_below_the_eigh_roundoff_bound(dtype, atol):
+    # the eigenvalue 1.3e-6 lies below N eps max|L| (38 in float32): it must not be taken for a
+    # zero mode (that cut node 0 off: K[1, 1] = 1.0 instead of 0.482 in float32)
+    a = _graded_path()
+    lap = np.diag(a.sum(1)) - a
+    got = jaxrg.heat_kernel(jaxrg.laplacian(jnp.asarray(a, dtype)), jnp.array([0.5, 1.0, 30.0]))
+    want = np.stack([scipy.linalg.expm(-t * lap) for t in (0.5, 1.0, 30.0)])
+    np.testing.assert_allclose(got, want, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_heat_kernel_equilibrates_to_the_exact_null_space_projector(dtype):
+    # at huge tau only the zero modes survive: e^{-tau L} -> the block projector onto the
+    # component indicators, even where eigh mixes them with a tiny eigenvalue (weights 1e-6..4e5)
+    a = scipy.linalg.block_diag(_graded_path(), np.ones((3, 3)) - np.eye(3), np.zeros((1, 1)))
+    sizes = [4, 3, 1]
+    want = scipy.linalg.block_diag(*[np.full((k, k), 1.0 / k) for k in sizes])
+    lap = jaxrg.laplacian(jnp.asarray(a, dtype))
+    for fn in (jaxrg.heat_kernel, jax.jit(jaxrg.heat_kernel)):
+        np.testing.assert_allclose(fn(lap, 1e20), want, rtol=0, atol=10 * np.finfo(dtype).eps)
+    rho = jaxrg.density_matrix(lap, 1e20)
+    np.testing.assert_allclose(rho, want / 3, rtol=0, atol=10 * np.finfo(dtype).eps)

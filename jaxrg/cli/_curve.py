@@ -178,15 +178,34 @@ def check_grid_options(args) -> None:
         raise ValueError(f"--max-peaks must be at least 1; got {args.max_peaks}.")
 
 
+def tau_range_of(args) -> tuple[float, float] | None:
+    """``--tau-range MIN MAX`` checked: ``0 < MIN < MAX``, both finite in the command's dtype.
+
+    Under ``--float32`` a bound above ~3.4e38 would become inf (and the grid NaN), so it is
+    refused here with the option named.
+    """
+    if args.tau_range is None:
+        return None
+    lo, hi = args.tau_range
+    dtype = np.dtype(jnp.result_type(float))
+    largest = float(np.finfo(dtype).max)
+    if not (0 < lo < hi and np.isfinite(hi)):
+        raise ValueError(f"--tau-range needs 0 < MIN < MAX < inf; got {lo} {hi}.")
+    if hi > largest or lo < float(np.finfo(dtype).smallest_normal):
+        raise ValueError(
+            f"--tau-range {lo} {hi} leaves {dtype.name} (normal numbers "
+            f"{np.finfo(dtype).smallest_normal:.3g} to {largest:.3g}); narrow it"
+            + (" or drop --float32." if dtype == np.float32 else ".")
+        )
+    return lo, hi
+
+
 def compute(adjacency, args):
     """Validate options and run :func:`analyse` (reduce first with :func:`largest_component`)."""
     check_grid_options(args)
-    tau_range = None
-    if args.tau_range is not None:
-        lo, hi = args.tau_range
-        if not (0 < lo < hi and np.isfinite(hi)):
-            raise ValueError(f"--tau-range needs 0 < MIN < MAX < inf; got {lo} {hi}.")
-        tau_range = jnp.asarray([lo, hi])
+    tau_range = tau_range_of(args)
+    if tau_range is not None:
+        tau_range = jnp.asarray(tau_range)
     return analyse(
         adjacency,
         tau_range,

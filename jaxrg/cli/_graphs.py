@@ -201,20 +201,22 @@ def dense_adjacency(loaded: LoadedGraph):
         loaded: the graph.
 
     Returns:
-        ``(N, N)`` JAX array.
+        ``(N, N)`` JAX array in the command's floating dtype (float64, or float32 under
+        ``--float32``), whatever the file stores (a float32 ``.npz`` is computed in float64).
     """
     import jax.numpy as jnp
 
     from jaxrg.graph_io import check_dense_size
     from jaxrg.graphs import as_adjacency
 
+    dtype = jnp.result_type(float)
     check_dense_size(loaded.num_nodes, loaded.name)
-    check_weight_scale(loaded, jnp.result_type(float))
+    check_weight_scale(loaded, dtype)
     if isinstance(loaded.graph, tuple):
-        return as_adjacency(loaded.graph, num_nodes=loaded.num_nodes)
+        return as_adjacency(loaded.graph, num_nodes=loaded.num_nodes, dtype=dtype)
     if hasattr(loaded.graph, "toarray"):
-        return as_adjacency(loaded.graph)
-    return jnp.asarray(loaded.graph)
+        return as_adjacency(loaded.graph, dtype=dtype)
+    return jnp.asarray(loaded.graph, dtype=dtype)
 
 
 def csr_adjacency(loaded: LoadedGraph):

@@ -23,6 +23,7 @@ from jaxrg.cli._curve import (
     check_grid_options,
     formula_of,
     node_map_path,
+    tau_range_of,
 )
 from jaxrg.cli._graphs import (
     GRAPH_HELP,
@@ -100,12 +101,11 @@ def compute(graph, args, formula: str = "heat-capacity"):
         reortho=args.reortho,
         progress=not args.no_progress,
     )
-    if args.tau_range is None:
+    tau_range = tau_range_of(args)
+    if tau_range is None:
         taus = sp.default_taus(quad, num_taus=args.num_taus)
     else:
-        lo, hi = args.tau_range
-        if not (0 < lo < hi and np.isfinite(hi)):
-            raise ValueError(f"--tau-range needs 0 < MIN < MAX < inf; got {lo} {hi}.")
+        lo, hi = tau_range
         taus = jnp.logspace(np.log10(lo), np.log10(hi), args.num_taus)
     curves = sp.curves_from_quadrature(quad, taus)
     bad = [name for name, values in curves._asdict().items() if not np.all(np.isfinite(values))]

@@ -109,7 +109,9 @@ def graphs_tuple(adjacency, features: np.ndarray | None = None) -> jraph.GraphsT
         features: optional (N, F) node features stored as ``nodes``.
 
     Returns:
-        The GraphsTuple (numpy arrays; senders/receivers int32).
+        The GraphsTuple (numpy arrays; senders/receivers int32). ``edges`` holds the ``(E,)``
+        weights when any stored entry differs from 1 (so ``jaxrg.as_adjacency`` of the tuple
+        gives ``adjacency`` back), and is None for a 0/1 graph (every packaged dataset).
 
     Examples:
         >>> import scipy.sparse as sp
@@ -126,9 +128,11 @@ def graphs_tuple(adjacency, features: np.ndarray | None = None) -> jraph.GraphsT
     order = np.lexsort((coo.col, coo.row))
     senders = coo.row[order].astype(np.int32)
     receivers = coo.col[order].astype(np.int32)
+    weights = np.asarray(coo.data)[order]
+    edges = None if np.all(weights == 1) else weights.astype(np.result_type(weights, np.float32))
     num_nodes = adjacency.shape[0]
     return jraph.GraphsTuple(
-        nodes=features, edges=None, senders=senders, receivers=receivers, globals=None,
+        nodes=features, edges=edges, senders=senders, receivers=receivers, globals=None,
         n_node=np.array([num_nodes], dtype=np.int32),
         n_edge=np.array([senders.shape[0]], dtype=np.int32))
 
