@@ -224,6 +224,11 @@ def check_num_nodes(num_nodes) -> int | None:
     return int(num_nodes)
 
 
+class NotAnIntegerError(TypeError, ValueError):
+    """A count option that is not an integer: a ``TypeError``, and a ``ValueError`` for code
+    written against the earlier per-module checks, which raised ``ValueError``."""
+
+
 def check_int(value, name: str, *, minimum: int = 1, meaning: str = "") -> int:
     """A count option (static): a Python or NumPy integer ``>= minimum``, as a Python int.
 
@@ -240,12 +245,12 @@ def check_int(value, name: str, *, minimum: int = 1, meaning: str = "") -> int:
         ``int(value)``.
 
     Raises:
-        TypeError: not an integer.
+        NotAnIntegerError: not an integer (a ``TypeError`` and a ``ValueError``).
         ValueError: below ``minimum``.
     """
     what = f" ({meaning})" if meaning else ""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(
+        raise NotAnIntegerError(
             f"{name} must be an int >= {minimum}{what}; got {value!r} of type "
             f"{type(value).__name__}. Pass a whole number, e.g. {name}=int({value!r})."
         )

@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 from jaxtyping import Array, Bool, Float
 
@@ -198,11 +197,9 @@ def check_num_taus(num_taus) -> int:
     Raises:
         ValueError: otherwise, or a grid whose peak search exceeds the dense memory limit.
     """
-    if isinstance(num_taus, bool) or not isinstance(num_taus, int | np.integer) or num_taus < 3:
-        raise ValueError(
-            f"num_taus must be an int >= 3 (a peak needs a grid point on each side); got "
-            f"{num_taus!r}. The default 512 resolves every peak."
-        )
+    num_taus = _checks.check_int(
+        num_taus, "num_taus", minimum=3, meaning="a peak needs a grid point on each side"
+    )
     largest = _checks.max_num_taus()
     if num_taus > largest:
         raise ValueError(
@@ -210,7 +207,7 @@ def check_num_taus(num_taus) -> int:
             f"(O(T^2)); use at most {largest} (or raise ${_checks.DENSE_LIMIT_ENV}). The "
             "default 512 resolves every peak."
         )
-    return int(num_taus)
+    return num_taus
 
 
 def check_peak_options(max_peaks, min_prominence) -> None:
@@ -226,11 +223,7 @@ def check_peak_options(max_peaks, min_prominence) -> None:
     Raises:
         ValueError: otherwise (a NaN prominence would silently drop every peak).
     """
-    integer = isinstance(max_peaks, int | np.integer) and not isinstance(max_peaks, bool)
-    if not integer or max_peaks < 1:
-        raise ValueError(
-            f"max_peaks must be an int >= 1 (the size of the output); got {max_peaks!r}."
-        )
+    _checks.check_int(max_peaks, "max_peaks", minimum=1, meaning="the size of the output")
     largest = _checks.max_num_taus() // 2  # a grid of T points has fewer than T/2 maxima
     if max_peaks > largest:
         raise ValueError(

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from jaxrg._checks import as_float_array, is_concrete, value_check
+from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
 from jaxrg.cumulants import moments_to_cumulants
 
 __all__ = [
@@ -158,9 +158,9 @@ def clt_rg_step(
         0.41
     """
     density, grid = _grid_and_density(density, grid)
-    integer = isinstance(conserve, int | np.integer) and not isinstance(conserve, bool)
-    if not integer or not 0 <= conserve <= 8:
-        raise ValueError(f"conserve must be a Python int in 0..8; got {conserve!r}.")
+    conserve = check_int(conserve, "conserve", minimum=0, meaning="the highest moment matched")
+    if conserve > 8:
+        raise ValueError(f"conserve must be an int in 0..8; got {conserve!r}.")
     n = grid.shape[0]
     dx = grid[1] - grid[0]
     mass = jnp.sum(density) * dx
@@ -213,16 +213,12 @@ def clt_cumulant_step(cumulants: Float[Array, "... r"]) -> Float[Array, "... r"]
 
 def _check_steps(steps) -> int:
     """The number of RG steps: a Python/NumPy int >= 0 (a float is not truncated)."""
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0 (the number of RG steps); got {steps!r}.")
-    return int(steps)
+    return check_int(steps, "steps", minimum=0, meaning="the number of RG steps")
 
 
 def _check_order(order) -> int:
     """A moment/cumulant order: a Python/NumPy int >= 1."""
-    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
-        raise ValueError(f"order must be an int >= 1 (the highest order); got {order!r}.")
-    return int(order)
+    return check_int(order, "order", minimum=1, meaning="the highest order")
 
 
 def clt_flow(

@@ -40,10 +40,9 @@ from collections.abc import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
-from jaxrg._checks import as_float_array, value_check
+from jaxrg._checks import as_float_array, check_int, value_check
 
 __all__ = [
     "activation_cumulants_mc",
@@ -74,8 +73,7 @@ def _series(x, name: str) -> Array:
 
 
 def _order(order, name: str = "order", *, maximum: int | None = None) -> int:
-    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
-        raise ValueError(f"{name} must be a positive Python int (static); got {order!r}.")
+    order = check_int(order, name, minimum=1, meaning="static")
     if maximum is not None and order > maximum:
         raise ValueError(f"{name} must be at most {maximum}; got {order}.")
     return int(order)

@@ -268,7 +268,9 @@ def measure_slope_sign(nodes, log_weights, taus, *, formula: str | None = None) 
 
 
 def measure_heat_trace_curvature(nodes, log_weights, taus) -> jax.Array:
-    r""":math:`\tau^2 Z''(\tau) = \tau^2\sum_k w_k\theta_k^2 e^{-\tau\theta_k}` of a spectral measure.
+    r"""The heat-trace curvature :math:`\tau^2 Z''(\tau)` of a spectral measure.
+
+    .. math:: \tau^2 Z''(\tau) = \tau^2\sum_k w_k\theta_k^2 e^{-\tau\theta_k}.
 
     The ``"heat-trace-curvature"`` formula of :func:`specific_heat` (the quantity of the code of
     Caso et al., IJCNN 2025) for any measure :math:`\sum_k w_k\delta_{\theta_k}`: exact
