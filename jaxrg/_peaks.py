@@ -84,7 +84,14 @@ def measure_scales(
     Returns:
         :class:`CharacteristicScales`.
     """
+    return _measure_scales(nodes, log_weights, log_n, taus, min_prominence,
+                           max_peaks=int(max_peaks), sort_by=sort_by)
 
+
+# One compiled program per (shape, dtype, options), as for the dense route (jaxrg.scales):
+# eagerly, the search would run op by op (its bisection compiled anew at every call).
+@functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by"))
+def _measure_scales(nodes, log_weights, log_n, taus, min_prominence, *, max_peaks, sort_by):
     def heat(t, params):
         return measure_curves(*params, t, log_n).specific_heat
 
