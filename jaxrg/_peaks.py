@@ -62,6 +62,9 @@ def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Ar
     return taus
 
 
+# One compiled program per (shape, dtype, options), as for the dense route (jaxrg.scales):
+# eagerly, the search would run op by op (its bisection compiled anew at every call).
+@functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by"))
 def measure_scales(
     nodes, log_weights, log_n, taus, *, max_peaks: int, min_prominence: float, sort_by: str
 ) -> CharacteristicScales:
@@ -84,14 +87,7 @@ def measure_scales(
     Returns:
         :class:`CharacteristicScales`.
     """
-    return _measure_scales(nodes, log_weights, log_n, taus, min_prominence,
-                           max_peaks=int(max_peaks), sort_by=sort_by)
 
-
-# One compiled program per (shape, dtype, options), as for the dense route (jaxrg.scales):
-# eagerly, the search would run op by op (its bisection compiled anew at every call).
-@functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by"))
-def _measure_scales(nodes, log_weights, log_n, taus, min_prominence, *, max_peaks, sort_by):
     def heat(t, params):
         return measure_curves(*params, t, log_n).specific_heat
 
