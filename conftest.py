@@ -6,9 +6,16 @@ the CLI's compilation cache off; the hypothesis profile "ci" (derandomised, boun
 deadline, no example database), so property tests see the same examples on every run. A test's
 own ``@settings(max_examples=...)`` still applies; ``HYPOTHESIS_PROFILE=dev`` explores further
 with random examples.
+
+The test session shares one persistent XLA compilation cache between its pytest-xdist workers
+(a fresh temporary folder per session, removed at the end; see ``pytest_configure``): a program
+that both workers, or several tests, compile is compiled once. It never outlives the session,
+so every CI run compiles from scratch; ``JAXRG_TEST_COMPILE_CACHE=0`` turns it off.
 """
 
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # the CLI's persistent compilation cache stays out of the test process (and the user's home);
@@ -36,6 +43,7 @@ if os.environ.get("JAXRG_TYPECHECK", "1") != "0":
     install_import_hook(TYPECHECKED, "beartype.beartype")
 
 import jax  # noqa: E402
+import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
@@ -49,3 +57,51 @@ else:
     settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, database=None)
     settings.register_profile("dev", max_examples=300, deadline=None)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --- one persistent compilation cache per test session, shared by the xdist workers ------------
+_CACHE_KEY = "jaxrg_compile_cache_dir"
+_CACHE_STASH = pytest.StashKey[str]()
+
+
+def _session_cache(config):
+    """The controller (or a run without xdist) makes the folder; the workers get its path."""
+    if os.environ.get("JAXRG_TEST_COMPILE_CACHE", "1") == "0":
+        return None
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return workerinput.get(_CACHE_KEY)
+    path = tempfile.mkdtemp(prefix="jaxrg-test-xla-cache-")
+    config.stash[_CACHE_STASH] = path
+    return path
+
+
+def pytest_configure(config):
+    path = _session_cache(config)
+    if path is None:
+        return
+    # every program is cached (the suite's are small and compiled by both workers); set before
+    # the first compilation of the session, since JAX decides once whether the cache is used
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    # JAX writes entries without a lock (no eviction, so no filelock): a worker can read an entry
+    # the other is still writing. JAX then warns and compiles the program itself (a correct
+    # result, only slower); the warning is not the test's failure, so it is not an error here.
+    for action in ("reading", "writing"):
+        message = f"Error {action} persistent compilation cache entry"
+        config.addinivalue_line("filterwarnings", f"ignore:{message}:UserWarning")
+
+
+def pytest_unconfigure(config):
+    path = config.stash.get(_CACHE_STASH, None)
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist controller: hand the session's cache folder to each worker."""
+    path = node.config.stash.get(_CACHE_STASH, None)
+    if path is not None:
+        node.workerinput[_CACHE_KEY] = path

@@ -61,6 +61,9 @@ def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Ar
     return taus
 
 
+# One compiled program per (shape, dtype, options), as for the dense route (jaxrg.scales):
+# eagerly, the search would run op by op (its bisection compiled anew at every call).
+@functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by"))
 def measure_scales(
     nodes,
     log_weights,
