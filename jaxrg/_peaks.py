@@ -63,7 +63,7 @@ def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Ar
 
 # One compiled program per (shape, dtype, options), as for the dense route (jaxrg.scales):
 # eagerly, the search would run op by op (its bisection compiled anew at every call).
-@functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by"))
+@functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by", "formula"))
 def measure_scales(
     nodes,
     log_weights,
