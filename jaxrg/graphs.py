@@ -96,11 +96,17 @@ def from_edge_list(
             repeated edge or an edge whose two directions have different weights.
     """
     remove_self_loops = _checks.check_flag(remove_self_loops, "remove_self_loops")
-    senders = jnp.asarray(_checks.edge_ids(senders))
-    receivers = jnp.asarray(_checks.edge_ids(receivers))
+    senders, receivers = _checks.edge_ids(senders), _checks.edge_ids(receivers)
+    concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
+    if concrete and _checks.is_concrete(weights):
+        # host input is built on the host (NumPy) and moved once: no small device programs
+        return _from_host_edges(
+            senders, receivers, weights, num_nodes, remove_self_loops=remove_self_loops,
+            dtype=dtype,
+        )
+    senders, receivers = jnp.asarray(senders), jnp.asarray(receivers)
     _checks.check_edge_ids(senders, receivers)
     num_nodes = _checks.check_num_nodes(num_nodes)
-    concrete = _checks.is_concrete(senders) and _checks.is_concrete(receivers)
     if concrete:
         num_nodes = _host.node_count(senders, receivers, num_nodes)
     elif num_nodes is None:
@@ -127,15 +133,36 @@ def from_edge_list(
             "weights must be finite and non-negative.",
         )
     adjacency = jnp.zeros((num_nodes, num_nodes), dtype)
-    if concrete and _checks.is_concrete(weights):
-        s, r, w = np.asarray(senders), np.asarray(receivers), np.asarray(weights)
-        if remove_self_loops:
-            s, r, w = s[s != r], r[s != r], w[s != r]
-        lo, hi, w = _host.undirected_edges(s, r, w)
-        return adjacency.at[lo, hi].set(w).at[hi, lo].set(w)
     if remove_self_loops:
         weights = jnp.where(senders == receivers, jnp.zeros((), dtype), weights)
     return adjacency.at[senders, receivers].max(weights).at[receivers, senders].max(weights)
+
+
+def _from_host_edges(senders, receivers, weights, num_nodes, *, remove_self_loops, dtype):
+    """:func:`from_edge_list` of concrete input, in NumPy: the same checks, rules and result."""
+    s = np.asarray(_checks.host_array(senders, "senders"))
+    r = np.asarray(_checks.host_array(receivers, "receivers"))
+    _checks.check_edge_ids(s, r)
+    num_nodes = _host.node_count(s, r, _checks.check_num_nodes(num_nodes))
+    _checks.check_dense_size(num_nodes, "the edge list")  # before allocating (no OOM abort)
+    dtype = jax.dtypes.canonicalize_dtype(
+        jnp.result_type(float) if dtype is None else _checks.check_float_dtype(dtype)
+    )
+    if weights is None:
+        w = np.ones(s.shape, dtype)
+    else:
+        w = np.asarray(_checks.as_float_array(weights, "weights", dtype=dtype, normal=True))
+        if w.shape != s.shape:
+            raise ValueError(f"weights must have shape {s.shape} (one per edge); got {w.shape}.")
+        if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+            raise ValueError("weights must be finite and non-negative.")
+    if remove_self_loops:
+        s, r, w = s[s != r], r[s != r], w[s != r]
+    lo, hi, w = _host.undirected_edges(s, r, w)
+    adjacency = np.zeros((num_nodes, num_nodes), dtype)
+    adjacency[lo, hi] = w
+    adjacency[hi, lo] = w
+    return jnp.asarray(adjacency)
 
 
 def as_adjacency(
