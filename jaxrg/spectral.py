@@ -79,7 +79,11 @@ def laplacian(adjacency, *, normalized: bool = False) -> Float[Array, "n n"]:
         [[1.0, -1.0], [-1.0, 1.0]]
     """
     normalized = _checks.check_flag(normalized, "normalized")
-    adjacency = _dense(adjacency)
+    return _laplacian_of(_dense(adjacency), normalized)
+
+
+def _laplacian_of(adjacency: jax.Array, normalized: bool) -> jax.Array:
+    """:func:`laplacian` of an adjacency that was checked already (validated once per call)."""
     degree = jnp.sum(adjacency, axis=1)
     lap = jnp.diag(degree) - adjacency
     if not normalized:
@@ -149,7 +153,7 @@ def padded_laplacian(adjacency, mask=None, normalized: bool = False):
     if mask is not None:
         mask = _checks.check_mask(mask, n)
         adjacency = adjacency * (mask[:, None] & mask[None, :]).astype(adjacency.dtype)
-    lap = laplacian(adjacency, normalized=normalized)
+    lap = _laplacian_of(adjacency, normalized)
     if mask is not None:
         degree_max = jax.lax.stop_gradient(jnp.max(jnp.sum(adjacency, axis=1)))
         fill = 1 + 2 * jnp.maximum(degree_max, 1) if not normalized else jnp.asarray(3.0)
