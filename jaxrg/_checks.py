@@ -56,24 +56,7 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     weight or turns a time into 0.
     """
     if not isinstance(x, jax.Array):
-        x = host_array(x, name)
-        try:
-            x = np.asarray(x)
-        except ValueError as err:  # numpy: "inhomogeneous shape" for ragged nested lists
-            raise ValueError(
-                f"{name} is ragged (nested sequences of different lengths) and cannot be one "
-                "array; pad graphs of different sizes with jaxrg.pad_adjacency (a batch plus a "
-                "node mask) or pass them one at a time."
-            ) from err
-        if x.dtype.kind not in "biufc":
-            raise TypeError(
-                f"{name} must be a numeric array; got dtype {x.dtype}. Convert it first, e.g. "
-                f"np.asarray({name}, dtype=float)."
-            )
-        if x.dtype.kind == "f" and x.dtype.itemsize > 8:  # long double: JAX has no such type
-            x = x.astype(np.float64)
-        if normal:
-            refuse_subnormal(x, name, None if normal is True else normal)
+        x = _host_numeric(x, name, normal)
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
         raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")
@@ -87,6 +70,50 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     if dtype is not None:
         x = x.astype(check_float_dtype(dtype))
     return x
+
+
+def _host_numeric(x, name: str, normal: bool | str) -> np.ndarray:
+    """Host input as a numeric NumPy array (the host half of :func:`as_float_array`)."""
+    x = host_array(x, name)
+    try:
+        x = np.asarray(x)
+    except ValueError as err:  # numpy: "inhomogeneous shape" for ragged nested lists
+        raise ValueError(
+            f"{name} is ragged (nested sequences of different lengths) and cannot be one "
+            "array; pad graphs of different sizes with jaxrg.pad_adjacency (a batch plus a "
+            "node mask) or pass them one at a time."
+        ) from err
+    if x.dtype.kind not in "biufc":
+        raise TypeError(
+            f"{name} must be a numeric array; got dtype {x.dtype}. Convert it first, e.g. "
+            f"np.asarray({name}, dtype=float)."
+        )
+    if x.dtype.kind == "f" and x.dtype.itemsize > 8:  # long double: JAX has no such type
+        x = x.astype(np.float64)
+    if normal:
+        refuse_subnormal(x, name, None if normal is True else normal)
+    return x
+
+
+def host_float_array(x, name: str, *, dtype, normal: bool | str = False) -> np.ndarray:
+    """:func:`as_float_array` for host input, in NumPy: the same checks, no device program.
+
+    Args:
+        x: host input (NumPy array, list, scalar); a JAX array goes through
+            :func:`as_float_array` and comes back as NumPy.
+        name: the argument, for messages.
+        dtype: the (canonical) floating dtype of the result.
+        normal: refuse subnormal numbers (True, or the fix to suggest).
+
+    Returns:
+        ``x`` as a NumPy array of ``dtype``.
+    """
+    if isinstance(x, jax.Array):
+        return np.asarray(as_float_array(x, name, dtype=dtype, normal=normal))
+    x = _host_numeric(x, name, normal)
+    if x.dtype.kind == "c":
+        raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")
+    return x.astype(dtype)
 
 
 def host_array(x, name: str):

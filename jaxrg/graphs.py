@@ -151,7 +151,7 @@ def _from_host_edges(senders, receivers, weights, num_nodes, *, remove_self_loop
     if weights is None:
         w = np.ones(s.shape, dtype)
     else:
-        w = np.asarray(_checks.as_float_array(weights, "weights", dtype=dtype, normal=True))
+        w = _checks.host_float_array(weights, "weights", dtype=dtype, normal=True)
         if w.shape != s.shape:
             raise ValueError(f"weights must have shape {s.shape} (one per edge); got {w.shape}.")
         if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
@@ -162,7 +162,7 @@ def _from_host_edges(senders, receivers, weights, num_nodes, *, remove_self_loop
     adjacency = np.zeros((num_nodes, num_nodes), dtype)
     adjacency[lo, hi] = w
     adjacency[hi, lo] = w
-    return jnp.asarray(adjacency)
+    return jax.device_put(adjacency)  # a transfer, no compiled copy (jnp.asarray compiles one)
 
 
 def as_adjacency(

@@ -219,3 +219,44 @@ def test_tau_alias_together_with_taus_or_no_times_at_all_is_a_type_error(fn, gra
         fn(path, 1.0, tau=1.0)
     with pytest.raises(TypeError, match="missing required argument 'taus'"):
         fn(path)
+
+
+
+def test_host_graphs_are_validated_once_and_built_without_small_programs(monkeypatch):
+    # one contract layer (#22 move 3): laplacian_spectrum checked the adjacency twice (once in
+    # as_adjacency, again in laplacian), each check a wait for the device on concrete input
+    from jax._src import dispatch, monitoring
+
+    from jaxrg import _checks
+
+    seen = []
+    original = _checks.value_check
+
+    def counting(ok, message, **values):
+        seen.append(message)
+        return original(ok, message, **values)
+
+    monkeypatch.setattr(_checks, "value_check", counting)
+    adjacency = nx.to_numpy_array(nx.karate_club_graph())
+    jaxrg.laplacian_spectrum(adjacency)
+    assert seen and len(seen) == len(set(seen)), [m for m in seen if seen.count(m) > 1]
+    # an edge list on the host is built in NumPy and moved once: no program per graph size
+    # (jaxrg demo compiled 14 small scatter/convert programs here before)
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == dispatch.BACKEND_COMPILE_EVENT:
+            compiles.append(event)
+
+    rng = np.random.default_rng(2)
+    graphs = [nx.gnp_random_graph(n, 0.3, seed=n) for n in range(131, 136)]  # unseen sizes
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        built = [jaxrg.from_edge_list(*map(np.asarray, zip(*g.edges)), num_nodes=len(g),
+                                      weights=rng.uniform(0.5, 2, g.number_of_edges()))
+                 for g in graphs]
+    finally:
+        monitoring.unregister_event_duration_listener(listener)
+    assert compiles == []
+    for g, a in zip(graphs, built, strict=True):
+        np.testing.assert_array_equal(np.asarray(a) > 0, nx.to_numpy_array(g) > 0)
