@@ -252,9 +252,11 @@ def test_host_graphs_are_validated_once_and_built_without_small_programs(monkeyp
     graphs = [nx.gnp_random_graph(n, 0.3, seed=n) for n in range(131, 136)]  # unseen sizes
     jax.monitoring.register_event_duration_secs_listener(listener)
     try:
-        built = [jaxrg.from_edge_list(*map(np.asarray, zip(*g.edges, strict=True)), num_nodes=len(g),
-                                      weights=rng.uniform(0.5, 2, g.number_of_edges()))
-                 for g in graphs]
+        built = [
+            jaxrg.from_edge_list(*map(np.asarray, zip(*g.edges, strict=True)), num_nodes=len(g),
+                                 weights=rng.uniform(0.5, 2, g.number_of_edges()))
+            for g in graphs
+        ]
     finally:
         monitoring.unregister_event_duration_listener(listener)
     assert compiles == []
