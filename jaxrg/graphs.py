@@ -394,7 +394,7 @@ def circulation(adjacency, *, teleport: float = 0.0) -> Float[Array, "n n"]:
         >>> jaxrg.circulation(cycle).tolist()[0]             # pi uniform: weight 1/2 both ways
         [0.0, 0.5, 0.0, 0.5]
     """
-    if isinstance(adjacency, _networkx_graph_types()):
+    if (type(adjacency).__module__ or "").startswith("networkx"):  # as in as_adjacency
         import networkx as nx
 
         adjacency = nx.to_numpy_array(adjacency, weight="weight", nonedge=0.0)
@@ -436,15 +436,6 @@ def circulation(adjacency, *, teleport: float = 0.0) -> Float[Array, "n n"]:
     w = n * (flow + flow.T) / 2
     w = jnp.where(jnp.eye(n, dtype=bool), 0, w)
     return jnp.where(strong, w, jnp.nan)  # NaN out under jit when pi does not exist
-
-
-def _networkx_graph_types() -> tuple[type, ...]:
-    """``(networkx.DiGraph,)`` when networkx is installed (it is optional), else ``()``."""
-    try:
-        import networkx as nx
-    except ImportError:  # pragma: no cover - networkx is a test dependency
-        return ()
-    return (nx.DiGraph,)
 
 
 def _strongly_connected(linked: jax.Array) -> jax.Array:
