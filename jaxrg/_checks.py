@@ -58,8 +58,7 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     if not isinstance(x, jax.Array):
         x = _host_numeric(x, name, normal)
     x = jnp.asarray(x)
-    if jnp.issubdtype(x.dtype, jnp.complexfloating):
-        raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")
+    _check_real(x.dtype, name)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         if not (jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_):
             raise TypeError(
@@ -70,6 +69,12 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     if dtype is not None:
         x = x.astype(check_float_dtype(dtype))
     return x
+
+
+def _check_real(dtype, name: str) -> None:
+    """Refuse a complex dtype (host or device array) with the fix in the message."""
+    if np.dtype(dtype).kind == "c":
+        raise TypeError(f"{name} must be real; got dtype {dtype}. Pass its real part.")
 
 
 def _host_numeric(x, name: str, normal: bool | str) -> np.ndarray:
@@ -111,8 +116,7 @@ def host_float_array(x, name: str, *, dtype, normal: bool | str = False) -> np.n
     if isinstance(x, jax.Array):
         return np.asarray(as_float_array(x, name, dtype=dtype, normal=normal))
     x = _host_numeric(x, name, normal)
-    if x.dtype.kind == "c":
-        raise TypeError(f"{name} must be real; got dtype {x.dtype}. Pass its real part.")
+    _check_real(x.dtype, name)
     return x.astype(dtype)
 
 
@@ -387,10 +391,16 @@ def check_mask(mask, num_nodes: int, name: str = "mask") -> jax.Array:
     return mask
 
 
-def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> None:
-    """Finite, non-negative, symmetric (concrete: ValueError; traced: checkify debug check).
+def check_edge_weights(adjacency: jax.Array, name: str = "adjacency", *,
+                       needs: str = "the Laplacian") -> jax.Array:
+    """Finite and non-negative entries (concrete: ValueError; traced: checkify debug check).
 
-    ``adjacency`` is ``(N, N)`` or a ``(B, N, N)`` batch (each graph at its own scale).
+    The checks every weighted graph gets, directed (:func:`jaxrg.circulation`) or not
+    (:func:`check_adjacency_values` adds symmetry). ``needs`` names what requires
+    non-negative weights in the message.
+
+    Returns:
+        The scalar bool "all entries finite", for checks that only make sense on finite input.
     """
     finite = jnp.all(jnp.isfinite(adjacency))
     value_check(
@@ -400,9 +410,18 @@ def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> Non
     value_check(
         jnp.all(adjacency >= 0),
         f"{name} has negative weights (min {{low:.3g}}); "
-        "the Laplacian needs non-negative edge weights: drop those edges or take jnp.abs(A).",
+        f"{needs} needs non-negative edge weights: drop those edges or take jnp.abs(A).",
         low=jnp.min(adjacency),
     )
+    return finite
+
+
+def check_adjacency_values(adjacency: jax.Array, name: str = "adjacency") -> None:
+    """Finite, non-negative, symmetric (concrete: ValueError; traced: checkify debug check).
+
+    ``adjacency`` is ``(N, N)`` or a ``(B, N, N)`` batch (each graph at its own scale).
+    """
+    finite = check_edge_weights(adjacency, name)
     # The tolerance scales with the data (no floor at 1: a graph of weights 1e-6 is judged at
     # its own scale), and a one-way edge (A_ij > 0, A_ji = 0) is refused whatever its weight.
     transposed = jnp.swapaxes(adjacency, -1, -2)  # also for a (B, N, N) batch

@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
-
 __all__ = ["AT_LEAST_1", "AT_LEAST_2", "FINITE", "NON_NEGATIVE", "POSITIVE_FINITE", "Rule",
            "require"]
 

@@ -49,7 +49,7 @@ import jax
 import numpy as np
 
 from jaxrg import _optional
-from jaxrg._checks import DENSE_LIMIT_ENV, check_dense_size
+from jaxrg._checks import check_dense_size
 from jaxrg._host import sparse_coo, undirected_edges
 from jaxrg.graphs import as_adjacency, from_edge_list
 

@@ -400,16 +400,7 @@ def circulation(adjacency, *, teleport: float = 0.0) -> Float[Array, "n n"]:
         adjacency = nx.to_numpy_array(adjacency, weight="weight", nonedge=0.0)
     adjacency = _checks.as_float_array(adjacency, "adjacency")
     n = _checks.check_square(adjacency)
-    _checks.value_check(
-        jnp.all(jnp.isfinite(adjacency)),
-        "adjacency has NaN or inf entries; replace them (e.g. jnp.nan_to_num) or drop those edges.",
-    )
-    _checks.value_check(
-        jnp.all(adjacency >= 0),
-        "adjacency has negative weights (min {low:.3g}); a random walk needs non-negative edge "
-        "weights: drop those edges or take jnp.abs(A).",
-        low=jnp.min(adjacency),
-    )
+    _checks.check_edge_weights(adjacency, needs="a random walk")
     if not isinstance(teleport, float | int) or isinstance(teleport, bool) or not (
         0 <= teleport < 1
     ):

@@ -157,8 +157,9 @@ def authors_pipeline_scales(
     Their pipeline (``LaplacianRenormalizationGroup4.py`` in ``FrancescoCaso/RGR``), step by
     step:
 
-    1. the heat trace :math:`T(\tau) = \mathrm{Tr}[e^{-\tau L} L] = \sum_i \lambda_i e^{-\tau\lambda_i}`
-       on the grid ``logspace(-2, 4, 100)``, written to a text file with 6 decimals;
+    1. the heat trace
+       :math:`T(\tau) = \mathrm{Tr}[e^{-\tau L} L] = \sum_i \lambda_i e^{-\tau\lambda_i}` on
+       the grid ``logspace(-2, 4, 100)``, written to a text file with 6 decimals;
     2. :math:`C_k = -\tau_k^2\,\widehat{T'}(\tau_k)`, with :math:`\widehat{T'}` = ``np.gradient`` of
        :math:`T` on the non-uniform grid (second-order central differences inside, one-sided at
        the ends), again written with 6 decimals;

@@ -120,6 +120,42 @@ def test_runner_resumes_after_a_kill_without_duplicates(europe_run, data_dir):
     assert final[0] == json.loads(lines[0])
 
 
+def test_saving_every_seed_keeps_each_seeds_numbers_and_survives_a_kill(tmp_path, data_dir,
+                                                                      monkeypatch):
+    """``save_every=1`` writes each seed as it finishes; a kill after the first seed keeps it,
+    and each seed's numbers equal those of the one-block run recorded by the old code."""
+    from jaxrg.studies.node_classification import train
+
+    want = study_record("node_classification_europe_sb")
+    kwargs = dict(encoder="gcn", variant="SB", seeds=2, out=tmp_path, data_dir=data_dir,
+                  epochs=6, hidden=8, learning_rate=1e-2, save_every=1, progress=False)
+    calls = []
+    real_fit = train.fit
+
+    def killed_after_one_block(*args, **kw):
+        if calls:
+            raise KeyboardInterrupt("a kill after the first block")
+        calls.append(1)
+        return real_fit(*args, **kw)
+
+    monkeypatch.setattr(train, "fit", killed_after_one_block)
+    with pytest.raises(KeyboardInterrupt):
+        nc.run("europe", **kwargs)
+    path = tmp_path / "results.jsonl"
+    first = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["seed"] for r in first] == [0]  # the finished seed is on disk
+    monkeypatch.setattr(train, "fit", real_fit)
+    redone = nc.run("europe", **kwargs)
+    assert [r["seed"] for r in redone] == [1]  # only the missing seed is trained
+    final = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["seeds_in_batch"] for r in final] == [1, 1]
+    per_seed = [k for k in want[0] if k != "seeds_in_batch"]
+    assert [{k: r[k] for k in per_seed} for r in final] == \
+        [{k: r[k] for k in per_seed} for r in want]
+    with pytest.raises(ValueError, match="save_every"):
+        nc.run("europe", **{**kwargs, "save_every": 0})
+
+
 def test_report_cli_writes_markdown_and_plot(europe_run, tmp_path):
     out, parser = europe_run
     md, png, table = tmp_path / "table.md", tmp_path / "budgets.png", tmp_path / "table.png"

@@ -18,8 +18,8 @@ import numpy as np
 
 from jaxrg import _io, info
 from jaxrg._optional import MissingDependency
-from jaxrg.cli import CLIError
 from jaxrg._ranges import AT_LEAST_1, AT_LEAST_2, NON_NEGATIVE, require
+from jaxrg.cli import CLIError
 from jaxrg.cli._study import unavailable, unavailable_parser
 
 _BLOCK_ELEMENTS = 1 << 24  # logits per block: 64 MiB of float32 in memory at a time

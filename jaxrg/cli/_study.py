@@ -18,7 +18,6 @@ running one prints the one-line ``pip install`` that enables it (exit code 2).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 
 from jaxrg._optional import MissingDependency

@@ -121,7 +121,9 @@ def _feature_quadrature(graph, x, *, steps, centre, normalize, reortho) -> Featu
         jnp.where(null.sizes > 0, jnp.sum(sums**2, axis=1) / jnp.maximum(null.sizes, 1), 0)
     )
     quad = jax.lax.map(
-        lambda column: gauss_quadrature(lanczos_run(setup, deflate(null, column), steps, reortho)), x.T
+        lambda column: gauss_quadrature(
+            lanczos_run(setup, deflate(null, column), steps, reortho)),
+        x.T,
     )
     log_w = jnp.concatenate(
         [

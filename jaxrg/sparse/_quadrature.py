@@ -329,7 +329,8 @@ def _quadrature(
     if num_deflate > 0:
         basis = low_modes(setup, key_low, deflate_matvecs, num_deflate).vectors
         exact = jax.lax.map(
-            lambda q: _ticked(gauss_quadrature(lanczos_run(setup, q, steps, reortho)), progress), basis
+            lambda q: _ticked(gauss_quadrature(lanczos_run(setup, q, steps, reortho)), progress),
+            basis,
         )
         exact_nodes, exact_log_w = exact.nodes, exact.log_weights
     else:

@@ -6,7 +6,7 @@
 # 70/15/15 split of their create_masks for Amazon and Europe, 10 seeds.
 # Epoch budgets: every budget of their logarithmic list is recorded up to EPOCHS; the paper does
 # not say which budget its table reports (see the README for accuracy against budget).
-# Resumable: rerun the same command after a kill. Run from the repository root, JAXRG_DATA set.
+# Resumable: rerun the same command after a kill (each seed is saved as it finishes). Run from the repository root, JAXRG_DATA set.
 # Usage: bash results/node_classification/protocol.sh [DATASET ...]   (default: all five)
 set -euo pipefail
 out=results/node_classification
@@ -21,7 +21,7 @@ for ds in ${datasets[*]}; do
     jaxrg experiment node-classification --dataset "$ds" --encoder "$enc" \
         --variant SB MB SR MR --scale-variant authors --init torch --hidden auto --lr 1e-4 \
         --split "$split" --seeds "${SEEDS:-10}" --epochs "$epochs" --seed-batch 1 \
-        --no-progress --out "$out"
+        --save-every "${SAVE_EVERY:-1}" --no-progress --out "$out"
   done
 done
 # tau* by every definition and the rewired-graph sizes (graph-only, PubMed included):

@@ -59,6 +59,7 @@ from jaxrg.clt import (
     family_sample,
 )
 from jaxrg.cumulants import sample_cumulants
+from jaxrg.studies._common.engine import optimizer_step, warmup_cosine
 from jaxrg.studies.clt_rg.rg_network import (
     RGNetwork,
     cumulant_recursion_error,
@@ -149,11 +150,7 @@ def make_model(name: str, *, alpha: float, seed: int) -> RGNetwork:
 def _fit(graphdef, params, rest, key, learning_rate, *, family, steps, batch):
     dtype = jax.tree.leaves(params)[0].dtype
 
-    def schedule(count):  # cosine decay to 1% (cast: optax's own schedule trips strict promotion)
-        t = jnp.minimum(count.astype(dtype) / steps, 1.0)
-        return learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + jnp.cos(jnp.pi * t)))
-
-    optimiser = optax.adam(schedule)
+    optimiser = optax.adam(warmup_cosine(learning_rate, steps, floor=0.01, dtype=dtype))
 
     def loss_fn(p, x):
         y = nnx.merge(graphdef, p, rest)(x)
@@ -163,10 +160,7 @@ def _fit(graphdef, params, rest, key, learning_rate, *, family, steps, batch):
         p, state = carry
         x = family_sample(family, k, (batch, 2), dtype=dtype)
         loss, grads = jax.value_and_grad(loss_fn)(p, x)
-        # optax's bias correction computes float ** int32 count, refused by strict promotion.
-        with jax.numpy_dtype_promotion("standard"):
-            updates, state = optimiser.update(grads, state, p)
-        return (optax.apply_updates(p, updates), state), loss
+        return optimizer_step(optimiser, grads, state, p), loss
 
     carry = (params, optimiser.init(params))
     (params, _), losses = jax.lax.scan(body, carry, jax.random.split(key, steps))

@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 from jaxrg import _io
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import entropy_profile, profile_features
+from jaxrg.studies._common.engine import optimizer_step, warmup_cosine
 from jaxrg.studies.entropy_lens import tasks as tasks_mod
 from jaxrg.studies.entropy_lens.report import report
 from jaxrg.studies.entropy_lens.transformer import (
@@ -157,12 +158,7 @@ def train_model(
     graphdef, params = nnx.split(model, nnx.Param)
     steps, warm = config.steps, max(1, config.steps // 20)
 
-    def schedule(count):  # explicit casts: the strict promotion of the test runtime
-        c = jnp.asarray(count, jnp.float32)
-        ramp = jnp.minimum(c / warm, 1.0)
-        cos = 0.5 * (1 + jnp.cos(jnp.pi * jnp.minimum(c / steps, 1.0)))
-        return config.learning_rate * ramp * (0.05 + 0.95 * cos)
-
+    schedule = warmup_cosine(config.learning_rate, steps, floor=0.05, warmup=warm)
     tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(schedule, weight_decay=0.01))
     opt_state = tx.init(params)
 
@@ -175,9 +171,7 @@ def train_model(
     @jax.jit
     def step(p, s, tokens, weight):
         loss, grads = jax.value_and_grad(loss_fn)(p, tokens, weight)
-        with jax.numpy_dtype_promotion("standard"):  # optax's bias correction mixes int and float
-            updates, s = tx.update(grads, s, p)
-        return optax.apply_updates(p, updates), s, loss
+        return *optimizer_step(tx, grads, s, p), loss
 
     rng = np.random.default_rng(seed)
     losses = []

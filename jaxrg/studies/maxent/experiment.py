@@ -135,15 +135,6 @@ class MaxEntConfig:
             sparsity=sparsity if self.sparsity is None else self.sparsity)
 
 
-def _repair_tail(path: pathlib.Path) -> None:
-    """Cut an incomplete last line (a run killed mid-write) so appends start on a fresh line."""
-    if not path.exists():
-        return
-    text = path.read_text(encoding="utf-8")
-    if text and not text.endswith("\n"):
-        _io.atomic_write_text(path, text[: text.rfind("\n") + 1])
-
-
 def _subset_name(classes) -> str:
     return "-".join(str(c) for c in classes)
 
@@ -250,7 +241,6 @@ def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepare
 
     config = config.resolved()
     path = pathlib.Path(out) / "results.jsonl"
-    _repair_tail(path)
     rewarded = _subset_name(config.rewarded)
     done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
     todo = [(s, [loss for loss in config.losses
@@ -334,7 +324,6 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
     if len(set(flat)) != len(flat):
         raise ValueError(f"the groups must be disjoint, got {groups}")
     path = pathlib.Path(out) / "results.jsonl"
-    _repair_tail(path)
     name = "|".join(_subset_name(g) for g in groups)
     done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
     todo = [(loss, s) for s in config.seeds for loss in config.losses

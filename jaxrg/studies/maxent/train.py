@@ -32,6 +32,7 @@ import optax
 from flax import nnx
 
 from jaxrg import maxent
+from jaxrg.studies._common.engine import optimizer_step
 
 __all__ = [
     "Metrics",
@@ -137,11 +138,7 @@ def fit(graphdef, params, masks, x, targets, key, learning_rate=1e-3, temperatur
                 p, s = args
                 loss, grads = jax.value_and_grad(loss_fn)(
                     p, x[idx], targets[idx], wb, jax.random.fold_in(k_drop, i))
-                # optax's bias correction computes float ** int32 count, refused by strict
-                # promotion.
-                with jax.numpy_dtype_promotion("standard"):
-                    updates, s = optimiser.update(grads, s, p)
-                    p = optax.apply_updates(p, updates)
+                p, s = optimizer_step(optimiser, grads, s, p)
                 return (apply_mask(p, masks), s), loss
 
             def skip(args):

@@ -159,6 +159,10 @@ def _add_run(node) -> None:
                       help="seeds vmapped together (default auto: 1 on a CPU, where looping "
                       "over the seeds inside the compiled program is faster; all seeds in one "
                       "jax.vmap on an accelerator)")
+    node.add_argument("--save-every", type=_positive_int_or("--save-every", {"all": None}),
+                      default=None, metavar="N",
+                      help="train the seeds in blocks of N and save each block as it finishes, "
+                      "so a kill loses at most N seeds (default all: one block)")
     node.set_defaults(func=_run_node_classification)
 
 
@@ -208,7 +212,7 @@ def _run_node_classification(args) -> int:
                          out=args.out, data_dir=args.data_dir, epochs=args.epochs,
                          hidden=args.hidden, learning_rate=args.lr, tau=args.tau,
                          scale_variant=args.scale_variant, init=args.init, split=args.split,
-                         seed_batch=args.seed_batch,
+                         seed_batch=args.seed_batch, save_every=args.save_every,
                          download=args.download,
                          progress=not args.no_progress)
         if records:

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from jaxrg import _io
+from jaxrg import _checks, _io
 
 __all__ = [
     "EPOCH_BUDGETS",
@@ -81,15 +81,6 @@ KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate",
 SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
 INITS = ("flax", "torch")
 KIPF_PUBLISHED = {"cora": 81.5, "citeseer": 70.3, "pubmed": 79.0}
-
-
-def _drop_partial_line(path: pathlib.Path) -> None:
-    """Cut a last line that a kill left unfinished, so the next append starts a clean line."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        _io.atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
 
 
 def default_split(dataset: str) -> str:
@@ -241,7 +232,6 @@ def scales_and_rewiring(dataset: str, *, out="results/node_classification", data
               **taus, "rewired_edges": int(senders.size),
               "supplement_rewired_edges": SUPPLEMENT_REWIRED_EDGES.get(key),
               "wall_time_s": time.perf_counter() - start, **_environment()}
-    _drop_partial_line(path)
     _io.append_jsonl(path, record)
     return record
 
@@ -305,7 +295,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         budgets: Sequence[int] | None = None, hidden: int | None | str = "auto",
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
         init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
-        download: bool = False, progress: bool = True) -> list[dict]:
+        save_every: int | None = None, download: bool = False,
+        progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
     Args:
@@ -333,6 +324,10 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             ``"auto"`` (default): 1 on a CPU,
             where looping over seeds inside the program is faster than one vmap, all on an
             accelerator.
+        save_every: train the unfinished seeds in blocks of this many and append each block's
+            records as soon as it finishes, so a kill loses at most one block (long runs on a
+            CPU); None (default): one block of all seeds. The blocks share one compiled
+            program; each seed's numbers do not depend on the blocking.
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -345,7 +340,13 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     import jax
 
     from jaxrg.studies.node_classification import gnn, multiscale
-    from jaxrg.studies.node_classification.train import accuracy_at_budgets, train_node_classifier
+    from jaxrg.studies.node_classification.train import (
+        accuracy_at_budgets,
+        check_label_range,
+        fit,
+        make_trainer,
+        prepare_inputs,
+    )
 
     if encoder not in gnn.CONVS:
         raise ValueError(f"encoder must be one of {gnn.CONVS}, got {encoder!r}")
@@ -357,6 +358,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     if scale_variant not in SCALE_VARIANTS:
         raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
     split = split or default_split(dataset)
+    if save_every is not None:
+        _checks.check_int(save_every, "save_every", minimum=1)
     if seed_batch == "auto":
         seed_batch = 1 if jax.default_backend() == "cpu" else None
     data, graphs, tau = prepare(dataset, variant=variant, data_dir=data_dir, tau=tau,
@@ -380,33 +383,41 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                                         num_graphs=len(graphs), hidden=hidden, conv=encoder,
                                         init=init, rngs=rngs)
 
-    keys = jax.numpy.stack([jax.random.key(s) for s in todo])
-    result = train_node_classifier(
-        model_fn, data.features, data.labels, graphs, data.train_mask, data.val_mask,
-        data.test_mask, keys=keys, epochs=epochs, learning_rate=learning_rate,
-        propagation="subgraph", seed_batch=seed_batch, progress=progress,
-        desc=f"{data.name} {encoder.upper()}_{variant} x{len(todo)} seeds",
-        record_correct=True)
-    test = accuracy_at_budgets(result.val_acc, result.test_acc, budgets)
     env = _environment()
-    records = []
-    for i, seed in enumerate(todo):
-        for j, budget in enumerate(budgets):
-            best = int(np.argmax(result.val_acc[i, :budget]))
-            correct = np.unpackbits(result.correct_bits[i, best], count=data.num_nodes)
-            record = {**base, "seed": seed, "epochs": budget, "max_epochs": epochs,
-                      "val_acc": float(result.val_acc[i, best]), "test_acc": float(test[i, j]),
-                      "best_epoch": best + 1, "wall_time_s": result.wall_time_s,
-                      "seeds_in_batch": len(todo), "num_nodes": data.num_nodes,
-                      "num_params": _num_params(result.params), "propagation": "subgraph",
-                      "scale_variant": scale_variant if tau is not None else None,
-                      "test_correct": encode_correct(correct[np.asarray(data.test_mask)]),
-                      **env}
-            records.append(record)
-    _drop_partial_line(path)
-    for record in records:
-        if tuple(record[f] for f in KEY_FIELDS) not in done:
-            _io.append_jsonl(path, record)
+    trainer = make_trainer(model_fn, epochs=epochs, learning_rate=learning_rate,
+                           seed_batch=seed_batch, record_correct=True)
+    block = len(todo) if save_every is None else save_every
+    records, inputs = [], {}
+    for first in range(0, len(todo), block):
+        seeds_now = todo[first:first + block]
+        if len(seeds_now) not in inputs:  # the masks are shared: one set of inputs per size
+            inputs[len(seeds_now)] = prepare_inputs(
+                data.features, data.labels, graphs, data.train_mask, data.val_mask,
+                data.test_mask, num_seeds=len(seeds_now), propagation="subgraph")
+            check_label_range(model_fn, inputs[len(seeds_now)])
+        keys = jax.numpy.stack([jax.random.key(s) for s in seeds_now])
+        result = fit(trainer, keys, inputs[len(seeds_now)], progress=progress,
+                     desc=f"{data.name} {encoder.upper()}_{variant} seeds "
+                          f"{first + 1}-{first + len(seeds_now)} of {len(todo)}")
+        test = accuracy_at_budgets(result.val_acc, result.test_acc, budgets)
+        new = []
+        for i, seed in enumerate(seeds_now):
+            for j, budget in enumerate(budgets):
+                best = int(np.argmax(result.val_acc[i, :budget]))
+                correct = np.unpackbits(result.correct_bits[i, best], count=data.num_nodes)
+                new.append({
+                    **base, "seed": seed, "epochs": budget, "max_epochs": epochs,
+                    "val_acc": float(result.val_acc[i, best]), "test_acc": float(test[i, j]),
+                    "best_epoch": best + 1, "wall_time_s": result.wall_time_s,
+                    "seeds_in_batch": len(seeds_now), "num_nodes": data.num_nodes,
+                    "num_params": _num_params(result.params), "propagation": "subgraph",
+                    "scale_variant": scale_variant if tau is not None else None,
+                    "test_correct": encode_correct(correct[np.asarray(data.test_mask)]),
+                    **env})
+        for record in new:
+            if tuple(record[f] for f in KEY_FIELDS) not in done:
+                _io.append_jsonl(path, record)
+        records.extend(new)
     return records
 
 
@@ -482,7 +493,6 @@ def run_kipf(dataset: str = "cora", *, seeds=10, out="results/node_classificatio
         early_stopping=early_stopping, progress=progress, desc=f"{data.name} Kipf GCN")
     env = _environment()
     records = []
-    _drop_partial_line(path)
     for i, seed in enumerate(todo):
         record = {"dataset": data.name, "seed": seed, "epochs": epochs,
                   "early_stopping": early_stopping, "stop_epoch": int(result.stop_epoch[i]) + 1,

@@ -177,6 +177,12 @@ def _decode_all(encoded: dict) -> dict:
 _SCALE_LABELS = {"authors": ", authors' pipeline)", "authors-analytic": ", authors' C analytic)"}
 
 
+def _pooled_label(cell: dict) -> str:
+    """`` [pooled +]``-style label of the authors' pooled test, empty when it was not run."""
+    mark = cell.get("pooled_mark")
+    return "" if mark is None else f" [pooled {mark or '·'}]"
+
+
 def _fmt(cells) -> str:
     if not cells:
         return "—"
@@ -184,7 +190,7 @@ def _fmt(cells) -> str:
     for cell in cells:
         tau = "" if cell["tau"] is None else f" (τ={cell['tau']:.3g}" + _SCALE_LABELS.get(
             cell["scale_variant"], ")")
-        pooled = "" if cell.get("pooled_mark") is None else f" [pooled {cell['pooled_mark'] or '·'}]"
+        pooled = _pooled_label(cell)
         parts.append(f"{cell['mean']:.1f} ± {cell['std']:.1f}{cell['mark']}{pooled}{tau}")
     return "<br>".join(parts)
 
@@ -278,7 +284,7 @@ def comparison_table(entries: list[dict]) -> str:
                          f"| — | — | {e['note']} |")
             continue
         cell = e["ours"]
-        pooled = "" if cell.get("pooled_mark") is None else f" [pooled {cell['pooled_mark'] or '·'}]"
+        pooled = _pooled_label(cell)
         reproduced = "—" if e["mark_reproduced"] is None else (
             "yes" if e["mark_reproduced"] else "no")
         lines.append(f"| {e['dataset']} | {model} | {mean:.1f} ± {std:.1f}{mark} | "

@@ -30,6 +30,8 @@ import numpy as np
 import optax
 from flax import nnx
 
+from jaxrg.studies._common.engine import map_seeds, optimizer_step, tree_where
+
 __all__ = [
     "PROPAGATIONS",
     "TrainInputs",
@@ -357,9 +359,6 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
         reg = model.l2_loss() if weight_decay else jnp.zeros((), jnp.float32)
         return ce + weight_decay * reg, logits
 
-    def keep_if(flag, new, old):
-        return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
-
     def seed_chunk(carry, key, idx_s, loss_mask_s, train_graphs_s, val_s, test_s, epoch0,
                    features, labels, eval_graphs):
         graphs_s = eval_graphs if train_graphs_s is None else train_graphs_s
@@ -369,17 +368,18 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
             p, opt_state, best, stopped, history = carry
             (loss, _), grads = jax.value_and_grad(objective, has_aux=True)(
                 p, x_train, graphs_s, y_train, loss_mask_s, jax.random.fold_in(key, epoch))
-            updates, new_opt = optimizer.update(grads, opt_state, p)
+            new_p, new_opt = optimizer_step(optimizer, grads, opt_state, p)
             active = jnp.logical_and(jnp.logical_not(stopped), epoch < epochs)
-            p = keep_if(active, optax.apply_updates(p, updates), p)
-            opt_state = keep_if(active, new_opt, opt_state)
+            p = tree_where(active, new_p, p)
+            opt_state = tree_where(active, new_opt, opt_state)
             val_obj, logits = objective(p, features, eval_graphs, labels, val_s, None)
-            correct = (jnp.argmax(logits, axis=-1) == labels).astype(jnp.float32)
+            correct = (jnp.argmax(logits, axis=-1).astype(labels.dtype) == labels).astype(
+                jnp.float32)
             val_acc = _masked_mean(correct, val_s)
             test_acc = _masked_mean(correct, test_s)
             best_p, best_val, best_epoch, best_test = best
             improved = jnp.logical_and(active, val_acc > best_val)
-            best = (keep_if(improved, p, best_p), jnp.where(improved, val_acc, best_val),
+            best = (tree_where(improved, p, best_p), jnp.where(improved, val_acc, best_val),
                     jnp.where(improved, epoch, best_epoch),
                     jnp.where(improved, test_acc, best_test))
             if early_stopping:  # Kipf: stop when the loss exceeds the mean of the last window
@@ -398,11 +398,8 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
         def one(per_seed):
             return seed_chunk(*per_seed, epoch0, features, labels, eval_graphs)
 
-        per_seed = (carry, keys, idx, loss_mask, train_graphs, val, test)
-        if seed_batch is None or seed_batch >= keys.shape[0]:
-            return jax.vmap(one)(per_seed)
-        # lax.map vmaps blocks of seed_batch seeds and loops over the blocks, inside the program
-        return jax.lax.map(one, per_seed, batch_size=seed_batch)
+        return map_seeds(one, (carry, keys, idx, loss_mask, train_graphs, val, test),
+                         batch=seed_batch)
 
     # init runs once per fit: op-by-op dispatch (cached per primitive) beats compiling it
     return Trainer(graphdef, jax.vmap(init_one), jax.jit(run_chunk), epochs, chunk, num_chunks,
@@ -440,10 +437,7 @@ def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
                          f"{num_seeds} keys were given")
     curves, bits = [], []
     epochs, chunk = trainer.epochs, trainer.chunk
-    # optax's Adam bias correction mixes a Python float with an int32 step count, which strict
-    # dtype promotion rejects: trace (and call) the programs under standard promotion.
-    with (jax.numpy_dtype_promotion("standard"),
-          tqdm(total=epochs, desc=desc, disable=not progress, unit="epoch", leave=False) as bar):
+    with tqdm(total=epochs, desc=desc, disable=not progress, unit="epoch", leave=False) as bar:
         carry = trainer.init(keys)
         for c in range(trainer.num_chunks):
             carry, out = trainer.run_chunk(
