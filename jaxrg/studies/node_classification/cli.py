@@ -133,15 +133,18 @@ def _add_run(node) -> None:
     node.add_argument("--encoder", choices=("gcn", "gat"), default="gcn",
                       help="graph convolution (default gcn)")
     node.add_argument("--variant", nargs="+", default=["SB"], type=str.upper,
-                      choices=("SB", "MB", "SR", "MR"),
-                      help="one or more of SB, MB, SR, MR (default SB)")
+                      choices=("SB", "MB", "SR", "MR", "SD", "MD", "SL", "ML"),
+                      help="one or more of SB, MB, SR, MR (the paper's) and SD, MD, SL, ML (heat "
+                      "diffusion at tau*, alone or beside an encoder on the original graph; D: tau "
+                      "fixed, L: tau learned from tau*) (default SB)")
     node.add_argument("--hidden", type=_hidden, default="auto",
                       help="encoder width: an integer, 'none' (no input projection) or 'auto' "
                       "(the authors': none for GCN, 1024 for GAT on Cora/Citeseer; default)")
     node.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default 1e-4)")
     node.add_argument("--tau", type=float, default=None,
-                      help="scale of the renormalised graph for SR/MR (default: tau*, the first "
-                      "peak of the specific heat)")
+                      help="scale of the renormalised graph for SR/MR, or the (initial) "
+                      "diffusion time for SD/MD/SL/ML (default: tau*, the first peak of the "
+                      "specific heat; of the normalised Laplacian for SD/MD/SL/ML)")
     node.add_argument("--scale-variant", choices=("exact", "authors", "authors-analytic"),
                       default="exact",
                       help="how tau* is found: exact (first peak of the exact C; default), "

@@ -128,12 +128,16 @@ def _environment() -> dict:
             "jaxrg": jaxrg.__version__, "python": platform.python_version()}
 
 
-def characteristic_tau(adjacency, scale_variant: str = "authors") -> float:
+def characteristic_tau(adjacency, scale_variant: str = "authors", *,
+                       laplacian: str = "combinatorial") -> float:
     """τ* of a graph as the protocol defines it: the first peak on ``logspace(-2, 4, 100)``.
 
     Args:
         adjacency: scipy sparse or dense ``(N, N)`` symmetric adjacency.
         scale_variant: one of :data:`SCALE_VARIANTS` (see the module docstring).
+        laplacian: ``"combinatorial"`` (:math:`L = D - A`, the LRG's) or ``"normalised"`` (the
+            self-loop normalised Laplacian of the heat encoder,
+            :func:`jaxrg.studies.node_classification.learned_scale.normalised_laplacian_eigenvalues`).
 
     Returns:
         τ* (float).
@@ -149,9 +153,18 @@ def characteristic_tau(adjacency, scale_variant: str = "authors") -> float:
 
     if scale_variant not in SCALE_VARIANTS:
         raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
+    if laplacian not in ("combinatorial", "normalised"):
+        raise ValueError(f"laplacian must be 'combinatorial' or 'normalised', got {laplacian!r}")
     dense = adjacency.toarray() if hasattr(adjacency, "toarray") else np.asarray(adjacency)
     with jax.enable_x64(True):
-        spectrum = jaxrg.laplacian_spectrum(jnp.asarray(dense, jnp.float64))
+        if laplacian == "normalised":
+            from jaxrg.studies.node_classification.learned_scale import (
+                normalised_laplacian_eigenvalues,
+            )
+
+            spectrum = jnp.asarray(normalised_laplacian_eigenvalues(dense))
+        else:
+            spectrum = jaxrg.laplacian_spectrum(jnp.asarray(dense, jnp.float64))
         grid = jnp.logspace(-2, 4, 100)
         if scale_variant == "authors":
             scales = authors_pipeline_scales(spectrum, grid)
@@ -268,10 +281,11 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
         ``(data, graphs, tau)``: the reduced :class:`~jaxrg.datasets.Dataset`, the graphs the
         variant's encoders read (see
         :func:`jaxrg.studies.node_classification.multiscale.variant_graphs`) and τ (None for SB
-        and MB).
+        and MB). The learned-scale variants (SD, MD, SL, ML) read the original graph; their τ
+        is the first peak of the normalised Laplacian's C (the heat encoder's units).
     """
     import jaxrg.datasets as ds
-    from jaxrg.studies.node_classification import multiscale
+    from jaxrg.studies.node_classification import learned_scale, multiscale
 
     key = ds.canonical_name(dataset)
     variant = variant.upper()
@@ -279,6 +293,10 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
     data = ds.load(key, data_dir=data_dir, largest_component=True, split=split,
                    download=download, progress=progress)
     renormalised = []
+    if variant in learned_scale.LEARNED_VARIANTS:
+        if tau is None:
+            tau = characteristic_tau(data.adjacency, scale_variant, laplacian="normalised")
+        return data, (data.graph,), tau
     if variant in ("SR", "MR"):
         rewired, tau = _renormalised_adjacency(data.adjacency, tau, scale_variant)
         import scipy.sparse as sp
@@ -339,7 +357,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     """
     import jax
 
-    from jaxrg.studies.node_classification import gnn, multiscale
+    from jaxrg.studies.node_classification import gnn, learned_scale, multiscale
     from jaxrg.studies.node_classification.train import (
         accuracy_at_budgets,
         check_label_range,
@@ -351,8 +369,9 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     if encoder not in gnn.CONVS:
         raise ValueError(f"encoder must be one of {gnn.CONVS}, got {encoder!r}")
     variant = variant.upper()
-    if variant not in multiscale.VARIANTS:
-        raise ValueError(f"variant must be one of {multiscale.VARIANTS}, got {variant!r}")
+    variants = multiscale.VARIANTS + learned_scale.LEARNED_VARIANTS
+    if variant not in variants:
+        raise ValueError(f"variant must be one of {variants}, got {variant!r}")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if scale_variant not in SCALE_VARIANTS:
@@ -378,7 +397,14 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     if not todo:
         return []
 
+    learned = variant in learned_scale.LEARNED_VARIANTS
+    tau_max = None if tau is None else max(20.0, 4.0 * tau)
+
     def model_fn(rngs):
+        if learned:
+            return learned_scale.LearnedScaleClassifier(
+                data.features.shape[1], data.num_classes, variant=variant, tau0=tau,
+                tau_max=tau_max, hidden=hidden, conv=encoder, init=init, rngs=rngs)
         return multiscale.MultiscaleClassifier(data.features.shape[1], data.num_classes,
                                         num_graphs=len(graphs), hidden=hidden, conv=encoder,
                                         init=init, rngs=rngs)
@@ -400,6 +426,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                      desc=f"{data.name} {encoder.upper()}_{variant} seeds "
                           f"{first + 1}-{first + len(seeds_now)} of {len(todo)}")
         test = accuracy_at_budgets(result.val_acc, result.test_acc, budgets)
+        trained_tau = (learned_scale.trained_tau(result.params, tau_max) if learned
+                       else None)
         new = []
         for i, seed in enumerate(seeds_now):
             for j, budget in enumerate(budgets):
@@ -414,6 +442,10 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                     "scale_variant": scale_variant if tau is not None else None,
                     "test_correct": encode_correct(correct[np.asarray(data.test_mask)]),
                     **env})
+                if learned:  # heat-encoder units; τ of the best checkpoint of the whole run
+                    new[-1]["laplacian"] = "normalised"
+                    if budget == epochs:
+                        new[-1]["learned_tau"] = float(trained_tau[i])
         for record in new:
             if tuple(record[f] for f in KEY_FIELDS) not in done:
                 _io.append_jsonl(path, record)

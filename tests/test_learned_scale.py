@@ -1,0 +1,158 @@
+"""Heat-kernel diffusion with a learned scale (studies/node_classification/learned_scale.py):
+coefficients against scipy's Bessel functions, the diffusion against scipy's expm, derivatives in
+τ against finite differences and the closed form −L̂ e^{−τL̂} x, and the runner's SD/SL records."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import jraph
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.special
+from flax import nnx
+
+from jaxrg.studies.node_classification import experiment as nc
+from jaxrg.studies.node_classification.learned_scale import (
+    HeatEncoder,
+    LearnedScaleClassifier,
+    heat_coefficients,
+    heat_diffusion,
+    normalised_laplacian_eigenvalues,
+    trained_tau,
+)
+
+
+def _graph(adjacency):
+    senders, receivers = np.nonzero(adjacency)
+    weights = adjacency[senders, receivers]
+    return jraph.GraphsTuple(nodes=None, edges=jnp.asarray(weights), senders=senders,
+                             receivers=receivers, globals=None,
+                             n_node=np.array([adjacency.shape[0]]),
+                             n_edge=np.array([senders.size]))
+
+
+def _normalised(adjacency):
+    with_loops = adjacency + np.eye(adjacency.shape[0])
+    d = with_loops.sum(axis=1)
+    return np.eye(adjacency.shape[0]) - with_loops / np.sqrt(np.outer(d, d))
+
+
+@pytest.mark.parametrize("tau", [1e-3, 0.5, 3.0, 19.9, 100.0])
+def test_coefficients_equal_scaled_bessel_functions_and_sum_to_one(tau):
+    k = np.arange(160)
+    got = np.asarray(heat_coefficients(jnp.asarray(tau, jnp.float64), k.size))
+    want = np.where(k > 0, 2.0, 1.0) * scipy.special.ive(k, tau)
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-300)
+    assert got.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_coefficient_derivative_equals_bessel_recurrence():
+    # d/dτ [e^{-τ} I_k(τ)] = e^{-τ} (I_{k-1} + I_{k+1}) / 2 - e^{-τ} I_k
+    tau = 2.7
+    k = np.arange(1, 20)
+    got = jax.jacfwd(lambda t: heat_coefficients(t, 21))(jnp.asarray(tau, jnp.float64))[1:20]
+    ive = scipy.special.ive
+    want = 2 * ((ive(k - 1, tau) + ive(k + 1, tau)) / 2 - ive(k, tau))
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10)
+
+
+@pytest.mark.parametrize("tau", [0.3, 2.0, 15.0])
+def test_diffusion_equals_expm_of_the_normalised_laplacian_on_a_weighted_graph(tau):
+    rng = np.random.default_rng(1)
+    adjacency = nx.to_numpy_array(nx.karate_club_graph(), weight=None)
+    adjacency = adjacency * rng.uniform(0.1, 3.0, adjacency.shape)
+    adjacency = np.triu(adjacency, 1) + np.triu(adjacency, 1).T
+    x = rng.normal(size=(34, 3))
+    got = heat_diffusion(jnp.asarray(x), _graph(adjacency),
+                         heat_coefficients(jnp.asarray(tau), 64))
+    want = scipy.linalg.expm(-tau * _normalised(adjacency)) @ x
+    np.testing.assert_allclose(np.asarray(got), want, atol=1e-12)
+
+
+def test_tau_derivative_equals_minus_laplacian_times_the_diffusion_and_finite_differences():
+    adjacency = nx.to_numpy_array(nx.les_miserables_graph(), weight=None)
+    graph, lap = _graph(adjacency), _normalised(adjacency)
+    x = np.random.default_rng(2).normal(size=(adjacency.shape[0], 2))
+
+    def diffused(tau):
+        return heat_diffusion(jnp.asarray(x), graph, heat_coefficients(tau, 64))
+
+    tau = jnp.asarray(1.7, jnp.float64)
+    got = np.asarray(jax.jacfwd(diffused)(tau))
+    closed = -lap @ scipy.linalg.expm(-1.7 * lap) @ x
+    np.testing.assert_allclose(got, closed, atol=1e-11)
+    h = 1e-5
+    fd = (np.asarray(diffused(tau + h)) - np.asarray(diffused(tau - h))) / (2 * h)
+    np.testing.assert_allclose(got, fd, atol=1e-8)
+
+
+def test_normalised_spectrum_equals_networkx_with_self_loops():
+    g = nx.les_miserables_graph()
+    adjacency = nx.to_numpy_array(g, weight="weight")
+    looped = nx.Graph(g)
+    looped.add_edges_from((n, n, {"weight": 1.0}) for n in g)
+    want = np.linalg.eigvalsh(nx.normalized_laplacian_matrix(looped, weight="weight").toarray())
+    got = normalised_laplacian_eigenvalues(adjacency)
+    np.testing.assert_allclose(got, np.clip(want, 0, None), atol=1e-12)
+    assert got[0] == pytest.approx(0.0, abs=1e-12) and got[-1] < 2.0
+
+
+def _loss_grad(model, x, graph):
+    def loss(m):
+        return jnp.sum(m(x, [graph]) ** 2)
+
+    return nnx.grad(loss)(model)
+
+
+def test_learned_scale_gets_a_gradient_and_a_fixed_scale_does_not():
+    adjacency = nx.to_numpy_array(nx.karate_club_graph(), weight=None)
+    graph = _graph(adjacency)
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(34, 5)), jnp.float32)
+    for variant, moves in (("SL", True), ("ML", True), ("SD", False), ("MD", False)):
+        model = LearnedScaleClassifier(5, 3, variant=variant, tau0=2.0, hidden=8,
+                                       rngs=nnx.Rngs(0))
+        assert float(model.heat.tau) == pytest.approx(2.0, rel=1e-6)
+        grads = _loss_grad(model, x, graph)
+        theta_grad = float(grads["heat"]["scale_logit"][...])
+        assert (theta_grad != 0.0) == moves, variant
+        assert (model.base is not None) == variant.startswith("M")
+
+
+def test_scale_options_are_checked_with_the_fix_named():
+    with pytest.raises(ValueError, match="num_terms >= "):
+        HeatEncoder(4, 8, tau0=1.0, tau_max=50.0, num_terms=10, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match="0 < tau0 < tau_max"):
+        HeatEncoder(4, 8, tau0=30.0, tau_max=20.0, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match="variant must be one of"):
+        LearnedScaleClassifier(4, 2, variant="SR", tau0=1.0, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match="original graph only"):
+        model = LearnedScaleClassifier(4, 2, variant="SL", tau0=1.0, hidden=4, rngs=nnx.Rngs(0))
+        graph = _graph(np.ones((3, 3)) - np.eye(3))
+        model(jnp.ones((3, 4), jnp.float32), [graph, graph])
+
+
+def test_trained_tau_reads_every_seed():
+    params = {"heat": {"scale_logit": np.array([0.0, np.log(3.0)])}, "head": {"w": np.ones(2)}}
+    np.testing.assert_allclose(trained_tau(params, 8.0), [4.0, 6.0])
+
+
+def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tmp_path,
+                                                                              data_dir):
+    kwargs = dict(encoder="gcn", seeds=2, out=tmp_path, data_dir=data_dir, epochs=8, hidden=8,
+                  learning_rate=1e-2, progress=False)
+    learned = nc.run("europe", variant="SL", **kwargs)
+    fixed = nc.run("europe", variant="SD", **kwargs)
+    data = nc.prepare("europe", variant="SB", data_dir=data_dir, progress=False)[0]
+    want = nc.characteristic_tau(data.adjacency, "exact", laplacian="normalised")
+    last = [r for r in learned + fixed if r["epochs"] == 8]
+    assert {r["tau"] for r in last} == {want}
+    assert all(r["laplacian"] == "normalised" for r in learned + fixed)
+    assert all(r["learned_tau"] == pytest.approx(want, rel=1e-6)
+               for r in last if r["variant"] == "SD")
+    assert all(r["learned_tau"] != pytest.approx(want, rel=1e-6)
+               for r in last if r["variant"] == "SL")
+    lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert len(lines) == len(learned) + len(fixed)
