@@ -156,3 +156,36 @@ def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tm
                for r in last if r["variant"] == "SL")
     lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert len(lines) == len(learned) + len(fixed)
+
+
+def test_feature_tau_with_identity_features_is_the_structure_tau_of_the_curvature_formula():
+    # Centred unit-norm identity columns put weight 1 on every non-zero mode and none on the
+    # zero mode, which the heat-trace curvature τ² Σ w λ² e^{-τλ} never sees: same peak.
+    adjacency = nx.to_numpy_array(nx.les_miserables_graph(), weight=None)
+    n = adjacency.shape[0]
+    structure = nc.characteristic_tau(adjacency, "authors-analytic")
+    features = nc.characteristic_tau(adjacency, "authors-analytic", features=np.eye(n))
+    assert features == pytest.approx(structure, rel=1e-9)
+    with pytest.raises(ValueError, match="tau\\*_X"):
+        nc.characteristic_tau(adjacency, "authors", features=np.eye(n))
+
+
+def test_sr_at_the_feature_tau_is_its_own_run_and_report_row(tmp_path, data_dir):
+    from jaxrg.studies.node_classification.report import report
+
+    kwargs = dict(encoder="gcn", variant="SR", seeds=2, out=tmp_path, data_dir=data_dir,
+                  epochs=4, hidden=8, learning_rate=1e-2, scale_variant="authors-analytic",
+                  progress=False)
+    structure = nc.run("europe", **kwargs)
+    features = nc.run("europe", scale_from="features", **kwargs)
+    # Europe's features are the identity: τ*_X = τ* (above), yet the runs are kept apart.
+    assert len(features) == len(structure) > 0
+    assert features[0]["tau"] == pytest.approx(structure[0]["tau"], rel=1e-12)
+    assert all(r["scale_source"] == "features" for r in features)
+    assert all("scale_source" not in r for r in structure)
+    assert nc.run("europe", scale_from="features", **kwargs) == []  # resumes: nothing to do
+    text = report(tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith("| europe | GCN | 8 |"))
+    assert row.count("τ*_X=") == 1 and row.count("(τ=") == 1  # two SR cells in one row
+    with pytest.raises(ValueError, match="scale_from"):
+        nc.run("europe", scale_from="labels", **kwargs)

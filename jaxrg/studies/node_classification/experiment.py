@@ -58,6 +58,7 @@ __all__ = [
     "INITS",
     "KEY_FIELDS",
     "KIPF_PUBLISHED",
+    "SCALE_SOURCES",
     "SCALE_VARIANTS",
     "SUPPLEMENT_REWIRED_EDGES",
     "characteristic_tau",
@@ -77,8 +78,10 @@ EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}
 KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
-              "epochs", "init", "split")
+              "epochs", "init", "split", "scale_source")
 SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
+#: where τ* comes from: the structure-only C, or the feature-aware C_X (τ*_X)
+SCALE_SOURCES = ("structure", "features")
 INITS = ("flax", "torch")
 KIPF_PUBLISHED = {"cora": 81.5, "citeseer": 70.3, "pubmed": 79.0}
 
@@ -93,9 +96,11 @@ def default_split(dataset: str) -> str:
 
 def with_defaults(record: dict) -> dict:
     """A results line with the fields older records lack filled in (``init``: ``"flax"``,
-    ``split``: :func:`default_split`), so old and new records share one key."""
+    ``split``: :func:`default_split`, ``scale_source``: ``"structure"``), so old and new
+    records share one key."""
     out = dict(record)
     out.setdefault("init", "flax")
+    out.setdefault("scale_source", "structure")
     if out.get("split") is None:
         out["split"] = default_split(out["dataset"])
     return out
@@ -129,7 +134,7 @@ def _environment() -> dict:
 
 
 def characteristic_tau(adjacency, scale_variant: str = "authors", *,
-                       laplacian: str = "combinatorial") -> float:
+                       laplacian: str = "combinatorial", features=None) -> float:
     """τ* of a graph as the protocol defines it: the first peak on ``logspace(-2, 4, 100)``.
 
     Args:
@@ -138,6 +143,10 @@ def characteristic_tau(adjacency, scale_variant: str = "authors", *,
         laplacian: ``"combinatorial"`` (:math:`L = D - A`, the LRG's) or ``"normalised"`` (the
             self-loop normalised Laplacian of the heat encoder,
             :func:`jaxrg.studies.node_classification.learned_scale.normalised_laplacian_eigenvalues`).
+        features: ``(N, F)`` node features: τ*_X, the first peak of the feature-aware
+            :math:`C_X` (:func:`jaxrg.features.feature_characteristic_scales`; centred,
+            unit-norm columns) instead of the structure-only C. Not with ``"authors"`` (their
+            pipeline is defined for the structure-only curve) nor the normalised Laplacian.
 
     Returns:
         τ* (float).
@@ -155,23 +164,35 @@ def characteristic_tau(adjacency, scale_variant: str = "authors", *,
         raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
     if laplacian not in ("combinatorial", "normalised"):
         raise ValueError(f"laplacian must be 'combinatorial' or 'normalised', got {laplacian!r}")
+    if features is not None and (scale_variant == "authors" or laplacian != "combinatorial"):
+        raise ValueError("the feature-aware tau*_X is the first peak of C_X of L = D - A: use "
+                         "scale_variant 'exact' or 'authors-analytic' and the combinatorial "
+                         "Laplacian")
     dense = adjacency.toarray() if hasattr(adjacency, "toarray") else np.asarray(adjacency)
+    formula = "heat-trace-curvature" if scale_variant == "authors-analytic" else "heat-capacity"
     with jax.enable_x64(True):
-        if laplacian == "normalised":
-            from jaxrg.studies.node_classification.learned_scale import (
-                normalised_laplacian_eigenvalues,
-            )
-
-            spectrum = jnp.asarray(normalised_laplacian_eigenvalues(dense))
-        else:
-            spectrum = jaxrg.laplacian_spectrum(jnp.asarray(dense, jnp.float64))
         grid = jnp.logspace(-2, 4, 100)
-        if scale_variant == "authors":
-            scales = authors_pipeline_scales(spectrum, grid)
+        if features is not None:
+            from jaxrg.features import feature_characteristic_scales, feature_spectrum
+
+            spectrum = feature_spectrum(jnp.asarray(dense, jnp.float64),
+                                        jnp.asarray(features, jnp.float64))
+            scales = feature_characteristic_scales(spectrum, grid, sort_by="tau",
+                                                   formula=formula)
         else:
-            formula = ("heat-trace-curvature" if scale_variant == "authors-analytic"
-                       else "heat-capacity")
-            scales = jaxrg.characteristic_scales(spectrum, grid, sort_by="tau", formula=formula)
+            if laplacian == "normalised":
+                from jaxrg.studies.node_classification.learned_scale import (
+                    normalised_laplacian_eigenvalues,
+                )
+
+                spectrum = jnp.asarray(normalised_laplacian_eigenvalues(dense))
+            else:
+                spectrum = jaxrg.laplacian_spectrum(jnp.asarray(dense, jnp.float64))
+            if scale_variant == "authors":
+                scales = authors_pipeline_scales(spectrum, grid)
+            else:
+                scales = jaxrg.characteristic_scales(spectrum, grid, sort_by="tau",
+                                                     formula=formula)
         if not bool(scales.valid[0]):
             raise ValueError("the specific heat has no peak on logspace(-2, 4, 100); pass --tau")
         return float(scales.taus[0])
@@ -249,7 +270,7 @@ def scales_and_rewiring(dataset: str, *, out="results/node_classification", data
     return record
 
 
-def _renormalised_adjacency(adjacency, tau: float | None, scale_variant: str):
+def _renormalised_adjacency(adjacency, tau: float | None, scale_variant: str, features=None):
     """(rewired dense 0/1 (N, N), tau) at ``tau``, or at τ* (:func:`characteristic_tau`)."""
     if importlib.util.find_spec("jaxrg.lrg") is None:
         raise ValueError("variants SR and MR need jaxrg.lrg (the renormalised graphs), which is "
@@ -267,14 +288,14 @@ def _renormalised_adjacency(adjacency, tau: float | None, scale_variant: str):
     with jax.enable_x64(True):
         dense = jnp.asarray(adjacency.toarray(), jnp.float64)
         if tau is None:
-            tau = characteristic_tau(adjacency, scale_variant)
+            tau = characteristic_tau(adjacency, scale_variant, features=features)
         rewired = np.asarray(jaxrg.lrg.rewire(dense, tau))
     return rewired, tau
 
 
 def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | None = None,
             scale_variant: str = "exact", split: str | None = None, download: bool = False,
-            progress: bool = True):
+            progress: bool = True, scale_from: str = "structure"):
     """Load a dataset as the protocol wants (largest component, its split) and list its graphs.
 
     Returns:
@@ -283,6 +304,8 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
         :func:`jaxrg.studies.node_classification.multiscale.variant_graphs`) and τ (None for SB
         and MB). The learned-scale variants (SD, MD, SL, ML) read the original graph; their τ
         is the first peak of the normalised Laplacian's C (the heat encoder's units).
+        ``scale_from="features"`` takes τ*_X, the first peak of the feature-aware C_X
+        (:func:`characteristic_tau` with the dataset's features), for SR/MR.
     """
     import jaxrg.datasets as ds
     from jaxrg.studies.node_classification import learned_scale, multiscale
@@ -298,7 +321,11 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
             tau = characteristic_tau(data.adjacency, scale_variant, laplacian="normalised")
         return data, (data.graph,), tau
     if variant in ("SR", "MR"):
-        rewired, tau = _renormalised_adjacency(data.adjacency, tau, scale_variant)
+        if scale_from not in SCALE_SOURCES:
+            raise ValueError(f"scale_from must be one of {SCALE_SOURCES}, got {scale_from!r}")
+        rewired, tau = _renormalised_adjacency(
+            data.adjacency, tau, scale_variant,
+            features=data.features if scale_from == "features" else None)
         import scipy.sparse as sp
 
         renormalised = [ds.graphs_tuple(sp.csr_array(rewired.astype(np.float32)))]
@@ -313,7 +340,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         budgets: Sequence[int] | None = None, hidden: int | None | str = "auto",
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
         init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
-        save_every: int | None = None, download: bool = False,
+        save_every: int | None = None, scale_from: str = "structure", download: bool = False,
         progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
@@ -346,6 +373,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             records as soon as it finishes, so a kill loses at most one block (long runs on a
             CPU); None (default): one block of all seeds. The blocks share one compiled
             program; each seed's numbers do not depend on the blocking.
+        scale_from: ``"structure"`` (τ* of C) or ``"features"`` (τ*_X of the feature-aware
+            C_X, :func:`characteristic_tau`), for SR/MR when ``tau`` is None.
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -381,7 +410,11 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         _checks.check_int(save_every, "save_every", minimum=1)
     if seed_batch == "auto":
         seed_batch = 1 if jax.default_backend() == "cpu" else None
+    if scale_from not in SCALE_SOURCES:
+        raise ValueError(f"scale_from must be one of {SCALE_SOURCES}, got {scale_from!r}")
+    from_features = scale_from == "features" and tau is None and variant in ("SR", "MR")
     data, graphs, tau = prepare(dataset, variant=variant, data_dir=data_dir, tau=tau,
+                                scale_from=scale_from,
                                 scale_variant=scale_variant, split=split, download=download,
                                 progress=progress)
     if hidden == "auto":
@@ -391,9 +424,14 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     done = _io.finished_keys(read_results(path), KEY_FIELDS)
     base = {"dataset": data.name, "encoder": encoder, "variant": variant, "tau": tau,
             "hidden": hidden, "learning_rate": learning_rate, "init": init, "split": split}
+    if from_features:
+        base["scale_source"] = "features"
+
+    def key_of(record: dict) -> tuple:
+        return tuple(with_defaults(record)[f] for f in KEY_FIELDS)
+
     todo = [s for s in _seed_list(seeds)
-            if any(tuple({**base, "seed": s, "epochs": b}[f] for f in KEY_FIELDS) not in done
-                   for b in budgets)]
+            if any(key_of({**base, "seed": s, "epochs": b}) not in done for b in budgets)]
     if not todo:
         return []
 
@@ -447,7 +485,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                     if budget == epochs:
                         new[-1]["learned_tau"] = float(trained_tau[i])
         for record in new:
-            if tuple(record[f] for f in KEY_FIELDS) not in done:
+            if key_of(record) not in done:
                 _io.append_jsonl(path, record)
         records.extend(new)
     return records

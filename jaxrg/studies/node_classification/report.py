@@ -42,6 +42,7 @@ __all__ = [
     "comparison",
     "comparison_table",
     "kipf_table",
+    "learned_scale_table",
     "markdown_table",
     "plot_budgets",
     "plot_table",
@@ -126,10 +127,14 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         budget = epochs if epochs is not None else max(r["epochs"] for r in group)
         acc = defaultdict(dict)  # (variant, tau) -> {seed: test accuracy}
         correct = defaultdict(dict)  # (variant, tau) -> {seed: per-node correctness}
+        learned = defaultdict(dict)  # (variant, tau) -> {seed: trained τ} (SL, ML)
         for r in group:
             if r["epochs"] == budget:
-                key = (r["variant"], r["tau"], r.get("scale_variant"))
+                key = (r["variant"], r["tau"], r.get("scale_variant"),
+                       r.get("scale_source", "structure"))
                 acc[key][r["seed"]] = 100.0 * r["test_acc"]
+                if r.get("learned_tau") is not None:
+                    learned[key][r["seed"]] = r["learned_tau"]
                 if r.get("test_correct") is not None:
                     correct[key][r["seed"]] = r["test_correct"]
         if not acc:
@@ -138,11 +143,14 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         base = acc.get(base_key)
         base_correct = _decode_all(correct.get(base_key, {}))
         cells = {}
-        for (variant, tau, scale), per_seed in sorted(acc.items(), key=lambda kv: str(kv[0])):
+        for key, per_seed in sorted(acc.items(), key=lambda kv: str(kv[0])):
+            variant, tau, scale, source = key
             values = np.array(list(per_seed.values()))
             cell = {"mean": float(values.mean()), "std": float(values.std()), "n": values.size,
-                    "tau": tau, "scale_variant": scale, "p_greater": None, "p_less": None,
-                    "mark": ""}
+                    "tau": tau, "scale_variant": scale, "scale_source": source,
+                    "p_greater": None, "p_less": None, "mark": "",
+                    "learned_tau": (np.array(list(learned[key].values()))
+                                    if learned.get(key) else None)}
             paired = sorted(set(per_seed) & set(base or {}))
             if variant != "SB" and len(paired) >= 2:
                 x = np.array([per_seed[s] for s in paired])
@@ -152,7 +160,7 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
                 cell["mark"] = ("+" if cell["p_greater"] < ALPHA else
                                 "−" if cell["p_less"] < ALPHA else "")
             cell["pooled_mark"] = None
-            pooled = (_pooled(_decode_all(correct.get((variant, tau, scale), {})), base_correct)
+            pooled = (_pooled(_decode_all(correct.get(key, {})), base_correct)
                       if variant != "SB" else None)
             if pooled is not None:
                 cell["pooled_mark"] = ("+" if pooled[0] < ALPHA else
@@ -188,8 +196,12 @@ def _fmt(cells) -> str:
         return "—"
     parts = []
     for cell in cells:
-        tau = "" if cell["tau"] is None else f" (τ={cell['tau']:.3g}" + _SCALE_LABELS.get(
-            cell["scale_variant"], ")")
+        tau = "" if cell["tau"] is None else (
+            f" (τ{'*_X' if cell.get('scale_source') == 'features' else ''}={cell['tau']:.3g}"
+            + _SCALE_LABELS.get(cell["scale_variant"], ")"))
+        if cell.get("learned_tau") is not None:
+            tau += (f" → learned τ = {cell['learned_tau'].mean():.3g} ± "
+                    f"{cell['learned_tau'].std():.2g}")
         pooled = _pooled_label(cell)
         parts.append(f"{cell['mean']:.1f} ± {cell['std']:.1f}{cell['mark']}{pooled}{tau}")
     return "<br>".join(parts)
@@ -212,6 +224,24 @@ def markdown_table(rows: list[dict]) -> str:
                      f"{row['epochs']} | {seeds} | "
                      + " | ".join(_fmt(cells.get(v)) for v in VARIANTS) + f" | {published} |")
     return "\n".join(lines)
+
+
+def learned_scale_table(rows: list[dict]) -> str:
+    """The settings that ran a learned-scale variant (SD, MD, SL, ML): every choice of scale
+    side by side, each marked against SB (empty when no such run)."""
+    from jaxrg.studies.node_classification.learned_scale import LEARNED_VARIANTS
+
+    columns = ("SB", "SR", "MR") + LEARNED_VARIANTS
+    lines = ["| dataset | encoder | width | lr | epochs | " + " | ".join(columns) + " |",
+             "|---|---|---|---|---|" + "---|" * len(columns)]
+    for row in rows:
+        if not any(v in row["cells"] for v in LEARNED_VARIANTS):
+            continue
+        width = "in" if row["hidden"] is None else str(row["hidden"])
+        lines.append(f"| {row['dataset']} | {row['encoder'].upper()} | {width} | "
+                     f"{row['learning_rate']:g} | {row['epochs']} | "
+                     + " | ".join(_fmt(row["cells"].get(v)) for v in columns) + " |")
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def _protocol_hidden(dataset: str, encoder: str):
@@ -433,6 +463,12 @@ def report(path: str | os.PathLike = "results/node_classification", *,
                   "exact Wilcoxon signed-rank test against SB (paired by seed) with p < 0.05; "
                   "[pooled +]: the authors' test (per-node correctness pooled over seeds).", "",
                   markdown_table(rows)]
+        learned_scales = learned_scale_table(rows)
+        if learned_scales:
+            parts += ["", "Choosing the scale (issue 21): SR/MR at τ* of C or τ*_X of the "
+                      "feature-aware C_X; SD/MD heat diffusion at τ* of the normalised "
+                      "Laplacian, SL/ML the same with τ trained from there (the learned τ is "
+                      "that of the best-validation checkpoint).", "", learned_scales]
     if kipf:
         parts += ["", "Kipf & Welling GCN (public split, 200 epochs):", "", kipf_table(kipf)]
     for count, file in ((twice, results), (twice_kipf, folder / "kipf_gcn.jsonl")):
