@@ -585,3 +585,27 @@ def test_rewarded_accuracy_without_a_rewarded_label_is_an_error_naming_rewarded(
     with pytest.raises(ValueError, match="rewarded marks no class"):
         jaxrg.checked(jax.jit(maxent.rewarded_accuracy))(logits, labels, jnp.zeros(3, bool))
     assert np.isnan(float(jax.jit(maxent.rewarded_accuracy)(logits, labels, jnp.zeros(3, bool))))
+
+
+def test_runs_with_one_rewarded_class_each_are_pooled_beside_table_1():
+    from jaxrg.studies.maxent.experiment import summary_table
+
+    rng = np.random.default_rng(0)
+    records, pooled = [], {"r_acc": [], "entropy_out": []}
+    for rewarded in ("0", "1", "2"):
+        for seed in range(2):
+            r = {"experiment": "table", "dataset": "yeast", "model": "shallow", "loss": "me",
+                 "rewarded": rewarded, "seed": seed, "stage": None,
+                 "r_acc": float(rng.uniform(0.9, 1)), "accuracy": 0.3,
+                 "entropy_out": float(rng.uniform(1.1, 1.4)), "entropy_in": 1.0}
+            records.append(r)
+            pooled["r_acc"].append(r["r_acc"])
+            pooled["entropy_out"].append(r["entropy_out"])
+    records.append({**records[0], "rewarded": "0-1"})  # a two-class set is not pooled
+    row = next(line for line in summary_table(records).splitlines() if "pooled" in line)
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[3] == "each of {0,1,2}, pooled" and cells[5] == "6"
+    for column, name in ((6, "r_acc"), (8, "entropy_out")):
+        values = np.array(pooled[name])
+        assert cells[column] == f"{values.mean():.4f} ({values.std(ddof=1):.4f})"
+    assert "Table 1: R-Acc 0.995 (0.009), H_out 1.298 (0.062)" in row
