@@ -104,16 +104,16 @@ def _loss_grad(model, x, graph):
     def loss(m):
         return jnp.sum(m(x, [graph]) ** 2)
 
-    return nnx.grad(loss)(model)
+    return nnx.jit(nnx.grad(loss))(model)
 
 
 def test_learned_scale_gets_a_gradient_and_a_fixed_scale_does_not():
     adjacency = nx.to_numpy_array(nx.karate_club_graph(), weight=None)
     graph = _graph(adjacency)
     x = jnp.asarray(np.random.default_rng(3).normal(size=(34, 5)), jnp.float32)
-    for variant, moves in (("SL", True), ("ML", True), ("SD", False), ("MD", False)):
-        model = LearnedScaleClassifier(5, 3, variant=variant, tau0=2.0, hidden=8,
-                                       rngs=nnx.Rngs(0))
+    for variant, moves in (("SL", True), ("MD", False)):
+        model = LearnedScaleClassifier(5, 3, variant=variant, tau0=2.0, hidden=8, tau_max=4.0,
+                                       num_terms=24, rngs=nnx.Rngs(0))
         assert float(model.heat.tau) == pytest.approx(2.0, rel=1e-6)
         grads = _loss_grad(model, x, graph)
         theta_grad = float(grads["heat"]["scale_logit"][...])
@@ -141,21 +141,18 @@ def test_trained_tau_reads_every_seed():
 
 def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tmp_path,
                                                                               data_dir):
-    kwargs = dict(encoder="gcn", seeds=2, out=tmp_path, data_dir=data_dir, epochs=8, hidden=8,
+    kwargs = dict(encoder="gcn", seeds=2, out=tmp_path, data_dir=data_dir, epochs=3, hidden=8,
                   learning_rate=1e-2, progress=False)
     learned = nc.run("europe", variant="SL", **kwargs)
-    fixed = nc.run("europe", variant="SD", **kwargs)
     data = nc.prepare("europe", variant="SB", data_dir=data_dir, progress=False)[0]
     want = nc.characteristic_tau(data.adjacency, "exact", laplacian="normalised")
-    last = [r for r in learned + fixed if r["epochs"] == 8]
-    assert {r["tau"] for r in last} == {want}
-    assert all(r["laplacian"] == "normalised" for r in learned + fixed)
-    assert all(r["learned_tau"] == pytest.approx(want, rel=1e-6)
-               for r in last if r["variant"] == "SD")
-    assert all(r["learned_tau"] != pytest.approx(want, rel=1e-6)
-               for r in last if r["variant"] == "SL")
+    last = [r for r in learned if r["epochs"] == 3]
+    assert [r["seed"] for r in last] == [0, 1] and {r["tau"] for r in last} == {want}
+    assert all(r["laplacian"] == "normalised" for r in learned)
+    assert all("learned_tau" not in r for r in learned if r["epochs"] < 3)
+    assert all(0 < r["learned_tau"] != pytest.approx(want, rel=1e-6) for r in last)
     lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert len(lines) == len(learned) + len(fixed)
+    assert len(lines) == len(learned)
 
 
 def test_feature_tau_with_identity_features_is_the_structure_tau_of_the_curvature_formula():
@@ -174,7 +171,7 @@ def test_sr_at_the_feature_tau_is_its_own_run_and_report_row(tmp_path, data_dir)
     from jaxrg.studies.node_classification.report import report
 
     kwargs = dict(encoder="gcn", variant="SR", seeds=2, out=tmp_path, data_dir=data_dir,
-                  epochs=4, hidden=8, learning_rate=1e-2, scale_variant="authors-analytic",
+                  epochs=2, hidden=8, learning_rate=1e-2, scale_variant="authors-analytic",
                   progress=False)
     structure = nc.run("europe", **kwargs)
     features = nc.run("europe", scale_from="features", **kwargs)
