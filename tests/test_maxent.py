@@ -609,3 +609,17 @@ def test_runs_with_one_rewarded_class_each_are_pooled_beside_table_1():
         values = np.array(pooled[name])
         assert cells[column] == f"{values.mean():.4f} ({values.std(ddof=1):.4f})"
     assert "Table 1: R-Acc 0.995 (0.009), H_out 1.298 (0.062)" in row
+
+
+def test_imp_stages_with_one_rewarded_class_each_are_pooled_per_stage():
+    from jaxrg.studies.maxent.experiment import summary_table
+
+    records = [{"experiment": "imp", "dataset": "yeast", "model": "deep", "loss": "me",
+                "rewarded": rw, "seed": 0, "stage": stage, "sparsity": 0.5 * k,
+                "r_acc": 1.0, "entropy_out": h + k}
+               for rw, h in (("0", 1.0), ("1", 2.0)) for k, stage in enumerate(("imp0", "imp1"))]
+    rows = [line for line in summary_table(records).splitlines() if "pooled" in line]
+    assert [row.split("|")[5].strip() for row in rows] == ["imp0", "imp1"]
+    assert [row.split("|")[9].strip() for row in rows] == [
+        f"{np.mean([1.0, 2.0]):.4f} ({np.std([1.0, 2.0], ddof=1):.4f})",
+        f"{np.mean([2.0, 3.0]):.4f} ({np.std([2.0, 3.0], ddof=1):.4f})"]

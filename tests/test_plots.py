@@ -220,3 +220,22 @@ def test_renyi_profiles_draw_the_quantiles_of_each_order(tmp_path):
     assert len([a for a in one.axes if a.get_images()]) == 0
     with pytest.raises(ValueError, match=r"shape \(len\(alphas\)=2"):
         plots.plot_renyi_profiles([1.0, 2.0], h)
+
+
+def test_a_row_gets_a_slot_for_every_line_of_its_label():
+    """A one-cell row with a three-line label spans three slots, so labels never overlap."""
+    from jaxrg.plots import plot_accuracy_table
+
+    cell = [{"mean": 90.0, "std": 1.0}]
+    rows = [{"label": "a\nb\nc", "cells": {"ME": cell}},
+            {"label": "d", "cells": {"ME": cell, "XE": cell}}]
+    fig = plot_accuracy_table(rows)
+    ax = fig.axes[0]
+    assert fig.get_size_inches()[1] == pytest.approx(0.9 + 0.28 * (3 + 2))
+    low, high = ax.get_ylim()
+    assert high - low == pytest.approx(5 + 0.2)
+    texts = {t.get_text(): t.get_position()[1] for t in ax.texts}
+    assert texts["a\nb\nc"] - texts["d"] == pytest.approx((3 + 2) / 2)  # band centres
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -69,9 +69,19 @@ def plot_accuracy_table(rows, *, variants: Sequence[str] | None = None,
                 lines.append((r, v, None, pub))
             for k, cell in enumerate(cells):
                 lines.append((r, v, cell, pub if k == 0 else None))
+    # Each row gets as many slots as it has lines, and at least as many as its label has text
+    # lines (else a one-cell row's two-line label runs into its neighbours); its lines sit in
+    # the middle of its slots.
+    y, bands, cursor = np.zeros(len(lines)), [], 0.0
+    starts = [i for i, line in enumerate(lines) if i == 0 or lines[i - 1][0] != line[0]]
+    ends = starts[1:] + [len(lines)]
+    for s, e in zip(starts, ends, strict=True):
+        slots = max(e - s, rows[lines[s][0]]["label"].count("\n") + 1)
+        y[s:e] = -(cursor + (slots - (e - s)) / 2 + np.arange(e - s))
+        bands.append((s, -cursor + 0.5, -(cursor + slots) + 0.5))
+        cursor += slots
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.28 * len(lines)))
-    y = np.arange(len(lines))[::-1].astype(float)
+    fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.28 * cursor))
     handles = {}
     for yi, (_, v, cell, pub) in zip(y, lines, strict=True):
         colour, marker = colours[v], _MARKERS[variants.index(v) % len(_MARKERS)]
@@ -91,21 +101,18 @@ def plot_accuracy_table(rows, *, variants: Sequence[str] | None = None,
         ax.text(1.01, yi, f"{v}: {text}", transform=ax.get_yaxis_transform(), va="center",
                 fontsize=7, color=colour)
     # row bands and labels
-    starts = [i for i, line in enumerate(lines) if i == 0 or lines[i - 1][0] != line[0]]
-    ends = starts[1:] + [len(lines)]
-    for b, (s, e) in enumerate(zip(starts, ends, strict=True)):
-        top, bottom = y[s] + 0.5, y[e - 1] - 0.5
+    for b, (s, top, bottom) in enumerate(bands):
         if b % 2 == 0:
             ax.axhspan(bottom, top, color="0.94", zorder=0)
         ax.text(-0.01, (top + bottom) / 2, rows[lines[s][0]]["label"], ha="right",
                 va="center", fontsize=8, transform=ax.get_yaxis_transform())
     ax.set_yticks([])
-    ax.set_ylim(y[-1] - 0.6, y[0] + 0.6)
+    ax.set_ylim(bands[-1][2] - 0.1, bands[0][1] + 0.1)
     ax.set_xlabel(xlabel)
     ax.grid(True, axis="x", alpha=0.3)
     names = [v for v in [*variants, "published"] if v in handles]
     ax.legend([handles[n] for n in names], names, fontsize=7, ncol=len(names), frameon=False,
-              loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / len(lines)))
+              loc="upper center", bbox_to_anchor=(0.5, -0.06 - 0.6 / cursor))
     if title:
         ax.set_title(title, fontsize=9)
     return fig

@@ -478,8 +478,20 @@ def summary_table(records: list[dict]) -> str:
         lines += ["## IMP subnetworks (test set, each on its own classes)", "",
                   "| dataset | model | loss | R | stage | seeds | sparsity | R-Acc | H_out |",
                   "|---|---|---|---|---|---|---|---|---|"]
+        pooled: dict[tuple, list] = {}
         for key, rs in imp.items():
             lines.append(f"| {' | '.join(key[:4])} | {key[4]} | {len(rs)} | "
+                         f"{_mean_std([r['sparsity'] for r in rs])} | "
+                         f"{_mean_std([r['r_acc'] for r in rs])} | "
+                         f"{_mean_std([r['entropy_out'] for r in rs])} |")
+            if "-" not in key[3]:  # one rewarded class: pooled below, as for the table
+                pooled.setdefault(key[:3] + key[4:], []).append((key[3], rs))
+        for (d, m, loss, stage), groups in pooled.items():
+            if len(groups) < 2:
+                continue
+            rs = [r for _, group in groups for r in group]
+            lines.append(f"| {d} | {m} | {loss} | each of {{{','.join(g for g, _ in groups)}}}, "
+                         f"pooled | {stage} | {len(rs)} | "
                          f"{_mean_std([r['sparsity'] for r in rs])} | "
                          f"{_mean_std([r['r_acc'] for r in rs])} | "
                          f"{_mean_std([r['entropy_out'] for r in rs])} |")
