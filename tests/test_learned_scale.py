@@ -186,3 +186,14 @@ def test_sr_at_the_feature_tau_is_its_own_run_and_report_row(tmp_path, data_dir)
     assert row.count("τ*_X=") == 1 and row.count("(τ=") == 1  # two SR cells in one row
     with pytest.raises(ValueError, match="scale_from"):
         nc.run("europe", scale_from="labels", **kwargs)
+
+
+def test_weight_decay_sees_every_weight_matrix_of_both_encoders():
+    model = LearnedScaleClassifier(3, 2, variant="ML", tau0=1.0, hidden=4, rngs=nnx.Rngs(0))
+    want = sum(0.5 * float(jnp.sum(jnp.square(param[...])))
+               for path, param in nnx.iter_graph(model)
+               if isinstance(param, nnx.Param) and path and path[-1] == "kernel")
+    # 2 encoders x (projection + 2 convolutions) + the head = 7 weight matrices
+    assert sum(1 for path, p in nnx.iter_graph(model)
+               if isinstance(p, nnx.Param) and path and path[-1] == "kernel") == 7
+    assert float(model.l2_loss()) == pytest.approx(want, rel=1e-6)

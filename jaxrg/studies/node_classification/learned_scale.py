@@ -196,10 +196,7 @@ class HeatEncoder(nnx.Module):
         self.projection = (None if hidden is None else
                            linear(in_features, hidden, init=init, param_dtype=param_dtype,
                                   rngs=rngs))
-        self.kernels = nnx.List([nnx.Param(_glorot(rngs.params(), (width, width), param_dtype))
-                                 for _ in range(num_layers)])
-        self.biases = nnx.List([nnx.Param(jnp.zeros((width,), param_dtype))
-                                for _ in range(num_layers)])
+        self.convs = nnx.List([_HeatConv(width, param_dtype, rngs) for _ in range(num_layers)])
         self.norms = nnx.List([LayerNorm(width, epsilon=1e-5, param_dtype=param_dtype)
                                for _ in range(num_layers)])
         ratio = float(tau0) / float(tau_max)
@@ -221,10 +218,20 @@ class HeatEncoder(nnx.Module):
                                    self.num_terms)
         if self.projection is not None:
             x = self.projection(x)
-        for kernel, bias, norm in zip(self.kernels, self.biases, self.norms, strict=True):
-            h = heat_diffusion(x @ kernel[...], graph, coeffs) + bias[...][None, :]
-            x = x + jax.nn.relu(norm(h))
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            x = x + jax.nn.relu(norm(conv(x, graph, coeffs)))
         return x
+
+
+class _HeatConv(nnx.Module):
+    r""":math:`e^{-\tau\hat L} x W + b` for given Chebyshev coefficients (Glorot W, zero b)."""
+
+    def __init__(self, width: int, param_dtype, rngs: nnx.Rngs):
+        self.kernel = nnx.Param(_glorot(rngs.params(), (width, width), param_dtype))
+        self.bias = nnx.Param(jnp.zeros((width,), param_dtype))
+
+    def __call__(self, x, graph, coeffs):
+        return heat_diffusion(x @ self.kernel[...], graph, coeffs) + self.bias[...][None, :]
 
 
 def _tau_of(theta, tau_max: float):
