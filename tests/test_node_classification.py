@@ -245,13 +245,14 @@ def test_comparison_reads_protocol_rows_and_pools_per_node_correctness():
     from jaxrg.studies.node_classification.report import comparison, comparison_table
 
     rng = np.random.default_rng(0)
-    sb_correct = [rng.random(300) < 0.70 for _ in range(5)]
+    sb_correct = [rng.random(300) < 0.70 for _ in range(10)]
     mr_correct = [c | (rng.random(300) < 0.2) for c in sb_correct]  # strictly more right
     sb = [c.mean() for c in sb_correct]
     mr = [c.mean() for c in mr_correct]
     other = [dict(r, init="flax", test_acc=0.1) for r in _protocol_records("SB", sb, sb_correct)]
+    partial = _protocol_records("SR", sb[:3], sb_correct[:3], tau=0.572)  # a run still going
     rows = summarise(_protocol_records("SB", sb, sb_correct)
-                     + _protocol_records("MR", mr, mr_correct, tau=0.572) + other)
+                     + _protocol_records("MR", mr, mr_correct, tau=0.572) + other + partial)
     entries = {(e["dataset"], e["encoder"], e["variant"]): e for e in comparison(rows)}
     assert len(entries) == 48
     sb_entry, mr_entry = entries[("cora", "gcn", "SB")], entries[("cora", "gcn", "MR")]
@@ -267,6 +268,8 @@ def test_comparison_reads_protocol_rows_and_pools_per_node_correctness():
     assert entries[("photo", "gat", "MR")]["ours"] is None
     text = comparison_table(comparison(rows))
     assert "Cells run under the authors' protocol: 2 of 48" in text
+    sr_entry = entries[("cora", "gcn", "SR")]
+    assert sr_entry["ours"] is None and sr_entry["note"].startswith("partial: 3 of 10 seeds")
 
 
 def test_correctness_bits_round_trip():
