@@ -292,7 +292,8 @@ def test_runner_records_per_node_correctness_that_matches_the_accuracy(data_dir,
 
 def test_old_records_read_with_flax_init_and_default_split():
     old = {"dataset": "europe", "encoder": "gcn"}
-    assert nc.with_defaults(old) == {**old, "init": "flax", "split": "random"}
+    assert nc.with_defaults(old) == {**old, "init": "flax", "split": "random",
+                                     "scale_source": "structure"}
     assert nc.with_defaults({"dataset": "cora"})["split"] == "public"
 
 
