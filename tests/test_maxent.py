@@ -623,3 +623,40 @@ def test_imp_stages_with_one_rewarded_class_each_are_pooled_per_stage():
     assert [row.split("|")[9].strip() for row in rows] == [
         f"{np.mean([1.0, 2.0]):.4f} ({np.std([1.0, 2.0], ddof=1):.4f})",
         f"{np.mean([2.0, 3.0]):.4f} ({np.std([2.0, 3.0], ddof=1):.4f})"]
+
+
+def test_run_merge_compares_three_merges_and_resumes(tmp_path):
+    """IMP on three groups, merges of 2 and 3 modules by every method; a re-run adds nothing."""
+    from jaxrg.studies.maxent.experiment import MaxEntConfig, report, run_merge
+
+    config = MaxEntConfig(dataset="yeast", seeds=(0,), losses=("me",), epochs=1, rounds=1,
+                          sparsity=0.5, groups=((0,), (1,), (2, 3)), path_points=3,
+                          merge_scales=(0.5, 1.0))
+    records = run_merge(tmp_path, config, progress=False, data=_prepared())
+    methods = [r for r in records if r["experiment"] == "methods"]
+    assert sorted((r["modules"], r["method"]) for r in methods) == sorted(
+        (j, m) for j in (2, 3) for m in ("maxent", "task_arithmetic", "ties"))
+    merges = {r["modules"]: r for r in records if r["experiment"] == "merge"}
+    for r in methods:
+        assert r["rewarded"] == merges[r["modules"]]["rewarded"]
+        assert len(r["barriers"]) == r["modules"] and r["barrier"] == max(r["barriers"])
+        if r["method"] == "maxent":  # the paper's merge, evaluated twice: the same number
+            assert r["union_accuracy"] == merges[r["modules"]]["union_accuracy"]
+            assert r["scale"] is None
+        else:
+            assert r["scale"] in (0.5, 1.0)
+    before = (tmp_path / "results.jsonl").read_bytes()
+    run_merge(tmp_path, config, progress=False, data=_prepared())
+    assert (tmp_path / "results.jsonl").read_bytes() == before
+    text = report(tmp_path, figures=False)
+    assert "## Three merges of the same modules" in text
+    assert "| yeast | shallow | ME | 3 | 0-1-2-3 | 1 |" in text
+
+
+def test_merge_settings_are_checked():
+    from jaxrg.studies.maxent.experiment import MaxEntConfig
+
+    with pytest.raises(ValueError, match="ties_density"):
+        MaxEntConfig(ties_density=0.0).resolved()
+    with pytest.raises(ValueError, match="merge_scales"):
+        MaxEntConfig(merge_scales=(0.5, -1.0)).resolved()

@@ -49,3 +49,44 @@ def test_three_modules_give_a_row_per_method_with_nonnegative_barriers():
         assert r["modules"] == 3 and len(r["module_r_acc"]) == 3 and len(r["barriers"]) == 3
         assert 0.0 <= r["union_accuracy"] <= 1.0
         assert min(r["barriers"]) >= -1e-6  # the sampled end points bound the linear reference
+
+
+def test_lambda_is_the_grid_point_of_best_validation_union_accuracy():
+    graphdef, init = _model(1)
+    modules = [_model(s)[1] for s in (2, 3)]
+    masks = [tm.full_masks(init)] * 2
+    x, y = _data()
+    xv, yv = x[::-1] * 0.5, y[::-1]
+    grid = (0.25, 0.5, 1.0, 1.5)
+    rows = compare_merges(graphdef, init, modules, masks, x, y, [(0, 1), (2, 3)], 6, points=3,
+                          scales=grid, x_val=xv, labels_val=yv)
+    by = {r["method"]: r for r in rows}
+    assert by["maxent"]["scale"] is None
+    for method in ("task_arithmetic", "ties"):
+        # each candidate on its own, evaluated on the validation data as the test data
+        val = [compare_merges(graphdef, init, modules, masks, xv, yv, [(0, 1), (2, 3)], 6,
+                              points=2, scale=lam)
+               for lam in grid]
+        accs = [next(r for r in v if r["method"] == method)["union_accuracy"] for v in val]
+        best = grid[int(np.argmax(accs))]  # first of the grid on ties, as documented
+        assert by[method]["scale"] == best
+        assert by[method]["val_union_accuracy"] == max(accs)
+        # and the test numbers are those of the merge at that lambda
+        alone = compare_merges(graphdef, init, modules, masks, x, y, [(0, 1), (2, 3)], 6,
+                               points=3, scale=best)
+        mine = next(r for r in alone if r["method"] == method)
+        assert mine["union_accuracy"] == by[method]["union_accuracy"]
+        np.testing.assert_allclose(mine["barriers"], by[method]["barriers"], rtol=1e-6)
+
+
+def test_a_lambda_grid_without_validation_data_is_an_error_naming_it():
+    import pytest
+
+    graphdef, init = _model(1)
+    x, y = _data()
+    with pytest.raises(ValueError, match="x_val and labels_val"):
+        compare_merges(graphdef, init, [init], [tm.full_masks(init)], x, y, [(0,)], 6,
+                       scales=(0.5, 1.0))
+    with pytest.raises(ValueError, match="at least one candidate"):
+        compare_merges(graphdef, init, [init], [tm.full_masks(init)], x, y, [(0,)], 6,
+                       scales=(), x_val=x, labels_val=y)

@@ -98,6 +98,11 @@ def _register(subparsers, help: str) -> None:
     merge.add_argument("--sparsity", type=float, default=None,
                        help="final sparsity p (default 0.99; 0.6 for the CNN)")
     merge.add_argument("--rounds", type=int, default=2, help="IMP rounds (default 2)")
+    merge.add_argument("--ties-density", type=float, default=0.2,
+                       help="fraction of each task vector TIES keeps (default 0.2)")
+    merge.add_argument("--merge-scales", type=float, nargs="+", default=None, metavar="LAMBDA",
+                       help="lambda grid of task arithmetic and TIES, chosen on the validation "
+                       "split (default 0.1 0.2 ... 2.0)")
     merge.set_defaults(func=_merge)
     rep = sub.add_parser("report", help="write table.md and the figures from results.jsonl")
     rep.add_argument("--out", default="results/maxent", help="results folder")
@@ -143,14 +148,17 @@ def _merge(args: argparse.Namespace) -> int:
     from jaxrg.studies.maxent.experiment import run_merge
 
     extra = {"groups": tuple(_classes(g) for g in args.groups), "rounds": args.rounds,
-             "sparsity": args.sparsity, "losses": tuple(args.loss or ("me", "xe"))}
+             "sparsity": args.sparsity, "losses": tuple(args.loss or ("me", "xe")),
+             "ties_density": args.ties_density}
+    if args.merge_scales is not None:
+        extra["merge_scales"] = tuple(args.merge_scales)
     if args.rounds < 1:
         raise ValueError(f"--rounds must be ≥ 1; got {args.rounds}")
     if args.sparsity is not None and not 0.0 <= args.sparsity < 1.0:
         raise ValueError(f"--sparsity must lie in [0, 1); got {args.sparsity}")
     config = _config(args, **extra)
     records = run_merge(args.out, config, progress=not args.quiet)
-    print(f"{len(records)} IMP/merge/path records in {args.out}/results.jsonl")
+    print(f"{len(records)} IMP/merge/methods/path records in {args.out}/results.jsonl")
     return 0
 
 

@@ -12,6 +12,10 @@ Two experiments, each resumable (one JSON line per finished unit in ``results.js
   :math:`j` modules are merged, :math:`\theta = \sum_{i\le j}\theta_i\odot m_i`, and evaluated on
   the union of their classes (``"merge<j>"``); the connectivity paths between modules 1 and 2
   (the paper's path through the merge, and the straight line) give the loss barrier (``"path"``).
+  Beyond the paper, the same first :math:`j \ge 2` modules are also merged by task arithmetic and
+  TIES (:mod:`jaxrg.studies.maxent.merging`, :math:`\lambda` chosen on the validation split) and
+  compared with the paper's merge: union accuracy and the loss barrier along the straight path
+  from each module (``"methods"``, stage ``"<method><j>"``).
 
 :func:`report` writes ``table.md`` (mean (std) over seeds) and the figures.
 
@@ -97,6 +101,8 @@ class MaxEntConfig:
     sparsity: float | None = None
     rounds: int = 2
     path_points: int = 21
+    merge_scales: tuple = tuple(round(0.1 * i, 1) for i in range(1, 21))
+    ties_density: float = 0.2
     train_limit: int | None = None
     data_dir: str | None = None
 
@@ -118,6 +124,12 @@ class MaxEntConfig:
         if self.learning_rate is not None and not 0 < self.learning_rate < math.inf:
             raise ValueError(f"learning_rate must be a finite number > 0 (CLI --lr), got "
                              f"{self.learning_rate}; leave it None for the dataset's default")
+        if not self.merge_scales or not all(0 < s < math.inf for s in self.merge_scales):
+            raise ValueError(f"merge_scales must be finite numbers > 0 (the lambda grid of task "
+                             f"arithmetic and TIES), got {self.merge_scales}")
+        if not 0 < self.ties_density <= 1:
+            raise ValueError(f"ties_density must lie in (0, 1] (CLI --ties-density), got "
+                             f"{self.ties_density}")
         if self.epochs is not None and self.epochs < 1:
             raise ValueError(f"epochs must be >= 1 (CLI --epochs), got {self.epochs}")
         if self.train_limit is not None and self.train_limit < 1:
@@ -128,6 +140,7 @@ class MaxEntConfig:
         return dataclasses.replace(
             self, losses=tuple(self.losses), seeds=tuple(int(s) for s in self.seeds),
             rewarded=tuple(sorted(int(c) for c in self.rewarded)),
+            merge_scales=tuple(float(s) for s in self.merge_scales),
             groups=tuple(tuple(sorted(int(c) for c in g)) for g in self.groups),
             epochs=epochs if self.epochs is None else self.epochs,
             learning_rate=lr if self.learning_rate is None else self.learning_rate,
@@ -314,6 +327,7 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
     from tqdm.auto import tqdm
 
     from jaxrg import maxent
+    from jaxrg.studies.maxent import merging as merge_methods
     from jaxrg.studies.maxent import train as tm
 
     config = config.resolved()
@@ -326,8 +340,11 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
     path = pathlib.Path(out) / "results.jsonl"
     name = "|".join(_subset_name(g) for g in groups)
     done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
+    everything = _subset_name(flat)
     todo = [(loss, s) for s in config.seeds for loss in config.losses
-            if ("path", config.dataset, config.model, loss, name, s, "path") not in done]
+            if ("path", config.dataset, config.model, loss, name, s, "path") not in done
+            or ("methods", config.dataset, config.model, loss, everything, s,
+                f"ties{len(groups)}") not in done]
     if todo:
         data = data or prepare(config.dataset, data_dir=config.data_dir,
                                train_limit=config.train_limit)
@@ -374,6 +391,18 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
                                                         config.temperature).r_acc)
                                         for i in range(j)]}
             pending.append(record)
+            if j < 2:
+                continue
+            rows = merge_methods.compare_merges(
+                graphdef, params, modules[:j], module_masks[:j], data.x_test, data.y_test,
+                groups[:j], data.num_classes, temperature=config.temperature,
+                points=config.path_points, density=config.ties_density,
+                scales=config.merge_scales, x_val=data.x_val, labels_val=data.y_val)
+            for row in rows:
+                record = _base(config, "methods", loss, _subset_name(union), seed,
+                               f"{row['method']}{j}")
+                pending.append(record | row | {"groups": name,
+                                               "ties_density": config.ties_density})
         union_mask = _mask_of(groups[0] + groups[1], data.num_classes)
         p1 = tm.apply_mask(modules[0], module_masks[0])
         p2 = tm.apply_mask(modules[1], module_masks[1])
@@ -384,7 +413,8 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
         pending.append(record)
         for r in pending:  # the "path" record last: its presence marks the unit finished
             _io.append_jsonl(path, r)
-    return [r for r in _io.read_jsonl(path) if r["experiment"] in ("imp", "merge", "path")
+    return [r for r in _io.read_jsonl(path)
+            if r["experiment"] in ("imp", "merge", "methods", "path")
             and r["dataset"] == config.dataset and r["model"] == config.model]
 
 
@@ -505,6 +535,28 @@ def summary_table(records: list[dict]) -> str:
             per = ", ".join(_mean_std([r["module_r_acc"][i] for r in rs]) for i in range(j))
             lines.append(f"| {d} | {m} | {loss.upper()} | {j} | {rw} | {len(rs)} | "
                          f"{_mean_std([r['union_accuracy'] for r in rs])} | {per} |")
+        lines.append("")
+    methods = _groups(records, "methods", ("dataset", "model", "loss", "modules", "rewarded"))
+    if methods:
+        lines += ["## Three merges of the same modules: the paper's, task arithmetic, TIES", "",
+                  "Union accuracy (test) and the largest loss barrier (ME loss on the union) "
+                  "along the straight paths from each masked module to the merged model; "
+                  "λ of task arithmetic and TIES chosen on the validation split (mean over "
+                  "seeds in brackets).", "",
+                  "| dataset | model | loss | modules | classes | seeds | paper's merge: union "
+                  "acc | barrier | task arithmetic: union acc | barrier | TIES: union acc | "
+                  "barrier |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for (d, m, loss, j, rw), rs in methods.items():
+            cells = []
+            for method in ("maxent", "task_arithmetic", "ties"):
+                mine = [r for r in rs if r["method"] == method]
+                lam = [r["scale"] for r in mine if r["scale"] is not None]
+                tag = f" (λ {np.mean(lam):.2f})" if lam else ""
+                cells += [_mean_std([r["union_accuracy"] for r in mine]) + tag,
+                          _mean_std([r["barrier"] for r in mine])]
+            seeds = len({r["seed"] for r in rs})
+            lines.append(f"| {d} | {m} | {loss.upper()} | {j} | {rw} | {seeds} | "
+                         + " | ".join(cells) + " |")
         lines.append("")
     paths = _groups(records, "path", ("dataset", "model", "loss"))
     if paths:
