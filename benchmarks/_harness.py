@@ -8,6 +8,7 @@ versions.
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 import os
 import pathlib
@@ -64,6 +65,7 @@ def environment() -> dict:
         "jax": jax.__version__,
         "jaxlib": jaxlib.__version__,
         "numpy": np.__version__,
+        "ml_dtypes": importlib.metadata.version("ml_dtypes"),
         "python": platform.python_version(),
     }
 

@@ -497,3 +497,18 @@ def test_a_float32_npz_is_computed_in_the_commands_float64(tmp_path, capsys):
     mu /= mu.sum(1, keepdims=True)
     entropy = -np.sum(mu * np.log(np.where(mu > 0, mu, 1)), axis=1) / np.log(3)
     np.testing.assert_allclose(curves["entropy"], entropy, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("module", ["jaxrg", "jaxrg.cli"])
+def test_python_dash_m_runs_the_command(module, tmp_path):
+    """``python -m jaxrg`` and ``python -m jaxrg.cli`` are the console script without it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", module, "curve", "karate", "--png",
+                           str(tmp_path / "c.png")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "karate" in done.stdout and (tmp_path / "c.png").stat().st_size > 1000
+    bad = subprocess.run([sys.executable, "-m", module, "curve", "karate", "--no-such-option"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "--no-such-option" in bad.stderr
