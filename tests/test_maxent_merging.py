@@ -90,3 +90,24 @@ def test_a_lambda_grid_without_validation_data_is_an_error_naming_it():
     with pytest.raises(ValueError, match="at least one candidate"):
         compare_merges(graphdef, init, [init], [tm.full_masks(init)], x, y, [(0,)], 6,
                        scales=(), x_val=x, labels_val=y)
+
+
+def test_task_arithmetic_at_one_over_n_predicts_as_the_paper_merge():
+    """λ = 1/n removes θ₀: the merge is the sum / n, and a ReLU MLP with a bias-free head only
+    rescales its logits (by 1/n², one hidden layer), so every prediction stays the same."""
+    graphdef, init = _model(5)
+    modules = [_model(s)[1] for s in (6, 7, 8)]
+    masks = [tm.full_masks(init)] * 3
+    x, y = _data()
+    groups = [(0, 1), (2, 3), (4, 5)]
+    rows = {r["method"]: r for r in compare_merges(graphdef, init, modules, masks, x, y, groups,
+                                                   6, points=2, scale=1.0 / 3.0)}
+    assert rows["task_arithmetic"]["union_accuracy"] == rows["maxent"]["union_accuracy"]
+    assert rows["task_arithmetic"]["module_r_acc"] == rows["maxent"]["module_r_acc"]
+    merged = merged_params(init, modules, masks, scale=1.0 / 3.0)
+    logits_sum = tm.logits_of(graphdef, merged["maxent"], x)
+    logits_ta = tm.logits_of(graphdef, merged["task_arithmetic"], x)
+    np.testing.assert_allclose(logits_ta, logits_sum / 9.0, rtol=2e-5, atol=1e-6)
+    # at another lambda theta_0 comes back and the logits are no longer a multiple
+    other = merged_params(init, modules, masks, scale=0.5)["task_arithmetic"]
+    assert not np.allclose(tm.logits_of(graphdef, other, x), logits_sum / 4.0, rtol=1e-3)
