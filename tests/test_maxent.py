@@ -627,7 +627,7 @@ def test_imp_stages_with_one_rewarded_class_each_are_pooled_per_stage():
 
 def test_run_merge_compares_three_merges_and_resumes(tmp_path):
     """IMP on three groups, merges of 2 and 3 modules by every method; a re-run adds nothing."""
-    from jaxrg.studies.maxent.experiment import MaxEntConfig, report, run_merge
+    from jaxrg.studies.maxent.experiment import MaxEntConfig, report, run_merge, table_rows
 
     config = MaxEntConfig(dataset="yeast", seeds=(0,), losses=("me",), epochs=1, rounds=1,
                           sparsity=0.5, groups=((0,), (1,), (2, 3)), path_points=3,
@@ -648,9 +648,12 @@ def test_run_merge_compares_three_merges_and_resumes(tmp_path):
     before = (tmp_path / "results.jsonl").read_bytes()
     run_merge(tmp_path, config, progress=False, data=_prepared())
     assert (tmp_path / "results.jsonl").read_bytes() == before
-    text = report(tmp_path, figures=False)
+    text = report(tmp_path)
     assert "## Three merges of the same modules" in text
     assert "| yeast | shallow | ME | 3 | 0-1-2-3 | 1 |" in text
+    assert (tmp_path / "merge_methods.png").stat().st_size > 1000
+    labels = [row["label"] for row in table_rows(records)]
+    assert "yeast shallow, groups 0|1|2-3\n3 modules merged,\nunion accuracy" in labels
 
 
 def test_merge_settings_are_checked():

@@ -600,18 +600,22 @@ def table_rows(records: list[dict]) -> list[dict]:
         cells = {loss.upper(): cell([r["r_acc"] for r in table[(d, m, rw, loss)]])
                  for loss in LOSSES if (d, m, rw, loss) in table}
         rows.append({"label": f"{d} {m}\nR-Acc, R = {{{rw.replace('-', ',')}}}", "cells": cells})
-    merge = _groups(records, "merge", ("dataset", "model", "modules", "loss"))
-    for d, m, j in dict.fromkeys(key[:3] for key in merge):
-        cells = {loss.upper(): cell([r["union_accuracy"] for r in merge[(d, m, j, loss)]])
-                 for loss in LOSSES if (d, m, j, loss) in merge}
-        rows.append({"label": f"{d} {m}\n{j} module{'s' * (j > 1)} merged,\nunion accuracy",
-                     "cells": cells})
+    # one row per split of the classes into groups: prefixes of different splits are different
+    # sets of classes and are not pooled
+    merge = _groups([r | {"groups": r.get("groups", "")} for r in records], "merge",
+                    ("dataset", "model", "groups", "modules", "loss"))
+    for d, m, g, j in dict.fromkeys(key[:4] for key in merge):
+        cells = {loss.upper(): cell([r["union_accuracy"] for r in merge[(d, m, g, j, loss)]])
+                 for loss in LOSSES if (d, m, g, j, loss) in merge}
+        split = f", groups {g}" if g else ""
+        rows.append({"label": f"{d} {m}{split}\n{j} module{'s' * (j > 1)} merged,\n"
+                              "union accuracy", "cells": cells})
     return rows
 
 
 def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
     """The accuracy table, entropy vs R-Acc per loss, connectivity paths, merge accuracy vs
-    modules (PNG files in ``out``; each written atomically).
+    modules and the three merge methods (PNG files in ``out``; each written atomically).
 
     Args:
         out: results folder.
@@ -619,7 +623,7 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
 
     Returns:
         The paths written (``table.png``, ``entropy_vs_racc.png``, ``connectivity.png``,
-        ``merge_accuracy.png``; those whose experiments have records).
+        ``merge_accuracy.png``, ``merge_methods.png``; those whose experiments have records).
     """
     from jaxrg.plots import plot_accuracy_table
     from jaxrg.plots._common import panel_grid, pyplot, save
@@ -674,22 +678,48 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
         written.append(save(fig, out / "connectivity.png"))
     merge = [r for r in records if r["experiment"] == "merge"]
     if merge:
-        fig, ax = plt.subplots(figsize=(5, 3.8))
-        for d in sorted({r["dataset"] for r in merge}):
+        # one line per (dataset, model, split into groups, loss): the mean over seeds
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        styles, markers = ["-", "--", ":", "-."], ["o", "s", "^", "D", "v", "P", "X"]
+        runs = sorted({(r["dataset"], r["model"], r.get("groups", "")) for r in merge})
+        for i, (d, m, g) in enumerate(runs):
             for loss in LOSSES:
-                rs = [r for r in merge if r["dataset"] == d and r["loss"] == loss]
+                rs = [r for r in merge if (r["dataset"], r["model"], r.get("groups", ""),
+                                           r["loss"]) == (d, m, g, loss)]
                 if not rs:
                     continue
                 js = sorted({r["modules"] for r in rs})
                 means = [np.mean([r["union_accuracy"] for r in rs if r["modules"] == j])
                          for j in js]
-                ax.plot(js, means, marker="o", color=colours[loss], label=f"{d} {loss.upper()}")
+                ax.plot(js, means, marker=markers[i % len(markers)], color=colours[loss],
+                        ls=styles[i % len(styles)], label=f"{d} {m} {g} {loss.upper()}")
         ax.set(xlabel="number of merged modules", ylabel="accuracy on the union of classes",
                ylim=(0, 1.02))
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
         fig.tight_layout()
         written.append(save(fig, out / "merge_accuracy.png"))
+    methods = [r for r in records if r["experiment"] == "methods"]
+    if methods:
+        # the three merges side by side: one panel per (dataset, model, split, loss)
+        runs = sorted({(r["dataset"], r["model"], r["groups"], r["loss"]) for r in methods})
+        fig, axes = panel_grid(len(runs), panel=(3.4, 2.9))
+        names = {"maxent": "paper's sum", "task_arithmetic": "task arithmetic", "ties": "TIES"}
+        for ax, key in zip(axes, runs, strict=False):
+            rs = [r for r in methods if (r["dataset"], r["model"], r["groups"], r["loss"]) == key]
+            for method, colour in zip(names, ("C0", "C1", "C2"), strict=True):
+                mine = [r for r in rs if r["method"] == method]
+                js = sorted({r["modules"] for r in mine})
+                vals = [[r["union_accuracy"] for r in mine if r["modules"] == j] for j in js]
+                ax.errorbar(js, [np.mean(v) for v in vals],
+                            yerr=[np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in vals],
+                            marker="o", color=colour, capsize=2, label=names[method])
+            ax.set_title(f"{key[0]} {key[1]}, {key[3].upper()}\ngroups {key[2]}", fontsize=8)
+            ax.set(xlabel="modules merged", ylabel="union accuracy")
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        axes[0].legend(fontsize=7)
+        fig.tight_layout()
+        written.append(save(fig, out / "merge_methods.png"))
     return written
 
 
