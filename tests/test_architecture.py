@@ -31,9 +31,10 @@ from jaxrg import _numerics
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxrg"
 
-#: top-level subpackage -> layer; every other module of jaxrg is library (layer 0)
-LAYERS = {"datasets": 1, "plots": 2, "studies": 3, "cli": 4, "models": 5, "train": 5,
-          "experiments": 5}
+#: top-level subpackage -> layer; every other module of jaxrg is library (layer 0).
+#: ``jaxrg/__main__.py`` (``python -m jaxrg``) is the CLI's entry point, so it sits with the CLI.
+LAYERS = {"datasets": 1, "plots": 2, "studies": 3, "cli": 4, "__main__": 4, "models": 5,
+          "train": 5, "experiments": 5}
 #: the previous release's homes of the study code, now aliases (removed in the next release)
 ALIASES = ("jaxrg.experiments", "jaxrg.models", "jaxrg.train")
 STUDIES = ("clt_rg", "entropy_lens", "maxent", "node_classification")

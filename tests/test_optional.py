@@ -19,8 +19,8 @@ from jaxrg import _optional
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STUDIES = ("flax", "optax", "jraph", "matplotlib", "tqdm")
-LIBRARY_EXCLUDED = ("jaxrg.cli", "jaxrg.datasets", "jaxrg.experiments", "jaxrg.models",
-                    "jaxrg.plots", "jaxrg.studies", "jaxrg.train")
+LIBRARY_EXCLUDED = ("jaxrg.__main__", "jaxrg.cli", "jaxrg.datasets", "jaxrg.experiments",
+                    "jaxrg.models", "jaxrg.plots", "jaxrg.studies", "jaxrg.train")
 
 
 def _run_blocked(code: str, blocked=STUDIES) -> dict:
