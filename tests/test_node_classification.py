@@ -72,6 +72,30 @@ def test_summary_marks_variants_by_the_one_sided_test_against_sb():
     assert cells["MR"]["tau"] == 0.57
 
 
+def test_scale_ablation_groups_random_scales_around_tau_star_and_ranks_it():
+    from jaxrg.studies.node_classification.report import scale_ablation_table
+
+    def mr(tau, acc, scale=None):
+        return [{**r, "scale_variant": scale} for r in _records("MR", [acc] * 3, tau=tau)]
+
+    star = 0.5
+    records = _records("SB", [0.60] * 3) + mr(star, 0.70, "authors")
+    # random scales: 2 below star/3 (0.60, 0.62), 3 around (0.71 beats τ*), 2 above (0.65, 0.69)
+    for tau, acc in ((0.05, 0.60), (0.1, 0.62), (0.2, 0.68), (0.5001, 0.71), (1.4, 0.69),
+                     (2.0, 0.65), (9.0, 0.69)):
+        records += mr(tau, acc, "exact")
+    table = scale_ablation_table(summarise(records))
+    row = table.splitlines()[-1].split(" | ")
+    assert "70.0 ± 0.0" in row[7] and "τ*=0.5" in row[7]
+    assert row[8] == "n=2: 61.0 (best 62.0, worst 60.0)"
+    assert row[9] == "n=3: 69.3 (best 71.0, worst 68.0)"
+    assert row[10] == "n=2: 67.0 (best 69.0, worst 65.0)"
+    assert row[11:] == ["1 of 7", "2 of 8 |"]
+    # too few scales, or no τ* cell: no ablation row
+    assert scale_ablation_table(summarise(records[:3 * 5])) == ""
+    assert scale_ablation_table(summarise([r for r in records if r["tau"] != star])) == ""
+
+
 @pytest.fixture(scope="module")
 def europe_run(tmp_path_factory, data_dir):
     """The CLI on Europe (399 nodes): 2 seeds of SB, 6 epochs, width 8."""
