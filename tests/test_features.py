@@ -15,7 +15,13 @@ F64 = tol(np.float64)
 
 
 def _oracle_curves(a, x, taus, *, centre=True, normalize=True):
-    """S_X, C_X from scipy's expm of the Laplacian and the KL form (no eigenvectors)."""
+    """S_X, C_X from scipy's expm of the Laplacian and the KL form (no eigenvectors).
+
+    Z_X(τ) = N Tr(Xᵀ e^{−τL} X) / ‖X‖² and the moments of λ under the feature measure,
+    ⟨λ^k⟩ = Tr(Xᵀ L^k e^{−τL} X) / Tr(Xᵀ e^{−τL} X), give S = (log Z + τ⟨λ⟩) / log N and
+    C = τ² (⟨λ²⟩ − ⟨λ⟩²) / log N. (Finite differences of log Z in τ, the earlier oracle, were
+    off by up to 2e-5 relative at τ = 4 against a 40-digit mpmath reference.)
+    """
     a = np.asarray(a, float)
     x = np.asarray(x, float).reshape(a.shape[0], -1)
     n = a.shape[0]
@@ -27,16 +33,12 @@ def _oracle_curves(a, x, taus, *, centre=True, normalize=True):
     mass = np.sum(x**2)
     entropy, heat = [], []
     for tau in np.asarray(taus):
-        # Z_X(t) = N Tr(X^T e^{-tL} X) / ||X||^2 ; log Z_X is smooth, so C = -dS/dlog tau from
-        # S = (log Z + tau <lambda>) / log N with <lambda> = -d log Z / d tau (finite differences)
-        def log_z(t):
-            return np.log(n * np.trace(x.T @ scipy.linalg.expm(-t * lap) @ x) / mass)
-
-        h = 1e-4 * tau
-        mean = -(log_z(tau + h) - log_z(tau - h)) / (2 * h)
-        var = (log_z(tau + h) - 2 * log_z(tau) + log_z(tau - h)) / h**2
-        entropy.append((log_z(tau) + tau * mean) / np.log(n))
-        heat.append(tau**2 * var / np.log(n))
+        smoothed = scipy.linalg.expm(-tau * lap) @ x
+        z = np.trace(x.T @ smoothed)
+        m1 = np.trace(x.T @ lap @ smoothed) / z
+        m2 = np.trace(x.T @ lap @ lap @ smoothed) / z
+        entropy.append((np.log(n * z / mass) + tau * m1) / np.log(n))
+        heat.append(tau**2 * (m2 - m1**2) / np.log(n))
     return np.array(entropy), np.array(heat)
 
 
@@ -101,8 +103,8 @@ def test_curves_match_the_heat_content_of_the_features_by_expm():
         spec = jaxrg.feature_spectrum(a, x, centre=centre, normalize=normalize)
         curves = jaxrg.feature_entropy_curves(spec, taus)
         s, c = _oracle_curves(a, x, taus, centre=centre, normalize=normalize)
-        np.testing.assert_allclose(curves.entropy, s, rtol=1e-7)
-        np.testing.assert_allclose(curves.specific_heat, c, rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(curves.entropy, s, rtol=1e-10)
+        np.testing.assert_allclose(curves.specific_heat, c, rtol=1e-9)
 
 
 def test_specific_heat_is_minus_the_log_derivative_of_the_entropy():
