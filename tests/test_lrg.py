@@ -397,6 +397,59 @@ def test_rewire_matches_the_formula_in_numpy_and_the_edge_route(seed):
         )
 
 
+def authors_rslrg_directed(adjacency, tau):
+    """Caso et al.'s RSLRG step by step (their loops over rows of zeta), with scipy's expm."""
+    degree = np.diag(adjacency.sum(axis=0))
+    rho = scipy.linalg.expm(-tau * (degree - adjacency))
+    auto = np.diag(rho)
+    zeta = (rho >= np.vstack([np.minimum(a, auto) for a in auto])).astype(int)
+    summed = np.hstack([adjacency[:, np.nonzero(z)[0]].sum(axis=1, keepdims=True)
+                        for z in zeta])
+    summed = np.vstack([summed[np.nonzero(z)[0], :].sum(axis=0) for z in zeta])
+    grouped = np.hstack([zeta[:, np.nonzero(z)[0]].sum(axis=1, keepdims=True) for z in zeta])
+    grouped = np.vstack([grouped[np.nonzero(z)[0], :].sum(axis=0) for z in zeta])
+    return (((summed > 0).astype(int) - (grouped > 0).astype(int)) > 0.05).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rewire_directed_is_the_authors_rslrg_on_a_directed_edge_list(seed):
+    rng = np.random.default_rng(seed)
+    n = 30
+    # each edge once, from the higher id to the lower one (as Europe's file lists them)
+    upper = np.triu(rng.random((n, n)) < 0.15, 1)
+    adjacency = upper.T.astype(np.float64)
+    adjacency[3, 3] = 1.0  # a self-loop, as Europe's file has two
+    with jax.enable_x64(True):
+        # not tau = 1: there a single edge between two nodes of in-degree 1 gives an exact tie
+        # (rho_ij = tau e^-tau = rho_ii), which round-off decides in their code
+        for tau in (0.05, 0.3, 0.9, 3.0):
+            ours = np.asarray(jaxrg.lrg.rewire_directed(jnp.asarray(adjacency), tau))
+            np.testing.assert_array_equal(ours, authors_rslrg_directed(adjacency, tau))
+        batch = np.asarray(jaxrg.lrg.rewire_directed(jnp.asarray(adjacency),
+                                                     jnp.array([0.05, 0.9])))
+        np.testing.assert_array_equal(batch[1], authors_rslrg_directed(adjacency, 0.9))
+    assert not np.array_equal(ours, ours.T) or not ours.any()
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_rewire_directed_on_a_symmetric_graph_is_rewire(seed):
+    rng = np.random.default_rng(seed)
+    adjacency = sbm(rng, [15, 20, 10], 0.5, 0.04)[0]
+    with jax.enable_x64(True):
+        a = jnp.asarray(adjacency, jnp.float64)
+        for tau in (0.3, 1.0, 4.0):
+            np.testing.assert_array_equal(jaxrg.lrg.rewire_directed(a, tau),
+                                          jaxrg.lrg.rewire(a, tau))
+
+
+@pytest.mark.parametrize(("adjacency", "taus", "words"), [
+    (np.ones((2, 3)), 1.0, "square"), (-np.eye(3), 1.0, "negative"),
+    (np.full((2, 2), np.nan), 1.0, "NaN"), (np.ones((3, 3)), 0.0, "> 0")])
+def test_rewire_directed_refuses_bad_input(adjacency, taus, words):
+    with pytest.raises(ValueError, match=words):
+        jaxrg.lrg.rewire_directed(adjacency, taus)
+
+
 def test_weighted_disconnected_graph_rewires_and_coarse_grains_per_component():
     # two weighted components (weights over two decades): the rewired and the coarse graphs are
     # the block-diagonal union of each component's own, with no link across components

@@ -296,6 +296,32 @@ def test_comparison_reads_protocol_rows_and_pools_per_node_correctness():
     assert sr_entry["ours"] is None and sr_entry["note"].startswith("partial: 3 of 10 seeds")
 
 
+def test_comparison_prefers_europe_on_the_authors_directed_edges():
+    from jaxrg.studies.node_classification.report import comparison, markdown_table
+
+    def europe(variant, accs, edges=None, tau=None):
+        out = []
+        for r in _protocol_records(variant, accs, [np.ones(61, bool)] * len(accs), tau=tau):
+            r = dict(r, dataset="europe", split="ordered", epochs=1000)
+            if edges:
+                r["edges"] = edges
+            out.append(r)
+        return out
+
+    undirected = [0.2 + 0.01 * s for s in range(10)]
+    stored = [0.34 + 0.01 * s for s in range(10)]
+    rows = summarise(europe("SB", undirected) + europe("SB", stored, "as-stored")
+                     + europe("SR", undirected, tau=0.0614))
+    assert {r.get("edges") for r in rows} == {"undirected", "as-stored"}
+    entries = {(e["dataset"], e["variant"]): e for e in comparison(rows)}
+    sb, sr = entries[("europe", "SB")], entries[("europe", "SR")]
+    assert sb["ours"]["mean"] == pytest.approx(100 * np.mean(stored)) and sb["note"] == ""
+    # SR exists only on undirected edges: compared, and the note says the edges differ
+    assert sr["ours"]["mean"] == pytest.approx(100 * np.mean(undirected))
+    assert sr["note"] == "undirected edges (theirs: as-stored)"
+    assert "| europe (edges as-stored) | GCN |" in markdown_table(rows)
+
+
 def test_correctness_bits_round_trip():
     bits = np.array([True, False, True, True, False, False, True, False, True])
     assert np.array_equal(nc.decode_correct(nc.encode_correct(bits), bits.size), bits)
@@ -314,10 +340,45 @@ def test_runner_records_per_node_correctness_that_matches_the_accuracy(data_dir,
         assert correct.mean() == pytest.approx(r["test_acc"], abs=1e-6)
 
 
+def test_europe_as_stored_edges_are_the_files_directed_edges(data_dir):
+    import jaxrg.datasets as ds
+    from jaxrg.studies.node_classification.gnn import gcn_propagate
+
+    data, graphs, _ = nc.prepare("europe", variant="MB", split="ordered", edges="as-stored",
+                                 data_dir=data_dir, progress=False)
+    raw = np.loadtxt(data_dir / "europe/europe-airports.edgelist", dtype=np.int64)
+    raw = raw[raw[:, 0] != raw[:, 1]]
+    g = graphs[0]
+    assert len(graphs) == 2 and graphs[1] is g
+    pairs = np.stack([g.senders, g.receivers], axis=1)
+    assert sorted(map(tuple, pairs)) == sorted(map(tuple, raw)) and len(pairs) == 5993
+    assert (g.senders > g.receivers).all()  # this file lists every edge high id -> low id
+    # both directions of the stored edges are the undirected graph the default reads
+    a = np.zeros((399, 399))
+    a[raw[:, 0], raw[:, 1]] = 1
+    assert np.array_equal(a + a.T, data.adjacency.toarray())
+    # PyG's gcn_norm on a directed edge_index: D = 1 + in-degree, messages sender -> receiver
+    x = np.random.default_rng(0).normal(size=(399, 3))
+    deg = 1.0 + a.sum(axis=0)
+    ref = (np.diag(deg**-0.5) @ (a.T + np.eye(399)) @ np.diag(deg**-0.5)) @ x
+    assert np.allclose(np.asarray(gcn_propagate(x, g)), ref, atol=1e-12)
+    stored = ds.stored_europe_edges(data_dir=data_dir)
+    assert stored.dtype == np.int64 and np.array_equal(stored, raw)
+
+
+@pytest.mark.parametrize(("dataset", "variant", "words"), [
+    ("cora", "SB", "europe only"), ("europe", "SL", "SB, MB, SR and MR"),
+    ("europe", "SB", "edges must be one of")])
+def test_as_stored_edges_refuse_what_they_do_not_define(data_dir, dataset, variant, words):
+    edges = "both" if words.startswith("edges must") else "as-stored"
+    with pytest.raises(ValueError, match=words):
+        nc.prepare(dataset, variant=variant, edges=edges, data_dir=data_dir, progress=False)
+
+
 def test_old_records_read_with_flax_init_and_default_split():
     old = {"dataset": "europe", "encoder": "gcn"}
     assert nc.with_defaults(old) == {**old, "init": "flax", "split": "random",
-                                     "scale_source": "structure"}
+                                     "scale_source": "structure", "edges": "undirected"}
     assert nc.with_defaults({"dataset": "cora"})["split"] == "public"
 
 

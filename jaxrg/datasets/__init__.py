@@ -28,7 +28,7 @@ from jaxrg.datasets._files import FILES, PUBMED_ALLX_GIT_BLOB, FileSpec, fetch_f
 from jaxrg.datasets._graph import Dataset, graphs_tuple, symmetric_adjacency  # noqa: E402
 from jaxrg.datasets._paths import default_cache_dir, resolve_data_dir  # noqa: E402
 from jaxrg.datasets.amazon import load_amazon  # noqa: E402
-from jaxrg.datasets.europe import load_europe  # noqa: E402
+from jaxrg.datasets.europe import load_europe, stored_europe_edges  # noqa: E402
 from jaxrg.datasets.planetoid import load_planetoid  # noqa: E402
 from jaxrg.datasets.splits import (  # noqa: E402
     largest_connected_component,
@@ -57,7 +57,7 @@ __all__ = [
     "largest_connected_component", "load", "load_amazon", "load_europe", "load_fashion_mnist",
     "load_har", "load_idx_dataset", "load_mnist", "load_planetoid", "load_text", "load_yeast",
     "ordered_split",
-    "random_split", "resolve_data_dir", "symmetric_adjacency",
+    "random_split", "resolve_data_dir", "stored_europe_edges", "symmetric_adjacency",
 ]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from jaxrg.datasets._files import require_files
 from jaxrg.datasets._graph import Dataset, make_dataset, symmetric_adjacency
 
-__all__ = ["load_europe"]
+__all__ = ["load_europe", "stored_europe_edges"]
 
 
 def _read_pairs(path, *, skip_header: bool) -> np.ndarray:
@@ -69,3 +69,30 @@ def load_europe(*, data_dir=None, features: bool = True, download: bool = False,
     empty = np.zeros(num_nodes, dtype=bool)
     return make_dataset("europe", adjacency, feats, labels, empty, empty, empty,
                         int(labels.max()) + 1)
+
+
+def stored_europe_edges(*, data_dir=None, download: bool = False, mirror: str | None = None,
+                        verify: bool = True, progress: bool = True) -> np.ndarray:
+    """Europe's edges as ``europe-airports.edgelist`` stores them: each once, in the file's order.
+
+    Every line ``u v`` of the file is one directed edge ``u → v`` (in this file u > v on every
+    line); the two self-loops are dropped, as in :func:`load_europe`. PyTorch Geometric's
+    ``Airports`` dataset keeps exactly these edges as its ``edge_index`` (it does not make
+    them undirected), so a PyG model on Europe passes messages only from the first column to
+    the second; Caso et al. (2025) trained on that graph. :func:`load_europe` builds the
+    undirected graph (both directions of every line).
+
+    Args:
+        data_dir, download, mirror, verify, progress: as in :func:`jaxrg.datasets.load`.
+
+    Returns:
+        int64 ``(E, 2)`` array of (sender, receiver) node ids, E = 5993.
+
+    Raises:
+        FileNotFoundError: the file is missing (the message says where).
+        ValueError: the file is corrupt.
+    """
+    paths = require_files("europe", ("edgelist",), data_dir=data_dir, download=download,
+                          mirror=mirror, verify=verify, progress=progress)
+    edges = _read_pairs(paths["edgelist"], skip_header=False)
+    return edges[edges[:, 0] != edges[:, 1]]

@@ -8,7 +8,8 @@ At diffusion time :math:`\tau`, nodes ``i`` and ``j`` are linked in the meta-gra
   :math:`\zeta`, one coarse node each (:func:`coarse_grain`, iterated by :func:`rg_flow`);
 * rewiring on the same nodes (Caso et al., IJCNN 2025):
   :math:`1[\zeta A\zeta > 0] \wedge \neg 1[\zeta\zeta\zeta > 0]` (:func:`rewire`,
-  :func:`multiscale_graphs`; :func:`rewire_edges` for graphs of tens of thousands of nodes).
+  :func:`multiscale_graphs`; :func:`rewire_edges` for graphs of tens of thousands of nodes;
+  :func:`rewire_directed`, their code's construction on a directed edge list).
 
 The natural scales are the peaks of the specific heat, :func:`jaxrg.characteristic_scales`.
 
@@ -28,7 +29,7 @@ from jaxrg.lrg._coarse import (
 )
 from jaxrg.lrg._kernel import MacroNodes, default_rtol, macro_nodes, meta_graph
 from jaxrg.lrg._large import MetaGraphEdges, meta_graph_edges, rewire_edges, sparse_adjacency
-from jaxrg.lrg._rewire import MultiscaleGraphs, multiscale_graphs, rewire
+from jaxrg.lrg._rewire import MultiscaleGraphs, multiscale_graphs, rewire, rewire_directed
 
 __all__ = [
     "CoarseGraph",
@@ -44,6 +45,7 @@ __all__ = [
     "meta_graph_edges",
     "multiscale_graphs",
     "rewire",
+    "rewire_directed",
     "rewire_edges",
     "rg_flow",
     "sparse_adjacency",

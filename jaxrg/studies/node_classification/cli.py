@@ -154,6 +154,11 @@ def _add_run(node) -> None:
     node.add_argument("--scale-from", choices=("structure", "features"), default="structure",
                       help="SR/MR at tau* of the structure-only C (default) or at tau*_X, the "
                       "first peak of the feature-aware C_X (jaxrg.features)")
+    node.add_argument("--edges", choices=("undirected", "as-stored"), default="undirected",
+                      help="the encoders' edges: undirected (both directions of every edge; "
+                      "default) or as-stored (Europe: each edge once, directed as "
+                      "europe-airports.edgelist stores it - the graph PyG's Airports gives "
+                      "the authors' code)")
     node.add_argument("--init", choices=("flax", "torch"), default="flax",
                       help="initialisation of the linear layers: flax (LeCun normal, zero bias; "
                       "default) or torch (PyTorch's nn.Linear default, as in the authors' code)")
@@ -219,7 +224,7 @@ def _run_node_classification(args) -> int:
                          hidden=args.hidden, learning_rate=args.lr, tau=args.tau,
                          scale_variant=args.scale_variant, init=args.init, split=args.split,
                          seed_batch=args.seed_batch, save_every=args.save_every,
-                         scale_from=args.scale_from,
+                         scale_from=args.scale_from, edges=args.edges,
                          download=args.download,
                          progress=not args.no_progress)
         if records:

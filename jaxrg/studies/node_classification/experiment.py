@@ -53,6 +53,7 @@ import numpy as np
 from jaxrg import _checks, _io
 
 __all__ = [
+    "EDGES",
     "EPOCH_BUDGETS",
     "GAT_HIDDEN",
     "INITS",
@@ -78,11 +79,14 @@ EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}
 KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
-              "epochs", "init", "split", "scale_source")
+              "epochs", "init", "split", "scale_source", "edges")
 SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
 #: where τ* comes from: the structure-only C, or the feature-aware C_X (τ*_X)
 SCALE_SOURCES = ("structure", "features")
 INITS = ("flax", "torch")
+#: the encoders' edges: both directions of every edge, or (Europe) each edge once as the file
+#: stores it, the graph PyTorch Geometric's ``Airports`` gives the authors' code
+EDGES = ("undirected", "as-stored")
 KIPF_PUBLISHED = {"cora": 81.5, "citeseer": 70.3, "pubmed": 79.0}
 
 
@@ -96,11 +100,12 @@ def default_split(dataset: str) -> str:
 
 def with_defaults(record: dict) -> dict:
     """A results line with the fields older records lack filled in (``init``: ``"flax"``,
-    ``split``: :func:`default_split`, ``scale_source``: ``"structure"``), so old and new
-    records share one key."""
+    ``split``: :func:`default_split`, ``scale_source``: ``"structure"``, ``edges``:
+    ``"undirected"``), so old and new records share one key."""
     out = dict(record)
     out.setdefault("init", "flax")
     out.setdefault("scale_source", "structure")
+    out.setdefault("edges", "undirected")
     if out.get("split") is None:
         out["split"] = default_split(out["dataset"])
     return out
@@ -140,9 +145,12 @@ def characteristic_tau(adjacency, scale_variant: str = "authors", *,
     Args:
         adjacency: scipy sparse or dense ``(N, N)`` symmetric adjacency.
         scale_variant: one of :data:`SCALE_VARIANTS` (see the module docstring).
-        laplacian: ``"combinatorial"`` (:math:`L = D - A`, the LRG's) or ``"normalised"`` (the
+        laplacian: ``"combinatorial"`` (:math:`L = D - A`, the LRG's), ``"normalised"`` (the
             self-loop normalised Laplacian of the heat encoder,
-            :func:`jaxrg.studies.node_classification.learned_scale.normalised_laplacian_eigenvalues`).
+            :func:`jaxrg.studies.node_classification.learned_scale.normalised_laplacian_eigenvalues`)
+            or ``"in-degree"`` (:math:`L = D_{in} - A` of a directed ``adjacency``,
+            what the authors' code takes of a PyG edge list that holds each edge once; its
+            spectrum must be real, as on Europe, where :math:`L` is triangular).
         features: ``(N, F)`` node features: τ*_X, the first peak of the feature-aware
             :math:`C_X` (:func:`jaxrg.features.feature_characteristic_scales`; centred,
             unit-norm columns) instead of the structure-only C. Not with ``"authors"`` (their
@@ -162,8 +170,9 @@ def characteristic_tau(adjacency, scale_variant: str = "authors", *,
 
     if scale_variant not in SCALE_VARIANTS:
         raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
-    if laplacian not in ("combinatorial", "normalised"):
-        raise ValueError(f"laplacian must be 'combinatorial' or 'normalised', got {laplacian!r}")
+    if laplacian not in ("combinatorial", "normalised", "in-degree"):
+        raise ValueError("laplacian must be 'combinatorial', 'normalised' or 'in-degree', got "
+                         f"{laplacian!r}")
     if features is not None and (scale_variant == "authors" or laplacian != "combinatorial"):
         raise ValueError("the feature-aware tau*_X is the first peak of C_X of L = D - A: use "
                          "scale_variant 'exact' or 'authors-analytic' and the combinatorial "
@@ -186,6 +195,8 @@ def characteristic_tau(adjacency, scale_variant: str = "authors", *,
                 )
 
                 spectrum = jnp.asarray(normalised_laplacian_eigenvalues(dense))
+            elif laplacian == "in-degree":
+                spectrum = jnp.asarray(_in_degree_spectrum(dense))
             else:
                 spectrum = jaxrg.laplacian_spectrum(jnp.asarray(dense, jnp.float64))
             if scale_variant == "authors":
@@ -196,6 +207,17 @@ def characteristic_tau(adjacency, scale_variant: str = "authors", *,
         if not bool(scales.valid[0]):
             raise ValueError("the specific heat has no peak on logspace(-2, 4, 100); pass --tau")
         return float(scales.taus[0])
+
+
+def _in_degree_spectrum(dense: np.ndarray) -> np.ndarray:
+    """Sorted real eigenvalues of :math:`L = D_{in} - A` (column sums), float64."""
+    laplacian = np.diag(dense.sum(axis=0)) - dense
+    values = np.linalg.eigvals(laplacian.astype(np.float64))
+    scale = max(1.0, float(np.abs(values).max()))
+    if np.abs(values.imag).max() > 1e-9 * scale:
+        raise ValueError("the in-degree Laplacian of this directed graph has complex eigenvalues; "
+                         "its heat trace has no real characteristic scale here - pass tau")
+    return np.sort(values.real)
 
 
 #: Rewired-graph sizes in the authors' supplement (Table 3, directed edge counts at τ = 0.57).
@@ -293,9 +315,46 @@ def _renormalised_adjacency(adjacency, tau: float | None, scale_variant: str, fe
     return rewired, tau
 
 
+def _renormalised_directed(graph, tau: float | None, scale_variant: str):
+    """(rewired directed 0/1 (N, N), tau) of a directed graph: the authors' code on a PyG edge
+    list that holds each edge once (:func:`jaxrg.lrg.rewire_directed`, τ* of the in-degree
+    Laplacian by :func:`characteristic_tau`)."""
+    import jax
+    import jax.numpy as jnp
+
+    import jaxrg.lrg
+
+    num_nodes = int(np.asarray(graph.n_node).sum())
+    dense = np.zeros((num_nodes, num_nodes))
+    dense[np.asarray(graph.senders), np.asarray(graph.receivers)] = 1.0
+    with jax.enable_x64(True):
+        if tau is None:
+            tau = characteristic_tau(dense, scale_variant, laplacian="in-degree")
+        rewired = np.asarray(jaxrg.lrg.rewire_directed(jnp.asarray(dense, jnp.float64), tau))
+    return rewired, tau
+
+
+def _stored_edges_graph(data, *, data_dir=None, download: bool = False, progress: bool = True):
+    """Europe's graph with each edge once, as its file stores it (PyG's ``Airports`` graph)."""
+    import jraph
+
+    import jaxrg.datasets as ds
+
+    stored = ds.stored_europe_edges(data_dir=data_dir, download=download, progress=progress)
+    new_id = np.full(int(max(stored.max(), data.node_ids.max())) + 1, -1, dtype=np.int64)
+    new_id[data.node_ids] = np.arange(data.node_ids.size)
+    pairs = new_id[stored]
+    pairs = pairs[(pairs >= 0).all(axis=1)]  # edges of the kept component
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return jraph.GraphsTuple(
+        nodes=data.graph.nodes, edges=None, globals=None,
+        senders=pairs[:, 0].astype(np.int32), receivers=pairs[:, 1].astype(np.int32),
+        n_node=np.asarray(data.graph.n_node), n_edge=np.array([len(pairs)], dtype=np.int32))
+
+
 def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | None = None,
             scale_variant: str = "exact", split: str | None = None, download: bool = False,
-            progress: bool = True, scale_from: str = "structure"):
+            progress: bool = True, scale_from: str = "structure", edges: str = "undirected"):
     """Load a dataset as the protocol wants (largest component, its split) and list its graphs.
 
     Returns:
@@ -306,6 +365,15 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
         is the first peak of the normalised Laplacian's C (the heat encoder's units).
         ``scale_from="features"`` takes τ*_X, the first peak of the feature-aware C_X
         (:func:`characteristic_tau` with the dataset's features), for SR/MR.
+        ``edges="as-stored"`` (Europe) gives the encoders the graph as
+        ``europe-airports.edgelist`` stores it, each edge once and directed
+        (:func:`jaxrg.datasets.stored_europe_edges`): the graph of PyG's ``Airports``, on which
+        the authors trained; SR/MR then rewire it as their code does
+        (:func:`jaxrg.lrg.rewire_directed` at τ* of the in-degree Laplacian).
+
+    Raises:
+        ValueError: ``edges`` is not one of :data:`EDGES`, or ``"as-stored"`` with another
+            dataset than Europe, a learned-scale variant or ``scale_from="features"``.
     """
     import jaxrg.datasets as ds
     from jaxrg.studies.node_classification import learned_scale, multiscale
@@ -313,14 +381,33 @@ def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | No
     key = ds.canonical_name(dataset)
     variant = variant.upper()
     split = split or default_split(key)
+    if edges not in EDGES:
+        raise ValueError(f"edges must be one of {EDGES}, got {edges!r}")
+    if edges == "as-stored" and key != "europe":
+        raise ValueError(f"edges='as-stored' is defined for europe only (its file stores each "
+                         f"edge once, and PyG keeps it directed); the {key} files store both "
+                         "directions of every edge: use edges='undirected'")
+    if edges == "as-stored" and (variant not in ("SB", "MB", "SR", "MR")
+                                 or scale_from != "structure"):
+        raise ValueError(f"edges='as-stored' runs the paper's SB, MB, SR and MR at the "
+                         f"structure-only tau*, not {variant} with scale_from={scale_from!r}: "
+                         "use edges='undirected'")
     data = ds.load(key, data_dir=data_dir, largest_component=True, split=split,
                    download=download, progress=progress)
     renormalised = []
+    if edges == "as-stored":
+        data = data._replace(graph=_stored_edges_graph(data, data_dir=data_dir,
+                                                       download=download, progress=progress))
     if variant in learned_scale.LEARNED_VARIANTS:
         if tau is None:
             tau = characteristic_tau(data.adjacency, scale_variant, laplacian="normalised")
         return data, (data.graph,), tau
-    if variant in ("SR", "MR"):
+    if variant in ("SR", "MR") and edges == "as-stored":
+        rewired, tau = _renormalised_directed(data.graph, tau, scale_variant)
+        import scipy.sparse as sp
+
+        renormalised = [ds.graphs_tuple(sp.csr_array(rewired.astype(np.float32)))]
+    elif variant in ("SR", "MR"):
         if scale_from not in SCALE_SOURCES:
             raise ValueError(f"scale_from must be one of {SCALE_SOURCES}, got {scale_from!r}")
         rewired, tau = _renormalised_adjacency(
@@ -340,8 +427,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         budgets: Sequence[int] | None = None, hidden: int | None | str = "auto",
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
         init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
-        save_every: int | None = None, scale_from: str = "structure", download: bool = False,
-        progress: bool = True) -> list[dict]:
+        save_every: int | None = None, scale_from: str = "structure", edges: str = "undirected",
+        download: bool = False, progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
     Args:
@@ -375,6 +462,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             program; each seed's numbers do not depend on the blocking.
         scale_from: ``"structure"`` (τ* of C) or ``"features"`` (τ*_X of the feature-aware
             C_X, :func:`characteristic_tau`), for SR/MR when ``tau`` is None.
+        edges: ``"undirected"`` (default) or ``"as-stored"`` (Europe: each edge once and
+            directed as its file stores it, the authors' PyG graph; see :func:`prepare`).
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -414,7 +503,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         raise ValueError(f"scale_from must be one of {SCALE_SOURCES}, got {scale_from!r}")
     from_features = scale_from == "features" and tau is None and variant in ("SR", "MR")
     data, graphs, tau = prepare(dataset, variant=variant, data_dir=data_dir, tau=tau,
-                                scale_from=scale_from,
+                                scale_from=scale_from, edges=edges,
                                 scale_variant=scale_variant, split=split, download=download,
                                 progress=progress)
     if hidden == "auto":
@@ -426,6 +515,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             "hidden": hidden, "learning_rate": learning_rate, "init": init, "split": split}
     if from_features:
         base["scale_source"] = "features"
+    if edges != "undirected":
+        base["edges"] = edges
 
     def key_of(record: dict) -> tuple:
         return tuple(with_defaults(record)[f] for f in KEY_FIELDS)

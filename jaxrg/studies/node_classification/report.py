@@ -37,6 +37,7 @@ __all__ = [
     "ALPHA",
     "DATASETS",
     "PROTOCOL",
+    "PROTOCOL_EDGES",
     "PROTOCOL_SEEDS",
     "PUBLISHED",
     "VARIANTS",
@@ -62,6 +63,9 @@ DATASETS = ("citeseer", "cora", "europe", "pubmed", "photo", "computers")
 PROTOCOL = {"init": "torch", "learning_rate": 1e-4, "scale_variant": "authors"}
 #: seeds per published cell; a cell of ours with fewer is shown as partial and not compared
 PROTOCOL_SEEDS = 10
+#: the edges the authors' encoders read where they differ from both directions of every edge:
+#: PyG's ``Airports`` keeps Europe's edge list as stored, each edge once (directed)
+PROTOCOL_EDGES = {"europe": "as-stored"}
 NOT_RUN = {"pubmed": "not run: `ind.pubmed.allx` (PubMed's features) is not obtainable here"}
 
 
@@ -92,7 +96,14 @@ def _results_path(path: str | os.PathLike, name: str) -> pathlib.Path:
 
 def _setting(record) -> tuple:
     return (record["dataset"], record["encoder"], record["hidden"], record["learning_rate"],
-            record.get("init", "flax"), record.get("split") or default_split(record["dataset"]))
+            record.get("init", "flax"), record.get("split") or default_split(record["dataset"]),
+            record.get("edges", "undirected"))
+
+
+def _dataset_label(row: dict) -> str:
+    """The dataset's name, marked when the encoders read the edges as stored (directed)."""
+    edges = row.get("edges", "undirected")
+    return row["dataset"] if edges == "undirected" else f"{row['dataset']} (edges {edges})"
 
 
 def _pooled(per_seed_correct: dict, base_correct: dict):
@@ -116,8 +127,8 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         epochs: epoch budget to report (default: the largest budget of each setting).
 
     Returns:
-        Rows ``{"dataset", "encoder", "hidden", "learning_rate", "init", "split", "epochs",
-        "cells"}`` where ``cells[variant]`` = a list (one entry per scale τ, several for SR/MR
+        Rows ``{"dataset", "encoder", "hidden", "learning_rate", "init", "split", "edges",
+        "epochs", "cells"}`` where ``cells[variant]`` = a list (one entry per scale τ, several for SR/MR
         runs at different scales) of ``{"mean", "std", "n", "tau", "scale_variant",
         "p_greater", "p_less", "mark", "pooled_mark"}`` (accuracies in %, p-values against SB
         paired by seed; ``pooled_mark`` from the authors' pooled per-node test, None when the
@@ -172,6 +183,7 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
             cells.setdefault(variant, []).append(cell)
         rows.append({"dataset": setting[0], "encoder": setting[1], "hidden": setting[2],
                      "learning_rate": setting[3], "init": setting[4], "split": setting[5],
+                     "edges": setting[6],
                      "epochs": budget, "cells": cells})
     return rows
 
@@ -223,7 +235,7 @@ def markdown_table(rows: list[dict]) -> str:
             f"{PUBLISHED[(row['dataset'], row['encoder'], v)][1]:.1f}"
             for v in VARIANTS if (row["dataset"], row["encoder"], v) in PUBLISHED) or "—"
         width = "in" if row["hidden"] is None else str(row["hidden"])
-        lines.append(f"| {row['dataset']} | {row['encoder'].upper()} | {width} | "
+        lines.append(f"| {_dataset_label(row)} | {row['encoder'].upper()} | {width} | "
                      f"{row['learning_rate']:g} | {row['init']} | {row['split']} | "
                      f"{row['epochs']} | {seeds} | "
                      + " | ".join(_fmt(cells.get(v)) for v in VARIANTS) + f" | {published} |")
@@ -242,7 +254,7 @@ def learned_scale_table(rows: list[dict]) -> str:
         if not any(v in row["cells"] for v in LEARNED_VARIANTS):
             continue
         width = "in" if row["hidden"] is None else str(row["hidden"])
-        lines.append(f"| {row['dataset']} | {row['encoder'].upper()} | {width} | "
+        lines.append(f"| {_dataset_label(row)} | {row['encoder'].upper()} | {width} | "
                      f"{row['learning_rate']:g} | {row['epochs']} | "
                      + " | ".join(_fmt(row["cells"].get(v)) for v in columns) + " |")
     return "\n".join(lines) if len(lines) > 2 else ""
@@ -293,7 +305,7 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
         base = row["cells"].get("SB")
         width = "in" if row["hidden"] is None else str(row["hidden"])
         lines.append(
-            f"| {row['dataset']} | {row['encoder'].upper()} | {width} | "
+            f"| {_dataset_label(row)} | {row['encoder'].upper()} | {width} | "
             f"{row['learning_rate']:g} | {row['epochs']} | {star['n']} | "
             f"{_fmt(base) if base else '—'} | {star['mean']:.1f} ± {star['std']:.1f}{star['mark']} "
             f"(τ*={star['tau']:.3g}{_SCALE_LABELS[star['scale_variant']]} | "
@@ -318,8 +330,10 @@ def comparison(rows: list[dict]) -> list[dict]:
     """Every published cell beside ours under the authors' protocol.
 
     Our cell of a (dataset, encoder, variant) is taken from the :func:`summarise` rows that
-    follow :data:`PROTOCOL` (SR/MR: at the τ* of the authors' pipeline), preferring the most
-    seeds, then the largest epoch budget. Cells without such a run say so; PubMed says why.
+    follow :data:`PROTOCOL` (SR/MR: at the τ* of the authors' pipeline), preferring the
+    authors' edges (:data:`PROTOCOL_EDGES`: Europe as stored), then the most seeds, then the
+    largest epoch budget; a cell on other edges than theirs says so in its note. Cells without
+    such a run say so; PubMed says why.
 
     Args:
         rows: rows of :func:`summarise`.
@@ -342,9 +356,11 @@ def comparison(rows: list[dict]) -> list[dict]:
             for cell in row["cells"].get(variant, []):
                 if variant in ("SR", "MR") and cell["scale_variant"] != "authors":
                     continue
-                key = (cell["n"], row["epochs"])
+                edges = row.get("edges", "undirected")
+                key = (edges == PROTOCOL_EDGES.get(dataset, "undirected"), cell["n"],
+                       row["epochs"])
                 if best is None or key > best[0]:
-                    best = (key, cell, row["epochs"])
+                    best = (key, cell, row["epochs"], edges)
         entry = {"dataset": dataset, "encoder": encoder, "variant": variant,
                  "published": (mean, std, mark), "ours": None, "epochs": None, "diff": None,
                  "within_2sd": None, "mark_reproduced": None,
@@ -353,13 +369,15 @@ def comparison(rows: list[dict]) -> list[dict]:
             entry["note"] = (f"partial: {best[1]['n']} of {PROTOCOL_SEEDS} seeds so far, "
                              f"{best[1]['mean']:.1f} (not compared)")
         elif best is not None:
-            _, cell, epochs = best
+            _, cell, epochs, edges = best
             pooled_sd = float(np.sqrt((cell["std"] ** 2 + std**2) / 2))
             diff = cell["mean"] - mean
             entry.update(ours=cell, epochs=epochs, diff=diff,
                          within_2sd=abs(diff) <= 2 * pooled_sd,
                          mark_reproduced=None if variant == "SB" else cell["mark"] == mark,
-                         note="")
+                         note="" if edges == PROTOCOL_EDGES.get(dataset, "undirected") else
+                         f"{edges} edges (theirs: {PROTOCOL_EDGES[dataset]})"
+                         if dataset in PROTOCOL_EDGES else f"{edges} edges")
         out.append(entry)
     return out
 
@@ -428,7 +446,7 @@ def plot_table(rows: list[dict], path: str | os.PathLike) -> pathlib.Path:
     figure_rows = []
     for row in rows:
         width = "in" if row["hidden"] is None else row["hidden"]
-        label = (f"{row['dataset']} {row['encoder'].upper()}\nh={width}, "
+        label = (f"{_dataset_label(row)} {row['encoder'].upper()}\nh={width}, "
                  f"lr={row['learning_rate']:g}, {row['init']}, {row['epochs']} ep")
         cells = {v: [{"mean": c["mean"], "std": c["std"], "mark": c["mark"],
                       "note": "" if c["tau"] is None else f"τ={c['tau']:.3g}"}
@@ -460,7 +478,8 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
             std = np.array([np.std(curve[b]) for b in budgets])
             ax.plot(budgets, mean, marker="o", ms=3, label=variant)
             ax.fill_between(budgets, mean - std, mean + std, alpha=0.2)
-        dataset, encoder, hidden, lr, init, _ = setting
+        dataset, encoder, hidden, lr, init, _, edges = setting
+        dataset = dataset if edges == "undirected" else f"{dataset} (edges {edges})"
         ax.set_title(f"{dataset} {encoder.upper()} (h={hidden or 'in'}, lr={lr:g}, {init})",
                      fontsize=9)
         ax.set_xscale("log")
