@@ -88,7 +88,7 @@ def _rewire_from_zeta(adjacency, zeta) -> jnp.ndarray:
 
 
 def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Array, "*t n n"]:
-    r"""The rewiring of Caso et al.'s code applied to a directed graph, as it runs on a PyG edge list.
+    r"""The rewiring of Caso et al.'s code on a directed graph, as it runs on a PyG edge list.
 
     Their ``RSLRG`` takes ``A = to_dense_adj(edge_index)``, which is not symmetric when the
     edge list holds each edge once (PyG's ``Airports``, e.g. Europe), and computes, with

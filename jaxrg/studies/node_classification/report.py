@@ -128,8 +128,8 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
 
     Returns:
         Rows ``{"dataset", "encoder", "hidden", "learning_rate", "init", "split", "edges",
-        "epochs", "cells"}`` where ``cells[variant]`` = a list (one entry per scale τ, several for SR/MR
-        runs at different scales) of ``{"mean", "std", "n", "tau", "scale_variant",
+        "epochs", "cells"}`` where ``cells[variant]`` = a list (one entry per scale τ, several
+        for SR/MR runs at different scales) of ``{"mean", "std", "n", "tau", "scale_variant",
         "p_greater", "p_less", "mark", "pooled_mark"}`` (accuracies in %, p-values against SB
         paired by seed; ``pooled_mark`` from the authors' pooled per-node test, None when the
         records hold no per-node correctness; None where SB or pairs are missing).
