@@ -178,6 +178,21 @@ def test_early_stopping_freezes_a_seed_after_its_stop_epoch():
         assert result.last_test_acc[s] == result.test_acc[s, stop]
 
 
+@pytest.mark.parametrize("conv", ["gcn", "gat"])
+def test_training_does_not_depend_on_the_callers_x64_setting(conv):
+    features, labels, g, masks = _problem(3)
+    runs = []
+    for x64 in (False, True):
+        with jax.enable_x64(x64):
+            runs.append(train_node_classifier(
+                _model_fn(conv=conv), features, labels, [g], *masks, keys=_keys([0, 1]),
+                epochs=60, learning_rate=1e-2, progress=False))
+    # before: Adam's bias correction 1 - b**t was float64 under x64, and the curves drifted
+    np.testing.assert_array_equal(runs[0].train_loss, runs[1].train_loss)
+    np.testing.assert_array_equal(runs[0].val_loss, runs[1].val_loss)
+    assert runs[0].train_loss.dtype == np.float32
+
+
 def test_bad_inputs_are_rejected_with_the_argument_named():
     features, labels, g, masks = _problem()
     kwargs = dict(keys=_keys([0, 1]), epochs=2, progress=False)
