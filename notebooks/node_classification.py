@@ -59,7 +59,8 @@ for row in summarise(records):
              + ("" if cell["tau"] is None else f" (τ = {cell['tau']:.3g})")
              for variant in ("MB", "SR", "MR") for cell in cells.get(variant, [])]
     width = "in" if row["hidden"] is None else row["hidden"]
-    print(f"{row['dataset']:9s} {row['encoder'].upper():4s} width {width!s:4s} "
+    name = row["dataset"] + ("" if row["edges"] == "undirected" else f" ({row['edges']})")
+    print(f"{name:9s} {row['encoder'].upper():4s} width {width!s:4s} "
           f"lr {row['learning_rate']:g}: " + "; ".join(gains))
 
 # %% [markdown]

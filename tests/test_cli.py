@@ -371,6 +371,21 @@ def test_argparse_errors_are_one_line_with_exit_code_2(capsys):
     assert len(err) == 1 and "--num-taus" in err[0] and "--help" in err[0]
 
 
+def test_edges_as_stored_reaches_the_runner_and_its_error_names_the_fix(tmp_path, capsys):
+    from jaxrg.cli import build_parser
+
+    args = build_parser().parse_args(["study", "node-classification", "run", "--dataset",
+                                      "europe", "--edges", "as-stored"])
+    assert args.edges == "as-stored"
+    assert build_parser().parse_args(["study", "node-classification", "run"]).edges == (
+        "undirected")
+    code = main(["study", "node-classification", "run", "--dataset", "cora", "--edges",
+                 "as-stored", "--seeds", "1", "--epochs", "1", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "europe only" in err and "edges='undirected'" in err
+    assert not (tmp_path / "results.jsonl").exists()  # nothing half-written
+
+
 # --- issue 22: one command shape for the studies, the old spellings kept as aliases ----------
 
 SPELLINGS = [  # (jaxrg study NAME ACTION ..., the previous release's spelling)
