@@ -442,6 +442,14 @@ def test_rewire_directed_on_a_symmetric_graph_is_rewire(seed):
                                           jaxrg.lrg.rewire(a, tau))
 
 
+def test_rewire_directed_under_jit_gives_nan_for_nan_in():
+    chain = jnp.zeros((4, 4)).at[jnp.array([1, 2, 3]), jnp.array([0, 1, 2])].set(1.0)
+    out = jax.jit(jaxrg.lrg.rewire_directed)(chain, jnp.array([1.0, jnp.nan]))
+    np.testing.assert_array_equal(out[0], jaxrg.lrg.rewire_directed(chain, 1.0))
+    assert np.isnan(out[1]).all()
+    assert np.isnan(jax.jit(jaxrg.lrg.rewire_directed)(chain.at[1, 0].set(jnp.nan), 1.0)).all()
+
+
 @pytest.mark.parametrize(("adjacency", "taus", "words"), [
     (np.ones((2, 3)), 1.0, "square"), (-np.eye(3), 1.0, "negative"),
     (np.full((2, 2), np.nan), 1.0, "NaN"), (np.ones((3, 3)), 0.0, "> 0")])

@@ -120,7 +120,8 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
 
     Returns:
         ``(N, N)`` (or ``(T, N, N)``) 0/1 matrix in the dtype of ``adjacency``, zero diagonal,
-        not symmetric in general.
+        not symmetric in general; all NaN for a τ when ``adjacency`` or that τ holds NaN under
+        ``jit`` (eager calls raise instead).
 
     Raises:
         ValueError: a non-square, negative or non-finite adjacency, ``taus <= 0`` or a bad
@@ -164,7 +165,8 @@ def _rewire_directed(adjacency, taus, tol):
         propagation = (z @ linked @ z.T) > 0
         inside = ((z @ z) > 0).astype(jnp.float32) @ z.T > 0
         keep = propagation & ~inside & ~jnp.eye(rho.shape[0], dtype=bool)
-        return keep.astype(adjacency.dtype)
+        bad = ~(jnp.all(jnp.isfinite(adjacency)) & jnp.isfinite(tau))  # NaN in, NaN out
+        return jnp.where(bad, jnp.nan, keep.astype(adjacency.dtype))
 
     return one(taus) if taus.ndim == 0 else jax.vmap(one)(taus)
 
