@@ -336,7 +336,7 @@ def _renormalised_directed(graph, tau: float | None, scale_variant: str):
 
 def _stored_edges_graph(data, *, data_dir=None, download: bool = False, progress: bool = True):
     """Europe's graph with each edge once, as its file stores it (PyG's ``Airports`` graph)."""
-    import jraph
+    import scipy.sparse as sp
 
     import jaxrg.datasets as ds
 
@@ -345,11 +345,9 @@ def _stored_edges_graph(data, *, data_dir=None, download: bool = False, progress
     new_id[data.node_ids] = np.arange(data.node_ids.size)
     pairs = new_id[stored]
     pairs = pairs[(pairs >= 0).all(axis=1)]  # edges of the kept component
-    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-    return jraph.GraphsTuple(
-        nodes=data.graph.nodes, edges=None, globals=None,
-        senders=pairs[:, 0].astype(np.int32), receivers=pairs[:, 1].astype(np.int32),
-        n_node=np.asarray(data.graph.n_node), n_edge=np.array([len(pairs)], dtype=np.int32))
+    directed = sp.csr_array((np.ones(len(pairs), np.float32), (pairs[:, 0], pairs[:, 1])),
+                            shape=(data.num_nodes, data.num_nodes))
+    return ds.graphs_tuple(directed, data.graph.nodes)
 
 
 def prepare(dataset: str, *, variant: str = "SB", data_dir=None, tau: float | None = None,
