@@ -6,7 +6,13 @@ import numpy as np
 import optax
 import pytest
 
-from jaxrg.studies._common.engine import map_seeds, optimizer_step, tree_where, warmup_cosine
+from jaxrg.studies._common.engine import (
+    map_seeds,
+    optimizer_step,
+    tree_where,
+    warmup_cosine,
+    with_x64,
+)
 
 
 @pytest.mark.parametrize("floor", [0.0, 0.01, 0.05])
@@ -67,3 +73,21 @@ def test_tree_where_picks_whole_trees():
     assert tree_where(jnp.array(True), new, old)["a"].tolist() == [1.0, 1.0]
     picked = jax.jit(tree_where)(jnp.array(False), new, old)
     assert picked["a"].tolist() == [0.0, 0.0] and float(picked["b"]) == 0.0
+
+
+@pytest.mark.parametrize("caller", [False, True])
+def test_with_x64_turns_x64_on_inside_and_restores_the_callers_setting(caller):
+    def inner(fail):
+        assert jax.config.jax_enable_x64 is True
+        if fail:
+            raise RuntimeError("boom")
+        return jnp.zeros(()).dtype
+
+    wrapped = with_x64(inner)
+    assert wrapped.__name__ == "inner"
+    with jax.enable_x64(caller):
+        assert wrapped(False) == jnp.float64
+        assert jax.config.jax_enable_x64 is caller
+        with pytest.raises(RuntimeError, match="boom"):
+            wrapped(True)
+        assert jax.config.jax_enable_x64 is caller  # restored after an exception too

@@ -456,3 +456,23 @@ def test_analyse_profiles_takes_per_model_labels_and_different_depths():
     np.testing.assert_array_equal(per_model.model.f1, flat.model.f1)
     with pytest.raises(ValueError, match="one label per profile"):
         analyse_profiles(stacked, ["a", "b", "c"])
+
+
+def test_training_gives_the_cli_numbers_whatever_the_callers_x64_setting():
+    # The CLI turns jax_enable_x64 on, a Python session usually has it off: the same seed must
+    # train the same model either way (AdamW's bias correction follows the default float).
+    from flax import nnx
+
+    from jaxrg.studies.entropy_lens.experiment import LensConfig, train_model
+
+    config = LensConfig.quick()
+    name, _, _, cfg = config.models()[0]
+    runs = []
+    for x64 in (False, True):
+        with jax.enable_x64(x64):
+            model, loss = train_model(cfg, config, seed=3, desc=name)
+            assert jax.config.jax_enable_x64 is x64  # the caller's setting is restored
+        runs.append((loss, jax.tree.map(np.asarray, nnx.state(model, nnx.Param))))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(jax.tree.leaves(runs[0][1]), jax.tree.leaves(runs[1][1]), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -663,3 +663,19 @@ def test_merge_settings_are_checked():
         MaxEntConfig(ties_density=0.0).resolved()
     with pytest.raises(ValueError, match="merge_scales"):
         MaxEntConfig(merge_scales=(0.5, -1.0)).resolved()
+
+
+def test_run_table_gives_the_cli_numbers_whatever_the_callers_x64_setting(tmp_path):
+    # The CLI runs with jax_enable_x64 on; a Python session usually has it off. The same
+    # configuration and seed must record the same numbers either way (bit for bit).
+    from jaxrg.studies.maxent.experiment import MaxEntConfig, run_table
+
+    config = MaxEntConfig(dataset="yeast", seeds=(0,), losses=("me", "xe"), rewarded=(0, 1),
+                          epochs=2)
+    runs = []
+    for x64 in (False, True):
+        with jax.enable_x64(x64):
+            runs.append(run_table(tmp_path / str(x64), config, progress=False, data=_prepared()))
+            assert jax.config.jax_enable_x64 is x64  # the caller's setting is restored
+    fields = ("r_acc", "entropy_out", "kl", "train_loss")
+    assert [[r[f] for f in fields] for r in runs[0]] == [[r[f] for f in fields] for r in runs[1]]

@@ -1,7 +1,7 @@
 r"""The small training engine every study uses: optimiser step, schedule, seeds, checkpoints.
 
 Four studies train four kinds of model (multiscale GNNs, masked MLP/CNN subnetworks, RG networks,
-transformers) with loops of different shapes, but the same four pieces recur in all of them and
+transformers) with loops of different shapes, but the same five pieces recur in all of them and
 live here once:
 
 - :func:`optimizer_step` — one optax update. optax's Adam bias correction computes
@@ -13,6 +13,8 @@ live here once:
   ``batch`` seeds looped inside the program (``lax.map``), which is faster on a CPU.
 - :func:`tree_where` — keep a new pytree where a flag holds, else the old one: freezing a seed that
   stopped early, and best-validation checkpointing (``best ← tree_where(val > best_val, p, best)``).
+- :func:`with_x64` — run a study's training with ``jax_enable_x64`` on whatever the caller's
+  setting, so a Python session and the CLI (which turns x64 on) record the same numbers.
 
 Resumable records (one JSON line per finished unit, a killed run resumed without duplicates) are
 :func:`jaxrg._io.append_jsonl` and :func:`jaxrg._io.finished_keys`.
@@ -20,6 +22,7 @@ Resumable records (one JSON line per finished unit, a killed run resumed without
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-__all__ = ["map_seeds", "optimizer_step", "tree_where", "warmup_cosine"]
+__all__ = ["map_seeds", "optimizer_step", "tree_where", "warmup_cosine", "with_x64"]
 
 
 def optimizer_step(optimizer: optax.GradientTransformation, grads, opt_state, params):
@@ -136,3 +139,35 @@ def tree_where(flag, new, old):
         [0.0, 0.0]
     """
     return jax.tree.map(lambda a, b: jnp.where(flag, a, b), new, old)
+
+
+def with_x64(fn: Callable) -> Callable:
+    """``fn`` run with ``jax_enable_x64`` on, whatever the caller's setting (restored after).
+
+    The CLI turns x64 on; a Python session usually has it off. Several things in a training loop
+    follow that setting even when the parameters are float32: optax computes Adam's bias
+    correction ``1 - b**t`` in the default float, :func:`jaxrg.maxent.targets` builds targets in
+    it, and metrics are reduced in it. So the same seed trained slightly different models in the
+    two (a different best epoch, different digits in the recorded metrics). Every study's runner
+    is wrapped in this, so ``jaxrg study ... run`` and the Python call record the same numbers,
+    bit for bit; parameters keep their own dtype.
+
+    Args:
+        fn: any function.
+
+    Returns:
+        ``fn`` wrapped (``functools.wraps`` keeps its name and docstring).
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> with jax.enable_x64(False):
+        ...     with_x64(lambda: jnp.zeros(()).dtype)(), jax.config.jax_enable_x64
+        (dtype('float64'), False)
+    """
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with jax.enable_x64(True):
+            return fn(*args, **kwargs)
+
+    return wrapped

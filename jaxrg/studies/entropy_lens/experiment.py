@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 from jaxrg import _io
 from jaxrg.knn import cross_validate_knn
 from jaxrg.lens import entropy_profile, profile_features
-from jaxrg.studies._common.engine import optimizer_step, warmup_cosine
+from jaxrg.studies._common.engine import optimizer_step, warmup_cosine, with_x64
 from jaxrg.studies.entropy_lens import tasks as tasks_mod
 from jaxrg.studies.entropy_lens.report import report
 from jaxrg.studies.entropy_lens.transformer import (
@@ -146,6 +146,7 @@ def _task_batch(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarra
     return batch.tokens, batch.weight
 
 
+@with_x64
 def train_model(
     cfg: TransformerConfig, config: LensConfig, seed: int, *, desc: str = "", sample=_task_batch
 ):
@@ -445,6 +446,7 @@ def fit_or_load(
 
 
 @_io.locks_folder("out")
+@with_x64
 def run(out, config: LensConfig | None = None) -> dict:
     """Train (or load), profile, analyse, and write tables and figures under ``out``."""
     config = config or LensConfig()

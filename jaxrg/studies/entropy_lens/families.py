@@ -42,6 +42,7 @@ from tqdm.auto import tqdm
 from jaxrg import _io
 from jaxrg.knn import knn_predict_proba
 from jaxrg.lens import profile_features
+from jaxrg.studies._common.engine import with_x64
 from jaxrg.studies.entropy_lens import tasks as tasks_mod
 from jaxrg.studies.entropy_lens.experiment import LensConfig, analyse, fit_or_load
 from jaxrg.studies.entropy_lens.report import report
@@ -264,6 +265,7 @@ def families_report(summary: dict) -> str:
     return "\n".join(lines) + "\n\n" + body
 
 
+@with_x64
 def run(out, config: FamiliesConfig | None = None, *, data_dir=None) -> dict:
     """Train (or load) the 12 models and the ablation, analyse, write tables and figures."""
     from jaxrg.datasets.text import load_text

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jaxrg import _io
+from jaxrg.studies._common.engine import with_x64
 
 __all__ = [
     "DATASETS",
@@ -238,6 +239,7 @@ def _base(config: MaxEntConfig, experiment: str, loss: str, rewarded: str, seed:
 
 
 @_io.locks_folder("out")
+@with_x64
 def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepared | None = None
               ) -> list[dict]:
     """Train one network per (loss, seed) on the rewarded subset; append one record each.
@@ -312,6 +314,7 @@ def _path_curve(graphdef, p1, p2, data: Prepared, union_mask, kind: str, tempera
 
 
 @_io.locks_folder("out")
+@with_x64
 def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
               data: Prepared | None = None) -> list[dict]:
     """IMP one subnetwork per group of ``config.groups`` for each loss and seed, then merge.

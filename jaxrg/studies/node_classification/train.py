@@ -30,7 +30,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from jaxrg.studies._common.engine import map_seeds, optimizer_step, tree_where
+from jaxrg.studies._common.engine import map_seeds, optimizer_step, tree_where, with_x64
 
 __all__ = [
     "PROPAGATIONS",
@@ -406,14 +406,16 @@ def make_trainer(model_fn: Callable[[nnx.Rngs], nnx.Module], *, epochs: int,
                    record_correct)
 
 
+@with_x64
 def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
         desc: str = "training") -> TrainResult:
     """Run a :class:`Trainer` for one model per key on ``inputs``.
 
     See :func:`train_node_classifier` for the loss, the checkpoint selection and early stopping.
-    The training runs with ``jax_enable_x64`` on, whatever the caller's setting (the only
-    float64 operation is Adam's bias correction, rounded to float32), so a Python session and
-    the CLI give the same numbers for the same seed.
+    The training runs with ``jax_enable_x64`` on, whatever the caller's setting
+    (:func:`jaxrg.studies._common.engine.with_x64`: the only float64 operation is Adam's bias
+    correction, rounded to float32), so a Python session and the CLI give the same numbers for
+    the same seed.
 
     Args:
         trainer: from :func:`make_trainer`.
@@ -440,11 +442,7 @@ def fit(trainer: Trainer, keys, inputs: TrainInputs, *, progress: bool = True,
                          f"{num_seeds} keys were given")
     curves, bits = [], []
     epochs, chunk = trainer.epochs, trainer.chunk
-    # One program whatever the caller's jax_enable_x64: optax computes Adam's bias correction
-    # 1 - b**t in the default float, so x64 off (a Python session) and on (the CLI) would train
-    # slightly different models from the same seed. Parameters and activations stay float32.
-    with jax.enable_x64(True), tqdm(total=epochs, desc=desc, disable=not progress,
-                                    unit="epoch", leave=False) as bar:
+    with tqdm(total=epochs, desc=desc, disable=not progress, unit="epoch", leave=False) as bar:
         carry = trainer.init(keys)
         for c in range(trainer.num_chunks):
             carry, out = trainer.run_chunk(
