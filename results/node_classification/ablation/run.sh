@@ -8,13 +8,26 @@
 #   any other dataset: tau* from the authors' pipeline (--scale-variant authors; scales.jsonl),
 #     and the same draws scaled by tau*/0.5722 (0.5722: Cora's tau* by that pipeline), so each
 #     random scale sits where Cora's sits relative to its tau*.
+#   europe: on the graph the authors trained on (EDGES=as-stored, the default for europe: each
+#     edge once, directed as the file lists it; tau* = 0.0933 of its in-degree Laplacian, and the
+#     random scales rewire that directed graph as their RSLRG does). EDGES=undirected gives the
+#     first Europe run (2026-12-05: tau* = 0.0614 of the undirected graph).
 # Summary: jaxrg report results/node_classification/ablation (section "tau* against random scales").
 set -euo pipefail
 ds=${1:-cora}
+if [ "$ds" = europe ]; then edges=${EDGES:-as-stored}; else edges=undirected; fi
 out=results/node_classification/ablation
 common=(--dataset "$ds" --encoder gcn --seeds 5 --epochs 300 --hidden 64 --lr 1e-3
-        --seed-batch 1 --no-progress --out "$out")
-if [ "$ds" = cora ]; then star=authors-analytic; factor=1; else
+        --edges "$edges" --seed-batch 1 --no-progress --out "$out")
+if [ "$ds" = cora ]; then star=authors-analytic; factor=1
+elif [ "$edges" = as-stored ]; then
+  star=authors
+  factor=$(python -c "
+from jaxrg.studies.node_classification.experiment import prepare
+_, _, tau = prepare('$ds', variant='MR', scale_variant='authors', edges='as-stored', progress=False)
+print(tau / 0.5722367659350217)
+")
+else
   star=authors
   factor=$(python -c "
 import json, sys
