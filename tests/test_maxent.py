@@ -5,6 +5,7 @@ Oracles: hand-written targets, scipy's KL/entropy/softmax, the closed-form gradi
 (softmax(z/t) − ỹ)/t, numpy argsort for magnitude pruning, the formula q = 1 − (1 − p)^{1/n}.
 """
 
+import dataclasses
 import json
 import math
 
@@ -400,6 +401,86 @@ def test_model_shapes_and_bias_free_head():
     assert len(make_model("deep", 12, 3, seed=0).hidden) == 2
     with pytest.raises(ValueError, match="image"):
         make_model("cnn", 12, 3, seed=0)
+
+
+def _kernels_and_biases(model):
+    """(kernel, bias or None) of every Linear/Conv layer of a subnetwork model."""
+    layers = [*getattr(model, "hidden", []), *(getattr(model, n) for n in ("conv", "fc1", "fc2")
+                                               if hasattr(model, n)), model.head]
+    return [(np.asarray(la.kernel[...]), None if la.bias is None else np.asarray(la.bias[...]))
+            for la in layers]
+
+
+@pytest.mark.parametrize("name", ["shallow", "deep", "cnn"])
+def test_torch_init_draws_every_layer_from_pytorchs_uniform_bound(name):
+    # PyTorch's nn.Linear / nn.Conv2d default: kaiming_uniform(a=sqrt 5) on the weight, which is
+    # U(+-1/sqrt(fan_in)), and the same bound on the bias; fan_in = C_in * k_h * k_w for a conv.
+    model = make_model(name, 144, 3, seed=0, image_shape=(12, 12), init="torch")
+    for kernel, bias in _kernels_and_biases(model):
+        fan_in = int(np.prod(kernel.shape[:-1]))
+        bound = 1.0 / math.sqrt(fan_in)
+        assert np.abs(kernel).max() <= bound
+        if kernel.size >= 1000:  # a uniform on (-b, b) has standard deviation b / sqrt 3
+            assert kernel.std() == pytest.approx(bound / math.sqrt(3), rel=0.05)
+            assert np.abs(kernel).max() > 0.95 * bound  # not a narrower law
+        if bias is not None:
+            assert np.abs(bias).max() <= bound and np.any(bias != 0)
+
+
+@pytest.mark.parametrize("name", ["shallow", "deep", "cnn"])
+def test_flax_init_is_the_default_and_unchanged(name):
+    # "flax" must draw exactly what the models drew before the option existed (the recorded
+    # runs): LeCun-normal kernels, zero biases, the same parameters for the same seed.
+    default = make_model(name, 144, 3, seed=4, image_shape=(12, 12))
+    named = make_model(name, 144, 3, seed=4, image_shape=(12, 12), init="flax")
+    torch = make_model(name, 144, 3, seed=4, image_shape=(12, 12), init="torch")
+    for (k1, b1), (k2, b2), (k3, _) in zip(_kernels_and_biases(default),
+                                           _kernels_and_biases(named),
+                                           _kernels_and_biases(torch), strict=True):
+        np.testing.assert_array_equal(k1, k2)
+        assert not np.array_equal(k1, k3)
+        if b1 is not None:
+            np.testing.assert_array_equal(b1, b2)
+            assert not np.any(b1)
+    kernel = _kernels_and_biases(default)[0][0]
+    fan_in = int(np.prod(kernel.shape[:-1]))
+    if kernel.size >= 2000:  # LeCun normal: std 1/sqrt(fan_in), sqrt 3 times the torch spread
+        assert kernel.std() == pytest.approx(1 / math.sqrt(fan_in), rel=0.1)
+
+
+def test_unknown_init_is_refused_by_name():
+    from jaxrg.studies.maxent.experiment import MaxEntConfig
+
+    with pytest.raises(ValueError, match="init must be one of"):
+        make_model("shallow", 4, 2, seed=0, init="kaiming")
+    with pytest.raises(ValueError, match=r"--init"):
+        MaxEntConfig(dataset="yeast", init="kaiming").resolved()
+
+
+def test_torch_init_runs_are_separate_units_and_rows_beside_the_flax_ones(tmp_path):
+    from jaxrg.studies.maxent.experiment import MaxEntConfig, run_table, summary_table
+
+    data = _prepared()
+    config = MaxEntConfig(dataset="yeast", seeds=(0,), losses=("me",), rewarded=(0, 1), epochs=1)
+    flax_records = run_table(tmp_path, config, progress=False, data=data)
+    torch_config = dataclasses.replace(config, init="torch")
+    torch_records = run_table(tmp_path, torch_config, progress=False, data=data)
+    assert [r["init"] for r in flax_records] == ["flax"]
+    assert [r["init"] for r in torch_records] == ["torch"]  # trained, not taken as finished
+    assert torch_records[0]["r_acc"] != flax_records[0]["r_acc"] or (
+        torch_records[0]["train_loss"] != flax_records[0]["train_loss"])
+    path = tmp_path / "results.jsonl"
+    # a file written before the field existed: its records count as Flax's init, are not redone
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "init"}) + "\n"
+                            if r["init"] == "flax" else json.dumps(r) + "\n" for r in lines))
+    assert len(run_table(tmp_path, config, progress=False, data=data)) == 1
+    assert len(path.read_text().splitlines()) == 2
+    text = summary_table([json.loads(line) for line in path.read_text().splitlines()])
+    assert "| yeast | shallow | 0-1 | ME | 1 |" in text
+    assert "| yeast | shallow (torch init) | 0-1 | ME | 1 |" in text
+    published = "0.995 (0.009)"  # Table 1's Yeast shallow MLP cell, beside both rows
+    assert all(published in line for line in text.splitlines() if "| yeast | shallow" in line)
 
 
 # ------------------------------------------------------------------- runner, resume, CLI

@@ -82,3 +82,47 @@ def linear(in_features: int, out_features: int, *, init: str = "flax", use_bias:
     return nnx.Linear(in_features, out_features, use_bias=use_bias, param_dtype=param_dtype,
                       kernel_init=_torch_uniform(bound), bias_init=_torch_uniform(bound),
                       rngs=rngs)
+
+
+def conv(in_features: int, out_features: int, kernel_size: tuple[int, int], *, padding=0,
+         init: str = "flax", use_bias: bool = True, param_dtype=jnp.float32, rngs):
+    r"""A 2-D convolution (``flax.nnx.Conv``, NHWC) with a named initialisation.
+
+    ``init="flax"``: Flax's LeCun-normal kernel and zero bias. ``init="torch"``: PyTorch's
+    ``nn.Conv2d`` default, ``kaiming_uniform(a=√5)`` on the kernel and the same bound on the
+    bias: both from :math:`U(\pm 1/\sqrt{F_{in}})` with fan-in
+    :math:`F_{in} = C_{in} k_h k_w` (as :func:`linear` does for a dense layer).
+
+    Args:
+        in_features: :math:`C_{in}`, input channels.
+        out_features: output channels.
+        kernel_size: :math:`(k_h, k_w)`.
+        padding: as ``nnx.Conv`` (an int pads every side).
+        init: ``"flax"`` or ``"torch"``.
+        use_bias: add a bias.
+        param_dtype: parameter dtype.
+        rngs: ``nnx.Rngs``.
+
+    Returns:
+        ``flax.nnx.Conv`` mapping ``(n, H, W, C_in)`` to ``(n, H', W', C_out)``.
+
+    Raises:
+        ValueError: unknown ``init``.
+
+    Examples:
+        >>> from flax import nnx
+        >>> layer = conv(2, 3, (2, 2), init="torch", rngs=nnx.Rngs(0))
+        >>> bool(jnp.all(jnp.abs(layer.kernel[...]) <= 1 / 8 ** 0.5)), layer.kernel.shape
+        (True, (2, 2, 2, 3))
+    """
+    from flax import nnx
+
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}; 'torch' reproduces "
+                         "PyTorch's nn.Conv2d default")
+    kwargs = {}
+    if init == "torch":
+        bound = 1.0 / float(in_features * kernel_size[0] * kernel_size[1]) ** 0.5
+        kwargs = {"kernel_init": _torch_uniform(bound), "bias_init": _torch_uniform(bound)}
+    return nnx.Conv(in_features, out_features, kernel_size, padding=padding, use_bias=use_bias,
+                    param_dtype=param_dtype, rngs=rngs, **kwargs)

@@ -48,6 +48,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=None, help="default: the paper's per dataset")
     p.add_argument("--lr", type=float, default=None, help="Adam step (default: per dataset)")
     p.add_argument("--temperature", type=float, default=5.0, help="loss temperature (default 5)")
+    p.add_argument("--init", choices=("flax", "torch"), default="flax",
+                   help="initialisation of every layer: flax (LeCun normal, zero bias; default) "
+                   "or torch (PyTorch's default, weights and biases from U(+-1/sqrt(fan_in)))")
     p.add_argument("--train-limit", type=int, default=None,
                    help="use only the first N training samples (quick runs)")
     p.add_argument("--data-dir", default=None, help="data folder (default $JAXRG_DATA)")
@@ -128,7 +131,7 @@ def _config(args: argparse.Namespace, **extra):
         dataset=args.dataset.strip().lower().replace("-", "_"), model=args.model,
         seeds=tuple(range(args.seeds)), epochs=args.epochs, learning_rate=args.lr,
         temperature=args.temperature, train_limit=args.train_limit, data_dir=args.data_dir,
-        **extra).resolved()
+        init=args.init, **extra).resolved()
 
 
 def _run(args: argparse.Namespace) -> int:

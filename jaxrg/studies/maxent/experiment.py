@@ -40,6 +40,7 @@ from jaxrg.studies._common.engine import with_x64
 __all__ = [
     "DATASETS",
     "DEFAULTS",
+    "INITS",
     "KEY_FIELDS",
     "LOSSES",
     "MaxEntConfig",
@@ -58,7 +59,8 @@ __all__ = [
 DATASETS = ("mnist", "fashion_mnist", "har", "yeast")
 NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "har": 6, "yeast": 4}
 LOSSES = ("me", "qme", "xe")
-KEY_FIELDS = ("experiment", "dataset", "model", "loss", "rewarded", "seed", "stage")
+KEY_FIELDS = ("experiment", "dataset", "model", "init", "loss", "rewarded", "seed", "stage")
+INITS = ("flax", "torch")
 
 # Per-dataset defaults of docs/design.md §8:
 # (learning rate, epochs, dropout, hidden shallow, hidden deep).
@@ -106,12 +108,16 @@ class MaxEntConfig:
     ties_density: float = 0.2
     train_limit: int | None = None
     data_dir: str | None = None
+    init: str = "flax"
 
     def resolved(self) -> MaxEntConfig:
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {DATASETS}")
         if self.model not in ("shallow", "deep", "cnn"):
             raise ValueError(f"unknown model {self.model!r}; choose shallow, deep or cnn")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS} (CLI --init), got {self.init!r}; "
+                             "'torch' is PyTorch's default initialisation of the paper's code")
         if self.model == "cnn" and self.dataset not in ("mnist", "fashion_mnist"):
             raise ValueError("the CNN is for the image datasets (mnist, fashion_mnist) only")
         bad = [loss for loss in self.losses if loss not in LOSSES]
@@ -197,7 +203,7 @@ def _init(config: MaxEntConfig, data: Prepared, seed: int):
     _, _, _, shallow, deep = DEFAULTS[config.dataset]
     model = make_model(config.model, data.x_train.shape[1], data.num_classes, seed=seed,
                        dropout=config.dropout, image_shape=data.image_shape,
-                       hidden=shallow if config.model == "shallow" else deep)
+                       hidden=shallow if config.model == "shallow" else deep, init=config.init)
     graphdef, params = nnx.split(model, nnx.Param)
     return graphdef, params
 
@@ -232,7 +238,7 @@ def _evaluate(graphdef, params, data: Prepared, rewarded_mask, kind: str, temper
 def _base(config: MaxEntConfig, experiment: str, loss: str, rewarded: str, seed: int,
           stage: str) -> dict:
     return {"experiment": experiment, "dataset": config.dataset, "model": config.model,
-            "loss": loss, "rewarded": rewarded, "seed": seed, "stage": stage,
+            "init": config.init, "loss": loss, "rewarded": rewarded, "seed": seed, "stage": stage,
             "epochs": config.epochs, "learning_rate": config.learning_rate,
             "dropout": config.dropout, "temperature": config.temperature,
             "batch_size": config.batch_size, "train_size": None}
@@ -257,9 +263,10 @@ def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepare
     config = config.resolved()
     path = pathlib.Path(out) / "results.jsonl"
     rewarded = _subset_name(config.rewarded)
-    done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
+    done = _io.finished_keys(_records(path), KEY_FIELDS)
     todo = [(s, [loss for loss in config.losses
-                 if ("table", config.dataset, config.model, loss, rewarded, s, "dense")
+                 if ("table", config.dataset, config.model, config.init, loss, rewarded, s,
+                     "dense")
                  not in done]) for s in config.seeds]
     todo = [(s, losses) for s, losses in todo if losses]
     if todo:
@@ -288,9 +295,9 @@ def run_table(out, config: MaxEntConfig, *, progress: bool = True, data: Prepare
             record["train_size"] = int(x.shape[0])
             record["train_loss"] = [float(v) for v in np.asarray(losses_curve[i])]
             _io.append_jsonl(path, record)
-    key = (config.dataset, config.model, rewarded)
-    return [r for r in _io.read_jsonl(path) if r["experiment"] == "table"
-            and (r["dataset"], r["model"], r["rewarded"]) == key]
+    key = (config.dataset, config.model, config.init, rewarded)
+    return [r for r in _records(path) if r["experiment"] == "table"
+            and (r["dataset"], r["model"], r["init"], r["rewarded"]) == key]
 
 
 def _path_curve(graphdef, p1, p2, data: Prepared, union_mask, kind: str, temperature, points,
@@ -342,12 +349,12 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
         raise ValueError(f"the groups must be disjoint, got {groups}")
     path = pathlib.Path(out) / "results.jsonl"
     name = "|".join(_subset_name(g) for g in groups)
-    done = _io.finished_keys(_io.read_jsonl(path), KEY_FIELDS)
+    done = _io.finished_keys(_records(path), KEY_FIELDS)
     everything = _subset_name(flat)
+    unit = (config.dataset, config.model, config.init)
     todo = [(loss, s) for s in config.seeds for loss in config.losses
-            if ("path", config.dataset, config.model, loss, name, s, "path") not in done
-            or ("methods", config.dataset, config.model, loss, everything, s,
-                f"ties{len(groups)}") not in done]
+            if ("path", *unit, loss, name, s, "path") not in done
+            or ("methods", *unit, loss, everything, s, f"ties{len(groups)}") not in done]
     if todo:
         data = data or prepare(config.dataset, data_dir=config.data_dir,
                                train_limit=config.train_limit)
@@ -416,9 +423,9 @@ def run_merge(out, config: MaxEntConfig, *, progress: bool = True,
         pending.append(record)
         for r in pending:  # the "path" record last: its presence marks the unit finished
             _io.append_jsonl(path, r)
-    return [r for r in _io.read_jsonl(path)
+    return [r for r in _records(path)
             if r["experiment"] in ("imp", "merge", "methods", "path")
-            and r["dataset"] == config.dataset and r["model"] == config.model]
+            and (r["dataset"], r["model"], r["init"]) == unit]
 
 
 # ----------------------------------------------------------------------------------- report
@@ -453,12 +460,30 @@ def _mean_std(values) -> str:
     return f"{arr.mean():.4f} ({std:.4f})"
 
 
+def _with_defaults(record: dict) -> dict:
+    """A record with the fields added after it was written (``init``: every earlier run used
+    Flax's initialisation)."""
+    return {"init": "flax"} | record
+
+
+def _records(path) -> list[dict]:
+    """The records of ``results.jsonl`` (none if it is missing), with :func:`_with_defaults`."""
+    return [_with_defaults(r) for r in _io.read_jsonl(path)]
+
+
 def _latest(records: list[dict]) -> list[dict]:
-    """The last record of every key (a re-run after a partial unit may have repeated some)."""
+    """The last record of every key (a re-run after a partial unit may have repeated some),
+    ``model`` renamed for the tables: ``"shallow"``, or ``"shallow (torch init)"``."""
     last = {}
-    for r in records:
+    for r in map(_with_defaults, records):
         last[tuple(r[f] for f in KEY_FIELDS)] = r
-    return list(last.values())
+    return [r if r["init"] == "flax" else r | {"model": f"{r['model']} ({r['init']} init)"}
+            for r in last.values()]
+
+
+def _published(dataset: str, model: str, loss: str) -> str:
+    """The Table 1 cell of a (dataset, model label, loss), or '–'."""
+    return PUBLISHED.get((dataset, model.split(" (")[0], loss), "–")
 
 
 def _groups(records: list[dict], experiment: str, fields: tuple[str, ...]) -> dict[tuple, list]:
@@ -486,7 +511,7 @@ def summary_table(records: list[dict]) -> str:
                 f"{_mean_std([r['accuracy'] for r in rs])} | "
                 f"{_mean_std([r['entropy_out'] for r in rs])} | "
                 f"{_mean_std([r['entropy_in'] for r in rs])} | "
-                f"{PUBLISHED.get((d, m, loss), '–')} |")
+                f"{_published(d, m, loss)} |")
         # Runs with one rewarded class each, pooled: Table 1 does not state its rewarded set,
         # and for Yeast the pooled mean and spread over its single classes match the published.
         singles: dict[tuple, list] = {}
@@ -504,7 +529,7 @@ def summary_table(records: list[dict]) -> str:
                 f"{_mean_std([r['accuracy'] for r in rs])} | "
                 f"{_mean_std([r['entropy_out'] for r in rs])} | "
                 f"{_mean_std([r['entropy_in'] for r in rs])} | "
-                f"{PUBLISHED.get((d, m, loss), '–')} |")
+                f"{_published(d, m, loss)} |")
         lines.append("")
     imp = _groups(records, "imp", ("dataset", "model", "loss", "rewarded", "stage"))
     if imp:
@@ -732,7 +757,7 @@ def report(out, *, figures: bool = True) -> str:
     path = out / "results.jsonl"
     if not path.exists():
         raise FileNotFoundError(f"no results in {out}: run `jaxrg study maxent run` first")
-    records = _io.read_jsonl(path)
+    records = _records(path)
     text = "# Maximum-entropy subnetworks: results (mean (std) over seeds)\n\n" + (
         summary_table(records))
     _io.atomic_write_text(out / "table.md", text)

@@ -8,6 +8,10 @@ Configurations of Caso, Fonio, Saccomanno, Monaco, Silvestri (2025), docs/design
   Linear 64 → ReLU → Linear(classes, no bias); dropout after each hidden dense layer.
 
 Every model is called as ``model(x, *, key=None)``; a PRNG ``key`` turns dropout on (training).
+``init`` names the initialisation of every layer: ``"flax"`` (the default, Flax's LeCun-normal
+weights and zero biases; every recorded run before 2026-12-06 used it) or ``"torch"`` (PyTorch's
+``nn.Linear``/``nn.Conv2d`` default, weights and biases from U(±1/√fan-in), the framework of the
+paper's code; :func:`jaxrg.studies._common.layers.linear`).
 The final layer is the attribute ``head``, which :mod:`jaxrg.studies.maxent.train` prunes at half
 the rate.
 
@@ -25,7 +29,7 @@ import jax.numpy as jnp
 from flax import nnx
 from jaxtyping import Array, Float
 
-from jaxrg.studies._common.layers import dropout
+from jaxrg.studies._common.layers import conv, dropout, linear
 
 __all__ = ["MLP", "MODELS", "SmallCNN", "make_model"]
 
@@ -38,6 +42,8 @@ class MLP(nnx.Module):
     Args:
         sizes: ``(in, hidden..., out)`` layer widths (at least two entries).
         dropout: dropout rate of the hidden activations.
+        init: ``"flax"`` (default) or ``"torch"`` (module docstring).
+        param_dtype: parameter dtype.
         rngs: ``nnx.Rngs`` (initialisation).
 
     Examples:
@@ -50,16 +56,16 @@ class MLP(nnx.Module):
         True
     """
 
-    def __init__(self, sizes: Sequence[int], *, dropout: float = 0.5, param_dtype=jnp.float32,
-                 rngs: nnx.Rngs):
+    def __init__(self, sizes: Sequence[int], *, dropout: float = 0.5, init: str = "flax",
+                 param_dtype=jnp.float32, rngs: nnx.Rngs):
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least (in, out), got {tuple(sizes)}")
         self.hidden = nnx.List([
-            nnx.Linear(a, b, param_dtype=param_dtype, rngs=rngs)
+            linear(a, b, init=init, param_dtype=param_dtype, rngs=rngs)
             for a, b in zip(sizes[:-2], sizes[1:-1], strict=True)
         ])
-        self.head = nnx.Linear(sizes[-2], sizes[-1], use_bias=False, param_dtype=param_dtype,
-                               rngs=rngs)
+        self.head = linear(sizes[-2], sizes[-1], init=init, use_bias=False,
+                           param_dtype=param_dtype, rngs=rngs)
         self.rate = dropout
 
     def __call__(self, x: Float[Array, "n d"], *, key: Array | None = None) -> Float[Array, "n c"]:
@@ -78,6 +84,8 @@ class SmallCNN(nnx.Module):
         image_shape: ``(height, width)`` of the single-channel input (28×28 for MNIST).
         num_classes: output width.
         dropout: rate after each hidden dense layer.
+        init: ``"flax"`` (default) or ``"torch"`` (module docstring).
+        param_dtype: parameter dtype.
         rngs: ``nnx.Rngs``.
 
     Examples:
@@ -89,14 +97,15 @@ class SmallCNN(nnx.Module):
     """
 
     def __init__(self, image_shape: tuple[int, int] = (28, 28), num_classes: int = 10, *,
-                 dropout: float = 0.5, param_dtype=jnp.float32, rngs: nnx.Rngs):
+                 dropout: float = 0.5, init: str = "flax", param_dtype=jnp.float32,
+                 rngs: nnx.Rngs):
         self.image_shape = tuple(image_shape)
-        self.conv = nnx.Conv(1, 64, (5, 5), padding=1, param_dtype=param_dtype, rngs=rngs)
+        self.conv = conv(1, 64, (5, 5), padding=1, init=init, param_dtype=param_dtype, rngs=rngs)
         h, w = ((s + 2 - 5 + 1) // 2 for s in self.image_shape)
-        self.fc1 = nnx.Linear(64 * h * w, 120, param_dtype=param_dtype, rngs=rngs)
-        self.fc2 = nnx.Linear(120, 64, param_dtype=param_dtype, rngs=rngs)
-        self.head = nnx.Linear(64, num_classes, use_bias=False, param_dtype=param_dtype,
-                               rngs=rngs)
+        self.fc1 = linear(64 * h * w, 120, init=init, param_dtype=param_dtype, rngs=rngs)
+        self.fc2 = linear(120, 64, init=init, param_dtype=param_dtype, rngs=rngs)
+        self.head = linear(64, num_classes, init=init, use_bias=False, param_dtype=param_dtype,
+                           rngs=rngs)
         self.rate = dropout
 
     def __call__(self, x: Float[Array, "n d"], *, key: Array | None = None) -> Float[Array, "n c"]:
@@ -112,7 +121,7 @@ class SmallCNN(nnx.Module):
 
 def make_model(name: str, num_features: int, num_classes: int, *, seed: int,
                dropout: float = 0.5, image_shape: tuple[int, int] | None = None,
-               hidden: Sequence[int] | None = None) -> nnx.Module:
+               hidden: Sequence[int] | None = None, init: str = "flax") -> nnx.Module:
     """The model ``name`` (``"shallow"``, ``"deep"``, ``"cnn"``) for the given data shape.
 
     ``hidden`` overrides the hidden widths of the MLPs (default ``(512,)`` shallow and
@@ -126,23 +135,24 @@ def make_model(name: str, num_features: int, num_classes: int, *, seed: int,
         dropout: dropout rate.
         image_shape: ``(H, W)`` of the images (required for ``"cnn"``).
         hidden: hidden widths of the MLPs.
+        init: ``"flax"`` (default) or ``"torch"`` (module docstring).
 
     Returns:
         An ``nnx.Module`` called as ``model(x, key=None)``, ``x`` ``(n, D)`` (or
         ``(n, H, W)``), returning ``(n, C)`` logits.
 
     Raises:
-        ValueError: unknown ``name``, or ``"cnn"`` without ``image_shape``.
+        ValueError: unknown ``name`` or ``init``, or ``"cnn"`` without ``image_shape``.
     """
     rngs = nnx.Rngs(seed)
     if name == "shallow":
         widths = tuple(hidden) if hidden is not None else (512,)
-        return MLP((num_features, *widths, num_classes), dropout=dropout, rngs=rngs)
+        return MLP((num_features, *widths, num_classes), dropout=dropout, init=init, rngs=rngs)
     if name == "deep":
         widths = tuple(hidden) if hidden is not None else (512, 256)
-        return MLP((num_features, *widths, num_classes), dropout=dropout, rngs=rngs)
+        return MLP((num_features, *widths, num_classes), dropout=dropout, init=init, rngs=rngs)
     if name == "cnn":
         if image_shape is None:
             raise ValueError("the CNN needs image data (image_shape); use 'shallow' or 'deep'")
-        return SmallCNN(image_shape, num_classes, dropout=dropout, rngs=rngs)
+        return SmallCNN(image_shape, num_classes, dropout=dropout, init=init, rngs=rngs)
     raise ValueError(f"unknown model {name!r}; choose one of {MODELS}")
