@@ -90,7 +90,14 @@ def test_scale_ablation_groups_random_scales_around_tau_star_and_ranks_it():
     assert row[8] == "n=2: 61.0 (best 62.0, worst 60.0)"
     assert row[9] == "n=3: 69.3 (best 71.0, worst 68.0)"
     assert row[10] == "n=2: 67.0 (best 69.0, worst 65.0)"
-    assert row[11:] == ["1 of 7", "2 of 8 |"]
+    assert row[11:] == ["1 of 7", "2 of 8", "— |"]
+    # MR at the feature-aware τ*_X: ranked among the same random scales, not counted as one,
+    # and never taken for τ* (here it is the better of the two and comes first by τ)
+    features = [{**r, "scale_source": "features"} for r in mr(0.45, 0.705, "authors")]
+    table = scale_ablation_table(summarise(records + features))
+    row = table.splitlines()[-1].split(" | ")
+    assert "70.0 ± 0.0" in row[7] and "τ*=0.5" in row[7]
+    assert row[11:] == ["1 of 7", "2 of 8", "70.5 ± 0.0 (τ*_X=0.45; 2 of 8) |"]
     # too few scales, or no τ* cell: no ablation row
     assert scale_ablation_table(summarise(records[:3 * 5])) == ""
     assert scale_ablation_table(summarise([r for r in records if r["tau"] != star])) == ""

@@ -269,6 +269,8 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
     random scales are grouped by where they fall: below τ*/``spread``, within
     [τ*/``spread``, ``spread``·τ*], above. Per group: count, mean, best and worst of the
     per-scale mean accuracies; then how many random scales beat τ* and τ*'s rank among all.
+    When MR also ran at the feature-aware τ*_X (``scale_source == "features"``, issue 21), the
+    last column ranks it among the same random scales (τ*_X is not one of them).
 
     Args:
         rows: :func:`summarise` rows.
@@ -280,15 +282,19 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
     """
     lines = ["| dataset | encoder | width | lr | epochs | seeds | SB | MR at τ* | "
              f"random τ < τ*/{spread:g} | τ*/{spread:g} ≤ τ ≤ {spread:g}τ* | "
-             f"τ > {spread:g}τ* | random scales beating τ* | rank of τ* |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"τ > {spread:g}τ* | random scales beating τ* | rank of τ* | MR at τ*_X "
+             "(rank among the random scales) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         cells = row["cells"].get("MR", [])
-        stars = sorted((c for c in cells if c["scale_variant"] in _SCALE_LABELS),
+        chosen = [c for c in cells if c["scale_variant"] in _SCALE_LABELS]
+        stars = sorted((c for c in chosen if c.get("scale_source", "structure") == "structure"),
                        key=lambda c: c["scale_variant"] != "authors")
         if len(cells) < minimum or not stars:
             continue
         star = stars[0]
+        feature_stars = sorted((c for c in chosen if c.get("scale_source") == "features"),
+                               key=lambda c: c["scale_variant"] != star["scale_variant"])
         random = [c for c in cells if c["scale_variant"] not in _SCALE_LABELS]
         groups = ([c for c in random if c["tau"] < star["tau"] / spread],
                   [c for c in random if star["tau"] / spread <= c["tau"] <= spread * star["tau"]],
@@ -302,6 +308,13 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
                     f"worst {min(means):.1f})")
 
         beating = sum(c["mean"] > star["mean"] for c in random)
+        if feature_stars:
+            fx = feature_stars[0]
+            rank = sum(c["mean"] > fx["mean"] for c in random) + 1
+            feature_cell = (f"{fx['mean']:.1f} ± {fx['std']:.1f}{fx['mark']} "
+                            f"(τ*_X={fx['tau']:.3g}; {rank} of {len(random) + 1})")
+        else:
+            feature_cell = "—"
         base = row["cells"].get("SB")
         width = "in" if row["hidden"] is None else str(row["hidden"])
         lines.append(
@@ -310,7 +323,8 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
             f"{_fmt(base) if base else '—'} | {star['mean']:.1f} ± {star['std']:.1f}{star['mark']} "
             f"(τ*={star['tau']:.3g}{_SCALE_LABELS[star['scale_variant']]} | "
             + " | ".join(group(g) for g in groups)
-            + f" | {beating} of {len(random)} | {beating + 1} of {len(random) + 1} |")
+            + f" | {beating} of {len(random)} | {beating + 1} of {len(random) + 1} | "
+            f"{feature_cell} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
