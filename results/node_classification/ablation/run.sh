@@ -12,7 +12,7 @@
 #     edge once, directed as the file lists it; tau* = 0.0933 of its in-degree Laplacian, and the
 #     random scales rewire that directed graph as their RSLRG does). EDGES=undirected gives the
 #     first Europe run (2026-12-05: tau* = 0.0614 of the undirected graph).
-#   cora, citeseer: MR also at tau*_X, the first peak of the feature-aware C_X (same variant).
+#   cora, citeseer: MR also at tau*_X, the first peak of the feature-aware C_X (analytic form).
 # Summary: jaxrg report results/node_classification/ablation (section "tau* against random scales").
 set -euo pipefail
 ds=${1:-cora}
@@ -43,7 +43,8 @@ fi
 jaxrg experiment node-classification "${common[@]}" --variant SB MR --scale-variant "$star"
 if [ "$ds" != europe ]; then  # issue 21: MR at the feature-aware tau*_X, ranked among the same
   # random scales (Europe's features are the identity, so there tau*_X = tau*)
-  jaxrg experiment node-classification "${common[@]}" --variant MR --scale-variant "$star" \
+  # (tau*_X is defined analytically only: C_X has no grid pipeline of the authors)
+  jaxrg experiment node-classification "${common[@]}" --variant MR --scale-variant authors-analytic \
       --scale-from features
 fi
 for tau in $(python -c "
