@@ -8,7 +8,8 @@
 # it; SR/MR rewire that directed graph as their RSLRG does, at tau* of its in-degree Laplacian).
 # Epoch budgets: every budget of their logarithmic list is recorded up to EPOCHS; the paper does
 # not say which budget its table reports (see the README for accuracy against budget).
-# Resumable: rerun the same command after a kill (each seed is saved as it finishes). Run from the repository root, JAXRG_DATA set.
+# Seeds: --seed-batch auto, i.e. looped inside one program on a CPU (as every recorded row ran),
+# all 10 in one vmap on a GPU (Photo and Computers: run this there). # Resumable: rerun the same command after a kill (each seed is saved as it finishes). Run from the repository root, JAXRG_DATA set.
 # Usage: bash results/node_classification/protocol.sh [DATASET ...]   (default: all five)
 set -euo pipefail
 out=results/node_classification
@@ -22,7 +23,8 @@ for ds in ${datasets[*]}; do
   for enc in gcn gat; do
     jaxrg experiment node-classification --dataset "$ds" --encoder "$enc" \
         --variant SB MB SR MR --scale-variant authors --init torch --hidden auto --lr 1e-4 \
-        --split "$split" --edges "$edges" --seeds "${SEEDS:-10}" --epochs "$epochs" --seed-batch 1 \
+        --split "$split" --edges "$edges" --seeds "${SEEDS:-10}" --epochs "$epochs" \
+        --seed-batch "${SEED_BATCH:-auto}" \
         --save-every "${SAVE_EVERY:-1}" --no-progress --out "$out"
   done
 done
