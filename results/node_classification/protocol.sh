@@ -10,7 +10,9 @@
 # not say which budget its table reports (see the README for accuracy against budget).
 # Seeds: --seed-batch auto, i.e. looped inside one program on a CPU (as every recorded row ran),
 # all seeds of a block in one vmap on a GPU (Photo and Computers: run this there, with
-# SAVE_EVERY=all so that the block is all 10 seeds). # Resumable: rerun the same command after a kill (each seed is saved as it finishes). Run from the repository root, JAXRG_DATA set.
+# SAVE_EVERY=all so that the block is all 10 seeds).
+# Resumable: rerun the same command after a kill (each seed is saved as it finishes).
+# Run from the repository root, JAXRG_DATA set.
 # Usage: bash results/node_classification/protocol.sh [DATASET ...]   (default: all five)
 set -euo pipefail
 out=results/node_classification
