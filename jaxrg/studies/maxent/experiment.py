@@ -36,6 +36,7 @@ import numpy as np
 
 from jaxrg import _io
 from jaxrg.studies._common.engine import with_x64
+from jaxrg.studies._common.layers import INITS
 
 __all__ = [
     "DATASETS",
@@ -60,7 +61,6 @@ DATASETS = ("mnist", "fashion_mnist", "har", "yeast")
 NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "har": 6, "yeast": 4}
 LOSSES = ("me", "qme", "xe")
 KEY_FIELDS = ("experiment", "dataset", "model", "init", "loss", "rewarded", "seed", "stage")
-INITS = ("flax", "torch")
 
 # Per-dataset defaults of docs/design.md §8:
 # (learning rate, epochs, dropout, hidden shallow, hidden deep).
