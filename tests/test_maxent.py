@@ -458,7 +458,13 @@ def test_unknown_init_is_refused_by_name():
 
 
 def test_torch_init_runs_are_separate_units_and_rows_beside_the_flax_ones(tmp_path):
-    from jaxrg.studies.maxent.experiment import MaxEntConfig, run_table, summary_table
+    from jaxrg.studies.maxent.experiment import (
+        MaxEntConfig,
+        _latest,
+        run_table,
+        summary_table,
+        table_rows,
+    )
 
     data = _prepared()
     config = MaxEntConfig(dataset="yeast", seeds=(0,), losses=("me",), rewarded=(0, 1), epochs=1)
@@ -476,11 +482,16 @@ def test_torch_init_runs_are_separate_units_and_rows_beside_the_flax_ones(tmp_pa
                             if r["init"] == "flax" else json.dumps(r) + "\n" for r in lines))
     assert len(run_table(tmp_path, config, progress=False, data=data)) == 1
     assert len(path.read_text().splitlines()) == 2
-    text = summary_table([json.loads(line) for line in path.read_text().splitlines()])
+    records_now = [json.loads(line) for line in path.read_text().splitlines()]
+    text = summary_table(records_now)
     assert "| yeast | shallow | 0-1 | ME | 1 |" in text
     assert "| yeast | shallow (torch init) | 0-1 | ME | 1 |" in text
     published = "0.995 (0.009)"  # Table 1's Yeast shallow MLP cell, beside both rows
     assert all(published in line for line in text.splitlines() if "| yeast | shallow" in line)
+    # the figure's rows (plot_all hands table_rows records it has already read once)
+    labels = [row["label"] for row in table_rows(_latest(records_now))]
+    assert labels == ["yeast shallow\nR-Acc, R = {0,1}",
+                      "yeast shallow (torch init)\nR-Acc, R = {0,1}"]
 
 
 # ------------------------------------------------------------------- runner, resume, CLI

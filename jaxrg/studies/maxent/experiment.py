@@ -473,12 +473,18 @@ def _records(path) -> list[dict]:
 
 def _latest(records: list[dict]) -> list[dict]:
     """The last record of every key (a re-run after a partial unit may have repeated some),
-    ``model`` renamed for the tables: ``"shallow"``, or ``"shallow (torch init)"``."""
+    ``model`` renamed for the tables: ``"shallow"``, or ``"shallow (torch init)"`` (the bare
+    name kept as ``model_name``, so that records passed through twice are labelled once)."""
     last = {}
     for r in map(_with_defaults, records):
         last[tuple(r[f] for f in KEY_FIELDS)] = r
-    return [r if r["init"] == "flax" else r | {"model": f"{r['model']} ({r['init']} init)"}
-            for r in last.values()]
+
+    def labelled(r):
+        name = r.get("model_name", r["model"])
+        return r if r["init"] == "flax" else r | {"model_name": name,
+                                                  "model": f"{name} ({r['init']} init)"}
+
+    return [labelled(r) for r in last.values()]
 
 
 def _published(dataset: str, model: str, loss: str) -> str:
