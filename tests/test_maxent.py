@@ -453,6 +453,8 @@ def test_unknown_init_is_refused_by_name():
 
     with pytest.raises(ValueError, match="init must be one of"):
         make_model("shallow", 4, 2, seed=0, init="kaiming")
+    with pytest.raises(ValueError, match="init must be one of.*nn.Conv2d"):  # the conv layer
+        make_model("cnn", 64, 2, seed=0, image_shape=(8, 8), init="kaiming")
     with pytest.raises(ValueError, match=r"--init"):
         MaxEntConfig(dataset="yeast", init="kaiming").resolved()
 
