@@ -90,14 +90,24 @@ def test_scale_ablation_groups_random_scales_around_tau_star_and_ranks_it():
     assert row[8] == "n=2: 61.0 (best 62.0, worst 60.0)"
     assert row[9] == "n=3: 69.3 (best 71.0, worst 68.0)"
     assert row[10] == "n=2: 67.0 (best 69.0, worst 65.0)"
-    assert row[11:] == ["1 of 7", "2 of 8", "— |"]
+    assert row[11:] == ["1 of 7", "2 of 8", "—", "— |"]
     # MR at the feature-aware τ*_X: ranked among the same random scales, not counted as one,
     # and never taken for τ* (here it is the better of the two and comes first by τ)
     features = [{**r, "scale_source": "features"} for r in mr(0.45, 0.705, "authors")]
     table = scale_ablation_table(summarise(records + features))
     row = table.splitlines()[-1].split(" | ")
     assert "70.0 ± 0.0" in row[7] and "τ*=0.5" in row[7]
-    assert row[11:] == ["1 of 7", "2 of 8", "70.5 ± 0.0 (τ*_X=0.45; 2 of 8) |"]
+    assert row[11:] == ["1 of 7", "2 of 8", "70.5 ± 0.0 (τ*_X=0.45; 2 of 8)", "— |"]
+    # ML (τ learned from τ* of the normalised Laplacian): ranked among the same random scales,
+    # with the mean learned τ; 0.685 is beaten by 0.71 and 0.69 (twice)
+    learned = [{**r, "scale_variant": "authors-analytic", "learned_tau": 2.0 + 0.1 * r["seed"]}
+               for r in _records("ML", [0.685] * 3, tau=2.5)]
+    table = scale_ablation_table(summarise(records + features + learned))
+    row = table.splitlines()[-1].split(" | ")
+    assert row[13:] == ["70.5 ± 0.0 (τ*_X=0.45; 2 of 8)",
+                        "68.5 ± 0.0 (τ: 2.5 → 2.1 of L̂; 4 of 8) |"]
+    assert "70.0 ± 0.0" in row[7]  # ML is neither τ* nor a random scale
+    assert row[11] == "1 of 7"
     # too few scales, or no τ* cell: no ablation row
     assert scale_ablation_table(summarise(records[:3 * 5])) == ""
     assert scale_ablation_table(summarise([r for r in records if r["tau"] != star])) == ""

@@ -269,8 +269,10 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
     random scales are grouped by where they fall: below τ*/``spread``, within
     [τ*/``spread``, ``spread``·τ*], above. Per group: count, mean, best and worst of the
     per-scale mean accuracies; then how many random scales beat τ* and τ*'s rank among all.
-    When MR also ran at the feature-aware τ*_X (``scale_source == "features"``, issue 21), the
-    last column ranks it among the same random scales (τ*_X is not one of them).
+    When MR also ran at the feature-aware τ*_X (``scale_source == "features"``, issue 21), a
+    column ranks it among the same random scales (τ*_X is not one of them); when ML ran in the
+    same setting (heat diffusion beside the base encoder, τ learned from the normalised
+    Laplacian's τ*; issue 21), the last column ranks it there too, with the learned τ.
 
     Args:
         rows: :func:`summarise` rows.
@@ -283,8 +285,8 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
     lines = ["| dataset | encoder | width | lr | epochs | seeds | SB | MR at τ* | "
              f"random τ < τ*/{spread:g} | τ*/{spread:g} ≤ τ ≤ {spread:g}τ* | "
              f"τ > {spread:g}τ* | random scales beating τ* | rank of τ* | MR at τ*_X "
-             "(rank among the random scales) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "(rank among the random scales) | ML, learned τ (rank among the random scales) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         cells = row["cells"].get("MR", [])
         chosen = [c for c in cells if c["scale_variant"] in _SCALE_LABELS]
@@ -308,13 +310,19 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
                     f"worst {min(means):.1f})")
 
         beating = sum(c["mean"] > star["mean"] for c in random)
-        if feature_stars:
-            fx = feature_stars[0]
-            rank = sum(c["mean"] > fx["mean"] for c in random) + 1
-            feature_cell = (f"{fx['mean']:.1f} ± {fx['std']:.1f}{fx['mark']} "
-                            f"(τ*_X={fx['tau']:.3g}; {rank} of {len(random) + 1})")
-        else:
-            feature_cell = "—"
+        def ranked(cell, label, random=random):
+            if cell is None:
+                return "—"
+            rank = sum(c["mean"] > cell["mean"] for c in random) + 1
+            return (f"{cell['mean']:.1f} ± {cell['std']:.1f}{cell['mark']} "
+                    f"({label}; {rank} of {len(random) + 1})")
+
+        fx = feature_stars[0] if feature_stars else None
+        feature_cell = ranked(fx, fx and f"τ*_X={fx['tau']:.3g}")
+        learned = [c for c in row["cells"].get("ML", []) if c.get("learned_tau") is not None]
+        ml = learned[0] if learned else None
+        learned_cell = ranked(ml, ml and (f"τ: {ml['tau']:.3g} → {ml['learned_tau'].mean():.3g} "
+                                          "of L̂"))
         base = row["cells"].get("SB")
         width = "in" if row["hidden"] is None else str(row["hidden"])
         lines.append(
@@ -324,7 +332,7 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
             f"(τ*={star['tau']:.3g}{_SCALE_LABELS[star['scale_variant']]} | "
             + " | ".join(group(g) for g in groups)
             + f" | {beating} of {len(random)} | {beating + 1} of {len(random) + 1} | "
-            f"{feature_cell} |")
+            f"{feature_cell} | {learned_cell} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 

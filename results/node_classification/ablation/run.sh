@@ -13,6 +13,7 @@
 #     random scales rewire that directed graph as their RSLRG does). EDGES=undirected gives the
 #     first Europe run (2026-12-05: tau* = 0.0614 of the undirected graph).
 #   cora, citeseer: MR also at tau*_X, the first peak of the feature-aware C_X (analytic form).
+#   undirected graphs: ML too (learned_scale: heat diffusion, tau learned from tau* of L-hat).
 # Summary: jaxrg report results/node_classification/ablation (section "tau* against random scales").
 set -euo pipefail
 ds=${1:-cora}
@@ -46,6 +47,10 @@ if [ "$ds" != europe ]; then  # issue 21: MR at the feature-aware tau*_X, ranked
   # (tau*_X is defined analytically only: C_X has no grid pipeline of the authors)
   jaxrg experiment node-classification "${common[@]}" --variant MR --scale-variant authors-analytic \
       --scale-from features
+fi
+if [ "$edges" = undirected ]; then  # issue 21: ML, the heat kernel beside the base encoder with
+  # tau trained from tau* of the normalised Laplacian, ranked among the same random scales
+  jaxrg experiment node-classification "${common[@]}" --variant ML --scale-variant authors-analytic
 fi
 for tau in $(python -c "
 import numpy as np
