@@ -137,6 +137,37 @@ def test_scale_options_are_checked_with_the_fix_named():
 def test_trained_tau_reads_every_seed():
     params = {"heat": {"scale_logit": np.array([0.0, np.log(3.0)])}, "head": {"w": np.ones(2)}}
     np.testing.assert_allclose(trained_tau(params, 8.0), [4.0, 6.0])
+    # with tau_rate the leaf holds theta / tau_rate
+    params = {"heat": {"scale_logit": np.array([0.0, np.log(3.0) / 4])}}
+    np.testing.assert_allclose(trained_tau(params, 8.0, tau_rate=4.0), [4.0, 6.0])
+
+
+def test_tau_rate_multiplies_the_first_adam_step_of_the_logit_and_keeps_tau0():
+    import optax
+
+    from jaxrg.studies._common.engine import optimizer_step
+
+    adjacency = nx.to_numpy_array(nx.karate_club_graph(), weight=None)
+    graph = _graph(adjacency)
+    x = jnp.asarray(np.random.default_rng(5).normal(size=(34, 5)), jnp.float32)
+    lr, moves = 1e-3, {}
+    for rate in (1.0, 25.0):
+        model = LearnedScaleClassifier(5, 3, variant="SL", tau0=2.0, hidden=8, tau_max=4.0,
+                                       num_terms=24, tau_rate=rate, rngs=nnx.Rngs(0))
+        assert float(model.heat.tau) == pytest.approx(2.0, rel=1e-6)
+        params = nnx.state(model, nnx.Param)
+        grads = nnx.state(_loss_grad(model, x, graph), nnx.Param)
+        optimizer = optax.adam(lr)
+        new, _ = optimizer_step(optimizer, grads, optimizer.init(params), params)
+        before, after = (trained_tau(p, 4.0, rate)[0] for p in (params, new))
+        # theta = rate * phi, and Adam's first step moves phi by lr (sign of the gradient)
+        theta = [np.log(t / (4.0 - t)) for t in (before, after)]
+        moves[rate] = theta[1] - theta[0]
+    assert abs(moves[1.0]) == pytest.approx(lr, rel=1e-3)
+    assert moves[25.0] == pytest.approx(25.0 * moves[1.0], rel=1e-3)
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="tau_rate must be a positive finite number"):
+            HeatEncoder(4, 8, tau0=1.0, tau_rate=bad, rngs=nnx.Rngs(0))
 
 
 def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tmp_path,
@@ -153,6 +184,21 @@ def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tm
     assert all(0 < r["learned_tau"] != pytest.approx(want, rel=1e-6) for r in last)
     lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert len(lines) == len(learned)
+    # a larger step on τ is its own run (its own key and report cell); it refuses variants
+    # that do not learn τ
+    faster = nc.run("europe", variant="SL", tau_rate=30.0, **kwargs)
+    assert {r["tau_rate"] for r in faster} == {30.0} and len(faster) == len(learned)
+    assert all("tau_rate" not in r for r in learned)
+    moved = {r["seed"]: abs(r["learned_tau"] - want) for r in faster if r["epochs"] == 3}
+    assert all(moved[r["seed"]] > abs(r["learned_tau"] - want) for r in last)
+    with pytest.raises(ValueError, match="tau_rate applies to the variants that learn tau"):
+        nc.run("europe", variant="SD", tau_rate=30.0, **kwargs)
+    with pytest.raises(ValueError, match="tau_rate must be a positive finite number"):
+        nc.run("europe", variant="SL", tau_rate=0.0, **kwargs)
+    from jaxrg.studies.node_classification.report import learned_scale_table, summarise
+
+    table = learned_scale_table(summarise(nc.read_results(tmp_path / "results.jsonl")))
+    assert "(τ step ×30)" in table
 
 
 def test_feature_tau_with_identity_features_is_the_structure_tau_of_the_curvature_formula():

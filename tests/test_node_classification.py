@@ -395,7 +395,8 @@ def test_as_stored_edges_refuse_what_they_do_not_define(data_dir, dataset, varia
 def test_old_records_read_with_flax_init_and_default_split():
     old = {"dataset": "europe", "encoder": "gcn"}
     assert nc.with_defaults(old) == {**old, "init": "flax", "split": "random",
-                                     "scale_source": "structure", "edges": "undirected"}
+                                     "scale_source": "structure", "edges": "undirected",
+                                     "tau_rate": 1.0}
     assert nc.with_defaults({"dataset": "cora"})["split"] == "public"
 
 

@@ -145,6 +145,9 @@ def _add_run(node) -> None:
                       help="scale of the renormalised graph for SR/MR, or the (initial) "
                       "diffusion time for SD/MD/SL/ML (default: tau*, the first peak of the "
                       "specific heat; of the normalised Laplacian for SD/MD/SL/ML)")
+    node.add_argument("--tau-rate", type=float, default=1.0,
+                      help="SL/ML: Adam's step on tau's logit relative to the weights' (default 1; "
+                      "larger lets the learned tau travel farther in the same epochs)")
     node.add_argument("--scale-variant", choices=("exact", "authors", "authors-analytic"),
                       default="exact",
                       help="how tau* is found: exact (first peak of the exact C; default), "
@@ -218,6 +221,7 @@ def _run_node_classification(args) -> int:
     _check_common(args)
     require(args, "--lr", POSITIVE_FINITE)
     require(args, "--tau", POSITIVE_FINITE)
+    require(args, "--tau-rate", POSITIVE_FINITE)
     for variant in args.variant:
         records = nc.run(args.dataset, encoder=args.encoder, variant=variant, seeds=args.seeds,
                          out=args.out, data_dir=args.data_dir, epochs=args.epochs,
@@ -225,7 +229,7 @@ def _run_node_classification(args) -> int:
                          scale_variant=args.scale_variant, init=args.init, split=args.split,
                          seed_batch=args.seed_batch, save_every=args.save_every,
                          scale_from=args.scale_from, edges=args.edges,
-                         download=args.download,
+                         tau_rate=args.tau_rate, download=args.download,
                          progress=not args.no_progress)
         if records:
             print(f"{args.dataset} {args.encoder.upper()}_{variant}: "

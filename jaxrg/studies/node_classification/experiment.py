@@ -79,7 +79,7 @@ EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}
 KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
-              "epochs", "init", "split", "scale_source", "edges")
+              "epochs", "init", "split", "scale_source", "edges", "tau_rate")
 SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
 #: where τ* comes from: the structure-only C, or the feature-aware C_X (τ*_X)
 SCALE_SOURCES = ("structure", "features")
@@ -101,9 +101,10 @@ def default_split(dataset: str) -> str:
 def with_defaults(record: dict) -> dict:
     """A results line with the fields older records lack filled in (``init``: ``"flax"``,
     ``split``: :func:`default_split`, ``scale_source``: ``"structure"``, ``edges``:
-    ``"undirected"``), so old and new records share one key."""
+    ``"undirected"``, ``tau_rate``: 1), so old and new records share one key."""
     out = dict(record)
     out.setdefault("init", "flax")
+    out.setdefault("tau_rate", 1.0)
     out.setdefault("scale_source", "structure")
     out.setdefault("edges", "undirected")
     if out.get("split") is None:
@@ -426,7 +427,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
         init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
         save_every: int | None = None, scale_from: str = "structure", edges: str = "undirected",
-        download: bool = False, progress: bool = True) -> list[dict]:
+        tau_rate: float = 1.0, download: bool = False, progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
     Args:
@@ -462,6 +463,9 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             C_X, :func:`characteristic_tau`), for SR/MR when ``tau`` is None.
         edges: ``"undirected"`` (default) or ``"as-stored"`` (Europe: each edge once and
             directed as its file stores it, the authors' PyG graph; see :func:`prepare`).
+        tau_rate: SL/ML only: Adam's step on τ's logit relative to the weights' (see
+            :class:`~jaxrg.studies.node_classification.learned_scale.HeatEncoder`); recorded
+            (and part of the key) when it is not 1.
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -499,6 +503,11 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         seed_batch = 1 if jax.default_backend() == "cpu" else None
     if scale_from not in SCALE_SOURCES:
         raise ValueError(f"scale_from must be one of {SCALE_SOURCES}, got {scale_from!r}")
+    if not (isinstance(tau_rate, (int, float)) and 0 < tau_rate < float("inf")):
+        raise ValueError(f"tau_rate must be a positive finite number, got {tau_rate!r}")
+    if tau_rate != 1.0 and variant not in ("SL", "ML"):
+        raise ValueError(f"tau_rate applies to the variants that learn tau (SL, ML), not "
+                         f"{variant}; leave it at 1")
     from_features = scale_from == "features" and tau is None and variant in ("SR", "MR")
     data, graphs, tau = prepare(dataset, variant=variant, data_dir=data_dir, tau=tau,
                                 scale_from=scale_from, edges=edges,
@@ -515,6 +524,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         base["scale_source"] = "features"
     if edges != "undirected":
         base["edges"] = edges
+    if tau_rate != 1.0:
+        base["tau_rate"] = float(tau_rate)
 
     def key_of(record: dict) -> tuple:
         return tuple(with_defaults(record)[f] for f in KEY_FIELDS)
@@ -531,7 +542,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         if learned:
             return learned_scale.LearnedScaleClassifier(
                 data.features.shape[1], data.num_classes, variant=variant, tau0=tau,
-                tau_max=tau_max, hidden=hidden, conv=encoder, init=init, rngs=rngs)
+                tau_max=tau_max, hidden=hidden, conv=encoder, tau_rate=tau_rate, init=init,
+                rngs=rngs)
         return multiscale.MultiscaleClassifier(data.features.shape[1], data.num_classes,
                                         num_graphs=len(graphs), hidden=hidden, conv=encoder,
                                         init=init, rngs=rngs)
@@ -553,7 +565,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                      desc=f"{data.name} {encoder.upper()}_{variant} seeds "
                           f"{first + 1}-{first + len(seeds_now)} of {len(todo)}")
         test = accuracy_at_budgets(result.val_acc, result.test_acc, budgets)
-        trained_tau = (learned_scale.trained_tau(result.params, tau_max) if learned
+        trained_tau = (learned_scale.trained_tau(result.params, tau_max, tau_rate) if learned
                        else None)
         new = []
         for i, seed in enumerate(seeds_now):

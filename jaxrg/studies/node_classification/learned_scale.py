@@ -171,6 +171,10 @@ class HeatEncoder(nnx.Module):
         num_terms: Chebyshev terms ``K`` (checked against ``tau_max``).
         num_layers: number of blocks.
         learn_tau: train :math:`\tau` (False: it stays at ``tau0``; its gradient is zero).
+        tau_rate: Adam's step on :math:`\theta` relative to the weights' step. The parameter is
+            :math:`\phi = \theta/\text{tau\_rate}`; Adam moves a parameter by about its
+            learning rate per step whatever the gradient's scale, so :math:`\theta` moves
+            ``tau_rate`` times as far. 1 (the default): :math:`\theta` is the parameter.
         init: ``"flax"`` or ``"torch"`` for the input projection (see
             :func:`jaxrg.studies._common.layers.linear`); the diffusion weights are Glorot.
         param_dtype: dtype of the parameters.
@@ -187,11 +191,13 @@ class HeatEncoder(nnx.Module):
 
     def __init__(self, in_features: int, hidden: int | None = None, *, tau0: float,
                  tau_max: float = 20.0, num_terms: int = 48, num_layers: int = 2,
-                 learn_tau: bool = True, init: str = "flax", param_dtype=jnp.float32,
-                 rngs: nnx.Rngs):
+                 learn_tau: bool = True, tau_rate: float = 1.0, init: str = "flax",
+                 param_dtype=jnp.float32, rngs: nnx.Rngs):
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         _check_scale(float(tau0), float(tau_max), num_terms)
+        if not (math.isfinite(tau_rate) and tau_rate > 0):
+            raise ValueError(f"tau_rate must be a positive finite number, got {tau_rate!r}")
         width = in_features if hidden is None else hidden
         self.projection = (None if hidden is None else
                            linear(in_features, hidden, init=init, param_dtype=param_dtype,
@@ -200,22 +206,25 @@ class HeatEncoder(nnx.Module):
         self.norms = nnx.List([LayerNorm(width, epsilon=1e-5, param_dtype=param_dtype)
                                for _ in range(num_layers)])
         ratio = float(tau0) / float(tau_max)
-        self.scale_logit = nnx.Param(jnp.asarray(math.log(ratio / (1 - ratio)), param_dtype))
+        self.scale_logit = nnx.Param(jnp.asarray(math.log(ratio / (1 - ratio)) / tau_rate,
+                                                 param_dtype))
         self.tau_max, self.num_terms, self.learn_tau = float(tau_max), num_terms, learn_tau
+        self.tau_rate = float(tau_rate)
         self.out_features = width
 
     @property
     def tau(self) -> Array:
         r""":math:`\tau = \tau_{\max}\,\sigma(\theta)` (a scalar array)."""
-        return _tau_of(self.scale_logit[...], self.tau_max)
+        return _tau_of(self.scale_logit[...], self.tau_max, self.tau_rate)
 
     def __call__(self, x: Float[Array, "n f"], graph: jraph.GraphsTuple) -> Float[Array, "n h"]:
-        theta = self.scale_logit[...]
+        phi = self.scale_logit[...]
         if not self.learn_tau:
-            theta = jax.lax.stop_gradient(theta)
+            phi = jax.lax.stop_gradient(phi)
         # the coefficients in float64 when x64 is on, else float32; the diffusion in x's dtype
-        coeffs = heat_coefficients(_tau_of(theta.astype(jnp.result_type(float)), self.tau_max),
-                                   self.num_terms)
+        coeffs = heat_coefficients(
+            _tau_of(phi.astype(jnp.result_type(float)), self.tau_max, self.tau_rate),
+            self.num_terms)
         if self.projection is not None:
             x = self.projection(x)
         for conv, norm in zip(self.convs, self.norms, strict=True):
@@ -234,7 +243,8 @@ class _HeatConv(nnx.Module):
         return heat_diffusion(x @ self.kernel[...], graph, coeffs) + self.bias[...][None, :]
 
 
-def _tau_of(theta, tau_max: float):
+def _tau_of(phi, tau_max: float, tau_rate: float = 1.0):
+    theta = phi if tau_rate == 1.0 else phi * jnp.asarray(tau_rate, phi.dtype)
     return jnp.asarray(tau_max, theta.dtype) * jax.nn.sigmoid(theta)
 
 
@@ -251,7 +261,7 @@ class LearnedScaleClassifier(nnx.Module):
         tau0: initial (for SD/MD: fixed) :math:`\\tau`.
         hidden, conv, num_layers, num_heads, init: as in
             :class:`~jaxrg.studies.node_classification.multiscale.MultiscaleClassifier`.
-        tau_max, num_terms: as in :class:`HeatEncoder`.
+        tau_max, num_terms, tau_rate: as in :class:`HeatEncoder`.
         param_dtype: dtype of the parameters.
         rngs: ``nnx.Rngs``.
 
@@ -268,7 +278,8 @@ class LearnedScaleClassifier(nnx.Module):
     def __init__(self, in_features: int, num_classes: int, *, variant: str, tau0: float,
                  hidden: int | None = None, conv: str = "gcn", num_layers: int = 2,
                  num_heads: int = 4, tau_max: float = 20.0, num_terms: int = 48,
-                 init: str = "flax", param_dtype=jnp.float32, rngs: nnx.Rngs):
+                 tau_rate: float = 1.0, init: str = "flax", param_dtype=jnp.float32,
+                 rngs: nnx.Rngs):
         variant = str(variant).upper()
         if variant not in LEARNED_VARIANTS:
             raise ValueError(f"variant must be one of {LEARNED_VARIANTS}, got {variant!r}")
@@ -280,8 +291,8 @@ class LearnedScaleClassifier(nnx.Module):
                      if variant[0] == "M" else None)
         self.heat = HeatEncoder(in_features, hidden, tau0=tau0, tau_max=tau_max,
                                 num_terms=num_terms, num_layers=num_layers,
-                                learn_tau=variant[1] == "L", init=init, param_dtype=param_dtype,
-                                rngs=rngs)
+                                learn_tau=variant[1] == "L", tau_rate=tau_rate, init=init,
+                                param_dtype=param_dtype, rngs=rngs)
         width = self.heat.out_features * (2 if self.base is not None else 1)
         self.head = linear(width, num_classes, init=init, param_dtype=param_dtype, rngs=rngs)
 
@@ -320,13 +331,14 @@ def normalised_laplacian_eigenvalues(adjacency) -> np.ndarray:
     return np.clip(np.linalg.eigvalsh((normalised + normalised.T) / 2), 0.0, None)
 
 
-def trained_tau(params, tau_max: float) -> np.ndarray:
+def trained_tau(params, tau_max: float, tau_rate: float = 1.0) -> np.ndarray:
     r""":math:`\tau` of every seed in stacked parameters (the ``scale_logit`` leaf).
 
     Args:
         params: ``nnx.State`` (or pytree) of a :class:`LearnedScaleClassifier`, each leaf with a
             leading seed axis ``S``.
         tau_max: the model's :math:`\tau_{\max}`.
+        tau_rate: the model's ``tau_rate`` (the leaf holds :math:`\theta/\text{tau\_rate}`).
 
     Returns:
         ``(S,)`` float64 :math:`\tau = \tau_{\max}\sigma(\theta)`.
@@ -335,5 +347,5 @@ def trained_tau(params, tau_max: float) -> np.ndarray:
               if "scale_logit" in jax.tree_util.keystr(path)]
     if len(leaves) != 1:
         raise ValueError(f"expected one scale_logit in the parameters, found {len(leaves)}")
-    theta = np.asarray(leaves[0], np.float64).reshape(-1)
+    theta = np.asarray(leaves[0], np.float64).reshape(-1) * tau_rate
     return tau_max / (1.0 + np.exp(-theta))

@@ -146,7 +146,7 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         for r in group:
             if r["epochs"] == budget:
                 key = (r["variant"], r["tau"], r.get("scale_variant"),
-                       r.get("scale_source", "structure"))
+                       r.get("scale_source", "structure"), r.get("tau_rate", 1.0))
                 acc[key][r["seed"]] = 100.0 * r["test_acc"]
                 if r.get("learned_tau") is not None:
                     learned[key][r["seed"]] = r["learned_tau"]
@@ -159,10 +159,11 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         base_correct = _decode_all(correct.get(base_key, {}))
         cells = {}
         for key, per_seed in sorted(acc.items(), key=lambda kv: str(kv[0])):
-            variant, tau, scale, source = key
+            variant, tau, scale, source, tau_rate = key
             values = np.array(list(per_seed.values()))
             cell = {"mean": float(values.mean()), "std": float(values.std()), "n": values.size,
                     "tau": tau, "scale_variant": scale, "scale_source": source,
+                    "tau_rate": tau_rate,
                     "p_greater": None, "p_less": None, "mark": "",
                     "learned_tau": (np.array(list(learned[key].values()))
                                     if learned.get(key) else None)}
@@ -218,6 +219,8 @@ def _fmt(cells) -> str:
         if cell.get("learned_tau") is not None:
             tau += (f" → learned τ = {cell['learned_tau'].mean():.3g} ± "
                     f"{cell['learned_tau'].std():.2g}")
+            if cell.get("tau_rate", 1.0) != 1.0:
+                tau += f" (τ step ×{cell['tau_rate']:g})"
         pooled = _pooled_label(cell)
         parts.append(f"{cell['mean']:.1f} ± {cell['std']:.1f}{cell['mark']}{pooled}{tau}")
     return "<br>".join(parts)
@@ -319,7 +322,9 @@ def scale_ablation_table(rows: list[dict], *, spread: float = 3.0, minimum: int 
 
         fx = feature_stars[0] if feature_stars else None
         feature_cell = ranked(fx, fx and f"τ*_X={fx['tau']:.3g}")
-        learned = [c for c in row["cells"].get("ML", []) if c.get("learned_tau") is not None]
+        learned = [c for c in row["cells"].get("ML", [])
+                   if c.get("learned_tau") is not None and c.get("tau_rate", 1.0) == 1.0
+                   and c["scale_variant"] in _SCALE_LABELS]
         ml = learned[0] if learned else None
         learned_cell = ranked(ml, ml and (f"τ: {ml['tau']:.3g} → {ml['learned_tau'].mean():.3g} "
                                           "of L̂"))
