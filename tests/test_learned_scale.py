@@ -199,6 +199,15 @@ def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tm
 
     table = learned_scale_table(summarise(nc.read_results(tmp_path / "results.jsonl")))
     assert "(τ step ×30)" in table
+    # full-graph training is its own run and its own report row (the subgraph rows keep theirs)
+    full = nc.run("europe", variant="SL", propagation="full", **kwargs)
+    assert {r["propagation"] for r in full} == {"full"} and len(full) == len(learned)
+    assert {r["propagation"] for r in learned} == {"subgraph"}
+    assert [r["test_acc"] for r in full] != [r["test_acc"] for r in learned]
+    table = learned_scale_table(summarise(nc.read_results(tmp_path / "results.jsonl")))
+    assert "| europe (full graph) | GCN |" in table and "| europe | GCN |" in table
+    with pytest.raises(ValueError, match="propagation must be one of"):
+        nc.run("europe", variant="SL", propagation="whole", **kwargs)
 
 
 def test_feature_tau_with_identity_features_is_the_structure_tau_of_the_curvature_formula():

@@ -396,7 +396,7 @@ def test_old_records_read_with_flax_init_and_default_split():
     old = {"dataset": "europe", "encoder": "gcn"}
     assert nc.with_defaults(old) == {**old, "init": "flax", "split": "random",
                                      "scale_source": "structure", "edges": "undirected",
-                                     "tau_rate": 1.0}
+                                     "tau_rate": 1.0, "propagation": "subgraph"}
     assert nc.with_defaults({"dataset": "cora"})["split"] == "public"
 
 

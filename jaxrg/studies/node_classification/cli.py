@@ -145,6 +145,10 @@ def _add_run(node) -> None:
                       help="scale of the renormalised graph for SR/MR, or the (initial) "
                       "diffusion time for SD/MD/SL/ML (default: tau*, the first peak of the "
                       "specific heat; of the normalised Laplacian for SD/MD/SL/ML)")
+    node.add_argument("--propagation", choices=("subgraph", "full"), default="subgraph",
+                      help="while training, the encoders see the subgraph induced by the "
+                      "training nodes (the authors' protocol; default) or the full graphs "
+                      "(transductive, as Kipf & Welling)")
     node.add_argument("--tau-rate", type=float, default=1.0,
                       help="SL/ML: Adam's step on tau's logit relative to the weights' (default 1; "
                       "larger lets the learned tau travel farther in the same epochs)")
@@ -229,7 +233,8 @@ def _run_node_classification(args) -> int:
                          scale_variant=args.scale_variant, init=args.init, split=args.split,
                          seed_batch=args.seed_batch, save_every=args.save_every,
                          scale_from=args.scale_from, edges=args.edges,
-                         tau_rate=args.tau_rate, download=args.download,
+                         tau_rate=args.tau_rate, propagation=args.propagation,
+                         download=args.download,
                          progress=not args.no_progress)
         if records:
             print(f"{args.dataset} {args.encoder.upper()}_{variant}: "

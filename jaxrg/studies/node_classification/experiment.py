@@ -79,7 +79,7 @@ EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}
 KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
-              "epochs", "init", "split", "scale_source", "edges", "tau_rate")
+              "epochs", "init", "split", "scale_source", "edges", "tau_rate", "propagation")
 SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
 #: where τ* comes from: the structure-only C, or the feature-aware C_X (τ*_X)
 SCALE_SOURCES = ("structure", "features")
@@ -101,10 +101,12 @@ def default_split(dataset: str) -> str:
 def with_defaults(record: dict) -> dict:
     """A results line with the fields older records lack filled in (``init``: ``"flax"``,
     ``split``: :func:`default_split`, ``scale_source``: ``"structure"``, ``edges``:
-    ``"undirected"``, ``tau_rate``: 1), so old and new records share one key."""
+    ``"undirected"``, ``tau_rate``: 1, ``propagation``: ``"subgraph"``), so old and new
+    records share one key."""
     out = dict(record)
     out.setdefault("init", "flax")
     out.setdefault("tau_rate", 1.0)
+    out.setdefault("propagation", "subgraph")
     out.setdefault("scale_source", "structure")
     out.setdefault("edges", "undirected")
     if out.get("split") is None:
@@ -427,7 +429,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
         init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
         save_every: int | None = None, scale_from: str = "structure", edges: str = "undirected",
-        tau_rate: float = 1.0, download: bool = False, progress: bool = True) -> list[dict]:
+        tau_rate: float = 1.0, propagation: str = "subgraph", download: bool = False,
+        progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
     Args:
@@ -466,6 +469,11 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         tau_rate: SL/ML only: Adam's step on τ's logit relative to the weights' (see
             :class:`~jaxrg.studies.node_classification.learned_scale.HeatEncoder`); recorded
             (and part of the key) when it is not 1.
+        propagation: ``"subgraph"`` (the authors' protocol, default: while training, the
+            encoders see only the subgraph induced by the training nodes — on Cora's public
+            split 122 nodes and 15 edges, 97 of the nodes isolated) or ``"full"`` (transductive:
+            every graph whole, as Kipf & Welling; the loss still reads the training nodes only).
+            Recorded with every line and part of the key.
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -479,6 +487,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
 
     from jaxrg.studies.node_classification import gnn, learned_scale, multiscale
     from jaxrg.studies.node_classification.train import (
+        PROPAGATIONS,
         accuracy_at_budgets,
         check_label_range,
         fit,
@@ -503,6 +512,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         seed_batch = 1 if jax.default_backend() == "cpu" else None
     if scale_from not in SCALE_SOURCES:
         raise ValueError(f"scale_from must be one of {SCALE_SOURCES}, got {scale_from!r}")
+    if propagation not in PROPAGATIONS:
+        raise ValueError(f"propagation must be one of {PROPAGATIONS}, got {propagation!r}")
     if not (isinstance(tau_rate, (int, float)) and 0 < tau_rate < float("inf")):
         raise ValueError(f"tau_rate must be a positive finite number, got {tau_rate!r}")
     if tau_rate != 1.0 and variant not in ("SL", "ML"):
@@ -519,7 +530,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     path = pathlib.Path(out) / "results.jsonl"
     done = _io.finished_keys(read_results(path), KEY_FIELDS)
     base = {"dataset": data.name, "encoder": encoder, "variant": variant, "tau": tau,
-            "hidden": hidden, "learning_rate": learning_rate, "init": init, "split": split}
+            "hidden": hidden, "learning_rate": learning_rate, "init": init, "split": split,
+            "propagation": propagation}
     if from_features:
         base["scale_source"] = "features"
     if edges != "undirected":
@@ -558,7 +570,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         if len(seeds_now) not in inputs:  # the masks are shared: one set of inputs per size
             inputs[len(seeds_now)] = prepare_inputs(
                 data.features, data.labels, graphs, data.train_mask, data.val_mask,
-                data.test_mask, num_seeds=len(seeds_now), propagation="subgraph")
+                data.test_mask, num_seeds=len(seeds_now), propagation=propagation)
             check_label_range(model_fn, inputs[len(seeds_now)])
         keys = jax.numpy.stack([jax.random.key(s) for s in seeds_now])
         result = fit(trainer, keys, inputs[len(seeds_now)], progress=progress,
@@ -577,7 +589,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                     "val_acc": float(result.val_acc[i, best]), "test_acc": float(test[i, j]),
                     "best_epoch": best + 1, "wall_time_s": result.wall_time_s,
                     "seeds_in_batch": len(seeds_now), "num_nodes": data.num_nodes,
-                    "num_params": _num_params(result.params), "propagation": "subgraph",
+                    "num_params": _num_params(result.params),
                     "scale_variant": scale_variant if tau is not None else None,
                     "test_correct": encode_correct(correct[np.asarray(data.test_mask)]),
                     **env})

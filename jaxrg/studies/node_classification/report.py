@@ -97,13 +97,15 @@ def _results_path(path: str | os.PathLike, name: str) -> pathlib.Path:
 def _setting(record) -> tuple:
     return (record["dataset"], record["encoder"], record["hidden"], record["learning_rate"],
             record.get("init", "flax"), record.get("split") or default_split(record["dataset"]),
-            record.get("edges", "undirected"))
+            record.get("edges", "undirected"), record.get("propagation", "subgraph"))
 
 
 def _dataset_label(row: dict) -> str:
-    """The dataset's name, marked when the encoders read the edges as stored (directed)."""
+    """The dataset's name, marked when the encoders read the edges as stored (directed) or
+    trained on the full graphs."""
     edges = row.get("edges", "undirected")
-    return row["dataset"] if edges == "undirected" else f"{row['dataset']} (edges {edges})"
+    label = row["dataset"] if edges == "undirected" else f"{row['dataset']} (edges {edges})"
+    return label if row.get("propagation", "subgraph") == "subgraph" else f"{label} (full graph)"
 
 
 def _pooled(per_seed_correct: dict, base_correct: dict):
@@ -184,7 +186,7 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
             cells.setdefault(variant, []).append(cell)
         rows.append({"dataset": setting[0], "encoder": setting[1], "hidden": setting[2],
                      "learning_rate": setting[3], "init": setting[4], "split": setting[5],
-                     "edges": setting[6],
+                     "edges": setting[6], "propagation": setting[7],
                      "epochs": budget, "cells": cells})
     return rows
 
@@ -349,6 +351,7 @@ def _is_protocol(row: dict) -> bool:
     """A summary row run under the authors' protocol (:data:`PROTOCOL`)."""
     split = "public" if row["dataset"] in ("cora", "citeseer", "pubmed") else "ordered"
     return (row["init"] == PROTOCOL["init"] and row["split"] == split
+            and row.get("propagation", "subgraph") == "subgraph"
             and row["learning_rate"] == PROTOCOL["learning_rate"]
             and row["hidden"] == _protocol_hidden(row["dataset"], row["encoder"]))
 
@@ -505,8 +508,9 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
             std = np.array([np.std(curve[b]) for b in budgets])
             ax.plot(budgets, mean, marker="o", ms=3, label=variant)
             ax.fill_between(budgets, mean - std, mean + std, alpha=0.2)
-        dataset, encoder, hidden, lr, init, _, edges = setting
-        dataset = dataset if edges == "undirected" else f"{dataset} (edges {edges})"
+        dataset, encoder, hidden, lr, init, _, edges, propagation = setting
+        dataset = _dataset_label({"dataset": dataset, "edges": edges,
+                                  "propagation": propagation})
         ax.set_title(f"{dataset} {encoder.upper()} (h={hidden or 'in'}, lr={lr:g}, {init})",
                      fontsize=9)
         ax.set_xscale("log")
