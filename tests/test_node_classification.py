@@ -339,6 +339,56 @@ def test_comparison_prefers_europe_on_the_authors_directed_edges():
     assert "| europe (edges as-stored) | GCN |" in markdown_table(rows)
 
 
+def test_comparison_takes_the_authors_reduced_gcn_width_only_where_the_default_is_partial():
+    """Their new_train.py has two GCN widths (none, or --dim_reduction's h_dim_mapping): a
+    complete run at the default width wins; a complete run at the reduced width stands in for a
+    partial default run and says so, with the partial run's figure; other widths never count."""
+    from jaxrg.studies.node_classification.report import comparison
+
+    def citeseer(variant, accs, hidden=None, tau=None):
+        return [dict(r, dataset="citeseer", hidden=hidden)
+                for r in _protocol_records(variant, accs, [np.ones(50, bool)] * len(accs),
+                                           tau=tau)]
+
+    ten = [0.60 + 0.01 * s for s in range(10)]
+    reduced = [0.66 + 0.001 * s for s in range(10)]
+    rows = summarise(citeseer("SB", ten) + citeseer("SB", reduced, hidden=1024)
+                     + citeseer("MB", [0.5, 0.62]) + citeseer("MB", reduced, hidden=1024)
+                     + citeseer("MR", reduced, hidden=512, tau=0.572)
+                     + citeseer("SR", [0.7, 0.7, 0.7], hidden=1024, tau=0.572))
+    entries = {e["variant"]: e for e in comparison(rows) if e["dataset"] == "citeseer"
+               and e["encoder"] == "gcn"}
+    assert entries["SB"]["ours"]["mean"] == pytest.approx(100 * np.mean(ten))
+    assert entries["SB"]["hidden"] is None and entries["SB"]["note"] == ""
+    mb = entries["MB"]
+    assert mb["ours"]["mean"] == pytest.approx(100 * np.mean(reduced)) and mb["hidden"] == 1024
+    assert mb["note"] == ("their GCN `--dim_reduction` width, h = 1024 "
+                          "(without projection: 2 of 10 seeds, 56.0)")
+    assert entries["MR"]["ours"] is None  # h = 512 is not one of the authors' widths
+    assert entries["SR"]["note"] == ("partial: 3 of 10 seeds so far at their `--dim_reduction` "
+                                     "width h = 1024, 70.0 (not compared)")
+
+
+def test_reduced_width_is_the_authors_h_dim_mapping(tmp_path, data_dir):
+    # new_train.py (FrancescoCaso/RGR): {"Computers": 24, "Photo": 64, "pubmed": 128,
+    # "citeseer": 1024, "cora": 1024, "Europe": 64} for GCN; GAT always at its own mapping
+    expected = {"computers": 24, "photo": 64, "pubmed": 128, "citeseer": 1024, "cora": 1024,
+                "europe": 64}
+    for dataset, width in expected.items():
+        assert nc.default_hidden(dataset, "gcn", reduced=True) == width
+        assert nc.default_hidden(dataset, "gcn") is None
+        assert nc.default_hidden(dataset, "gat", reduced=True) == nc.GAT_HIDDEN[dataset]
+    for bad in ("wide", 0, 2.5):
+        with pytest.raises(ValueError, match="hidden"):
+            nc.run("europe", seeds=1, epochs=2, hidden=bad, out=tmp_path, data_dir=data_dir,
+                   progress=False)
+    assert not (tmp_path / "results.jsonl").exists()
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["node-classification", "run", "--hidden", "reduced"])
+    assert args.hidden == "reduced"
+
+
 def test_correctness_bits_round_trip():
     bits = np.array([True, False, True, True, False, False, True, False, True])
     assert np.array_equal(nc.decode_correct(nc.encode_correct(bits), bits.size), bits)

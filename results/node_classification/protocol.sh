@@ -11,6 +11,9 @@
 # Seeds: --seed-batch auto, i.e. looped inside one program on a CPU (as every recorded row ran),
 # all seeds of a block in one vmap on a GPU (Photo and Computers: run this there, with
 # SAVE_EVERY=all so that the block is all 10 seeds).
+# Width: HIDDEN=reduced gives their GCN's --dim_reduction width (h_dim_mapping: Cora/Citeseer
+# 1024, Photo 64, Computers 24) instead of none; GAT is the same either way. The report takes
+# a reduced-width cell only where the default width has fewer than 10 seeds, and says so.
 # Resumable: rerun the same command after a kill (each seed is saved as it finishes).
 # Run from the repository root, JAXRG_DATA set.
 # Usage: bash results/node_classification/protocol.sh [DATASET ...]   (default: all five)
@@ -25,7 +28,7 @@ for ds in ${datasets[*]}; do
   esac
   for enc in gcn gat; do
     jaxrg experiment node-classification --dataset "$ds" --encoder "$enc" \
-        --variant SB MB SR MR --scale-variant authors --init torch --hidden auto --lr 1e-4 \
+        --variant SB MB SR MR --scale-variant authors --init torch --hidden "${HIDDEN:-auto}" --lr 1e-4 \
         --split "$split" --edges "$edges" --seeds "${SEEDS:-10}" --epochs "$epochs" \
         --seed-batch "${SEED_BATCH:-auto}" \
         --save-every "${SAVE_EVERY:-1}" --no-progress --out "$out"

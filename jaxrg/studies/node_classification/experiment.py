@@ -56,6 +56,7 @@ __all__ = [
     "EDGES",
     "EPOCH_BUDGETS",
     "GAT_HIDDEN",
+    "GCN_REDUCED_HIDDEN",
     "INITS",
     "KEY_FIELDS",
     "KIPF_PUBLISHED",
@@ -78,6 +79,12 @@ __all__ = [
 EPOCH_BUDGETS = (10, 13, 19, 26, 37, 51, 71, 100, 138, 193, 268, 372, 517, 719, 1000)
 GAT_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 32, "photo": 64, "computers": 16,
               "europe": 64}
+#: The authors' GCN width under ``new_train.py --dim_reduction`` (their ``h_dim_mapping`` for
+#: GCN: an input projection to this width); without the flag their GCN has no projection. Their
+#: GAT always projects (to :data:`GAT_HIDDEN`). The paper does not say which of the two GCN
+#: widths each published cell used (``results/node_classification/README.md``, "Citeseer GCN").
+GCN_REDUCED_HIDDEN = {"cora": 1024, "citeseer": 1024, "pubmed": 128, "photo": 64,
+                      "computers": 24, "europe": 64}
 KEY_FIELDS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
               "epochs", "init", "split", "scale_source", "edges", "tau_rate", "propagation")
 SCALE_VARIANTS = ("exact", "authors", "authors-analytic")
@@ -127,9 +134,15 @@ def _seed_list(seeds) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def default_hidden(dataset: str, encoder: str) -> int | None:
-    """The authors' width: None (no projection) for GCN, ``GAT_HIDDEN[dataset]`` for GAT."""
-    return GAT_HIDDEN[dataset] if encoder == "gat" else None
+def default_hidden(dataset: str, encoder: str, *, reduced: bool = False) -> int | None:
+    """The authors' width: None (no projection) for GCN, ``GAT_HIDDEN[dataset]`` for GAT.
+
+    With ``reduced``, their ``--dim_reduction`` width: :data:`GCN_REDUCED_HIDDEN` for GCN (GAT
+    is unchanged: their code always reduces it).
+    """
+    if encoder == "gat":
+        return GAT_HIDDEN[dataset]
+    return GCN_REDUCED_HIDDEN[dataset] if reduced else None
 
 
 def _environment() -> dict:
@@ -443,8 +456,9 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         epochs: training epochs T (the largest budget).
         budgets: epoch budgets to record (default: the authors' budgets up to ``epochs``, plus
             ``epochs``).
-        hidden: encoder width; ``"auto"`` = the authors' (:func:`default_hidden`), None = no
-            input projection.
+        hidden: encoder width; ``"auto"`` = the authors' (:func:`default_hidden`),
+            ``"reduced"`` = their ``--dim_reduction`` width (:data:`GCN_REDUCED_HIDDEN` for
+            GCN), None = no input projection.
         learning_rate: Adam step size.
         tau: scale of the renormalised graph (SR/MR); None = τ* (first peak of C).
         scale_variant: how τ* is found, one of :data:`SCALE_VARIANTS` (``"authors"``: the
@@ -505,6 +519,11 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if scale_variant not in SCALE_VARIANTS:
         raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
+    if isinstance(hidden, str) and hidden not in ("auto", "reduced"):
+        raise ValueError(f"hidden must be a positive int, None, 'auto' or 'reduced', got "
+                         f"{hidden!r}")
+    if hidden is not None and not isinstance(hidden, str):
+        _checks.check_int(hidden, "hidden", minimum=1)
     split = split or default_split(dataset)
     if save_every is not None:
         _checks.check_int(save_every, "save_every", minimum=1)
@@ -524,8 +543,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                                 scale_from=scale_from, edges=edges,
                                 scale_variant=scale_variant, split=split, download=download,
                                 progress=progress)
-    if hidden == "auto":
-        hidden = default_hidden(data.name, encoder)
+    if hidden in ("auto", "reduced"):
+        hidden = default_hidden(data.name, encoder, reduced=hidden == "reduced")
     budgets = sorted({b for b in (budgets or EPOCH_BUDGETS) if b <= epochs} | {epochs})
     path = pathlib.Path(out) / "results.jsonl"
     done = _io.finished_keys(read_results(path), KEY_FIELDS)
