@@ -195,6 +195,9 @@ def test_runner_starts_at_the_normalised_tau_star_and_records_the_learned_tau(tm
         nc.run("europe", variant="SD", tau_rate=30.0, **kwargs)
     with pytest.raises(ValueError, match="tau_rate must be a positive finite number"):
         nc.run("europe", variant="SL", tau_rate=0.0, **kwargs)
+    for variant in ("SD", "SL"):  # the heat encoder alone: no GAT version of it to label
+        with pytest.raises(ValueError, match=f"{variant} is the heat encoder alone"):
+            nc.run("europe", variant=variant, **dict(kwargs, encoder="gat"))
     from jaxrg.studies.node_classification.report import learned_scale_table, summarise
 
     table = learned_scale_table(summarise(nc.read_results(tmp_path / "results.jsonl")))

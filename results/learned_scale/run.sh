@@ -17,7 +17,9 @@ for ds in ${datasets[*]}; do
     common=(--dataset "$ds" --encoder "$enc" --hidden 64 --lr 1e-3 --init flax
             --scale-variant authors-analytic --seeds "${SEEDS:-10}" --epochs "${EPOCHS:-1000}"
             --save-every 1 --no-progress --out "$out")
-    jaxrg study node-classification run "${common[@]}" --variant SD MD SL ML
+    # SD/SL are the heat encoder alone (no GCN/GAT): run once, under gcn
+    if [ "$enc" = gcn ]; then variants=(SD MD SL ML); else variants=(MD ML); fi
+    jaxrg study node-classification run "${common[@]}" --variant "${variants[@]}"
     if [ "$ds" != europe ]; then  # Europe's features are the identity: tau*_X = tau* there
       jaxrg study node-classification run "${common[@]}" --variant SR MR --scale-from features
     fi

@@ -515,6 +515,11 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
     variants = multiscale.VARIANTS + learned_scale.LEARNED_VARIANTS
     if variant not in variants:
         raise ValueError(f"variant must be one of {variants}, got {variant!r}")
+    if variant in ("SD", "SL") and encoder != "gcn":
+        raise ValueError(f"{variant} is the heat encoder alone and reads no graph encoder, so "
+                         f"encoder={encoder!r} would train the same model as 'gcn' under another "
+                         f"label; run {variant} once with encoder='gcn' (the encoder applies to "
+                         f"MD/ML, which put it beside the heat encoder)")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
     if scale_variant not in SCALE_VARIANTS:
