@@ -366,7 +366,7 @@ def test_comparison_takes_the_authors_reduced_gcn_width_only_where_the_default_i
                           "(without projection: 2 of 10 seeds, 56.0)")
     assert entries["MR"]["ours"] is None  # h = 512 is not one of the authors' widths
     assert entries["SR"]["note"] == ("partial: 3 of 10 seeds so far at their `--dim_reduction` "
-                                     "width h = 1024, 70.0 (not compared)")
+                                     "width h = 1024, 70.0 at 200 epochs (not compared)")
 
 
 def test_reduced_width_is_the_authors_h_dim_mapping(tmp_path, data_dir):

@@ -416,10 +416,10 @@ def comparison(rows: list[dict]) -> list[dict]:
                  "within_2sd": None, "mark_reproduced": None, "hidden": None,
                  "note": NOT_RUN.get(dataset, "not run yet under the authors' protocol")}
         if best is not None and best[1]["n"] < PROTOCOL_SEEDS:
-            _, cell, _, _, hidden, width = best
+            _, cell, epochs, _, hidden, width = best
             at = f" at their `--dim_reduction` width h = {hidden}" if width == "reduced" else ""
             entry["note"] = (f"partial: {cell['n']} of {PROTOCOL_SEEDS} seeds so far{at}, "
-                             f"{cell['mean']:.1f} (not compared)")
+                             f"{cell['mean']:.1f} at {epochs} epochs (not compared)")
         elif best is not None:
             _, cell, epochs, edges, hidden, width = best
             pooled_sd = float(np.sqrt((cell["std"] ** 2 + std**2) / 2))
