@@ -57,6 +57,25 @@ def _records(variant, accs, tau=None):
             for s, a in enumerate(accs)]
 
 
+def test_summary_keeps_a_variant_whose_runs_stopped_at_a_smaller_budget():
+    """SB/MB trained for 1000 epochs and SR for 200 in one setting: SR is not dropped from the
+    default summary (it gets a row at its own largest budget, unpaired), and every budget of
+    the longer runs stays where it was."""
+    def at(records, budget):
+        return [dict(r, epochs=budget) for r in records]
+
+    sb, sr = [0.90 + 0.01 * s for s in range(4)], [0.80 + 0.01 * s for s in range(3)]
+    long = [r for b in (193, 1000) for r in at(_records("SB", sb) + _records("MB", sb), b)]
+    short = [r for b in (193, 200) for r in at(_records("SR", sr, tau=0.07), b)]
+    rows = summarise(long + short)
+    assert [(row["epochs"], sorted(row["cells"])) for row in rows] == [
+        (1000, ["MB", "SB"]), (200, ["SR"])]
+    (cell,) = rows[1]["cells"]["SR"]
+    assert cell["mean"] == pytest.approx(100 * np.mean(sr)) and cell["n"] == 3
+    assert cell["mark"] == "" and cell["p_greater"] is None  # no SB at 200 to pair with
+    assert [row["epochs"] for row in summarise(long + short, epochs=193)] == [193]
+
+
 def test_summary_marks_variants_by_the_one_sided_test_against_sb():
     sb = [0.70, 0.71, 0.72, 0.70, 0.69, 0.71, 0.72, 0.70, 0.71, 0.70]
     mb = [a + 0.002 * (-1) ** s for s, a in enumerate(sb)]

@@ -126,7 +126,10 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
 
     Args:
         records: lines of ``results.jsonl``.
-        epochs: epoch budget to report (default: the largest budget of each setting).
+        epochs: epoch budget to report (default: the largest budget of each setting, and a
+            further row at the largest budget of every run that stopped short of it, so that
+            no recorded variant is left out: e.g. SR trained for 200 epochs beside SB and MB
+            trained for 1000 gets its own row at 200).
 
     Returns:
         Rows ``{"dataset", "encoder", "hidden", "learning_rate", "init", "split", "edges",
@@ -141,54 +144,68 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         by_setting[_setting(record)].append(record)
     rows = []
     for setting, group in sorted(by_setting.items(), key=lambda kv: str(kv[0])):
-        budget = epochs if epochs is not None else max(r["epochs"] for r in group)
-        acc = defaultdict(dict)  # (variant, tau) -> {seed: test accuracy}
-        correct = defaultdict(dict)  # (variant, tau) -> {seed: per-node correctness}
-        learned = defaultdict(dict)  # (variant, tau) -> {seed: trained τ} (SL, ML)
-        for r in group:
-            if r["epochs"] == budget:
+        if epochs is not None:
+            budgets = [epochs]
+        else:  # the largest budget of each run (variant and scale) in this setting
+            largest = defaultdict(int)
+            for r in group:
                 key = (r["variant"], r["tau"], r.get("scale_variant"),
                        r.get("scale_source", "structure"), r.get("tau_rate", 1.0))
-                acc[key][r["seed"]] = 100.0 * r["test_acc"]
-                if r.get("learned_tau") is not None:
-                    learned[key][r["seed"]] = r["learned_tau"]
-                if r.get("test_correct") is not None:
-                    correct[key][r["seed"]] = r["test_correct"]
-        if not acc:
-            continue
-        base_key = next((k for k in acc if k[0] == "SB"), None)
-        base = acc.get(base_key)
-        base_correct = _decode_all(correct.get(base_key, {}))
-        cells = {}
-        for key, per_seed in sorted(acc.items(), key=lambda kv: str(kv[0])):
-            variant, tau, scale, source, tau_rate = key
-            values = np.array(list(per_seed.values()))
-            cell = {"mean": float(values.mean()), "std": float(values.std()), "n": values.size,
-                    "tau": tau, "scale_variant": scale, "scale_source": source,
-                    "tau_rate": tau_rate,
-                    "p_greater": None, "p_less": None, "mark": "",
-                    "learned_tau": (np.array(list(learned[key].values()))
-                                    if learned.get(key) else None)}
-            paired = sorted(set(per_seed) & set(base or {}))
-            if variant != "SB" and len(paired) >= 2:
-                x = np.array([per_seed[s] for s in paired])
-                y = np.array([base[s] for s in paired])
-                cell["p_greater"] = wilcoxon_signed_rank(x, y, alternative="greater").p_value
-                cell["p_less"] = wilcoxon_signed_rank(x, y, alternative="less").p_value
-                cell["mark"] = ("+" if cell["p_greater"] < ALPHA else
-                                "−" if cell["p_less"] < ALPHA else "")
-            cell["pooled_mark"] = None
-            pooled = (_pooled(_decode_all(correct.get(key, {})), base_correct)
-                      if variant != "SB" else None)
-            if pooled is not None:
-                cell["pooled_mark"] = ("+" if pooled[0] < ALPHA else
-                                       "−" if pooled[1] < ALPHA else "")
-            cells.setdefault(variant, []).append(cell)
-        rows.append({"dataset": setting[0], "encoder": setting[1], "hidden": setting[2],
-                     "learning_rate": setting[3], "init": setting[4], "split": setting[5],
-                     "edges": setting[6], "propagation": setting[7],
-                     "epochs": budget, "cells": cells})
+                largest[key] = max(largest[key], r["epochs"])
+            budgets = sorted(set(largest.values()), reverse=True)
+        rows += [row for budget in budgets
+                 if (row := _summarise_budget(setting, group, budget)) is not None]
     return rows
+
+
+def _summarise_budget(setting: tuple, group: list[dict], budget: int) -> dict | None:
+    """The row of :func:`summarise` for one setting at one epoch budget (None: no records)."""
+    acc = defaultdict(dict)  # (variant, tau) -> {seed: test accuracy}
+    correct = defaultdict(dict)  # (variant, tau) -> {seed: per-node correctness}
+    learned = defaultdict(dict)  # (variant, tau) -> {seed: trained τ} (SL, ML)
+    for r in group:
+        if r["epochs"] == budget:
+            key = (r["variant"], r["tau"], r.get("scale_variant"),
+                   r.get("scale_source", "structure"), r.get("tau_rate", 1.0))
+            acc[key][r["seed"]] = 100.0 * r["test_acc"]
+            if r.get("learned_tau") is not None:
+                learned[key][r["seed"]] = r["learned_tau"]
+            if r.get("test_correct") is not None:
+                correct[key][r["seed"]] = r["test_correct"]
+    if not acc:
+        return None
+    base_key = next((k for k in acc if k[0] == "SB"), None)
+    base = acc.get(base_key)
+    base_correct = _decode_all(correct.get(base_key, {}))
+    cells = {}
+    for key, per_seed in sorted(acc.items(), key=lambda kv: str(kv[0])):
+        variant, tau, scale, source, tau_rate = key
+        values = np.array(list(per_seed.values()))
+        cell = {"mean": float(values.mean()), "std": float(values.std()), "n": values.size,
+                "tau": tau, "scale_variant": scale, "scale_source": source,
+                "tau_rate": tau_rate,
+                "p_greater": None, "p_less": None, "mark": "",
+                "learned_tau": (np.array(list(learned[key].values()))
+                                if learned.get(key) else None)}
+        paired = sorted(set(per_seed) & set(base or {}))
+        if variant != "SB" and len(paired) >= 2:
+            x = np.array([per_seed[s] for s in paired])
+            y = np.array([base[s] for s in paired])
+            cell["p_greater"] = wilcoxon_signed_rank(x, y, alternative="greater").p_value
+            cell["p_less"] = wilcoxon_signed_rank(x, y, alternative="less").p_value
+            cell["mark"] = ("+" if cell["p_greater"] < ALPHA else
+                            "−" if cell["p_less"] < ALPHA else "")
+        cell["pooled_mark"] = None
+        pooled = (_pooled(_decode_all(correct.get(key, {})), base_correct)
+                  if variant != "SB" else None)
+        if pooled is not None:
+            cell["pooled_mark"] = ("+" if pooled[0] < ALPHA else
+                                   "−" if pooled[1] < ALPHA else "")
+        cells.setdefault(variant, []).append(cell)
+    return {"dataset": setting[0], "encoder": setting[1], "hidden": setting[2],
+            "learning_rate": setting[3], "init": setting[4], "split": setting[5],
+            "edges": setting[6], "propagation": setting[7], "epochs": budget,
+            "cells": cells}
 
 
 def _decode_all(encoded: dict) -> dict:
