@@ -149,13 +149,17 @@ def summarise(records: list[dict], *, epochs: int | None = None) -> list[dict]:
         else:  # the largest budget of each run (variant and scale) in this setting
             largest = defaultdict(int)
             for r in group:
-                key = (r["variant"], r["tau"], r.get("scale_variant"),
-                       r.get("scale_source", "structure"), r.get("tau_rate", 1.0))
-                largest[key] = max(largest[key], r["epochs"])
+                largest[_run_key(r)] = max(largest[_run_key(r)], r["epochs"])
             budgets = sorted(set(largest.values()), reverse=True)
         rows += [row for budget in budgets
                  if (row := _summarise_budget(setting, group, budget)) is not None]
     return rows
+
+
+def _run_key(record: dict) -> tuple:
+    """A run within a setting: (variant, τ, scale variant, scale source, τ rate)."""
+    return (record["variant"], record["tau"], record.get("scale_variant"),
+            record.get("scale_source", "structure"), record.get("tau_rate", 1.0))
 
 
 def _summarise_budget(setting: tuple, group: list[dict], budget: int) -> dict | None:
@@ -165,8 +169,7 @@ def _summarise_budget(setting: tuple, group: list[dict], budget: int) -> dict | 
     learned = defaultdict(dict)  # (variant, tau) -> {seed: trained τ} (SL, ML)
     for r in group:
         if r["epochs"] == budget:
-            key = (r["variant"], r["tau"], r.get("scale_variant"),
-                   r.get("scale_source", "structure"), r.get("tau_rate", 1.0))
+            key = _run_key(r)
             acc[key][r["seed"]] = 100.0 * r["test_acc"]
             if r.get("learned_tau") is not None:
                 learned[key][r["seed"]] = r["learned_tau"]
