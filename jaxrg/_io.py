@@ -15,8 +15,8 @@ import math
 import os
 import pathlib
 import tempfile
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 LOCK_NAME = ".jaxrg.lock"
 _HELD: set[pathlib.Path] = set()  # folders this process holds (the lock is re-entrant)
@@ -218,6 +218,103 @@ def unique_records(records: Iterable[Mapping[str, Any]],
 def finished_keys(records: Iterable[Mapping[str, Any]], fields: tuple[str, ...]) -> set[tuple]:
     """The set of ``tuple(record[f] for f in fields)`` over finished records (for resuming)."""
     return {tuple(r[f] for f in fields) for r in records}
+
+
+class Collected(NamedTuple):
+    """What :func:`collect_jsonl` did: records ``added`` to the file, records whose key it
+    already held (``present``), and how many of those match none of the held records of their
+    key in the compared fields (``differing``: the file keeps its own; a rerun elsewhere, on
+    another device say, gave another number)."""
+
+    added: int
+    present: int
+    differing: int
+
+    def describe(self, path: str | os.PathLike, compared: str) -> str:
+        """One line for the user: what went into ``path``; ``compared`` names the compared
+        result field(s) in the message."""
+        line = f"{path}: {self.added} new record(s)"
+        if self.present:
+            line += f", {self.present} already there"
+            if self.differing:
+                line += (f" ({self.differing} with another {compared}: the file keeps its own; "
+                         "a run elsewhere gave another number)")
+        return line + "."
+
+
+def collect_jsonl(sources: Iterable[str | os.PathLike], dest: str | os.PathLike,
+                  key: Callable[[Mapping[str, Any]], tuple], *,
+                  compare: tuple[str, ...] = (), required: tuple[str, ...] = (),
+                  finite: tuple[str, ...] = ()) -> Collected:
+    """Append to ``dest`` every record of ``sources`` whose key ``dest`` does not hold yet.
+
+    For results made elsewhere: another machine (a GPU), another checkout, another ``--out``
+    folder. Records are compared by ``key(record)``. A key belongs to the first file that has
+    it (``dest``, then the sources in order): all of that file's records of the key are kept
+    (a study that reads the last of repeated records still reads the same one) and the later
+    files' records of it are skipped, so collecting twice adds nothing. The records are written
+    as the runners write them (one ``json.dumps(record, sort_keys=True)`` line each) after
+    ``dest``'s complete lines (a last line a kill cut short is dropped), in one atomic
+    replacement under :func:`folder_lock`: a failure leaves ``dest`` as it was.
+
+    Args:
+        sources: JSON-lines files to read (each must exist; none may be ``dest``).
+        dest: the results file to extend (created if missing).
+        key: ``record -> tuple`` of JSON values, the study's identity of one unit of work.
+        compare: result fields (e.g. ``("test_acc",)``) compared between a source record and
+            the held record of its key, for :attr:`Collected.differing`.
+        required, finite: checks of :func:`read_jsonl`, applied to every source record.
+
+    Returns:
+        :class:`Collected` counts.
+
+    Raises:
+        FileNotFoundError: a source is missing.
+        ValueError: a source is ``dest``, a source line is not a record (see
+            :func:`read_jsonl`), or ``key`` cannot be taken of a source record (the message
+            names the file and the record number: it is not a results line of this study).
+    """
+    dest = pathlib.Path(dest)
+    sources = [pathlib.Path(s) for s in sources]
+    for source in sources:
+        if not source.is_file():
+            raise FileNotFoundError(f"no results file {source}; pass the folder or the .jsonl "
+                                    "file a run wrote.")
+        if dest.exists() and source.resolve() == dest.resolve():
+            raise ValueError(f"{source} is the file to collect into; pass the other run's "
+                             "results as the source.")
+    with folder_lock(dest.parent):
+        held = {}  # key -> (the file that holds it, its records of the key)
+        for record in read_jsonl(dest):
+            held.setdefault(_hashable(key(record)), (dest, []))[1].append(record)
+        lines, present, differing = [], 0, 0
+        for source in sources:
+            for number, record in enumerate(read_jsonl(source, required=required,
+                                                       finite=finite), start=1):
+                try:
+                    k = _hashable(key(record))
+                except (KeyError, TypeError) as err:
+                    raise ValueError(f"{source}, record {number}: not a results line of this "
+                                     f"study (no {err}); pass that study's results file.") from None
+                owner, kept = held.setdefault(k, (source, []))
+                if owner != source:
+                    present += 1
+                    mine = _hashable(tuple(record.get(f) for f in compare))  # NaN == NaN
+                    differing += all(_hashable(tuple(r.get(f) for f in compare)) != mine
+                                     for r in kept)
+                    continue
+                kept.append(record)
+                lines.append(json.dumps(dict(record), sort_keys=True) + "\n")
+        if lines:
+            old = dest.read_bytes() if dest.exists() else b""
+            old = old[:old.rfind(b"\n") + 1]
+            atomic_write_text(dest, old.decode("utf-8") + "".join(lines))
+    return Collected(len(lines), present, differing)
+
+
+def _hashable(key: tuple) -> tuple:
+    """A key whose parts may be lists or dicts (JSON values), made hashable."""
+    return tuple(json.dumps(part, sort_keys=True) for part in key)
 
 
 @contextlib.contextmanager

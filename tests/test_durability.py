@@ -195,3 +195,63 @@ def test_results_reader_names_a_line_missing_keys_and_reports_duplicates(tmp_pat
     (tmp_path / "kipf_gcn.jsonl").write_text(json.dumps(base) + "\n" + '{"seed": 3}\n')
     with pytest.raises(ValueError, match=r"kipf_gcn.jsonl, line 1: the record lacks seed"):
         report(tmp_path)
+
+
+def _lines(path):
+    return pathlib.Path(path).read_bytes().splitlines(keepends=True)
+
+
+def test_collect_jsonl_adds_only_new_keys_and_keeps_each_files_repeats(tmp_path):
+    """Records of another folder are appended when their key is new, byte for byte as the
+    runners write them; a key already held keeps its records (the sources' are skipped, and a
+    different value is counted, not written); a source's own repeats of a new key are all kept,
+    so a study that reads the last of them reads the same record; collecting twice adds
+    nothing; list-valued keys work."""
+    def key(r):
+        return (r["k"], r["seed"])
+
+    dest, a, b = tmp_path / "out" / "results.jsonl", tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _io.append_jsonl(dest, {"k": [0, 1], "seed": 0, "acc": 0.5})
+    for r in ({"k": [0, 1], "seed": 0, "acc": 0.9},  # held by dest, another value
+              {"k": [0, 1], "seed": 1, "acc": 0.6},
+              {"k": [0, 1], "seed": 1, "acc": 0.61},  # a repeat inside a: kept, in order
+              {"k": [2], "seed": 0, "acc": float("nan")}):
+        _io.append_jsonl(a, r)
+    _io.append_jsonl(b, {"k": [0, 1], "seed": 1, "acc": 0.6})  # held by a, same value
+    _io.append_jsonl(b, {"k": [2], "seed": 0, "acc": float("nan")})  # NaN equals NaN
+    _io.append_jsonl(b, {"k": [3], "seed": 0, "acc": 0.7})
+    before = _lines(dest)
+    done = _io.collect_jsonl([a, b], dest, key, compare=("acc",))
+    assert done == _io.Collected(added=4, present=3, differing=1)
+    assert _lines(dest) == before + _lines(a)[1:] + _lines(b)[2:]
+    assert "4 new record(s), 3 already there (1 with another acc" in done.describe(dest, "acc")
+    assert _io.collect_jsonl([a, b], dest, key, compare=("acc",)) == (0, 7, 1)
+    assert _lines(dest) == before + _lines(a)[1:] + _lines(b)[2:]
+    fresh = tmp_path / "fresh" / "results.jsonl"  # into nothing: a byte-identical copy
+    assert _io.collect_jsonl([a], fresh, key).added == 4 and _lines(fresh) == _lines(a)
+
+
+def test_collect_jsonl_drops_a_cut_line_and_refuses_bad_sources_leaving_dest_alone(tmp_path):
+    dest, src = tmp_path / "results.jsonl", tmp_path / "src.jsonl"
+    _io.append_jsonl(dest, {"seed": 0})
+    with open(dest, "ab") as handle:
+        handle.write(b'{"seed": 1, "acc"')  # a kill in the middle of a write
+    _io.append_jsonl(src, {"seed": 2})
+    assert _io.collect_jsonl([src], dest, lambda r: (r["seed"],)).added == 1
+    assert dest.read_bytes() == b'{"seed": 0}\n{"seed": 2}\n'
+    before = dest.read_bytes()
+    with pytest.raises(ValueError, match="is the file to collect into"):
+        _io.collect_jsonl([dest], dest, lambda r: (r["seed"],))
+    with pytest.raises(FileNotFoundError, match="no results file"):
+        _io.collect_jsonl([tmp_path / "none.jsonl"], dest, lambda r: (r["seed"],))
+    other = tmp_path / "other.jsonl"
+    _io.append_jsonl(other, {"seed": 3})
+    _io.append_jsonl(other, {"run": 4})  # not a record of this study: nothing is written
+    with pytest.raises(ValueError, match=r"other.jsonl, record 2: not a results line"):
+        _io.collect_jsonl([src, other], dest, lambda r: (r["seed"],))
+    _io.append_jsonl(other, {"seed": 5, "acc": float("inf")})
+    with pytest.raises(ValueError, match="not a finite number"):
+        _io.collect_jsonl([other], dest, lambda r: (r["seed"],), finite=("acc",))
+    assert dest.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".jaxrg.lock", "other.jsonl", "results.jsonl", "src.jsonl"]  # no temp file left

@@ -773,3 +773,25 @@ def test_run_table_gives_the_cli_numbers_whatever_the_callers_x64_setting(tmp_pa
             assert jax.config.jax_enable_x64 is x64  # the caller's setting is restored
     fields = ("r_acc", "entropy_out", "kl", "train_loss")
     assert [[r[f] for f in fields] for r in runs[0]] == [[r[f] for f in fields] for r in runs[1]]
+
+
+def test_cli_collect_adds_the_records_of_another_folder(capsys, tmp_path):
+    """`jaxrg study maxent collect`: new keys are appended, held keys (an old record without
+    ``init`` is Flax's) keep their record, the table reads the union."""
+    from jaxrg import _io
+    from jaxrg.cli import main
+    from jaxrg.studies.maxent.experiment import KEY_FIELDS
+
+    base = {"experiment": "table", "dataset": "yeast", "model": "shallow", "loss": "me",
+            "rewarded": "0", "stage": "dense", "r_acc": 0.99, "accuracy": 0.4,
+            "entropy_out": 1.2}
+    _io.append_jsonl(tmp_path / "here" / "results.jsonl", base | {"seed": 0})
+    for seed in (0, 1):
+        _io.append_jsonl(tmp_path / "there" / "results.jsonl",
+                         base | {"seed": seed, "init": "flax", "r_acc": 0.5 + seed})
+    assert main(["study", "maxent", "collect", str(tmp_path / "there"), "--out",
+                 str(tmp_path / "here")]) == 0
+    assert "1 new record(s), 1 already there (1 with another" in capsys.readouterr().out
+    records = _io.read_jsonl(tmp_path / "here" / "results.jsonl")
+    assert [(r["seed"], r["r_acc"]) for r in records] == [(0, 0.99), (1, 1.5)]
+    assert "init" in KEY_FIELDS

@@ -484,3 +484,36 @@ def test_node_scales_on_europe_match_a_direct_computation(data_dir, tmp_path):
     assert tau in np.logspace(-2, 4, 100).tolist()
     assert record["rewired_edges"] == int(np.asarray(jaxrg.lrg.rewire(dense, tau)).sum())
     assert record["nodes"] == 399
+
+
+def test_collect_adds_runs_made_elsewhere_to_the_table(tmp_path, capsys):
+    """`jaxrg study node-classification collect`: the seeds of a run made in another folder
+    (a GPU machine's) join the table; keys already there (old records without the newer
+    fields included) are kept, Kipf's runs go to their own file, and a second collect adds
+    nothing."""
+    from jaxrg import _io
+    from jaxrg.cli import main
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    for r in _records("SB", [0.70, 0.71, 0.72]):
+        _io.append_jsonl(here / "results.jsonl", r)  # old records: no init, split, edges, ...
+    for r in _records("SB", [0.99, 0.99, 0.99, 0.73]) + _records("MR", [0.75] * 4, tau=0.5):
+        _io.append_jsonl(there / "results.jsonl", nc.with_defaults(r))
+    kipf = {"dataset": "cora", "seed": 0, "epochs": 200, "early_stopping": 10,
+            "test_acc": 0.8, "best_val_test_acc": 0.81}
+    _io.append_jsonl(there / "kipf_gcn.jsonl", kipf)
+    assert main(["study", "node-classification", "collect", str(there), "--out",
+                 str(here)]) == 0
+    out = capsys.readouterr().out
+    assert "results.jsonl: 5 new record(s), 3 already there (3 with another test_acc" in out
+    assert "kipf_gcn.jsonl: 1 new record(s)." in out
+    (row,) = summarise(nc.read_results(here / "results.jsonl"))
+    assert row["cells"]["SB"][0]["mean"] == pytest.approx(100 * np.mean([0.70, 0.71, 0.72, 0.73]))
+    assert row["cells"]["MR"][0]["n"] == 4
+    assert _io.read_jsonl(here / "kipf_gcn.jsonl") == [kipf]
+    assert main(["study", "node-classification", "collect", str(there / "results.jsonl"),
+                 "--out", str(here)]) == 0
+    assert "0 new record(s), 8 already there" in capsys.readouterr().out
+    assert main(["study", "node-classification", "collect", str(tmp_path / "empty"),
+                 "--out", str(here)]) == 2
+    assert "no results file" in capsys.readouterr().err

@@ -1,12 +1,12 @@
-"""``jaxrg study maxent run|merge|report``: the maximum-entropy subnetworks (Caso et al. 2025).
+"""``jaxrg study maxent run|merge|report|collect``: maximum-entropy subnetworks (Caso et al. 2025).
 
 ``jaxrg study maxent run --dataset mnist --model shallow --loss me qme xe --seeds 5`` trains
-the table (resumable: re-run the same command to continue); ``jaxrg study maxent merge --dataset
-mnist
---loss me xe --groups 0-4 5-9`` runs IMP, merging and mode connectivity; ``jaxrg study maxent
-report`` writes ``table.md`` and the figures. Data come from ``--data-dir``, else
-``$JAXRG_DATA``. The previous release's spelling ``jaxrg maxent ...`` builds the same parser
-(:func:`register_aliases`) and goes in the next release.
+the table (resumable: re-run the same command to continue); ``jaxrg study maxent merge
+--dataset mnist --loss me xe --groups 0-4 5-9`` runs IMP, merging and mode connectivity;
+``jaxrg study maxent report`` writes ``table.md`` and the figures; ``jaxrg study maxent collect
+DIR --out results/maxent`` adds the records of a run made elsewhere (a GPU). Data come from
+``--data-dir``, else ``$JAXRG_DATA``. The previous release's spelling ``jaxrg maxent ...``
+builds the same parser (:func:`register_aliases`) and goes in the next release.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    """``jaxrg study maxent``: ``run`` (the loss table), ``merge`` (IMP, merging) and ``report``.
+    """``jaxrg study maxent``: ``run`` (the loss table), ``merge`` (IMP, merging), ``report`` and
+    ``collect`` (records made elsewhere).
 
     Args:
         subparsers: ``jaxrg study``'s sub-command collection.
@@ -111,6 +112,12 @@ def _register(subparsers, help: str) -> None:
     rep.add_argument("--out", default="results/maxent", help="results folder")
     rep.add_argument("--no-figures", action="store_true", help="table only")
     rep.set_defaults(func=_report)
+    col = sub.add_parser("collect", help="add the records of other results folders (another "
+                         "machine, a GPU) to --out; keys already there keep their record")
+    col.add_argument("sources", nargs="+", metavar="SOURCE",
+                     help="results folders or .jsonl files written by runs elsewhere")
+    col.add_argument("--out", default="results/maxent", help="results folder to extend")
+    col.set_defaults(func=_collect)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
 
@@ -162,6 +169,16 @@ def _merge(args: argparse.Namespace) -> int:
     config = _config(args, **extra)
     records = run_merge(args.out, config, progress=not args.quiet)
     print(f"{len(records)} IMP/merge/methods/path records in {args.out}/results.jsonl")
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    import pathlib
+
+    from jaxrg.studies.maxent.experiment import collect
+
+    done = collect(args.sources, args.out)
+    print(done.describe(pathlib.Path(args.out) / "results.jsonl", "R-Acc, accuracy or entropy"))
     return 0
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "NUM_CLASSES",
     "PUBLISHED",
     "Prepared",
+    "collect",
     "plot_all",
     "prepare",
     "report",
@@ -755,6 +756,30 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
         fig.tight_layout()
         written.append(save(fig, out / "merge_methods.png"))
     return written
+
+
+def collect(sources, out) -> _io.Collected:
+    """Add the records of other results folders (another machine, a GPU) to ``out``.
+
+    Every record whose key (:data:`KEY_FIELDS`; records older than ``init`` read as Flax
+    initialisation) ``out/results.jsonl`` lacks is appended; a key already there keeps its
+    record, so collecting twice adds nothing (:func:`jaxrg._io.collect_jsonl`).
+
+    Args:
+        sources: results folders (their ``results.jsonl``) or ``.jsonl`` files.
+        out: the results folder to extend.
+
+    Returns:
+        The :class:`jaxrg._io.Collected` counts.
+
+    Raises:
+        FileNotFoundError: a missing source.
+        ValueError: a source line that is not a record of this study (the message names it).
+    """
+    paths = [p / "results.jsonl" if p.is_dir() else p for p in map(pathlib.Path, sources)]
+    return _io.collect_jsonl(paths, pathlib.Path(out) / "results.jsonl",
+                             lambda r: tuple(_with_defaults(r)[f] for f in KEY_FIELDS),
+                             compare=("r_acc", "accuracy", "entropy_out"))
 
 
 def report(out, *, figures: bool = True) -> str:

@@ -1,4 +1,4 @@
-"""``jaxrg study node-classification run|scales|kipf|report``, and the old spellings.
+"""``jaxrg study node-classification run|scales|kipf|report|collect``, and the old spellings.
 
 Examples (shell)::
 
@@ -6,6 +6,7 @@ Examples (shell)::
     jaxrg study node-classification kipf --dataset cora --seeds 10
     jaxrg study node-classification scales --dataset cora citeseer
     jaxrg study node-classification report results/node_classification --out table.md
+    jaxrg study node-classification collect gpu_run/ --out results/node_classification
 
 The spellings of the previous release, ``jaxrg experiment node-classification | node-scales |
 kipf-gcn`` and ``jaxrg report``, build the same parsers (:func:`register_aliases`); they go in
@@ -85,13 +86,14 @@ _REPORT = dict(
 
 
 def register(subparsers) -> None:
-    """``jaxrg study node-classification``: ``run``, ``scales``, ``kipf`` and ``report``.
+    """``jaxrg study node-classification``: ``run``, ``scales``, ``kipf``, ``report`` and
+    ``collect``.
 
     Args:
         subparsers: ``jaxrg study``'s ``add_subparsers()`` object, one parser per study.
 
     Returns:
-        None; the four actions carry their ``func``.
+        None; the five actions carry their ``func``.
     """
     study = subparsers.add_parser(
         "node-classification", help=_RUN["help"],
@@ -102,6 +104,13 @@ def register(subparsers) -> None:
     _add_scales(actions.add_parser("scales", **_SCALES))
     _add_kipf(actions.add_parser("kipf", **_KIPF))
     _add_report(actions.add_parser("report", **_REPORT))
+    _add_collect(actions.add_parser(
+        "collect", help="add the runs of other results folders (another machine, a GPU) to "
+        "--out",
+        description="Append to --out every record of the given folders or .jsonl files whose "
+        "key (dataset, encoder, variant, tau, width, lr, seed, epochs, ...) it lacks; a key "
+        "already there keeps its record, so collecting twice adds nothing. The file is "
+        "replaced atomically under the folder's lock."))
 
 
 def register_aliases(subparsers) -> None:
@@ -218,6 +227,22 @@ def _add_report(rep) -> None:
     rep.add_argument("--table-plot", type=pathlib.Path, default=None,
                      help="also write the table as a figure (PNG) here: mean ± std per variant")
     rep.set_defaults(func=_run_report)
+
+
+def _add_collect(col) -> None:
+    col.add_argument("sources", nargs="+", type=pathlib.Path, metavar="SOURCE",
+                     help="results folders or .jsonl files written by runs elsewhere")
+    col.add_argument("--out", type=pathlib.Path, default=pathlib.Path(DEFAULT_OUT),
+                     help=f"results folder to extend (default {DEFAULT_OUT})")
+    col.set_defaults(func=_run_collect)
+
+
+def _run_collect(args) -> int:
+    from jaxrg.studies.node_classification.report import collect
+
+    for name, done in collect(args.sources, args.out).items():
+        print(done.describe(args.out / name, "test_acc"))
+    return 0
 
 
 def _run_node_classification(args) -> int:

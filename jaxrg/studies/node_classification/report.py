@@ -41,6 +41,7 @@ __all__ = [
     "PROTOCOL_SEEDS",
     "PUBLISHED",
     "VARIANTS",
+    "collect",
     "comparison",
     "comparison_table",
     "kipf_table",
@@ -575,6 +576,54 @@ def plot_budgets(records: list[dict], path: str | os.PathLike) -> pathlib.Path:
 RESULT_KEYS = ("dataset", "encoder", "variant", "tau", "hidden", "learning_rate", "seed",
                "epochs", "test_acc")
 KIPF_KEYS = ("dataset", "seed", "epochs", "early_stopping", "test_acc", "best_val_test_acc")
+
+
+def collect(sources, out: str | os.PathLike = "results/node_classification"
+            ) -> dict[str, _io.Collected]:
+    """Add the runs of other results folders (another machine, a GPU, a worktree) to ``out``.
+
+    Every record whose key (:data:`KEY_FIELDS`, old records read with :func:`with_defaults`;
+    Kipf's GCN: dataset, seed, epochs, early stopping) ``out`` lacks is appended to
+    ``out/results.jsonl`` (``out/kipf_gcn.jsonl``); a key already there keeps its record, so
+    collecting twice adds nothing (:func:`jaxrg._io.collect_jsonl`).
+
+    Args:
+        sources: results folders (their ``results.jsonl`` and ``kipf_gcn.jsonl``, whichever
+            exist) or files (a file named ``kipf_gcn.jsonl`` goes to Kipf's file, any other
+            ``.jsonl`` to ``results.jsonl``).
+        out: the results folder to extend.
+
+    Returns:
+        ``{file name: Collected counts}`` for each of the two files some source fed.
+
+    Raises:
+        FileNotFoundError: a source folder without either file, or a missing file.
+        ValueError: a source line that is not a record of this study (the message names it).
+    """
+    out = pathlib.Path(out)
+    feeds: dict[str, list[pathlib.Path]] = {"results.jsonl": [], "kipf_gcn.jsonl": []}
+    for source in map(pathlib.Path, sources):
+        if source.is_dir():
+            found = [source / name for name in feeds if (source / name).is_file()]
+            if not found:
+                raise FileNotFoundError(f"{source} holds neither results.jsonl nor "
+                                        "kipf_gcn.jsonl; pass a folder a run wrote.")
+        else:
+            found = [source]
+        for path in found:
+            feeds["kipf_gcn.jsonl" if path.name == "kipf_gcn.jsonl" else "results.jsonl"
+                  ].append(path)
+    keys = {"results.jsonl": (lambda r: tuple(with_defaults(r)[f] for f in KEY_FIELDS),
+                              RESULT_KEYS, ("test_acc",)),
+            "kipf_gcn.jsonl": (lambda r: tuple(r[f] for f in KIPF_KEYS[:4]), KIPF_KEYS,
+                               ("test_acc", "best_val_test_acc"))}
+    done = {}
+    for name, paths in feeds.items():
+        if paths:
+            key, required, finite = keys[name]
+            done[name] = _io.collect_jsonl(paths, out / name, key, compare=finite,
+                                           required=required, finite=finite)
+    return done
 
 
 def report(path: str | os.PathLike = "results/node_classification", *,
