@@ -49,6 +49,48 @@ def test_gcn_layer_equals_dense_symmetric_normalisation_with_self_loops(dtype):
     np.testing.assert_allclose(np.asarray(got), expected, **tol(dtype))
 
 
+def test_dense_operator_is_the_edge_list_propagation():
+    """gcn_operator's matrix equals the dense normalisation of the test's own reference, and a
+    GCN given it equals the GCN given the edge list: weighted, repeated and weight-0 (padding)
+    edges and an isolated node included; stacked edge arrays give stacked matrices."""
+    adjacency, graph = _random_graph(seed=4)
+    rng = np.random.default_rng(5)
+    weights = rng.uniform(0.2, 2.0, graph.senders.shape[0])
+    weights[::5] = 0.0
+    # a repeated edge adds its weight, as in the edge list
+    senders, receivers = np.append(graph.senders, 2), np.append(graph.receivers, 3)
+    weights = np.append(weights, 0.7)
+    weighted = np.zeros((9, 9))
+    np.add.at(weighted, (receivers, senders), weights)
+    a_hat = weighted + np.eye(9)
+    d = 1.0 / np.sqrt(a_hat.sum(1))
+    matrix = gnn.gcn_operator(senders, receivers, weights, 9)
+    assert matrix.dtype == np.float32 and matrix.shape == (9, 9)
+    np.testing.assert_allclose(matrix, d[:, None] * a_hat * d[None, :], rtol=1e-6, atol=1e-7)
+    edge_graph = graph._replace(senders=senders.astype(np.int32),
+                                receivers=receivers.astype(np.int32), edges=jnp.asarray(weights),
+                                n_edge=np.array([senders.size]))
+    x = _features(9, 4, jnp.float32)
+    conv = gnn.GCNConv(4, 3, rngs=nnx.Rngs(0))
+    np.testing.assert_allclose(np.asarray(conv(x, gnn.DenseOperator(jnp.asarray(matrix)))),
+                               np.asarray(conv(x, edge_graph)), **tol(jnp.float32))
+    stacked = gnn.gcn_operator(np.stack([senders, senders]), np.stack([receivers, receivers]),
+                               np.stack([weights, 0 * weights]), 9)
+    np.testing.assert_array_equal(stacked[0], matrix)
+    np.testing.assert_array_equal(stacked[1], np.eye(9, dtype=np.float32))
+    x64 = _features(9, 4, jnp.float64)
+    assert gnn.gcn_propagate(x64, gnn.DenseOperator(jnp.asarray(matrix))).dtype == jnp.float64
+
+
+def test_dense_is_preferred_for_dense_graphs_that_fit():
+    assert gnn.prefers_dense(5355, 2_900_000)  # Photo's rewired training subgraph
+    assert not gnn.prefers_dense(2485, 10_138)  # Cora
+    assert not gnn.prefers_dense(7650, 238_162)  # Photo
+    assert not gnn.prefers_dense(30_000, 400_000_000)  # 3.6 GB: over DENSE_MAX_BYTES
+    assert gnn.prefers_dense(9626, 17_000_000) and not gnn.prefers_dense(
+        9626, 17_000_000, copies=10)  # Computers' rewired subgraph: one seed, not ten
+
+
 def _with_weights(graph, weights):
     return graph._replace(edges=jnp.asarray(weights))
 

@@ -219,3 +219,34 @@ def test_smoke_cora_sb_gcn_learns_in_a_few_epochs(data_dir):
         keys=_keys([0, 1]), epochs=25, learning_rate=1e-2, progress=False)
     # chance level is 1/7; the largest class holds 30 % of the test nodes
     assert np.all(result.best_test_acc > 0.55)
+
+
+def test_dense_operators_train_the_same_models_as_edge_lists(monkeypatch):
+    """operator='dense' (and 'auto' on a dense graph) gives the training curves of the edge
+    list to float32 round-off, under subgraph and full propagation, for two graphs (MR-like);
+    'auto' keeps a sparse graph's edge list; the choice is reported per graph."""
+    # at 24 nodes every graph is small enough for dense; a stricter rule makes g "sparse"
+    monkeypatch.setattr(gnn, "DENSE_EDGE_FACTOR", 5)
+    features, labels, g, masks = _problem(3)
+    dense_g = jraph.GraphsTuple(  # every pair: the shape of an LRG-rewired graph
+        nodes=None, edges=None, globals=None, n_node=np.array([N]),
+        senders=np.repeat(np.arange(N), N).astype(np.int32),
+        receivers=np.tile(np.arange(N), N).astype(np.int32), n_edge=np.array([N * N]))
+    trainer = make_trainer(_model_fn(num_graphs=2), epochs=6, learning_rate=3e-2)
+    for propagation in ("subgraph", "full"):
+        curves = {}
+        for operator in ("edges", "dense", "auto"):
+            inputs = prepare_inputs(features, labels, [g, dense_g], *masks, num_seeds=2,
+                                    propagation=propagation, operator=operator)
+            curves[operator] = fit(trainer, _keys([0, 1]), inputs, progress=False)
+            expected = {"edges": ("edges", "edges"), "dense": ("dense", "dense"),
+                        "auto": ("edges", "dense")}[operator]
+            assert inputs.operators == expected
+            dense_graphs = [isinstance(x, gnn.DenseOperator) for x in inputs.eval_graphs]
+            assert tuple("dense" if d else "edges" for d in dense_graphs) == expected
+        for operator in ("dense", "auto"):
+            np.testing.assert_allclose(curves[operator].train_loss, curves["edges"].train_loss,
+                                       rtol=2e-5, atol=1e-6)
+            np.testing.assert_array_equal(curves[operator].val_acc, curves["edges"].val_acc)
+    with pytest.raises(ValueError, match="operator must be one of"):
+        prepare_inputs(features, labels, [g], *masks, num_seeds=1, operator="sparse")

@@ -160,6 +160,11 @@ def _add_run(node) -> None:
                       help="while training, the encoders see the subgraph induced by the "
                       "training nodes (the authors' protocol; default) or the full graphs "
                       "(transductive, as Kipf & Welling)")
+    node.add_argument("--operator", choices=("auto", "edges", "dense"), default="auto",
+                      help="how GCN encoders (SB/MB/SR/MR) propagate over each graph: auto "
+                      "(default: a dense matrix where the graph is dense enough for that to be "
+                      "faster, as LRG-rewired graphs; the edge list elsewhere), edges or dense; "
+                      "the same numbers up to float rounding")
     node.add_argument("--tau-rate", type=float, default=1.0,
                       help="SL/ML: Adam's step on tau's logit relative to the weights' (default 1; "
                       "larger lets the learned tau travel farther in the same epochs)")
@@ -261,6 +266,7 @@ def _run_node_classification(args) -> int:
                          seed_batch=args.seed_batch, save_every=args.save_every,
                          scale_from=args.scale_from, edges=args.edges,
                          tau_rate=args.tau_rate, propagation=args.propagation,
+                         operator=args.operator,
                          download=args.download,
                          progress=not args.no_progress)
         if records:

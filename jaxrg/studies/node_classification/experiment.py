@@ -442,8 +442,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         learning_rate: float = 1e-4, tau: float | None = None, scale_variant: str = "exact",
         init: str = "flax", split: str | None = None, seed_batch: int | None | str = "auto",
         save_every: int | None = None, scale_from: str = "structure", edges: str = "undirected",
-        tau_rate: float = 1.0, propagation: str = "subgraph", download: bool = False,
-        progress: bool = True) -> list[dict]:
+        tau_rate: float = 1.0, propagation: str = "subgraph", operator: str = "auto",
+        download: bool = False, progress: bool = True) -> list[dict]:
     """Train a variant for every unfinished seed (vmapped) and append the results.
 
     Args:
@@ -488,6 +488,13 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
             split 122 nodes and 15 edges, 97 of the nodes isolated) or ``"full"`` (transductive:
             every graph whole, as Kipf & Welling; the loss still reads the training nodes only).
             Recorded with every line and part of the key.
+        operator: how the GCN encoders of SB/MB/SR/MR propagate over each graph, one of
+            :data:`~jaxrg.studies.node_classification.train.OPERATORS`: ``"auto"`` (default:
+            a dense matrix where the graph is dense enough for it to be faster, as the rewired
+            Amazon graphs; the edge list elsewhere, as every original graph here), ``"edges"``
+            or ``"dense"``. The same numbers up to float rounding; the choice per graph is
+            recorded (``operators``), not part of the key. GAT encoders and the heat-kernel
+            variants always use the edge list (``"dense"`` is an error there).
         download: fetch missing data files.
         progress: tqdm progress bars.
 
@@ -501,6 +508,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
 
     from jaxrg.studies.node_classification import gnn, learned_scale, multiscale
     from jaxrg.studies.node_classification.train import (
+        OPERATORS,
         PROPAGATIONS,
         accuracy_at_budgets,
         check_label_range,
@@ -522,6 +530,15 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                          f"MD/ML, which put it beside the heat encoder)")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    if operator not in OPERATORS:
+        raise ValueError(f"operator must be one of {OPERATORS}, got {operator!r}")
+    gcn_only = encoder == "gcn" and variant in multiscale.VARIANTS
+    if operator == "dense" and not gcn_only:
+        raise ValueError(f"operator='dense' is for the GCN encoders of SB/MB/SR/MR; "
+                         f"{encoder.upper()}_{variant} needs the edge list (use 'auto' or "
+                         "'edges')")
+    if not gcn_only:
+        operator = "edges"
     if scale_variant not in SCALE_VARIANTS:
         raise ValueError(f"scale_variant must be one of {SCALE_VARIANTS}, got {scale_variant!r}")
     if isinstance(hidden, str) and hidden not in ("auto", "reduced"):
@@ -594,7 +611,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         if len(seeds_now) not in inputs:  # the masks are shared: one set of inputs per size
             inputs[len(seeds_now)] = prepare_inputs(
                 data.features, data.labels, graphs, data.train_mask, data.val_mask,
-                data.test_mask, num_seeds=len(seeds_now), propagation=propagation)
+                data.test_mask, num_seeds=len(seeds_now), propagation=propagation,
+                operator=operator)
             check_label_range(model_fn, inputs[len(seeds_now)])
         keys = jax.numpy.stack([jax.random.key(s) for s in seeds_now])
         result = fit(trainer, keys, inputs[len(seeds_now)], progress=progress,
@@ -613,6 +631,7 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
                     "val_acc": float(result.val_acc[i, best]), "test_acc": float(test[i, j]),
                     "best_epoch": best + 1, "wall_time_s": result.wall_time_s,
                     "seeds_in_batch": len(seeds_now), "num_nodes": data.num_nodes,
+                    "operators": list(inputs[len(seeds_now)].operators),
                     "num_params": _num_params(result.params),
                     "scale_variant": scale_variant if tau is not None else None,
                     "test_correct": encode_correct(correct[np.asarray(data.test_mask)]),

@@ -31,8 +31,10 @@ import optax
 from flax import nnx
 
 from jaxrg.studies._common.engine import map_seeds, optimizer_step, tree_where, with_x64
+from jaxrg.studies.node_classification.gnn import DenseOperator, gcn_operator, prefers_dense
 
 __all__ = [
+    "OPERATORS",
     "PROPAGATIONS",
     "TrainInputs",
     "TrainResult",
@@ -47,6 +49,10 @@ __all__ = [
 ]
 
 PROPAGATIONS = ("subgraph", "full")
+#: how a GCN propagates over each graph: its edge list (gather and scatter), a dense matrix
+#: (:class:`~jaxrg.studies.node_classification.gnn.DenseOperator`), or whichever
+#: :func:`~jaxrg.studies.node_classification.gnn.prefers_dense` picks per graph
+OPERATORS = ("edges", "dense", "auto")
 
 
 class TrainResult(NamedTuple):
@@ -192,6 +198,8 @@ class TrainInputs(NamedTuple):
         train_idx: int32 ``(S, k)`` node ids each seed trains on.
         loss_mask: bool ``(S, k)``, the entries of ``train_idx`` that enter the loss.
         val_mask, test_mask: bool ``(S, N)``.
+        operators: ``"edges"`` or ``"dense"`` per graph: how a GCN propagates over it (the
+            graphs of a ``"dense"`` entry are :class:`DenseOperator` s).
     """
 
     features: Any
@@ -202,10 +210,12 @@ class TrainInputs(NamedTuple):
     loss_mask: Any
     val_mask: Any
     test_mask: Any
+    operators: tuple = ()
 
 
 def prepare_inputs(features, labels, graphs: Sequence[jraph.GraphsTuple], train_mask, val_mask,
-                   test_mask, *, num_seeds: int, propagation: str = "subgraph") -> TrainInputs:
+                   test_mask, *, num_seeds: int, propagation: str = "subgraph",
+                   operator: str = "edges") -> TrainInputs:
     """Validate and move a problem to the device (training subgraphs built on the host).
 
     Args:
@@ -215,17 +225,24 @@ def prepare_inputs(features, labels, graphs: Sequence[jraph.GraphsTuple], train_
         train_mask, val_mask, test_mask: bool ``(N,)`` shared by all seeds, or ``(S, N)``.
         num_seeds: ``S``.
         propagation: ``"subgraph"`` or ``"full"`` (see :func:`train_node_classifier`).
+        operator: one of :data:`OPERATORS`, for every graph: ``"edges"`` (default),
+            ``"dense"`` (a :class:`DenseOperator` per graph; for GCN encoders only), or
+            ``"auto"`` (dense where :func:`prefers_dense` says so for the full graph and, for
+            the ``S`` training subgraphs, their memory).
 
     Returns:
         :class:`TrainInputs` with leading seed axis ``S`` on the per-seed fields.
 
     Raises:
-        ValueError: bad ``propagation``, mask shapes, overlapping train/val/test masks, label
-            ids below -1, graphs of the wrong size, unlabelled training nodes, or unequal
-            training-set sizes across seeds under subgraph propagation.
+        ValueError: bad ``propagation`` or ``operator``, mask shapes, overlapping
+            train/val/test masks, label ids below -1, graphs of the wrong size, unlabelled
+            training nodes, or unequal training-set sizes across seeds under subgraph
+            propagation.
     """
     if propagation not in PROPAGATIONS:
         raise ValueError(f"propagation must be one of {PROPAGATIONS}, got {propagation!r}")
+    if operator not in OPERATORS:
+        raise ValueError(f"operator must be one of {OPERATORS}, got {operator!r}")
     features = jnp.asarray(features, jnp.float32)
     labels_np = np.asarray(labels, dtype=np.int32)
     num_nodes = features.shape[0]
@@ -252,13 +269,24 @@ def prepare_inputs(features, labels, graphs: Sequence[jraph.GraphsTuple], train_
     if np.any(train_mask & (labels_np[None, :] < 0)):
         raise ValueError("train_mask selects unlabelled nodes (label -1)")
     idx, loss_mask, train_graphs = _train_inputs(graphs, train_mask, propagation)
+    dense = [operator == "dense" or (operator == "auto" and prefers_dense(
+        num_nodes, g.senders.shape[0]) and (train_graphs is None or prefers_dense(
+            idx.shape[1], g.senders.shape[0], copies=num_seeds))) for g in graphs]
+
+    def device(graph, as_dense, nodes):
+        if not as_dense:
+            return _device_graph(graph)
+        return DenseOperator(jnp.asarray(gcn_operator(graph.senders, graph.receivers,
+                                                      graph.edges, nodes)))
+
     return TrainInputs(
         features=features, labels=jnp.asarray(labels_np),
-        eval_graphs=tuple(_device_graph(g) for g in graphs),
-        train_graphs=None if train_graphs is None else tuple(_device_graph(g)
-                                                             for g in train_graphs),
+        eval_graphs=tuple(device(g, d, num_nodes) for g, d in zip(graphs, dense, strict=True)),
+        train_graphs=None if train_graphs is None else tuple(
+            device(g, d, idx.shape[1]) for g, d in zip(train_graphs, dense, strict=True)),
         train_idx=jnp.asarray(idx), loss_mask=jnp.asarray(loss_mask),
-        val_mask=jnp.asarray(val_mask), test_mask=jnp.asarray(test_mask))
+        val_mask=jnp.asarray(val_mask), test_mask=jnp.asarray(test_mask),
+        operators=tuple("dense" if d else "edges" for d in dense))
 
 
 def check_label_range(model_fn: Callable[[nnx.Rngs], nnx.Module], inputs: TrainInputs) -> int:
