@@ -14,6 +14,8 @@ skipped with a message, so the whole run stays under ``--budget`` seconds, defau
   default matmul precision (``bench_vmap_seeds.py``; needs ``$JAXRG_DATA``);
 * ``rewire``: LRG rewiring on PubMed, Photo and Computers with τ* computed (dense spectrum,
   included in the time) — ``bench_rewire.py``'s workers; needs ``$JAXRG_DATA``;
+* ``operator``: a GCN's propagation by edge list against one dense matrix product
+  (``bench_gcn_operator.py``), float32, N = 5000 and 16 384 at densities 0.2–5 %;
 * ``renyi``: Rényi entropies (4 orders) of 24 × 1024 × 50 257 logit-lens logits, streamed
   (``bench_renyi.py``'s worker), checked against numpy on the first block.
 
@@ -196,6 +198,21 @@ def section_renyi(small: bool, budget) -> list[dict]:
     return [{"section": "renyi", **record}]
 
 
+def section_operator(small: bool, budget) -> list[dict]:
+    import bench_gcn_operator as bg
+
+    records = []
+    nodes, densities, width = ([200], [0.01, 0.1], 8) if small else (
+        [5000, 16384], [0.002, 0.01, 0.05], 64)
+    for n in nodes:
+        for density in densities:
+            if not budget.allows(f"operator N={n} density={density}", 10):
+                return records
+            with jax.enable_x64(False):  # float32, as the node classifiers train
+                records.append({"section": "operator", **bg.measure(n, density, width)})
+    return records
+
+
 SECTIONS = {
     "p1": section_p1,
     "p2": section_p2,
@@ -203,6 +220,7 @@ SECTIONS = {
     "seeds": section_seeds,
     "rewire": section_rewire,
     "renyi": section_renyi,
+    "operator": section_operator,
 }
 
 

@@ -29,10 +29,10 @@ def test_gpu_script_small_runs_every_section_and_records_the_device(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     records = [json.loads(line) for line in out.read_text().splitlines()]
     sections = {r["section"] for r in records}
-    assert sections == {"p1", "p2", "slq", "seeds", "rewire", "renyi"}
+    assert sections == {"p1", "p2", "slq", "seeds", "rewire", "renyi", "operator"}
     for r in records:
         assert {"device", "platform", "jax", "jaxlib", "numpy", "small"} <= r.keys()
     timed = [r for r in records if "skipped" not in r]
-    assert {r["section"] for r in timed} >= {"p1", "p2", "slq", "rewire", "renyi"}
+    assert {r["section"] for r in timed} >= {"p1", "p2", "slq", "rewire", "renyi", "operator"}
     p1 = [r for r in timed if r["section"] == "p1"]
     assert all(r["max_abs_err_vs_numpy"] < 1e-8 for r in p1)

@@ -107,10 +107,11 @@ class DenseOperator(NamedTuple):
     matrix: Array
 
 
-#: dense propagation is chosen when N² ≤ DENSE_EDGE_FACTOR · E: on one CPU core a scattered
-#: edge costs about 60 times a dense matrix entry (jit, float32, F = 64, forward and backward;
-#: 0.15 s dense against 0.94 s by edges for N = 5355, E = 2.9 M; 2026-12-06)
-DENSE_EDGE_FACTOR = 50
+#: dense propagation is chosen when N² ≤ DENSE_EDGE_FACTOR · E, i.e. from a density E/N² of
+#: about 3 %: on one CPU core the two routes break even at 2–3 % (N = 2000–5000, F = 64,
+#: float32, forward and backward); at 10 % dense is 6.3–6.6× faster
+#: (``benchmarks/bench_gcn_operator.py``, ``benchmarks/results/gcn_operator.md``)
+DENSE_EDGE_FACTOR = 35
 #: and when the dense matrices of one graph (all seeds of a block) fit in this many bytes
 DENSE_MAX_BYTES = 2 << 30
 
@@ -124,7 +125,7 @@ def prefers_dense(num_nodes: int, num_edges: int, *, copies: int = 1) -> bool:
         copies: how many ``(N, N)`` float32 matrices would be held (seeds of a block).
 
     Returns:
-        ``N² ≤ DENSE_EDGE_FACTOR · E`` and ``copies · N² · 4 ≤ DENSE_MAX_BYTES``.
+        ``N² ≤ DENSE_EDGE_FACTOR · E`` (35) and ``copies · N² · 4 ≤ DENSE_MAX_BYTES`` (2 GiB).
 
     Examples:
         >>> prefers_dense(7650, 6_000_000), prefers_dense(7650, 238_162)
