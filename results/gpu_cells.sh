@@ -29,8 +29,8 @@
 # the runs' folders, CARRY (default .devcarry) the prepared files.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-DEFAULT_CELLS="nc:photo:gcn:SR,MR:all nc:computers:gcn:SR,MR:2 nc:photo:gat:SB,MB:all \
-nc:computers:gat:SB,MB:all nc:photo:gat:SR,MR:2 nc:computers:gat:SR,MR:1"
+DEFAULT_CELLS="nc:computers:gcn:SR,MR:2 nc:photo:gat:SB,MB:all nc:computers:gat:SB,MB:all \
+nc:photo:gat:SR,MR:2 nc:computers:gat:SR,MR:1 nc:photo:gcn:SR,MR:all"
 carry=${CARRY:-.devcarry}
 
 prepare() {
