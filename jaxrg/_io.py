@@ -208,7 +208,7 @@ def unique_records(records: Iterable[Mapping[str, Any]],
     records = list(records)
     seen, unique = set(), []
     for record in records:
-        key = tuple(json.dumps(record.get(f), sort_keys=True) for f in fields)
+        key = _hashable(tuple(record.get(f) for f in fields))
         if key not in seen:
             seen.add(key)
             unique.append(record)

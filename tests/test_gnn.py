@@ -82,6 +82,12 @@ def test_dense_operator_is_the_edge_list_propagation():
     assert gnn.gcn_propagate(x64, gnn.DenseOperator(jnp.asarray(matrix))).dtype == jnp.float64
 
 
+def test_gat_refuses_a_dense_operator_with_a_clear_error():
+    conv = gnn.GATConv(4, 8, rngs=nnx.Rngs(0))
+    with pytest.raises(TypeError, match="needs the graph's edge list"):
+        conv(_features(9, 4, jnp.float32), gnn.DenseOperator(jnp.eye(9)))
+
+
 def test_dense_is_preferred_for_dense_graphs_that_fit():
     assert gnn.prefers_dense(5355, 2_900_000)  # Photo's rewired training subgraph
     assert not gnn.prefers_dense(2485, 10_138)  # Cora

@@ -491,7 +491,8 @@ def run(dataset: str, *, encoder: str = "gcn", variant: str = "SB", seeds=10,
         operator: how the GCN encoders of SB/MB/SR/MR propagate over each graph, one of
             :data:`~jaxrg.studies.node_classification.train.OPERATORS`: ``"auto"`` (default:
             a dense matrix where the graph is dense enough for it to be faster, as the rewired
-            Amazon graphs; the edge list elsewhere, as every original graph here), ``"edges"``
+            Amazon graphs and Europe's 399-node graph; the edge list elsewhere, as the citation
+            and Amazon graphs), ``"edges"``
             or ``"dense"``. The same numbers up to float rounding; the choice per graph is
             recorded (``operators``), not part of the key. GAT encoders and the heat-kernel
             variants always use the edge list (``"dense"`` is an error there).

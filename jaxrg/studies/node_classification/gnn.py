@@ -320,6 +320,10 @@ class GATConv(nnx.Module):
             edges of every node; senders/receivers (E + N,) (last N are the self-loops);
             h = x W reshaped (N, H, D).
         """
+        if isinstance(graph, DenseOperator):
+            raise TypeError("GATConv attends over the edges and needs the graph's edge list "
+                            "(a jraph.GraphsTuple), not a DenseOperator; prepare its inputs "
+                            "with operator='edges'")
         num_nodes = x.shape[0]
         h = (x @ self.kernel[...]).reshape(num_nodes, self.num_heads, self.head_features)
         senders, receivers, mask = _with_self_loops(graph, num_nodes, x.dtype)
