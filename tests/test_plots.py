@@ -239,3 +239,43 @@ def test_a_row_gets_a_slot_for_every_line_of_its_label():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_a_long_table_is_cut_between_rows_into_a_grid_of_panels(tmp_path):
+    """200 one-line rows at 64 lines per panel: 4 panels of 50 rows in a 2 x 2 grid, every row
+    drawn once and in reading order, and the saved figure is no strip."""
+    from jaxrg.plots import plot_accuracy_table
+
+    rows = [{"label": f"row {i}", "cells": {"ME": [{"mean": float(i % 100), "std": 1.0}]}}
+            for i in range(200)]
+    fig = plot_accuracy_table(rows, max_slots=64, title="long")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 4
+    labels = [[t.get_text() for t in ax.texts if t.get_text().startswith("row ")]
+              for ax in panels]
+    assert [len(g) for g in labels] == [50, 50, 50, 50]
+    assert sum(labels, []) == [f"row {i}" for i in range(200)]
+    # each panel's markers are its own rows' means
+    for g, ax in zip(labels, panels, strict=True):
+        xs = [float(x) for line in ax.lines for x in np.atleast_1d(line.get_xdata())
+              if line.get_marker() not in (None, "None", "", "|")]
+        assert xs == [float(int(label.split()[1]) % 100) for label in g]
+    # 2 columns x 2 rows of panels
+    positions = {(round(ax.get_position().x0, 3), round(ax.get_position().y0, 3))
+                 for ax in panels}
+    assert len({x for x, _ in positions}) == 2 and len({y for _, y in positions}) == 2
+    _png(fig, tmp_path / "long.png")
+    width, height = _png_size(tmp_path / "long.png")
+    assert max(width / height, height / width) <= 4.0
+    # a short table stays one panel
+    short = plot_accuracy_table(rows[:10], max_slots=64)
+    assert len([ax for ax in short.axes if ax.get_visible()]) == 1
+    import matplotlib.pyplot as plt
+
+    plt.close(short)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_accuracy_table_rejects_a_bad_max_slots(bad):
+    with pytest.raises(ValueError, match="max_slots must be an int >= 1"):
+        plots.plot_accuracy_table(ROWS, max_slots=bad)
