@@ -78,15 +78,15 @@ def _line_text(variant, cell, pub) -> str:
 
 def _draw_panel(ax, rows, lines, row_slots, members, variants, colours, handles):
     """Draw the rows ``members`` (indices into ``rows``) on ``ax``; returns its slot count."""
-    mine = [line for line in lines if line[0] in set(members)]
-    y, cursor = np.zeros(len(mine)), 0.0
-    bands = []
-    for r in members:
-        idx = [i for i, line in enumerate(mine) if line[0] == r]
+    members = set(members)
+    mine = [line for line in lines if line[0] in members]  # consecutive rows, in order
+    counts = [sum(1 for line in mine if line[0] == r) for r in sorted(members)]
+    y, bands, cursor, start = np.zeros(len(mine)), [], 0.0, 0
+    for r, count in zip(sorted(members), counts, strict=True):
         slots = row_slots[r]
-        y[idx] = -(cursor + (slots - len(idx)) / 2 + np.arange(len(idx)))
+        y[start:start + count] = -(cursor + (slots - count) / 2 + np.arange(count))
         bands.append((r, -cursor + 0.5, -(cursor + slots) + 0.5))
-        cursor += slots
+        cursor, start = cursor + slots, start + count
     for yi, (_, v, cell, pub) in zip(y, mine, strict=True):
         colour, marker = colours[v], _MARKERS[variants.index(v) % len(_MARKERS)]
         if cell is not None:
