@@ -8,6 +8,7 @@ Oracles: hand-written targets, scipy's KL/entropy/softmax, the closed-form gradi
 import dataclasses
 import json
 import math
+import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -795,3 +796,44 @@ def test_cli_collect_adds_the_records_of_another_folder(capsys, tmp_path):
     records = _io.read_jsonl(tmp_path / "here" / "results.jsonl")
     assert [(r["seed"], r["r_acc"]) for r in records] == [(0, 0.99), (1, 1.5)]
     assert "init" in KEY_FIELDS
+
+
+def test_connectivity_figure_draws_the_seed_mean_per_setting_with_a_four_line_legend(
+        tmp_path, monkeypatch):
+    """Two settings x 3 seeds x ME/XE: a (loss, accuracy) pair of panels per setting, each line
+    the mean over seeds (band min-max), and one legend of loss x path kind (not one per seed)."""
+    import jaxrg.plots._common as common
+    from jaxrg.studies.maxent.experiment import plot_all
+
+    figures = {}
+    real_save = common.save
+
+    def capture(fig, path, **kw):
+        figures[pathlib.Path(path).name] = (fig.axes, [t.get_text() for leg in fig.legends
+                                                       for t in leg.get_texts()])
+        return real_save(fig, path, **kw)
+
+    monkeypatch.setattr(common, "save", capture)
+    records = []
+    for rewarded in ("0-1-2-3-4|5-6-7-8-9", "0|1|2|3|4"):
+        for seed in range(3):
+            for loss in ("me", "xe"):
+                shift = seed + (10 if loss == "xe" else 0)
+                merge = {"ts": [0.0, 0.5, 1.0], "losses": [1.0 + shift, 0.4, 1.2],
+                         "accuracies": [0.5, 0.9 - 0.01 * seed, 0.5]}
+                linear = {**merge, "losses": [2.0, 2.0 + shift, 2.0]}
+                records.append({"experiment": "path", "dataset": "mnist", "model": "shallow",
+                                "loss": loss, "seed": seed, "stage": "path",
+                                "rewarded": rewarded, "merge": merge, "linear": linear})
+    plot_all(tmp_path, records)
+    axes, legend = figures["connectivity.png"]
+    panels = [ax for ax in axes if ax.get_visible()]
+    assert len(panels) == 4
+    assert legend == ["ME, merge path", "ME, linear path", "XE, merge path", "XE, linear path"]
+    loss_panel = panels[0]
+    assert "0-1-2-3-4|5-6-7-8-9 (3 seeds)" in loss_panel.get_title()
+    ys = [list(line.get_ydata()) for line in loss_panel.lines]
+    # ME merge: mean of 1 + seed over seeds 0..2 = 2 at t = 0; XE linear: mean 2 + 10 + seed
+    assert ys[0] == pytest.approx([2.0, 0.4, 1.2])
+    assert ys[3] == pytest.approx([2.0, 13.0, 2.0])
+    assert len(loss_panel.collections) == 4  # one min-max band per line

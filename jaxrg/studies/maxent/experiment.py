@@ -694,22 +694,35 @@ def plot_all(out, records: list[dict]) -> list[pathlib.Path]:
         written.append(save(fig, out / "entropy_vs_racc.png"))
     paths = [r for r in records if r["experiment"] == "path"]
     if paths:
-        datasets = sorted({r["dataset"] for r in paths})
-        fig, axes = plt.subplots(len(datasets), 2, figsize=(10, 3.6 * len(datasets)),
-                                 squeeze=False)
-        for row, d in zip(axes, datasets, strict=True):
-            for r in (r for r in paths if r["dataset"] == d):
-                for kind, ls in (("merge", "-"), ("linear", ":")):
-                    c = r[kind]
-                    label = f"{r['loss'].upper()} seed {r['seed']}, {kind} path"
-                    row[0].plot(c["ts"], c["losses"], ls=ls, color=colours[r["loss"]],
-                                label=label)
-                    row[1].plot(c["ts"], c["accuracies"], ls=ls, color=colours[r["loss"]],
-                                label=label)
-            row[0].set(xlabel="t", ylabel="ME loss on R1 ∪ R2", title=f"{d}: loss along γ(t)")
-            row[1].set(xlabel="t", ylabel="accuracy on R1 ∪ R2", title=f"{d}: accuracy")
-            row[1].legend(fontsize=7)
-        fig.tight_layout()
+        # one pair of panels (loss, accuracy) per setting; per loss and path kind the mean over
+        # seeds with a band from the lowest to the highest seed, so the legend stays four lines
+        settings = sorted({(r["dataset"], r["model"], r["rewarded"]) for r in paths})
+        fig, axes = panel_grid(2 * len(settings), panel=(4.5, 3.4), max_columns=4)
+        handles = {}
+        for k, setting in enumerate(settings):
+            mine = [r for r in paths if (r["dataset"], r["model"], r["rewarded"]) == setting]
+            name = f"{setting[0]} {setting[1]}, R = {setting[2]}"
+            for ax, field, ylabel in ((axes[2 * k], "losses", "ME loss on R1 ∪ R2"),
+                                      (axes[2 * k + 1], "accuracies", "accuracy on R1 ∪ R2")):
+                for loss in LOSSES:
+                    rs = [r for r in mine if r["loss"] == loss]
+                    for kind, ls in (("merge", "-"), ("linear", ":")):
+                        if not rs:
+                            continue
+                        ts = np.asarray(rs[0][kind]["ts"])
+                        ys = np.asarray([r[kind][field] for r in rs])
+                        line, = ax.plot(ts, ys.mean(axis=0), ls=ls, color=colours[loss])
+                        if len(rs) > 1:
+                            ax.fill_between(ts, ys.min(axis=0), ys.max(axis=0),
+                                            color=colours[loss], alpha=0.12, lw=0)
+                        handles.setdefault(f"{loss.upper()}, {kind} path", line)
+                seeds = len({r["seed"] for r in mine})
+                ax.set(xlabel="t", ylabel=ylabel,
+                       title=f"{name} ({seeds} seed{'s' if seeds > 1 else ''})")
+                ax.title.set_fontsize(8)
+        fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=4,
+                   fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
+        fig.tight_layout(rect=(0, 0, 1, 0.97))
         written.append(save(fig, out / "connectivity.png"))
     merge = [r for r in records if r["experiment"] == "merge"]
     if merge:
