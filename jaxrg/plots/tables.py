@@ -122,8 +122,9 @@ def plot_accuracy_table(rows, *, variants: Sequence[str] | None = None,
     scales τ) are drawn one under the other with their ``note``. Published numbers are drawn as
     hollow markers with dashed bars on the variant's line, and a cell's ``mark`` (``"+"``/``"−"``
     from a significance test) is written after its bar. A table of more than ``max_slots`` lines
-    is cut, between rows, into ``⌈lines / max_slots⌉`` panels side by side (sharing the value
-    axis), so a long table stays a readable shape instead of a tall strip.
+    is cut, between rows, into ``⌈lines / max_slots⌉`` panels of about equal height, laid out
+    in reading order in a grid of at most two columns that share the value axis, so a long
+    table stays a readable shape instead of a tall strip.
 
     Args:
         rows: ``R`` dicts ``{"label": str, "cells": {variant: [cell, ...]},
@@ -159,7 +160,7 @@ def plot_accuracy_table(rows, *, variants: Sequence[str] | None = None,
     axes_w, axes_h = 5.58, 0.28 * tallest
     columns = min(len(groups), 2)
     grid_rows = -(-len(groups) // columns)
-    text_w = 0.055 * max(len(_line_text(*line[1:])) for line in lines) + 0.15
+    text_w = 0.055 * max((len(_line_text(*line[1:])) for line in lines), default=0) + 0.15
     label_w = 0.065 * max(len(part) for row in rows for part in row["label"].split("\n")) + 0.2
     gap = text_w + label_w
     width = 7.2 + (columns - 1) * (axes_w + gap)
