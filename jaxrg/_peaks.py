@@ -61,6 +61,26 @@ def user_grid(taus, dtype, *, sort_by: str, max_peaks, min_prominence) -> jax.Ar
     return taus
 
 
+def log_grid(values: jax.Array, live: jax.Array, num_taus: int) -> jax.Array:
+    r"""The default grid: ``num_taus`` log-spaced scales from :math:`10^{-2}/v_{\max}` to
+    :math:`10^{2}/v_{\min}` over the ``live`` positive values (exact eigenvalues or Ritz nodes).
+
+    Args:
+        values: ``(...)`` spectrum (eigenvalues or quadrature nodes).
+        live: boolean mask of ``values`` that count (finite, positive, with weight).
+        num_taus: ``T`` (static, already checked).
+
+    Returns:
+        ``(T,)`` increasing diffusion times in ``values.dtype``; with no live value the grid
+        spans :math:`[10^{-2}, 10^{2}]`.
+    """
+    hi = jnp.max(jnp.where(live, values, 0))
+    hi = jnp.where(hi > 0, hi, 1)
+    lo = jnp.min(jnp.where(live, values, jnp.inf))
+    lo = jnp.where(jnp.isfinite(lo), lo, hi)
+    return jnp.logspace(jnp.log10(1e-2 / hi), jnp.log10(1e2 / lo), num_taus, dtype=values.dtype)
+
+
 # One compiled program per (shape, dtype, options), as for the dense route (jaxrg.scales):
 # eagerly, the search would run op by op (its bisection compiled anew at every call).
 @functools.partial(jax.jit, static_argnames=("max_peaks", "sort_by", "formula"))

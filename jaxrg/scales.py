@@ -31,7 +31,13 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._peaks import CharacteristicScales, check_num_taus, check_peak_options, find_peaks
+from jaxrg._peaks import (
+    CharacteristicScales,
+    check_num_taus,
+    check_peak_options,
+    find_peaks,
+    log_grid,
+)
 from jaxrg.thermo import resolve_formula, specific_heat, specific_heat_slope_sign
 
 __all__ = [
@@ -60,13 +66,7 @@ def default_taus(eigenvalues, *, num_taus: int = 512) -> Float[Array, " t"]:
 
 def _default_grid(eigenvalues: jax.Array, num_taus: int) -> jax.Array:
     """The grid of :func:`default_taus` for checked eigenvalues (traced inside the jitted core)."""
-    real = jnp.isfinite(eigenvalues) & (eigenvalues > 0)
-    lam_max = jnp.max(jnp.where(real, eigenvalues, 0))
-    lam_min = jnp.min(jnp.where(real, eigenvalues, jnp.inf))
-    lam_max = jnp.where(lam_max > 0, lam_max, 1)
-    lam_min = jnp.where(jnp.isfinite(lam_min), lam_min, lam_max)
-    lo, hi = jnp.log10(1e-2 / lam_max), jnp.log10(1e2 / lam_min)
-    return jnp.logspace(lo, hi, num_taus, dtype=eigenvalues.dtype)
+    return log_grid(eigenvalues, jnp.isfinite(eigenvalues) & (eigenvalues > 0), num_taus)
 
 
 def characteristic_scales(

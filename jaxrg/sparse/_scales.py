@@ -16,6 +16,7 @@ from jaxtyping import Array, Float
 from jaxrg._peaks import (
     CharacteristicScales,
     check_num_taus,
+    log_grid,
     measure_scales,
     user_grid,
 )
@@ -39,12 +40,7 @@ def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Arra
     """
     check_num_taus(num_taus)
     nodes, log_w = pooled_measure(quad, -1)
-    live = (log_w > -jnp.inf) & (nodes > 0)
-    hi = jnp.max(jnp.where(live, nodes, 0))
-    hi = jnp.where(hi > 0, hi, 1)
-    lo = jnp.min(jnp.where(live, nodes, jnp.inf))
-    lo = jnp.where(jnp.isfinite(lo), lo, hi)
-    return jnp.logspace(jnp.log10(1e-2 / hi), jnp.log10(1e2 / lo), num_taus, dtype=nodes.dtype)
+    return log_grid(nodes, (log_w > -jnp.inf) & (nodes > 0), num_taus)
 
 
 def characteristic_scales(
