@@ -199,7 +199,8 @@ def diffusion_spectral_entropy(
         Scalar DSE.
 
     Raises:
-        ValueError: ``points`` not 2-D, ``sigma`` or ``t`` not positive (concrete).
+        ValueError: ``points`` not 2-D or with a NaN/inf entry in a real point, ``sigma`` or
+            ``t`` not positive (concrete). Under ``jit`` a NaN/inf point gives NaN.
 
     References:
         D. Liao et al., "Assessing Neural Network Representations During Training Using
@@ -225,6 +226,13 @@ def diffusion_spectral_entropy(
                 host = np.asarray(value)
             if not np.all(host > 0):
                 raise ValueError(f"{label} must be > 0; got {host}.")
+    if mask is not None:
+        mask = _checks.check_mask(mask, x.shape[0])
+    real = jnp.ones(x.shape[0], bool) if mask is None else mask
+    finite = jnp.all(jnp.isfinite(x) | ~real[:, None])
+    _checks.value_check(finite, "points has NaN or inf entries (real points must be finite); "
+                        "drop those points or mask them out with mask=...")
+    x = jnp.where(real[:, None], x, 0)  # padding never reaches the affinities
     sq = jnp.sum(x**2, axis=1)
     # |x_i - x_j|^2 by the Gram expansion, clipped: round-off can make it slightly negative
     d2 = jnp.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
@@ -233,4 +241,5 @@ def diffusion_spectral_entropy(
     lam = jnp.abs(1 - jnp.where(jnp.isfinite(mu), mu, jnp.ones_like(mu)))
     keep = jnp.isfinite(mu) & (lam > 0)
     logits = jnp.where(keep, t * jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
-    return info.shannon_entropy(logits)
+    # NaN in (under jit): NaN out, not the entropy of the finite modes alone
+    return jnp.where(finite, info.shannon_entropy(logits), jnp.nan)

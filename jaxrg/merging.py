@@ -116,7 +116,7 @@ def ties_merge(base, modules, *, density: float = 0.2, scale=1.0):
 
     Returns:
         The merged pytree, like ``base`` (integer and boolean leaves promoted to the default
-        float dtype).
+        float dtype); all NaN when a task vector holds a NaN (eagerly and under ``jit``).
 
     Raises:
         ValueError: ``density`` outside ``(0, 1]``.
@@ -135,4 +135,7 @@ def ties_merge(base, modules, *, density: float = 0.2, scale=1.0):
     agree = (jnp.sign(trimmed) == sign[None]) & (trimmed != 0)
     count = jnp.maximum(jnp.sum(agree, 0), 1).astype(flat.dtype)
     merged = jnp.sum(jnp.where(agree, trimmed, jnp.zeros((), flat.dtype)), 0) / count
+    # NaN in: every trim threshold and sign vote is undefined, so NaN out (the trim would
+    # otherwise drop the NaN entries and return a finite, plausible merge)
+    merged = jnp.where(jnp.any(jnp.isnan(flat)), jnp.nan, merged)
     return unravel(flat0 + jnp.asarray(scale, flat0.dtype) * merged)

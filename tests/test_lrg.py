@@ -686,3 +686,25 @@ def test_nan_in_under_jit_gives_the_nan_markers_not_a_plausible_relation():
     assert np.isfinite(coarse.adjacency[0]).all() and np.isnan(coarse.adjacency[1]).all()
     counts = jax.jit(jaxrg.lrg.macro_node_counts)(path, taus)
     assert int(counts[1]) == -1 and 1 <= int(counts[0]) <= 5
+
+
+def test_rewire_and_coarse_count_under_jit_give_nan_for_nan_in_not_an_edgeless_graph():
+    # all zeros would read as "no edges at this scale": a plausible, silent wrong answer
+    path = np.diag(np.ones(4), 1)
+    path = path + path.T
+    taus = jnp.array([2.0, jnp.nan])
+    rewired = jax.jit(jaxrg.lrg.rewire)(path, taus)
+    np.testing.assert_array_equal(rewired[0], jaxrg.lrg.rewire(path, 2.0))
+    assert np.asarray(rewired[0]).sum() > 0 and np.isnan(rewired[1]).all()
+    nan_path = jnp.asarray(path).at[0, 1].set(jnp.nan).at[1, 0].set(jnp.nan)
+    assert np.isnan(jax.jit(jaxrg.lrg.rewire)(nan_path, 2.0)).all()
+    graphs = jax.jit(lambda a, t: jaxrg.lrg.multiscale_graphs(a, t).adjacency)(path, taus)
+    assert np.isfinite(graphs[0]).all() and np.isnan(graphs[1]).all()
+    coarse = jax.jit(jaxrg.lrg.coarse_grain)(path, taus)
+    assert coarse.count.tolist()[1] == -1 and not np.asarray(coarse.mask[1]).any()
+    assert coarse.count.tolist()[0] == int(jaxrg.lrg.coarse_grain(path, 2.0).count) >= 1
+    padded = jnp.zeros((7, 7)).at[:5, :5].set(path)
+    mask = jnp.arange(7) < 5
+    out = jax.jit(jaxrg.lrg.rewire)(padded, 2.0, mask)  # padding is not a NaN marker
+    np.testing.assert_array_equal(out[:5, :5], jaxrg.lrg.rewire(path, 2.0))
+    assert np.asarray(out[5:]).sum() == 0

@@ -103,6 +103,25 @@ def test_diffusion_spectral_entropy_ignores_padding_and_vmaps():
     np.testing.assert_allclose(batch, [_ref_dse(c, 1.0, 1.0) for c in clouds], rtol=1e-9)
 
 
+def test_diffusion_spectral_entropy_of_a_nan_point_is_an_error_eagerly_and_nan_under_jit():
+    pts = np.random.default_rng(7).normal(size=(9, 2))
+    bad = pts.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="points has NaN or inf"):
+        diffusion_spectral_entropy(bad)
+    # before: the NaN modes were dropped as if they were padding, a finite, plausible entropy
+    assert np.isnan(jax.jit(diffusion_spectral_entropy)(bad))
+    batch = jax.vmap(diffusion_spectral_entropy)(np.stack([bad, pts]))
+    assert np.isnan(batch[0]) and float(batch[1]) == pytest.approx(_ref_dse(pts, 10.0, 1.0),
+                                                                   rel=1e-9)
+    # a NaN in a masked-out (padding) point is ignored, as any padding value is
+    mask = np.arange(9) != 3
+    ref = _ref_dse(pts[mask], 1.0, 1.0)
+    assert float(diffusion_spectral_entropy(bad, mask, sigma=1.0)) == pytest.approx(ref, rel=1e-9)
+    jitted = jax.jit(lambda p, m: diffusion_spectral_entropy(p, m, sigma=1.0))
+    assert float(jitted(bad, mask)) == pytest.approx(ref, rel=1e-9)
+
+
 def test_matrix_entropies_vmap_over_a_batch():
     rng = np.random.default_rng(6)
     ks = np.stack([_random_psd(rng, 5, 5) for _ in range(3)])

@@ -73,6 +73,20 @@ def test_ties_resolves_sign_conflicts_and_works_under_jit():
     np.testing.assert_allclose(out["w"], [2.0, 2.0, -2.0, 0.0], **tol(np.float64))
 
 
+@pytest.mark.parametrize("density", [0.5, 1.0])
+def test_a_nan_in_a_module_gives_a_nan_merge_not_a_finite_one(density):
+    base = {"w": jnp.zeros(3), "b": jnp.zeros(2)}
+    mods = [{"w": jnp.array([1.0, jnp.nan, 0.0]), "b": jnp.ones(2)},
+            {"w": jnp.ones(3), "b": jnp.ones(2)}]
+    # before: the trim dropped the NaN and the merge read [1, 1, 1], a plausible answer
+    for merge_fn in (ties_merge, jax.jit(ties_merge, static_argnames="density")):
+        out = merge_fn(base, mods, density=density)
+        assert all(np.isnan(leaf).all() for leaf in jax.tree.leaves(out))
+    assert np.isnan(task_arithmetic(base, mods)["w"][1])  # entry-wise, as the arithmetic is
+    clean = [jax.tree.map(jnp.nan_to_num, m) for m in mods]
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(ties_merge(base, clean)))
+
+
 def test_bad_inputs_raise():
     base = {"w": jnp.zeros(3)}
     with pytest.raises(ValueError, match="density"):

@@ -18,7 +18,7 @@ from jax import lax
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxrg import _checks
-from jaxrg.lrg._kernel import macro_nodes, over_taus, prepare
+from jaxrg.lrg._kernel import macro_nodes, nan_in, over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import resolve_formula
@@ -31,11 +31,12 @@ class CoarseGraph(NamedTuple):
         adjacency: ``(N, N)`` coarse adjacency; macro-node ``a`` is row ``a`` (``a < count``),
             the remaining rows and columns are zero padding. All NaN when the input held NaN
             under ``jit`` (eager calls raise).
-        mask: ``(N,)`` boolean, True for the ``count`` real coarse nodes.
+        mask: ``(N,)`` boolean, True for the ``count`` real coarse nodes (none when NaN in).
         membership: ``(N, N)`` boolean :math:`P`, ``P[i, a]`` iff node ``i`` lies in macro-node
             ``a``.
         index: ``(N,)`` int, the macro-node of each node (-1 for padding).
-        count: scalar int, the number of macro-nodes.
+        count: scalar int, the number of macro-nodes; -1 when the input held NaN under
+            ``jit`` (as :func:`macro_node_counts`).
     """
 
     adjacency: Float[Array, "*t n n"]
@@ -95,11 +96,11 @@ def _coarse(adjacency, mask, zeta, weighted: bool) -> CoarseGraph:
     summed = p.T @ adjacency @ p
     summed = jnp.where(jnp.eye(n, dtype=bool), 0, summed)
     coarse = summed if weighted else (summed > 0).astype(adjacency.dtype)
-    # meta_graph's NaN-in marker (a real node not linked to itself): NaN out
-    real = jnp.ones(n, bool) if mask is None else mask
-    coarse = jnp.where(jnp.any(real & ~jnp.diagonal(zeta)), jnp.nan, coarse)
-    return CoarseGraph(coarse, jnp.arange(n) < blocks.count, membership, blocks.index,
-                       blocks.count)
+    # NaN in (under jit): NaN out, and count -1 as macro_node_counts gives
+    bad = nan_in(zeta, mask)
+    coarse = jnp.where(bad, jnp.nan, coarse)
+    count = jnp.where(bad, -1, blocks.count)
+    return CoarseGraph(coarse, jnp.arange(n) < count, membership, blocks.index, count)
 
 
 def macro_node_counts(
@@ -139,9 +140,7 @@ def macro_node_counts(
 
 
 def _count(adjacency, mask, zeta):
-    real = jnp.ones(zeta.shape[0], bool) if mask is None else mask
-    invalid = jnp.any(real & ~jnp.diagonal(zeta))  # meta_graph's NaN-in marker
-    return jnp.where(invalid, -1, macro_nodes(zeta, mask).count)
+    return jnp.where(nan_in(zeta, mask), -1, macro_nodes(zeta, mask).count)
 
 
 class RGFlow(NamedTuple):

@@ -140,6 +140,21 @@ def checked_rtol(rtol) -> float:
     return value
 
 
+def nan_in(zeta, mask: Bool[Array, " n"] | None = None) -> jax.Array:
+    """True when ``zeta`` carries :func:`meta_graph`'s NaN-in marker (a real node not linked to
+    itself, which no valid input gives): the caller then returns NaN (or -1 for counts).
+
+    Args:
+        zeta: ``(N, N)`` boolean meta-graph.
+        mask: optional ``(N,)`` node mask (padding is not linked to itself and does not count).
+
+    Returns:
+        Scalar bool.
+    """
+    real = jnp.ones(zeta.shape[-1], bool) if mask is None else mask
+    return jnp.any(real & ~jnp.diagonal(zeta))
+
+
 @functools.partial(jax.jit, static_argnames=("per_tau", "options", "sequential"))
 def over_taus(adjacency, taus, mask, tol, *, per_tau, options=(), sequential=False):
     """``per_tau(adjacency, mask, zeta(tau), *options)`` for a scalar or each of ``(T,)`` taus.

@@ -21,7 +21,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg.lrg._kernel import over_taus, prepare
+from jaxrg.lrg._kernel import nan_in, over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
 from jaxrg.thermo import resolve_formula
@@ -52,7 +52,8 @@ def rewire(
 
     Returns:
         ``(N, N)`` (or ``(T, N, N)``) symmetric 0/1 adjacency in the dtype of ``adjacency``,
-        zero diagonal.
+        zero diagonal; all NaN for a τ when ``adjacency`` or that τ holds NaN under ``jit``
+        (eager calls raise instead).
 
     Raises:
         ValueError: bad adjacency or ``taus`` (see :func:`jaxrg.lrg.meta_graph`).
@@ -75,7 +76,8 @@ def rewire(
 
 
 def _rewire_step(adjacency, mask, zeta):
-    return _rewire_from_zeta(adjacency, zeta)
+    # NaN in (tau or adjacency, under jit): NaN out, not a plausible edgeless graph
+    return jnp.where(nan_in(zeta, mask), jnp.nan, _rewire_from_zeta(adjacency, zeta))
 
 
 def _rewire_from_zeta(adjacency, zeta) -> jnp.ndarray:
