@@ -21,6 +21,7 @@ __all__ = [
     "lead",
     "log_weights",
     "logsumexp_1p",
+    "power_of_two_scale",
     "prominent_maxima",
     "scaled_moments",
 ]
@@ -29,6 +30,22 @@ __all__ = [
 def lead(x: jax.Array, ndim: int) -> jax.Array:
     """``x`` with ``ndim`` leading unit axes (explicit broadcasting against ``(*t, N)``)."""
     return x.reshape((1,) * ndim + x.shape)
+
+
+def power_of_two_scale(x: jax.Array) -> jax.Array:
+    r"""``s = 2^e`` with ``max |x| / s`` in ``[1/2, 1)``; ``1`` for an all-zero or non-finite ``x``.
+
+    Dividing by ``s`` is exact in binary floating point. A quantity invariant to a global scale
+    of ``x`` (a normalised measure), or homogeneous in it (a Laplacian's spectrum), can so be
+    computed from ``x / s``, where squares neither overflow nor underflow, and comes out bit for
+    bit the same wherever they did not before. ``s`` carries no gradient: for such quantities the
+    derivative through it is zero (invariant) or restored by the homogeneity (``s f(x / s)``).
+    """
+    top = jnp.max(jnp.abs(x), initial=0)
+    _, exponent = jnp.frexp(top)
+    one = jnp.ones((), top.dtype)
+    ok = (top > 0) & jnp.isfinite(top)
+    return lax.stop_gradient(jnp.where(ok, jnp.ldexp(one, exponent), one))
 
 
 def logsumexp_1p(logits: jax.Array) -> jax.Array:

@@ -68,7 +68,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg._numerics import exact_ends
+from jaxrg._numerics import exact_ends, power_of_two_scale
 from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
 from jaxrg.graphs import connected_components
 from jaxrg.scales import default_taus
@@ -145,6 +145,10 @@ def feature_spectrum(
         "features must be finite (no NaN or inf on real nodes).",
     )
     x = jnp.where(real[:, None], x, 0)
+    # the measure is invariant to a global scale of X: divide by a power of two (exact) so that
+    # ||u_i^T X||^2 neither overflows nor underflows (features near 1e±160 were refused as
+    # "no mass after centring")
+    x = x / power_of_two_scale(x)
     count = jnp.sum(real).astype(x.dtype)
     components = connected_components(adjacency, mask)
     # the zero modes (component indicators 1_c) in closed form: their weight must be exactly 0

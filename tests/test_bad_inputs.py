@@ -1432,3 +1432,12 @@ def test_catalogue_table_lists_every_case():
         jit_column = row.split("|")[-3]  # | kind | example | function(s) | error | jit | test |
         assert ("checked" in jit_column) == (case.jit == "checked"), kind
     assert len(expected) >= 20
+
+
+def test_every_test_the_catalogue_names_exists():
+    """A row of docs/bad_inputs.md that cites a test which was renamed or removed is stale."""
+    here = pathlib.Path(__file__).resolve().parent
+    defined = {m for path in here.rglob("test_*.py")
+               for m in re.findall(r"^\s*def (test_[a-z0-9_]+)\(", path.read_text("utf-8"), re.M)}
+    cited = {name.split("[")[0] for name in _documented_tests()}
+    assert cited - defined == set(), sorted(cited - defined)

@@ -361,6 +361,32 @@ def test_experiment_rerun_with_every_seed_done_says_so(tmp_path, capsys, monkeyp
     assert "Pass --out NEWDIR to recompute." in out
 
 
+@pytest.mark.parametrize("text, seeds", [("3", 3), ("4-6", [4, 5, 6]), ("1,3", [1, 3]),
+                                         ("7-7", [7])])
+def test_node_classification_seeds_take_a_count_a_range_or_a_list(tmp_path, capsys, monkeypatch,
+                                                                  text, seeds):
+    """A range or a list lets two processes share one configuration's seeds (then ``collect``)."""
+    from jaxrg.studies.node_classification import experiment as nc
+    from jaxrg.studies.node_classification import report as ncr
+
+    calls = []
+    monkeypatch.setattr(nc, "run", lambda *a, **k: calls.append(k["seeds"]) or [])
+    monkeypatch.setattr(ncr, "report", lambda *a, **k: "")
+    assert main(["study", "node-classification", "run", "--seeds", text, "--out",
+                 str(tmp_path)]) == 0
+    assert calls == [seeds]
+    said = "all 3 seeds" if text == "3" else f"seeds {','.join(map(str, seeds))} all"
+    assert f"{said} already in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text", ["3-x", "2,2", "5-4", "1,-2", "a"])
+def test_node_classification_bad_seeds_name_the_forms(capsys, text):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["study", "node-classification", "run", "--seeds", text])
+    assert exit_info.value.code == 2
+    assert "--seeds must be a count N (seeds 0..N-1), a range A-B" in capsys.readouterr().err
+
+
 def test_argparse_errors_are_one_line_with_exit_code_2(capsys):
     from jaxrg.cli import main
 

@@ -261,3 +261,26 @@ def test_sparse_feature_quadrature_matches_the_dense_measure():
     np.testing.assert_allclose(got_s.taus, want_s.taus, rtol=1e-7)
     with pytest.raises(ValueError, match="features must have shape"):
         sp.feature_quadrature(a, x[:5])
+
+
+@pytest.mark.parametrize("exponent", [-1000, -500, 500, 1000])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_feature_measure_is_invariant_to_extreme_feature_scales(exponent, normalize):
+    """S_X of c X equals S_X of X on both routes (the measure is scale-free; c = 2^e is exact).
+
+    ``||u_i^T X||^2`` over- or underflowed for features near 1e±160: both routes refused such
+    features as "no mass after centring", a wrong reason for a valid input.
+    """
+    import jaxrg.sparse as sp
+
+    a = random_graph(np.random.default_rng(5), 14, p=0.4) + ring(14)[0]
+    a = np.minimum(a, 1)
+    x = np.random.default_rng(6).normal(size=(14, 3))
+    c = 2.0**exponent
+    for route in (lambda f: jaxrg.feature_spectrum(jnp.asarray(a), f, normalize=normalize),
+                  lambda f: sp.feature_quadrature(a, f, normalize=normalize)):
+        expected = jaxrg.feature_entropy_curves(route(x), TAUS)
+        got = jaxrg.feature_entropy_curves(route(x * c), TAUS)
+        for field in ("entropy", "specific_heat"):
+            np.testing.assert_allclose(getattr(got, field), getattr(expected, field),
+                                       rtol=1e-13, atol=1e-15, err_msg=field)

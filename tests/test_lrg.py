@@ -708,3 +708,24 @@ def test_rewire_and_coarse_count_under_jit_give_nan_for_nan_in_not_an_edgeless_g
     out = jax.jit(jaxrg.lrg.rewire)(padded, 2.0, mask)  # padding is not a NaN marker
     np.testing.assert_array_equal(out[:5, :5], jaxrg.lrg.rewire(path, 2.0))
     assert np.asarray(out[5:]).sum() == 0
+
+
+@pytest.mark.parametrize("method", ["chebyshev", "eigh"])
+def test_meta_graph_edges_are_scale_invariant_at_extreme_weights(method):
+    """Weights c w at τ / c give the same meta-graph as w at τ (c a power of two: exact).
+
+    The Chebyshev route's Collatz–Wielandt bound squared the weights' scale: weights near 2^700
+    raised ``OverflowError: cannot convert float infinity to integer`` from inside the route.
+    """
+    a = scipy.sparse.csr_array(ring(12)[0] + np.eye(12, k=3) + np.eye(12, k=-3))
+    for tau in (0.7, 3.0):
+        expected = jaxrg.lrg.meta_graph_edges(a, tau, method=method)
+        for exponent in (-1000, -700, 700, 1000):
+            c = 2.0**exponent
+            got = jaxrg.lrg.meta_graph_edges(a * c, tau / c, method=method)
+            for x, y in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    bound = _chebyshev.laplacian_bound(a.indptr, a.indices, a.data)
+    scaled = a * 2.0**700
+    assert _chebyshev.laplacian_bound(scaled.indptr, scaled.indices, scaled.data) == (
+        bound * 2.0**700)

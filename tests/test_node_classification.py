@@ -132,18 +132,23 @@ def test_scale_ablation_groups_random_scales_around_tau_star_and_ranks_it():
     assert scale_ablation_table(summarise([r for r in records if r["tau"] != star])) == ""
 
 
+def _europe_cli(out, data_dir, seeds: str):
+    """Run the CLI on Europe (399 nodes): SB, 6 epochs, width 8; returns the parser."""
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["node-classification", "run", "--dataset", "europe",
+                              "--variant", "SB", "--seeds", seeds, "--epochs", "6", "--hidden",
+                              "8", "--lr", "1e-2", "--out", str(out), "--data-dir",
+                              str(data_dir), "--no-progress"])
+    assert args.func(args) == 0
+    return parser
+
+
 @pytest.fixture(scope="module")
 def europe_run(tmp_path_factory, data_dir):
     """The CLI on Europe (399 nodes): 2 seeds of SB, 6 epochs, width 8."""
     out = tmp_path_factory.mktemp("nc")
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["node-classification", "run", "--dataset", "europe",
-                              "--variant", "SB", "--seeds", "2", "--epochs", "6", "--hidden",
-                              "8", "--lr", "1e-2", "--out", str(out), "--data-dir",
-                              str(data_dir), "--no-progress"])
-    assert args.func(args) == 0
-    return out, parser
+    return out, _europe_cli(out, data_dir, "2")
 
 
 def test_runner_writes_one_record_per_seed_and_budget(europe_run):
@@ -178,6 +183,16 @@ def test_runner_resumes_after_a_kill_without_duplicates(europe_run, data_dir):
     final = [json.loads(line) for line in path.read_text().splitlines()]
     assert sorted(r["seed"] for r in final) == [0, 1]
     assert final[0] == json.loads(lines[0])
+
+
+def test_a_seed_range_on_the_cli_trains_those_seeds_with_their_own_numbers(tmp_path, data_dir):
+    """``--seeds 1-1`` trains seed 1 alone: its record equals seed 1 of the two-seed run (the
+    old code's record), so processes sharing a cell's seeds agree with one run of all of them."""
+    want = study_record("node_classification_europe_sb")
+    _europe_cli(tmp_path, data_dir, "1-1")
+    got = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    per_seed = [k for k in want[1] if k != "seeds_in_batch"]
+    assert [{k: r[k] for k in per_seed} for r in got] == [{k: want[1][k] for k in per_seed}]
 
 
 def test_saving_every_seed_keeps_each_seeds_numbers_and_survives_a_kill(tmp_path, data_dir,

@@ -467,3 +467,64 @@ def test_progress_bar_counts_every_lanczos_run_and_changes_nothing(monkeypatch, 
     assert bar.total == 3 + 8 and sum(bar.updates) == 11 and "60 nodes" in bar.desc
     for field in ("nodes", "log_weights", "deflated_nodes", "deflated_log_weights"):
         np.testing.assert_array_equal(getattr(plain, field), getattr(shown, field))
+
+
+@pytest.mark.parametrize(
+    "dtype, exponent",
+    [(jnp.float64, -1000), (jnp.float64, -600), (jnp.float64, 600), (jnp.float64, 1000),
+     (jnp.float32, -100), (jnp.float32, 100)],
+)
+def test_slq_is_scale_equivariant_at_extreme_weights(dtype, exponent):
+    """Weights c w have eigenvalues c λ: every SLQ route at c equals the route at 1, rescaled.
+
+    c is a power of two, so the rescaling is exact. Lanczos squares its vectors' entries: before
+    the graph was scaled to unit degree, weights near 2^±600 (float64) or 2^±100 (float32) gave
+    a finite, wrong quadrature (entropy off by 1.0 at 1e200; by 2e-2 at 1e-300).
+    """
+    a = random_graph(np.random.default_rng(3), 24, p=0.3, weighted=True)
+    a = a + np.roll(np.eye(24), 1, 1) + np.roll(np.eye(24), -1, 1)  # connected
+    c = 2.0**exponent
+    features = np.random.default_rng(4).normal(size=(24, 3))
+    rtol = 1e-12 if dtype == jnp.float64 else 1e-5
+
+    def routes(scale):
+        graph = sp.as_sparse_graph(a * scale, dtype=dtype)
+        quad = sp.lanczos_quadrature(graph, key=KEY, num_probes=4, num_matvecs=12)
+        taus = jnp.logspace(-2, 2, 9, dtype=dtype) / scale
+        extremes = sp.extreme_eigenvalues(graph, key=KEY, num_eigenvalues=3)
+        return {
+            "nodes": quad.nodes / scale,
+            "deflated": quad.deflated_nodes / scale,
+            "entropy": sp.curves_from_quadrature(quad, taus).entropy,
+            "specific_heat": sp.curves_from_quadrature(quad, taus).specific_heat,
+            "taus": sp.characteristic_scales(quad).taus * scale,
+            "largest": extremes.largest / scale,
+            "smallest": extremes.smallest / scale,
+            "features": sp.feature_quadrature(graph, features.astype(dtype)).eigenvalues / scale,
+        }
+
+    base, scaled = routes(1.0), routes(c)
+    for field, expected in base.items():
+        got = np.asarray(scaled[field], float)
+        assert np.array_equal(np.isfinite(got), np.isfinite(np.asarray(expected))), field
+        finite = np.isfinite(got)
+        np.testing.assert_allclose(got[finite], np.asarray(expected, float)[finite], rtol=rtol,
+                                   atol=rtol * 1e-2, err_msg=field)
+
+
+def test_a_graph_where_a_quadrature_belongs_names_the_fix():
+    """A user's path (the suite's jaxtyping checker, which would refuse first, is unwrapped)."""
+
+    def user(fn):
+        return getattr(fn, "__wrapped__", fn)
+
+    graph = sp.as_sparse_graph(path(5)[0])
+    match = "must be a SpectralQuadrature from jaxrg.sparse.lanczos_quadrature"
+    for call in (lambda: user(sp.curves_from_quadrature)(graph, 1.0),
+                 lambda: user(sp.characteristic_scales)(graph),
+                 lambda: user(sp.default_taus)(nx.path_graph(5))):
+        with pytest.raises(TypeError, match=f"quad {match}"):
+            call()
+    quad = sp.lanczos_quadrature(graph, key=KEY, num_probes=2, num_matvecs=3)
+    with pytest.raises(TypeError, match=f"parts\\[1\\] {match}"):
+        user(sp.merge_quadratures)([quad, graph])

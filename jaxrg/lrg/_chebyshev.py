@@ -28,7 +28,19 @@ def laplacian_bound(indptr, indices, weights) -> float:
     = \max_i (d_i + (Ad)_i/d_i)`
     over non-isolated nodes (``d`` the weighted degrees), i.e. degree plus mean neighbour
     degree: about half the Gershgorin bound :math:`2 d_{\max}` on hub-dominated graphs.
+
+    The weights are divided by the power of two nearest the largest one first (exact) and the
+    bound multiplied back: :math:`A d` squares the weights' scale, which overflowed for weights
+    near 1e160 (an ``OverflowError`` deep inside the route) and underflowed near 1e-160.
     """
+    weights = np.asarray(weights, dtype=np.float64)
+    top = np.max(np.abs(weights), initial=0.0)
+    scale = 2.0 ** np.frexp(top)[1] if 0 < top < np.inf else 1.0
+    return _unit_bound(indptr, indices, weights / scale) * scale
+
+
+def _unit_bound(indptr, indices, weights) -> float:
+    """:func:`laplacian_bound` of weights of order one."""
     rows = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
     degree = np.bincount(rows, weights=weights, minlength=indptr.shape[0] - 1)
     neighbour = np.bincount(rows, weights=weights * degree[indices], minlength=degree.shape[0])

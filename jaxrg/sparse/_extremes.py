@@ -119,6 +119,11 @@ def _extremes(graph, key, num_matvecs, num_eigenvalues) -> ExtremeEigenvalues:
     low_v, low_u = ritz.values[:r], ritz.vectors[:r]
     high_v, high_u = jnp.where(ritz.live[high], ritz.values[high], jnp.nan), ritz.vectors[high]
     low_v = jnp.where(ritz.live[:r], low_v, jnp.nan)
+    s = setup.scale  # the operator is L / s (operator_setup)
     return ExtremeEigenvalues(
-        low_v, residuals(low_v, low_u), high_v, residuals(high_v, high_u), setup.null.count
+        low_v * s,
+        residuals(low_v, low_u) * s,
+        high_v * s,
+        residuals(high_v, high_u) * s,
+        setup.null.count,
     )

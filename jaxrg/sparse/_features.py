@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxrg import _checks
+from jaxrg._numerics import power_of_two_scale
 from jaxrg.features import FeatureSpectrum
 from jaxrg.sparse._graph import as_sparse_graph, deflate
 from jaxrg.sparse._lanczos import REORTHO, gauss_quadrature
@@ -106,6 +107,7 @@ def _feature_quadrature(graph, x, *, steps, centre, normalize, reortho) -> Featu
     setup = operator_setup(graph)
     null = setup.null
     n = x.shape[0]
+    x = x / power_of_two_scale(x)  # exact; the measure is invariant to a global scale of X
     count = jnp.asarray(n, x.dtype)
     sums = jax.ops.segment_sum(x, null.labels, n)  # 1_c^T X, at each component's label
     if centre:
@@ -133,7 +135,8 @@ def _feature_quadrature(graph, x, *, steps, centre, normalize, reortho) -> Featu
             quad.log_weights.reshape(-1),
         ]
     )
-    nodes = jnp.concatenate([jnp.zeros(1, x.dtype), quad.nodes.reshape(-1)])
+    # the operator is L / scale (operator_setup)
+    nodes = jnp.concatenate([jnp.zeros(1, x.dtype), quad.nodes.reshape(-1) * setup.scale])
     present = log_w > -jnp.inf
     log_total = jax.nn.logsumexp(jnp.where(present, log_w, -jnp.inf))
     return FeatureSpectrum(

@@ -40,6 +40,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from jaxrg import _checks, _progress
+from jaxrg._numerics import power_of_two_scale
 from jaxrg.sparse._graph import (
     NullSpace,
     SparseGraph,
@@ -81,16 +82,51 @@ class SpectralQuadrature(NamedTuple):
     num_nodes: Int[Array, ""]
 
 
+def check_quadrature(quad, name: str = "quad") -> SpectralQuadrature:
+    """``quad`` if it is a :class:`SpectralQuadrature`; else a ``TypeError`` that names the fix.
+
+    A graph passed where a quadrature belongs failed with an ``AttributeError`` about a field
+    (``'SparseGraph' object has no attribute 'nodes'``).
+    """
+    if not isinstance(quad, SpectralQuadrature):
+        raise TypeError(
+            f"{name} must be a SpectralQuadrature from jaxrg.sparse.lanczos_quadrature(graph, "
+            f"key=...); got {type(quad).__name__}. For a graph, run lanczos_quadrature first "
+            "(or jaxrg.sparse.entropy_curves(graph, taus, key=...) for the curves in one call)."
+        )
+    return quad
+
+
 class OperatorSetup(NamedTuple):
+    """The Lanczos operator of a graph: ``graph`` holds ``L / scale`` (see :func:`operator_setup`);
+    every eigenvalue and residual it yields is multiplied by ``scale`` on the way out."""
+
     graph: SparseGraph
     null: NullSpace
     bound: jax.Array
+    scale: jax.Array
+
+
+def unit_scale(graph: SparseGraph) -> tuple[SparseGraph, jax.Array]:
+    """``graph`` with its weights divided by ``s = 2^e`` (``max_i d_i / s`` in ``[1/2, 1)``); ``s``.
+
+    Lanczos squares the entries of its vectors (``beta = ||w||``): with edge weights near 1e±160
+    (float64) or 1e±19 (float32) these over- or underflowed and the quadrature came back finite
+    and wrong. The division is exact (:func:`jaxrg._numerics.power_of_two_scale`), so the Ritz
+    values of ``L / s`` times ``s`` are those of ``L`` bit for bit wherever nothing over- or
+    underflowed, and now nothing can. A graph without edges, or with a NaN or inf degree
+    (whose NaN must reach the output), keeps ``s = 1``.
+    """
+    scale = power_of_two_scale(graph.degree)
+    return graph._replace(weights=graph.weights / scale, degree=graph.degree / scale), scale
 
 
 def operator_setup(graph: SparseGraph) -> OperatorSetup:
+    """The deflated Laplacian's setup, on the unit-scaled graph (:func:`unit_scale`)."""
+    graph, scale = unit_scale(graph)
     dtype = graph.degree.dtype
     bound = 2 * jnp.maximum(jnp.max(graph.degree), jnp.finfo(dtype).tiny)  # Gershgorin
-    return OperatorSetup(graph, null_space(graph), bound)
+    return OperatorSetup(graph, null_space(graph), bound, scale)
 
 
 def deflated_laplacian(setup: OperatorSetup):
@@ -129,7 +165,8 @@ BLOCK = 4  # block size of the low-mode search: resolves eigenvalue multipliciti
 
 
 def low_modes(setup: OperatorSetup, key, num_matvecs: int, num_vectors: int) -> RitzPairs:
-    """The ``r`` smallest non-zero Ritz pairs of a block Krylov space (``num_matvecs`` products).
+    """The ``r`` smallest non-zero Ritz pairs of a block Krylov space (``num_matvecs`` products)
+    of ``L / setup.scale``.
 
     Returns:
         :class:`RitzPairs`: ``(r,)`` values, ``(r, N)`` orthonormal vectors in the range of P.
@@ -346,10 +383,10 @@ def _quadrature(
         progress=progress,
     )
     return SpectralQuadrature(
-        nodes=quad.nodes,
+        nodes=quad.nodes * setup.scale,
         log_weights=quad.log_weights,
-        residuals=quad.residuals,
-        deflated_nodes=exact_nodes,
+        residuals=quad.residuals * setup.scale,
+        deflated_nodes=exact_nodes * setup.scale,
         deflated_log_weights=exact_log_w,
         num_components=setup.null.count,
         num_nodes=jnp.asarray(graph.num_nodes),
@@ -372,6 +409,7 @@ def merge_quadratures(parts) -> SpectralQuadrature:
 
     Raises:
         ValueError: ``parts`` is empty.
+        TypeError: a part is not a :class:`SpectralQuadrature`.
 
     Example:
         >>> import jax, jaxrg.sparse as sp
@@ -386,6 +424,8 @@ def merge_quadratures(parts) -> SpectralQuadrature:
     parts = list(parts)
     if not parts:
         raise ValueError("parts is empty: pass the quadratures of every probe share.")
+    for i, q in enumerate(parts):
+        check_quadrature(q, f"parts[{i}]")
     sizes = sorted({int(q.num_nodes) for q in parts})
     if len(sizes) > 1:
         raise ValueError(

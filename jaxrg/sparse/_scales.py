@@ -20,7 +20,7 @@ from jaxrg._peaks import (
     measure_scales,
     user_grid,
 )
-from jaxrg.sparse._quadrature import SpectralQuadrature
+from jaxrg.sparse._quadrature import SpectralQuadrature, check_quadrature
 from jaxrg.sparse._slq import pooled_measure
 from jaxrg.thermo import resolve_formula
 
@@ -39,7 +39,7 @@ def default_taus(quad: SpectralQuadrature, *, num_taus: int = 512) -> Float[Arra
         ``(T,)`` increasing diffusion times.
     """
     check_num_taus(num_taus)
-    nodes, log_w = pooled_measure(quad, -1)
+    nodes, log_w = pooled_measure(check_quadrature(quad), -1)
     return log_grid(nodes, (log_w > -jnp.inf) & (nodes > 0), num_taus)
 
 
@@ -71,6 +71,7 @@ def characteristic_scales(
 
     Raises:
         ValueError: bad ``sort_by``, ``formula``, ``max_peaks``, ``min_prominence`` or grid.
+        TypeError: ``quad`` is not a :class:`SpectralQuadrature` (e.g. a graph).
 
     Example:
         >>> import jax, networkx as nx, jaxrg, jaxrg.sparse as sp
@@ -81,6 +82,7 @@ def characteristic_scales(
         >>> bool(abs(approx.taus[0] / exact.taus[0] - 1) < 0.05)
         True
     """
+    quad = check_quadrature(quad)
     formula = resolve_formula(formula)
     taus = user_grid(
         taus, quad.nodes.dtype, sort_by=sort_by, max_peaks=max_peaks, min_prominence=min_prominence

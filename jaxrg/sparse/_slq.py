@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg.sparse._quadrature import SpectralQuadrature, lanczos_quadrature
+from jaxrg.sparse._quadrature import SpectralQuadrature, check_quadrature, lanczos_quadrature
 from jaxrg.thermo import measure_curves
 
 
@@ -79,7 +79,11 @@ def curves_from_quadrature(quad: SpectralQuadrature, taus) -> SparseCurves:
 
     Returns:
         :class:`SparseCurves`.
+
+    Raises:
+        TypeError: ``quad`` is not a :class:`SpectralQuadrature` (e.g. a graph).
     """
+    quad = check_quadrature(quad)
     return _curves(quad, _checks.check_taus(taus).astype(quad.nodes.dtype))
 
 

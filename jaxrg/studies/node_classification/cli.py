@@ -44,6 +44,29 @@ def _positive_int_or(option: str, words: dict):
     return parse
 
 
+def _seeds(text: str):
+    """``--seeds``: a count ``N`` (seeds 0..N-1, an int), a range ``A-B`` (seeds A..B) or a list
+    ``a,b,c`` (a list of ints): a range or a list lets two processes (or machines) share one
+    configuration's seeds, each in its own ``--out`` folder, merged later with ``collect``."""
+    try:
+        return int(text)  # a count; its range (>= 1) is checked with the other options
+    except ValueError:
+        pass
+    form = ("--seeds must be a count N (seeds 0..N-1), a range A-B (seeds A..B) or a list "
+            f"a,b,c of distinct seeds >= 0; got {text!r}")
+    try:
+        if "," in text:
+            seeds = [int(part) for part in text.split(",")]
+        else:
+            first, last = (int(part) for part in text.split("-"))
+            seeds = list(range(first, last + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(form) from None
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(form)
+    return seeds
+
+
 _hidden = _positive_int_or("--hidden", {"auto": "auto", "reduced": "reduced", "none": None})
 _seed_batch = _positive_int_or("--seed-batch", {"auto": "auto"})
 
@@ -51,8 +74,9 @@ _seed_batch = _positive_int_or("--seed-batch", {"auto": "auto"})
 def _common(parser, default_epochs: int) -> None:
     parser.add_argument("--dataset", default="cora",
                         help="cora, citeseer, pubmed, photo, computers or europe (default cora)")
-    parser.add_argument("--seeds", type=int, default=10,
-                        help="number of seeds 0..n-1, trained at once with vmap (default 10)")
+    parser.add_argument("--seeds", type=_seeds, default=10,
+                        help="a count N (seeds 0..N-1), a range A-B (seeds A..B) or a list a,b,c; "
+                        "trained at once with vmap (default 10)")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path(DEFAULT_OUT),
                         help=f"results folder (default {DEFAULT_OUT}); reruns resume there")
     parser.add_argument("--data-dir", type=pathlib.Path, default=None,
@@ -319,13 +343,16 @@ def _run_kipf(args) -> int:
 
 def _check_common(args) -> None:
     """The numeric options every training study shares (:func:`_common`)."""
-    require(args, "--seeds", AT_LEAST_1)
+    if isinstance(args.seeds, int):  # a range or a list was checked when it was parsed
+        require(args, "--seeds", AT_LEAST_1)
     require(args, "--epochs", AT_LEAST_1)
 
 
 def _nothing_to_do(what: str, args, file: str) -> str:
     """The message of a rerun that finds every seed finished (resuming is not a silent no-op)."""
-    return (f"{what}: all {args.seeds} seeds already in {args.out / file}; nothing to train. "
+    seeds = (f"all {args.seeds} seeds" if isinstance(args.seeds, int)
+             else f"seeds {','.join(map(str, args.seeds))} all")
+    return (f"{what}: {seeds} already in {args.out / file}; nothing to train. "
             "Pass --out NEWDIR to recompute.")
 
 
