@@ -130,7 +130,9 @@ def _upper_edges(adjacency, num_nodes, dtype):
         import networkx as nx
 
         check_networkx(adjacency)
-        adjacency = nx.to_scipy_sparse_array(adjacency, weight="weight", format="coo")
+        # CSR, not COO: networkx writes a self-loop's diagonal entry three times in COO (w, w
+        # and -w, its own symmetrisation), which the duplicate check below would refuse
+        adjacency = nx.to_scipy_sparse_array(adjacency, weight="weight", format="csr")
         module = "scipy.sparse"
     if isinstance(adjacency, tuple):
         return _edge_list(adjacency, num_nodes, dtype)
