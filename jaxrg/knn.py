@@ -28,6 +28,7 @@ import numpy as np
 from jax.scipy.special import betainc
 
 from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
+from jaxrg._numerics import power_of_two_scale
 
 __all__ = [
     "CrossValidation",
@@ -93,6 +94,17 @@ def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> 
 
 @jax.jit(static_argnums=(3, 4))
 def _knn_proba(a, y, b, k, num_classes):
+    # The ranking of Euclidean distances is invariant to a common shift and a global scale, and
+    # the Gram expansion below is not robust to either: points far from the origin cancel
+    # catastrophically (|b|^2 + |a|^2 ~ 1e16 against differences ~ 1), and features near
+    # 1e±160 over- or underflow (every distance 0 or inf: the first k training points won).
+    # So: divide by a power of two (exact), centre on the training mean, divide again.
+    first = power_of_two_scale(jnp.concatenate([a, b]))
+    a, b = a / first, b / first
+    centre = jnp.mean(a, axis=0, keepdims=True)
+    a, b = a - centre, b - centre
+    scale = power_of_two_scale(jnp.concatenate([a, b]))
+    a, b = a / scale, b / scale
     # |b - a|^2 by the Gram expansion (clipped at 0: round-off), one (m, n) matrix
     d2 = jnp.sum(b**2, 1)[:, None] + jnp.sum(a**2, 1)[None, :] - 2 * b @ a.T
     _, idx = jax.lax.top_k(-jnp.maximum(d2, 0), k)
@@ -383,6 +395,10 @@ def cross_validate_knn(
     for train, test in stratified_folds(y, num_folds, seed=seed):
         xtr, xte = x[train], x[test]
         if standardize:
+            # z-scores are invariant to a per-column scale: divide each column by a power of
+            # two first (exact), so that its mean and std neither overflow nor underflow
+            column = 2.0 ** np.frexp(np.max(np.abs(xtr), axis=0, initial=0.0))[1]
+            xtr, xte = xtr / column, xte / column
             mu, sd = xtr.mean(0), xtr.std(0)
             sd = np.where(sd > 0, sd, 1.0)
             xtr, xte = (xtr - mu) / sd, (xte - mu) / sd

@@ -233,6 +233,10 @@ def diffusion_spectral_entropy(
     _checks.value_check(finite, "points has NaN or inf entries (real points must be finite); "
                         "drop those points or mask them out with mask=...")
     x = jnp.where(real[:, None], x, 0)  # padding never reaches the affinities
+    # centre on the real points' mean: distances do not change, and the Gram expansion below
+    # cancels catastrophically for points far from the origin (float32 at an offset of 1e3)
+    count = jnp.maximum(jnp.sum(real), 1).astype(x.dtype)
+    x = jnp.where(real[:, None], x - jnp.sum(x, axis=0, keepdims=True) / count, 0)
     sq = jnp.sum(x**2, axis=1)
     # |x_i - x_j|^2 by the Gram expansion, clipped: round-off can make it slightly negative
     d2 = jnp.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
