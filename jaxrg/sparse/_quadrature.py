@@ -242,6 +242,11 @@ def lanczos_quadrature(
 ) -> SpectralQuadrature:
     """One Lanczos run per probe (and per deflation vector); all ``τ`` are served later.
 
+    Lanczos runs on ``L / s``, ``s`` the power of two nearest the largest degree
+    (:func:`unit_scale`), and the Ritz values are multiplied back: edge weights of any
+    magnitude the dtype holds (1e-300 to 1e300 in float64) give the same measure up to the
+    factor, bit for bit when the factor is a power of two.
+
     Args:
         adjacency: a :class:`jaxrg.sparse.SparseGraph` (jit-able) or anything
             :func:`jaxrg.sparse.as_sparse_graph` takes (converted on the host).
