@@ -12,6 +12,10 @@ its persistent compilation cache).
 Derivatives: :math:`d\lambda_i = u_i^\top\,dA\,u_i` needs the eigenvectors, so the custom JVP
 runs the full ``eigh`` — gradients cost what they cost with ``jnp.linalg.eigh``; only the
 forward pass is faster. Input is symmetrised as ``(A + A^T)/2`` like ``jnp.linalg.eigvalsh``.
+:func:`projected_spectrum` is the spectral measure of a set of vectors with the measure's own
+derivative, exact at repeated eigenvalues; :func:`eigh_subspaces` is ``eigh`` whose derivative
+leaves the vectors of a repeated eigenvalue unrotated (for results that depend on whole
+eigenspaces only).
 
 Example:
     >>> import jax, jax.numpy as jnp
@@ -30,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-__all__ = ["eigvalsh"]
+__all__ = ["eigh_subspaces", "eigvalsh", "projected_spectrum"]
 
 _JNP_EIGVALSH = jnp.linalg.eigvalsh  # bound at import: benchmarks may patch jnp.linalg
 
@@ -93,3 +97,115 @@ def _eigvalsh_jvp(primals, tangents):
     values, vectors = jnp.linalg.eigh(matrix)  # d lambda_i = u_i^T dA u_i needs u_i
     tangent = (tangent + jnp.swapaxes(tangent, -1, -2)) / 2
     return values, jnp.einsum("...ji,...jk,...ki->...i", vectors, tangent, vectors)
+
+
+@jax.custom_jvp
+def projected_spectrum(matrix, x, moving):
+    r"""Eigenvalues :math:`\lambda_i` and weights :math:`w_i = \|u_i^\top X\|^2`, ``(N,)`` each:
+    the spectral measure :math:`\sum_i w_i \delta_{\lambda_i}` of the columns of ``x``.
+
+    The one home of this measure's derivative, used by the feature measure
+    (:mod:`jaxrg.features`: ``x`` the features) and by the Gauss quadrature of a Lanczos run
+    (:mod:`jaxrg.sparse._lanczos`: ``matrix`` the tridiagonal ``T``, ``x`` its first unit
+    vector). Differentiating through ``eigh``'s vectors divides by :math:`\lambda_i - \lambda_j`:
+    NaN at a repeated eigenvalue (a ring, a grid, a complete graph, a Lanczos breakdown) and a
+    finite, wrong number where it repeats up to round-off (a star).
+
+    Every quantity computed from the measure is built from sums
+    :math:`\Phi_h = \sum_i w_i h(\lambda_i) = \mathrm{Tr}(h(M)\,XX^\top)`, whose derivative along
+    :math:`E = \mathrm dM` is :math:`\sum_{ij} h[\lambda_i, \lambda_j]\,\tilde E_{ij}\tilde M_{ij}`
+    (Daleckii-Krein; :math:`\tilde E = U^\top E U`, :math:`\tilde M = U^\top XX^\top U`,
+    :math:`h[\cdot,\cdot]` the divided difference). A pair in different eigenspaces contributes
+    :math:`(h_i - h_j)\,2\tilde E_{ij}\tilde M_{ij}/(\lambda_i - \lambda_j)`: a change of the
+    weights. A pair within one eigenspace (gap under :math:`\sqrt\epsilon \max|M|`, where
+    :math:`1/(\lambda_i - \lambda_j)` would amplify round-off; the error of the merge is of that
+    order) contributes :math:`h'(\lambda)\,\tilde E_{ij}\tilde M_{ij}`: a
+    shift of the atoms, :math:`w_i\,\mathrm d\lambda_i = \sum_{j \sim i}\tilde E_{ij}\tilde M_{ij}`
+    (the weighted mean of how the eigenspace splits). So the tangent of the eigenvalues is that of
+    the measure's atoms: exact for every :math:`\Phi_h`, and :math:`u_i^\top E u_i` at a simple
+    eigenvalue. (For a function of the eigenvalues alone, use :func:`eigvalsh`.)
+
+    Args:
+        matrix: ``(N, N)`` symmetric matrix :math:`M` (symmetrised by ``eigh``).
+        x: ``(N, f)`` vectors :math:`X`.
+        moving: ``(N,)`` bool, the modes whose vectors the derivative may rotate (the feature
+            measure excludes the zero modes: their vectors, the component indicators, are in
+            closed form in the caller).
+
+    Returns:
+        ``(eigenvalues, weights)``, ascending eigenvalues and :math:`w_i`.
+    """
+    eigenvalues, vectors = jnp.linalg.eigh(matrix)
+    return eigenvalues, jnp.sum((vectors.T @ x) ** 2, axis=1)
+
+
+@projected_spectrum.defjvp
+def _projected_spectrum_jvp(primals, tangents):
+    matrix, x, moving = primals
+    d_lap, d_x, _ = tangents
+    eigenvalues, vectors = jnp.linalg.eigh(matrix)
+    hi = jax.lax.Precision.HIGHEST
+    projected = jnp.matmul(vectors.T, x, precision=hi)  # (N, f): U^T X
+    weights = jnp.sum(projected**2, axis=1)
+    d_sym = (d_lap + d_lap.T) / 2  # eigh reads a symmetric matrix
+    rotated = jnp.matmul(vectors.T, jnp.matmul(d_sym, vectors, precision=hi), precision=hi)
+    gram = jnp.matmul(projected, projected.T, precision=hi)  # U^T X X^T U
+    coupling = rotated * gram  # E~_ij M~_ij, symmetric
+    # below sqrt(eps) max|M| the gap is round-off as much as spectrum: 1/gap amplifies noise
+    close = jnp.sqrt(jnp.finfo(matrix.dtype).eps) * jnp.max(jnp.abs(matrix))
+    gap = eigenvalues[:, None] - eigenvalues[None, :]
+    pair = moving[:, None] & moving[None, :]
+    same = pair & (jnp.abs(gap) <= close)
+    apart = pair & ~same
+    # double where: no NaN gradient where a division is masked out
+    d_weights = 2 * jnp.sum(jnp.where(apart, coupling / jnp.where(apart, gap, 1), 0), axis=1)
+    d_weights = d_weights + 2 * jnp.sum(
+        projected * jnp.matmul(vectors.T, d_x, precision=hi), axis=1
+    )
+    shift = jnp.sum(jnp.where(same, coupling, 0), axis=1)
+    has = weights > 0
+    d_values = jnp.where(
+        moving, jnp.where(has, shift / jnp.where(has, weights, 1), 0), jnp.diagonal(rotated)
+    )
+    return (eigenvalues, weights), (d_values, d_weights)
+
+
+@jax.custom_jvp
+def eigh_subspaces(matrix):
+    r"""``jnp.linalg.eigh(matrix)`` whose derivative leaves every repeated eigenvalue's vectors
+    unrotated among themselves.
+
+    Within an eigenspace the vectors are arbitrary, and ``eigh``'s derivative of them divides by
+    :math:`\lambda_j - \lambda_i`: NaN when the eigenvalue repeats exactly, a large wrong number
+    when round-off splits it. For a result that depends on the eigenvectors only through the
+    spans of whole eigenspaces (the Ritz vectors that deflate SLQ: the estimator depends on the
+    deflated subspace, not on its basis), that rotation is irrelevant, and this derivative drops
+    it: :math:`\mathrm dU = U (F \circ U^\top \mathrm dA\,U)` with
+    :math:`F_{ij} = 1/(\lambda_j - \lambda_i)` across eigenspaces and 0 within one (gap under
+    :math:`\sqrt\epsilon \max|A|`). Where a result *splits* an eigenspace it is not
+    differentiable, and this derivative is then one of many.
+
+    Args:
+        matrix: ``(N, N)`` symmetric matrix (symmetrised by ``eigh``).
+
+    Returns:
+        ``(eigenvalues, vectors)`` as ``jnp.linalg.eigh``: ascending, vectors in columns.
+    """
+    values, vectors = jnp.linalg.eigh(matrix)
+    return values, vectors
+
+
+@eigh_subspaces.defjvp
+def _eigh_subspaces_jvp(primals, tangents):
+    (matrix,), (d_matrix,) = primals, tangents
+    values, vectors = jnp.linalg.eigh(matrix)
+    hi = jax.lax.Precision.HIGHEST
+    d_sym = (d_matrix + d_matrix.T) / 2
+    rotated = jnp.matmul(vectors.T, jnp.matmul(d_sym, vectors, precision=hi), precision=hi)
+    # below sqrt(eps) max|M| the gap is round-off as much as spectrum: 1/gap amplifies noise
+    close = jnp.sqrt(jnp.finfo(matrix.dtype).eps) * jnp.max(jnp.abs(matrix))
+    gap = values[None, :] - values[:, None]  # lambda_j - lambda_i
+    apart = jnp.abs(gap) > close
+    inverse = jnp.where(apart, 1 / jnp.where(apart, gap, 1), 0)
+    d_vectors = jnp.matmul(vectors, inverse * rotated, precision=hi)
+    return (values, vectors), (jnp.diagonal(rotated), d_vectors)

@@ -70,6 +70,7 @@ from jaxtyping import Array, Bool, Float
 from jaxrg import _checks
 from jaxrg._numerics import exact_ends, power_of_two_scale
 from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
+from jaxrg.eigenvalues import projected_spectrum
 from jaxrg.graphs import connected_components
 from jaxrg.scales import default_taus
 from jaxrg.spectral import padded_laplacian
@@ -168,12 +169,12 @@ def feature_spectrum(
         x, sums = x * scale[None, :], sums * scale[None, :]
     # ||P_0 X||^2 = sum_c ||1_c^T X||^2 / n_c on the zero eigenspace, all of it on its first index
     zero_mass = jnp.sum(jnp.where(sizes > 0, jnp.sum(sums**2, axis=1) / jnp.maximum(sizes, 1), 0))
-    eigenvalues, vectors = jnp.linalg.eigh(lap)
     index = jnp.arange(n)
+    eigenvalues, projected = projected_spectrum(lap, x, index >= components.count)
     weights = jnp.where(
         index < components.count,
         jnp.where(index == 0, zero_mass, 0),
-        jnp.sum((vectors.T @ x) ** 2, axis=1),  # ||u_i^T X||^2
+        projected,  # ||u_i^T X||^2
     )
     # u_i^T X carries round-off ~ eps ||X||: a weight below (10 eps)^2 N ||X||^2 is noise, and noise
     # on a slow mode would outlive the real mass and make a spurious peak at large tau

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.linalg
-from graphs_zoo import random_graph, ring, two_cliques
+from graphs_zoo import random_graph, ring, star, two_cliques
 from tolerances import tol
 
 import jaxrg
@@ -194,6 +194,11 @@ def test_vmap_over_a_padded_batch_matches_single_graphs():
         np.testing.assert_allclose(got_s.taus[b], want_s.taus, rtol=1e-9)
 
 
+def _grid_3x3():
+    path = np.diag(np.ones(2), 1) + np.diag(np.ones(2), -1)
+    return np.kron(path, np.eye(3)) + np.kron(np.eye(3), path)
+
+
 def _five_point(f, x, h):
     return (-f(x + 2 * h) + 8 * f(x + h) - 8 * f(x - h) + f(x - 2 * h)) / (12 * h)
 
@@ -218,6 +223,46 @@ def test_grad_of_feature_scale_wrt_features_and_edge_weights_matches_finite_diff
     np.testing.assert_allclose(
         jnp.sum(ga * da), _five_point(lambda t: tau_star(a + t * da, x), 0.0, 1e-4), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "name, adjacency",
+    [
+        ("ring", ring(8)[0]),  # eigenvalue pairs
+        ("complete", np.ones((5, 5)) - np.eye(5)),  # one non-zero eigenvalue, 4 times
+        ("star", star(6)[0]),  # eigenvalue 1 four times, split by round-off in eigh
+        ("grid", _grid_3x3()),
+        ("two cliques", two_cliques(3)),  # two zero modes, eigenvalues repeated across cliques
+        ("random weighted", random_graph(np.random.default_rng(8), 9, p=0.5, weighted=True)),
+    ],
+)
+def test_feature_curves_derivatives_are_exact_at_repeated_eigenvalues(name, adjacency):
+    """d S_X, d C_X along edge weights and features against five-point finite differences.
+
+    Through eigh's eigenvectors they were NaN on the ring, the complete graph, the grid and the
+    two cliques, and finite but wrong (97 % off) on the star, whose repeated eigenvalue eigh
+    splits by round-off.
+    """
+    rng = np.random.default_rng(1)
+    a = jnp.asarray(adjacency, jnp.float64)
+    n = a.shape[0]
+    x = jnp.asarray(rng.normal(size=(n, 3)))
+    upper = np.triu(rng.normal(size=(n, n)) * (np.asarray(a) > 0), 1)
+    da, dx = jnp.asarray(upper + upper.T), jnp.asarray(rng.normal(size=x.shape))
+    taus = jnp.array([0.3, 1.0, 3.0])
+
+    @jax.jit
+    def curves(a, x):
+        c = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, x), taus)
+        return jnp.concatenate([c.entropy, c.specific_heat])
+
+    _, forward = jax.jvp(curves, (a, x), (da, dx))
+    fd = _five_point(lambda t: curves(a + t * da, x + t * dx), 0.0, 1e-4)
+    np.testing.assert_allclose(forward, fd, rtol=1e-6, atol=1e-9)
+    weights = jnp.asarray(rng.normal(size=forward.shape))
+    ga, gx = jax.grad(lambda a, x: jnp.sum(curves(a, x) * weights), (0, 1))(a, x)
+    np.testing.assert_allclose(jnp.sum(ga * da) + jnp.sum(gx * dx), jnp.sum(fd * weights),
+                               rtol=1e-6, atol=1e-9)
 
 
 def test_bad_features_are_refused_with_the_argument_named():

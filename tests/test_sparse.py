@@ -316,6 +316,92 @@ def test_slq_curves_match_exact_within_error_bars(name):
     assert np.all(rel <= 5 * np.asarray(approx.heat_trace_error / exact.heat_trace) + 1e-6)
 
 
+@pytest.mark.parametrize("num_deflate", [0, 8])
+def test_probe_mass_is_the_trace_it_estimates_so_small_tau_is_exact(num_deflate):
+    """Ratio estimator: the probes' pooled mass is N - c - r, so Z(0) = N and S(0) = 1 exactly.
+
+    With the plain mean (probe weights divided by m) the mass ||Pi z||^2 was random: S at
+    tau = 1e-3 was off by 2.6e-3 (rms over keys) on the karate club, with error bars that
+    claimed 1.6 times less. Over 24 keys, the error must now be ~1e-6 there, no larger than
+    before at larger tau, and the jackknife errors must still describe it (rms z-score near 1).
+    """
+    g = nx.karate_club_graph()
+    taus = jnp.array([1e-300, 1e-3, 1e-2, 0.3, 3.0])
+    exact = exact_curves(jaxrg.laplacian_spectrum(g), taus)
+    err, z = [], []
+    for seed in range(24):
+        quad = sp.lanczos_quadrature(
+            g, key=jax.random.key(seed), num_probes=16, num_deflate=num_deflate
+        )
+        approx = sp.curves_from_quadrature(quad, taus)
+        np.testing.assert_allclose(approx.heat_trace[0], 34.0, rtol=1e-14)
+        np.testing.assert_allclose(approx.entropy[0], 1.0, rtol=0, atol=1e-14)
+        e = np.asarray(approx.entropy - exact.entropy)[1:]
+        err.append(e)
+        z.append(e / np.asarray(approx.entropy_error)[1:])
+    rms = np.sqrt(np.mean(np.square(err), axis=0))
+    z_rms = np.sqrt(np.mean(np.square(z), axis=0))
+    assert rms[0] < 2e-5, rms  # the plain mean: 2.6e-3 (no deflation), 5.9e-3 (8 deflated)
+    assert rms[1] < 2e-4, rms
+    assert np.all(rms[2:] < 3e-2), rms
+    assert np.all((z_rms > 0.5) & (z_rms < 2.0)), z_rms
+
+
+@pytest.mark.parametrize(
+    "name, num_deflate, deflate_matvecs, num_matvecs",
+    [
+        ("complete", 0, 400, None),  # K_5: every probe breaks down after one step
+        ("ring", 0, 400, None),
+        ("random", 0, 400, None),
+        ("random", 3, 400, None),
+        ("complete6", 5, 400, None),  # the whole 5-fold eigenspace deflated: was NaN
+        ("grid", 16, 100, 20),  # a 12 x 12 grid: pairs of low modes, deflated whole
+    ],
+)
+def test_gradient_through_lanczos_matches_finite_differences_even_at_a_breakdown(
+    name, num_deflate, deflate_matvecs, num_matvecs
+):
+    """d S / d w of the SLQ curves: on K_N every probe's Krylov space has dimension 2, Lanczos
+    breaks down and the tridiagonal T has a block of repeated zero Ritz values; differentiating
+    through sqrt(0) and through eigh's vectors gave NaN there in reverse mode. Reference:
+    five-point finite
+    differences of the same estimator (fixed key; with every step run, the quadrature is exact
+    for the perturbed graphs too). With deflation of whole eigenspaces (all of K_6's eigenvalue
+    6; the grid's pairs) the deflation subspace's derivative is defined and included; through
+    eigh's Ritz vectors it was NaN on K_6."""
+    graph = {"complete": nx.complete_graph(5), "ring": nx.cycle_graph(8),
+             "random": nx.gnp_random_graph(9, 0.5, seed=3), "complete6": nx.complete_graph(6),
+             "grid": nx.grid_2d_graph(12, 12)}[name]
+    a = nx.to_numpy_array(graph)
+    n = a.shape[0]
+    base = sp.as_sparse_graph(a)
+    rng = np.random.default_rng(2)
+    upper = np.triu(rng.normal(size=(n, n)) * (a > 0), 1)
+    direction = jnp.asarray((upper + upper.T)[base.senders, base.receivers])
+    taus = jnp.array([0.3, 2.0])
+
+    @jax.jit
+    def entropy(weights):
+        degree = jax.ops.segment_sum(weights, base.senders, num_segments=n)
+        g = base._replace(weights=weights, degree=degree)
+        curves = sp.entropy_curves(
+            g, taus, key=KEY, num_probes=4, num_deflate=num_deflate,
+            deflate_matvecs=deflate_matvecs, num_matvecs=num_matvecs or n,
+        )
+        return jnp.concatenate([curves.entropy, curves.specific_heat])
+
+    w = base.weights
+    _, forward = jax.jvp(entropy, (w,), (direction,))
+    h = 1e-4
+    fd = (-entropy(w + 2 * h * direction) + 8 * entropy(w + h * direction)
+          - 8 * entropy(w - h * direction) + entropy(w - 2 * h * direction)) / (12 * h)
+    np.testing.assert_allclose(forward, fd, rtol=1e-6, atol=1e-9)
+    weights = jnp.asarray(rng.normal(size=fd.shape))
+    reverse = jax.grad(lambda v: jnp.sum(entropy(v) * weights))(w)  # was NaN at the breakdown
+    np.testing.assert_allclose(jnp.sum(reverse * direction), jnp.sum(fd * weights), rtol=1e-6,
+                               atol=1e-9)
+
+
 def test_fixed_key_is_deterministic_and_other_keys_differ():
     first = slq("grid_24x24", KEY)
     again = slq("grid_24x24", KEY)

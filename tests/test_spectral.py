@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.linalg
-from graphs_zoo import ALL_CLOSED_FORMS, random_graph, ring, star
+from graphs_zoo import ALL_CLOSED_FORMS, complete, random_graph, ring, star
 from tolerances import tol
 
 import jaxrg
@@ -126,6 +126,66 @@ def test_density_matrix_has_unit_trace_and_matches_normalised_expm(tau):
         np.testing.assert_allclose(rho, k / np.trace(k), atol=1e-12)
     else:  # projector on the zero mode, 1/N everywhere
         np.testing.assert_allclose(rho, np.full((6, 6), 1 / 6), atol=1e-12)
+
+
+def _two_triangles():
+    return scipy.linalg.block_diag(complete(3)[0], complete(3)[0])
+
+
+@pytest.mark.parametrize(
+    "name, adjacency",
+    [
+        ("ring", ring(8)[0]),  # eigenvalue pairs
+        ("complete", complete(5)[0]),  # one eigenvalue 4 times
+        ("star", star(6)[0]),  # eigenvalue 1 four times, up to round-off in eigh
+        ("grid", nx.to_numpy_array(nx.grid_2d_graph(3, 3))),
+        ("two triangles", _two_triangles()),  # two zero modes, 3 twice twice
+        ("random weighted", random_graph(np.random.default_rng(7), 9, p=0.5, weighted=True)),
+    ],
+)
+@pytest.mark.parametrize("normalise", [False, True], ids=["heat_kernel", "density_matrix"])
+def test_heat_kernel_derivative_is_exact_at_repeated_eigenvalues(name, adjacency, normalise):
+    """d e^{-tau L} against scipy's exact Frechet derivative of expm, forward and reverse.
+
+    Through eigh's eigenvectors the derivative divides by lambda_i - lambda_j: NaN on the ring,
+    the complete graph, the grid and the two triangles, and 21 % off (finite) on the star.
+    """
+    rng = np.random.default_rng(0)
+    a = jnp.asarray(adjacency)
+    upper = np.triu(rng.normal(size=a.shape) * (np.asarray(a) > 0), 1)
+    direction = jnp.asarray(upper + upper.T)  # any symmetric change of the edge weights
+    tau = 0.7
+    f = jaxrg.density_matrix if normalise else jaxrg.heat_kernel
+
+    def kernel(x):
+        return f(jaxrg.laplacian(x), tau)
+
+    lap = np.asarray(jaxrg.laplacian(a))
+    d_lap = np.diag(np.asarray(direction).sum(axis=1)) - np.asarray(direction)  # L is linear in A
+    k, d_k = scipy.linalg.expm_frechet(-tau * lap, -tau * d_lap)
+    expected = d_k
+    if normalise:
+        z = np.trace(k)
+        expected = d_k / z - k * np.trace(d_k) / z**2
+    _, forward = jax.jvp(kernel, (a,), (direction,))
+    np.testing.assert_allclose(forward, expected, rtol=0, atol=1e-11)
+    weights = jnp.asarray(rng.normal(size=a.shape))
+    reverse = jax.grad(lambda x: jnp.sum(kernel(x) * weights))(a)
+    np.testing.assert_allclose(jnp.sum(reverse * direction), np.sum(expected * weights),
+                               rtol=1e-10)
+
+
+def test_heat_kernel_derivative_in_tau_is_the_closed_form():
+    lap = np.asarray(jaxrg.laplacian(ring(6)[0]))
+    taus = jnp.array([1e-3, 0.7, 30.0])
+    jac = jax.jacfwd(lambda t: jaxrg.heat_kernel(lap, t))(taus)  # (T, N, N, T)
+    rho_jac = jax.jacrev(lambda t: jaxrg.density_matrix(lap, t))(taus)
+    for i, t in enumerate(np.asarray(taus)):
+        k = scipy.linalg.expm(-t * lap)
+        np.testing.assert_allclose(jac[i, :, :, i], -lap @ k, atol=1e-12)
+        rho = k / np.trace(k)
+        mean = np.trace(lap @ rho)
+        np.testing.assert_allclose(rho_jac[i, :, :, i], rho * mean - lap @ rho, atol=1e-12)
 
 
 def test_heat_trace_of_hypercube_is_closed_form():

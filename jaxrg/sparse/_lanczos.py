@@ -28,6 +28,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
+from jaxrg.eigenvalues import eigh_subspaces, projected_spectrum
+
 REORTHO = ("full", "none")
 
 
@@ -38,6 +40,13 @@ class Tridiagonal(NamedTuple):
     beta: Float[Array, " k"]
     norm: Float[Array, ""]  # ||v||, the start vector's norm
     basis: Float[Array, "b n"]  # the k Lanczos vectors with reortho="full", else (0, N)
+
+
+def _norm(v):
+    """``||v||`` with a finite gradient at ``v = 0`` (after a breakdown every vector is 0)."""
+    squared = jnp.sum(v**2)
+    positive = squared > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
 
 
 def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=None) -> Tridiagonal:
@@ -66,7 +75,7 @@ def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=No
         raise ValueError(f"num_matvecs must lie in [1, N={n}]; got {num_matvecs}.")
     dtype = vector.dtype
     tol = 100 * jnp.finfo(dtype).eps * jnp.asarray(bound, dtype)
-    norm = jnp.sqrt(jnp.sum(vector**2))
+    norm = _norm(vector)
     start = jnp.where(norm > 0, vector / jnp.where(norm > 0, norm, 1), 0)
     basis = jnp.zeros((num_matvecs, n) if reortho == "full" else (0, n), dtype)
 
@@ -85,7 +94,7 @@ def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=No
                 )
         if project is not None:
             w = project(w)
-        beta = jnp.sqrt(jnp.sum(w**2))
+        beta = _norm(w)
         ok = beta > tol
         # breakdown: an invariant subspace is exhausted; stop coupling instead of dividing by ~0
         q_next = jnp.where(ok, w / jnp.where(ok, beta, 1), 0)
@@ -105,19 +114,23 @@ class Quadrature(NamedTuple):
     residuals: Float[Array, " k"]  # |beta_k Y_kj|: each node is this close to an eigenvalue
 
 
-def tridiagonal_eigh(tri: Tridiagonal) -> tuple[jax.Array, jax.Array]:
-    """Eigenvalues (ascending) and eigenvectors (columns) of ``T_k``."""
+def tridiagonal_matrix(tri: Tridiagonal) -> jax.Array:
+    """``T_k`` as a dense ``(k, k)`` matrix."""
     matrix = jnp.diag(tri.alpha)
     if tri.alpha.shape[0] > 1:
         off = tri.beta[:-1]
         matrix = matrix + jnp.diag(off, 1) + jnp.diag(off, -1)
-    return jnp.linalg.eigh(matrix)
+    return matrix
 
 
 def gauss_quadrature(tri: Tridiagonal) -> Quadrature:
     """Nodes, log-weights and residual bounds from the eigendecomposition of ``T_k``."""
-    nodes, vectors = tridiagonal_eigh(tri)
-    first = vectors[0] ** 2
+    matrix = tridiagonal_matrix(tri)
+    unit = jnp.zeros((matrix.shape[0], 1), matrix.dtype).at[0, 0].set(1)
+    # the measure sum_j Y_1j^2 delta_theta_j with its exact derivative: through eigh's vectors it
+    # is NaN where Ritz values repeat (the zero block after a breakdown, e.g. on K_N)
+    nodes, first = projected_spectrum(matrix, unit, jnp.ones(matrix.shape[0], bool))
+    vectors = jax.lax.stop_gradient(jnp.linalg.eigh(matrix)[1])  # residual bounds: no gradient
     # weights below eps^2 are round-off (e.g. the zero block after a breakdown): drop them
     live = first > jnp.finfo(first.dtype).eps ** 2
     log_weights = jnp.where(
@@ -199,7 +212,8 @@ def block_krylov_ritz(matvec, start, num_steps: int, *, bound, project=None) -> 
 
     init = (jnp.zeros((size, n), dtype), block, jnp.zeros((size, size), dtype))
     (basis, _, h_matrix), _ = jax.lax.scan(step, init, jnp.arange(num_steps))
-    values, vectors = jnp.linalg.eigh((h_matrix + h_matrix.T) / 2)
+    # the deflation depends on the span of the low Ritz vectors, not on their basis
+    values, vectors = eigh_subspaces((h_matrix + h_matrix.T) / 2)
     vectors = jnp.matmul(vectors.T, basis, precision=jax.lax.Precision.HIGHEST)
     live = jnp.sum(vectors**2, axis=1) > 0.5  # Ritz vectors of dead slots are 0
     order = jnp.argsort(jnp.where(live, values, jnp.inf))

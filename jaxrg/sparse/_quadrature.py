@@ -65,10 +65,11 @@ class SpectralQuadrature(NamedTuple):
     Attributes:
         nodes: ``(m, k)`` Ritz values of the probe runs.
         log_weights: ``(m, k)`` their log quadrature weights :math:`\\log(\\|\\Pi z\\|^2 Y_{1i}^2)`
-            (``-inf``: no weight); the pooled measure divides them by ``m``.
+            (``-inf``: no weight); the pooled measure scales their sum to
+            ``N - c - r`` (:func:`jaxrg.sparse._slq.pooled_measure`).
         residuals: ``(m, k)`` residual bounds of the probe Ritz values.
         deflated_nodes: ``(r, k)`` Ritz values of the runs from the deflation vectors.
-        deflated_log_weights: ``(r, k)`` their log weights (deterministic, not divided by ``m``).
+        deflated_log_weights: ``(r, k)`` their log weights (deterministic, not rescaled).
         num_components: scalar int ``c`` (exact zero modes).
         num_nodes: scalar int ``N``.
     """
@@ -275,6 +276,14 @@ def lanczos_quadrature(
 
     Returns:
         :class:`SpectralQuadrature`.
+
+    Gradients: with a :class:`jaxrg.sparse.SparseGraph` (jit-able), ``jax.grad`` through the
+    weights is the derivative of this estimator, right at Lanczos breakdowns and with whole
+    eigenspaces deflated (``tests/test_sparse.py``). It is ill-conditioned where a Krylov space is
+    exhausted on a graph with repeated eigenvalues (``deflate_matvecs`` or ``num_matvecs`` close
+    to ``N``: small lattices) and undefined where the deflation splits a repeated eigenvalue;
+    ``num_deflate=0``, or the exact route for small graphs, is then the one to differentiate
+    (``docs/bad_inputs.md``, round eight).
 
     Raises:
         ValueError: ``num_probes < 2``, ``num_matvecs < 1``, bad ``num_deflate``/``reortho``
