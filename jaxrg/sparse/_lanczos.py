@@ -132,9 +132,13 @@ def gauss_quadrature(tri: Tridiagonal) -> Quadrature:
     nodes, first = projected_spectrum(matrix, unit, jnp.ones(matrix.shape[0], bool))
     vectors = jax.lax.stop_gradient(jnp.linalg.eigh(matrix)[1])  # residual bounds: no gradient
     # weights below eps^2 are round-off (e.g. the zero block after a breakdown): drop them
-    live = first > jnp.finfo(first.dtype).eps ** 2
+    # ... and a run from the zero vector (a dropped deflation row) has none: double where, as
+    # d log(0) times a zero tangent is NaN
+    live = (first > jnp.finfo(first.dtype).eps ** 2) & (tri.norm > 0)
     log_weights = jnp.where(
-        live, 2 * jnp.log(tri.norm) + jnp.log(jnp.where(live, first, 1)), -jnp.inf
+        live,
+        2 * jnp.log(jnp.where(tri.norm > 0, tri.norm, 1)) + jnp.log(jnp.where(live, first, 1)),
+        -jnp.inf,
     )
     residuals = jnp.abs(tri.beta[-1] * vectors[-1])
     return Quadrature(nodes, log_weights, residuals)
