@@ -347,6 +347,16 @@ def test_probe_mass_is_the_trace_it_estimates_so_small_tau_is_exact(num_deflate)
     assert np.all((z_rms > 0.5) & (z_rms < 2.0)), z_rms
 
 
+def _weighted_direction(graph):
+    """The graph as a SparseGraph, N, a random symmetric edge-weight direction and its rng."""
+    a = nx.to_numpy_array(graph)
+    n = a.shape[0]
+    base = sp.as_sparse_graph(a)
+    rng = np.random.default_rng(2)
+    upper = np.triu(rng.normal(size=(n, n)) * (a > 0), 1)
+    return base, n, jnp.asarray((upper + upper.T)[base.senders, base.receivers]), rng
+
+
 @pytest.mark.parametrize(
     "name, num_deflate, deflate_matvecs, num_matvecs",
     [
@@ -375,12 +385,7 @@ def test_gradient_through_lanczos_matches_finite_differences_even_at_a_breakdown
     graph = {"complete": nx.complete_graph(5), "ring": nx.cycle_graph(8),
              "random": nx.gnp_random_graph(9, 0.5, seed=3), "complete6": nx.complete_graph(6),
              "grid": nx.grid_2d_graph(12, 12), "grid20": nx.grid_2d_graph(20, 20)}[name]
-    a = nx.to_numpy_array(graph)
-    n = a.shape[0]
-    base = sp.as_sparse_graph(a)
-    rng = np.random.default_rng(2)
-    upper = np.triu(rng.normal(size=(n, n)) * (a > 0), 1)
-    direction = jnp.asarray((upper + upper.T)[base.senders, base.receivers])
+    base, n, direction, rng = _weighted_direction(graph)
     taus = jnp.array([0.3, 2.0])
 
     @jax.jit
@@ -423,12 +428,7 @@ def test_a_deflation_that_would_split_an_eigenspace_drops_it_whole(
     ``whole`` estimate is smooth, the ``split`` one jumps when a perturbation splits the
     eigenvalue, so the reference is taken on ``whole``). Before, the values differed by up to
     9e-3."""
-    a = nx.to_numpy_array(nx.grid_2d_graph(size, size))
-    n = a.shape[0]
-    base = sp.as_sparse_graph(a)
-    rng = np.random.default_rng(2)
-    upper = np.triu(rng.normal(size=(n, n)) * (a > 0), 1)
-    direction = jnp.asarray((upper + upper.T)[base.senders, base.receivers])
+    base, n, direction, _ = _weighted_direction(nx.grid_2d_graph(size, size))
     taus = jnp.array([0.3, 2.0])
 
     def estimate(num_deflate):
