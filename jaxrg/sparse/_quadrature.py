@@ -308,7 +308,9 @@ def lanczos_quadrature(
             ``deflate_matvecs + r k`` products, ``deflate_matvecs x N`` memory and
             ``4 deflate_matvecs^2 N`` flops. Default: 16 for ``N <= 20 000``, else 0 (larger graphs
             have many modes below any ``tau`` of interest, so the probe noise is small there).
-        deflate_matvecs: matrix-vector products of the block Krylov run that finds them.
+        deflate_matvecs: matrix-vector products of the block Krylov run that finds them. From
+            ``N - 1`` on (small graphs) the exact dense eigendecomposition replaces that run:
+            ``N`` products, ``N x N`` memory, no more flops than the run it replaces.
         reortho: ``"none"`` (default; ``O(N)`` memory; the Gauss quadrature does not need
             orthogonality, ghost Ritz values share the weight of the value they copy) or
             ``"full"`` (``O(kN)`` memory per probe in flight; same curves to ~1e-4 in our tests,
