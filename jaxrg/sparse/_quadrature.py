@@ -175,12 +175,13 @@ def low_modes(setup: OperatorSetup, key, num_matvecs: int, num_vectors: int) -> 
 
     * a Krylov space that would span the whole graph (``num_matvecs >= N - 1``, small graphs)
       is replaced by the exact eigendecomposition of the dense ``P L P`` (:func:`_dense_modes`):
-      its last blocks are round-off, and the derivative through them was garbage (59 % off on
-      a 20 x 20 grid, 100 % on a 5 x 5 one, with the default options);
+      its last blocks are round-off, and the derivative through them was garbage (35 % off on
+      a 20 x 20 grid with the default deflation);
     * a repeated eigenvalue that the ``r``-th mode would split (the ``(r+1)``-th Ritz value
       equal to the ``r``-th within ``sqrt(eps) * bound``, as ``eigh_subspaces`` clusters) is
       dropped whole: its rows become 0. A basis of part of an eigenspace is not a function of
-      the matrix (any rotation of the eigenspace serves), so it had no derivative at all.
+      the matrix (any rotation of the eigenspace serves), so it had no derivative at all
+      (a 5 x 5 grid's default 16 modes end inside its 3-fold eigenvalue 2: 100 % off).
       The deflation identity holds for any orthonormal rows, so the estimate stays unbiased;
       only its variance grows a little.
 
