@@ -10,6 +10,11 @@ Every entropy in :mod:`jaxrg.info` is a function of a few sums over the last axi
 
 Then :math:`\log Z = m + \log s`, :math:`H_1 = \log s - c`, :math:`\mathrm{Var}_p(\log p) = M_2/s`,
 :math:`\kappa_3 = M_3/s` and :math:`H_\alpha = (\log r_\alpha - \alpha\log s)/(1-\alpha)`.
+The maximum contributes exactly 1 to :math:`s` and :math:`r_\alpha`, so both are kept as that 1
+plus the rest, :math:`s - 1` and :math:`r_\alpha - 1`, and their logarithms are ``log1p`` of the
+rest: a confident distribution (:math:`s - 1` below the float's epsilon) keeps its small entropies
+to full relative precision instead of to an absolute one (``[0, -40, -45]``: :math:`H_2 = 8.5\cdot
+10^{-18}`, not 0).
 Two partial statistics (two chunks of the vocabulary) merge exactly, in any order (Chan et al.'s
 pairwise update for the central moments), which is what the streamed and chunked paths use; the
 one-shot functions are the single-chunk case, so both paths share one formula.
@@ -42,6 +47,8 @@ class EntropyStats(NamedTuple):
         m3: ``B`` :math:`\\sum_i e^{z_i - m}(z_i - \\langle z\\rangle_p)^3`.
         alpha: ``A`` the Rényi orders the power sums belong to (``(0,)`` when none).
         power_sums: ``A + B`` :math:`r_\\alpha = \\sum_i e^{\\alpha (z_i - m)}`.
+        sum_rest: ``B`` :math:`s - 1` (0 while empty), summed without the 1 of the maximum.
+        power_rest: ``A + B`` :math:`r_\\alpha - 1`, likewise.
     """
 
     max: jax.Array
@@ -51,6 +58,8 @@ class EntropyStats(NamedTuple):
     m3: jax.Array
     alpha: jax.Array
     power_sums: jax.Array
+    sum_rest: jax.Array
+    power_rest: jax.Array
 
 
 # ----------------------------------------------------------------------------- validation
@@ -235,7 +244,19 @@ def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
     na = alpha.ndim
     powers = jnp.exp(_lead(_safe_alpha(alpha), z.ndim) * _trail(d, na))
     r = jnp.sum(jnp.where(_trail(mask, na), powers, jnp.zeros_like(powers)), axis=-1)
-    return EntropyStats(m, s, c, m2, m3, alpha, r)
+    # s - 1 and r - 1 without rounding: one maximum enters as expm1(d_top) = expm1(0) = 0, whose
+    # derivative is that of its e^{d_top}, so the sums stay exact functions of z (an empty chunk:
+    # top is a masked slot with d = 0, and the rests are 0)
+    top = jnp.argmax(jnp.where(mask, z, -jnp.inf), axis=-1)
+    is_top = _trail(jnp.arange(z.shape[-1]), z.ndim - 1) == top[..., None]
+    rest = jnp.sum(jnp.where(is_top, jnp.expm1(d), e), axis=-1)
+    scaled = _lead(_safe_alpha(alpha), z.ndim) * _trail(d, na)
+    power_rest = jnp.sum(
+        jnp.where(_trail(is_top, na), jnp.expm1(scaled),
+                  jnp.where(_trail(mask, na), powers, jnp.zeros_like(powers))),
+        axis=-1,
+    )
+    return EntropyStats(m, s, c, m2, m3, alpha, r, rest, power_rest)
 
 
 def merge_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
@@ -271,7 +292,20 @@ def merge_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
     ga = jnp.where(_trail(pa, na), jnp.exp(alpha * _trail(oa, na)), 0)
     gb = jnp.where(_trail(pb, na), jnp.exp(alpha * _trail(ob, na)), 0)
     r = a.power_sums * ga.astype(m.dtype) + b.power_sums * gb.astype(m.dtype)
-    return EntropyStats(m, w, (wa * ca + wb * cb) / w_safe, m2, m3, a.alpha, r)
+    # s - 1 of the union: the part holding the maximum brings its rest (and expm1 of its offset,
+    # 0 in value), the other part its whole sum
+    a_top = a.max >= b.max
+    top_o = jnp.where(a_top, oa, ob)
+    rest = jnp.where(
+        a_top, a.sum_rest * fa + b.sum_exp * fb, b.sum_rest * fb + a.sum_exp * fa
+    ) + jnp.where(jnp.where(a_top, pa, pb), jnp.expm1(top_o), jnp.zeros_like(top_o))
+    a_top_r, top_g = _trail(a_top, na), alpha * _trail(top_o, na)
+    power_rest = jnp.where(
+        a_top_r,
+        a.power_rest * ga.astype(m.dtype) + b.power_sums * gb.astype(m.dtype),
+        b.power_rest * gb.astype(m.dtype) + a.power_sums * ga.astype(m.dtype),
+    ) + jnp.where(_trail(jnp.where(a_top, pa, pb), na), jnp.expm1(top_g), 0).astype(m.dtype)
+    return EntropyStats(m, w, (wa * ca + wb * cb) / w_safe, m2, m3, a.alpha, r, rest, power_rest)
 
 
 # ----------------------------------------------------------------------------- entropies
@@ -282,9 +316,15 @@ def _series_radius(dtype) -> float:
     return float(np.finfo(dtype).eps) ** 0.25
 
 
+def _log1p_rest(total: jax.Array, rest: jax.Array) -> jax.Array:
+    """:math:`\\log s` as ``log1p(s - 1)``; ``log s`` (-inf) for an empty row (``s = 0``)."""
+    empty = total == 0
+    return jnp.where(empty, jnp.log(total), jnp.log1p(jnp.where(empty, jnp.zeros_like(rest), rest)))
+
+
 def shannon_from(stats: EntropyStats) -> jax.Array:
     """:math:`H_1 = \\log s - c`."""
-    return jnp.log(stats.sum_exp) - stats.mean
+    return _log1p_rest(stats.sum_exp, stats.sum_rest) - stats.mean
 
 
 def renyi_from(stats: EntropyStats) -> jax.Array:
@@ -295,14 +335,14 @@ def renyi_from(stats: EntropyStats) -> jax.Array:
     def wide(x):
         return jnp.broadcast_to(_trail(x, na), shape)
 
-    log_s, h1 = wide(jnp.log(stats.sum_exp)), wide(shannon_from(stats))
+    log_s, h1 = wide(_log1p_rest(stats.sum_exp, stats.sum_rest)), wide(shannon_from(stats))
     var, k3 = wide(stats.m2 / stats.sum_exp), wide(stats.m3 / stats.sum_exp)
     near = jnp.abs(alpha - 1) < _series_radius(alpha.dtype)
     is_inf = jnp.isinf(alpha)
     # double where: the closed form is 0/0 at alpha = 1 and inf/inf at alpha = inf; those
     # branches must not even be evaluated there, or their NaN reaches the gradients
     a_gen = jnp.where(near | is_inf, 2 * jnp.ones_like(alpha), alpha)
-    closed = (jnp.log(stats.power_sums) - a_gen * log_s) / (1 - a_gen)
+    closed = (_log1p_rest(stats.power_sums, stats.power_rest) - a_gen * log_s) / (1 - a_gen)
     t = jnp.where(near, alpha - 1, jnp.zeros_like(alpha))
     # H_a = H_1 - (a-1) Var_p(log p)/2 - (a-1)^2 kappa_3(log p)/6 + O((a-1)^3): the cumulant
     # expansion of log sum p^a = K_{log p}(a - 1)
