@@ -42,6 +42,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
+from jaxrg.info import _core as _info_core
 
 KINDS = ("me", "qme", "xe")
 
@@ -233,8 +234,9 @@ def prediction_entropy(
 ) -> Float[Array, " n"]:
     r"""Shannon entropy (nats) of :math:`\mathrm{softmax}(z/t)` per sample; at most :math:`\log c`.
 
-    :math:`H_i = -\sum_c q_{ic} \log q_{ic}`, :math:`q_i = \mathrm{softmax}(z_i/t)`, computed from
-    ``log_softmax`` (finite for extreme logits).
+    :math:`H_i = -\sum_c q_{ic} \log q_{ic}`, :math:`q_i = \mathrm{softmax}(z_i/t)`, by the
+    statistics of :mod:`jaxrg.info` (finite for extreme logits, ``-inf`` logits are probability
+    0, and a confident prediction keeps its small entropy to full relative precision).
 
     Args:
         logits: ``(n, c)`` network outputs :math:`z` (before the temperature).
@@ -244,8 +246,8 @@ def prediction_entropy(
         ``(n,)`` entropies in :math:`[0, \log c]`.
     """
     logits = as_float_array(logits, "logits")
-    log_q = jax.nn.log_softmax(logits / _temperature(temperature, logits.dtype), axis=-1)
-    return -jnp.sum(jnp.exp(log_q) * log_q, axis=-1)
+    z = logits / _temperature(temperature, logits.dtype)
+    return _info_core.shannon_from(_info_core.chunk_stats(z, jnp.zeros((0,), z.dtype)))
 
 
 def _temperature(temperature, dtype) -> Array:

@@ -170,6 +170,22 @@ def test_entropy_matches_scipy_and_is_log_c_at_uniform():
     assert np.isfinite(float(maxent.prediction_entropy(jnp.array([[1e300, -1e300]]))[0]))
 
 
+def test_entropy_of_a_confident_prediction_keeps_its_relative_precision():
+    """log_softmax lost the maximum's share of a tiny entropy (the log of 1 + s below epsilon) and
+    gave NaN for a -inf logit (0 * -inf). Reference: the closed form for three classes,
+    H = log(1 + s) - (e^{d1} d1 + e^{d2} d2)/(1 + s), s = e^{d1} + e^{d2}, in 60-digit mpmath."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        d1, d2 = mpmath.mpf(-40), mpmath.mpf(-45)
+        s = mpmath.exp(d1) + mpmath.exp(d2)
+        want = float(mpmath.log1p(s) - (mpmath.exp(d1) * d1 + mpmath.exp(d2) * d2) / (1 + s))
+    got = maxent.prediction_entropy(jnp.array([[0.0, -40.0, -45.0]]), temperature=1.0)
+    np.testing.assert_allclose(got, [want], rtol=1e-13, atol=0)  # was 2.4 % low
+    masked = maxent.prediction_entropy(jnp.array([[0.0, 0.0, -jnp.inf]]), temperature=1.0)
+    np.testing.assert_allclose(masked, [math.log(2)], rtol=1e-14)  # was NaN
+
+
 def test_rewarded_accuracy_by_hand():
     z = jnp.array([[5.0, 0, 0, 0], [0, 0, 5.0, 0], [0, 5.0, 0, 0], [0, 0, 0, 5.0],
                    [5.0, 0, 0, 0]])
