@@ -300,6 +300,46 @@ def test_confident_distributions_keep_their_small_entropies_to_full_relative_pre
                                rtol=1e-13, atol=0)
 
 
+def _divergences_in_200_digits(zp, zq):
+    """KL(p||q), H(p, q) and JS(p, q) of softmax(zp), softmax(zq) in mpmath with 200 digits."""
+    with mpmath.workdps(200):
+        def log_softmax(z):
+            z = [mpmath.mpf(float(x)) for x in z]
+            lse = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in z))
+            return [x - lse for x in z]
+
+        lp, lq = log_softmax(zp), log_softmax(zq)
+        lm = [mpmath.log((mpmath.exp(a) + mpmath.exp(b)) / 2) for a, b in zip(lp, lq, strict=True)]
+        kl = mpmath.fsum(mpmath.exp(a) * (a - b) for a, b in zip(lp, lq, strict=True))
+        ce = -mpmath.fsum(mpmath.exp(a) * b for a, b in zip(lp, lq, strict=True))
+        js = (mpmath.fsum(mpmath.exp(a) * (a - c) for a, c in zip(lp, lm, strict=True))
+              + mpmath.fsum(mpmath.exp(b) * (b - c) for b, c in zip(lq, lm, strict=True))) / 2
+        return float(kl), float(ce), float(js)
+
+
+def test_divergences_of_confident_distributions_keep_their_relative_precision():
+    """Two confident distributions that differ only in their small probabilities: KL and JS are
+    tiny and were computed from log p_max = -log(1 + s) rounded to 0, and JS from
+    logaddexp(log p, log q) - log 2 - log p, which cancels: KL([0,-40,-45] || [0,-41,-45]) came out
+    4.2e-18 for 1.6e-18, JS negative (-2.6e-18 for 3.2e-19). Against 200-digit arithmetic."""
+    rng = np.random.default_rng(11)
+    pairs = [([0.0, -40.0, -45.0], [0.0, -41.0, -45.0]),
+             ([10.0, -30.0, -35.0], [10.0, -30.5, -35.0])]
+    for _ in range(8):
+        zp = rng.normal(size=6) * 30
+        zp[0] = zp.max() + 20  # one confident class, the same in both
+        pairs.append((list(zp), list(zp + np.r_[0.0, rng.normal(size=5)])))
+    for zp, zq in pairs:
+        kl, ce, js = _divergences_in_200_digits(zp, zq)
+        p, q = jnp.asarray(zp), jnp.asarray(zq)
+        np.testing.assert_allclose(info.kl_divergence(p, q), kl, rtol=1e-10, atol=0)
+        np.testing.assert_allclose(info.cross_entropy(p, q), ce, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(info.js_divergence(p, q), js, rtol=1e-8, atol=0)
+    # round-off never makes a divergence negative
+    p, q = jnp.zeros(2), jnp.asarray([0.0, 1e-9])
+    assert float(info.kl_divergence(p, q)) >= 0 and float(info.js_divergence(p, q)) >= 0
+
+
 def test_streamed_stats_match_the_full_reduction(logits64):
     w = jnp.asarray(np.random.default_rng(4).normal(size=(5, 64)))
     h = jnp.asarray(logits64[:, :, :5])

@@ -390,6 +390,12 @@ def masked_log_softmax(z: jax.Array) -> tuple[jax.Array, jax.Array]:
     z_safe = jnp.where(mask, z, jnp.zeros_like(z))
     m = jax.lax.stop_gradient(jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1, keepdims=True))
     m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
-    e = jnp.where(mask, jnp.exp(z_safe - m), jnp.zeros_like(z))
-    log_z = m + jnp.log(jnp.sum(e, axis=-1, keepdims=True))
-    return jnp.where(mask, z_safe - log_z, jnp.zeros_like(z)), mask
+    d = z_safe - m
+    e = jnp.where(mask, jnp.exp(d), jnp.zeros_like(z))
+    # log p = d - log1p(s - 1), with s - 1 summed apart from the maximum's 1 (as in chunk_stats):
+    # the maximum's log p keeps its tiny value, so the divergences of confident distributions
+    # keep their relative precision
+    top = jnp.argmax(jnp.where(mask, z, -jnp.inf), axis=-1, keepdims=True)
+    is_top = _trail(jnp.arange(z.shape[-1]), z.ndim - 1) == top
+    rest = jnp.sum(jnp.where(is_top, jnp.expm1(jnp.where(mask, d, 0)), e), axis=-1, keepdims=True)
+    return jnp.where(mask, d - jnp.log1p(rest), jnp.zeros_like(z)), mask

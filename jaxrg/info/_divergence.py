@@ -44,7 +44,8 @@ def _weighted(lp, mp, values) -> jax.Array:
 def _kl(lp, mp, lq, mq) -> jax.Array:
     # q = 0 where p > 0: the divergence is +inf (absolute continuity fails)
     broken = jnp.any(mp & ~mq, axis=-1)
-    return jnp.where(broken, jnp.inf, _weighted(lp, mp, lp - lq))
+    # >= 0 (Gibbs): round-off of a divergence near 0 (p ~ q, not confident) is clipped there
+    return jnp.where(broken, jnp.inf, jnp.maximum(_weighted(lp, mp, lp - lq), 0))
 
 
 def kl_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
@@ -117,12 +118,26 @@ def js_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
         0.693147
     """
     lp, mp, lq, mq = _pair(logits_p, logits_q, axis)
-    full_p = jnp.where(mp, lp, -jnp.inf)
-    full_q = jnp.where(mq, lq, -jnp.inf)
-    mm = mp | mq
-    lm = jnp.logaddexp(full_p, full_q) - np.log(2.0).astype(lp.dtype)
-    lm = jnp.where(mm, lm, jnp.zeros_like(lm))
-    return 0.5 * _weighted(lp, mp, lp - lm) + 0.5 * _weighted(lq, mq, lq - lm)
+    log2 = np.log(2.0).astype(lp.dtype)
+    both = mp & mq
+    delta = jnp.where(both, lq - lp, jnp.zeros_like(lp))  # log(q_i / p_i) where both are > 0
+    # log m_i - log p_i on p's support: log((1 + q_i/p_i)/2), -log 2 where q_i = 0; likewise for q
+    to_p = jnp.where(both, _log_half_one_plus_exp(delta), -log2)
+    to_q = jnp.where(both, _log_half_one_plus_exp(-delta), -log2)
+    js = -0.5 * _weighted(lp, mp, to_p) - 0.5 * _weighted(lq, mq, to_q)
+    return jnp.clip(js, 0, log2)  # round-off of a divergence that is 0 (p = q) stays >= 0
+
+
+def _log_half_one_plus_exp(x: jax.Array) -> jax.Array:
+    """:math:`\\log\\frac{1 + e^x}{2}` without cancellation near ``x = 0`` (``log1p(expm1(x)/2)``:
+    the Jensen-Shannon divergence of two confident, nearly equal distributions is of the order of
+    their tiny differences, and ``logaddexp(log p, log q) - log 2 - log p`` loses it to round-off)
+    and without overflow for large ``x``."""
+    small = x < 1
+    xs = jnp.where(small, x, jnp.zeros_like(x))
+    xl = jnp.where(small, jnp.ones_like(x), x)
+    large = xl - np.log(2.0).astype(x.dtype) + jnp.log1p(jnp.exp(-xl))
+    return jnp.where(small, jnp.log1p(jnp.expm1(xs) / 2), large)
 
 
 def kl_divergence_from_probs(probs_p, probs_q, *, axis: int = -1) -> Float[Array, "..."]:
