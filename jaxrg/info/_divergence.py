@@ -99,7 +99,9 @@ def js_divergence(logits_p, logits_q, *, axis: int = -1) -> Float[Array, "..."]:
     r"""Jensen–Shannon divergence :math:`\tfrac12 D(p\|m) + \tfrac12 D(q\|m)`, :math:`m = (p+q)/2`.
 
     ``p = softmax(logits_p)``, ``q = softmax(logits_q)`` along ``axis``. Symmetric, finite, in
-    :math:`[0, \log 2]`; :math:`\log m` is formed as ``logaddexp(log p, log q) - log 2``.
+    :math:`[0, \log 2]`; :math:`\log(m_i/p_i) = \log\frac{1 + q_i/p_i}{2}` is formed as
+    ``log1p(expm1(log q_i - log p_i)/2)``, so two confident, nearly equal distributions keep their
+    tiny divergence (``logaddexp(log p, log q) - log 2 - log p`` cancelled to round-off).
 
     Args:
         logits_p, logits_q: logits of the same shape (``-inf`` = probability 0).
