@@ -232,7 +232,8 @@ def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
     # entries relative to the max: every exponent <= 0, nothing overflows even for |z| ~ 1e30
     d = jnp.where(mask, z - m0[..., None], jnp.zeros_like(z))
     e = jnp.where(mask, jnp.exp(d), jnp.zeros_like(z))
-    s = jnp.sum(e, axis=-1)
+    rest, ties = _rest(d, e, mask)
+    s = jnp.where(jnp.any(mask, axis=-1), 1 + rest, jnp.zeros_like(rest))  # one pass over e
     s_safe = jnp.where(s > 0, s, jnp.ones_like(s))
     # an entry of weight 0 adds nothing to the moments, even where d overflowed to -inf
     # (z = [1e308, -1e308]: 0 * -inf would be NaN); NaN entries still propagate through s
@@ -242,21 +243,27 @@ def chunk_stats(z: jax.Array, alpha: jax.Array) -> EntropyStats:
     m2 = jnp.sum(e * dev**2, axis=-1)
     m3 = jnp.sum(e * dev**3, axis=-1)
     na = alpha.ndim
-    powers = jnp.exp(_lead(_safe_alpha(alpha), z.ndim) * _trail(d, na))
-    r = jnp.sum(jnp.where(_trail(mask, na), powers, jnp.zeros_like(powers)), axis=-1)
-    # s - 1 and r - 1 without rounding: one maximum enters as expm1(d_top) = expm1(0) = 0, whose
-    # derivative is that of its e^{d_top}, so the sums stay exact functions of z (an empty chunk:
-    # top is a masked slot with d = 0, and the rests are 0)
-    top = jnp.argmax(jnp.where(mask, z, -jnp.inf), axis=-1)
-    is_top = _trail(jnp.arange(z.shape[-1]), z.ndim - 1) == top[..., None]
-    rest = jnp.sum(jnp.where(is_top, jnp.expm1(d), e), axis=-1)
+    # the same for r - 1: a maximum's e^{a d} enters as a d (0, with its derivative); r is 1 plus
+    # that rest (one pass over the powers), 0 for an empty chunk
     scaled = _lead(_safe_alpha(alpha), z.ndim) * _trail(d, na)
+    tied = _trail(mask & (d == 0), na)
     power_rest = jnp.sum(
-        jnp.where(_trail(is_top, na), jnp.expm1(scaled),
-                  jnp.where(_trail(mask, na), powers, jnp.zeros_like(powers))),
-        axis=-1,
-    )
+        jnp.where(tied, scaled, jnp.where(_trail(mask, na), jnp.exp(scaled), 0)), axis=-1
+    ) + _trail(ties, na)
+    r = jnp.where(_trail(s == 0, na), 0, 1 + power_rest)
     return EntropyStats(m, s, c, m2, m3, alpha, r, rest, power_rest)
+
+
+def _rest(d: jax.Array, e: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(s - 1, ties - 1)`` summed without rounding the maximum's 1 away (``d = z - max``).
+
+    Each maximum (``d = 0``) enters as ``d`` itself instead of ``e^d = 1``: 0 in value, with the
+    derivative of ``e^d`` there, so the sum is an exact function of ``z`` to first order; the
+    ``ties - 1`` further maxima add their 1s back exactly (an empty chunk: 0).
+    """
+    tied = mask & (d == 0)
+    ties = jnp.maximum(jnp.sum(tied, axis=-1).astype(e.dtype) - 1, 0)
+    return jnp.sum(jnp.where(tied, d, e), axis=-1) + ties, ties
 
 
 def merge_stats(a: EntropyStats, b: EntropyStats) -> EntropyStats:
@@ -392,10 +399,8 @@ def masked_log_softmax(z: jax.Array) -> tuple[jax.Array, jax.Array]:
     m = jnp.where(jnp.isfinite(m), m, jnp.zeros_like(m))
     d = z_safe - m
     e = jnp.where(mask, jnp.exp(d), jnp.zeros_like(z))
-    # log p = d - log1p(s - 1), with s - 1 summed apart from the maximum's 1 (as in chunk_stats):
+    # log p = d - log1p(s - 1), with s - 1 summed apart from the maximum's 1 (:func:`_rest`):
     # the maximum's log p keeps its tiny value, so the divergences of confident distributions
     # keep their relative precision
-    top = jnp.argmax(jnp.where(mask, z, -jnp.inf), axis=-1, keepdims=True)
-    is_top = _trail(jnp.arange(z.shape[-1]), z.ndim - 1) == top
-    rest = jnp.sum(jnp.where(is_top, jnp.expm1(jnp.where(mask, d, 0)), e), axis=-1, keepdims=True)
+    rest = _rest(d, e, mask)[0][..., None]
     return jnp.where(mask, d - jnp.log1p(rest), jnp.zeros_like(z)), mask
