@@ -28,6 +28,7 @@ from tolerances import tol
 import jaxrg
 import jaxrg.sparse as sp
 from jaxrg.sparse._lanczos import gauss_quadrature, lanczos
+from jaxrg.sparse._quadrature import operator_setup, run_quadrature
 
 KEY = jax.random.key(42)
 
@@ -451,6 +452,75 @@ def test_a_deflation_that_would_split_an_eigenspace_drops_it_whole(
     fd = (-f(w + 2 * h * direction) + 8 * f(w + h * direction) - 8 * f(w - h * direction)
           + f(w - 2 * h * direction)) / (12 * h)
     np.testing.assert_allclose(tangent_whole, fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "size, num_matvecs, reortho, num_deflate, deflate_matvecs, reverse",
+    [
+        (12, 100, "none", 16, 100, True),  # was 12-20 % off, 1000x on C(2): ghost copies
+        (12, 100, "full", 16, 100, False),  # was 7x off: round-off normalised past exhaustion
+        (20, 100, "full", 0, 400, False),  # was 3.5x off: not exhausted, yet 20 steps too many
+    ],
+)
+def test_gradient_of_runs_longer_than_the_quadrature_needs_matches_finite_differences(
+    size, num_matvecs, reortho, num_deflate, deflate_matvecs, reverse
+):
+    """A run carried past the point where its quadrature has converged gives the right values
+    (the same curves as 40-80 steps, to round-off), but the derivative through the Lanczos
+    recurrence was amplified round-off, with or without re-orthogonalisation. Its tangent is now
+    the Galerkin tangent on the span of the run (exact on an invariant subspace, and the
+    derivative of settled values): the curves' derivative in forward and reverse mode equals
+    five-point finite differences of the same estimator (smooth: the values have converged)."""
+    base, n, direction, rng = _weighted_direction(nx.grid_2d_graph(size, size))
+    taus = jnp.array([0.3, 2.0])
+
+    @jax.jit
+    def curves(weights):
+        degree = jax.ops.segment_sum(weights, base.senders, num_segments=n)
+        g = base._replace(weights=weights, degree=degree)
+        c = sp.entropy_curves(g, taus, key=KEY, num_probes=4, num_deflate=num_deflate,
+                              deflate_matvecs=deflate_matvecs, num_matvecs=num_matvecs,
+                              reortho=reortho)
+        return jnp.concatenate([c.entropy, c.specific_heat])
+
+    w, h = base.weights, 1e-4
+    _, forward = jax.jvp(curves, (w,), (direction,))
+    fd = (-curves(w + 2 * h * direction) + 8 * curves(w + h * direction)
+          - 8 * curves(w - h * direction) + curves(w - 2 * h * direction)) / (12 * h)
+    np.testing.assert_allclose(forward, fd, rtol=1e-6, atol=1e-10)
+    if reverse:  # the custom JVP transposes (one case: each costs a compilation)
+        weights = jnp.asarray(rng.normal(size=fd.shape))
+        grad = jax.grad(lambda v: jnp.sum(curves(v) * weights))(w)
+        np.testing.assert_allclose(jnp.sum(grad * direction), jnp.sum(fd * weights), rtol=1e-6)
+
+
+@pytest.mark.parametrize("steps", [100, 144])
+def test_a_run_past_exhaustion_has_the_exact_derivative_of_its_quadratic_form(steps):
+    """One Lanczos run from a Rademacher vector on a 12 x 12 grid (about 50 distinct eigenvalues
+    in its Krylov space): its quadrature is exact, v^T e^{-tau L} v, and so must be its
+    derivative. Reference: the derivative of the dense ``expm`` (independent of Lanczos).
+    Through the recurrence it had the wrong sign (6.7 for -1.16 at tau = 0.3/8)."""
+    base, n, direction, rng = _weighted_direction(nx.grid_2d_graph(12, 12))
+    z = jnp.asarray(rng.choice([-1.0, 1.0], size=n))
+    v = z - jnp.mean(z)
+    taus = jnp.array([0.3, 2.0, 10.0])
+
+    def heat(weights):
+        degree = jax.ops.segment_sum(weights, base.senders, num_segments=n)
+        setup = operator_setup(base._replace(weights=weights, degree=degree))
+        quad = run_quadrature(setup, v, steps, "none")
+        nodes = quad.nodes * setup.scale
+        return jnp.sum(jnp.exp(quad.log_weights[None, :] - taus[:, None] * nodes[None, :]), axis=1)
+
+    def exact(weights):
+        a = jnp.zeros((n, n)).at[base.senders, base.receivers].set(weights)
+        lap = jnp.diag(jnp.sum(a, axis=1)) - a
+        return jnp.stack([v @ jax.scipy.linalg.expm(-t * lap) @ v for t in taus])
+
+    value, tangent = jax.jvp(heat, (base.weights,), (direction,))
+    want_value, want_tangent = jax.jvp(exact, (base.weights,), (direction,))
+    np.testing.assert_allclose(value, want_value, rtol=1e-12)
+    np.testing.assert_allclose(tangent, want_tangent, rtol=1e-8)
 
 
 def test_fixed_key_is_deterministic_and_other_keys_differ():

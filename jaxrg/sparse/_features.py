@@ -26,8 +26,8 @@ from jaxrg import _checks
 from jaxrg._numerics import power_of_two_scale
 from jaxrg.features import FeatureSpectrum
 from jaxrg.sparse._graph import as_sparse_graph, deflate
-from jaxrg.sparse._lanczos import REORTHO, gauss_quadrature
-from jaxrg.sparse._quadrature import lanczos_run, operator_setup
+from jaxrg.sparse._lanczos import REORTHO
+from jaxrg.sparse._quadrature import operator_setup, run_quadrature
 
 
 def feature_quadrature(
@@ -123,8 +123,7 @@ def _feature_quadrature(graph, x, *, steps, centre, normalize, reortho) -> Featu
         jnp.where(null.sizes > 0, jnp.sum(sums**2, axis=1) / jnp.maximum(null.sizes, 1), 0)
     )
     quad = jax.lax.map(
-        lambda column: gauss_quadrature(
-            lanczos_run(setup, deflate(null, column), steps, reortho)),
+        lambda column: run_quadrature(setup, deflate(null, column), steps, reortho),
         x.T,
     )
     log_w = jnp.concatenate(

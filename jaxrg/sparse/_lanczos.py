@@ -39,7 +39,7 @@ class Tridiagonal(NamedTuple):
     alpha: Float[Array, " k"]
     beta: Float[Array, " k"]
     norm: Float[Array, ""]  # ||v||, the start vector's norm
-    basis: Float[Array, "b n"]  # the k Lanczos vectors with reortho="full", else (0, N)
+    basis: Float[Array, "b n"]  # the k Lanczos vectors if stored (reortho="full"), else (0, N)
 
 
 def _norm(v):
@@ -49,7 +49,9 @@ def _norm(v):
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1)), 0)
 
 
-def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=None) -> Tridiagonal:
+def lanczos(
+    matvec, vector, num_matvecs: int, *, reortho: str, bound, project=None, keep_basis=False
+) -> Tridiagonal:
     """``num_matvecs`` Lanczos steps (``lax.scan``) from ``vector``.
 
     Args:
@@ -64,6 +66,9 @@ def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=No
             Projecting only ``Mv`` is not enough: round-off along a deflated direction follows
             the Lanczos recurrence at its eigenvalue, which grows exponentially when that
             eigenvalue lies outside the rest of the spectrum (0 for the null space of ``L``).
+        keep_basis: store the ``k`` Lanczos vectors with ``reortho="none"`` too (``O(kN)``
+            memory; the Ritz vectors of the stable derivative,
+            :func:`jaxrg.sparse._quadrature.run_quadrature`).
 
     Returns:
         :class:`Tridiagonal`.
@@ -77,6 +82,8 @@ def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=No
     tol = 100 * jnp.finfo(dtype).eps * jnp.asarray(bound, dtype)
     norm = _norm(vector)
     start = jnp.where(norm > 0, vector / jnp.where(norm > 0, norm, 1), 0)
+    # the basis rides in the carry only where the steps need it (re-orthogonalisation); kept
+    # for a caller, it is a stacked output (a carried basis costs reverse mode k copies of it)
     basis = jnp.zeros((num_matvecs, n) if reortho == "full" else (0, n), dtype)
 
     def step(carry, index):
@@ -99,11 +106,12 @@ def lanczos(matvec, vector, num_matvecs: int, *, reortho: str, bound, project=No
         # breakdown: an invariant subspace is exhausted; stop coupling instead of dividing by ~0
         q_next = jnp.where(ok, w / jnp.where(ok, beta, 1), 0)
         beta = jnp.where(ok, beta, 0)
-        return (q_next, q, beta, basis), (alpha, beta)
+        kept = q if keep_basis and reortho != "full" else jnp.zeros((0,), dtype)
+        return (q_next, q, beta, basis), (alpha, beta, kept)
 
     init = (start, jnp.zeros_like(start), jnp.zeros((), dtype), basis)
-    (_, _, _, basis), (alpha, beta) = jax.lax.scan(step, init, jnp.arange(num_matvecs))
-    return Tridiagonal(alpha, beta, norm, basis)
+    (_, _, _, basis), (alpha, beta, kept) = jax.lax.scan(step, init, jnp.arange(num_matvecs))
+    return Tridiagonal(alpha, beta, norm, kept if keep_basis and reortho != "full" else basis)
 
 
 class Quadrature(NamedTuple):
