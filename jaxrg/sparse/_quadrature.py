@@ -168,24 +168,20 @@ def run_quadrature(setup: OperatorSetup, vector, steps: int, reortho: str) -> Qu
     dependent), :math:`H = W M W^\top` and :math:`x = W v`, the measure of :math:`x` under
     :math:`H` moves with :math:`\mathrm dH = W\,\mathrm dM\,W^\top` and
     :math:`\mathrm dx = W\,\mathrm dv` (:func:`jaxrg.eigenvalues.projected_spectrum`, which
-    keeps whole eigenspaces together). It is used where it is the derivative:
-
-    * the span is an invariant subspace: ``v``'s component in every eigenspace of :math:`H`
-      that carries weight (above :math:`\sqrt\epsilon\,\|v\|^2`) is an eigenvector of
-      :math:`M` (residual under :math:`\sqrt\epsilon` times the bound of :math:`\|M\|`). The
-      quadrature is then exact, and so is this tangent (perturbation theory of the
-      eigenvalues and of ``v``'s projections on the eigenspaces);
-    * or the values have settled (:func:`_settled`: the last step moves the quadrature of
-      :math:`e^{-\tau\lambda}` by less than :math:`\sqrt\epsilon` at every ``τ``), where the
-      Galerkin tangent equals the derivative of the converged values.
-
-    In both cases every Ritz pair of :math:`H` that carries weight must sit within round-off
-    of an atom of the run; each pair's change goes to its nearest atom, and the atoms of a
-    cluster (ghost copies of one eigenvalue, small ones too) share it in proportion to their
-    weights, so that the run's measure moves exactly as the pairs'. Elsewhere (a run that has
-    not converged: the recurrence's derivative is exact there; or ghost copies in a run whose
-    interior has not converged, where no pairing exists) the tangent is that of the
-    recurrence. The derivative of ``vector`` (through the deflation basis) enters both.
+    keeps whole eigenspaces together). It is used where it is the derivative: where the values
+    have settled (:func:`_settled`: the last step moves the quadrature of
+    :math:`e^{-\tau\lambda}` by less than :math:`\sqrt\epsilon` at every ``τ``; a run whose
+    span is an invariant subspace is the extreme case, its quadrature exact), and every Ritz
+    pair of :math:`H` that carries weight (above :math:`\sqrt\epsilon\,\|v\|^2`) sits within
+    round-off of an atom of the run. Each pair's change goes to its nearest atom, and the atoms
+    of a cluster (ghost copies of one eigenvalue, small ones too) share it in proportion to
+    their weights, so that the run's measure moves exactly as the pairs'. Without
+    re-orthogonalisation the pairing is only tried where every atom that carries weight has
+    nearly converged (residual under :math:`\epsilon^{1/4}` times the bound of
+    :math:`\|M\|`; the SVD is skipped elsewhere). Elsewhere (a run that has not converged:
+    the recurrence's derivative is exact there; or ghost copies in a run whose interior has
+    not converged, where no pairing exists) the tangent is that of the recurrence. The
+    derivative of ``vector`` (through the deflation basis) enters both.
 
     Cost under differentiation: the ``k`` Lanczos vectors are kept (``O(kN)`` memory, as
     reverse mode through the recurrence keeps them anyway), an SVD of them (``O(k^2 N)``) and
