@@ -455,24 +455,32 @@ def test_a_deflation_that_would_split_an_eigenspace_drops_it_whole(
 
 
 @pytest.mark.parametrize(
-    "size, num_matvecs, reortho, num_deflate, deflate_matvecs, reverse",
+    "dims, num_matvecs, reortho, num_deflate, deflate_matvecs, reverse",
     [
-        (12, 100, "none", 16, 100, True),  # was 12-20 % off, 1000x on C(2): ghost copies
+        ((12, 12), 100, "none", 16, 100, True),  # was 12-20 % off, 1000x on C(2): ghost copies
         # was 3.5x off: not exhausted, yet 20 steps too many (past exhaustion, a 12 x 12 grid
         # with 100 steps was 7x off: the same code path, measured in docs/bad_inputs.md)
-        (20, 100, "full", 0, 400, False),
+        ((20, 20), 100, "full", 0, 400, False),
+        # ghost copies before the interior converges (no pairing): the recurrence fails its check
+        ((8, 8, 8), 100, "none", 0, 400, True),  # was 4-11x off: C(2) 0.0314 for 0.0085
+        ((20, 20), 100, "none", 0, 400, False),  # was 1.5 % off
+        ((20, 20), 100, "none", None, 400, False),  # default deflation: was 4.6 % off
     ],
 )
 def test_gradient_of_runs_longer_than_the_quadrature_needs_matches_finite_differences(
-    size, num_matvecs, reortho, num_deflate, deflate_matvecs, reverse
+    dims, num_matvecs, reortho, num_deflate, deflate_matvecs, reverse
 ):
     """A run carried past the point where its quadrature has converged gives the right values
     (the same curves as 40-80 steps, to round-off), but the derivative through the Lanczos
     recurrence was amplified round-off, with or without re-orthogonalisation. Its tangent is now
     the Galerkin tangent on the span of the run (exact on an invariant subspace, and the
-    derivative of settled values): the curves' derivative in forward and reverse mode equals
-    five-point finite differences of the same estimator (smooth: the values have converged)."""
-    base, n, direction, rng = _weighted_direction(nx.grid_2d_graph(size, size))
+    derivative of settled values), paired with the run's atoms; where no pairing exists (ghost
+    copies while the interior has not converged, on a lattice), the recurrence's tangent if it
+    passes a check against the Galerkin one along a fixed direction, else the least-squares
+    change of the atoms that gives the heat functionals their Galerkin tangent. The curves'
+    derivative in forward and reverse mode equals five-point finite differences of the same
+    estimator (smooth: the values have converged)."""
+    base, n, direction, rng = _weighted_direction(nx.grid_graph(list(dims)))
     taus = jnp.array([0.3, 2.0])
 
     @jax.jit
@@ -489,7 +497,7 @@ def test_gradient_of_runs_longer_than_the_quadrature_needs_matches_finite_differ
     fd = (-curves(w + 2 * h * direction) + 8 * curves(w + h * direction)
           - 8 * curves(w - h * direction) + curves(w - 2 * h * direction)) / (12 * h)
     np.testing.assert_allclose(forward, fd, rtol=1e-6, atol=1e-10)
-    if reverse:  # the custom JVP transposes (one case: each costs a compilation)
+    if reverse:  # the custom JVP transposes (two cases: each costs a compilation)
         weights = jnp.asarray(rng.normal(size=fd.shape))
         grad = jax.grad(lambda v: jnp.sum(curves(v) * weights))(w)
         np.testing.assert_allclose(jnp.sum(grad * direction), jnp.sum(fd * weights), rtol=1e-6)
