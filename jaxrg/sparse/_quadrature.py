@@ -269,7 +269,11 @@ def _heat_rows(nodes, log_weights, live, taus):
     :math:`Z` either)."""
     log_w = jnp.where(live, log_weights, -jnp.inf)
     exponent = log_w[None, :] - taus[:, None] * nodes[None, :]
-    share = jnp.exp(exponent - jax.scipy.special.logsumexp(exponent, axis=1, keepdims=True))
+    log_z = jax.scipy.special.logsumexp(exponent, axis=1, keepdims=True)
+    # no atom at all (a run from a zero vector): zero rows, not NaN (a vmapped cond evaluates
+    # this branch too, and a NaN there would reach reverse mode through the unselected side)
+    some = jnp.isfinite(log_z)
+    share = jnp.where(some, jnp.exp(exponent - jnp.where(some, log_z, 0)), 0)
     x = taus[:, None] * nodes[None, :]
     rows = []
     for p in range(3):
