@@ -216,7 +216,7 @@ def _run_quadrature_jvp(steps, reortho, primals, tangents):
 
     def galerkin(_):
         return _galerkin_tangent(setup, setup_dot.graph, vector, vector_dot, quad, tri, reortho,
-                                 recurrence, run)
+                                 recurrence, steps)
 
     d_nodes, d_log_weights = jax.lax.cond(
         _settled(tri, quad), galerkin, lambda _: recurrence, None
@@ -283,7 +283,9 @@ def _heat_rows(nodes, log_weights, live, taus):
     return jnp.where(jnp.concatenate([live, live])[None, :], jnp.concatenate(rows, axis=0), 0)
 
 
-def _galerkin_tangent(setup, graph_dot, vector, vector_dot, quad, tri, reortho, recurrence, run):
+def _galerkin_tangent(
+    setup, graph_dot, vector, vector_dot, quad, tri, reortho, recurrence, steps
+):
     r"""``(d nodes, d log_weights)`` of a settled run (:func:`run_quadrature`).
 
     The span's measure (Ritz pairs of :math:`H = W M W^\top` on an orthonormal basis ``W`` of
@@ -385,7 +387,11 @@ def _galerkin_tangent(setup, graph_dot, vector, vector_dot, quad, tri, reortho, 
         probe_setup = probe_setup._replace(
             graph=probe_setup.graph._replace(weights=probe_graph.weights, degree=probe_graph.degree)
         )
-        _, (probe_quad, _) = jax.jvp(run, (setup, vector), (probe_setup, jnp.zeros_like(vector)))
+        _, probe_quad = jax.jvp(
+            lambda s, v: gauss_quadrature(lanczos_run(s, v, steps, reortho)),
+            (setup, vector),
+            (probe_setup, jnp.zeros_like(vector)),
+        )
         _, _, check_taus = _heat_taus(quad, norm2, reach=1.0)
         got, want, _ = heat(check_taus, probe_quad.nodes, probe_quad.log_weights,
                             *galerkin(probe_graph, jnp.zeros_like(vector)))
