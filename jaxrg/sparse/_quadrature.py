@@ -225,10 +225,10 @@ def _run_quadrature_jvp(steps, reortho, primals, tangents):
 
 
 def _heat_taus(quad, norm2, num_taus: int = 32, reach: float = 30.0):
-    """``(ok, live, taus)``: the atoms of weight above :math:`\\sqrt\\epsilon\\,\\|v\\|^2` and
-    ``num_taus`` log-spaced ``τ`` from ``0.1 / θ_max`` to ``30 / θ_min`` over them (modes of
-    round-off weight, deflated modes re-entering, do not set the range); ``ok`` False where no
-    live atom is positive."""
+    r"""``(ok, taus)``: ``num_taus`` log-spaced ``τ`` from ``0.1 / θ_max`` to ``reach / θ_min``
+    over the atoms of weight above :math:`\sqrt\epsilon\,\|v\|^2` (modes of round-off weight,
+    deflated modes re-entering, do not set the range); ``ok`` False where no such atom is
+    positive."""
     dtype = quad.nodes.dtype
     live = quad.log_weights > jnp.log(jnp.sqrt(jnp.finfo(dtype).eps) * norm2)
     lowest = jnp.min(jnp.where(live & (quad.nodes > 0), quad.nodes, jnp.inf))
@@ -237,7 +237,7 @@ def _heat_taus(quad, norm2, num_taus: int = 32, reach: float = 30.0):
     fraction = jnp.linspace(0, 1, num_taus, dtype=dtype)
     low = jnp.log(0.1 / jnp.where(ok, top, 1))
     high = jnp.log(reach / jnp.where(ok, lowest, 1))
-    return ok, live, jnp.exp(low + fraction * (jnp.maximum(high, low) - low))
+    return ok, jnp.exp(low + fraction * (jnp.maximum(high, low) - low))
 
 
 def _settled(tri, quad, num_taus: int = 32):
@@ -251,7 +251,7 @@ def _settled(tri, quad, num_taus: int = 32):
     shorter = gauss_quadrature(
         Tridiagonal(tri.alpha[:-1], tri.beta[:-1], tri.norm, jnp.zeros((0, 1), dtype))
     )
-    ok, _, taus = _heat_taus(quad, tri.norm**2, num_taus)
+    ok, taus = _heat_taus(quad, tri.norm**2, num_taus)
 
     def log_sum(q):
         return jax.scipy.special.logsumexp(
@@ -363,7 +363,7 @@ def _galerkin_tangent(
     def unpaired(_):
         # the heat functionals (:func:`_heat_rows`) of the run's atoms and of the span's pairs, over
         # every atom with weight (a pair of weight W moves it by ~sqrt(W): small ones count too)
-        ok, _, taus = _heat_taus(quad, norm2)
+        ok, taus = _heat_taus(quad, norm2)
         atoms, pairs = jnp.isfinite(quad.log_weights), weights > 0
         log_pairs = jnp.log(jnp.where(pairs, weights, 1))
         # the span's rows act on (d values, d weights): d log W = dW / W
@@ -392,7 +392,7 @@ def _galerkin_tangent(
             (setup, vector),
             (probe_setup, jnp.zeros_like(vector)),
         )
-        _, _, check_taus = _heat_taus(quad, norm2, reach=1.0)
+        _, check_taus = _heat_taus(quad, norm2, reach=1.0)
         got, want, _ = heat(check_taus, probe_quad.nodes, probe_quad.log_weights,
                             *galerkin(probe_graph, jnp.zeros_like(vector)))
         trusted = ok & (jnp.max(jnp.abs(got - want)) <= root_eps * jnp.max(jnp.abs(want)))
