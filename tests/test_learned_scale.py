@@ -15,6 +15,7 @@ import scipy.special
 from flax import nnx
 
 from jaxrg.studies.node_classification import experiment as nc
+from jaxrg.studies.node_classification import learned_scale
 from jaxrg.studies.node_classification.learned_scale import (
     HeatEncoder,
     LearnedScaleClassifier,
@@ -87,6 +88,63 @@ def test_tau_derivative_equals_minus_laplacian_times_the_diffusion_and_finite_di
     h = 1e-5
     fd = (np.asarray(diffused(tau + h)) - np.asarray(diffused(tau - h))) / (2 * h)
     np.testing.assert_allclose(got, fd, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype, tau", [("float64", 2.0), ("float64", 19.9), ("float32", 2.0),
+                                        ("float64", 0.05)])
+def test_the_recurrence_stops_at_the_negligible_tail_and_agrees_with_all_terms(
+        monkeypatch, dtype, tau):
+    """The Chebyshev recurrence stops once the coefficients left, sum_{j>=k} c_j, are below
+    eps/16 of the dtype (their contribution is below round-off: ||T_j|| <= 1): the products it
+    computes are counted and equal the count scipy's Bessel functions give (at tau = 2 in
+    float64, 18 of 47: the SD/SL encoders' tau* is about 2), and the sum, its gradient in x
+    and its derivative in tau equal those of all 48 terms to round-off. Reference: the same
+    recurrence with ``truncate=False`` (itself checked against ``expm`` above)."""
+    products = []
+    original = learned_scale.gcn_propagate
+
+    def counted(x, graph):
+        jax.debug.callback(lambda: products.append(1))
+        return original(x, graph)
+
+    monkeypatch.setattr(learned_scale, "gcn_propagate", counted)
+    adjacency = nx.to_numpy_array(nx.les_miserables_graph(), weight=None)
+    graph = _graph(adjacency.astype(dtype))
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(adjacency.shape[0], 3)), dtype)
+
+    def loss(tau, x, truncate):
+        out = heat_diffusion(x, graph, heat_coefficients(tau, 48), truncate=truncate)
+        return jnp.sum(out * jnp.cos(x)), out
+
+    tau = jnp.asarray(tau, dtype)
+    grad = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True), static_argnums=2)
+    (_, full), (dtau_full, dx_full) = grad(tau, x, False)
+    (_, cut), (dtau_cut, dx_cut) = grad(tau, x, True)
+    c = np.where(np.arange(48) > 0, 2.0, 1.0) * scipy.special.ive(np.arange(48), float(tau))
+    tails = np.cumsum(c[::-1])[::-1][2:]  # what the steps k = 2..47 would leave out
+    needed = 1 + int(np.sum(tails > np.finfo(dtype).eps / 16))  # T_1 x, then one per step
+    assert needed < 47 or tau > 19
+    for truncate, want in ((False, 47), (True, needed)):
+        products.clear()
+        jax.block_until_ready(jax.jit(loss, static_argnums=2)(tau, x, truncate))
+        jax.effects_barrier()
+        assert len(products) == want, (truncate, len(products), want)
+    rtol = {"float64": 1e-13, "float32": 2e-5}[dtype]
+    scale = float(jnp.max(jnp.abs(full)))
+    np.testing.assert_allclose(cut, full, rtol=0, atol=rtol * scale)
+    np.testing.assert_allclose(dx_cut, dx_full, rtol=0,
+                               atol=rtol * float(jnp.max(jnp.abs(dx_full))))
+    np.testing.assert_allclose(dtau_cut, dtau_full, rtol=rtol, atol=rtol * scale)
+
+
+def test_a_nan_coefficient_gives_nan_under_jit():
+    graph = _graph(nx.to_numpy_array(nx.karate_club_graph(), weight=None))
+    coeffs = heat_coefficients(jnp.asarray(2.0), 48).at[40].set(jnp.nan)  # deep in the tail
+    out = jax.jit(heat_diffusion)(jnp.ones((34, 2)), graph, coeffs)
+    assert np.all(np.isnan(out))
+    nan_tau = jax.jit(lambda t: heat_diffusion(jnp.ones((34, 2)), graph,
+                                               heat_coefficients(t, 48)))(jnp.asarray(jnp.nan))
+    assert np.all(np.isnan(nan_tau))
 
 
 def test_normalised_spectrum_equals_networkx_with_self_loops():
