@@ -588,3 +588,30 @@ def check_key(key, name: str = "key"):
         f"{'' if dtype is None else f' of dtype {dtype}'}."
     )
 
+
+def check_networkx_weights(graph) -> None:
+    """Every edge ``"weight"`` of a networkx graph converts to a real number (absent = 1).
+
+    The rule of the dense conversion (:func:`jaxrg._host.networkx_dense`), for the routes that
+    convert without it (:func:`jaxrg.sparse.as_sparse_graph`, directed graphs): a numeric
+    string such as ``"2"`` converts as ``float("2")`` there, so it is accepted here too.
+
+    Raises:
+        TypeError: a weight of ``None`` (networkx would store NaN) or one that is not a real
+            number (a complex number, a non-numeric string), naming the edge and the fix.
+    """
+    for u, v, w in graph.edges(data="weight", default=1):
+        if w is None:  # networkx would store NaN: blame the attribute, not "NaN entries"
+            raise TypeError(
+                f"graph edge ({u!r}, {v!r}) has weight None; set G[u][v]['weight'] to a number, "
+                "or delete the attribute (an edge without a weight counts as 1)."
+            )
+        try:
+            if isinstance(w, complex | np.complexfloating):
+                raise TypeError
+            float(w)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"graph edge ({u!r}, {v!r}) has weight {w!r}; edge weights must be real "
+                "numbers: set G[u][v]['weight'] to a float (its real part or its modulus)."
+            ) from None

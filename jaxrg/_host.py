@@ -352,24 +352,8 @@ def networkx_dense(graph) -> np.ndarray:
     import networkx as nx
 
     check_networkx(graph)  # the module's rules: undirected, no parallel edges
-    for u, v, w in graph.edges(data="weight", default=1):
-        if w is None:  # networkx would store NaN: blame the attribute, not "NaN entries"
-            raise TypeError(
-                f"graph edge ({u!r}, {v!r}) has weight None; set G[u][v]['weight'] to a number, "
-                "or delete the attribute (an edge without a weight counts as 1)."
-            )
-    try:
-        return nx.to_numpy_array(graph, weight="weight", dtype=float)
-    except (TypeError, ValueError) as err:
-        for u, v, w in graph.edges(data="weight", default=1):
-            try:
-                float(w)
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"graph edge ({u!r}, {v!r}) has weight {w!r}; edge weights must be real "
-                    "numbers: set G[u][v]['weight'] to a float (its real part or its modulus)."
-                ) from err
-        raise
+    _checks.check_networkx_weights(graph)  # None, complex and non-numeric weights: named
+    return nx.to_numpy_array(graph, weight="weight", dtype=float)
 
 
 def check_networkx(graph) -> None:
@@ -390,14 +374,27 @@ def check_networkx(graph) -> None:
             "graph is a directed networkx graph; jaxrg needs an undirected one: pass "
             "G.to_undirected() (or symmetrise its adjacency yourself)."
         )
+    refuse_parallel_edges(graph, "graph is a networkx MultiGraph", "networkx.Graph")
+
+
+def refuse_parallel_edges(graph, what: str, simple: str) -> None:
+    """Refuse a networkx multigraph with two or more edges between one pair of nodes.
+
+    Args:
+        graph: a networkx graph.
+        what: how the message names the input (``"graph is a networkx MultiGraph"``).
+        simple: the simple graph class to merge into (``"networkx.Graph"``).
+
+    Raises:
+        ValueError: naming the pair, the count and the fix.
+    """
     if graph.is_multigraph():
         for u, v in graph.edges():
             k = graph.number_of_edges(u, v)
             if k > 1:
                 raise ValueError(
-                    f"graph is a networkx MultiGraph with {k} parallel edges between {u!r} and "
-                    f"{v!r}; jaxrg reads a simple graph: merge them first (sum or max their "
-                    "weights into a networkx.Graph)."
+                    f"{what} with {k} parallel edges between {u!r} and {v!r}; jaxrg reads a "
+                    f"simple graph: merge them first (sum or max their weights into a {simple})."
                 )
 
 

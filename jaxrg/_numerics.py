@@ -21,6 +21,7 @@ __all__ = [
     "lead",
     "log_weights",
     "logsumexp_1p",
+    "no_real_node_is_nan",
     "power_of_two_scale",
     "prominent_maxima",
     "scaled_moments",
@@ -68,7 +69,7 @@ def log_weights(eigenvalues, taus) -> tuple[jax.Array, jax.Array, jax.Array]:
     Returns the ``(*t, N)`` logits, the ``(N,)`` eigenvalues with padding replaced by 0 and the
     ``(*t,)`` taus, all of one floating dtype.
     """
-    eigenvalues = _checks.check_eigenvalues(eigenvalues)
+    eigenvalues = no_real_node_is_nan(_checks.check_eigenvalues(eigenvalues))
     taus = _checks.check_taus(taus, dtype=eigenvalues.dtype)  # in the dtype of the spectrum
     # NaN counts as a real eigenvalue, so that under jit a NaN in gives a NaN out
     real = eigenvalues != jnp.inf
@@ -116,10 +117,24 @@ def bisect(slope, lo, hi, *, iterations: int = 64):
     return (lo + hi) / 2
 
 
+def no_real_node_is_nan(eigenvalues: jax.Array) -> jax.Array:
+    """``eigenvalues``, or all NaN when every one is ``+inf`` padding (a graph without a node).
+
+    Eager calls refuse such a spectrum (:func:`jaxrg._checks.check_eigenvalues`); under ``jit``
+    its curves are NaN, as :func:`jaxrg.batch.batch_curves` gives for a graph without a real
+    node, not the ``S = C = d_S = 0`` of an empty sum.
+    """
+    return jnp.where(jnp.any(eigenvalues != jnp.inf), eigenvalues, jnp.nan)
+
+
 def exact_ends(eigenvalues, num_zero, mask):
-    """Ascending eigenvalues with the ``c`` zero modes set to exactly 0 and padding to ``+inf``."""
+    """Ascending eigenvalues with the ``c`` zero modes set to exactly 0 and padding to ``+inf``.
+
+    A NaN eigenvalue (from a NaN weight, under ``jit``) is kept: NaN in, NaN out, never an exact
+    zero mode.
+    """
     index = jnp.arange(eigenvalues.shape[0])
-    eigenvalues = jnp.where(index < num_zero, 0, eigenvalues)
+    eigenvalues = jnp.where((index < num_zero) & ~jnp.isnan(eigenvalues), 0, eigenvalues)
     if mask is not None:
         eigenvalues = jnp.where(index < jnp.sum(mask), eigenvalues, jnp.inf)
     return eigenvalues

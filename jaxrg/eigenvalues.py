@@ -128,9 +128,11 @@ def projected_spectrum(matrix, x, moving):
     Args:
         matrix: ``(N, N)`` symmetric matrix :math:`M` (symmetrised by ``eigh``).
         x: ``(N, f)`` vectors :math:`X`.
-        moving: ``(N,)`` bool, the modes whose vectors the derivative may rotate (the feature
-            measure excludes the zero modes: their vectors, the component indicators, are in
-            closed form in the caller).
+        moving: ``(N,)`` bool, the modes whose weights and atoms the derivative follows
+            (the feature measure excludes the zero modes: their weight is in closed form in
+            the caller). A moving mode's weight still changes with its coupling to the fixed
+            ones (the normalised Laplacian's zero modes :math:`D^{1/2}\mathbf 1_c` move with
+            the weights).
 
     Returns:
         ``(eigenvalues, weights)``, ascending eigenvalues and :math:`w_i`.
@@ -154,9 +156,12 @@ def _projected_spectrum_jvp(primals, tangents):
     # below sqrt(eps) max|M| the gap is round-off as much as spectrum: 1/gap amplifies noise
     close = jnp.sqrt(jnp.finfo(matrix.dtype).eps) * jnp.max(jnp.abs(matrix))
     gap = eigenvalues[:, None] - eigenvalues[None, :]
-    pair = moving[:, None] & moving[None, :]
-    same = pair & (jnp.abs(gap) <= close)
-    apart = pair & ~same
+    near = jnp.abs(gap) <= close
+    same = moving[:, None] & moving[None, :] & near
+    # a moving mode's weight changes by its coupling to every mode of another eigenspace, the
+    # fixed ones included: the normalised Laplacian's zero modes D^{1/2} 1_c move with the
+    # weights (L = D - A's indicators do not, and there the coupling is 0)
+    apart = moving[:, None] & ~near
     # double where: no NaN gradient where a division is masked out
     d_weights = 2 * jnp.sum(jnp.where(apart, coupling / jnp.where(apart, gap, 1), 0), axis=1)
     d_weights = d_weights + 2 * jnp.sum(

@@ -31,7 +31,9 @@ Choices (keyword-only, tested):
 
 * ``centre=True`` subtracts each column's mean over the real nodes: a constant offset is the
   zero mode of a connected graph, carries no structural information and, for non-negative
-  features such as bag-of-words, would put most of the mass at :math:`\lambda = 0`.
+  features such as bag-of-words, would put most of the mass at :math:`\lambda = 0`. With
+  ``normalized=True`` the zero mode is :math:`D^{1/2}\mathbf 1`, and centring removes each
+  column's projection on it instead (the mean on a regular graph).
 * ``normalize=True`` scales each (centred) column to unit norm, so every feature counts once
   whatever its units; the measure is then invariant under per-column rescaling (and permutation
   of columns). ``normalize=False`` keeps the Gram matrix :math:`XX^\top`: the measure is then
@@ -118,7 +120,10 @@ def feature_spectrum(
         features: ``(N, f)`` node features (a ``(N,)`` vector is one feature); rows of padded
             nodes are ignored.
         mask: optional ``(N,)`` boolean, True for real nodes (see :func:`jaxrg.pad_adjacency`).
-        centre: subtract each column's mean over the real nodes.
+        centre: remove each column's component along the zero mode of the whole graph: its
+            mean over the real nodes (:math:`L = D - A`), or with ``normalized=True`` its
+            projection on :math:`D^{1/2}\mathbf 1` (the normalised Laplacian's zero mode; the
+            mean again on a regular graph).
         normalize: scale each column to unit norm (after centring).
         normalized: use the normalised Laplacian instead of :math:`L = D - A`.
 
@@ -152,22 +157,32 @@ def feature_spectrum(
     x = x / power_of_two_scale(x)
     count = jnp.sum(real).astype(x.dtype)
     components = connected_components(adjacency, mask)
-    # the zero modes (component indicators 1_c) in closed form: their weight must be exactly 0
-    # after centring on a connected graph, where eigh's u_1^T X would leave round-off whose
+    # the zero modes in closed form: v_c = r * 1_c on each component c, with r = 1 for
+    # L = D - A and r = D^{1/2} for the normalised Laplacian (D with self-loops, as it is built;
+    # an isolated node's zero row has e_i, r = 1). Their weight must be exactly 0 after
+    # centring on a connected graph, where eigh's u_1^T X would leave round-off whose
     # e^{-tau * 0} outlives every other mode and makes a spurious peak at large tau
+    if normalized:
+        degree = jnp.sum(adjacency, axis=1)
+        root = jnp.sqrt(jnp.where(degree > 0, degree, 1))
+    else:
+        root = jnp.ones(n, x.dtype)
+    root = jnp.where(real, root, 0).astype(x.dtype)
     labels = jnp.where(real, components.labels, 0)
-    sums = jax.ops.segment_sum(x, labels, num_segments=n)  # (N, f): s_c, zero rows unused
-    sizes = jax.ops.segment_sum(real.astype(x.dtype), labels, num_segments=n)
-    if centre:
-        total_sum = jnp.sum(x, axis=0)
-        x = jnp.where(real[:, None], x - total_sum[None, :] / count, 0)
-        sums = sums - (sizes / count)[:, None] * total_sum[None, :]  # exactly 0 for one component
+    sums = jax.ops.segment_sum(root[:, None] * x, labels, num_segments=n)  # (N, f): v_c^T X
+    sizes = jax.ops.segment_sum(root**2, labels, num_segments=n)  # ||v_c||^2, zero rows unused
+    if centre:  # remove the component along the whole graph's zero mode r: X - r r^T X / r^T r
+        total_sum = jnp.sum(sums, axis=0)  # from the component sums: exact cancellation below
+        total_size = jnp.sum(sizes)
+        x = jnp.where(real[:, None], x - root[:, None] * (total_sum / total_size)[None, :], 0)
+        # exactly 0 for one component
+        sums = sums - (sizes / total_size)[:, None] * total_sum[None, :]
     if normalize:
         norm2 = jnp.sum(x**2, axis=0)
         # double where: a zero column stays zero, with finite gradients
         scale = jnp.where(norm2 > 0, 1 / jnp.sqrt(jnp.where(norm2 > 0, norm2, 1)), 0)
         x, sums = x * scale[None, :], sums * scale[None, :]
-    # ||P_0 X||^2 = sum_c ||1_c^T X||^2 / n_c on the zero eigenspace, all of it on its first index
+    # ||P_0 X||^2 = sum_c (v_c^T X)^2 / ||v_c||^2 on the zero eigenspace, all on its first index
     zero_mass = jnp.sum(jnp.where(sizes > 0, jnp.sum(sums**2, axis=1) / jnp.maximum(sizes, 1), 0))
     index = jnp.arange(n)
     eigenvalues, projected = projected_spectrum(lap, x, index >= components.count)

@@ -19,7 +19,8 @@ a message suggesting ``#``. Node ids are integers, never parsed as floats (64-bi
 exact); with ``relabel=True`` any ids (also strings) are numbered ``0..N-1`` in increasing order
 and the original ids are returned. Duplicates and direction follow the rules of
 :mod:`jaxrg.graphs`: each edge once, or once per direction with the same weight (a violation
-names the file and the line of the second occurrence). Without
+names the file and the line of the second occurrence). A line ``u u w`` is a self-loop, read
+like any other edge (once; :func:`read_graph` keeps it, see there). Without
 ``relabel`` an id is a row number, so ids missing from the file are isolated nodes.
 
 Example:
@@ -80,7 +81,9 @@ def read_graph(source: str | os.PathLike, *, relabel: bool = False) -> jax.Array
             (needed for string ids); default: an id is its row number.
 
     Returns:
-        ``(N, N)`` adjacency (validated, no self-loops).
+        ``(N, N)`` adjacency (validated). Self-loops are kept, as every other input form keeps
+        them: they cancel in :math:`L = D - A` and count towards the degree in the normalised
+        Laplacian (:func:`jaxrg.laplacian`).
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -93,7 +96,7 @@ def read_graph(source: str | os.PathLike, *, relabel: bool = False) -> jax.Array
         edges = read_edge_file(source, relabel=relabel)
         check_dense_size(edges.num_nodes, str(source))
         return from_edge_list(edges.senders, edges.receivers, edges.weights,
-                              num_nodes=edges.num_nodes)
+                              num_nodes=edges.num_nodes, remove_self_loops=False)
     if not path.exists():
         raise FileNotFoundError(
             f"graph file not found: {path} (or use a packaged graph: {', '.join(PACKAGED)})"
@@ -201,16 +204,15 @@ def read_edge_file(
 
 def _check_simple(edges: EdgeFile, name: str, opener) -> None:
     """Apply the duplicate and direction rules now, so a violation names the file and line."""
-    keep = np.flatnonzero(edges.senders != edges.receivers)  # self-loops are dropped anyway
+    # self-loops too: they count in the normalised Laplacian, so a repeated one is refused
     weights = np.ones(edges.senders.shape) if edges.weights is None else edges.weights
     try:
-        undirected_edges(edges.senders[keep], edges.receivers[keep], weights[keep])
+        undirected_edges(edges.senders, edges.receivers, weights)
     except ValueError as err:
         message = str(err)
         u, v = (int(x) for x in re.search(r"edge \((\d+), (\d+)\)", message).groups())
         pair = (np.minimum(edges.senders, edges.receivers) == min(u, v)) & (
-            np.maximum(edges.senders, edges.receivers) == max(u, v)) & (
-            edges.senders != edges.receivers)
+            np.maximum(edges.senders, edges.receivers) == max(u, v))
         second = int(np.flatnonzero(pair)[1])  # the edge that broke the rule
         if edges.labels is not None:  # name the pair by the ids written in the file
             message = message.replace(f"edge ({u}, {v})",
@@ -412,7 +414,7 @@ def _read_npy(path: pathlib.Path) -> jax.Array:
     array = np.load(path, allow_pickle=False)
     if array.dtype.kind == "f":
         array = array.astype(np.float64)  # float16/float32 files: compute at full precision
-    return as_adjacency(array)
+    return as_adjacency(array, remove_self_loops=False)
 
 
 def _read_networkx(path: pathlib.Path, suffix: str) -> jax.Array:
@@ -430,7 +432,7 @@ def _read_networkx(path: pathlib.Path, suffix: str) -> jax.Array:
             "every edge symmetric."
         )
     check_dense_size(graph.number_of_nodes(), str(path))
-    return as_adjacency(graph)
+    return as_adjacency(graph, remove_self_loops=False)
 
 
 def read_sparse_npz(path: str | os.PathLike):
@@ -464,12 +466,12 @@ def _read_npz(path: pathlib.Path) -> jax.Array:
     with np.load(path, allow_pickle=False) as archive:
         keys = set(archive.files)
         if "adjacency" in keys:
-            return as_adjacency(archive["adjacency"])
+            return as_adjacency(archive["adjacency"], remove_self_loops=False)
         if {"data", "shape", "format"} <= keys:  # every format of scipy.sparse.save_npz
             matrix = read_sparse_npz(path)
             if matrix.ndim == 2:
                 check_dense_size(matrix.shape[0], str(path))
-            return as_adjacency(matrix)
+            return as_adjacency(matrix, remove_self_loops=False)
     raise ValueError(
         f"{path}: an .npz graph must hold an 'adjacency' array or be a scipy.sparse.save_npz "
         f"file; found keys {sorted(keys)}."

@@ -50,6 +50,7 @@ from jaxtyping import Array, Bool, Float, Int
 
 from jaxrg import _checks, _host
 from jaxrg._components import dense_neighbour_min, propagate_min_labels
+from jaxrg._validation import dense_graph, directed_adjacency
 
 __all__ = [
     "Components",
@@ -258,7 +259,8 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
     Runs on the host in NumPy (padding is data preparation, STYLE.md): graphs are converted
     and validated by :mod:`jaxrg._host`, with no JAX compilation per graph size. The result
     goes through one ``jax.vmap``. A multi-graph ``jraph.GraphsTuple`` is split into its graphs
-    first.
+    first. Self-loops are kept, as :func:`jaxrg.laplacian_spectrum` keeps them for one graph:
+    they cancel in :math:`L = D - A` and count towards the degree in the normalised Laplacian.
 
     Args:
         graphs: a sequence of anything :func:`as_adjacency` takes, or a batched GraphsTuple.
@@ -284,7 +286,18 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
         graphs = jraph.unbatch(graphs)
     dtype = _checks.check_float_dtype(dtype or jnp.result_type(float))
     num_nodes = _checks.check_num_nodes(num_nodes)
-    mats = [_host.host_adjacency(g, dtype=dtype) for g in graphs]
+
+    def host(graph):
+        matrix = _host.host_adjacency(graph, dtype=dtype)
+        if isinstance(graph, tuple) or hasattr(graph, "n_node"):
+            # a repeated self-loop: refused, as as_adjacency and laplacian_spectrum refuse it (the
+            # host conversion keeps the larger weight, harmless only while loops were dropped)
+            senders, receivers, _, _ = _host.edge_list(graph)
+            loops = np.asarray(senders)[np.asarray(senders) == np.asarray(receivers)]
+            _host.undirected_edges(loops, loops, np.ones(loops.shape, dtype))
+        return matrix
+
+    mats = [host(g) for g in graphs]
     if not mats:
         raise ValueError("graphs is empty: pass at least one graph.")
     largest = max(m.shape[0] for m in mats)
@@ -295,6 +308,11 @@ def pad_adjacency(graphs: Sequence, *, num_nodes: int | None = None, dtype=None)
             f"pass num_nodes >= {largest} or leave it None (the largest graph)."
         )
     adjacency, mask = _host.pad_host(mats, num_nodes=size)
+    # pad_host zeroes the diagonals (loops cancel in L = D - A); put the self-loops back: they
+    # count towards the degree of the normalised Laplacian, as for every unpadded input form
+    for b, m in enumerate(mats):
+        loops = np.arange(m.shape[0])
+        adjacency[b, loops, loops] = m[loops, loops]
     return PaddedBatch(jax.device_put(adjacency), jax.device_put(mask))  # no compiled copy
 
 
@@ -320,11 +338,19 @@ def connected_components(adjacency, mask=None) -> Components:
     like ``log(diameter)`` rather than the diameter. Each round costs ``O(N^2)``.
 
     Args:
-        adjacency: ``(N, N)``; also a boolean relation such as the LRG meta-graph.
+        adjacency: ``(N, N)`` array (JAX, NumPy or nested list; any non-zero entry links, so
+            also a boolean or one-sided relation such as the LRG meta-graph), or any other form
+            :func:`as_adjacency` takes: an edge-list tuple ``(senders, receivers[, weights])``
+            or a GraphsTuple (never read as a matrix), a ``networkx.Graph``, a ``scipy.sparse``
+            or JAX sparse matrix.
         mask: optional ``(N,)`` boolean node mask (padding is excluded).
 
     Returns:
         :class:`Components`.
+
+    Raises:
+        ValueError, TypeError: an unsupported form, a non-square array, an edge list or graph
+            that :func:`as_adjacency` refuses, or a bad ``mask``.
 
     Example:
         >>> import jaxrg
@@ -333,7 +359,7 @@ def connected_components(adjacency, mask=None) -> Components:
         >>> cc.labels.tolist(), int(cc.count)
         ([0, 0, 2, 3, 3], 3)
     """
-    adjacency = jnp.asarray(adjacency)
+    adjacency = jnp.asarray(dense_graph(adjacency))
     n = _checks.check_square(adjacency)
     linked = adjacency != 0
     if mask is not None:
@@ -376,8 +402,11 @@ def circulation(adjacency, *, teleport: float = 0.0) -> Float[Array, "n n"]:
 
     Args:
         adjacency: ``(N, N)`` non-negative weights, ``adjacency[i, j]`` on the edge ``i -> j``
-            (not necessarily symmetric), or a ``networkx.DiGraph`` (its ``"weight"`` attribute,
-            default 1, in the order of ``G.nodes``).
+            (not necessarily symmetric); or a directed edge list ``(senders, receivers[,
+            weights])`` (or a GraphsTuple), edges ``senders -> receivers``, each listed once
+            (``N`` = largest id + 1); or a ``networkx.DiGraph``/``Graph`` (its ``"weight"``
+            attribute, default 1, in the order of ``G.nodes``); or a ``scipy.sparse`` matrix.
+            An edge tuple is never read as a ``(2, E)`` matrix.
         teleport: :math:`\alpha \in [0, 1)`; 0 (the default) needs a strongly connected graph.
 
     Returns:
@@ -386,7 +415,9 @@ def circulation(adjacency, *, teleport: float = 0.0) -> Float[Array, "n n"]:
 
     Raises:
         ValueError: ``adjacency`` not square, not finite or negative; ``teleport`` outside
-            ``[0, 1)``; a graph that is not strongly connected with ``teleport=0``.
+            ``[0, 1)``; a graph that is not strongly connected with ``teleport=0``; an edge
+            listed twice.
+        TypeError: an unsupported graph type or non-integer edge ids.
 
     Example:
         >>> import jax.numpy as jnp, jaxrg
@@ -394,11 +425,7 @@ def circulation(adjacency, *, teleport: float = 0.0) -> Float[Array, "n n"]:
         >>> jaxrg.circulation(cycle).tolist()[0]             # pi uniform: weight 1/2 both ways
         [0.0, 0.5, 0.0, 0.5]
     """
-    if (type(adjacency).__module__ or "").startswith("networkx"):  # as in as_adjacency
-        import networkx as nx
-
-        adjacency = nx.to_numpy_array(adjacency, weight="weight", nonedge=0.0)
-    adjacency = _checks.as_float_array(adjacency, "adjacency")
+    adjacency = directed_adjacency(adjacency)
     n = _checks.check_square(adjacency)
     _checks.check_edge_weights(adjacency, needs="a random walk")
     if not isinstance(teleport, float | int) or isinstance(teleport, bool) or not (
@@ -481,12 +508,14 @@ def to_graphs_tuple(adjacency, *, nodes=None):
         nodes: optional node features ``(N, F)``.
 
     Returns:
-        ``jraph.GraphsTuple`` with ``senders``/``receivers`` of every non-zero entry (row-major),
-        ``edges`` the ``(E,)`` weights, ``n_node = [N]``, ``n_edge = [E]``.
+        ``jraph.GraphsTuple`` with ``senders``/``receivers`` of every non-zero entry (row-major;
+        a self-loop is one entry ``i -> i``), ``edges`` the ``(E,)`` weights, ``n_node = [N]``,
+        ``n_edge = [E]``.
     """
     import jraph
 
-    adjacency = np.asarray(as_adjacency(adjacency))
+    # self-loops kept (one entry each): they count in the normalised Laplacian of the result
+    adjacency = np.asarray(as_adjacency(adjacency, remove_self_loops=False))
     if nodes is not None and np.shape(nodes)[:1] != adjacency.shape[:1]:
         raise ValueError(
             f"nodes must have one row per node, shape ({adjacency.shape[0]}, F); got shape "

@@ -172,12 +172,14 @@ def window_average(profiles, num_windows: int) -> Float[Array, "... w"]:
 
     Raises:
         ValueError: ``num_windows`` < 1 or > T.
+        TypeError: ``num_windows`` not an integer (``2.7`` is refused, not truncated to 2).
     """
+    num_windows = _checks.check_int(num_windows, "num_windows", minimum=1, meaning="token windows")
     p = np.asarray(profiles)
     t = p.shape[-1]
-    if not 1 <= int(num_windows) <= t:
+    if not 1 <= num_windows <= t:
         raise ValueError(f"num_windows must be in [1, T={t}]; got {num_windows}.")
-    return np.stack([c.mean(-1) for c in np.array_split(p, int(num_windows), axis=-1)], -1)
+    return np.stack([c.mean(-1) for c in np.array_split(p, num_windows, axis=-1)], -1)
 
 
 def depth_normalise(profiles, num_points: int) -> np.ndarray:
@@ -189,17 +191,25 @@ def depth_normalise(profiles, num_points: int) -> np.ndarray:
 
     Args:
         profiles: ``(..., L, W)`` profiles (layers second to last).
-        num_points: ``P``, the number of normalised depths.
+        num_points: ``P \ge 2``, the number of normalised depths (the grid holds both ends,
+            depth 0 and depth 1).
 
     Returns:
         ``(..., P, W)`` float NumPy array.
+
+    Raises:
+        ValueError: ``num_points`` < 2 (``0`` would give an empty array, ``1`` only the first
+            layer).
+        TypeError: ``num_points`` not an integer.
     """
+    num_points = _checks.check_int(num_points, "num_points", minimum=2,
+                                   meaning="normalised depths, both ends included")
     p = np.asarray(profiles, dtype=float)
     num_layers = p.shape[-2]
     if num_layers < 2:
         return np.repeat(p, num_points, axis=-2)
     x = np.linspace(0.0, 1.0, num_layers)
-    grid = np.linspace(0.0, 1.0, int(num_points))
+    grid = np.linspace(0.0, 1.0, num_points)
     moved = np.moveaxis(p, -2, -1)
     out = np.apply_along_axis(lambda y: np.interp(grid, x, y), -1, moved)
     return np.moveaxis(out, -1, -2)
@@ -234,8 +244,13 @@ def profile_features(
         ``(N, F)`` float array, ``F`` the product of the remaining axes.
 
     Raises:
-        ValueError: ``depth_range`` selects no layer.
+        ValueError: ``depth_range`` selects no layer; ``num_windows`` outside ``[1, T]``;
+            ``depth_points`` < 2.
+        TypeError: ``num_windows`` or ``depth_points`` not an integer.
     """
+    if depth_points is not None:  # named as the caller named it (depth_normalise's num_points)
+        depth_points = _checks.check_int(depth_points, "depth_points", minimum=2,
+                                         meaning="normalised depths, both ends included")
     p = window_average(profiles, num_windows)  # (N, ..., L, W)
     if depth_points is not None:
         p = depth_normalise(p, depth_points)

@@ -56,13 +56,15 @@ def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
 
     Raises:
         ValueError: not square, NaN/inf, asymmetric, clearly negative eigenvalues or zero trace
-            (value checks on concrete inputs).
+            (value checks on concrete inputs, and under :func:`jaxrg.checked`). Under plain
+            ``jit`` such a matrix gives NaN logits, so every entropy of it is NaN.
     """
     k = _checks.as_float_array(matrix, name)
     n = _checks.check_square(k, name)
     eps = float(jnp.finfo(k.dtype).eps)
+    valid = True
     if not _checks.is_concrete(k):
-        lam = jnp.linalg.eigvalsh(k)
+        lam, valid = _traced_checks(k, name)
     else:
         with jax.ensure_compile_time_eval():  # concrete even when called while tracing
             if not bool(jnp.all(jnp.isfinite(k))):
@@ -87,7 +89,45 @@ def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
     top = lam[-1]
     keep = ~(lam <= n * eps * jax.lax.stop_gradient(top))  # NaN kept: NaN in, NaN out
     # double where: log(0) and log(negative round-off) must not reach value or gradient
-    return jnp.where(keep, jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
+    logits = jnp.where(keep, jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
+    # traced input that fails a check: NaN logits, so every entropy of them is NaN (not 0 for an
+    # indefinite matrix, not -inf for a zero one); eager input raised above
+    return jnp.where(valid, logits, jnp.nan)
+
+
+def _traced_checks(k: jax.Array, name: str) -> tuple[jax.Array, jax.Array]:
+    """The value checks of :func:`log_spectrum` on a traced matrix: ``(eigenvalues, valid)``.
+
+    The same rules and messages as the eager checks, as :func:`jaxrg._checks.value_check`
+    calls: free under plain ``jit`` (where ``valid`` turns the result into NaN), raised as
+    ``ValueError`` under :func:`jaxrg.checked`.
+    """
+    n, eps = k.shape[0], jnp.finfo(k.dtype).eps
+    finite = jnp.all(jnp.isfinite(k))
+    _checks.value_check(finite, f"{name} has NaN or inf entries.")
+    asym = jnp.max(jnp.abs(k - k.T))
+    scale = jnp.maximum(jnp.max(jnp.abs(k)), jnp.finfo(k.dtype).tiny)
+    symmetric = ~(asym > 100 * eps * scale)  # NaN passes here: the finiteness check names it
+    _checks.value_check(
+        symmetric,
+        f"{name} is not symmetric (max |K - K^T| = {{asym:.3g}}); use (K + K.T) / 2.",
+        asym=asym,
+    )
+    lam = jnp.linalg.eigvalsh(k)
+    top, low = jax.lax.stop_gradient(lam[-1]), jax.lax.stop_gradient(lam[0])
+    positive = ~(top <= 0)
+    _checks.value_check(
+        positive, f"{name} has no positive eigenvalue (zero trace): no entropy is defined."
+    )
+    psd = ~(low < -np.sqrt(eps) * n * top)
+    _checks.value_check(
+        psd,
+        f"{name} is not positive semi-definite (smallest eigenvalue {{low:.3g}}, "
+        f"largest {{top:.3g}}); pass a Gram or kernel matrix.",
+        low=low,
+        top=top,
+    )
+    return lam, finite & symmetric & positive & psd
 
 
 def von_neumann_entropy(matrix) -> Float[Array, ""]:
@@ -200,7 +240,7 @@ def diffusion_spectral_entropy(
 
     Raises:
         ValueError: ``points`` not 2-D or with a NaN/inf entry in a real point, ``sigma`` or
-            ``t`` not positive (concrete). Under ``jit`` a NaN/inf point gives NaN.
+            ``t`` not finite and positive (concrete). Under ``jit`` a NaN/inf point gives NaN.
 
     References:
         D. Liao et al., "Assessing Neural Network Representations During Training Using
@@ -224,8 +264,21 @@ def diffusion_spectral_entropy(
         if _checks.is_concrete(value):
             with jax.ensure_compile_time_eval():
                 host = np.asarray(value)
-            if not np.all(host > 0):
-                raise ValueError(f"{label} must be > 0; got {host}.")
+            if not np.all((host > 0) & np.isfinite(host)):  # inf passed "> 0", then NaN logits
+                raise ValueError(
+                    f"{label} must be > 0 and finite; got {host}. Pass a finite {label} "
+                    "(a large finite value approaches the limit)."
+                )
+    # traced sigma / t: the same rule as a checkify check (raised under jaxrg.checked), and NaN
+    # out under plain jit (a sigma <= 0 would otherwise give the entropy of |sigma|)
+    params_ok = jnp.ones((), bool)
+    for value, label in ((sigma, "sigma"), (t, "t")):
+        if not _checks.is_concrete(value):
+            ok = jnp.all((value > 0) & jnp.isfinite(value))
+            _checks.value_check(
+                ok, f"{label} must be finite and > 0; got {{value:.3g}}.", value=jnp.min(value)
+            )
+            params_ok = params_ok & ok
     if mask is not None:
         mask = _checks.check_mask(mask, x.shape[0])
     real = jnp.ones(x.shape[0], bool) if mask is None else mask
@@ -242,8 +295,9 @@ def diffusion_spectral_entropy(
     d2 = jnp.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
     affinity = jnp.exp(-d2 / (2 * sigma**2))
     mu = laplacian_spectrum(affinity, mask, normalized=True)
-    lam = jnp.abs(1 - jnp.where(jnp.isfinite(mu), mu, jnp.ones_like(mu)))
-    keep = jnp.isfinite(mu) & (lam > 0)
+    padding = mu == jnp.inf  # a NaN mode (NaN sigma under jit) is no padding: it stays NaN
+    lam = jnp.abs(1 - jnp.where(padding, jnp.ones_like(mu), mu))
+    keep = ~padding & ~(lam <= 0)
     logits = jnp.where(keep, t * jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
     # NaN in (under jit): NaN out, not the entropy of the finite modes alone
-    return jnp.where(finite, info.shannon_entropy(logits), jnp.nan)
+    return jnp.where(finite & params_ok, info.shannon_entropy(logits), jnp.nan)

@@ -86,10 +86,14 @@ def laplacian(adjacency, *, normalized: bool = False) -> Float[Array, "n n"]:
 
 def _laplacian_of(adjacency: jax.Array, normalized: bool) -> jax.Array:
     """:func:`laplacian` of an adjacency that was checked already (validated once per call)."""
-    degree = jnp.sum(adjacency, axis=1)
-    lap = jnp.diag(degree) - adjacency
+    # self-loops cancel in D - A: drop them before the degree, not by subtracting A_ii from a
+    # degree that holds it (a loop 1e16 times the node's edges rounded them away)
+    loops = jnp.diagonal(adjacency)
+    off = adjacency - jnp.diag(loops)
+    lap = jnp.diag(jnp.sum(off, axis=1)) - off
     if not normalized:
         return lap
+    degree = jnp.sum(off, axis=1) + loops  # the normalised degree counts the loop (networkx)
     positive = degree > 0
     # double where: 1/sqrt(0) would give inf (and NaN gradients) for isolated nodes
     inv_sqrt = jnp.where(positive, 1 / jnp.sqrt(jnp.where(positive, degree, 1)), 0)

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg import _checks
-from jaxrg._numerics import lead, scaled_moments
+from jaxrg._numerics import lead, no_real_node_is_nan, scaled_moments
 from jaxrg._numerics import log_weights as log_weights_of  # the name is an argument here
 
 __all__ = [
@@ -142,7 +142,7 @@ def unit_measure(eigenvalues) -> tuple[jax.Array, None]:
         ``None``, which stands for ``log_weights = 0`` on the finite eigenvalues and ``-inf`` on
         the padding.
     """
-    return _checks.check_eigenvalues(eigenvalues), None
+    return no_real_node_is_nan(_checks.check_eigenvalues(eigenvalues)), None
 
 
 def measure_moments(nodes, log_weights, taus) -> Moments:
@@ -232,10 +232,13 @@ def measure_curves(nodes, log_weights, taus, log_n) -> SpectralCurves:
     single = log_n <= 0
     # double where: N = 1 would divide by log 1 = 0 (and give NaN gradients)
     safe_log_n = jnp.where(single, 1, log_n)
+    entropy = (m.log_z + m.tau_mean) / safe_log_n
+    specific_heat = m.tau2_var / safe_log_n
+    # N = 1: exactly 0, but a NaN (tau, eigenvalue) stays NaN: NaN in, NaN out under jit
     return SpectralCurves(
         heat_trace=jnp.exp(m.log_z - taus * m.shift),
-        entropy=jnp.where(single, 0, (m.log_z + m.tau_mean) / safe_log_n),
-        specific_heat=jnp.where(single, 0, m.tau2_var / safe_log_n),
+        entropy=jnp.where(single & ~jnp.isnan(entropy), 0, entropy),
+        specific_heat=jnp.where(single & ~jnp.isnan(specific_heat), 0, specific_heat),
         spectral_dimension=2 * (m.tau_mean + taus * m.shift),
     )
 
@@ -316,6 +319,9 @@ def entropy_curves(eigenvalues, taus) -> SpectralCurves:
 
     Raises:
         ValueError: NaN eigenvalues, ``taus`` not finite or not positive (concrete input).
+            Under plain ``jit`` a NaN eigenvalue or ``tau`` gives NaN (also for one node), and
+            a spectrum without a finite eigenvalue (padding only) gives NaN curves, as
+            :func:`jaxrg.batch.batch_curves` does for a graph without a real node.
     """
     nodes, log_w = unit_measure(eigenvalues)
     return measure_curves(nodes, log_w, taus, _log_n(nodes))

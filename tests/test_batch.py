@@ -225,3 +225,18 @@ def test_a_graph_without_nodes_gives_nan_curves_under_jit_and_the_others_are_unt
     assert np.isnan(curves.entropy[0]).all() and np.isnan(curves.specific_heat[0]).all()
     want = jaxrg.entropy_curves(jnp.array([0.0, 2.0]), jnp.array([1.0, 2.0]))
     np.testing.assert_allclose(curves.entropy[1], want.entropy, **tol(float))
+
+
+def test_a_nan_tau_gives_nan_curves_under_jit_also_for_a_single_node_graph():
+    """Before: a one-node graph had S = C = 0 whatever tau, so tau = NaN gave 0 under jit."""
+    batch = jaxrg.pad_adjacency([np.zeros((1, 1)), np.array([[0.0, 1.0], [1.0, 0.0]])])
+    curves = jax.jit(jb.batch_curves)(batch, jnp.array([1.0, jnp.nan]))
+    for field in (curves.entropy, curves.specific_heat, curves.spectral_dimension):
+        assert np.isnan(field[:, 1]).all()
+    np.testing.assert_array_equal(curves.entropy[0, 0], 0.0)
+    np.testing.assert_array_equal(curves.specific_heat[0, 0], 0.0)
+    p = 1 / (1 + np.exp(2.0))  # two nodes, one edge: eigenvalues 0, 2 at tau = 1
+    s = -(p * np.log(p) + (1 - p) * np.log(1 - p)) / np.log(2)
+    np.testing.assert_allclose(curves.entropy[1, 0], s, **tol(float))
+    np.testing.assert_allclose(curves.specific_heat[1, 0], 4 * p * (1 - p) / np.log(2),
+                               **tol(float))

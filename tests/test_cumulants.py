@@ -1,10 +1,12 @@
 """Tests of jaxrg.cumulants: closed forms, scipy, finite differences and Monte Carlo error bars."""
 
 import argparse
+import itertools
 import math
 
 import jax
 import jax.numpy as jnp
+import mpmath
 import numpy as np
 import pytest
 import scipy.special
@@ -129,6 +131,57 @@ def test_sample_cumulants_equal_numpy_plug_in_formulas_with_a_large_mean():
 def test_cgf_derivatives_by_jacfwd_equal_sample_cumulants():
     x = jax.random.gamma(jax.random.key(1), 2.0, (300,), jnp.float64)
     np.testing.assert_allclose(cgf_cumulants(x, 5), sample_cumulants(x, 5), rtol=1e-9, atol=1e-10)
+
+
+def _mpmath_cumulant_tensors(y: np.ndarray, order: int) -> list[np.ndarray]:
+    """Plug-in cumulant tensors of the float samples ``y`` (n, d) in 60-digit mpmath.
+
+    Mean, then the centred moments <c_a c_b>, <c_a c_b c_c> and, for order 4,
+    <c_a c_b c_c c_e> - k_ab k_ce - k_ac k_be - k_ae k_bc: the empirical law's cumulants.
+    """
+    with mpmath.workdps(60):
+        n, d = y.shape
+        cols = [[mpmath.mpf(float(v)) for v in y[:, a]] for a in range(d)]
+        mean = [mpmath.fsum(col) / n for col in cols]
+        c = [[v - mean[a] for v in cols[a]] for a in range(d)]
+
+        def moment(*idx):
+            return mpmath.fsum(math.prod((c[a][i] for a in idx), start=1) for i in range(n)) / n
+
+        out = [np.array([float(v) for v in mean])]
+        for r in range(2, order + 1):
+            tensor = np.zeros((d,) * r)
+            for idx in itertools.product(range(d), repeat=r):
+                value = moment(*idx)
+                if r == 4:
+                    a, b, k, e = idx
+                    value -= (moment(a, b) * moment(k, e) + moment(a, k) * moment(b, e)
+                              + moment(a, e) * moment(b, k))
+                tensor[idx] = float(value)
+            out.append(tensor)
+        return out
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e6])
+def test_cgf_cumulants_equal_mpmath_plug_in_cumulants_whatever_the_mean(offset):
+    # kappa_{r>=2} do not depend on the offset; the old route differentiated log<e^{jy}> of the
+    # raw data and cancelled catastrophically (kappa_4 = -10.99 for 9.056 at offset 1e4)
+    x = np.random.default_rng(0).exponential(size=50) + offset
+    want = [float(t.ravel()[0]) for t in _mpmath_cumulant_tensors(x[:, None], 4)]
+    np.testing.assert_allclose(cgf_cumulants(jnp.asarray(x), 4), want, rtol=1e-12, atol=0)
+    jitted = jax.jit(lambda s: cgf_cumulants(s, 4))(jnp.asarray(x))
+    np.testing.assert_allclose(jitted, want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4, 1e6])
+def test_cgf_cumulant_tensors_equal_mpmath_plug_in_tensors_whatever_the_mean(offset):
+    base = np.random.default_rng(1).exponential(size=(40, 2)) @ np.array([[1.0, 0.4], [0.0, 2.0]])
+    y = base + np.array([offset, -offset / 2])
+    want = _mpmath_cumulant_tensors(y, 4)
+    got = cgf_cumulant_tensors(jnp.asarray(y), 4)
+    for r, (g, w) in enumerate(zip(got, want, strict=True), start=1):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14 * np.max(np.abs(w)),
+                                   err_msg=f"order {r}")
 
 
 def test_cgf_is_stable_where_the_naive_formula_overflows():

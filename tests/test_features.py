@@ -14,20 +14,28 @@ TAUS = jnp.logspace(-2, 2, 9)
 F64 = tol(np.float64)
 
 
-def _oracle_curves(a, x, taus, *, centre=True, normalize=True):
+def _oracle_curves(a, x, taus, *, centre=True, normalize=True, normalized=False):
     """S_X, C_X from scipy's expm of the Laplacian and the KL form (no eigenvectors).
 
     Z_X(τ) = N Tr(Xᵀ e^{−τL} X) / ‖X‖² and the moments of λ under the feature measure,
     ⟨λ^k⟩ = Tr(Xᵀ L^k e^{−τL} X) / Tr(Xᵀ e^{−τL} X), give S = (log Z + τ⟨λ⟩) / log N and
     C = τ² (⟨λ²⟩ − ⟨λ⟩²) / log N. (Finite differences of log Z in τ, the earlier oracle, were
-    off by up to 2e-5 relative at τ = 4 against a 40-digit mpmath reference.)
+    off by up to 2e-5 relative at τ = 4 against a 40-digit mpmath reference.) ``normalized``:
+    I − D^{−1/2} A D^{−1/2} (zero rows for isolated nodes) and centring along r = D^{1/2} 1
+    (r_i = 1 where d_i = 0).
     """
     a = np.asarray(a, float)
     x = np.asarray(x, float).reshape(a.shape[0], -1)
     n = a.shape[0]
-    lap = np.diag(a.sum(1)) - a
+    degree = a.sum(1)
+    lap = np.diag(degree) - a
+    r = np.ones(n)
+    if normalized:
+        inv = np.where(degree > 0, 1 / np.sqrt(np.where(degree > 0, degree, 1)), 0)
+        lap = inv[:, None] * lap * inv[None, :]
+        r = np.where(degree > 0, np.sqrt(degree), 1.0)
     if centre:
-        x = x - x.mean(0)
+        x = x - np.outer(r, r @ x) / (r @ r)
     if normalize:
         x = x / np.linalg.norm(x, axis=0)
     mass = np.sum(x**2)
@@ -106,6 +114,52 @@ def test_curves_match_the_heat_content_of_the_features_by_expm():
         np.testing.assert_allclose(curves.entropy, s, rtol=1e-10)
         np.testing.assert_allclose(curves.specific_heat, c, rtol=1e-9)
 
+
+
+@pytest.mark.parametrize("centre", [False, True])
+def test_normalised_laplacian_measure_matches_expm_on_irregular_disconnected_graphs(centre):
+    """``normalized=True``: the zero modes of I − D^{−1/2}AD^{−1/2} are D^{1/2}1_c, not the
+    component indicators of L = D − A. The closed-form zero-mode weight used the indicators:
+    on a star with a feature on its hub, Z_X(50) was 1.33 for 2.00 and with centring
+    4e-43 for 0.27 (and jax.grad of S_X disagreed with finite differences by 3 %). Now
+    centring removes the projection on D^{1/2}1 (the normalised zero mode) and the zero modes'
+    weight is Σ_c (v_cᵀX)²/‖v_c‖². Reference: scipy's expm (no eigenvectors), on a weighted
+    irregular graph with two components, a self-loop and an isolated node."""
+    rng = np.random.default_rng(5)
+    a = np.zeros((11, 11))
+    a[:6, :6] = random_graph(rng, 6, p=0.7, weighted=True)
+    a[6, 7:10] = a[7:10, 6] = [1.0, 2.5, 0.3]  # a weighted star; node 10 isolated
+    a[7, 7] = 0.7  # a self-loop: it counts towards the normalised degree
+    x = rng.normal(size=(11, 2)) + 1.0
+    taus = jnp.array([0.05, 0.5, 3.0, 50.0])
+    for normalize in (True, False):
+        spec = jaxrg.feature_spectrum(a, x, centre=centre, normalize=normalize, normalized=True)
+        curves = jaxrg.feature_entropy_curves(spec, taus)
+        s, c = _oracle_curves(a, x, taus, centre=centre, normalize=normalize, normalized=True)
+        np.testing.assert_allclose(curves.entropy, s, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(curves.specific_heat, c, rtol=1e-8, atol=1e-12)
+    star = np.zeros((4, 4))
+    star[0, 1:] = star[1:, 0] = 1.0
+    hub = np.array([1.0, 0.0, 0.0, 0.0])
+    spec = jaxrg.feature_spectrum(star, hub, centre=False, normalize=False, normalized=True)
+    got = jaxrg.feature_entropy_curves(spec, jnp.array([50.0])).heat_trace
+    np.testing.assert_allclose(got, [2.0], rtol=1e-12)  # N (v_0ᵀx)² / (‖v_0‖² ‖x‖²) = 4 · 3/6
+    # jax.grad through the normalised measure equals finite differences
+    w = random_graph(np.random.default_rng(21), 6, p=0.6, weighted=True)
+    feats = np.random.default_rng(22).normal(size=(6, 2))
+    e = np.zeros((6, 6))
+    i, j = np.argwhere(np.triu(w, 1))[0]
+    e[i, j] = e[j, i] = 1.0
+
+    def entropy(adj):
+        spec = jaxrg.feature_spectrum(adj, feats, centre=centre, normalized=True)
+        return jaxrg.feature_entropy_curves(spec, 0.7).entropy
+
+    grad = float(jnp.sum(jax.grad(entropy)(jnp.asarray(w)) * e))
+    h = 1e-4
+    fd = float((-entropy(w + 2 * h * e) + 8 * entropy(w + h * e) - 8 * entropy(w - h * e)
+                + entropy(w - 2 * h * e)) / (12 * h))
+    np.testing.assert_allclose(grad, fd, rtol=1e-7)
 
 def test_specific_heat_is_minus_the_log_derivative_of_the_entropy():
     rng = np.random.default_rng(2)
@@ -307,6 +361,33 @@ def test_sparse_feature_quadrature_matches_the_dense_measure():
     with pytest.raises(ValueError, match="features must have shape"):
         sp.feature_quadrature(a, x[:5])
 
+
+
+def test_sparse_centred_features_leave_no_round_off_on_the_zero_mode():
+    """On a connected graph the centred features have no zero-mode mass; the sparse route took
+    the total from a second sum that rounds differently and left ~1e-31 at lambda = 0, which
+    outlives every real mode once e^{-lambda_2 tau} falls below it: on weighted karate
+    (lambda_2 = 1.19) S_X(84) was -20.1 for 0.076 and C_X had a spurious peak of height 358 at
+    tau = 59.9 (the default grid reaches 100/lambda_2). References: the dense route (eigh, zero
+    modes in closed form) at every tau, scipy's expm oracle at tau = 1 (at large tau the
+    oracle's own round-off on the zero mode takes over, as the bug did)."""
+    import networkx as nx
+
+    import jaxrg.sparse as sp
+
+    a = nx.to_numpy_array(nx.karate_club_graph())  # weights 1..7, connected
+    x = np.random.default_rng(0).normal(size=(34, 3))
+    approx = sp.feature_quadrature(a, x)
+    taus = jnp.array([1.0, 30.0, 60.0, 84.0])
+    got = jaxrg.feature_entropy_curves(approx, taus)
+    want = jaxrg.feature_entropy_curves(jaxrg.feature_spectrum(a, x), taus)
+    np.testing.assert_allclose(got.entropy, want.entropy, rtol=1e-8)
+    np.testing.assert_allclose(got.specific_heat, want.specific_heat, rtol=1e-6, atol=1e-12)
+    s, c = _oracle_curves(a, x, taus[:1])
+    np.testing.assert_allclose(got.entropy[:1], s, rtol=1e-8)
+    np.testing.assert_allclose(got.specific_heat[:1], c, rtol=1e-6)
+    scales = jaxrg.feature_characteristic_scales(approx)
+    assert np.all(np.asarray(scales.taus)[np.asarray(scales.valid)] < 10), scales.taus
 
 @pytest.mark.parametrize("exponent", [-1000, -500, 500, 1000])
 @pytest.mark.parametrize("normalize", [True, False])

@@ -333,3 +333,106 @@ def test_an_edge_list_of_names_is_renumbered_and_names_mixed_with_ids_are_refuse
     mixed.write_text("0 b\n1 2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="mixed with names|not an integer"):
         read_edge_file(mixed, relabel=None)
+
+
+# --- self-loops: one convention in every input form and route --------------------------------
+
+import json  # noqa: E402
+
+import jax  # noqa: E402
+import scipy.special  # noqa: E402
+
+LOOPED_EDGES = [(0, 1, 1.0), (1, 2, 2.0), (2, 0, 0.5), (2, 3, 1.0), (3, 4, 3.0), (4, 5, 1.0),
+                (5, 3, 1.0), (2, 2, 5.0)]  # two triangles and a bridge; a loop of weight 5 on 2
+
+
+def _looped():
+    g = nx.Graph()
+    g.add_weighted_edges_from(LOOPED_EDGES)
+    return g
+
+
+def _reference_entropy(eigenvalues, taus):
+    """S(tau) = (log Z + tau <lambda>) / log N from a numpy spectrum (zero mode clipped)."""
+    lam = np.clip(np.sort(eigenvalues), 0, None)
+    logits = -np.asarray(taus)[:, None] * lam[None, :]
+    log_z = scipy.special.logsumexp(logits, axis=1)
+    mu = np.exp(logits - log_z[:, None])
+    return (log_z + np.asarray(taus) * (mu @ lam)) / np.log(lam.size)
+
+
+def test_a_self_loop_counts_in_the_normalised_laplacian_in_every_input_form_and_route(tmp_path):
+    """laplacian(normalized=True) documents that a loop counts towards the degree (networkx);
+    before, pad_adjacency, to_graphs_tuple, read_graph and `jaxrg curve --normalized` dropped
+    the loop first: lambda_2 0.1743 instead of networkx's 0.1466."""
+    from jaxrg.cli import main
+
+    g = _looped()
+    nodes = range(6)
+    dense = nx.to_numpy_array(g, nodelist=nodes)
+    assert dense[2, 2] == 5.0
+    ref = np.linalg.eigvalsh(nx.normalized_laplacian_matrix(g, nodelist=nodes).toarray())
+    s, r, w = (np.array(x) for x in zip(*LOOPED_EDGES, strict=True))
+    (tmp_path / "g.txt").write_text("".join(f"{u} {v} {x}\n" for u, v, x in LOOPED_EDGES))
+    np.save(tmp_path / "g.npy", dense)
+    np.savez(tmp_path / "dense.npz", adjacency=dense)
+    scipy.sparse.save_npz(tmp_path / "sparse.npz", scipy.sparse.csr_matrix(dense))
+    nx.write_graphml(g, tmp_path / "g.graphml")
+    nx.write_gml(g, tmp_path / "g.gml")
+
+    def spectrum(graph):
+        return jaxrg.laplacian_spectrum(graph, normalized=True)
+
+    forms = {
+        "dense": lambda: spectrum(dense),
+        "scipy": lambda: spectrum(scipy.sparse.csr_array(dense)),
+        "networkx": lambda: spectrum(g),
+        "edge tuple": lambda: spectrum((s.astype(int), r.astype(int), w)),
+        "pad_adjacency + vmap": lambda: jax.vmap(
+            lambda a, m: jaxrg.laplacian_spectrum(a, m, normalized=True)
+        )(*jaxrg.pad_adjacency([dense, np.ones((2, 2)) - np.eye(2)]))[0],
+        "padded to 9 + vmap": lambda: jax.vmap(
+            lambda a, m: jaxrg.laplacian_spectrum(a, m, normalized=True)
+        )(*jaxrg.pad_adjacency([(s.astype(int), r.astype(int), w)], num_nodes=9))[0, :6],
+        "to_graphs_tuple": lambda: spectrum(jaxrg.to_graphs_tuple(dense)),
+        "to_graphs_tuple, padded": lambda: jax.vmap(
+            lambda a, m: jaxrg.laplacian_spectrum(a, m, normalized=True)
+        )(*jaxrg.pad_adjacency([jaxrg.to_graphs_tuple(g)]))[0],
+        **{
+            f"read_graph({name})": (lambda name=name: spectrum(read_graph(tmp_path / name)))
+            for name in ("g.txt", "g.npy", "dense.npz", "sparse.npz", "g.graphml", "g.gml")
+        },
+    }
+    for name, form in forms.items():
+        np.testing.assert_allclose(np.sort(np.asarray(form())), ref, rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+    # the graph itself round-trips with its loop (one entry i -> i in the GraphsTuple)
+    graphs_tuple = jaxrg.to_graphs_tuple(dense)
+    assert int(np.sum(np.asarray(graphs_tuple.senders) == np.asarray(graphs_tuple.receivers))) == 1
+    np.testing.assert_array_equal(jaxrg.as_adjacency(graphs_tuple, remove_self_loops=False), dense)
+    np.testing.assert_array_equal(jaxrg.pad_adjacency([dense]).adjacency[0], dense)
+    # the CLI on the file: the same curve as the networkx spectrum gives
+    for flags, lam in ((["--normalized"], ref),
+                       ([], np.linalg.eigvalsh(nx.laplacian_matrix(g, nodelist=nodes).toarray()))):
+        out = tmp_path / f"curve{len(flags)}.json"
+        assert main(["curve", str(tmp_path / "g.txt"), "--num-taus", "16", "--json", str(out),
+                     *flags]) == 0
+        curves = json.loads(out.read_text())["curves"]
+        taus = np.array(curves["tau"])
+        np.testing.assert_allclose(curves["entropy"], _reference_entropy(lam, taus),
+                                   rtol=1e-10, atol=1e-12, err_msg=str(flags))
+
+
+def test_a_self_loop_listed_twice_is_refused_in_a_file_and_in_a_padded_batch(tmp_path):
+    """A loop now counts (normalised Laplacian), so a repeat is as ambiguous as any other: the
+    file names the line, the padded batch the edge, as as_adjacency does."""
+    (tmp_path / "g.txt").write_text("0 1\n1 1 2\n1 2\n1 1 3\n")
+    with pytest.raises(ValueError, match=r"g\.txt, line 4: edge \(1, 1\) is listed 2 times"):
+        read_graph(tmp_path / "g.txt")
+    edges = (np.array([0, 1, 1]), np.array([1, 1, 1]), np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"edge \(1, 1\) is listed 2 times"):
+        jaxrg.as_adjacency(edges, remove_self_loops=False)
+    with pytest.raises(ValueError, match=r"edge \(1, 1\) is listed 2 times"):
+        jaxrg.pad_adjacency([edges])
+    with pytest.raises(ValueError, match=r"edge \(1, 1\) is listed 2 times"):
+        jaxrg.laplacian_spectrum(edges, normalized=True)

@@ -204,3 +204,120 @@ def test_circulation_refuses_what_has_no_stationary_distribution():
         jaxrg.circulation(a, teleport=1.0)
     with pytest.raises(ValueError, match="negative weights"):
         jaxrg.circulation(-_directed(3))
+
+
+# ---- every input form, one answer: connected components and the circulation ----------------
+
+
+def _undirected_forms(g):
+    """Every form of the undirected networkx graph ``g`` (nodes 0..N-1) as_adjacency takes."""
+    dense = nx.to_numpy_array(g, nodelist=range(g.number_of_nodes()))
+    s, r, w = (np.array(x) for x in zip(*[(u, v, d.get("weight", 1.0))
+                                           for u, v, d in g.edges(data=True)], strict=True))
+    return {
+        "numpy": dense,
+        "jax": jnp.asarray(dense),
+        "list": dense.tolist(),
+        "edge tuple": (s, r, w),
+        "graphs tuple": jraph.GraphsTuple(
+            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
+            n_node=jnp.asarray([len(dense)]), n_edge=jnp.asarray([len(s)]), globals=None),
+        "networkx": g,
+        "scipy csr": scipy.sparse.csr_array(dense),
+        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(dense)),
+    }
+
+
+def _two_component_weighted_graph():
+    g = weighted_triangle_plus_tail()  # nodes 0..3
+    g.add_node(4)  # isolated (an id missing from the edge list)
+    g.add_edge(5, 6, weight=0.25)
+    return g
+
+
+@pytest.mark.parametrize("graph", [nx.path_graph(3), _two_component_weighted_graph()],
+                         ids=["3-node path", "weighted, 3 components"])
+def test_connected_components_are_the_same_for_every_input_form_and_match_networkx(graph):
+    components = list(nx.connected_components(graph))
+    want = np.empty(graph.number_of_nodes(), int)
+    for comp in components:
+        want[list(comp)] = min(comp)
+    for name, form in _undirected_forms(graph).items():
+        cc = jaxrg.connected_components(form)
+        np.testing.assert_array_equal(cc.labels, want, err_msg=name)
+        assert int(cc.count) == len(components), name
+
+
+def test_an_edge_tuple_or_a_2_by_e_array_is_never_read_as_a_matrix():
+    # (senders, receivers) of the path 0-1-2 has two rows of two ids: once it was taken for a
+    # 2 x 2 matrix (2 nodes, or a self-loop of weight 2)
+    edges = (np.array([0, 1]), np.array([1, 2]))
+    cc = jaxrg.connected_components(edges)
+    assert cc.labels.tolist() == [0, 0, 0] and int(cc.count) == 1
+    np.testing.assert_array_equal(jaxrg.validate_adjacency(edges), nx.to_numpy_array(
+        nx.path_graph(3)))
+    assert jaxrg.circulation(edges, teleport=0.1).shape == (3, 3)
+    assert jaxrg.lrg.rewire_directed(edges, 1.0).shape == (3, 3)
+    functions = {
+        "connected_components": jaxrg.connected_components,
+        "validate_adjacency": jaxrg.validate_adjacency,
+        "circulation": jaxrg.circulation,
+        "rewire_directed": lambda a: jaxrg.lrg.rewire_directed(a, 1.0),
+    }
+    for name, fn in functions.items():
+        # the same ids as an integer array: ambiguous, refused with the fix (a tuple)
+        with pytest.raises(ValueError, match=r"ambiguous.*tuple"):
+            fn(np.array([[0, 1], [1, 2]]))
+        with pytest.raises(ValueError, match="square"):  # (2, E) with E != 2: not a matrix
+            fn(np.array([[0, 1, 2], [1, 2, 3]]))
+        with pytest.raises(ValueError, match=r"edge list of 3 edges.*tuple"):  # (E, 2)
+            fn(np.array([[0, 1], [1, 2], [2, 3]]))
+        assert name
+
+
+def _chung_circulation(a, teleport):
+    """W = N (Pi P + P^T Pi) / 2 without its diagonal, pi by scipy's eig (independent)."""
+    n = a.shape[0]
+    out = a.sum(1, keepdims=True)
+    walk = np.where(out > 0, a / np.where(out > 0, out, 1), 1.0 / n)
+    walk = (1 - teleport) * walk + teleport / n
+    pi = _stationary(walk)
+    w = n * (pi[:, None] * walk + (pi[:, None] * walk).T) / 2
+    np.fill_diagonal(w, 0)
+    return w
+
+
+def _directed_forms(a):
+    """Every form of the dense digraph ``a`` (A[i, j] on i -> j) circulation takes."""
+    s, r = np.nonzero(a)
+    w = a[s, r]
+    return {
+        "numpy": a,
+        "jax": jnp.asarray(a),
+        "list": a.tolist(),
+        "edge tuple": (s, r, w),
+        "graphs tuple": jraph.GraphsTuple(
+            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
+            n_node=jnp.asarray([len(a)]), n_edge=jnp.asarray([len(s)]), globals=None),
+        "networkx digraph": nx.from_numpy_array(a, create_using=nx.DiGraph),
+        "scipy csr": scipy.sparse.csr_array(a),
+        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(a)),
+    }
+
+
+@pytest.mark.parametrize(("name", "teleport"), [("3-node path", 0.1), ("weighted", 0.0),
+                                                ("weighted", 0.15)])
+def test_circulation_is_the_same_for_every_input_form_and_matches_chungs_formula(name, teleport):
+    if name == "3-node path":
+        a = np.zeros((3, 3))
+        a[0, 1] = a[1, 2] = 1.0  # 0 -> 1 -> 2: needs teleport
+    else:
+        a = _directed(4, n=8, p=0.35)
+    want = _chung_circulation(a, teleport)
+    for form_name, form in _directed_forms(a).items():
+        got = jaxrg.circulation(form, teleport=teleport)
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13, err_msg=form_name)
+    # a directed edge listed twice is refused, not summed or max-ed
+    s, r = np.nonzero(a)
+    with pytest.raises(ValueError, match=r"listed 2 times"):
+        jaxrg.circulation((np.r_[s, s[:1]], np.r_[r, r[:1]]), teleport=teleport)

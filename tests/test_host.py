@@ -47,10 +47,10 @@ def test_every_host_form_gives_the_networkx_matrix():
 def test_pad_adjacency_equals_padding_the_jax_route_by_hand():
     rng = np.random.default_rng(0)
     graphs = [nx.gnp_random_graph(int(n), 0.3, seed=i) for i, n in enumerate(rng.integers(2, 9, 6))]
-    graphs.append(([0, 0], [1, 0]))  # edge list with a self-loop: dropped
+    graphs.append(([0, 0], [1, 0]))  # edge list with a self-loop: kept, as by every route
     batch = jaxrg.pad_adjacency(graphs, num_nodes=10)
     for b, g in enumerate(graphs):
-        ref = np.asarray(jaxrg.as_adjacency(g))
+        ref = np.asarray(jaxrg.as_adjacency(g, remove_self_loops=False))
         n = ref.shape[0]
         np.testing.assert_array_equal(batch.adjacency[b, :n, :n], ref)
         assert not np.any(batch.adjacency[b, n:]) and not np.any(batch.adjacency[b, :, n:])

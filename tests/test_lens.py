@@ -510,3 +510,25 @@ def test_training_gives_the_cli_numbers_whatever_the_callers_x64_setting():
     assert runs[0][0] == runs[1][0]
     for a, b in zip(jax.tree.leaves(runs[0][1]), jax.tree.leaves(runs[1][1]), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("num_windows", [2.7, 2.0, "2", True])
+def test_window_average_refuses_a_window_count_that_is_not_an_integer(num_windows):
+    # before: int(2.7) silently averaged 2 windows
+    with pytest.raises(TypeError, match=r"num_windows must be an int >= 1 .*int\("):
+        window_average(np.arange(10.0)[None], num_windows)
+    np.testing.assert_allclose(window_average(np.arange(10.0)[None], np.int64(2)), [[2.0, 7.0]])
+
+
+@pytest.mark.parametrize("num_points", [1, 0, -1])
+def test_depth_normalise_refuses_fewer_than_two_depths_naming_the_argument(num_points):
+    # before: 0 gave an empty array, -1 numpy's "Number of samples, -1, must be non-negative"
+    with pytest.raises(ValueError, match=rf"num_points must be an int >= 2 .*got {num_points}"):
+        depth_normalise(np.ones((2, 3, 4)), num_points)
+    with pytest.raises(ValueError, match=rf"depth_points must be an int >= 2 .*got {num_points}"):
+        profile_features(np.ones((2, 3, 4)), depth_points=num_points)
+    with pytest.raises(TypeError, match="num_points must be an int"):
+        depth_normalise(np.ones((2, 3, 4)), 2.5)
+    # two depths are the first and the last layer
+    p = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(depth_normalise(p, 2), p[:, [0, 2]])

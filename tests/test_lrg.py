@@ -9,6 +9,8 @@ from math import comb
 
 import jax
 import jax.numpy as jnp
+import jraph
+import networkx as nx
 import numpy as np
 import pytest
 import scipy.linalg
@@ -25,6 +27,7 @@ from graphs_zoo import (
     star,
     two_cliques,
 )
+from jax.experimental import sparse as jsparse
 
 import jaxrg
 import jaxrg.lrg
@@ -448,6 +451,37 @@ def test_rewire_directed_under_jit_gives_nan_for_nan_in():
     np.testing.assert_array_equal(out[0], jaxrg.lrg.rewire_directed(chain, 1.0))
     assert np.isnan(out[1]).all()
     assert np.isnan(jax.jit(jaxrg.lrg.rewire_directed)(chain.at[1, 0].set(jnp.nan), 1.0)).all()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_rewire_directed_is_the_same_for_every_input_form_and_is_the_authors_rslrg(weighted):
+    rng = np.random.default_rng(5)
+    n = 20
+    adjacency = np.triu(rng.random((n, n)) < 0.2, 1).T.astype(np.float64)  # i -> j, i > j
+    adjacency[7, 2] = 1.0  # and one edge upwards
+    adjacency[3, 3] = 1.0  # a self-loop
+    if weighted:
+        adjacency *= rng.uniform(0.5, 2.0, (n, n))
+    s, r = np.nonzero(adjacency)
+    w = adjacency[s, r]
+    forms = {
+        "numpy": adjacency,
+        "list": adjacency.tolist(),
+        "edge tuple": (s, r, w) if weighted else (s, r),  # PyG's tuple(edge_index)
+        "graphs tuple": jraph.GraphsTuple(
+            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
+            n_node=jnp.asarray([n]), n_edge=jnp.asarray([len(s)]), globals=None),
+        "networkx digraph": nx.from_numpy_array(adjacency, create_using=nx.DiGraph),
+        "scipy csr": scipy.sparse.csr_array(adjacency),
+        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(adjacency)),
+    }
+    with jax.enable_x64(True):
+        forms["jax"] = jnp.asarray(adjacency)
+        for tau in (0.05, 0.3, 0.9):  # non-empty rewired graphs, no exact ties
+            want = authors_rslrg_directed(adjacency, tau)
+            for name, form in forms.items():
+                np.testing.assert_array_equal(jaxrg.lrg.rewire_directed(form, tau), want,
+                                              err_msg=name)
 
 
 @pytest.mark.parametrize(("adjacency", "taus", "words"), [

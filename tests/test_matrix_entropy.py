@@ -7,6 +7,7 @@ import pytest
 import scipy.stats
 from tolerances import tol
 
+import jaxrg
 from jaxrg.matrix_entropy import (
     diffusion_spectral_entropy,
     log_spectrum,
@@ -193,3 +194,79 @@ def test_dse_is_invariant_to_a_shift_of_the_points(dtype, shift, rtol):
     mask = jnp.arange(43) < 40
     np.testing.assert_allclose(float(diffusion_spectral_entropy(padded, mask)), expected,
                                rtol=rtol)
+
+
+_INVALID_MATRICES = [
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), "not positive semi-definite"),  # eigenvalues -1, 3
+    (np.array([[1.0, 0.5], [0.0, 1.0]]), "not symmetric"),
+    (np.zeros((3, 3)), "no positive eigenvalue"),
+    (-np.eye(3), "no positive eigenvalue"),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), "has NaN or inf"),
+]
+
+
+@pytest.mark.parametrize(("matrix", "match"), _INVALID_MATRICES)
+@pytest.mark.parametrize(
+    "entropy",
+    [von_neumann_entropy, lambda k: matrix_renyi_entropy(k, 2.0), vendi_score],
+    ids=["von_neumann", "renyi_2", "vendi"],
+)
+def test_matrix_refused_eagerly_is_refused_on_the_checked_path_and_is_nan_under_jit(
+    matrix, match, entropy
+):
+    """Before: the checks ran only eagerly; under jit (checked or not) [[1, 2], [2, 1]] gave a
+    von Neumann entropy of 0.0, the zero matrix -inf, the asymmetric one 0.66."""
+    with pytest.raises(ValueError, match=match):
+        entropy(matrix)
+    with pytest.raises(ValueError, match=match):
+        jaxrg.checked(jax.jit(entropy))(jnp.asarray(matrix))
+    assert np.isnan(jax.jit(entropy)(jnp.asarray(matrix)))
+
+
+def test_valid_matrices_pass_the_checked_path_with_the_scipy_entropy():
+    k = _random_psd(np.random.default_rng(11), 6, 4)  # rank 4: round-off zeros are not refused
+    lam = np.clip(np.linalg.eigvalsh(k), 0, None)
+    p = lam / lam.sum()
+    got = jaxrg.checked(jax.jit(von_neumann_entropy))(jnp.asarray(k))
+    assert float(got) == pytest.approx(scipy.stats.entropy(p), rel=1e-10)
+    got = jaxrg.checked(jax.jit(lambda m: vendi_score(m, q=2.0)))(jnp.asarray(k))
+    assert float(got) == pytest.approx(1 / np.sum(p**2), rel=1e-10)
+    batch = jaxrg.checked(jax.jit(jax.vmap(von_neumann_entropy)))(jnp.stack([k, np.eye(6)]))
+    np.testing.assert_allclose(batch, [scipy.stats.entropy(p), np.log(6)], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("sigma", "t", "match"),
+    [
+        (-1.0, 1.0, "sigma must be"),
+        (0.0, 1.0, "sigma must be"),
+        (np.nan, 1.0, "sigma must be"),
+        (1.0, -1.0, "t must be"),
+        (1.0, 0.0, "t must be"),
+        (1.0, np.nan, "t must be"),
+    ],
+)
+def test_dse_refuses_a_bad_sigma_or_t_on_the_checked_path_and_is_nan_under_jit(sigma, t, match):
+    """Before: sigma and t were checked only when concrete; under jit sigma = -1 gave the entropy
+    of sigma = 1, t = -1 a finite number and sigma = NaN 0.0."""
+    pts = jnp.asarray(np.random.default_rng(1).normal(size=(7, 3)))
+
+    def dse(s, tt):
+        return diffusion_spectral_entropy(pts, sigma=s, t=tt)
+
+    with pytest.raises(ValueError, match=match):
+        dse(sigma, t)
+    with pytest.raises(ValueError, match=match):
+        jaxrg.checked(jax.jit(dse))(sigma, t)
+    assert np.isnan(jax.jit(dse)(sigma, t))
+    good = jaxrg.checked(jax.jit(dse))(1.5, 2.0)
+    assert float(good) == pytest.approx(_ref_dse(np.asarray(pts), 1.5, 2.0), rel=1e-9)
+
+
+@pytest.mark.parametrize(("sigma", "t", "name"), [
+    (1.0, np.inf, "t"), (np.inf, 1.0, "sigma"), (np.nan, 1.0, "sigma"), (1.0, np.nan, "t")])
+def test_dse_refuses_an_infinite_sigma_or_t_on_concrete_input_naming_it(sigma, t, name):
+    # before: t = inf passed the "t > 0" check and failed later with "logits contain NaN"
+    pts = np.random.default_rng(1).normal(size=(7, 3))
+    with pytest.raises(ValueError, match=rf"^{name} must be > 0 and finite; got (inf|nan)"):
+        diffusion_spectral_entropy(pts, sigma=sigma, t=t)

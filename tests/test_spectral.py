@@ -31,6 +31,25 @@ def test_laplacian_is_degree_minus_adjacency_and_matches_networkx():
     )
 
 
+
+@pytest.mark.parametrize("loop", [1.0, 1e16])
+def test_self_loops_cancel_in_the_laplacian_whatever_their_weight(loop):
+    """Self-loops cancel in L = D - A and count towards the normalised degree (networkx). The
+    cancellation subtracted A_ii from a degree that held it: a loop 1e16 times the node's
+    edges rounded them away (the path P3 with it gave the spectrum [0, 1, 2] for [0, 1, 3] and
+    S(0.5) = 0.929 for 0.867). References: the closed-form path spectrum and networkx."""
+    path = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    looped = path + np.diag([0.0, loop, 0.0])
+    np.testing.assert_array_equal(jaxrg.laplacian(looped), jaxrg.laplacian(path))
+    np.testing.assert_allclose(jaxrg.laplacian_spectrum(looped), [0.0, 1.0, 3.0], atol=1e-14)
+    taus = jnp.array([0.5, 2.0])
+    np.testing.assert_allclose(jaxrg.entropy_curves(jaxrg.laplacian_spectrum(looped), taus).entropy,
+                               jaxrg.entropy_curves(jaxrg.laplacian_spectrum(path), taus).entropy,
+                               rtol=1e-14)
+    want = nx.normalized_laplacian_matrix(nx.from_numpy_array(looped)).toarray()
+    np.testing.assert_allclose(jaxrg.laplacian(looped, normalized=True), want, rtol=1e-12,
+                               atol=1e-15)
+
 def test_normalized_laplacian_isolated_nodes_give_zero_rows_not_nan():
     a = np.zeros((4, 4))
     a[0, 1] = a[1, 0] = 2.0

@@ -409,3 +409,53 @@ def test_weighted_curvature_is_finite_at_extreme_taus_and_nan_in_gives_nan_out()
         nodes.at[2].set(jnp.nan), log_w, jnp.array([0.5])
     )
     assert np.isnan(bad).all()
+
+
+# ---- NaN in, NaN out under jit; a spectrum without a real node ---------------------------------
+
+
+def test_single_node_at_a_nan_tau_gives_nan_under_jit_not_zero():
+    """Before: S = C = 0 for one node whatever tau, so tau = NaN gave 0.0 (Z was already NaN)."""
+    taus = jnp.array([1.0, jnp.nan])
+    curves = jax.jit(jaxrg.entropy_curves)(jnp.array([0.0]), taus)
+    for field in curves:
+        assert np.isnan(field[1])
+    assert float(curves.entropy[0]) == 0.0 and float(curves.specific_heat[0]) == 0.0
+    assert float(curves.heat_trace[0]) == 1.0 and float(curves.spectral_dimension[0]) == 0.0
+    assert np.isnan(jax.jit(jaxrg.spectral_entropy)(jnp.array([0.0]), jnp.nan))
+    assert np.isnan(jax.jit(jaxrg.specific_heat)(jnp.array([0.0]), jnp.nan))
+    curvature = jax.jit(lambda ev, t: jaxrg.specific_heat(ev, t, formula="heat-trace-curvature"))
+    assert np.isnan(curvature(jnp.array([0.0]), jnp.nan))
+
+
+def test_a_nan_self_loop_on_an_edgeless_graph_gives_nan_eigenvalues_and_entropy_under_jit():
+    """Before: the exact-zero-mode step overwrote the NaN eigenvalues with exact zeros (three
+    isolated nodes), so the spectrum was [0, 0, 0] and S = 1."""
+    a = jnp.zeros((3, 3)).at[1, 1].set(jnp.nan)
+    spectrum = jax.jit(jaxrg.laplacian_spectrum)(a)
+    assert np.isnan(spectrum).all()
+    s = jax.jit(lambda x: jaxrg.spectral_entropy(jaxrg.laplacian_spectrum(x), 1.0))(a)
+    assert np.isnan(s)
+    padded = jax.jit(jaxrg.laplacian_spectrum)(jnp.pad(a, ((0, 1), (0, 1))), jnp.arange(4) < 3)
+    assert np.isnan(padded[:3]).all() and padded[3] == np.inf
+    # a finite edgeless graph keeps its exact zero modes
+    np.testing.assert_array_equal(jax.jit(jaxrg.laplacian_spectrum)(jnp.zeros((3, 3))), 0.0)
+
+
+def test_a_spectrum_without_a_real_node_gives_nan_curves_under_jit_like_batch_curves():
+    """docs/bad_inputs.md: a graph without a real node is refused eagerly and has NaN curves
+    under jit (batch_curves). Before: the spectral functions gave S = C = d_S = 0 there."""
+    from jaxrg import batch
+
+    padding = jnp.array([jnp.inf, jnp.inf, jnp.inf])
+    taus = jnp.array([0.5, 2.0])
+    with pytest.raises(ValueError, match="padding only"):
+        jaxrg.spectral_entropy(padding, taus)
+    for f in (jaxrg.spectral_entropy, jaxrg.specific_heat, jaxrg.spectral_dimension,
+              jaxrg.heat_trace,
+              lambda ev, t: jaxrg.specific_heat(ev, t, formula="heat-trace-curvature")):
+        assert np.isnan(jax.jit(f)(padding, taus)).all()
+    assert all(np.isnan(field).all() for field in jax.jit(jaxrg.entropy_curves)(padding, taus))
+    empty = jaxrg.PaddedBatch(jnp.zeros((1, 3, 3)), jnp.zeros((1, 3), bool))
+    routed = jax.jit(batch.batch_curves)(empty, taus)
+    assert all(np.isnan(field).all() for field in routed)

@@ -2,9 +2,12 @@
 
 import jax
 import jax.numpy as jnp
+import jraph
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse
+from jax.experimental import sparse as jsparse
 
 import jaxrg
 import jaxrg.lrg
@@ -262,3 +265,40 @@ def test_host_graphs_are_validated_once_and_built_without_small_programs(monkeyp
     assert compiles == []
     for g, a in zip(graphs, built, strict=True):
         np.testing.assert_array_equal(np.asarray(a) > 0, nx.to_numpy_array(g) > 0)
+
+
+# ---- validate_adjacency takes every form as_adjacency takes (edge lists are not matrices) ---
+
+
+def _weighted_with_a_self_loop():
+    g = nx.Graph()
+    g.add_weighted_edges_from([(0, 1, 2.0), (1, 2, 0.5), (2, 0, 1.0), (2, 3, 3.0), (3, 3, 4.0)])
+    return g
+
+
+@pytest.mark.parametrize("graph", [nx.path_graph(3), _weighted_with_a_self_loop()],
+                         ids=["3-node path", "weighted with a self-loop"])
+def test_validate_adjacency_gives_the_same_matrix_for_every_input_form(graph):
+    want = nx.to_numpy_array(graph)  # self-loops kept, as validate_adjacency keeps them
+    s, r, w = (np.array(x) for x in zip(*[(u, v, d.get("weight", 1.0))
+                                           for u, v, d in graph.edges(data=True)], strict=True))
+    forms = {
+        "numpy": want,
+        "jax": jnp.asarray(want),
+        "list": want.tolist(),
+        "edge tuple": (s, r, w),
+        "graphs tuple": jraph.GraphsTuple(
+            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
+            n_node=jnp.asarray([len(want)]), n_edge=jnp.asarray([len(s)]), globals=None),
+        "networkx": graph,
+        "scipy csr": scipy.sparse.csr_array(want),
+        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(want)),
+    }
+    for name, form in forms.items():
+        np.testing.assert_array_equal(jaxrg.validate_adjacency(form), want, err_msg=name)
+
+
+def test_validate_adjacency_of_a_traced_edge_list_asks_for_the_matrix():
+    with pytest.raises(ValueError, match=r"adjacency is an edge list of traced.*from_edge_list"):
+        jax.jit(lambda s, r: jaxrg.validate_adjacency((s, r)))(jnp.array([0, 1]),
+                                                               jnp.array([1, 2]))

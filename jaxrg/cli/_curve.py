@@ -70,7 +70,9 @@ def add_grid_options(parser, default_range: str = "1e-2/λ_max to 1e2/λ_2") -> 
 def add_curve_options(parser) -> None:
     add_grid_options(parser)
     parser.add_argument(
-        "--normalized", action="store_true", help="use the normalised Laplacian I - D^-1/2 A D^-1/2"
+        "--normalized", action="store_true",
+        help="use the normalised Laplacian I - D^-1/2 A D^-1/2 (a self-loop counts towards D, "
+        "as in networkx)"
     )
     add_formula_options(parser)
     parser.add_argument(

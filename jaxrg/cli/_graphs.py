@@ -203,6 +203,8 @@ def dense_adjacency(loaded: LoadedGraph):
     Returns:
         ``(N, N)`` JAX array in the command's floating dtype (float64, or float32 under
         ``--float32``), whatever the file stores (a float32 ``.npz`` is computed in float64).
+        Self-loops are kept, as in :func:`jaxrg.read_graph` and every library input form: they
+        cancel in ``L = D - A`` and count towards the degree of ``--normalized``.
     """
     import jax.numpy as jnp
 
@@ -213,9 +215,10 @@ def dense_adjacency(loaded: LoadedGraph):
     check_dense_size(loaded.num_nodes, loaded.name)
     check_weight_scale(loaded, dtype)
     if isinstance(loaded.graph, tuple):
-        return as_adjacency(loaded.graph, num_nodes=loaded.num_nodes, dtype=dtype)
+        return as_adjacency(loaded.graph, num_nodes=loaded.num_nodes, dtype=dtype,
+                            remove_self_loops=False)
     if hasattr(loaded.graph, "toarray"):
-        return as_adjacency(loaded.graph, dtype=dtype)
+        return as_adjacency(loaded.graph, dtype=dtype, remove_self_loops=False)
     return jnp.asarray(loaded.graph, dtype=dtype)
 
 

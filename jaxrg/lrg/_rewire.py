@@ -21,6 +21,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
+from jaxrg._validation import directed_adjacency
 from jaxrg.lrg._kernel import nan_in, over_taus, prepare
 from jaxrg.scales import characteristic_scales
 from jaxrg.spectral import laplacian_spectrum
@@ -115,7 +116,10 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
 
     Args:
         adjacency: ``(N, N)`` non-negative adjacency, dense or scipy sparse, ``A[i, j]`` the
-            weight of the edge :math:`i \to j` (self-loops allowed).
+            weight of the edge :math:`i \to j` (self-loops allowed); or a directed edge list
+            ``(senders, receivers[, weights])`` such as PyG's ``tuple(edge_index)`` (or a
+            GraphsTuple), each edge ``senders -> receivers`` listed once, never read as a
+            ``(2, E)`` matrix; or a ``networkx.DiGraph``/``Graph`` (``"weight"``, default 1).
         taus: scalar or ``(T,)`` diffusion times ``> 0``.
         rtol: decision tolerance relative to :math:`\max_i \rho_{ii}`; default
             :func:`jaxrg.lrg.default_rtol`.
@@ -126,8 +130,9 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
         ``jit`` (eager calls raise instead).
 
     Raises:
-        ValueError: a non-square, negative or non-finite adjacency, ``taus <= 0`` or a bad
-            ``rtol``.
+        ValueError: a non-square, negative or non-finite adjacency, an edge listed twice,
+            ``taus <= 0`` or a bad ``rtol``.
+        TypeError: an unsupported graph type or non-integer edge ids.
 
     References:
         F. Caso et al., "Renormalized graph representations for node classification", IJCNN
@@ -141,9 +146,7 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
     """
     from jaxrg.lrg._kernel import checked_rtol, default_rtol
 
-    if hasattr(adjacency, "toarray"):  # scipy sparse
-        adjacency = adjacency.toarray()
-    adjacency = _checks.as_float_array(adjacency, "adjacency")
+    adjacency = directed_adjacency(adjacency)  # every form; an edge tuple is not a matrix
     n = _checks.check_square(adjacency)
     _checks.check_edge_weights(adjacency, "adjacency")
     taus = _checks.check_taus(taus).astype(adjacency.dtype)

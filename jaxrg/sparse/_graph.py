@@ -130,9 +130,13 @@ def _upper_edges(adjacency, num_nodes, dtype):
         import networkx as nx
 
         check_networkx(adjacency)
+        # the weight rules of the dense route (as_adjacency): None or a non-real weight is
+        # refused naming the edge; a numeric string converts as float() does there
+        _checks.check_networkx_weights(adjacency)
         # CSR, not COO: networkx writes a self-loop's diagonal entry three times in COO (w, w
         # and -w, its own symmetrisation), which the duplicate check below would refuse
-        adjacency = nx.to_scipy_sparse_array(adjacency, weight="weight", format="csr")
+        adjacency = nx.to_scipy_sparse_array(adjacency, weight="weight", dtype=float,
+                                             format="csr")
         module = "scipy.sparse"
     if isinstance(adjacency, tuple):
         return _edge_list(adjacency, num_nodes, dtype)
