@@ -218,9 +218,29 @@ def sample_central_moments(samples, order: int) -> Float[Array, " order"]:
     """
     samples = _samples(samples)
     order = _order(order)
-    unit, scale = _standardise(samples - jnp.mean(samples))
+    unit, scale = _standardise(_centre(samples)[1])
     powers = unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :]
     return _rescale(jnp.mean(powers, axis=0), scale, "sample central moments")
+
+
+def _centre(samples: Array) -> tuple[Array, Array]:
+    r"""``(mean, samples - mean)`` over axis 0, centred in two passes.
+
+    The mean is only as exact as its float (``ulp(1e6) = 1.2e-10``), and that shift of every
+    centred value reaches :math:`\kappa_3` and :math:`\kappa_4` through the moments: 1.3e-10
+    relative at a mean of 1e6, 1.3e-8 at 1e8, against 60-digit mpmath. The residual mean of the
+    centred values is removed from them (small numbers, exact enough) and added to the mean.
+
+    Args:
+        samples: ``(n, ...)`` observations.
+
+    Returns:
+        ``(mean (...), centred (n, ...))``.
+    """
+    mean = jnp.mean(samples, axis=0)
+    centred = samples - mean[None]
+    residual = jnp.mean(centred, axis=0)
+    return mean + residual, centred - residual[None]
 
 
 def _standardise(centred: Array) -> tuple[Array, Array]:
@@ -282,7 +302,8 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
     """
     samples = _samples(samples)
     order = _order(order)
-    unit, scale = _standardise(samples - jnp.mean(samples))
+    mean, centred = _centre(samples)
+    unit, scale = _standardise(centred)
     mu = jnp.mean(unit[:, None] ** jnp.arange(1, order + 1, dtype=samples.dtype)[None, :], 0)
     unit = moments_to_cumulants(mu.at[0].set(0.0))  # on [-1, 1] data
     # high orders exceed the float range even on [-1, 1] data (|kappa_r| grows like r!), and the
@@ -296,7 +317,7 @@ def sample_cumulants(samples, order: int) -> Float[Array, " order"]:
         first=jnp.argmax(overflow) + 1,
         last=jnp.maximum(jnp.argmax(overflow), 1),
     )
-    return _rescale(unit, scale, "sample cumulants").at[0].set(jnp.mean(samples))
+    return _rescale(unit, scale, "sample cumulants").at[0].set(mean)
 
 
 def k_statistics(samples, order: int) -> Float[Array, " order"]:
@@ -331,10 +352,11 @@ def k_statistics(samples, order: int) -> Float[Array, " order"]:
     order = _order(order, maximum=4)
     samples = _samples(samples, minimum=max(order, 2))
     n = float(samples.shape[0])
-    c, scale = _standardise(samples - jnp.mean(samples))  # k_r scales as scale^r
+    mean, centred = _centre(samples)
+    c, scale = _standardise(centred)  # k_r scales as scale^r
     s1, s2, s3, s4 = (jnp.sum(c**r) for r in (1, 2, 3, 4))
     k = [
-        jnp.mean(samples),
+        mean,
         (n * s2 - s1**2) / (n * (n - 1)),
         (2 * s1**3 - 3 * n * s1 * s2 + n**2 * s3) / (n * (n - 1) * (n - 2)),
         (
@@ -425,9 +447,10 @@ def cgf_cumulants(samples, order: int) -> Float[Array, " order"]:
     order = _order(order)
     # centre first: W(j) of raw data holds j*mean, and its higher derivatives cancel terms of size
     # mean^r down to kappa_r (catastrophic for a large mean); kappa_{r>=2} are shift-invariant.
-    unit, scale = _standardise(samples - jnp.mean(samples))  # kappa_r(s c) = s^r kappa_r(c)
+    mean, centred = _centre(samples)
+    unit, scale = _standardise(centred)  # kappa_r(s c) = s^r kappa_r(c)
     derivatives = _cgf_derivatives(unit, jnp.zeros((), unit.dtype), order=order)
-    return _rescale(jnp.stack(derivatives), scale, "cumulants").at[0].set(jnp.mean(samples))
+    return _rescale(jnp.stack(derivatives), scale, "cumulants").at[0].set(mean)
 
 
 def cgf_cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
@@ -458,9 +481,9 @@ def cgf_cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     """
     samples = _samples(samples, ndim=2)
     order = _order(order)
-    mean = jnp.mean(samples, axis=0)
     # centre first (see cgf_cumulants): raw data with a large mean cancel catastrophically
-    unit, scale = _standardise(samples - mean[None, :])
+    mean, centred = _centre(samples)
+    unit, scale = _standardise(centred)
     source = jnp.zeros(samples.shape[1:], samples.dtype)
     derivatives = _cgf_derivatives(unit, source, order=order)
     overflow = jnp.zeros((), bool)
@@ -502,8 +525,7 @@ def cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     """
     samples = _samples(samples, ndim=2)
     order = _order(order, maximum=4)
-    mean = jnp.mean(samples, axis=0)
-    c = samples - mean[None, :]
+    mean, c = _centre(samples)
     n = float(samples.shape[0])
     out = [mean]
     if order >= 2:
