@@ -137,6 +137,44 @@ def test_the_recurrence_stops_at_the_negligible_tail_and_agrees_with_all_terms(
     np.testing.assert_allclose(dtau_cut, dtau_full, rtol=rtol, atol=rtol * scale)
 
 
+
+def test_under_vmap_the_batch_stops_when_every_member_may_and_agrees_with_all_terms(monkeypatch):
+    """Under jax.vmap (the study's runner vmaps its seeds, even one) a batched predicate would
+    turn the cond into a select that runs every product: the batch now steps until every
+    member's tail is negligible (one unbatched answer), so a batch of tau = 0.5 and 2 computes
+    the products tau = 2 needs alone (scipy's Bessel count), and each member equals its own
+    all-terms sum to round-off, with gradients in tau."""
+    products = []
+    original = learned_scale.gcn_propagate
+
+    def counted(x, graph):
+        jax.debug.callback(lambda: products.append(1))
+        return original(x, graph)
+
+    monkeypatch.setattr(learned_scale, "gcn_propagate", counted)
+    adjacency = nx.to_numpy_array(nx.les_miserables_graph(), weight=None)
+    graph = _graph(adjacency)
+    x = jnp.asarray(np.random.default_rng(4).normal(size=(adjacency.shape[0], 2)))
+
+    def loss(tau, truncate):
+        out = heat_diffusion(x, graph, heat_coefficients(tau, 48), truncate=truncate)
+        return jnp.sum(out * jnp.cos(x))
+
+    taus = jnp.asarray([0.5, 2.0])
+    batched = jax.jit(jax.vmap(jax.value_and_grad(lambda t: loss(t, True))))
+    value, grad = batched(taus)
+    jax.effects_barrier()
+    products.clear()
+    jax.block_until_ready(jax.jit(jax.vmap(lambda t: loss(t, True)))(taus))
+    jax.effects_barrier()
+    c = 2 * scipy.special.ive(np.arange(48), 2.0)
+    needed = 1 + int(np.sum(np.cumsum(c[::-1])[::-1][2:] > np.finfo(float).eps / 16))
+    assert len(products) == needed < 47, len(products)  # the callback runs once per product
+    for i, tau in enumerate(np.asarray(taus)):
+        v, g = jax.value_and_grad(lambda t: loss(t, False))(jnp.asarray(tau))
+        np.testing.assert_allclose(value[i], v, rtol=1e-13)
+        np.testing.assert_allclose(grad[i], g, rtol=1e-11)
+
 def test_a_nan_coefficient_gives_nan_under_jit():
     graph = _graph(nx.to_numpy_array(nx.karate_club_graph(), weight=None))
     coeffs = heat_coefficients(jnp.asarray(2.0), 48).at[40].set(jnp.nan)  # deep in the tail

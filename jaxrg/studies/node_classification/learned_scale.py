@@ -116,10 +116,10 @@ def heat_diffusion(x: Float[Array, "n f"], graph: jraph.GraphsTuple,
     change the sum by at most that fraction of :math:`\|x\|`, below the round-off of the
     recurrence itself. The heat coefficients fall faster than geometrically once
     :math:`k > \tau`, so at :math:`\tau = 2` 18 of the 47 products of ``K = 48`` terms are
-    computed in float64 (the skipped steps are a ``lax.cond`` inside the ``lax.scan``: the
-    saving is real in one device program, 1.6x for value and gradient at Photo's size
-    (``benchmarks/bench_heat_diffusion.py``); under ``jax.vmap`` over a batched ``tau`` both
-    branches run, with the same result). Its derivative in ``coeffs`` is that of the computed
+    computed in float64 (the skipped steps are a ``lax.cond`` inside the ``lax.scan``, 2-3x
+    for value and gradient at Photo's size: ``benchmarks/bench_heat_diffusion.py``; under
+    ``jax.vmap`` the batch steps until every member's tail is negligible, so the cond stays a
+    cond). Its derivative in ``coeffs`` is that of the computed
     sum: the skipped coefficients get a zero gradient (their true sensitivity is below the
     same bound).
 
@@ -152,11 +152,30 @@ def heat_diffusion(x: Float[Array, "n f"], graph: jraph.GraphsTuple,
 
     def body(state, step):
         c, tail = step
-        # not (tail <= cut): a NaN tail keeps stepping, so a NaN coefficient reaches the sum
-        return jax.lax.cond(tail <= cut, lambda state: state,
+        return jax.lax.cond(_negligible(jax.lax.stop_gradient(tail), cut), lambda state: state,
                             lambda state: product(state, c), state), None
 
     return jax.lax.scan(body, start, (coeffs[2:], tails))[0][2]
+
+
+@jax.custom_batching.custom_vmap
+def _negligible(tail, cut):
+    """``tail <= cut``; under ``jax.vmap`` one unbatched answer for the whole batch.
+
+    Not ``tail <= cut`` negated: a NaN tail keeps stepping, so a NaN coefficient reaches the
+    sum. Batched (seeds vmapped, each with its own τ), the steps stop when every member's tail
+    is negligible: the predicate stays unbatched, so ``lax.cond`` keeps skipping instead of
+    becoming a ``select`` that runs both branches (the study's runner vmaps even one seed);
+    the members that could have stopped earlier add terms below their own cut.
+    """
+    return tail <= cut
+
+
+@_negligible.def_vmap
+def _negligible_vmap(axis_size, in_batched, tail, cut):
+    del axis_size, in_batched  # batched leading axes or scalars: jnp.all reduces either
+    # a NaN anywhere keeps the batch stepping (a NaN comparison is False)
+    return jnp.all(tail <= cut), False
 
 
 def _check_scale(tau0: float, tau_max: float, num_terms: int, tol: float = 1e-6) -> None:
