@@ -90,6 +90,19 @@ def test_tau_derivative_equals_minus_laplacian_times_the_diffusion_and_finite_di
     np.testing.assert_allclose(got, fd, atol=1e-8)
 
 
+def _count_products(monkeypatch) -> list:
+    """A list that grows by one each time the diffusion runs a sparse product (at run time)."""
+    products = []
+    original = learned_scale.gcn_propagate
+
+    def counted(x, graph):
+        jax.debug.callback(lambda: products.append(1))
+        return original(x, graph)
+
+    monkeypatch.setattr(learned_scale, "gcn_propagate", counted)
+    return products
+
+
 @pytest.mark.parametrize("dtype, tau", [("float64", 2.0), ("float64", 19.9), ("float32", 2.0),
                                         ("float64", 0.05)])
 def test_the_recurrence_stops_at_the_negligible_tail_and_agrees_with_all_terms(
@@ -100,14 +113,7 @@ def test_the_recurrence_stops_at_the_negligible_tail_and_agrees_with_all_terms(
     float64, 18 of 47: the SD/SL encoders' tau* is about 2), and the sum, its gradient in x
     and its derivative in tau equal those of all 48 terms to round-off. Reference: the same
     recurrence with ``truncate=False`` (itself checked against ``expm`` above)."""
-    products = []
-    original = learned_scale.gcn_propagate
-
-    def counted(x, graph):
-        jax.debug.callback(lambda: products.append(1))
-        return original(x, graph)
-
-    monkeypatch.setattr(learned_scale, "gcn_propagate", counted)
+    products = _count_products(monkeypatch)
     adjacency = nx.to_numpy_array(nx.les_miserables_graph(), weight=None)
     graph = _graph(adjacency.astype(dtype))
     x = jnp.asarray(np.random.default_rng(3).normal(size=(adjacency.shape[0], 3)), dtype)
@@ -144,14 +150,7 @@ def test_under_vmap_the_batch_stops_when_every_member_may_and_agrees_with_all_te
     member's tail is negligible (one unbatched answer), so a batch of tau = 0.5 and 2 computes
     the products tau = 2 needs alone (scipy's Bessel count), and each member equals its own
     all-terms sum to round-off, with gradients in tau."""
-    products = []
-    original = learned_scale.gcn_propagate
-
-    def counted(x, graph):
-        jax.debug.callback(lambda: products.append(1))
-        return original(x, graph)
-
-    monkeypatch.setattr(learned_scale, "gcn_propagate", counted)
+    products = _count_products(monkeypatch)
     adjacency = nx.to_numpy_array(nx.les_miserables_graph(), weight=None)
     graph = _graph(adjacency)
     x = jnp.asarray(np.random.default_rng(4).normal(size=(adjacency.shape[0], 2)))
