@@ -53,10 +53,15 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     NumPy long doubles (float96/float128) are cast to float64, JAX's widest float.
     With ``normal`` (True, or the fix to suggest) host input (NumPy arrays, lists) holding
     subnormal numbers is refused: XLA flushes them to zero, which silently deletes an edge
-    weight or turns a time into 0.
+    weight or turns a time into 0. A value that the cast to the result's dtype (``dtype``, or
+    JAX's default float: float32 unless ``jax_enable_x64``) would turn into ``inf`` is refused
+    always, one it would turn into 0 or a subnormal with ``normal`` (:func:`refuse_lossy_cast`).
     """
+    dtype = check_float_dtype(dtype)
     if not isinstance(x, jax.Array):
-        x = _host_numeric(x, name, normal)
+        x = _host_numeric(x, name, normal, dtype=dtype)
+    elif dtype is not None and is_concrete(x) and x.dtype.kind == "f":
+        refuse_lossy_cast(np.asarray(x), name, dtype, normal=normal)
     x = jnp.asarray(x)
     _check_real(x.dtype, name)
     if not jnp.issubdtype(x.dtype, jnp.floating):
@@ -67,7 +72,7 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
             )
         x = x.astype(jnp.result_type(float))
     if dtype is not None:
-        x = x.astype(check_float_dtype(dtype))
+        x = x.astype(dtype)
     return x
 
 
@@ -77,8 +82,12 @@ def _check_real(dtype, name: str) -> None:
         raise TypeError(f"{name} must be real; got dtype {dtype}. Pass its real part.")
 
 
-def _host_numeric(x, name: str, normal: bool | str) -> np.ndarray:
-    """Host input as a numeric NumPy array (the host half of :func:`as_float_array`)."""
+def _host_numeric(x, name: str, normal: bool | str, *, dtype=None) -> np.ndarray:
+    """Host input as a numeric NumPy array (the host half of :func:`as_float_array`).
+
+    ``dtype`` is the floating dtype the caller casts to (default: JAX's canonical dtype of
+    ``x``); values it cannot hold are refused (:func:`refuse_lossy_cast`).
+    """
     x = host_array(x, name)
     try:
         x = np.asarray(x)
@@ -97,7 +106,56 @@ def _host_numeric(x, name: str, normal: bool | str) -> np.ndarray:
         x = x.astype(np.float64)
     if normal:
         refuse_subnormal(x, name, None if normal is True else normal)
+    if x.dtype.kind == "f":  # integers fit any float (int64's 9.2e18 < float32's 3.4e38)
+        refuse_lossy_cast(x, name, x.dtype if dtype is None else dtype, normal=normal)
     return x
+
+
+def refuse_lossy_cast(x: np.ndarray, name: str, dtype, *, normal: bool | str = True) -> None:
+    """ValueError when casting the host array ``x`` to JAX's form of ``dtype`` loses a value.
+
+    JAX computes in float32 unless ``jax_enable_x64`` is set, so a NumPy float64 weight of 1e39
+    would become ``inf`` (reported later as "NaN or inf", which the input does not hold) and one
+    of 1e-50 would become 0: an edge silently deleted, a graph perhaps split in two. Overflow
+    is refused always; with ``normal`` (True, or the fix to suggest) so is a non-zero value that
+    becomes 0 or subnormal. Nothing is checked when the cast does not narrow.
+
+    Args:
+        x: concrete host array (any dtype; only floating arrays are examined).
+        name: the argument, for messages.
+        dtype: the floating dtype of the cast (canonicalised as JAX does).
+        normal: refuse values that underflow, too.
+    """
+    target = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    if x.size == 0 or x.dtype.kind != "f" or target.kind != "f" or target == x.dtype:
+        return
+    with np.errstate(over="ignore", under="ignore"):
+        cast = x.astype(target)
+    fix = (
+        f"Rescale {name} (e.g. divide by its largest value), or compute in float64 "
+        "(jax.config.update('jax_enable_x64', True) before any JAX call"
+        + (", and dtype=float64)." if target.itemsize < 8 else ").")
+    )
+    finite = np.isfinite(x)
+    over = finite & ~np.isfinite(cast)
+    if over.any():
+        raise ValueError(
+            f"{name} holds values too large for {target.name} (e.g. "
+            f"{float(np.abs(x[over]).max()):.3g} > {float(np.finfo(target).max):.3g}, its "
+            f"largest number, and it is computed in {target.name}); the cast would make them "
+            f"inf. {fix}"
+        )
+    if not normal:
+        return
+    small = finite & (x != 0) & (np.abs(cast) < np.finfo(target).tiny)
+    if small.any():
+        raise ValueError(
+            f"{name} holds values too small for {target.name} (e.g. "
+            f"{float(np.abs(x[small]).min()):.3g} < {float(np.finfo(target).tiny):.3g}, its "
+            f"smallest normal number, and it is computed in {target.name}); the cast would make "
+            f"them 0 or subnormal, which XLA flushes to 0 (an edge silently deleted). "
+            + (fix if normal is True else normal)
+        )
 
 
 def host_float_array(x, name: str, *, dtype, normal: bool | str = False) -> np.ndarray:
@@ -115,7 +173,7 @@ def host_float_array(x, name: str, *, dtype, normal: bool | str = False) -> np.n
     """
     if isinstance(x, jax.Array):
         return np.asarray(as_float_array(x, name, dtype=dtype, normal=normal))
-    x = _host_numeric(x, name, normal)
+    x = _host_numeric(x, name, normal, dtype=dtype)
     _check_real(x.dtype, name)
     return x.astype(dtype)
 

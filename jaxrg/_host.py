@@ -37,6 +37,7 @@ __all__ = [
     "dense_form",
     "edge_list",
     "host_adjacency",
+    "host_edges",
     "networkx_dense",
     "node_count",
     "pad_host",
@@ -145,6 +146,7 @@ def _as_float(x, name: str, dtype) -> np.ndarray:
         raise
     if x.dtype.kind not in "biuf":  # complex or non-numeric: the same errors as the JAX route
         _checks.as_float_array(x, name)
+    _checks.refuse_lossy_cast(x, name, dtype)  # 1e39 -> inf, 1e-50 -> 0 in float32
     x = x.astype(dtype, copy=False)
     _checks.refuse_subnormal(x, name)  # XLA would flush them to 0: an edge silently gone
     return x
@@ -182,23 +184,52 @@ def node_count(senders, receivers, num_nodes: int | None) -> int:
     return num_nodes
 
 
+def host_edges(senders, receivers, weights, num_nodes, dtype) -> tuple:
+    """A concrete edge list as NumPy ``(senders, receivers, weights, N)``, every part checked.
+
+    The one host conversion of edge lists (undirected in :func:`host_adjacency` and
+    :func:`jaxrg.from_edge_list`, directed in :func:`jaxrg._validation.directed_adjacency`):
+    ids are integer (masked and foreign-byte-order arrays handled) and inside ``[0, N)``,
+    ``N`` = ``num_nodes`` or largest id + 1, weights (default 1) have one entry per edge, are
+    finite and non-negative and stay normal numbers in ``dtype``, and an ``(N, N)`` matrix of
+    ``dtype`` fits the dense size limit (checked before anything that large is allocated).
+
+    Args:
+        senders: ``(E,)`` concrete integer ids.
+        receivers: ``(E,)`` concrete integer ids.
+        weights: ``(E,)`` weights or ``None``.
+        num_nodes: the requested ``N`` or ``None``.
+        dtype: floating NumPy dtype of the weights.
+
+    Returns:
+        ``(senders, receivers, weights, N)``: two ``(E,)`` integer arrays, ``(E,)`` weights of
+        ``dtype``, an int.
+
+    Raises:
+        TypeError: non-integer ids or ``num_nodes``, non-numeric or complex weights.
+        ValueError: ids out of range, an empty list without ``num_nodes``, a weight shape,
+            sign, non-finite, subnormal or unrepresentable value, a graph too large to be dense.
+    """
+    s = np.asarray(_checks.host_array(_checks.edge_ids(senders), "senders"))
+    r = np.asarray(_checks.host_array(_checks.edge_ids(receivers), "receivers"))
+    _checks.check_edge_ids(s, r)
+    num_nodes = node_count(s, r, num_nodes)
+    _checks.check_dense_size(num_nodes, "the edge list")  # before allocating (no OOM abort)
+    if weights is None:
+        return s, r, np.ones(s.shape, dtype), num_nodes
+    w = _as_float(weights, "weights", dtype)
+    if w.shape != s.shape:
+        raise ValueError(f"weights must have shape {s.shape} (one per edge); got {w.shape}.")
+    if not (np.all(np.isfinite(w)) and np.all(w >= 0)):
+        raise ValueError("weights must be finite and non-negative.")
+    return s, r, w, num_nodes
+
+
 def _from_edges(senders, receivers, weights, num_nodes, dtype) -> np.ndarray:
     """Dense symmetric matrix of an edge list (the rules of :func:`undirected_edges`)."""
-    senders = np.asarray(_checks.edge_ids(senders))
-    receivers = np.asarray(_checks.edge_ids(receivers))
-    _checks.check_edge_ids(senders, receivers)
-    num_nodes = node_count(senders, receivers, num_nodes)
-    if weights is None:
-        weights = np.ones(senders.shape, dtype)
-    else:
-        weights = _as_float(weights, "weights", dtype)
-        if weights.shape != senders.shape:
-            raise ValueError(
-                f"weights must have shape {senders.shape} (one per edge); got {weights.shape}."
-            )
-        if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
-            raise ValueError("weights must be finite and non-negative.")
-    _checks.check_dense_size(num_nodes, "the edge list")  # before allocating
+    senders, receivers, weights, num_nodes = host_edges(
+        senders, receivers, weights, num_nodes, dtype
+    )
     adjacency = np.zeros((num_nodes, num_nodes), dtype)
     loops = senders == receivers  # cancel in L; a repeated self-loop is no error
     np.maximum.at(adjacency, (senders[loops], receivers[loops]), weights[loops])

@@ -16,6 +16,7 @@ from jax import lax
 from jaxrg import _checks
 
 __all__ = [
+    "any_in_batch",
     "bisect",
     "exact_ends",
     "lead",
@@ -26,6 +27,24 @@ __all__ = [
     "prominent_maxima",
     "scaled_moments",
 ]
+
+
+@jax.custom_batching.custom_vmap
+def any_in_batch(flag: jax.Array) -> jax.Array:
+    """``flag`` (a boolean scalar); under ``jax.vmap``, one unbatched ``any`` over the batch.
+
+    For the predicate of a ``lax.cond`` whose expensive branch is rarely needed: batched, the
+    predicate would turn the ``cond`` into a ``select`` that runs both branches for every
+    member. With this rule the batch takes the expensive branch when any member needs it (so
+    the branch must be right, if unneeded, for every member) and skips it otherwise.
+    """
+    return flag
+
+
+@any_in_batch.def_vmap
+def _any_in_batch_vmap(axis_size, in_batched, flag):
+    del axis_size, in_batched  # a batched leading axis or a scalar: jnp.any reduces either
+    return jnp.any(flag), False
 
 
 def lead(x: jax.Array, ndim: int) -> jax.Array:

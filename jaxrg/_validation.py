@@ -147,25 +147,15 @@ def directed_adjacency(graph, name: str = "adjacency") -> jax.Array:
         graph = _directed_networkx(graph, name)
     else:
         graph = _host.dense_form(graph)  # scipy / JAX sparse, NumPy, lists; other types refused
-    adjacency = _checks.as_float_array(graph, name)
+    adjacency = _checks.as_float_array(graph, name, normal=True)
     _checks.check_square(adjacency, name)
     return adjacency
 
 
 def _directed_edges(senders, receivers, weights, num_nodes, name: str) -> np.ndarray:
     """Dense ``A[s, r] = w`` of a concrete directed edge list, built in NumPy."""
-    s = np.asarray(_checks.host_array(_checks.edge_ids(senders), "senders"))
-    r = np.asarray(_checks.host_array(_checks.edge_ids(receivers), "receivers"))
-    _checks.check_edge_ids(s, r)
-    num_nodes = _host.node_count(s, r, num_nodes)
-    _checks.check_dense_size(num_nodes, "the edge list")  # before allocating (no OOM abort)
     dtype = _default_float()
-    if weights is None:
-        w = np.ones(s.shape, dtype)
-    else:
-        w = _checks.host_float_array(weights, "weights", dtype=dtype, normal=True)
-        if w.shape != s.shape:
-            raise ValueError(f"weights must have shape {s.shape} (one per edge); got {w.shape}.")
+    s, r, w, num_nodes = _host.host_edges(senders, receivers, weights, num_nodes, dtype)
     pairs = s.astype(np.int64) * num_nodes + r.astype(np.int64)
     unique, counts = np.unique(pairs, return_counts=True)
     if np.any(counts > 1):

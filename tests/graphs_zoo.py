@@ -1,10 +1,52 @@
 """Test graphs with known spectra (docs/design.md §2), built with numpy only.
 
 Each builder returns ``(adjacency, eigenvalues)`` where the eigenvalues come from the closed form,
-never from the code under test.
+never from the code under test. :func:`input_forms` gives one graph in every input form the
+package takes (the every-input-form tests of several modules).
 """
 
 import numpy as np
+
+
+def input_forms(dense, *, directed: bool = False, graph=None) -> dict:
+    """One graph, given as its dense float64 matrix, in every input form jaxrg takes.
+
+    ``numpy``, ``jax``, ``list`` (nested), ``edge tuple`` ``(s, r, w)`` (undirected: each edge
+    once, from the upper triangle with the diagonal; directed: every non-zero ``A[s, r]`` on
+    ``s -> r``), ``graphs tuple`` (a single-graph ``jraph.GraphsTuple``; undirected: both
+    directions, loops once), ``networkx`` (``graph`` when given, else built from ``dense``:
+    a ``Graph``, or a ``DiGraph`` when ``directed``), ``scipy csr`` and ``jax bcoo``.
+    """
+    import jax.experimental.sparse as jsparse
+    import jax.numpy as jnp
+    import jraph
+    import networkx as nx
+    import scipy.sparse
+
+    dense = np.asarray(dense, dtype=np.float64)
+    s, r = np.nonzero(dense if directed else np.triu(dense))
+    w = dense[s, r]
+    if directed:
+        gs, gr, gw = s, r, w
+    else:
+        loops = s == r
+        gs, gr = np.r_[s, r[~loops]], np.r_[r, s[~loops]]
+        gw = np.r_[w, w[~loops]]
+    if graph is None:
+        graph = nx.from_numpy_array(dense, create_using=nx.DiGraph if directed else nx.Graph)
+    return {
+        "numpy": dense,
+        "jax": jnp.asarray(dense),
+        "list": dense.tolist(),
+        "edge tuple": (s, r, w),
+        "graphs tuple": jraph.GraphsTuple(
+            nodes=None, edges=jnp.asarray(gw), senders=jnp.asarray(gs),
+            receivers=jnp.asarray(gr), n_node=jnp.asarray([len(dense)]),
+            n_edge=jnp.asarray([len(gs)]), globals=None),
+        "networkx": graph,
+        "scipy csr": scipy.sparse.csr_array(dense),
+        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(dense)),
+    }
 
 
 def complete(n):

@@ -1395,6 +1395,95 @@ def test_entropy_lens_analyse_names_the_profile_file_of_the_wrong_shape(tmp_path
                      r".*got shape \(3, 4\)", err) and err.count("\n") == 1, err
 
 
+# ---- round thirteen: values the cast to the computing dtype would change ---------------------
+
+
+def _two_triangles(bridge: float) -> tuple[np.ndarray, tuple]:
+    """Two triangles joined by one edge of weight ``bridge``: float64 matrix and edge tuple."""
+    edges = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (2, 3)]
+    weights = np.array([1.0] * 6 + [bridge])
+    senders, receivers = np.array(edges).T
+    matrix = np.zeros((6, 6))
+    matrix[senders, receivers] = matrix[receivers, senders] = weights
+    return matrix, (senders, receivers, weights)
+
+
+def _both_ways(edges: tuple) -> tuple:
+    senders, receivers, weights = edges
+    return (np.concatenate([senders, receivers]), np.concatenate([receivers, senders]),
+            np.concatenate([weights, weights]))
+
+
+CAST_ROUTES = {
+    "dense": lambda a, e: jaxrg.as_adjacency(a),
+    "nested_list": lambda a, e: jaxrg.as_adjacency(a.tolist()),
+    "edge_tuple": lambda a, e: jaxrg.as_adjacency(e),
+    "from_edge_list": lambda a, e: jaxrg.from_edge_list(*e),
+    "scipy": lambda a, e: jaxrg.as_adjacency(sp.csr_array(a)),
+    "networkx": lambda a, e: jaxrg.as_adjacency(nx.from_numpy_array(a)),
+    "pad_adjacency": lambda a, e: jaxrg.pad_adjacency([a, a[:3, :3]])[0][0],
+    "laplacian_spectrum": lambda a, e: jaxrg.laplacian_spectrum(a),
+    "sparse_edges": lambda a, e: jaxrg.sparse.as_sparse_graph(e).weights,
+    "sparse_scipy": lambda a, e: jaxrg.sparse.as_sparse_graph(sp.coo_array(a)).weights,
+    "sparse_networkx": lambda a, e: jaxrg.sparse.as_sparse_graph(nx.from_numpy_array(a)).weights,
+    "sparse_dense": lambda a, e: jaxrg.sparse.as_sparse_graph(a).weights,
+    "circulation_dense": lambda a, e: jaxrg.circulation(a),
+    "circulation_edges": lambda a, e: jaxrg.circulation(_both_ways(e)),
+    "circulation_networkx": lambda a, e: jaxrg.circulation(nx.from_numpy_array(a,
+                                                           create_using=nx.DiGraph)),
+}
+
+
+@pytest.mark.parametrize("route", sorted(CAST_ROUTES))
+@pytest.mark.parametrize(
+    ("bridge", "match"),
+    [(1e-50, r"holds values too small for float32 \(e\.g\. 1e-50 < 1\.18e-38"),
+     (1e-40, r"holds values too small for float32 \(e\.g\. 1e-40 < 1\.18e-38"),
+     (1e39, r"holds values too large for float32 \(e\.g\. 1e\+39 > 3\.4e\+38")],
+)
+def test_a_weight_that_float32_cannot_hold_is_refused_on_every_route(route, bridge, match):
+    """Round thirteen: a NumPy float64 weight cast to JAX's default float32 (x64 off).
+
+    1e-50 became 0 and 1e-40 a subnormal that XLA flushes to 0: the bridge vanished and the
+    graph fell in two (two zero eigenvalues, S(τ → ∞) = log 2 / log 6 for 0), silently; 1e39
+    became inf and was reported as "NaN or inf entries", which the input does not hold. In
+    float64 the same graph is connected and finite: that is the answer float32 cannot give.
+    """
+    matrix, edges = _two_triangles(bridge)
+    spectrum = jaxrg.laplacian_spectrum(matrix)  # the suite runs in float64
+    assert bool(jnp.all(jnp.isfinite(spectrum))) and float(spectrum[1]) > 0.0
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match=match + r".*compute in float64"):
+            CAST_ROUTES[route](matrix, edges)
+
+
+@pytest.mark.parametrize("route", sorted(CAST_ROUTES))
+def test_weights_at_float32s_limits_are_accepted_and_kept_on_every_route(route):
+    """Its smallest normal number and 1e38 are float32 values: kept as they are, no error."""
+    tiny = float(np.finfo(np.float32).tiny)
+    for bridge in (tiny, 1e38):
+        matrix, edges = _two_triangles(bridge)
+        with jax.enable_x64(False):
+            out = np.asarray(CAST_ROUTES[route](matrix, edges))
+        assert np.all(np.isfinite(out)), (route, bridge)
+        if route in ("dense", "nested_list", "edge_tuple", "from_edge_list", "scipy",
+                     "networkx", "pad_adjacency"):
+            assert out[2, 3] == np.float32(bridge) and out[3, 2] == np.float32(bridge), route
+
+
+def test_an_explicit_float32_dtype_refuses_what_it_cannot_hold_with_x64_on():
+    """The same rule for ``dtype=float32`` requested in a float64 session (JAX input too)."""
+    matrix, edges = _two_triangles(1e-50)
+    fix = r"holds values too small for float32.*compute in float64"
+    with pytest.raises(ValueError, match=fix):
+        jaxrg.from_edge_list(*edges, dtype=jnp.float32)
+    with pytest.raises(ValueError, match=fix):
+        jaxrg.sparse.as_sparse_graph(edges, dtype=np.float32)
+    with pytest.raises(ValueError, match=fix):
+        jaxrg.as_adjacency(jnp.asarray(matrix), dtype=jnp.float32)
+    assert float(jaxrg.as_adjacency(jnp.asarray(matrix))[2, 3]) == 1e-50  # float64 keeps it
+
+
 # ---- the docs table and these cases stay in step ---------------------------------------------
 
 
@@ -1421,6 +1510,9 @@ def test_catalogue_table_lists_every_case():
         "test_unwritable_outputs_name_the_option_and_the_path",
         "test_sparse_containers_are_never_edge_arrays_and_roundoff_negative_zero_modes_are_zero",
         "test_entropy_lens_analyse_names_the_profile_file_of_the_wrong_shape",
+        "test_a_weight_that_float32_cannot_hold_is_refused_on_every_route",
+        "test_weights_at_float32s_limits_are_accepted_and_kept_on_every_route",
+        "test_an_explicit_float32_dtype_refuses_what_it_cannot_hold_with_x64_on",
     }
     documented = _documented_tests()
     assert expected <= documented, sorted(expected - documented)

@@ -7,8 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse
-from graphs_zoo import path, random_graph
-from jax.experimental import sparse as jsparse
+from graphs_zoo import input_forms, path, random_graph
 
 import jaxrg
 import jaxrg.sparse
@@ -23,26 +22,9 @@ def weighted_triangle_plus_tail():
 def test_every_input_form_gives_the_same_adjacency():
     g = weighted_triangle_plus_tail()
     dense = nx.to_numpy_array(g)
-    s, r, w = zip(*[(u, v, d["weight"]) for u, v, d in g.edges(data=True)], strict=True)
-    graphs_tuple = jraph.GraphsTuple(
-        nodes=None,
-        edges=jnp.asarray(w + w),
-        senders=jnp.asarray(s + r),
-        receivers=jnp.asarray(r + s),
-        n_node=jnp.asarray([4]),
-        n_edge=jnp.asarray([8]),
-        globals=None,
-    )
-    forms = {
-        "numpy": dense,
-        "jax": jnp.asarray(dense),
-        "list": dense.tolist(),
-        "edge list": (np.array(s), np.array(r), np.array(w)),
-        "graphs tuple": graphs_tuple,
-        "networkx": g,
-        "scipy csr": scipy.sparse.csr_matrix(dense),
+    forms = input_forms(dense, graph=g) | {
+        "scipy csr matrix": scipy.sparse.csr_matrix(dense),
         "scipy coo array": scipy.sparse.coo_array(dense),
-        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(dense)),
     }
     for name, form in forms.items():
         np.testing.assert_array_equal(jaxrg.as_adjacency(form), dense, err_msg=name)
@@ -193,6 +175,96 @@ def test_circulation_feeds_the_lrg_and_its_gradient_matches_finite_differences()
     np.testing.assert_allclose(jax.grad(heat)(1.0), fd, rtol=1e-6)
 
 
+def _weakly_joined(eps: float, seed: int = 4):
+    """Two strongly connected digraphs of 6 nodes joined by one edge each way of weight eps."""
+    a = np.zeros((12, 12))
+    a[:6, :6], a[6:, 6:] = _directed(seed, n=6, p=0.5), _directed(seed + 1, n=6, p=0.5)
+    a[5, 6] = eps
+    a[7, 2] = eps
+    return a
+
+
+def _mpmath_circulation(a, digits: int):
+    """Chung's circulation of ``a`` in ``digits``-digit arithmetic: the stationary equations
+    pi^T (I - P + 1 1^T) = 1^T solved by mpmath's LU (the solve float64 could not do)."""
+    import mpmath
+
+    with mpmath.workdps(digits):
+        n = a.shape[0]
+        rows = [[mpmath.mpf(float(v)) for v in row] for row in a]
+        walk = [[v / mpmath.fsum(row) for v in row] for row in rows]
+        system = mpmath.matrix(n, n)
+        for i in range(n):
+            for j in range(n):
+                system[i, j] = (i == j) - walk[j][i] + 1
+        pi = mpmath.lu_solve(system, mpmath.matrix([1] * n))
+        w = [[0.0 if i == j else float(n * (pi[i] * walk[i][j] + pi[j] * walk[j][i]) / 2)
+              for j in range(n)] for i in range(n)]
+    return np.array(w)
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-12, 1e-30, 1e-200])
+def test_circulation_is_entrywise_accurate_however_weak_the_link_between_two_parts(eps):
+    """Round thirteen: pi by a solve of the stationary equations lost digits as 1/eps.
+
+    Before: float64 relative error 5e-9 at a bridge of 1e-8 and NaN from 1e-30 on; float32 2 %
+    at 1e-5 and NaN at 1e-7; a bridge of weight 1e38 in float32 gave W[2, 3] = 0 for 3 (the
+    walk's 1e-38 entries flushed to 0). Grassmann–Taksar–Heyman elimination on the weights:
+    every entry to a few ulp against 60 + log10(1/eps) digits.
+    """
+    a = _weakly_joined(eps)
+    want = _mpmath_circulation(a, 60 + int(-np.log10(eps)))
+    got = np.asarray(jaxrg.circulation(a))
+    linked = want > 0
+    assert np.all(got[~linked] == 0)
+    np.testing.assert_allclose(got[linked], want[linked], rtol=1e-13)
+    if eps >= 1e-30:  # the same in float32 (normal numbers), to its precision
+        with jax.enable_x64(False):
+            got32 = np.asarray(jaxrg.circulation(a))
+        normal = want > 1e3 * np.finfo(np.float32).tiny
+        np.testing.assert_allclose(got32[normal], want[normal], rtol=2e-6)
+
+
+def test_circulation_of_weights_spanning_float32s_range_keeps_every_flow():
+    """A bridge of 1e38 between two triangles of weight 1 (float32): W = N A / vol(A)."""
+    a = np.zeros((6, 6))
+    for i, j, w in [(0, 1, 1), (0, 2, 1), (1, 2, 1), (3, 4, 1), (3, 5, 1), (4, 5, 1),
+                    (2, 3, 1e38)]:
+        a[i, j] = a[j, i] = w
+    with jax.enable_x64(False):
+        got = np.asarray(jaxrg.circulation(a))
+    want = 6 * a / a.sum()
+    np.testing.assert_allclose(got[2, 3], want[2, 3], rtol=1e-6)  # was 0
+    np.testing.assert_allclose(got[0, 1], 0.0, atol=1e-37)  # was 0.2 (3e-38 in truth)
+
+
+@pytest.mark.parametrize("teleport", [0.0, 0.15])
+@pytest.mark.parametrize("eps", [1.0, 1e-6])
+def test_circulation_jacobian_matches_finite_differences(teleport, eps):
+    """The implicit derivative of the stationary vector, forward and reverse, against FD.
+
+    (Before the elimination the derivative came from autodiff through the solve; same check.)
+    """
+    a = _weakly_joined(eps)
+    rows, cols = np.nonzero(a)
+
+    def circ(weights):
+        return jaxrg.circulation(jnp.zeros_like(jnp.asarray(a)).at[rows, cols].set(weights),
+                                 teleport=teleport)
+
+    w0 = jnp.asarray(a[rows, cols])
+    forward, reverse = jax.jacfwd(circ)(w0), jax.jacrev(circ)(w0)
+    # normwise: the derivative solves a system of condition ~1/eps (W itself is exact
+    # entrywise; at eps = 1e-6 its derivative carries 1e-9 of the Jacobian's largest entry)
+    scale = float(jnp.max(jnp.abs(forward)))
+    np.testing.assert_allclose(forward, reverse, rtol=0, atol=1e-8 * scale)
+    h = 1e-6 * np.asarray(w0)
+    for k in range(0, rows.size, 5):
+        step = jnp.zeros_like(w0).at[k].set(h[k])
+        fd = (circ(w0 + step) - circ(w0 - step)) / (2 * h[k])
+        np.testing.assert_allclose(forward[..., k], fd, rtol=1e-5, atol=1e-8 * scale)
+
+
 def test_circulation_refuses_what_has_no_stationary_distribution():
     a = _directed(3)
     a[:, 0] = 0  # nothing enters node 0: not strongly connected
@@ -211,21 +283,7 @@ def test_circulation_refuses_what_has_no_stationary_distribution():
 
 def _undirected_forms(g):
     """Every form of the undirected networkx graph ``g`` (nodes 0..N-1) as_adjacency takes."""
-    dense = nx.to_numpy_array(g, nodelist=range(g.number_of_nodes()))
-    s, r, w = (np.array(x) for x in zip(*[(u, v, d.get("weight", 1.0))
-                                           for u, v, d in g.edges(data=True)], strict=True))
-    return {
-        "numpy": dense,
-        "jax": jnp.asarray(dense),
-        "list": dense.tolist(),
-        "edge tuple": (s, r, w),
-        "graphs tuple": jraph.GraphsTuple(
-            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
-            n_node=jnp.asarray([len(dense)]), n_edge=jnp.asarray([len(s)]), globals=None),
-        "networkx": g,
-        "scipy csr": scipy.sparse.csr_array(dense),
-        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(dense)),
-    }
+    return input_forms(nx.to_numpy_array(g, nodelist=range(g.number_of_nodes())), graph=g)
 
 
 def _two_component_weighted_graph():
@@ -289,20 +347,7 @@ def _chung_circulation(a, teleport):
 
 def _directed_forms(a):
     """Every form of the dense digraph ``a`` (A[i, j] on i -> j) circulation takes."""
-    s, r = np.nonzero(a)
-    w = a[s, r]
-    return {
-        "numpy": a,
-        "jax": jnp.asarray(a),
-        "list": a.tolist(),
-        "edge tuple": (s, r, w),
-        "graphs tuple": jraph.GraphsTuple(
-            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
-            n_node=jnp.asarray([len(a)]), n_edge=jnp.asarray([len(s)]), globals=None),
-        "networkx digraph": nx.from_numpy_array(a, create_using=nx.DiGraph),
-        "scipy csr": scipy.sparse.csr_array(a),
-        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(a)),
-    }
+    return input_forms(a, directed=True)
 
 
 @pytest.mark.parametrize(("name", "teleport"), [("3-node path", 0.1), ("weighted", 0.0),

@@ -5,12 +5,11 @@ Oracles: networkx/scipy dense matrices, the JAX validator's verdicts, and a comp
 """
 
 import jax
-import jax.numpy as jnp
-import jraph
 import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse
+from graphs_zoo import input_forms
 from jax._src import dispatch, monitoring  # unregister_* is not re-exported by jax.monitoring
 from test_graphs import weighted_triangle_plus_tail
 
@@ -22,23 +21,9 @@ def test_every_host_form_gives_the_networkx_matrix():
     g = weighted_triangle_plus_tail()
     dense = nx.to_numpy_array(g)
     s, r, w = zip(*[(u, v, d["weight"]) for u, v, d in g.edges(data=True)], strict=True)
-    forms = {
-        "numpy": dense,
-        "jax": jnp.asarray(dense),
-        "list": dense.tolist(),
-        "edge list": (np.array(s), np.array(r), np.array(w)),
+    forms = input_forms(dense, graph=g) | {
         "edge list both ways": (list(s + r), list(r + s), list(w + w)),
-        "graphs tuple": jraph.GraphsTuple(
-            nodes=None,
-            edges=jnp.asarray(w + w),
-            senders=jnp.asarray(s + r),
-            receivers=jnp.asarray(r + s),
-            n_node=jnp.asarray([4]),
-            n_edge=jnp.asarray([8]),
-            globals=None,
-        ),
-        "networkx": g,
-        "scipy csr": scipy.sparse.csr_matrix(dense),
+        "scipy csr matrix": scipy.sparse.csr_matrix(dense),
     }
     for name, form in forms.items():
         np.testing.assert_array_equal(host_adjacency(form), dense, err_msg=name)

@@ -9,8 +9,6 @@ from math import comb
 
 import jax
 import jax.numpy as jnp
-import jraph
-import networkx as nx
 import numpy as np
 import pytest
 import scipy.linalg
@@ -20,6 +18,7 @@ from graphs_zoo import (
     cartesian_product,
     complete,
     hypercube,
+    input_forms,
     path,
     random_graph,
     ring,
@@ -27,7 +26,6 @@ from graphs_zoo import (
     star,
     two_cliques,
 )
-from jax.experimental import sparse as jsparse
 
 import jaxrg
 import jaxrg.lrg
@@ -462,19 +460,9 @@ def test_rewire_directed_is_the_same_for_every_input_form_and_is_the_authors_rsl
     adjacency[3, 3] = 1.0  # a self-loop
     if weighted:
         adjacency *= rng.uniform(0.5, 2.0, (n, n))
-    s, r = np.nonzero(adjacency)
-    w = adjacency[s, r]
-    forms = {
-        "numpy": adjacency,
-        "list": adjacency.tolist(),
-        "edge tuple": (s, r, w) if weighted else (s, r),  # PyG's tuple(edge_index)
-        "graphs tuple": jraph.GraphsTuple(
-            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
-            n_node=jnp.asarray([n]), n_edge=jnp.asarray([len(s)]), globals=None),
-        "networkx digraph": nx.from_numpy_array(adjacency, create_using=nx.DiGraph),
-        "scipy csr": scipy.sparse.csr_array(adjacency),
-        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(adjacency)),
-    }
+    forms = input_forms(adjacency, directed=True)
+    if not weighted:
+        forms["edge tuple"] = forms["edge tuple"][:2]  # PyG's tuple(edge_index)
     with jax.enable_x64(True):
         forms["jax"] = jnp.asarray(adjacency)
         for tau in (0.05, 0.3, 0.9):  # non-empty rewired graphs, no exact ties

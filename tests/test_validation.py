@@ -2,12 +2,10 @@
 
 import jax
 import jax.numpy as jnp
-import jraph
 import networkx as nx
 import numpy as np
 import pytest
-import scipy.sparse
-from jax.experimental import sparse as jsparse
+from graphs_zoo import input_forms
 
 import jaxrg
 import jaxrg.lrg
@@ -280,20 +278,7 @@ def _weighted_with_a_self_loop():
                          ids=["3-node path", "weighted with a self-loop"])
 def test_validate_adjacency_gives_the_same_matrix_for_every_input_form(graph):
     want = nx.to_numpy_array(graph)  # self-loops kept, as validate_adjacency keeps them
-    s, r, w = (np.array(x) for x in zip(*[(u, v, d.get("weight", 1.0))
-                                           for u, v, d in graph.edges(data=True)], strict=True))
-    forms = {
-        "numpy": want,
-        "jax": jnp.asarray(want),
-        "list": want.tolist(),
-        "edge tuple": (s, r, w),
-        "graphs tuple": jraph.GraphsTuple(
-            nodes=None, edges=jnp.asarray(w), senders=jnp.asarray(s), receivers=jnp.asarray(r),
-            n_node=jnp.asarray([len(want)]), n_edge=jnp.asarray([len(s)]), globals=None),
-        "networkx": graph,
-        "scipy csr": scipy.sparse.csr_array(want),
-        "jax bcoo": jsparse.BCOO.fromdense(jnp.asarray(want)),
-    }
+    forms = input_forms(want, graph=graph)
     for name, form in forms.items():
         np.testing.assert_array_equal(jaxrg.validate_adjacency(form), want, err_msg=name)
 

@@ -188,7 +188,8 @@ def _edge_list(edges: tuple, num_nodes, dtype):
             "or read_edge_list(..., relabel=True))."
         )
     if len(edges) == 3 and edges[2] is not None:
-        weights = np.asarray(edges[2], dtype=dtype).reshape(-1)
+        weights = _checks.host_float_array(edges[2], "weights", dtype=dtype, normal=True)
+        weights = np.asarray(weights).reshape(-1)
         if weights.shape != senders.shape:
             raise ValueError(
                 f"weights must have shape {senders.shape} (one per edge); got {weights.shape}."
@@ -212,6 +213,7 @@ def _scipy_edges(matrix, dtype):
     if coo.shape[0] == 0:
         raise ValueError("adjacency is empty (0 nodes): a graph needs at least one node.")
     coo.sum_duplicates()
+    _checks.refuse_lossy_cast(coo.data, "adjacency", dtype)
     data = coo.data.astype(dtype)
     if not np.all(np.isfinite(data)):
         raise ValueError("adjacency has NaN or inf entries; drop those edges.")

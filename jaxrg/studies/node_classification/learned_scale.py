@@ -46,6 +46,7 @@ import numpy as np
 from flax import nnx
 from jaxtyping import Array, Float
 
+from jaxrg._numerics import any_in_batch
 from jaxrg.studies._common.layers import INITS, linear
 from jaxrg.studies.node_classification.gnn import (
     CONVS,
@@ -158,24 +159,17 @@ def heat_diffusion(x: Float[Array, "n f"], graph: jraph.GraphsTuple,
     return jax.lax.scan(body, start, (coeffs[2:], tails))[0][2]
 
 
-@jax.custom_batching.custom_vmap
 def _negligible(tail, cut):
     """``tail <= cut``; under ``jax.vmap`` one unbatched answer for the whole batch.
 
     Not ``tail <= cut`` negated: a NaN tail keeps stepping, so a NaN coefficient reaches the
     sum. Batched (seeds vmapped, each with its own τ), the steps stop when every member's tail
-    is negligible: the predicate stays unbatched, so ``lax.cond`` keeps skipping instead of
-    becoming a ``select`` that runs both branches (the study's runner vmaps even one seed);
-    the members that could have stopped earlier add terms below their own cut.
+    is negligible (:func:`jaxrg._numerics.any_in_batch` of "still needed"): the predicate stays
+    unbatched, so ``lax.cond`` keeps skipping instead of becoming a ``select`` that runs both
+    branches (the study's runner vmaps even one seed); the members that could have stopped
+    earlier add terms below their own cut.
     """
-    return tail <= cut
-
-
-@_negligible.def_vmap
-def _negligible_vmap(axis_size, in_batched, tail, cut):
-    del axis_size, in_batched  # batched leading axes or scalars: jnp.all reduces either
-    # a NaN anywhere keeps the batch stepping (a NaN comparison is False)
-    return jnp.all(tail <= cut), False
+    return ~any_in_batch(jnp.any(~(tail <= cut)))
 
 
 def _check_scale(tau0: float, tau_max: float, num_terms: int, tol: float = 1e-6) -> None:
