@@ -60,7 +60,8 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     dtype = check_float_dtype(dtype)
     if not isinstance(x, jax.Array):
         x = _host_numeric(x, name, normal, dtype=dtype)
-    elif dtype is not None and is_concrete(x) and x.dtype.kind == "f":
+    elif (dtype is not None and is_concrete(x) and x.dtype.kind == "f"
+          and x.dtype != jax.dtypes.canonicalize_dtype(dtype)):  # no transfer unless narrowing
         refuse_lossy_cast(np.asarray(x), name, dtype, normal=normal)
     x = jnp.asarray(x)
     _check_real(x.dtype, name)
