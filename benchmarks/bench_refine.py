@@ -4,7 +4,7 @@
 (Rayleigh–Ritz through the edges, Jacobi on the projected matrix) when the first non-zero one
 lies below ``sqrt(eps) max|L|``, where ``eigh``'s absolute error makes it unreliable. Measured
 in one run, jitted, compilation excluded, medians, with the refinement on and switched off
-(``spectral._refines`` patched while tracing):
+(``spectral.refines`` patched while tracing):
 
 * a vmapped padded batch of 2000 random graphs of 24 nodes (none needs it: the batch's one
   unbatched test must cost nothing);
@@ -37,13 +37,13 @@ from jaxrg import spectral  # noqa: E402
 
 @contextlib.contextmanager
 def refinement(on: bool):
-    original = spectral._refines
+    original = spectral.refines
     if not on:
-        spectral._refines = lambda dtype: False
+        spectral.refines = lambda dtype: False
     try:
         yield
     finally:
-        spectral._refines = original
+        spectral.refines = original
 
 
 def timed(on: bool, batched: bool, *args) -> tuple[float, np.ndarray]:

@@ -34,6 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from jaxrg._refine import refined_eigh
+
 __all__ = ["eigh_subspaces", "eigvalsh", "projected_spectrum"]
 
 _JNP_EIGVALSH = jnp.linalg.eigvalsh  # bound at import: benchmarks may patch jnp.linalg
@@ -77,8 +79,10 @@ def eigvalsh(matrix) -> Float[Array, "*b n"]:  # input checked below: ValueError
         return eigvalsh(matrix.astype(jnp.float32)).astype(matrix.dtype)
     if _concrete_on_cpu(matrix):  # eager call: NumPy at once, no callback program to compile
         matrix = np.asarray(matrix)  # symmetrised by NumPy too (no eager XLA op to compile)
-        return jnp.asarray(_host((matrix + np.swapaxes(matrix, -1, -2)) / 2))
-    matrix = (matrix + jnp.swapaxes(matrix, -1, -2)) / 2
+        return jnp.asarray(_host(matrix / 2 + np.swapaxes(matrix, -1, -2) / 2))
+    # halves first: (M + M^T) / 2 overflowed for entries above half the largest float (a float32
+    # path with weights 1e38 passes validation, degree 2e38 < 3.4e38, and gave NaN)
+    matrix = matrix / 2 + jnp.swapaxes(matrix, -1, -2) / 2
     return jax.lax.platform_dependent(matrix, cpu=_cpu, default=_JNP_EIGVALSH)
 
 
@@ -100,7 +104,7 @@ def _eigvalsh_jvp(primals, tangents):
 
 
 @jax.custom_jvp
-def projected_spectrum(matrix, x, moving):
+def projected_spectrum(matrix, x, moving, edges=None):
     r"""Eigenvalues :math:`\lambda_i` and weights :math:`w_i = \|u_i^\top X\|^2`, ``(N,)`` each:
     the spectral measure :math:`\sum_i w_i \delta_{\lambda_i}` of the columns of ``x``.
 
@@ -133,19 +137,22 @@ def projected_spectrum(matrix, x, moving):
             the caller). A moving mode's weight still changes with its coupling to the fixed
             ones (the normalised Laplacian's zero modes :math:`D^{1/2}\mathbf 1_c` move with
             the weights).
+        edges: ``matrix``'s :class:`jaxrg._refine.EdgeForm` when it is a graph Laplacian: in
+            float32 its small eigenpairs are then refined (:func:`jaxrg._refine.refined_eigh`)
+            for the value and for the derivative below; ``None`` (a Lanczos ``T``): ``eigh``.
 
     Returns:
         ``(eigenvalues, weights)``, ascending eigenvalues and :math:`w_i`.
     """
-    eigenvalues, vectors = jnp.linalg.eigh(matrix)
+    eigenvalues, vectors = refined_eigh(matrix, edges)
     return eigenvalues, jnp.sum((vectors.T @ x) ** 2, axis=1)
 
 
 @projected_spectrum.defjvp
 def _projected_spectrum_jvp(primals, tangents):
-    matrix, x, moving = primals
-    d_lap, d_x, _ = tangents
-    eigenvalues, vectors = jnp.linalg.eigh(matrix)
+    matrix, x, moving, edges = primals
+    d_lap, d_x = tangents[:2]  # the edge form describes `matrix`: its tangent is d_lap's
+    eigenvalues, vectors = refined_eigh(matrix, edges)
     hi = jax.lax.Precision.HIGHEST
     projected = jnp.matmul(vectors.T, x, precision=hi)  # (N, f): U^T X
     weights = jnp.sum(projected**2, axis=1)

@@ -1,8 +1,9 @@
 """Test graphs with known spectra (docs/design.md §2), built with numpy only.
 
 Each builder returns ``(adjacency, eigenvalues)`` where the eigenvalues come from the closed form,
-never from the code under test. :func:`input_forms` gives one graph in every input form the
-package takes (the every-input-form tests of several modules).
+never from the code under test (:func:`joined_communities` returns the adjacency alone).
+:func:`input_forms` gives one graph in every input form the package takes (the every-input-form
+tests of several modules).
 """
 
 import numpy as np
@@ -137,3 +138,16 @@ __all__ = [
     "star",
     "two_cliques",
 ]
+
+
+def joined_communities(bridge: float, isolated: int = 0) -> np.ndarray:
+    """Two copies of a 30-node G(30, 0.3) joined by one edge of weight ``bridge`` (float32),
+    and ``isolated`` nodes (more zero modes for eigh to mix the small one into). Its λ₂ lies
+    below float32 ``eigh``'s resolution (the float32 refinement's tests; networkx's G(n, p))."""
+    import networkx as nx
+
+    community = nx.to_numpy_array(nx.erdos_renyi_graph(30, 0.3, seed=2))
+    a = np.zeros((60 + isolated, 60 + isolated), np.float32)
+    a[:30, :30] = a[30:60, 30:60] = community
+    a[0, 30] = a[30, 0] = bridge
+    return a

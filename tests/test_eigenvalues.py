@@ -86,3 +86,17 @@ def test_eager_and_jitted_calls_agree_and_nan_in_gives_nan_out():
     eager, jitted = eigvalsh(jnp.asarray(a)), jax.jit(eigvalsh)(jnp.asarray(a))
     np.testing.assert_array_equal(np.isnan(eager), [[False] * 6, [True] * 6, [False] * 6])
     np.testing.assert_allclose(eager, jitted, **tol("float64"))
+
+
+def test_float32_entries_above_half_the_largest_float_do_not_overflow_the_symmetrisation():
+    """(M + M^T) / 2 overflowed for entries above 1.7e38 in float32: a path with weights 1e38
+    (degrees 2e38, accepted) gave NaN for the spectrum 0, 1e38, 3e38 (closed form)."""
+    import jaxrg
+
+    a = np.array([[0, 1e38, 0], [1e38, 0, 1e38], [0, 1e38, 0]], np.float32)
+    with jax.enable_x64(False):
+        lap = jaxrg.laplacian(a)
+        for got in (eigvalsh(lap), jax.jit(eigvalsh)(lap), jaxrg.laplacian_spectrum(a),
+                    jax.jit(jaxrg.laplacian_spectrum)(jnp.asarray(a))):
+            np.testing.assert_allclose(np.asarray(got, np.float64), [0, 1e38, 3e38], rtol=1e-6,
+                                       atol=1e32)

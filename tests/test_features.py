@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.linalg
-from graphs_zoo import random_graph, ring, star, two_cliques
+from graphs_zoo import joined_communities, random_graph, ring, star, two_cliques
 from tolerances import tol
 
 import jaxrg
@@ -410,3 +410,96 @@ def test_feature_measure_is_invariant_to_extreme_feature_scales(exponent, normal
         for field in ("entropy", "specific_heat"):
             np.testing.assert_allclose(getattr(got, field), getattr(expected, field),
                                        rtol=1e-13, atol=1e-15, err_msg=field)
+
+
+# ---- float32: a weak link below eigh's resolution (twenty-first session) ---------------------
+
+
+def _offset_features() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5)).astype(np.float32)
+    x[:30] += 1  # one community's features offset: the bridge's mode carries most of the mass
+    return x
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+@pytest.mark.parametrize("bridge", [1e-5, 1e-6])
+def test_float32_feature_measure_of_weakly_joined_communities_matches_float64(bridge, normalized):
+    """The feature measure used eigh's pairs: in float32 λ₂ came out 28x too large (1.85e-6 for
+    6.7e-8) and its weight 9.2 for 16.4 (the vector mixed with the zero mode): S_X and C_X
+    0.14 and 0.10 off, τ*_X 20 % off. Now the small eigenpairs are refined as in
+    ``laplacian_spectrum``, the zero modes exact."""
+    a, x = joined_communities(bridge), _offset_features()
+    taus = np.logspace(-2, 10, 121)
+    out = []
+    for x64, dtype in ((False, jnp.float32), (True, jnp.float64)):
+        with jax.enable_x64(x64):
+            spectrum = jaxrg.feature_spectrum(jnp.asarray(a, dtype), jnp.asarray(x, dtype),
+                                              normalized=normalized)
+            curves = jaxrg.feature_entropy_curves(spectrum, jnp.asarray(taus, dtype))
+            scales = jaxrg.feature_characteristic_scales(spectrum)
+            out.append([np.asarray(v, np.float64) for v in (
+                spectrum.eigenvalues[1], jnp.exp(spectrum.log_weights[1]), curves.entropy,
+                curves.specific_heat, jnp.sort(jnp.where(scales.valid, scales.taus, jnp.inf)))])
+    (lam32, w32, s32, c32, t32), (lam64, w64, s64, c64, t64) = out
+    np.testing.assert_allclose(lam32, lam64, rtol=1e-4)
+    np.testing.assert_allclose(w32, w64, rtol=1e-4)
+    np.testing.assert_allclose(s32, s64, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(c32, c64, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(t32, t64, rtol=1e-4)
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+@pytest.mark.parametrize("quantity", ["entropy", "scale"])
+def test_float32_feature_gradients_of_weakly_joined_communities_match_float64(
+    quantity, normalized
+):
+    """Gradients in the edge weights and the features: through eigh's pairs they were 15-70 %
+    off (relative to the largest entry); through refined pairs with eigh's zero-mode column
+    (λ₂ mixed in, coupling every mode to it) still 14 %. Now 1e-5."""
+    a, x = joined_communities(1e-6), _offset_features()
+
+    def fn(adjacency, features):
+        spectrum = jaxrg.feature_spectrum(adjacency, features, normalized=normalized)
+        if quantity == "entropy":
+            taus = jnp.asarray([0.3], adjacency.dtype)
+            return jaxrg.feature_entropy_curves(spectrum, taus).entropy[0]
+        scales = jaxrg.feature_characteristic_scales(spectrum)
+        return jnp.max(jnp.where(scales.valid, scales.taus, 0))
+
+    out = []
+    for x64, dtype in ((False, jnp.float32), (True, jnp.float64)):
+        with jax.enable_x64(x64):
+            grads = jax.grad(fn, argnums=(0, 1))(jnp.asarray(a, dtype), jnp.asarray(x, dtype))
+            out.append([np.asarray(g, np.float64) for g in grads])
+    (da32, dx32), (da64, dx64) = out
+    edges = a > 0
+    both32, both64 = (da32 + da32.T)[edges], (da64 + da64.T)[edges]
+    np.testing.assert_allclose(both32, both64, rtol=0, atol=2e-4 * np.abs(both64).max())
+    np.testing.assert_allclose(dx32, dx64, rtol=0, atol=2e-4 * np.abs(dx64).max())
+
+
+def test_float32_feature_measure_does_not_depend_on_the_order_of_the_nodes():
+    """Karate plus a copy weighted 1e-5, nodes shuffled (features with them): eigh with the
+    components interleaved gave the weak one's eigenvalues the strong one's round-off. The
+    feature measure is now computed in block order: the shuffled graph's curves equal the
+    blocked graph's and float64's."""
+    import networkx as nx
+
+    karate = nx.to_numpy_array(nx.karate_club_graph()).astype(np.float32)
+    union = np.zeros((68, 68), np.float32)
+    union[:34, :34], union[34:, 34:] = karate, karate * np.float32(1e-5)
+    x = np.random.default_rng(1).normal(size=(68, 3)).astype(np.float32)
+    order = np.random.default_rng(0).permutation(68)
+    taus = np.logspace(-1, 7, 81)
+    curves = []
+    for x64, a, f in ((False, union, x), (False, union[np.ix_(order, order)], x[order]),
+                      (True, union, x)):
+        dtype = jnp.float64 if x64 else jnp.float32
+        with jax.enable_x64(x64):
+            spectrum = jaxrg.feature_spectrum(jnp.asarray(a, dtype), jnp.asarray(f, dtype))
+            c = jaxrg.feature_entropy_curves(spectrum, jnp.asarray(taus, dtype))
+            curves.append(np.asarray(c.entropy, np.float64))
+    blocked, shuffled, want = curves
+    np.testing.assert_allclose(shuffled, blocked, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(shuffled, want, rtol=0, atol=1e-5)

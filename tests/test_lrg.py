@@ -751,3 +751,51 @@ def test_meta_graph_edges_are_scale_invariant_at_extreme_weights(method):
     scaled = a * 2.0**700
     assert _chebyshev.laplacian_bound(scaled.indptr, scaled.indices, scaled.data) == (
         bound * 2.0**700)
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_meta_graph_of_a_weak_component_equals_the_component_alone(x64):
+    """A component whose weights are 1e-6 of another's had its eigenpairs from one eigh of the
+    whole Laplacian, whose error scales with the strong component: in float32 26-234 of its
+    meta-graph's pairs differed from the same component alone, its macro-nodes [8, 3, 2, 1]
+    for [5, 2, 2, 2]. Each component is now decomposed at its own (power-of-two) scale. The
+    reference is the weak component alone at τ w (its meta-graph depends on τ w only)."""
+    import networkx as nx
+
+    karate = nx.to_numpy_array(nx.karate_club_graph())  # weighted (interaction counts)
+    dtype = jnp.float64 if x64 else jnp.float32
+    with jax.enable_x64(x64):
+        k = np.asarray(karate, dtype)
+        union = np.zeros((68, 68), dtype)
+        union[:34, :34], union[34:, 34:] = k, k * dtype(1e-6)
+        taus = jnp.asarray([0.3e6, 1e6, 2e6, 3e6], dtype)
+        weak = np.asarray(jaxrg.lrg.meta_graph(jnp.asarray(union), taus))[:, 34:, 34:]
+        strong = np.asarray(jaxrg.lrg.meta_graph(jnp.asarray(union), taus * 1e-6))[:, :34, :34]
+        alone = np.asarray(jaxrg.lrg.meta_graph(jnp.asarray(k), taus * 1e-6))
+    np.testing.assert_array_equal(weak, alone)
+    np.testing.assert_array_equal(strong, alone)
+
+
+@pytest.mark.parametrize("x64", [False, True])
+@pytest.mark.parametrize("graph", ["grid", "ring"])
+def test_meta_graph_at_large_tau_keeps_a_repeated_fiedler_value(graph, x64):
+    """λ₂ of the 4 x 4 grid and of a 7-ring is double; eigh splits it by round-off (1e-7 in
+    float32), and at τ ≫ 1/split one of its two vectors was suppressed: the grid gave 1
+    macro-node for 4 from τ = 1e6, the ring 2 for 7 from 1e7 (float64 from τ ≈ 1e15). The
+    reference is the limit τ → ∞: the meta-graph of the projector on the λ₂ eigenspace
+    (numpy float64), whose count the flow reaches by τ = 1e2 here."""
+    import networkx as nx
+
+    a = cartesian_product(path(4)[0], path(4)[0]) if graph == "grid" else ring(7)[0]
+    values, vectors = np.linalg.eigh(np.diag(a.sum(1)) - a)
+    fiedler = vectors[:, np.abs(values - values[1]) < 1e-9]
+    assert fiedler.shape[1] == 2
+    projector = fiedler @ fiedler.T
+    linked = projector - np.minimum(np.diag(projector)[:, None], np.diag(projector)[None, :])
+    expected = nx.number_connected_components(nx.from_numpy_array((linked > -1e-12) * 1.0))
+    top = 1e16 if x64 else 1e8
+    with jax.enable_x64(x64):
+        dtype = jnp.float64 if x64 else jnp.float32
+        taus = jnp.logspace(2, np.log10(top), 8, dtype=dtype)
+        counts = np.asarray(jaxrg.lrg.macro_node_counts(jnp.asarray(a, dtype), taus))
+    np.testing.assert_array_equal(counts, expected)

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.linalg
-from graphs_zoo import ALL_CLOSED_FORMS, complete, random_graph, ring, star
+from graphs_zoo import ALL_CLOSED_FORMS, complete, joined_communities, random_graph, ring, star
 from tolerances import tol
 
 import jaxrg
@@ -297,16 +297,6 @@ def test_heat_kernel_equilibrates_to_the_exact_null_space_projector(dtype):
 # ---- float32: eigenvalues below eigh's resolution (round thirteen) ---------------------------
 
 
-def _joined_communities(bridge: float, isolated: int = 0) -> np.ndarray:
-    """Two copies of a 30-node G(30, 0.3) joined by one edge of weight ``bridge`` (float32),
-    and ``isolated`` nodes (more zero modes for eigh to mix the small one into)."""
-    community = nx.to_numpy_array(nx.erdos_renyi_graph(30, 0.3, seed=2))
-    a = np.zeros((60 + isolated, 60 + isolated), np.float32)
-    a[:30, :30] = a[30:60, 30:60] = community
-    a[0, 30] = a[30, 0] = bridge
-    return a
-
-
 def _float64_spectrum(a: np.ndarray, normalized: bool) -> np.ndarray:
     """numpy's float64 eigenvalues of the same float32 weights (error ~1e-14 << lambda_2)."""
     a = a.astype(np.float64)
@@ -333,7 +323,7 @@ def test_float32_eigenvalues_below_eighs_resolution_keep_their_relative_accuracy
     isolated nodes eigh spread the small mode over the zero-mode columns (a window that left
     them out lost it: 0.84 in its place).
     """
-    a = _joined_communities(bridge, isolated)
+    a = joined_communities(bridge, isolated)
     want = _float64_spectrum(a, normalized)
     with jax.enable_x64(False):
         got = np.asarray(jaxrg.laplacian_spectrum(a, normalized=normalized), np.float64)
@@ -379,9 +369,95 @@ def test_float32_refinement_on_a_large_sparse_graph_corrects_eighs_vectors(norma
     np.testing.assert_array_equal(got[:count], 0)
 
 
+def _float32_and_float64(fn, *args):
+    """``(value, gradient)`` of ``fn`` in float32 (x64 off) and in float64, as float64 arrays."""
+    out = []
+    for x64, dtype in ((False, jnp.float32), (True, jnp.float64)):
+        with jax.enable_x64(x64):
+            cast = [jnp.asarray(x, dtype) for x in args]
+            value, grads = jax.value_and_grad(fn, argnums=tuple(range(len(args))))(*cast)
+            out.append((float(value), [np.asarray(g, np.float64) for g in grads]))
+    return out
+
+
+def _largest_scale(spectrum):
+    scales = jaxrg.characteristic_scales(spectrum)
+    return jnp.max(jnp.where(scales.valid, scales.taus, 0))
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+@pytest.mark.parametrize("quantity", ["lambda_2", "entropy", "scale"])
+def test_float32_derivatives_of_refined_eigenvalues_match_float64(quantity, normalized):
+    """A refined eigenvalue's derivative is q^T dL q on its refined vector: through eigh's
+    vectors (one mixed with the zero mode) dλ₂/d(bridge) was half its value, the gradient of
+    S(τ ~ 1/λ₂) 1e-28 for -5.5e4 and that of the community τ* 1000x too small. Under
+    ``jax.grad`` the value itself was wrong: the JVP's eigh put the zero mode (+1.2e-6) above
+    the refined λ₂ (6.7e-8), and the sort swapped them (λ₂ read 1.2e-6)."""
+    a = joined_communities(1e-6)
+
+    def fn(x):
+        spectrum = jaxrg.laplacian_spectrum(x, normalized=normalized)
+        if quantity == "lambda_2":
+            return spectrum[1]
+        if quantity == "entropy":
+            return jaxrg.spectral_entropy(spectrum, jnp.asarray(1 / 1.5e-8, spectrum.dtype))
+        return _largest_scale(spectrum)
+
+    (value32, (grad32,)), (value64, (grad64,)) = _float32_and_float64(fn, a)
+    np.testing.assert_allclose(value32, value64, rtol=1e-4)
+    edges = a > 0
+    both32, both64 = (grad32 + grad32.T)[edges], (grad64 + grad64.T)[edges]
+    np.testing.assert_allclose(both32, both64, rtol=0, atol=1e-4 * np.abs(both64).max())
+
+
+def _shuffled_union(weak: float):
+    """Weighted karate plus a copy weighted ``weak`` (two components, float32), its nodes in a
+    fixed random order, and that order."""
+    karate = nx.to_numpy_array(nx.karate_club_graph()).astype(np.float32)
+    union = np.zeros((68, 68), np.float32)
+    union[:34, :34], union[34:, 34:] = karate, karate * np.float32(weak)
+    order = np.random.default_rng(0).permutation(68)
+    return union[np.ix_(order, order)], order
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+def test_float32_spectrum_does_not_depend_on_the_order_of_weak_components_nodes(normalized):
+    """With the nodes of a component weighted 1e-5 interleaved with a strong one's, eigh gave
+    every eigenvalue the strong component's round-off: λ₃..λ₁₆ 14 % off and S 5e-3 where the
+    same graph with its components in blocks gave 3e-7. Now the nodes are grouped by
+    component before eigh: the same answer for every labelling, the weak component's
+    eigenvalues to its own scale's round-off."""
+    a, _ = _shuffled_union(1e-5)
+    want = _float64_spectrum(a, normalized)
+    with jax.enable_x64(False):
+        got = np.asarray(jaxrg.laplacian_spectrum(a, normalized=normalized), np.float64)
+        jitted = np.asarray(jax.jit(functools.partial(
+            jaxrg.laplacian_spectrum, normalized=normalized))(jnp.asarray(a)), np.float64)
+    np.testing.assert_array_equal(got[:2], 0)
+    np.testing.assert_allclose(got[2:], want[2:], rtol=1e-5)
+    np.testing.assert_allclose(jitted, got, rtol=1e-6)
+
+
+def test_float32_heat_kernel_does_not_depend_on_the_order_of_weak_components_nodes():
+    """The heat kernel of the shuffled union is the permuted heat kernel of the blocked one and
+    matches expm of the weak component at its own scale (it was 1e-2 off at τ = 1e5)."""
+    a, order = _shuffled_union(1e-5)
+    blocked = np.empty_like(a)
+    blocked[np.ix_(order, order)] = a
+    weak = blocked[34:, 34:].astype(np.float64)
+    tau = 1e5
+    want = scipy.linalg.expm(-tau * (np.diag(weak.sum(1)) - weak))
+    with jax.enable_x64(False):
+        got = np.asarray(jaxrg.heat_kernel(jaxrg.laplacian(a), jnp.float32(tau)), np.float64)
+    unshuffled = np.empty_like(got)
+    unshuffled[np.ix_(order, order)] = got
+    np.testing.assert_allclose(unshuffled[34:, 34:], want, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(unshuffled[:34, 34:], 0, atol=1e-9)  # no cross-component heat
+
+
 def test_float32_heat_kernel_of_weakly_joined_communities_matches_expm():
     """The heat kernel's λ₂ was eigh's 1.85e-6 for 6.7e-8: K off by 1.3e-2 at τ = 1e6."""
-    a = _joined_communities(1e-6)
+    a = joined_communities(1e-6)
     lap = np.diag(a.astype(np.float64).sum(1)) - a.astype(np.float64)
     taus = [1e3, 1e4, 1e6]
     want = np.stack([scipy.linalg.expm(-t * lap) for t in taus])
@@ -393,7 +469,7 @@ def test_float32_heat_kernel_of_weakly_joined_communities_matches_expm():
 def test_float32_refinement_is_the_same_in_a_padded_vmapped_batch():
     """Batched, the refinement runs for the batch when one member needs it (unbatched test):
     every member's spectrum equals its own unbatched one, small graphs included."""
-    graphs = [_joined_communities(1e-6), nx.to_numpy_array(nx.karate_club_graph()),
+    graphs = [joined_communities(1e-6), nx.to_numpy_array(nx.karate_club_graph()),
               nx.to_numpy_array(nx.path_graph(5))]
     with jax.enable_x64(False):
         alone = [np.asarray(jaxrg.laplacian_spectrum(g)) for g in graphs]
