@@ -255,7 +255,8 @@ def clt_flow_study(config: CLTRGConfig) -> dict:
         ``tv_to_gaussian`` ``(density_steps+1,)`` and scalar error summaries.
     """
     grid = jnp.linspace(-config.grid_half_width, config.grid_half_width, config.grid_points)
-    steps, result = config.density_steps, {"grid_step": float(grid[1] - grid[0]), "families": {}}
+    step = 2 * config.grid_half_width / (config.grid_points - 1)  # the linspace's step, exactly
+    steps, result = config.density_steps, {"grid_step": float(step), "families": {}}
     plot = np.flatnonzero(np.abs(np.asarray(grid)) <= 6.0)[:: max(1, config.grid_points // 512)]
     for i, name in enumerate(_DENSITY_FAMILIES):
         by_order = {}
