@@ -23,6 +23,7 @@ __all__ = [
     "log_weights",
     "logsumexp_1p",
     "no_real_node_is_nan",
+    "pairwise_sq_distances",
     "power_of_two_scale",
     "prominent_maxima",
     "scaled_moments",
@@ -66,6 +67,49 @@ def power_of_two_scale(x: jax.Array) -> jax.Array:
     one = jnp.ones((), top.dtype)
     ok = (top > 0) & jnp.isfinite(top)
     return lax.stop_gradient(jnp.where(ok, jnp.ldexp(one, exponent), one))
+
+
+# entries of the (rows, n, d) block of differences that pairwise_sq_distances holds at once
+_DISTANCE_BLOCK = 1 << 22
+
+
+def pairwise_sq_distances(a: jax.Array, b: jax.Array, scale) -> jax.Array:
+    r"""``(m, n)`` squared distances :math:`\sum_k ((a_{ik} - b_{jk}) / s)^2` by direct differences.
+
+    Not by the Gram expansion :math:`|a_i|^2 + |b_j|^2 - 2 a_i\cdot b_j`, whose absolute error
+    is about :math:`\varepsilon(|a_i|^2 + |b_j|^2)`: centring removes a common offset but not the
+    spread of the cloud, so two clusters at :math:`\pm 500` with a spread of 0.1 lose every
+    within-cluster distance in float32 (error 0.2 against 0.05). A difference of two close points
+    is exact (Sterbenz), so here the error is relative to each distance. Rows of ``a`` are taken
+    in blocks (``lax.map``) so that no more than ``2^22`` differences are held at once, never the
+    whole ``(m, n, d)`` array; the coordinate axis leads, so the sum over it runs along whole
+    rows (3 times faster than a sum over the last axis at ``d = 16``). The cost is ``m n d``
+    subtractions and multiplications: about 10 times the Gram matmul, far below an ``eigh``
+    of ``n`` (0.1 s against 0.01 s at ``n = 1000, d = 512`` in float32 on a CPU).
+
+    Each difference is multiplied by ``1 / scale``, one rounding shared by every pair (a relative
+    change of ``scale`` by at most ``eps / 2``). With ``|a|, |b| < 1`` and ``scale`` at least the
+    smallest normal number nothing overflows but the squares, to ``inf``, where
+    :math:`e^{-d^2}` is 0 anyway; an exact 0 stays 0; ``scale = inf`` gives 0.
+
+    Args:
+        a: ``(m, d)`` points.
+        b: ``(n, d)`` points.
+        scale: scalar ``> 0`` each difference is divided by (``1`` for plain distances).
+    """
+    m, n, d = a.shape[0], b.shape[0], a.shape[1]
+    inverse = 1 / scale
+    columns = b.T[:, None, :]  # (d, 1, n)
+
+    def rows(block):  # (d, r) coordinates of r rows of a -> (r, n)
+        diff = (block[:, :, None] - columns) * inverse
+        return jnp.sum(diff * diff, axis=0)
+
+    per_row = max(n * d, 1)
+    if m * per_row <= _DISTANCE_BLOCK:
+        return rows(a.T)
+    batch = max(_DISTANCE_BLOCK // per_row, 1)
+    return lax.map(lambda row: rows(row[:, None])[0], a, batch_size=batch)
 
 
 def logsumexp_1p(logits: jax.Array) -> jax.Array:

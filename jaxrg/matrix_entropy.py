@@ -29,6 +29,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks, info
+from jaxrg._numerics import pairwise_sq_distances, power_of_two_scale
 from jaxrg.spectral import laplacian_spectrum
 
 __all__ = [
@@ -229,6 +230,27 @@ def diffusion_spectral_entropy(
     i.e. the Shannon entropy of the logits :math:`t\log|1-\mu_i|`. Nats (the authors' code
     reports bits and adds a small epsilon; divide by :math:`\log 2` to compare).
 
+    Numerics. Distances are direct differences, never the Gram expansion
+    :math:`|x_i|^2 + |x_j|^2 - 2x_i\cdot x_j` (in float32 it lost the within-cluster distances of
+    two clusters at :math:`\pm 500`). The points and :math:`\sigma` are divided by powers of two
+    (exact) after centring, so DSE is invariant to :math:`(x, \sigma) \to (cx, c\sigma)` over
+    the whole float range. Eigenvalues of :math:`P` within round-off of 0 are dropped, so
+    identical points give exactly 0: :math:`P` is positive semi-definite, so the largest computed
+    :math:`\mu_i - 1 > 0` is round-off and measures ``eigh``'s error, and every
+    :math:`|1-\mu_i| \le \max(4\varepsilon, 2\max_j(\mu_j - 1))\max_j|1-\mu_j|` counts as
+    zero (``eigh`` returns the exact zeros of :math:`P` as 1–2 :math:`\varepsilon` in float32 on
+    CPU, up to 18 :math:`\varepsilon` in float64 at n = 1000). This sets the intrinsic float32 limit
+    when :math:`\sigma` is much larger than the spread of the data: the non-trivial eigenvalues
+    of :math:`P` are then about :math:`c_k/\sigma^2` (:math:`c_k` the eigenvalues of the points'
+    covariance), each computed with an absolute error of about :math:`\varepsilon`
+    (:math:`1.2\times10^{-7}` in float32), and
+    :math:`\mathrm{DSE} \approx \sum_k (c_k/\sigma^2)(1 + \log(\sigma^2/c_k))`. For 10
+    standard normal coordinates in float32 the relative error is about 1e-3 at
+    :math:`\sigma = 100`, up to 10 % at :math:`\sigma = 10^3` (DSE 1.5e-4), and from
+    :math:`\sigma \approx 2\times10^3` (:math:`c_k/\sigma^2 < 4\varepsilon`) the result is 0
+    for a true 4e-5. Use float64 when :math:`\sigma^2` exceeds the largest variance of the
+    points by more than about :math:`10^{-1}/\varepsilon`.
+
     Args:
         points: ``(n, d)`` point cloud (e.g. the representations of n inputs).
         mask: optional ``(n,)`` boolean, True for real points (padding for ``vmap``).
@@ -286,18 +308,38 @@ def diffusion_spectral_entropy(
     _checks.value_check(finite, "points has NaN or inf entries (real points must be finite); "
                         "drop those points or mask them out with mask=...")
     x = jnp.where(real[:, None], x, 0)  # padding never reaches the affinities
-    # centre on the real points' mean: distances do not change, and the Gram expansion below
-    # cancels catastrophically for points far from the origin (float32 at an offset of 1e3)
+    # DSE(x, sigma) = DSE(x / s, sigma / s): divide by a power of two (exact), centre on the real
+    # points' mean, divide again, so that no difference overflows and sigma is measured against
+    # the spread, whatever the scale (1e±20 in float32 overflowed d2 or sigma^2 into NaN)
+    first = power_of_two_scale(x)
+    x = x / first
     count = jnp.maximum(jnp.sum(real), 1).astype(x.dtype)
     x = jnp.where(real[:, None], x - jnp.sum(x, axis=0, keepdims=True) / count, 0)
-    sq = jnp.sum(x**2, axis=1)
-    # |x_i - x_j|^2 by the Gram expansion, clipped: round-off can make it slightly negative
-    d2 = jnp.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
-    affinity = jnp.exp(-d2 / (2 * sigma**2))
+    second = power_of_two_scale(x)
+    x = x / second
+    # a sigma below the smallest normal is 0 to XLA: clamp it, so exact 0 / sigma stays 0 and
+    # any other difference / sigma is inf (affinity e^-inf = 0, its true value to round-off)
+    scaled_sigma = jnp.maximum(sigma / first / second, jnp.finfo(x.dtype).tiny)
+    # direct differences, not the Gram expansion: see pairwise_sq_distances (+62 % for two
+    # clusters at ±500 in float32)
+    d2 = pairwise_sq_distances(x, x, scaled_sigma)
+    # NaN points under jit or a bad traced sigma: the result is NaN below, and the affinity stays
+    # finite so that no check of laplacian_spectrum reports an "adjacency" the caller never passed
+    affinity = jnp.where(finite & params_ok, jnp.exp(-d2 / 2), 0)
     mu = laplacian_spectrum(affinity, mask, normalized=True)
     padding = mu == jnp.inf  # a NaN mode (NaN sigma under jit) is no padding: it stays NaN
     lam = jnp.abs(1 - jnp.where(padding, jnp.ones_like(mu), mu))
-    keep = ~padding & ~(lam <= 0)
+    # round-off zeros of P are dropped. Kept, the n - 1 zeros of identical points (computed as
+    # 1-2 eps in float32) added 4e-3 nats to an exact 0 at n = 2000. The bound: |1 - mu| is
+    # resolved to ulp(1) = eps at best, and P = D^-1/2 W D^-1/2 is PSD (a Gaussian kernel), so a
+    # computed 1 - mu < 0 is pure round-off and its largest size measures this eigh's error (8-18
+    # eps in float64 at n = 40-1000, 1-2 eps in float32 on CPU; positive zeros came out up to 1.5
+    # times that). A fixed n eps (the rank rule of log_spectrum) would drop real modes: a Gaussian
+    # kernel's spectrum decays smoothly through [eps, n eps] (1.4 % of DSE at n = 1000, float32).
+    top = jax.lax.stop_gradient(jnp.max(jnp.where(padding, 0, lam)))
+    negative = jax.lax.stop_gradient(jnp.max(jnp.where(padding, 0, mu - 1)))  # NaN stays NaN
+    floor = jnp.maximum(4 * jnp.finfo(lam.dtype).eps * top, 2 * negative)
+    keep = ~padding & ~(lam <= floor)  # NaN kept: NaN out
     logits = jnp.where(keep, t * jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
     # NaN in (under jit): NaN out, not the entropy of the finite modes alone
     return jnp.where(finite & params_ok, info.shannon_entropy(logits), jnp.nan)

@@ -270,3 +270,120 @@ def test_dse_refuses_an_infinite_sigma_or_t_on_concrete_input_naming_it(sigma, t
     pts = np.random.default_rng(1).normal(size=(7, 3))
     with pytest.raises(ValueError, match=rf"^{name} must be > 0 and finite; got (inf|nan)"):
         diffusion_spectral_entropy(pts, sigma=sigma, t=t)
+
+
+def _two_clusters(centre, spread, n=50, dim=3, seed=0):
+    r = np.random.default_rng(seed)
+    return np.concatenate([r.normal(size=(n, dim)) * spread + centre,
+                           r.normal(size=(n, dim)) * spread - centre]).astype(np.float32)
+
+
+@pytest.mark.parametrize(("centre", "spread", "sigma"),
+                         [(500.0, 0.1, 0.2), (500.0, 0.1, 0.1), (1e4, 1.0, 1.0)])
+def test_dse_of_two_far_apart_clusters_in_float32_matches_the_float64_reference(
+    centre, spread, sigma
+):
+    """Before: |x_i - x_j|^2 by the Gram expansion |x_i|^2 + |x_j|^2 - 2 x_i.x_j, whose error
+    eps (|x_i|^2 + |x_j|^2) survives centring (it removes a common offset, not the distance
+    between clusters): 0.2 against within-cluster distances of 0.05 at ±500, so float32 gave
+    3.8606 for 2.3796 (σ = 0.2), 4.0288 for 3.5916 (σ = 0.1), 3.6465 for 3.5917 (±1e4)."""
+    pts = _two_clusters(centre, spread)
+    expected = _ref_dse(pts.astype(np.float64), sigma, 1.0)  # the same float32-rounded points
+    with jax.enable_x64(False):
+        got = diffusion_spectral_entropy(jnp.asarray(pts), sigma=sigma)
+        assert got.dtype == jnp.float32
+    assert float(got) == pytest.approx(expected, rel=tol(np.float32)["rtol"])
+
+
+def test_dse_of_a_large_padded_cloud_is_computed_in_blocks_under_vmap():
+    """700 points in 9 dimensions pass the 2^22 differences held at once: the distances are taken
+    in row blocks (lax.map); padding and vmap as for a small cloud. Before (Gram expansion,
+    float32): 5.9468 for 3.7291."""
+    pts = _two_clusters(500.0, 0.1, n=350, dim=9, seed=1)
+    padded = np.stack([pts, np.where(np.arange(700)[:, None] < 350, pts, 7.0)])
+    mask = np.stack([np.ones(700, bool), np.arange(700) < 350])
+    expected = [_ref_dse(pts.astype(np.float64), 0.3, 1.0),
+                _ref_dse(pts[:350].astype(np.float64), 0.3, 1.0)]
+    with jax.enable_x64(False):
+        batch = jax.jit(jax.vmap(lambda p, m: diffusion_spectral_entropy(p, m, sigma=0.3)))(
+            jnp.asarray(padded), jnp.asarray(mask))
+    np.testing.assert_allclose(np.asarray(batch), expected, rtol=tol(np.float32)["rtol"])
+
+
+@pytest.mark.parametrize(("dtype", "n"), [(np.float32, 200), (np.float32, 1000),
+                                          (np.float32, 2000), (np.float64, 200)])
+def test_dse_of_identical_points_is_exactly_zero(dtype, n):
+    """W = J, so P = J/n has the eigenvalues 1, 0, ..., 0 and DSE = 0 exactly. Before, every
+    |1 - mu| > 0 was kept and eigh's round-off zeros (1-2 eps) added n log(1/eps) eps nats:
+    4.0e-4, 2.0e-3, 4.0e-3 at n = 200, 1000, 2000 in float32, 4.4e-12 in float64."""
+    with jax.enable_x64(dtype == np.float64):
+        got = diffusion_spectral_entropy(jnp.ones((n, 3), dtype))
+        jitted = jax.jit(diffusion_spectral_entropy)(jnp.ones((n, 3), dtype))
+    assert float(got) == 0.0 and float(jitted) == 0.0
+
+
+def test_dse_far_above_the_spread_in_float32_matches_the_float64_reference():
+    """σ = 1e3 on 200 standard normal points in 10 dimensions: the 10 non-trivial eigenvalues of
+    P are about 1e-6 (8 eps), DSE 1.47e-4. Before: 3.23e-4 (+120 %), the 189 round-off zeros
+    counted as modes; the docstring's float32 bound at this σ is 10 %."""
+    pts = np.random.default_rng(0).normal(size=(200, 10)).astype(np.float32)
+    expected = _ref_dse(pts.astype(np.float64), 1e3, 1.0)
+    with jax.enable_x64(False):
+        got = diffusion_spectral_entropy(jnp.asarray(pts), sigma=1e3)
+    assert float(got) == pytest.approx(expected, rel=0.1)
+    # and σ = 100: resolved eigenvalues, no mode dropped that the reference counts
+    with jax.enable_x64(False):
+        got = diffusion_spectral_entropy(jnp.asarray(pts), sigma=100.0)
+    assert float(got) == pytest.approx(_ref_dse(pts.astype(np.float64), 100.0, 1.0), rel=5e-3)
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e-20), (np.float32, 1e20),
+                                              (np.float64, 1e-200), (np.float64, 1e200)])
+def test_dse_is_invariant_to_a_joint_rescaling_of_points_and_sigma(dtype, scale):
+    """DSE(cX, cσ) = DSE(X, σ). Before: σ^2 or |x|^2 under- or overflowed in d2 / (2σ^2) and the
+    call raised "adjacency has NaN or inf entries" (an argument the caller never passed) at
+    c = 1e±20 in float32 and 1e±200 in float64. Now points and σ are divided by a power of two."""
+    pts = np.random.default_rng(0).normal(size=(50, 4)).astype(dtype)
+    expected = _ref_dse(pts.astype(np.float64), 1.0, 1.0)
+    rtol = tol(dtype)["rtol"]
+    with jax.enable_x64(dtype == np.float64):
+        got = diffusion_spectral_entropy(jnp.asarray(pts * dtype(scale)), sigma=scale)
+        jitted = jax.jit(lambda p, s: diffusion_spectral_entropy(p, sigma=s))(
+            jnp.asarray(pts * dtype(scale)), jnp.asarray(scale, dtype))
+    assert float(got) == pytest.approx(expected, rel=rtol)
+    assert float(jitted) == pytest.approx(expected, rel=rtol)
+    if dtype == np.float64:  # homogeneity of the gradient: d/dσ DSE(cX, σ) at cσ is g(1) / c
+        def at(c):
+            x = jnp.asarray(pts * c)
+            return jax.grad(lambda s: diffusion_spectral_entropy(x, sigma=s))(jnp.asarray(c))
+
+        g1 = float(at(1.0))
+        assert np.isfinite(g1) and g1 != 0
+        assert float(at(scale)) * scale == pytest.approx(g1, rel=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dse_at_extreme_bandwidths_is_log_n_or_zero_without_an_adjacency_error(dtype):
+    """σ far below every distance: n isolated points, DSE = log n; σ far above: W = J, DSE = 0.
+    Before: σ^2 underflowed to 0 (d2 / 0 = NaN on the diagonal), and DSE raised about an
+    "adjacency"; σ^2 overflowed to inf, W = J, and the round-off floor of P's zeros remained."""
+    pts = np.random.default_rng(3).normal(size=(40, 3)).astype(dtype)
+    tiny, huge = (1e-30, 1e30) if dtype == np.float32 else (1e-300, 1e300)
+    with jax.enable_x64(dtype == np.float64):
+        isolated = diffusion_spectral_entropy(jnp.asarray(pts), sigma=tiny)
+        merged = diffusion_spectral_entropy(jnp.asarray(pts), sigma=huge)
+    assert float(isolated) == pytest.approx(np.log(40), rel=tol(dtype)["rtol"])
+    assert float(merged) == 0.0
+
+
+def test_dse_on_the_checked_path_reports_only_its_own_arguments():
+    """Before: a traced σ far below the distances (σ^2 underflowed, d2 / 0 = NaN) made
+    jaxrg.checked report "adjacency has NaN or inf entries", an argument DSE has not. Now that
+    gives log n, and a NaN point is reported as "points" (the affinity is kept finite)."""
+    pts = np.random.default_rng(7).normal(size=(9, 2))
+    dse = jaxrg.checked(jax.jit(lambda p, s: diffusion_spectral_entropy(p, sigma=s)))
+    assert float(dse(jnp.asarray(pts), 1e-300)) == pytest.approx(np.log(9), rel=1e-12)
+    pts[3, 1] = np.nan
+    with pytest.raises(ValueError, match="points has NaN or inf") as info:
+        dse(jnp.asarray(pts), 1.0)
+    assert "adjacency" not in str(info.value)
