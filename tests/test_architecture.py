@@ -42,6 +42,7 @@ LIBRARY = (
     "jaxrg", "jaxrg._checks", "jaxrg._compile_cache", "jaxrg._components",
     "jaxrg._host", "jaxrg._io",
     "jaxrg._numerics", "jaxrg._optional", "jaxrg._peaks", "jaxrg._progress", "jaxrg._ranges",
+    "jaxrg._refine",
     "jaxrg._validation", "jaxrg.batch",
     "jaxrg.clt", "jaxrg.cumulants", "jaxrg.eigenvalues", "jaxrg.features", "jaxrg.graph_io",
     "jaxrg.graphs",
