@@ -31,7 +31,7 @@ from jaxtyping import Array, Float
 
 from jaxrg import _checks
 from jaxrg._components import dense_neighbour_min, propagate_min_labels
-from jaxrg._numerics import exact_ends, lead, log_weights, logsumexp_1p
+from jaxrg._numerics import any_in_batch, exact_ends, lead, log_weights, logsumexp_1p
 from jaxrg._refine import (
     graph_edge_form,
     needs_ritz,
@@ -53,6 +53,7 @@ __all__ = [
     "laplacian_spectrum",
     "log_heat_trace",
     "padded_laplacian",
+    "permute_nodes",
 ]
 
 
@@ -125,16 +126,19 @@ def laplacian_spectrum(
     get the diagonal value :math:`1 + 2 d_{\max}` (above the Gershgorin bound of every real
     eigenvalue), so their eigenvalues come last and are replaced by ``+inf``.
 
-    ``eigh`` gives every eigenvalue an absolute error of about :math:`N\varepsilon\max|L|`. In
-    float32 (JAX's default) a small one, such as λ₂ of two communities joined by a weak edge,
-    can come out half its value or negative. When the first non-zero eigenvalue lies below
-    :math:`\sqrt{\varepsilon}\max|L|`, the 16 eigenvalues after the zero modes are refined by
-    Rayleigh–Ritz through the edges (no subtraction; Jacobi on the projected matrix), after one
-    Newton step on ``eigh``'s eigenvectors (residuals through the edges): λ₂ of 8e-9 to 1e-5
-    relative where ``eigh`` gave it negative, 2e-9 to 3e-5 on a sparse graph of 2000 nodes
-    (``benchmarks/results/refine.md``). Under ``vmap`` the batch is
+    The nodes are grouped by component before ``eigvalsh`` (:func:`in_block_order`), so each
+    component's eigenvalues carry its own scale's round-off whatever the labelling. Within a
+    component ``eigh`` gives every eigenvalue an absolute error of about
+    :math:`N\varepsilon\max|L|`. In float32 (JAX's default) a small one, such as λ₂ of two
+    communities joined by a weak edge, can come out half its value or negative. When the first
+    non-zero eigenvalue lies below :math:`\sqrt{\varepsilon}\max|L|`, the 16 eigenvalues after
+    the zero modes are refined by Rayleigh–Ritz through the edges (no subtraction; Jacobi on the
+    projected matrix), after one Newton step on ``eigh``'s eigenvectors (residuals through the
+    edges): λ₂ of 8e-9 to 1e-5 relative where ``eigh`` gave it negative, 2e-9 to 3e-5 on a
+    sparse graph of 2000 nodes (``benchmarks/results/refine.md``). Under ``vmap`` the batch is
     refined when one member needs it. Float64 is left as ``eigh`` gives it (its resolution is
-    1e-16 max|L|). Derivatives are those of the eigendecomposition.
+    1e-16 max|L|). Derivatives are those of the eigendecomposition, :math:`u^\top\mathrm dL\,u`;
+    for a refined eigenvalue on its refined vector.
 
     Args:
         adjacency: ``(N, N)`` adjacency (or any form :func:`jaxrg.as_adjacency` takes).
@@ -155,16 +159,18 @@ def laplacian_spectrum(
         [[0.0, 2.0, inf], [0.0, 1.0, 3.0]]
     """
     lap, adjacency, mask = padded_laplacian(adjacency, mask, normalized)
-    lap, adjacency, mask, components = in_block_order(
-        lap, adjacency, mask, connected_components(adjacency, mask))
-    eigenvalues = eigvalsh(lap)  # values-only LAPACK driver on CPU, jnp elsewhere
+    components = connected_components(adjacency, mask)
+    # values-only LAPACK driver on CPU, jnp elsewhere; the nodes in block order (in_block_order)
+    order = block_order(components.labels, mask)
+    eigenvalues = eigvalsh(permute_nodes(order, (lap,))[0][0])
     count = components.count
     if refines(lap.dtype):
         edges = graph_edge_form(adjacency, normalized, components.labels, mask, count)
 
         def refine(values):  # eigh with vectors only here: the plain route is values-only
-            vectors = jnp.linalg.eigh(lap)[1]
-            return refine_small(values, vectors, *edges)[0]
+            # in block order too, the vectors' rows back in the graph's order
+            vectors = jnp.linalg.eigh(lap[order[:, None], order[None, :]])[1]
+            return refine_small(values, vectors[jnp.argsort(order)], *edges)[0]
 
         eigenvalues = jax.lax.cond(needs_ritz(eigenvalues, lap, count, edges.n_real), refine,
                                    lambda values: values, eigenvalues)
@@ -226,8 +232,30 @@ def in_block_order(lap, adjacency, mask, components: Components):
     inverse = jnp.argsort(order)
     labels = components.labels[order]
     labels = jnp.where(labels >= 0, inverse[jnp.clip(labels, 0, None)].astype(labels.dtype), labels)
-    return (lap[order][:, order], adjacency[order][:, order],
-            None if mask is None else mask[order], Components(labels, components.count))
+    (lap, adjacency), rows = permute_nodes(order, (lap, adjacency),
+                                           () if mask is None else (mask,))
+    return lap, adjacency, (None if mask is None else rows[0]), Components(labels, components.count)
+
+
+def permute_nodes(order, matrices=(), rows=()):
+    """``(N, N)`` ``matrices`` permuted on both axes and ``rows`` on their first, by ``order``.
+
+    Skipped (``lax.cond``) when ``order`` is the identity, as for every connected graph: the
+    gathers cost 20 % of a 500-node ``eigvalsh``. Batched, the batch is permuted when one
+    member needs it (:func:`jaxrg._numerics.any_in_batch`).
+
+    Returns:
+        ``(matrices, rows)`` as tuples.
+    """
+    n = order.shape[0]
+    moved = any_in_batch(jnp.any(order != jnp.arange(n, dtype=order.dtype)))
+    both = (order[:, None], order[None, :])
+
+    def permute(operands):
+        ms, rs = operands
+        return tuple(m[both] for m in ms), tuple(r[order] for r in rs)
+
+    return jax.lax.cond(moved, permute, lambda operands: operands, (tuple(matrices), tuple(rows)))
 
 
 def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
@@ -253,8 +281,8 @@ def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
     # eigh in block order (each component at its own scale's round-off: in_block_order); the
     # vectors' rows back in the caller's order
     order = block_order(labels)
-    eigenvalues, vectors = jnp.linalg.eigh(lap[order][:, order])
-    vectors = vectors[jnp.argsort(order)]
+    eigenvalues, vectors = jnp.linalg.eigh(permute_nodes(order, (lap,))[0][0])
+    vectors = permute_nodes(jnp.argsort(order), rows=(vectors,))[1][0]
     _checks.check_laplacian_values(lap, eigenvalues, "laplacian")
     # the same round-off bound that check_laplacian_values accepts for negatives
     roundoff = 10 * n * jnp.finfo(lap.dtype).eps * jnp.max(jnp.abs(lap))
