@@ -165,14 +165,16 @@ def laplacian_spectrum(
     eigenvalues = eigvalsh(permute_nodes(order, (lap,))[0][0])
     count = components.count
     if refines(lap.dtype):
-        edges = graph_edge_form(adjacency, normalized, components.labels, mask, count)
+        n_real = jnp.asarray(lap.shape[0]) if mask is None else jnp.sum(mask)
 
         def refine(values):  # eigh with vectors only here: the plain route is values-only
+            # the edge form too (a batch that needs no refinement builds no null space)
+            edges = graph_edge_form(adjacency, normalized, components.labels, mask, count)
             # in block order too, the vectors' rows back in the graph's order
             vectors = jnp.linalg.eigh(lap[order[:, None], order[None, :]])[1]
             return refine_small(values, vectors[jnp.argsort(order)], *edges)[0]
 
-        eigenvalues = jax.lax.cond(needs_ritz(eigenvalues, lap, count, edges.n_real), refine,
+        eigenvalues = jax.lax.cond(needs_ritz(eigenvalues, lap, count, n_real), refine,
                                    lambda values: values, eigenvalues)
     return exact_ends(eigenvalues, count, mask)
 
