@@ -76,7 +76,7 @@ from jaxrg._refine import graph_edge_form, refines
 from jaxrg.eigenvalues import projected_spectrum
 from jaxrg.graphs import connected_components
 from jaxrg.scales import default_taus
-from jaxrg.spectral import block_order, in_block_order, padded_laplacian, permute_nodes
+from jaxrg.spectral import in_block_order, padded_laplacian
 from jaxrg.thermo import SpectralCurves, measure_curves, resolve_formula
 
 __all__ = [
@@ -159,9 +159,8 @@ def feature_spectrum(
     x = x / power_of_two_scale(x)
     count = jnp.sum(real).astype(x.dtype)
     # nodes grouped by component (the measure does not depend on their order; eigh's error does)
-    order = block_order(components.labels, mask)
-    lap, adjacency, mask, components = in_block_order(lap, adjacency, mask, components)
-    x, real = permute_nodes(order, rows=(x, real))[1]
+    lap, adjacency, mask, components, (x, real) = in_block_order(
+        lap, adjacency, mask, components, rows=(x, real))
     # the zero modes in closed form: v_c = r * 1_c on each component c, with r = 1 for
     # L = D - A and r = D^{1/2} for the normalised Laplacian (D with self-loops, as it is built;
     # an isolated node's zero row has e_i, r = 1). Their weight must be exactly 0 after

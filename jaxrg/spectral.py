@@ -215,7 +215,7 @@ def block_order(labels, mask=None) -> jax.Array:
     return jnp.argsort(key, stable=True)
 
 
-def in_block_order(lap, adjacency, mask, components: Components):
+def in_block_order(lap, adjacency, mask, components: Components, rows=()):
     r"""The graph with its nodes grouped by component: a block-diagonal Laplacian.
 
     A spectrum does not depend on the order of the nodes, but ``eigh``'s error does: LAPACK's
@@ -226,17 +226,21 @@ def in_block_order(lap, adjacency, mask, components: Components):
     shuffled: λ₃..λ₁₆ 14 % off, S 5e-3, where the blocked order gave 3e-7). A connected
     graph, or one already in block order, is left exactly as it is.
 
+    Args:
+        rows: per-node arrays (first axis ``N``: features, masks) permuted with the nodes.
+
     Returns:
-        ``(lap, adjacency, mask, components)`` permuted; ``components.labels`` renumbered (the
-        smallest new id in each component, -1 for padding).
+        ``(lap, adjacency, mask, components, rows)`` permuted; ``components.labels`` renumbered
+        (the smallest new id in each component, -1 for padding).
     """
     order = block_order(components.labels, mask)
     inverse = jnp.argsort(order)
     labels = components.labels[order]
     labels = jnp.where(labels >= 0, inverse[jnp.clip(labels, 0, None)].astype(labels.dtype), labels)
-    (lap, adjacency), rows = permute_nodes(order, (lap, adjacency),
-                                           () if mask is None else (mask,))
-    return lap, adjacency, (None if mask is None else rows[0]), Components(labels, components.count)
+    masks = () if mask is None else (mask,)
+    (lap, adjacency), permuted = permute_nodes(order, (lap, adjacency), masks + tuple(rows))
+    mask, rows = (None, permuted) if mask is None else (permuted[0], permuted[1:])
+    return lap, adjacency, mask, Components(labels, components.count), rows
 
 
 def permute_nodes(order, matrices=(), rows=()):

@@ -240,6 +240,9 @@ def test_report_cli_writes_markdown_and_plot(europe_run, tmp_path):
     assert args.func(args) == 0
     text = md.read_text()
     assert "| europe | GCN | 8 |" in text and png.stat().st_size > 1000
+    # width 8, lr 1e-2: no cell of the authors' protocol, so no empty comparison of 48 cells
+    assert "not run yet under the authors' protocol" not in text
+    assert "No run here follows the authors' protocol" in text
     assert table.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and table.stat().st_size > 1000
     with pytest.raises(FileNotFoundError, match="no results"):
         report(tmp_path / "empty")
