@@ -1,8 +1,10 @@
 """Float32 spectra: the cost and the gain of the small-eigenvalue refinement.
 
-:func:`jaxrg.laplacian_spectrum` refines, in float32, the 16 eigenvalues after the zero modes
-(Rayleigh–Ritz through the edges, Jacobi on the projected matrix) when the first non-zero one
-lies below ``sqrt(eps) max|L|``, where ``eigh``'s absolute error makes it unreliable. Measured
+:func:`jaxrg.laplacian_spectrum` refines a window of 16, 64 or 256 eigenvalues after the zero
+modes (a Newton step, Rayleigh–Ritz through the edges, Jacobi on the projected matrix) when the
+first non-zero one lies below ``sqrt(eps) max|L|``, where ``eigh``'s absolute error makes it
+unreliable; the window is the smallest that holds every eigenvalue below ``sqrt(eps)
+lambda_max``. Float32 and (since the twenty-second session) float64. Measured
 in one run, jitted, compilation excluded, medians, with the refinement on and switched off
 (``spectral.refines`` patched while tracing):
 
@@ -10,7 +12,10 @@ in one run, jitted, compilation excluded, medians, with the refinement on and sw
   unbatched test must cost nothing);
 * two copies of a random graph (N/2 nodes, mean degree 10) joined by one edge of weight 1e-6
   (the refinement runs), with λ₂'s relative error against numpy's float64 ``eigvalsh`` of the
-  same float32 weights.
+  same float32 weights;
+* chains of cliques joined by bridges of 1e-6 (windows of 64 and 256: every bridge mode is
+  below ``eigh``'s resolution), the largest relative error of those modes;
+* float64: the same batch (none needs it) and two communities joined by 1e-14.
 
 Usage: ``python benchmarks/bench_refine.py [--sizes 400 1000 2000]
 [--out benchmarks/results/refine.jsonl] [--small]``
@@ -85,6 +90,60 @@ def bridged_case(n: int) -> dict:
             "plain_rel_err": abs(off_v[k] / want[k] - 1)}
 
 
+def chain_case(cliques: int, size: int) -> dict:
+    n = cliques * size
+    a = np.zeros((n, n), np.float32)
+    for c in range(cliques):
+        a[c * size : (c + 1) * size, c * size : (c + 1) * size] = 1 - np.eye(size)
+    for c in range(cliques - 1):
+        i, j = c * size + size - 1, (c + 1) * size
+        a[i, j] = a[j, i] = 1e-6
+    a64 = a.astype(np.float64)
+    want = np.linalg.eigvalsh(np.diag(a64.sum(1)) - a64)[1:cliques]
+    on_s, on_v = timed(True, False, jnp.asarray(a))
+    off_s, off_v = timed(False, False, jnp.asarray(a))
+    return {"case": f"chain {cliques} x {size} (N = {n})", "refined_s": on_s, "plain_s": off_s,
+            "ratio": on_s / off_s, "lambda": float(want[0]),
+            "refined_rel_err": float(np.max(np.abs(on_v[1:cliques] / want - 1))),
+            "plain_rel_err": float(np.max(np.abs(off_v[1:cliques] / want - 1)))}
+
+
+def float64_cases(batch: tuple[int, int], n: int) -> list[dict]:
+    jax.config.update("jax_enable_x64", True)  # globally: the CPU eigvalsh is a host callback
+    try:
+        return _float64_cases(batch, n)
+    finally:
+        jax.config.update("jax_enable_x64", False)
+
+
+def _float64_cases(batch: tuple[int, int], n: int) -> list[dict]:
+    if True:
+        mats = [nx.to_numpy_array(nx.gnp_random_graph(batch[1], 0.3, seed=i))
+                for i in range(batch[0])]
+        adjacency, mask = jaxrg.pad_adjacency(mats)
+        args = (adjacency.astype(jnp.float64), mask)
+        on_s, on_v = timed(True, True, *args)
+        off_s, off_v = timed(False, True, *args)
+        out = [{"case": f"float64 batch {batch[0]} x {batch[1]}", "refined_s": on_s,
+                "plain_s": off_s, "ratio": on_s / off_s,
+                "identical": bool(np.array_equal(on_v, off_v)), "dtype": "float64"}]
+        half = nx.to_numpy_array(nx.gnp_random_graph(n // 2, 10 / (n // 2), seed=1))
+        a = np.zeros((n, n))
+        a[: n // 2, : n // 2] = a[n // 2 :, n // 2 :] = half
+        a[0, n // 2] = a[n // 2, 0] = 1e-14
+        # first order in the bridge: lambda_2 = w (x_a - x_b)^2 for the unit Fiedler vector
+        # +-1/sqrt(N) of the two halves (both connected here): 4 w / N
+        want = 4e-14 / n
+        assert int(jaxrg.connected_components(a).count) == 1, "a half is not connected"
+        on_s, on_v = timed(True, False, jnp.asarray(a))
+        off_s, off_v = timed(False, False, jnp.asarray(a))
+        out.append({"case": f"float64 bridged {n} (1e-14)", "refined_s": on_s,
+                    "plain_s": off_s, "ratio": on_s / off_s, "lambda": want,
+                    "refined_rel_err": abs(on_v[1] / want - 1),
+                    "plain_rel_err": abs(off_v[1] / want - 1), "dtype": "float64"})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[400, 1000, 2000])
@@ -96,7 +155,10 @@ def main() -> None:
     batch = (50, 24) if args.small else (2000, 24)
     sizes = [60] if args.small else args.sizes
     env = environment() | {"dtype": "float32"}
-    records = [batch_case(*batch) | env] + [bridged_case(n) | env for n in sizes]
+    chains = [(4, 3), (20, 3)] if args.small else [(24, 6), (70, 3), (80, 4)]
+    records = ([batch_case(*batch) | env] + [bridged_case(n) | env for n in sizes]
+               + [chain_case(*c) | env for c in chains]
+               + [env | r for r in float64_cases(batch, sizes[0])])
     print("| case | refined (s) | plain (s) | ratio | λ₂ rel. error refined / plain |")
     print("|---|---|---|---|---|")
     for r in records:

@@ -22,11 +22,14 @@ __all__ = [
     "lead",
     "log_weights",
     "logsumexp_1p",
+    "max_in_batch",
     "no_real_node_is_nan",
     "pairwise_sq_distances",
     "power_of_two_scale",
     "prominent_maxima",
+    "scaled_eigh",
     "scaled_moments",
+    "symmetrised",
 ]
 
 
@@ -48,13 +51,31 @@ def _any_in_batch_vmap(axis_size, in_batched, flag):
     return jnp.any(flag), False
 
 
+@jax.custom_batching.custom_vmap
+def max_in_batch(x: jax.Array) -> jax.Array:
+    """``x`` (a scalar); under ``jax.vmap``, one unbatched ``max`` over the batch.
+
+    For the index of a ``lax.switch`` between cheaper and dearer branches that are each right
+    for every member (as :func:`any_in_batch` for a ``lax.cond``): batched, the index would turn
+    the switch into a select that runs every branch.
+    """
+    return x
+
+
+@max_in_batch.def_vmap
+def _max_in_batch_vmap(axis_size, in_batched, x):
+    del axis_size, in_batched
+    return jnp.max(x), False
+
+
 def lead(x: jax.Array, ndim: int) -> jax.Array:
     """``x`` with ``ndim`` leading unit axes (explicit broadcasting against ``(*t, N)``)."""
     return x.reshape((1,) * ndim + x.shape)
 
 
 def power_of_two_scale(x: jax.Array) -> jax.Array:
-    r"""``s = 2^e`` with ``max |x| / s`` in ``[1/2, 1)``; ``1`` for an all-zero or non-finite ``x``.
+    r"""``s = 2^e`` with ``max |x| / s`` in ``[1/2, 1)`` (``[1/2, 4)`` above 2^126 in float32:
+    :func:`_power_of_two_above`); ``1`` for an all-zero or non-finite ``x``.
 
     Dividing by ``s`` is exact in binary floating point. A quantity invariant to a global scale
     of ``x`` (a normalised measure), or homogeneous in it (a Laplacian's spectrum), can so be
@@ -62,11 +83,57 @@ def power_of_two_scale(x: jax.Array) -> jax.Array:
     bit the same wherever they did not before. ``s`` carries no gradient: for such quantities the
     derivative through it is zero (invariant) or restored by the homogeneity (``s f(x / s)``).
     """
-    top = jnp.max(jnp.abs(x), initial=0)
+    return _power_of_two_above(jnp.max(jnp.abs(x), initial=0))
+
+
+def _power_of_two_above(top: jax.Array) -> jax.Array:
+    """``2^e`` with ``top / 2^e`` in ``[1/2, 1)``, ``1`` where ``top`` is 0 or not finite.
+
+    At most ``2^(maxexp - 2)`` (2^126 in float32), so ``top / 2^e`` lies in ``[1/2, 4)``
+    there: XLA divides by multiplying with the reciprocal, and 2^-127 is subnormal, which the
+    CPU flushes to 0 (weights of 1e38 divided by 2^127 came out 0).
+    """
     _, exponent = jnp.frexp(top)
+    exponent = jnp.minimum(exponent, jnp.finfo(top.dtype).maxexp - 2)
     one = jnp.ones((), top.dtype)
     ok = (top > 0) & jnp.isfinite(top)
     return lax.stop_gradient(jnp.where(ok, jnp.ldexp(one, exponent), one))
+
+
+def symmetrised(matrix: jax.Array) -> tuple[jax.Array, jax.Array]:
+    r"""``(S, s)``: :math:`S = (M/s + (M/s)^\top)/2`, ``s`` a power of two per matrix.
+
+    The one home of the symmetrisation before every ``eigh`` of a Laplacian. ``s`` puts
+    :math:`\max|M/s|` in ``[1/2, 4)`` (as :func:`power_of_two_scale`, over the last two axes,
+    without gradient), so the sum cannot overflow (``(M + M^T)/2`` gave inf, then NaN, for
+    float32 weights of 1e38, which validation accepts), and halving the sum keeps every entry
+    that was normal (``M/2 + M^T/2`` made weights of 2e-38 subnormal, which XLA on the CPU
+    flushes to 0: a connected path read as two components). The eigenvalues of ``M`` are ``s``
+    times those of ``S`` (exactly), the eigenvectors the same.
+
+    Returns:
+        ``S`` shaped like ``matrix`` and ``s`` shaped ``(..., 1)``.
+    """
+    scale = _power_of_two_above(jnp.max(jnp.abs(matrix), axis=(-2, -1), initial=0)[..., None])
+    unit = matrix / scale[..., None]
+    return (unit + jnp.swapaxes(unit, -1, -2)) / 2, scale
+
+
+def scaled_eigh(matrix: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``jnp.linalg.eigh`` of the symmetrised ``matrix`` (:func:`symmetrised`), scaled back.
+
+    Half precision (float16, bfloat16; ``eigh`` has no kernel for it) is solved in float32
+    and cast back, as :func:`jaxrg.eigenvalues.eigvalsh` does.
+
+    Returns:
+        ``(eigenvalues (..., N), eigenvectors (..., N, N))``, ascending.
+    """
+    if jnp.finfo(matrix.dtype).bits < 32:
+        values, vectors = scaled_eigh(matrix.astype(jnp.float32))
+        return values.astype(matrix.dtype), vectors.astype(matrix.dtype)
+    unit, scale = symmetrised(matrix)
+    values, vectors = jnp.linalg.eigh(unit, symmetrize_input=False)
+    return values * scale, vectors
 
 
 # entries of the (rows, n, d) block of differences that pairwise_sq_distances holds at once

@@ -3,13 +3,14 @@ r"""Float32 refinement of a graph Laplacian's small eigenpairs (one home for eve
 ``eigh`` gives every eigenvalue an absolute error of about :math:`N\varepsilon\max|L|`; in
 float32 a small one (λ₂ of two communities joined by a weak edge) comes out half its value or
 negative, and its vector mixed with the zero modes. When the first eigenvalue after the ``c``
-zero modes lies below :math:`\sqrt\varepsilon\max|L|`, :func:`refine_small` corrects the 16
-eigenpairs after the zero modes: the window is projected off the exact null space, improved by
-one Newton step from ``eigh``'s own decomposition (:func:`_inverse_step`) and diagonalised by
-Rayleigh–Ritz through the edges (:func:`_edge_ritz`, no subtraction; Jacobi on the projected
-matrix, relatively accurate). Used by :func:`jaxrg.laplacian_spectrum`, the heat kernel and
-density matrix (``spectral._eigh_psd``) and the feature measure (:func:`refined_eigh` inside
-:func:`jaxrg.eigenvalues.projected_spectrum`). Float64 is left as ``eigh`` gives it.
+zero modes lies below :math:`\sqrt\varepsilon\max|L|`, :func:`refine_small` corrects a window
+of 16, 64 or 256 eigenpairs after the zero modes, the smallest that holds every eigenvalue below
+:math:`\sqrt\varepsilon\lambda_{\max}`: the window is projected off the exact null space,
+improved by one Newton step from ``eigh``'s own decomposition (:func:`_inverse_step`) and
+diagonalised by Rayleigh–Ritz through the edges (:func:`_edge_ritz`, no subtraction; Jacobi on
+the projected matrix, relatively accurate). Used by :func:`jaxrg.laplacian_spectrum`, the heat
+kernel and density matrix (``spectral._eigh_psd``) and the feature measure (:func:`refined_eigh`
+inside :func:`jaxrg.eigenvalues.projected_spectrum`). Float64 is left as ``eigh`` gives it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxrg._numerics import any_in_batch
+from jaxrg._numerics import any_in_batch, max_in_batch, scaled_eigh
 
 __all__ = ["EdgeForm", "edge_form", "graph_edge_form", "needs_ritz", "null_space", "refine_small",
            "refined_eigh", "refines", "with_exact_null_space"]
@@ -35,8 +36,11 @@ def edge_form(adjacency, normalized: bool):
     return adjacency, jnp.where(positive, 1 / jnp.sqrt(jnp.where(positive, degree, 1)), 0)
 
 
-_RITZ_WINDOW = 16  # eigenpairs after the zero modes that Rayleigh-Ritz refines (float32)
-_RITZ_ROWS = 64  # rows of the edge sum per step (memory: rows x N x window)
+# window sizes of refine_small (float32): the smallest that holds every small eigenvalue; a
+# cluster of them cut by the window's edge leaves even the ones inside it wrong (24 cliques in a
+# chain of 1e-6 bridges: lambda_2 170 % off with 16)
+_RITZ_WINDOWS = (16, 64, 256)
+_RITZ_ROWS = 64  # rows of the edge sum per step at the smallest window (memory: rows x N x m)
 
 
 def _edge_blocks(weights, scaled, basis, reduce):
@@ -61,12 +65,15 @@ def _edge_blocks(weights, scaled, basis, reduce):
     Returns:
         ``(outputs stacked over blocks, block starts (B,), rows, unit)``.
     """
-    n = basis.shape[0]
-    rows = min(n, _RITZ_ROWS)
+    n, m = basis.shape
+    # the same memory, rows x N x m, for every window size
+    rows = min(n, max(1, _RITZ_ROWS * _RITZ_WINDOWS[0] // m))
     window = basis * scaled[:, None]
     top = jnp.max(weights)
     low = jnp.min(jnp.where(weights > 0, weights, top))
-    unit = jnp.where(top > 0, jnp.sqrt(top) * jnp.sqrt(low), 1)
+    # a pure change of units (callers scale back): no derivative through it, whose two terms
+    # cancel only in exact arithmetic (dλ₂/dw 1e7 for 2/3 at a bridge of 1e-40 in float64)
+    unit = jax.lax.stop_gradient(jnp.where(top > 0, jnp.sqrt(top) * jnp.sqrt(low), 1))
     scaled_weights = weights / unit
     starts = jnp.minimum(jnp.arange(0, n, rows), n - rows)  # the last block overlaps
 
@@ -190,6 +197,40 @@ def _inverse_step(basis, valid, eigenvalues, vectors, outside, weights, scaled, 
 def refine_small(eigenvalues, vectors, weights, scaled, null, count, n_real):
     r"""The eigenpairs after the ``count`` zero modes refined by :func:`_edge_ritz`.
 
+    The window holds ``m`` consecutive eigenpairs, ``m`` the smallest of 16, 64 and 256 (at
+    most ``N``) whose window reaches past every eigenvalue below
+    :math:`\sqrt\varepsilon\,\lambda_{\max}` (``eigh``'s relative error there is above
+    :math:`\sqrt\varepsilon`): ``eigh`` mixes the vectors of such a cluster among themselves, so
+    Rayleigh–Ritz on a part of it cannot resolve even the part (24 cliques chained by 1e-6
+    bridges: with 16, λ₂ came out 170 % off). Chosen by ``lax.switch``; batched, one size for
+    the whole batch (the largest any member needs). Beyond 256 such eigenvalues the rest are
+    ``eigh``'s.
+
+    See :func:`_refine_window` for one window.
+    """
+    n = vectors.shape[0]
+    sizes = sorted({min(n, size) for size in _RITZ_WINDOWS})
+    operands = (eigenvalues, vectors, weights, scaled, null, count, n_real)
+    if len(sizes) == 1:
+        return _refine_window(sizes[0], *operands)
+    index = jnp.arange(n)
+    threshold = jnp.sqrt(jnp.finfo(eigenvalues.dtype).eps) * jnp.max(jnp.abs(eigenvalues))
+    small = (index >= count) & (index < n_real) & (eigenvalues < threshold)
+    end = count + jnp.sum(small)  # one past the last small eigenvalue
+    covers = jnp.stack([_window_start(m, n, count, n_real) + m >= end for m in sizes])
+    choice = jnp.where(jnp.any(covers), jnp.argmax(covers), len(sizes) - 1)
+    branches = [lambda ops, m=m: _refine_window(m, *ops) for m in sizes]
+    return jax.lax.switch(max_in_batch(choice), branches, operands)
+
+
+def _window_start(m: int, n: int, count, n_real):
+    """The first position of a window of ``m``: up to ``m / 2`` zero modes below it."""
+    return jnp.clip(jnp.minimum(count - m // 2, n_real - m), 0, n - m)
+
+
+def _refine_window(m: int, eigenvalues, vectors, weights, scaled, null, count, n_real):
+    r"""The ``m`` eigenpairs of a window after the ``count`` zero modes, refined.
+
     The window's basis is first corrected by one :func:`_inverse_step` (``eigh``'s vectors are
     the limit of Rayleigh–Ritz alone on large sparse graphs: λ₂ 1.7e-2 off at N = 2000, 3e-5
     after the step).
@@ -197,23 +238,26 @@ def refine_small(eigenvalues, vectors, weights, scaled, null, count, n_real):
     ``eigh`` mixes the zero modes with any eigenvalue within its round-off, so the window of
     ``m`` columns reaches up to ``m / 2`` zero-mode columns below the first non-zero one; it is
     projected off the exact null space ``null`` (:func:`null_space`) and its SVD keeps the
-    ``m - (zero-mode columns)`` directions left, on which Rayleigh–Ritz runs. The window lies
-    within the real nodes; a graph with fewer than ``m`` of them is left as it is. The window's
-    zero-mode positions keep their values and vectors. A refined eigenvalue's derivative is
-    :math:`q^\top\mathrm dL\,q` on its refined vector (:func:`_edge_quotient_tangent`), since
-    ``eigh``'s vectors are the ones found wrong; the vectors' derivatives stay ``eigh``'s.
+    ``m - (zero-mode columns)`` directions left, on which Rayleigh–Ritz runs. Window positions
+    past the real nodes (a padded graph with fewer than ``m`` real nodes) hold the padding's
+    eigenpairs: they are left out of the basis and keep their values and vectors, as do the
+    window's zero-mode positions (a padded 14-node graph was left unrefined: λ₂ 1.2 % off). A
+    refined eigenvalue's derivative is :math:`q^\top\mathrm dL\,q` on its refined vector
+    (:func:`_edge_quotient_tangent`), since ``eigh``'s vectors are the ones found wrong; the
+    vectors' derivatives stay ``eigh``'s.
     """
     n = vectors.shape[0]
-    m = min(n, _RITZ_WINDOW)
     hi = jax.lax.Precision.HIGHEST
-    start = jnp.clip(jnp.minimum(count - m // 2, n_real - m), 0, n - m)
+    start = _window_start(m, n, count, n_real)
     zeros_in = jnp.clip(count - start, 0, m)  # window positions that are zero modes
+    real_in = jnp.clip(n_real - start, 0, m)  # window positions of real eigenpairs (padding: last)
     window = jax.lax.dynamic_slice_in_dim(vectors, start, m, axis=1)
     off_null = jax.lax.stop_gradient(
         window - jnp.matmul(null, jnp.matmul(null.T, window, precision=hi), precision=hi))
-    basis = jnp.linalg.svd(off_null, full_matrices=False)[0]  # largest singular values first
     position = jnp.arange(m)
-    valid = position < m - zeros_in
+    off_null = jnp.where((position < real_in)[None, :], off_null, 0)  # the padding's columns
+    basis = jnp.linalg.svd(off_null, full_matrices=False)[0]  # largest singular values first
+    valid = position < real_in - zeros_in
     # the span is right, but the SVD rotates within it: turn the basis back onto eigh's own
     # columns (the non-zero-mode ones, first): Ritz then works on a nearly diagonal matrix,
     # which Jacobi resolves to relative accuracy (a rotated one mixes 1.5 with 8e5: 1e-3 off)
@@ -228,7 +272,7 @@ def refine_small(eigenvalues, vectors, weights, scaled, null, count, n_real):
                           jax.lax.stop_gradient(vectors), outside, *frozen, null)
     theta, turned = _edge_ritz(*frozen, basis, valid)
     source = jnp.clip(position - zeros_in, 0, m - 1)  # window position j takes Ritz pair j - z
-    keep = (position < zeros_in) | (jnp.asarray(n_real) < m)
+    keep = (position < zeros_in) | (position >= real_in)
     old = jax.lax.dynamic_slice_in_dim(eigenvalues, start, m)
     values = jnp.where(keep, old, jnp.maximum(theta[source], 0))  # M is PSD: -ulps are 0
     turned = jnp.where(keep[None, :], window, turned[:, source])
@@ -258,7 +302,7 @@ def _round_robin(m: int) -> np.ndarray:
     return np.asarray(steps, dtype=np.int32)
 
 
-def _jacobi_eigh(matrix, sweeps: int = 8):
+def _jacobi_eigh(matrix, sweeps: int | None = None):
     r"""Eigenpairs of a small symmetric PSD matrix by cyclic Jacobi rotations, ascending.
 
     Jacobi computes each eigenvalue of a positive (semi)definite :math:`H = DAD` (``D`` its
@@ -266,12 +310,13 @@ def _jacobi_eigh(matrix, sweeps: int = 8):
     (J. Demmel and K. Veselić, SIAM J. Matrix Anal. Appl. 13, 1992), where ``eigh``'s error is
     :math:`\varepsilon\max|H|` for all of them: a Rayleigh–Ritz matrix whose diagonal spans
     1e-6 to 1e6 keeps its small eigenvalue. Each step rotates ``m / 2`` disjoint pairs
-    (round-robin order); the diagonal is updated by the stable formulas
-    :math:`h_{pp} - t h_{pq}`, :math:`h_{qq} + t h_{pq}`.
+    (round-robin order), updating only their rows and columns (``O(m^2)`` a step); the diagonal
+    is updated by the stable formulas :math:`h_{pp} - t h_{pq}`, :math:`h_{qq} + t h_{pq}`.
 
     Args:
         matrix: ``(m, m)`` symmetric positive semi-definite.
-        sweeps: cycles over all pairs (quadratic convergence: 8 is ample for ``m <= 16``).
+        sweeps: cycles over all pairs (quadratic convergence; default 8 up to ``m = 16``, 12
+            above: the Ritz matrices here start nearly diagonal).
 
     Returns:
         ``(eigenvalues (m,), eigenvectors (m, m))``, ascending.
@@ -279,13 +324,19 @@ def _jacobi_eigh(matrix, sweeps: int = 8):
     m = matrix.shape[0]
     if m == 1:
         return jnp.diagonal(matrix), jnp.ones((1, 1), matrix.dtype)
+    if sweeps is None:
+        sweeps = 8 if m <= 16 else 12
     size = m + m % 2  # an odd size gets a decoupled dummy row, dropped at the end
     a = jnp.zeros((size, size), matrix.dtype).at[:m, :m].set(matrix)
     if size > m:
         a = a.at[m, m].set(jnp.max(jnp.abs(jnp.diagonal(matrix))) + 1)
     schedule = jnp.asarray(np.tile(_round_robin(size), (sweeps, 1, 1)))
     eye = jnp.eye(size, dtype=matrix.dtype)
-    hi = jax.lax.Precision.HIGHEST
+
+    def turn(x, p, q, c, s):  # rows p, q of x by the rotation [[c, -s], [s, c]]
+        xp, xq = x[p], x[q]
+        return x.at[p].set(c[:, None] * xp - s[:, None] * xq).at[q].set(
+            s[:, None] * xp + c[:, None] * xq)
 
     def rotate(carry, pairs):
         a, v = carry
@@ -297,11 +348,10 @@ def _jacobi_eigh(matrix, sweeps: int = 8):
         t = jnp.where(coupled & (zeta == 0), 1, t)  # equal diagonal: a 45-degree rotation
         c = 1 / jnp.sqrt(1 + t * t)
         s = t * c
-        rot = eye.at[p, p].set(c).at[q, q].set(c).at[p, q].set(s).at[q, p].set(-s)
-        a = jnp.matmul(rot.T, jnp.matmul(a, rot, precision=hi), precision=hi)
+        a = turn(turn(a, p, q, c, s).T, p, q, c, s).T  # R^T A R, R = I + (c-1, s; -s, c-1)
         a = a.at[p, p].set(app - t * apq).at[q, q].set(aqq + t * apq)
         a = a.at[p, q].set(0).at[q, p].set(0)
-        return (a, jnp.matmul(v, rot, precision=hi)), None
+        return (a, turn(v.T, p, q, c, s).T), None
 
     (a, v), _ = jax.lax.scan(rotate, (a, eye), schedule.reshape(-1, size // 2, 2))
     values = jnp.diagonal(a)[:m]
@@ -318,8 +368,9 @@ def null_space(labels, roots, scale):
     """
     n = labels.shape[0]
     rank = jnp.cumsum(roots.astype(jnp.int32)) - 1  # each root's component number, 0..c-1
-    member = (rank[labels][:, None] == jnp.arange(n, dtype=jnp.int32)[None, :]) & roots[labels][
-        :, None]
+    # padding (label -1) belongs to no component: -1 would index the last node
+    member = ((rank[labels][:, None] == jnp.arange(n, dtype=jnp.int32)[None, :])
+              & roots[labels][:, None] & (labels >= 0)[:, None])
     basis = member.astype(scale.dtype) * scale[:, None]
     size = jnp.sqrt(jnp.sum(basis * basis, axis=0))
     return basis / jnp.where(size > 0, size, 1)[None, :]
@@ -340,8 +391,16 @@ def needs_ritz(eigenvalues, lap, count, n_real):
 
 
 def refines(dtype) -> bool:
-    """Whether eigenpairs of this dtype get :func:`refine_small` (float32 and narrower)."""
-    return bool(jnp.finfo(dtype).eps > 1e-10)
+    """Whether eigenpairs of this dtype get :func:`refine_small`: float32 and float64.
+
+    Float64 has the same defect at its own scale: two 50-cliques joined by a bridge of 1e-14
+    gave λ₂ = 1.6e-14 for 4.8e-16, two triangles joined by 1e-40 a negative λ₂ (-1.7e-31 for
+    3.3e-41). The refinement runs only where :func:`needs_ritz` (a weight range beyond about
+    1e8 in float64), so the cost elsewhere is the test. Half precision (float16, bfloat16) is
+    solved in float32 by :func:`jaxrg.eigenvalues.eigvalsh` and not refined (``eigh`` has no
+    half-precision kernel: the refinement's branch failed to trace).
+    """
+    return jnp.dtype(dtype) in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
 
 
 def with_exact_null_space(vectors, zero, null):
@@ -399,7 +458,7 @@ def refined_eigh(matrix, edges: EdgeForm | None):
     Returns:
         ``(eigenvalues (N,), vectors (N, N))``, ascending.
     """
-    values, vectors = jnp.linalg.eigh(matrix)
+    values, vectors = scaled_eigh(matrix)
     if edges is None or not refines(matrix.dtype):
         return values, vectors
 

@@ -207,9 +207,11 @@ def clt_rg_step(
         ``(n,)`` density :math:`p'(x_i)` with the input's mass.
 
     Raises:
-        ValueError: for mismatched shapes, a non-uniform grid, a bad ``conserve``, or a density
-            that is negative, not finite or of zero mass (concrete; under ``jit`` through
-            :func:`jaxrg.checked`).
+        ValueError: for mismatched shapes, a non-uniform grid, a bad ``conserve`` or one above
+            ``n - 1``, or a density that is negative, not finite or of zero mass, or too
+            concentrated for ``conserve >= 1`` (positive on fewer than 2 grid points, or its
+            step on fewer than ``conserve + 1``: the moment system is singular; concrete; under
+            ``jit`` through :func:`jaxrg.checked`, and NaN out otherwise).
 
     Example:
         >>> import jax.numpy as jnp
@@ -226,6 +228,12 @@ def clt_rg_step(
     if conserve > 8:
         raise ValueError(f"conserve must be an int in 0..8; got {conserve!r}.")
     n = grid.shape[0]
+    if conserve >= n:  # static: the (conserve + 1)-moment system needs as many grid points
+        raise ValueError(
+            f"grid must have at least conserve + 1 = {conserve + 1} points for conserve="
+            f"{conserve} (got {n}): matching the mass and the moments of orders 1..{conserve} "
+            "needs that many. Use a finer grid or a smaller conserve (0 only rescales the mass)."
+        )
     dx = _grid_step(grid)
     mass = jnp.sum(density) * dx
     weights = density * dx / mass  # probability of each lattice point
@@ -236,6 +244,20 @@ def clt_rg_step(
     q = jnp.maximum(q, 0.0)
     if conserve == 0:
         return q * (mass / (jnp.sum(q) * dx))
+    # The moment system below is q-weighted: its Gram matrix has rank min(#{q > 0}, conserve + 1),
+    # and u needs a positive variance. A density on one or two grid points gave all-NaN (or, on a
+    # few more, a finite density with the wrong mass and negative values).
+    support, count = jnp.sum(density > 0), jnp.sum(q > 0)
+    solvable = (support >= 2) & (count > conserve)
+    value_check(
+        solvable,
+        "density must be positive on at least 2 grid points, and one RG step of it on at least "
+        f"conserve + 1 = {conserve + 1}, for conserve={conserve} (got {{support}} and {{count}}):"
+        f" the system that matches the mass and the moments of orders 1..{conserve} is singular "
+        "otherwise. Spread the density over more grid points (a finer grid; mass beyond the "
+        "grid window is lost) or use conserve <= {most} (0 only rescales the mass).",
+        support=support, count=count, most=jnp.where(support >= 2, count - 1, 0),
+    )
     # The targets are the moments of the exact rescaled lattice law, from the input's cumulants by
     # the recursion (kappa_r -> 2^(1 - r/2) kappa_r): the convolved density's float32 tails are
     # round-off, which u^L would amplify. In standardised coordinates u = (x - mean)/sd the
@@ -254,7 +276,8 @@ def clt_rg_step(
     current = powers.T @ q * dx
     gram = powers.T @ (q[:, None] * basis) * dx
     coeffs = jnp.linalg.solve(gram, target - current)
-    return (q + q * (basis @ coeffs)) * mass
+    # traced (no error raised): NaN out, not the solve's finite garbage
+    return jnp.where(solvable, (q + q * (basis @ coeffs)) * mass, jnp.nan)
 
 
 def clt_cumulant_step(cumulants: Float[Array, "... r"]) -> Float[Array, "... r"]:

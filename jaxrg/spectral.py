@@ -31,7 +31,14 @@ from jaxtyping import Array, Float
 
 from jaxrg import _checks
 from jaxrg._components import dense_neighbour_min, propagate_min_labels
-from jaxrg._numerics import any_in_batch, exact_ends, lead, log_weights, logsumexp_1p
+from jaxrg._numerics import (
+    any_in_batch,
+    exact_ends,
+    lead,
+    log_weights,
+    logsumexp_1p,
+    scaled_eigh,
+)
 from jaxrg._refine import (
     graph_edge_form,
     needs_ritz,
@@ -171,7 +178,7 @@ def laplacian_spectrum(
             # the edge form too (a batch that needs no refinement builds no null space)
             edges = graph_edge_form(adjacency, normalized, components.labels, mask, count)
             # in block order too, the vectors' rows back in the graph's order
-            vectors = jnp.linalg.eigh(lap[order[:, None], order[None, :]])[1]
+            vectors = scaled_eigh(lap[order[:, None], order[None, :]])[1]
             return refine_small(values, vectors[jnp.argsort(order)], *edges)[0]
 
         eigenvalues = jax.lax.cond(needs_ritz(eigenvalues, lap, count, n_real), refine,
@@ -287,7 +294,7 @@ def _eigh_psd(lap) -> tuple[jax.Array, jax.Array]:
     # eigh in block order (each component at its own scale's round-off: in_block_order); the
     # vectors' rows back in the caller's order
     order = block_order(labels)
-    eigenvalues, vectors = jnp.linalg.eigh(permute_nodes(order, (lap,))[0][0])
+    eigenvalues, vectors = scaled_eigh(permute_nodes(order, (lap,))[0][0])
     vectors = permute_nodes(jnp.argsort(order), rows=(vectors,))[1][0]
     _checks.check_laplacian_values(lap, eigenvalues, "laplacian")
     # the same round-off bound that check_laplacian_values accepts for negatives

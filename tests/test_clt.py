@@ -215,6 +215,37 @@ def test_negative_steps_and_a_point_mass_are_refused():
         jaxrg.checked(clt.distance_to_gaussian)(point, grid)
 
 
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_a_density_on_too_few_grid_points_is_refused_not_nan(dtype):
+    """A valid density on one or two grid points makes the moment system singular: clt_rg_step
+    returned all NaN with no error (one point: conserve >= 1; two points 24 apart: conserve=4),
+    and on a few more points (conserve above their count) a finite density with the wrong mass
+    and negative values. A concrete density now raises a ValueError naming ``density`` and the
+    fix; under jit the step gives NaN out (an error through jaxrg.checked); conserve=0, and a
+    density spread enough for the order asked, are unaffected. A grid of fewer than
+    conserve + 1 points is refused from its shape."""
+    import jaxrg
+
+    x = jnp.linspace(-12.0, 12.0, 1024, dtype=dtype)
+    one = jnp.zeros(1024, dtype).at[512].set(1.0)
+    two = jnp.zeros(1024, dtype).at[jnp.asarray([500, 524])].set(1.0)
+    three = jnp.zeros(1024, dtype).at[jnp.asarray([500, 501, 502])].set(1.0)
+    jitted = jax.jit(clt_rg_step, static_argnames="conserve")
+    for p, conserve in ((one, 1), (one, 2), (one, 4), (two, 4), (three, 4)):
+        with pytest.raises(ValueError, match=f"density must be .* for conserve={conserve} "):
+            clt_rg_step(p, x, conserve=conserve)
+        assert np.isnan(np.asarray(jitted(p, x, conserve=conserve))).all()
+    with pytest.raises(ValueError, match=r"\(got 2 and 3\).*conserve <= 2"):
+        jaxrg.checked(jax.jit(lambda p: clt_rg_step(p, x, conserve=4)))(two)
+    for p, conserve in ((one, 0), (two, 0), (two, 2), (three, 3)):
+        q = np.asarray(clt_rg_step(p, x, conserve=conserve))
+        assert np.isfinite(q).all()
+        np.testing.assert_allclose(q.sum(), float(jnp.sum(p)), rtol=1e-5)  # mass preserved
+    with pytest.raises(ValueError, match=r"grid must have at least conserve \+ 1 = 5 points"):
+        clt_rg_step(jnp.ones(4), jnp.linspace(0.0, 1.0, 4), conserve=4)
+
+
 def _np_lattice_cumulants(density, grid):
     """Reference: kappa_1..kappa_4 of w_i = p_i / sum p in numpy float64 (central moments)."""
     x, w = np.asarray(grid, np.float64), np.asarray(density, np.float64)

@@ -100,3 +100,47 @@ def test_float32_entries_above_half_the_largest_float_do_not_overflow_the_symmet
                     jax.jit(jaxrg.laplacian_spectrum)(jnp.asarray(a))):
             np.testing.assert_allclose(np.asarray(got, np.float64), [0, 1e38, 3e38], rtol=1e-6,
                                        atol=1e32)
+
+
+def _path(weight: float) -> np.ndarray:
+    """A 3-node path with both weights ``weight`` (float32): spectrum 0, w, 3w (closed form)."""
+    return np.array([[0, weight, 0], [weight, 0, weight], [0, weight, 0]], np.float32)
+
+
+def test_float32_small_normal_weights_survive_the_symmetrisation_under_jit():
+    """``M / 2 + M^T / 2`` made weights of 2e-38 (normal in float32) subnormal halves, which
+    XLA on the CPU flushes to 0: under ``jit`` and ``vmap`` the connected path read
+    [0, 0, 4e-38] for [0, 2e-38, 6e-38] (the eager NumPy call was right). Symmetrised at a
+    power-of-two scale (``_numerics.symmetrised``), every route gives the closed form."""
+    import jaxrg
+
+    a = _path(2e-38)
+    with jax.enable_x64(False):
+        batch = jaxrg.pad_adjacency([a, a])
+        routes = (jax.jit(jaxrg.laplacian_spectrum)(jnp.asarray(a)),
+                  jax.vmap(jaxrg.laplacian_spectrum)(*batch)[0],
+                  jax.jit(eigvalsh)(jaxrg.laplacian(a)), jaxrg.laplacian_spectrum(a))
+        for got in routes:
+            np.testing.assert_allclose(np.asarray(got, np.float64), [0, 2e-38, 6e-38],
+                                       rtol=1e-6, atol=1e-44)
+
+
+def test_float32_weights_of_1e38_keep_their_gradient_and_heat_kernel():
+    """Round fourteen fixed the value only: eigh's own ``(M + M^T) / 2`` still overflowed in
+    the derivative (dλ₃/d(A₀₁ + A₁₀) 0.0 for 1.5) and the heat kernel ("not positive
+    semi-definite (smallest eigenvalue nan)"), and a power-of-two scale of 2^127 was divided by
+    its subnormal reciprocal (0). The closed form λ₃ = 3w gives the derivative 1.5 for each
+    direction of an edge; the heat kernel is expm of the Laplacian in units of w."""
+    import jaxrg
+
+    with jax.enable_x64(False):
+        for weight in (1e37, 1e38):
+            a = jnp.asarray(_path(weight))
+            grad = np.asarray(jax.grad(lambda m: jaxrg.laplacian_spectrum(m)[2])(a))
+            np.testing.assert_allclose(grad[0, 1] + grad[1, 0], 1.5, rtol=1e-5)
+            np.testing.assert_allclose(grad[1, 0] + grad[1, 2], 2.0, rtol=1e-5)  # node 1's row
+        tau = 2e-38
+        got = np.asarray(jaxrg.heat_kernel(jaxrg.laplacian(_path(1e38)), jnp.float32(tau)))
+    unit = np.array([[1, -1, 0], [-1, 2, -1], [0, -1, 1]], np.float64)
+    np.testing.assert_allclose(got, scipy.linalg.expm(-tau * 1e38 * unit), rtol=0, atol=1e-6)
+

@@ -29,7 +29,7 @@ from graphs_zoo import (
 
 import jaxrg
 import jaxrg.lrg
-from jaxrg.lrg import _chebyshev, _large, _rewire
+from jaxrg.lrg import _chebyshev, _kernel, _large, _rewire
 
 TAUS_WIDE = np.logspace(-4, 4, 33)
 # compiled once per shape (eager characteristic_scales compiles op by op: slow in a test run)
@@ -799,3 +799,39 @@ def test_meta_graph_at_large_tau_keeps_a_repeated_fiedler_value(graph, x64):
         taus = jnp.logspace(2, np.log10(top), 8, dtype=dtype)
         counts = np.asarray(jaxrg.lrg.macro_node_counts(jnp.asarray(a, dtype), taus))
     np.testing.assert_array_equal(counts, expected)
+
+
+@pytest.mark.parametrize("rtol", [None, 1e-5])
+def test_padding_does_not_change_a_nearly_repeated_fiedler_value(rtol):
+    """An 8-ring with one edge of weight 1.001 (its double λ₂ split by 1.46e-4) in float32:
+    unpadded it gave [8, 2, 2] macro-nodes at τ = 1e3, 1e5, 1e6, as float64 does, but padded
+    to 12, 16 or 32 nodes, or in a pad_adjacency batch, [8, 8, 8]: the round-off bound below
+    which two eigenvalues count as one was 10 N ε max|L| with the padded N and the padding
+    rows' fill diagonal (3) in max|L|, so the split fell under it. The bound (and the default
+    rtol) now count the real nodes only: the same graph gives the same meta-graph whatever
+    its padding."""
+    a = np.asarray(ring(8)[0], np.float64)
+    a[0, 1] = a[1, 0] = 1.001
+    taus = np.array([1e3, 1e5, 1e6])
+    reference = np.asarray(jaxrg.lrg.macro_node_counts(jnp.asarray(a), taus, rtol=rtol))
+    np.testing.assert_array_equal(reference, [8, 2, 2])
+    with jax.enable_x64(False):
+        a32, t32 = jnp.asarray(a, jnp.float32), jnp.asarray(taus, jnp.float32)
+        counts = {8: jaxrg.lrg.macro_node_counts(a32, t32, rtol=rtol)}
+        zetas = {8: jaxrg.lrg.meta_graph(a32, t32, rtol=rtol)}
+        for n in (12, 16, 32):
+            padded = jnp.zeros((n, n), jnp.float32).at[:8, :8].set(a32)
+            mask = jnp.arange(n) < 8
+            counts[n] = jaxrg.lrg.macro_node_counts(padded, t32, mask, rtol=rtol)
+            zetas[n] = jaxrg.lrg.meta_graph(padded, t32, mask, rtol=rtol)[:, :8, :8]
+            # the default rtol counts the real nodes too
+            assert _kernel.prepare(padded, t32, mask, rtol)[3] == _kernel.prepare(
+                a32, t32, None, rtol)[3]
+        batch = jaxrg.pad_adjacency([ring(11)[0], a], num_nodes=16, dtype=jnp.float32)
+        counts["batch"] = jax.vmap(
+            lambda g, m: jaxrg.lrg.macro_node_counts(g, t32, m, rtol=rtol))(*batch)[1]
+        zetas["batch"] = jax.vmap(
+            lambda g, m: jaxrg.lrg.meta_graph(g, t32, m, rtol=rtol))(*batch)[1, :, :8, :8]
+    for key in counts:  # float32 and float64 meta-graphs differ on near-ties (margin ~ rtol)
+        np.testing.assert_array_equal(counts[key], reference, err_msg=f"padding {key}")
+        np.testing.assert_array_equal(zetas[key], zetas[8], err_msg=f"padding {key}")

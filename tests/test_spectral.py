@@ -455,22 +455,40 @@ def test_float32_heat_kernel_does_not_depend_on_the_order_of_weak_components_nod
     np.testing.assert_allclose(unshuffled[:34, 34:], 0, atol=1e-9)  # no cross-component heat
 
 
-def test_float32_heat_kernel_of_weakly_joined_communities_matches_expm():
-    """The heat kernel's λ₂ was eigh's 1.85e-6 for 6.7e-8: K off by 1.3e-2 at τ = 1e6."""
-    a = joined_communities(1e-6)
+def _clique_chain(cliques: int, size: int, bridge: float) -> np.ndarray:
+    """``cliques`` complete graphs of ``size`` nodes in a chain, each joined to the next by one
+    edge of weight ``bridge`` (float32): ``cliques - 1`` eigenvalues of order bridge / size."""
+    n = cliques * size
+    a = np.zeros((n, n), np.float32)
+    for c in range(cliques):
+        a[c * size : (c + 1) * size, c * size : (c + 1) * size] = 1 - np.eye(size)
+    for c in range(cliques - 1):
+        i, j = c * size + size - 1, (c + 1) * size
+        a[i, j] = a[j, i] = bridge
+    return a
+
+
+@pytest.mark.parametrize(("chain", "taus", "atol"), [(False, [1e3, 1e4, 1e6], 1e-6),
+                                                      (True, [1e6, 1e7, 1e8], 2e-6)])
+def test_float32_heat_kernel_of_weakly_joined_communities_matches_expm(chain, taus, atol):
+    """The heat kernel's λ₂ was eigh's 1.85e-6 for 6.7e-8: K off by 1.3e-2 at τ = 1e6. A chain
+    of 24 cliques joined by 1e-6 (23 bridge modes: the window of 64) was wrong at τ = 1e7 by
+    the 30-170 % errors of those modes under the fixed window of 16."""
+    a = _clique_chain(24, 6, 1e-6) if chain else joined_communities(1e-6)
     lap = np.diag(a.astype(np.float64).sum(1)) - a.astype(np.float64)
-    taus = [1e3, 1e4, 1e6]
     want = np.stack([scipy.linalg.expm(-t * lap) for t in taus])
     with jax.enable_x64(False):
         got = np.asarray(jaxrg.heat_kernel(jaxrg.laplacian(a), jnp.asarray(taus, jnp.float32)))
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got, want, rtol=0, atol=atol)
 
 
 def test_float32_refinement_is_the_same_in_a_padded_vmapped_batch():
-    """Batched, the refinement runs for the batch when one member needs it (unbatched test):
-    every member's spectrum equals its own unbatched one, small graphs included."""
+    """Batched, the refinement runs for the batch when one member needs it (unbatched test),
+    with the window the largest any member needs (one unbatched ``lax.switch``): every
+    member's spectrum equals its own unbatched one, small graphs included, and the chain's 23
+    bridge modes (the window of 64) are refined whole."""
     graphs = [joined_communities(1e-6), nx.to_numpy_array(nx.karate_club_graph()),
-              nx.to_numpy_array(nx.path_graph(5))]
+              nx.to_numpy_array(nx.path_graph(5)), _clique_chain(24, 6, 1e-6)]
     with jax.enable_x64(False):
         alone = [np.asarray(jaxrg.laplacian_spectrum(g)) for g in graphs]
         adjacency, mask = jaxrg.pad_adjacency(graphs)
@@ -480,3 +498,96 @@ def test_float32_refinement_is_the_same_in_a_padded_vmapped_batch():
         np.testing.assert_allclose(batch[k, : len(values)], values, rtol=1e-5,
                                    atol=1e-6 * values.max())
     np.testing.assert_allclose(batch[0, 1], _float64_spectrum(graphs[0], False)[1], rtol=1e-4)
+    np.testing.assert_allclose(batch[3, 1:24], _float64_spectrum(graphs[3], False)[1:24],
+                               rtol=1e-4)
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+@pytest.mark.parametrize(("cliques", "size"), [(24, 6), (70, 3)])
+def test_float32_a_cluster_of_small_eigenvalues_wider_than_the_window_is_refined_whole(
+    cliques, size, normalized
+):
+    """24 cliques chained by bridges of 1e-6 have 23 eigenvalues below float32 eigh's
+    resolution. The window of 16 cut that cluster, and eigh mixes the cluster's vectors among
+    themselves, so even the eigenvalues inside the window were wrong: λ₂ 170 % off, λ₃..λ₁₆
+    30-120 %, S(τ = 1e8) 0.175 for 0.233. The window now holds the whole cluster (64 here; 70
+    cliques of 3 need 256, i.e. all 210 nodes)."""
+    a = _clique_chain(cliques, size, 1e-6)
+    want = _float64_spectrum(a, normalized)
+    taus = np.logspace(4, 9, 11)
+    with jax.enable_x64(False):
+        got = np.asarray(jaxrg.laplacian_spectrum(a, normalized=normalized), np.float64)
+        entropy = np.asarray(jaxrg.spectral_entropy(jnp.asarray(got, jnp.float32),
+                                                    jnp.asarray(taus, jnp.float32)))
+    assert want[cliques - 1] < 1e-5 * want.max()  # the whole cluster is below eigh's resolution
+    np.testing.assert_array_equal(got[0], 0)
+    np.testing.assert_allclose(got[1:cliques], want[1:cliques], rtol=1e-4)
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-6 * want.max())
+    with jax.enable_x64(True):
+        want_entropy = np.asarray(jaxrg.spectral_entropy(jnp.asarray(want), jnp.asarray(taus)))
+    np.testing.assert_allclose(entropy, want_entropy, rtol=0, atol=1e-5)
+
+
+def _two_cliques(size: int):
+    """``f(bridge)``: two complete graphs of ``size`` nodes joined by one edge of ``bridge``."""
+    base = np.zeros((2 * size, 2 * size))
+    base[:size, :size] = base[size:, size:] = 1 - np.eye(size)
+    link = np.zeros_like(base)
+    link[size - 1, size] = link[size, size - 1] = 1
+    return lambda bridge: jnp.asarray(base) + bridge * jnp.asarray(link)
+
+
+@pytest.mark.parametrize(("size", "bridge"), [(3, 1e-40), (50, 1e-14), (100, 1e-12)])
+def test_float64_a_bridge_below_eighs_resolution_is_refined_too(size, bridge):
+    """Float64 has float32's defect at its own scale: λ₂ = 2w/m (1 + O(w)) for two m-cliques
+    joined by w, but eigh gave 1.6e-14 for 4e-16 (m = 50, w = 1e-14) and, for two triangles
+    joined by 1e-40, a negative λ₂ whose sign depended on the machine's LAPACK (-1.7e-31 on
+    one, a tiny positive number on another). The refinement now runs in float64 too where it
+    is needed (a weight range beyond ~1e8); its derivative is q^T dL q, here 2/m."""
+    graph = _two_cliques(size)
+    spectrum = jaxrg.laplacian_spectrum(graph(bridge))
+    np.testing.assert_allclose(float(spectrum[1]), 2 * bridge / size, rtol=1e-6)
+    assert float(spectrum[2]) > 1  # the cliques' own modes are untouched
+    slope = jax.grad(lambda w: jaxrg.laplacian_spectrum(graph(w))[1])(jnp.float64(bridge))
+    np.testing.assert_allclose(float(slope), 2 / size, rtol=1e-6)
+
+
+def test_float32_a_padded_graph_smaller_than_the_window_is_refined_like_the_unpadded_one():
+    """Two 7-cliques of weight 1e3 joined by 1e-3: unpadded, λ₂ was refined (1.5e-8); padded to
+    16 nodes (a mask, or a ``pad_adjacency`` batch) the window of 16 reached past the 14 real
+    nodes and the graph was left as eigh gives it: λ₂ 1.2 % off, the feature measure's 76 %.
+    The window's padding columns are now left out instead."""
+    k = np.float32(1e3) * (1 - np.eye(7, dtype=np.float32))
+    a = np.zeros((14, 14), np.float32)
+    a[:7, :7] = a[7:, 7:] = k
+    a[6, 7] = a[7, 6] = 1e-3
+    want = _float64_spectrum(a, False)[1]
+    padded = np.zeros((16, 16), np.float32)
+    padded[:14, :14] = a
+    mask = np.arange(16) < 14
+    with jax.enable_x64(False):
+        batch = jaxrg.pad_adjacency([a, np.ones((16, 16), np.float32) - np.eye(16)])
+        got = [jaxrg.laplacian_spectrum(a)[1], jaxrg.laplacian_spectrum(padded, mask)[1],
+               jax.vmap(jaxrg.laplacian_spectrum)(*batch)[0, 1],
+               jaxrg.feature_spectrum(padded, np.arange(16.0, dtype=np.float32),
+                                      mask).eigenvalues[1]]
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
+def test_half_precision_graphs_are_solved_in_float32(dtype):
+    """A float16 / bfloat16 adjacency raised NotImplementedError ('Unsupported dtype float16')
+    from the refinement branch's eigh, which ``lax.cond`` traces for every graph; ``eigvalsh``
+    already solved half precision in float32. Now every route does, and returns ``dtype``."""
+    a = jnp.asarray(nx.to_numpy_array(nx.cycle_graph(5)), dtype)
+    want = 2 - 2 * np.cos(2 * np.pi * np.arange(5) / 5)  # the 5-ring's closed form
+    spectrum = jaxrg.laplacian_spectrum(a)
+    kernel = jaxrg.heat_kernel(jaxrg.laplacian(a), jnp.asarray(0.5, dtype))
+    features = jaxrg.feature_spectrum(a, jnp.arange(5, dtype=dtype))
+    assert spectrum.dtype == kernel.dtype == dtype
+    np.testing.assert_allclose(np.asarray(spectrum, np.float64), np.sort(want), atol=2e-2)
+    np.testing.assert_allclose(np.asarray(features.eigenvalues, np.float64), np.sort(want),
+                               atol=2e-2)
+    lap = np.diag([2.0] * 5) - nx.to_numpy_array(nx.cycle_graph(5))
+    np.testing.assert_allclose(np.asarray(kernel, np.float64), scipy.linalg.expm(-0.5 * lap),
+                               atol=2e-2)

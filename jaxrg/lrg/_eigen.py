@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxrg._numerics import scaled_eigh
 from jaxrg.graphs import connected_components
 from jaxrg.spectral import laplacian
 
@@ -43,8 +44,8 @@ class Basis(NamedTuple):
     the component-scaled Laplacian (module docstring). modes: (N,) bool, the non-zero modes of
     real nodes. shift: (N,) :math:`\sigma_c` of each node's component, scaled (+inf for isolated
     and padded nodes). unscale: (N,) :math:`1/r_c` of each node's component (a power of two).
-    resolution: scalar, ``eigh``'s round-off bound on the scaled eigenvalues. labels: (N,)
-    component label, -1 = padding.
+    resolution: scalar, ``eigh``'s round-off bound on the scaled eigenvalues (from the real
+    nodes only: padding does not change it). labels: (N,) component label, -1 = padding.
     """
 
     vectors: jax.Array
@@ -82,7 +83,7 @@ def eigen_basis(adjacency: jax.Array, mask) -> Basis:
     lap = scale[:, None] * laplacian(adjacency)
     if mask is not None:  # padded nodes: decoupled, above every scaled eigenvalue (< 2), last
         lap = lap + jnp.diag(jnp.where(mask, 0, 3).astype(lap.dtype))
-    eigenvalues, vectors = jnp.linalg.eigh(lap)
+    eigenvalues, vectors = scaled_eigh(lap)
     index = jnp.arange(n)
     n_real = jnp.sum(real)
     nonzero_mode = (index >= components.count) & (index < n_real)
@@ -94,9 +95,13 @@ def eigen_basis(adjacency: jax.Array, mask) -> Basis:
     belongs = (mass > 0.5 / n_real.astype(mass.dtype)) & nonzero_mode[None, :]
     fiedler = jnp.min(jnp.where(belongs, eigenvalues[None, :], jnp.inf), axis=1)
     shift = jnp.where(real, fiedler[jnp.clip(components.labels, 0, n - 1)], jnp.inf)
-    # the bound that _eigh_psd and check_laplacian_values use, on a matrix whose largest entry
-    # is below 1 (real blocks) or 3 (padding)
-    resolution = 10 * n * jnp.finfo(lap.dtype).eps * lax.stop_gradient(jnp.max(jnp.abs(lap)))
+    # the bound that _eigh_psd and check_laplacian_values use, over the real nodes only (their
+    # number, and the largest entry of their blocks, below 1): padding (decoupled, fill 3) must
+    # not change the answer. With the padded N and the fill, an 8-ring whose double lambda_2 was
+    # split by 1.46e-4 counted it as repeated once padded to 12 nodes (8 macro-nodes for 2).
+    n_real_f = n_real.astype(lap.dtype)
+    top = jnp.max(jnp.where(real[:, None] & real[None, :], jnp.abs(lap), 0))
+    resolution = 10 * n_real_f * jnp.finfo(lap.dtype).eps * lax.stop_gradient(top)
     return Basis(vectors, eigenvalues, nonzero_mode, shift, 1 / scale, resolution,
                  components.labels)
 

@@ -36,10 +36,11 @@ def default_rtol(num_nodes: int, dtype) -> float:
     r"""Default decision tolerance: :math:`32\sqrt N\,\varepsilon` of the dtype.
 
     ``2e-13`` for Cora in float64 (round-off of :math:`\tilde K` measured there: ``1.5e-14``);
-    ``9e-5`` at ``N = 2485`` in float32.
+    ``9e-5`` at ``N = 2485`` in float32. ``N`` counts the real nodes: a padded graph (``mask``)
+    gets the tolerance of the same graph unpadded.
 
     Args:
-        num_nodes: ``N``, the number of nodes (Python int).
+        num_nodes: ``N``, the number of (real) nodes (Python int).
         dtype: floating dtype whose machine epsilon :math:`\varepsilon` is used.
 
     Returns:
@@ -86,7 +87,7 @@ def meta_graph(
         taus: scalar or ``(T,)`` diffusion times ``> 0``.
         mask: optional ``(N,)`` boolean node mask (see :func:`jaxrg.pad_adjacency`).
         rtol: decision tolerance relative to the largest eigenvalue of :math:`\tilde K` (1);
-            default :func:`default_rtol` (``32 sqrt(N) eps``).
+            default :func:`default_rtol` (``32 sqrt(N) eps``, ``N`` the real nodes).
         tau: deprecated alias of ``taus`` (``DeprecationWarning``; removed in the next release).
 
     Returns:
@@ -125,8 +126,13 @@ def prepare(adjacency, taus, mask, rtol):
     taus = _checks.check_taus(taus).astype(adjacency.dtype)
     if taus.ndim > 1:
         raise ValueError(f"taus must be a scalar or 1-D (T,); got shape {taus.shape}.")
-    tol = default_rtol(n, adjacency.dtype) if rtol is None else checked_rtol(rtol)
-    return adjacency, mask, taus, jnp.asarray(tol, adjacency.dtype)
+    if rtol is not None:
+        return adjacency, mask, taus, jnp.asarray(checked_rtol(rtol), adjacency.dtype)
+    # default_rtol with N = the real nodes (traced under vmap), computed the same way with and
+    # without a mask: padding must not change the answer
+    real = jnp.asarray(n if mask is None else jnp.sum(mask), adjacency.dtype)
+    tol = jnp.sqrt(real) * jnp.asarray(default_rtol(1, adjacency.dtype), adjacency.dtype)
+    return adjacency, mask, taus, tol
 
 
 def checked_rtol(rtol) -> float:
