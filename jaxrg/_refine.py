@@ -4,7 +4,7 @@ r"""Float32 refinement of a graph Laplacian's small eigenpairs (one home for eve
 float32 a small one (λ₂ of two communities joined by a weak edge) comes out half its value or
 negative, and its vector mixed with the zero modes. When the first eigenvalue after the ``c``
 zero modes lies below :math:`\sqrt\varepsilon\max|L|`, :func:`refine_small` corrects a window
-of 16, 64 or 256 eigenpairs after the zero modes, the smallest that holds every eigenvalue below
+of 16 or 64 eigenpairs after the zero modes, the smallest that holds every eigenvalue below
 :math:`\sqrt\varepsilon\lambda_{\max}`: the window is projected off the exact null space,
 improved by one Newton step from ``eigh``'s own decomposition (:func:`_inverse_step`) and
 diagonalised by Rayleigh–Ritz through the edges (:func:`_edge_ritz`, no subtraction; Jacobi on
@@ -38,8 +38,9 @@ def edge_form(adjacency, normalized: bool):
 
 # window sizes of refine_small (float32): the smallest that holds every small eigenvalue; a
 # cluster of them cut by the window's edge leaves even the ones inside it wrong (24 cliques in a
-# chain of 1e-6 bridges: lambda_2 170 % off with 16)
-_RITZ_WINDOWS = (16, 64, 256)
+# chain of 1e-6 bridges: lambda_2 170 % off with 16). Each size is a branch compiled into every
+# refined spectrum: a third size (256) made compiling laplacian_spectrum 2.6x slower
+_RITZ_WINDOWS = (16, 64)
 _RITZ_ROWS = 64  # rows of the edge sum per step at the smallest window (memory: rows x N x m)
 
 
@@ -197,14 +198,14 @@ def _inverse_step(basis, valid, eigenvalues, vectors, outside, weights, scaled, 
 def refine_small(eigenvalues, vectors, weights, scaled, null, count, n_real):
     r"""The eigenpairs after the ``count`` zero modes refined by :func:`_edge_ritz`.
 
-    The window holds ``m`` consecutive eigenpairs, ``m`` the smallest of 16, 64 and 256 (at
+    The window holds ``m`` consecutive eigenpairs, ``m`` the smallest of 16 and 64 (at
     most ``N``) whose window reaches past every eigenvalue below
     :math:`\sqrt\varepsilon\,\lambda_{\max}` (``eigh``'s relative error there is above
     :math:`\sqrt\varepsilon`): ``eigh`` mixes the vectors of such a cluster among themselves, so
     Rayleigh–Ritz on a part of it cannot resolve even the part (24 cliques chained by 1e-6
     bridges: with 16, λ₂ came out 170 % off). Chosen by ``lax.switch``; batched, one size for
-    the whole batch (the largest any member needs). Beyond 256 such eigenvalues the rest are
-    ``eigh``'s.
+    the whole batch (the largest any member needs). Beyond the 64-window's reach (about 63
+    such eigenvalues) the rest are ``eigh``'s.
 
     See :func:`_refine_window` for one window.
     """
@@ -391,16 +392,16 @@ def needs_ritz(eigenvalues, lap, count, n_real):
 
 
 def refines(dtype) -> bool:
-    """Whether eigenpairs of this dtype get :func:`refine_small`: float32 and float64.
+    """Whether eigenpairs of this dtype get :func:`refine_small`: float32 only.
 
-    Float64 has the same defect at its own scale: two 50-cliques joined by a bridge of 1e-14
-    gave λ₂ = 1.6e-14 for 4.8e-16, two triangles joined by 1e-40 a negative λ₂ (-1.7e-31 for
-    3.3e-41). The refinement runs only where :func:`needs_ritz` (a weight range beyond about
-    1e8 in float64), so the cost elsewhere is the test. Half precision (float16, bfloat16) is
-    solved in float32 by :func:`jaxrg.eigenvalues.eigvalsh` and not refined (``eigh`` has no
-    half-precision kernel: the refinement's branch failed to trace).
+    Float64 has the same defect at its own scale (two 50-cliques joined by a bridge of 1e-14:
+    λ₂ = 1.6e-14 for 4.8e-16), but refining it too compiled the refinement into every float64
+    spectrum (laplacian_spectrum's compile 1.7 s → 16 s on a loaded 2-core machine): a weight
+    range beyond ~1e8 in float64 is a documented limit. Half precision (float16, bfloat16) is
+    solved in float32 and not refined (``eigh`` has no half-precision kernel: the refinement's
+    branch failed to trace).
     """
-    return jnp.dtype(dtype) in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+    return jnp.dtype(dtype) == jnp.dtype(jnp.float32)
 
 
 def with_exact_null_space(vectors, zero, null):

@@ -503,15 +503,15 @@ def test_float32_refinement_is_the_same_in_a_padded_vmapped_batch():
 
 
 @pytest.mark.parametrize("normalized", [False, True])
-@pytest.mark.parametrize(("cliques", "size"), [(24, 6), (70, 3)])
+@pytest.mark.parametrize(("cliques", "size"), [(24, 6), (40, 3)])
 def test_float32_a_cluster_of_small_eigenvalues_wider_than_the_window_is_refined_whole(
     cliques, size, normalized
 ):
     """24 cliques chained by bridges of 1e-6 have 23 eigenvalues below float32 eigh's
     resolution. The window of 16 cut that cluster, and eigh mixes the cluster's vectors among
     themselves, so even the eigenvalues inside the window were wrong: λ₂ 170 % off, λ₃..λ₁₆
-    30-120 %, S(τ = 1e8) 0.175 for 0.233. The window now holds the whole cluster (64 here; 70
-    cliques of 3 need 256, i.e. all 210 nodes)."""
+    30-120 %, S(τ = 1e8) 0.175 for 0.233. The window now holds the whole cluster (64: up to
+    about 63 such eigenvalues; 40 cliques of 3 have 39)."""
     a = _clique_chain(cliques, size, 1e-6)
     want = _float64_spectrum(a, normalized)
     taus = np.logspace(4, 9, 11)
@@ -527,29 +527,6 @@ def test_float32_a_cluster_of_small_eigenvalues_wider_than_the_window_is_refined
         want_entropy = np.asarray(jaxrg.spectral_entropy(jnp.asarray(want), jnp.asarray(taus)))
     np.testing.assert_allclose(entropy, want_entropy, rtol=0, atol=1e-5)
 
-
-def _two_cliques(size: int):
-    """``f(bridge)``: two complete graphs of ``size`` nodes joined by one edge of ``bridge``."""
-    base = np.zeros((2 * size, 2 * size))
-    base[:size, :size] = base[size:, size:] = 1 - np.eye(size)
-    link = np.zeros_like(base)
-    link[size - 1, size] = link[size, size - 1] = 1
-    return lambda bridge: jnp.asarray(base) + bridge * jnp.asarray(link)
-
-
-@pytest.mark.parametrize(("size", "bridge"), [(3, 1e-40), (50, 1e-14), (100, 1e-12)])
-def test_float64_a_bridge_below_eighs_resolution_is_refined_too(size, bridge):
-    """Float64 has float32's defect at its own scale: λ₂ = 2w/m (1 + O(w)) for two m-cliques
-    joined by w, but eigh gave 1.6e-14 for 4e-16 (m = 50, w = 1e-14) and, for two triangles
-    joined by 1e-40, a negative λ₂ whose sign depended on the machine's LAPACK (-1.7e-31 on
-    one, a tiny positive number on another). The refinement now runs in float64 too where it
-    is needed (a weight range beyond ~1e8); its derivative is q^T dL q, here 2/m."""
-    graph = _two_cliques(size)
-    spectrum = jaxrg.laplacian_spectrum(graph(bridge))
-    np.testing.assert_allclose(float(spectrum[1]), 2 * bridge / size, rtol=1e-6)
-    assert float(spectrum[2]) > 1  # the cliques' own modes are untouched
-    slope = jax.grad(lambda w: jaxrg.laplacian_spectrum(graph(w))[1])(jnp.float64(bridge))
-    np.testing.assert_allclose(float(slope), 2 / size, rtol=1e-6)
 
 
 def test_float32_a_padded_graph_smaller_than_the_window_is_refined_like_the_unpadded_one():
