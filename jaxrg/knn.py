@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc
 
-from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
+from jaxrg._checks import as_float_array, check_int, host_array, is_concrete, value_check
 from jaxrg._numerics import pairwise_sq_distances, power_of_two_scale
 
 __all__ = [
@@ -46,7 +46,13 @@ __all__ = [
 def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> np.ndarray:
     """Class frequencies among the ``k`` nearest training points (Euclidean, uniform votes).
 
-    Ties in distance go to the lower training index (``lax.top_k``).
+    Ties in distance go to the lower training index (``lax.top_k``). Distances are sums of
+    squared coordinate differences :math:`\\sum_f (q_f - x_f)^2` of the features divided by
+    one power of two (exact), so two distances that are equal in the input (integer features,
+    say) are equal in the computation and the tie rule holds. The features are rescaled on the
+    host in float64 before the cast to JAX's float (float32 unless ``jax_enable_x64``), so
+    k-NN's invariance to a global scale holds for float64 features beyond float32's range
+    (1e-42 or 1e200).
 
     Args:
         train_x: ``(n, F)`` finite training features.
@@ -59,8 +65,10 @@ def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> 
         ``(m, num_classes)`` probabilities (multiples of ``1/k``).
 
     Raises:
-        ValueError: shapes that do not match, ``k`` out of range, non-finite features, or a
-            label outside ``[0, num_classes)`` (its vote would be lost).
+        ValueError: shapes that do not match, ``k`` out of range, non-finite features, a
+            label outside ``[0, num_classes)`` (its vote would be lost), or features whose
+            magnitudes span more than JAX's float holds (a non-zero value that would become 0
+            even after the rescaling: ``1e-40`` next to ``1`` in float32).
         TypeError: ``k`` or ``num_classes`` not an integer, or labels that are not integers.
     """
     a, b = np.asarray(train_x, dtype=float), np.asarray(test_x, dtype=float)
@@ -89,25 +97,56 @@ def knn_predict_proba(train_x, train_y, test_x, *, k: int, num_classes: int) -> 
     for name, x in (("train_x", a), ("test_x", b)):
         if not np.all(np.isfinite(x)):
             raise ValueError(f"{name} has NaN or inf entries; drop or impute those rows first.")
+    a, b = _scaled_features({"train_x": a, "test_x": b})
     return np.asarray(_knn_proba(jnp.asarray(a), jnp.asarray(y), jnp.asarray(b), k, num_classes))
+
+
+def _scaled_features(named: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Finite float64 host features divided by one power of two, so that JAX's float holds them.
+
+    The ranking of Euclidean distances is invariant to a global scale, and dividing by
+    :math:`2^e` (``max |x| / 2^e`` in ``[1/2, 1)``) is exact: done here in float64, *before* the
+    cast to JAX's float, features of 1e-42 or 1e200 keep their values (cast first, float32 made
+    them 0 or inf: every distance equal, and the first ``k`` training points won). A non-zero
+    value that the cast would still make 0 or subnormal (XLA flushes those to 0) means the
+    magnitudes span more than JAX's float holds: refused, as :func:`_checks.refuse_lossy_cast`
+    refuses such casts elsewhere.
+
+    Raises:
+        ValueError: a non-zero feature below JAX float's smallest normal number once rescaled.
+    """
+    top = max(float(np.max(np.abs(x), initial=0.0)) for x in named.values())
+    exponent = int(np.frexp(top)[1]) if top > 0 else 0
+    target = np.dtype(jax.dtypes.canonicalize_dtype(float))
+    tiny = float(np.finfo(target).tiny)
+    out = []
+    for name, x in named.items():
+        x = np.ldexp(x, -exponent)  # exact: x / 2^e, no overflow of 2^e itself
+        lost = (x != 0) & (np.abs(x) < tiny)
+        if lost.any():
+            small = float(np.abs(named[name][lost]).min())
+            raise ValueError(
+                f"{name} holds {small:.3g} next to features of {top:.3g}: a range of magnitudes "
+                f"wider than {target.name} (k-NN's float) holds, even rescaled by a power of "
+                f"two; the cast would make the small values 0 (their distances lost). Round such "
+                f"values to 0 or drop them, or compute in float64 "
+                f"(jax.config.update('jax_enable_x64', True) before any JAX call)."
+            )
+        out.append(x)
+    return out
 
 
 @jax.jit(static_argnums=(3, 4))
 def _knn_proba(a, y, b, k, num_classes):
-    # The ranking of Euclidean distances is invariant to a common shift and a global scale, and
-    # the Gram expansion below is not robust to either: points far from the origin cancel
-    # catastrophically (|b|^2 + |a|^2 ~ 1e16 against differences ~ 1), and features near
-    # 1e±160 over- or underflow (every distance 0 or inf: the first k training points won).
-    # So: divide by a power of two (exact), centre on the training mean, divide again.
-    first = power_of_two_scale(jnp.concatenate([a, b]))
-    a, b = a / first, b / first
-    centre = jnp.mean(a, axis=0, keepdims=True)
-    a, b = a - centre, b - centre
+    # |b - a|^2 by direct differences of the features divided by one power of two: exact, so
+    # equal distances in the input stay equal (the tie rule), and squares neither over- nor
+    # underflow for device features near 1e±30 in float32 (knn_predict_proba's host features
+    # come already rescaled: then s = 1). No centring: the Gram expansion's error
+    # eps (|a|^2 + |b|^2) needed it, direct differences do not (a difference of close points is
+    # exact), and subtracting a rounded mean made equal distances differ ([[0], [2], [4.1]]
+    # queried at 1: index 1 won the tie)
     scale = power_of_two_scale(jnp.concatenate([a, b]))
-    a, b = a / scale, b / scale
-    # |b - a|^2 by direct differences: the Gram expansion's error is eps (|a|^2 + |b|^2), which
-    # centring does not remove from two far-apart clusters (at ±500, spread 0.1: 73 of 100
-    # float32 queries voted by wrong neighbours)
+    a, b = a / scale, b / scale  # first: a difference of features near ±3e38 overflows
     d2 = pairwise_sq_distances(b, a, jnp.ones((), a.dtype))
     _, idx = jax.lax.top_k(-d2, k)
     votes = jax.nn.one_hot(y[idx], num_classes, dtype=a.dtype)  # (m, k, C)
@@ -127,9 +166,11 @@ def stratified_folds(
 
     Raises:
         ValueError: ``num_folds`` < 2 or more folds than samples.
+        TypeError: ``num_folds`` not an integer (``2.5`` is refused, not truncated).
     """
     y = np.asarray(labels)
-    if not 2 <= int(num_folds) <= y.size:
+    num_folds = check_int(num_folds, "num_folds", minimum=2, meaning="folds")
+    if not num_folds <= y.size:
         raise ValueError(f"num_folds must be in [2, {y.size}] (samples); got {num_folds}.")
     rng = np.random.default_rng(seed)
     order = np.concatenate([rng.permutation(np.flatnonzero(y == c)) for c in np.unique(y)])
@@ -152,7 +193,9 @@ def roc_auc(labels, scores) -> float | jax.Array:
 
     With mid-ranks :math:`r_i` of the scores (tied scores share the mean of their positions),
     :math:`\\mathrm{AUC} = (\\sum_{y_i = 1} r_i - n_+(n_+ + 1)/2) / (n_+ n_-)`. Runs under ``jit``
-    (sort and ``searchsorted``, ``O(n log n)``).
+    (sort and ``searchsorted``, ``O(n log n)``). Host scores (NumPy arrays, lists) with concrete
+    labels are ranked on the host in float64, never cast to JAX's float: float32 would merge
+    scores that differ below its resolution (``1e8 + [1, 2, 3, 4]``).
 
     Args:
         labels: ``(n,)`` binary labels (bool, or numbers 0/1); both classes present.
@@ -174,7 +217,9 @@ def roc_auc(labels, scores) -> float | jax.Array:
             "labels == positive_class."
         )
     y = jnp.asarray(labels)
-    s = as_float_array(scores, "scores")
+    s = _host_scores(scores) if is_concrete(y) else None
+    xp = jnp if s is None else np  # host scores are ranked on the host, in float64
+    s = as_float_array(scores, "scores") if s is None else s
     _same_length(y, s, "labels", "scores")
     binary = jnp.ones((), bool)
     if y.dtype != jnp.bool_:
@@ -191,26 +236,48 @@ def roc_auc(labels, scores) -> float | jax.Array:
         "score a split that has both, or report accuracy instead.",
     )
     value_check(
-        ~jnp.any(jnp.isnan(s)),
+        ~xp.any(xp.isnan(s)),
         "scores has NaN entries (not finite); a NaN cannot be ranked: drop those examples or "
         "fix the model that produced them.",
     )
+    if xp is np:
+        return float(_auc(np.asarray(y), s, np))
     auc = jnp.where(binary, _auc(y, s), jnp.nan)  # under jit: NaN, never a plausible number
     return float(auc) if is_concrete(auc) else auc
 
 
-def _auc(y: jax.Array, s: jax.Array) -> jax.Array:
-    """The Mann–Whitney AUC of boolean ``y`` and scores ``s``; NaN for a NaN score or one class."""
-    sorted_s = jnp.sort(s)
+def _host_scores(scores) -> np.ndarray | None:
+    """Host (NumPy, list) real scores as float64, to be ranked on the host; else None.
+
+    Ranking needs no cast to JAX's float, whose float32 would merge scores that float64 tells
+    apart (``1e8 + [1, 2, 3, 4]`` all became 1e8: AUC 0.5 for 1.0). JAX arrays, and input that
+    is not real numbers (left to :func:`as_float_array`'s errors), give None.
+    """
+    if isinstance(scores, jax.Array):
+        return None
+    try:
+        s = np.asarray(host_array(scores, "scores"))
+    except ValueError:  # ragged: as_float_array says so
+        return None
+    return s.astype(np.float64) if s.dtype.kind in "biuf" else None
+
+
+def _auc(y, s, xp=jnp):
+    """The Mann–Whitney AUC of boolean ``y`` and scores ``s``; NaN for a NaN score or one class.
+
+    ``xp`` is ``jnp`` (traceable) or ``np`` (host arrays, ranked in their own float64).
+    """
+    sorted_s = xp.sort(s)
     # 1-based mid-rank of each score: positions left+1..right share their mean
-    left = jnp.searchsorted(sorted_s, s, side="left")
-    right = jnp.searchsorted(sorted_s, s, side="right")
+    left = xp.searchsorted(sorted_s, s, side="left")
+    right = xp.searchsorted(sorted_s, s, side="right")
     ranks = (left + right + 1).astype(s.dtype) / 2
-    n_pos = jnp.sum(y).astype(s.dtype)
-    n_neg = jnp.asarray(y.size, s.dtype) - n_pos
+    n_pos = xp.sum(y).astype(s.dtype)
+    n_neg = xp.asarray(y.size, s.dtype) - n_pos
     # one class: 0 / 0 = NaN, as documented
-    auc = (jnp.sum(jnp.where(y, ranks, 0)) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return jnp.where(jnp.any(jnp.isnan(s)), jnp.nan, auc)  # NaN in, NaN out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (xp.sum(xp.where(y, ranks, 0)) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return xp.where(xp.any(xp.isnan(s)), xp.nan, auc)  # NaN in, NaN out
 
 
 def multiclass_roc_auc(labels, proba) -> float:
@@ -266,8 +333,8 @@ def multiclass_roc_auc(labels, proba) -> float:
 def _ovr_auc(y: np.ndarray, p: np.ndarray) -> float:
     """Binary or one-vs-rest macro AUC of checked input; NaN if no class has both kinds."""
     if p.shape[1] == 2:
-        return float(_auc(jnp.asarray(y == 1), jnp.asarray(p[:, 1])))
-    aucs = [float(_auc(jnp.asarray(y == c), jnp.asarray(p[:, c]))) for c in range(p.shape[1])]
+        return float(_auc(y == 1, p[:, 1], np))
+    aucs = [float(_auc(y == c, p[:, c], np)) for c in range(p.shape[1])]
     aucs = [a for a in aucs if not np.isnan(a)]
     return float(np.mean(aucs)) if aucs else float("nan")
 
@@ -379,7 +446,9 @@ def cross_validate_knn(
         :class:`CrossValidation`.
 
     Raises:
-        ValueError: shapes, fewer than two classes, bad ``num_folds``.
+        ValueError: shapes, fewer than two classes, bad ``num_folds``, or features whose
+            magnitudes span more than JAX's float holds (:func:`knn_predict_proba`).
+        TypeError: ``num_folds`` not an integer.
     """
     x = np.asarray(features, dtype=float)
     classes, y = np.unique(np.asarray(labels), return_inverse=True)
@@ -391,6 +460,8 @@ def cross_validate_knn(
         raise ValueError("labels must contain at least two classes.")
     if not np.all(np.isfinite(x)):
         raise ValueError("features contain NaN or inf.")
+    if not standardize:  # each fold's features are a subset: refused here, named as given
+        _scaled_features({"features": x})
     c = classes.size
     rng = np.random.default_rng(seed)
     rows = {"model": [], "dummy": []}

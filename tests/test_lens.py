@@ -393,6 +393,123 @@ def test_knn_runs_under_vmap_free_jit_on_float32_features():
     assert jax.numpy.asarray(p).shape == (20, 2)
 
 
+def test_float32_knn_of_float64_features_beyond_float32s_range_keeps_its_answer():
+    """k-NN is scale invariant, but float64 features went to float32 (x64 off) before the
+    rescaling: at 1e-40 they were flushed to 0, at 1e39 they became inf, every distance was equal
+    and the first k training points won ([[1, 0], [1, 0]] for [[0, 1], [1, 0]]); cross-validation
+    of two separated clusters scored accuracy 0.5. Reference: the answer at unit scale, and
+    brute force in float64."""
+    x, y = np.array([[0.0], [1.0], [10.0], [11.0]]), np.array([0, 0, 1, 1])
+    q = np.array([[10.4], [0.3]])
+    rng = np.random.default_rng(11)
+    xtr, xte, ytr = rng.normal(size=(80, 3)), rng.normal(size=(30, 3)), rng.integers(0, 3, 80)
+    cx = np.concatenate([rng.normal(0, 1, (20, 2)), rng.normal(8, 1, (20, 2))])
+    cy = np.repeat([0, 1], 20)
+    with jax.enable_x64(False):
+        for s in (1.0, 1e-40, 1e-45, 1e-300, 1e39, 1e300):
+            got = knn.knn_predict_proba(x * s, y, q * s, k=2, num_classes=2)
+            np.testing.assert_array_equal(got, _brute_knn(x, y, q, 2, 2))  # [[0, 1], [1, 0]]
+        unit = knn.knn_predict_proba(xtr, ytr, xte, k=5, num_classes=3)
+        for s in (2.0**-140, 2.0**-1000, 2.0**130, 2.0**1000):  # exact scalings: bit for bit
+            np.testing.assert_array_equal(
+                knn.knn_predict_proba(xtr * s, ytr, xte * s, k=5, num_classes=3), unit
+            )
+        for s in (1e-42, 1e200):
+            assert knn.cross_validate_knn(cx * s, cy, k=5, num_folds=4).summary()["accuracy"] == 1.0
+        # Entropy-Lens profiles go the same way
+        flat, rising = rng.normal(1, 0.1, (30, 4, 6)), rng.normal(0, 0.1, (30, 4, 6))
+        rising += np.linspace(0, 3, 4)[:, None]
+        for s in (1e-42, 1e200):
+            cv = analyse_profiles([flat * s, rising * s], ["a", "b"], k=5, num_folds=5)
+            assert cv.summary()["f1"] == 1.0
+    np.testing.assert_allclose(unit, _brute_knn(xtr, ytr, xte, 5, 3), rtol=1e-7)  # float32 1/5
+
+
+def test_float32_knn_refuses_features_whose_magnitudes_span_more_than_float32():
+    """Rescaled by a power of two, 1e-40 next to 1 is still below float32's smallest normal
+    number: the cast would make it 0 and the query at 1e-40 would tie with the point at 0 (index
+    0 won, class 0 for class 1). Refused, naming the argument; float64 gets it right."""
+    x, y, q = np.array([[0.0], [1e-40], [1.0]]), np.array([0, 1, 0]), np.array([[1e-40]])
+    with jax.enable_x64(False):
+        with pytest.raises(ValueError, match=r"train_x holds 1e-40 next to features of 1: a "
+                                             r"range of magnitudes wider than float32"):
+            knn.knn_predict_proba(x, y, q, k=1, num_classes=2)
+        with pytest.raises(ValueError, match=r"test_x holds 1e-40 next to.*jax_enable_x64"):
+            knn.knn_predict_proba(np.array([[0.0], [1.0]]), y[:2], q, k=1, num_classes=2)
+        with pytest.raises(ValueError, match=r"features holds 1e-40 next to features of 1"):
+            knn.cross_validate_knn(np.r_[x, x, x], np.r_[y, y, y], k=1, num_folds=2)
+    np.testing.assert_array_equal(knn.knn_predict_proba(x, y, q, k=1, num_classes=2), [[0, 1]])
+
+
+@pytest.mark.parametrize("x64", [True, False])
+def test_knn_ties_in_distance_go_to_the_lower_training_index(x64):
+    """The documented tie rule. Centring on the (inexact) training mean rounded two equal
+    distances differently: [[0], [2], [4.1]] queried at 1 voted for index 1; 25 of 200 random
+    integer ties in float64 (28 in float32) went to the higher index. Reference: exact integer
+    squared distances, stable order."""
+    rng = np.random.default_rng(12)
+    with jax.enable_x64(x64):
+        p = knn.knn_predict_proba([[0.0], [2.0], [4.1]], [0, 1, 2], [[1.0]], k=1, num_classes=3)
+        np.testing.assert_array_equal(p, [[1, 0, 0]])
+        for trial in range(200):
+            dim = 1 + trial % 3
+            q = rng.integers(-50, 50, dim)
+            v = rng.integers(-20, 21, dim)
+            v[0] = v[0] or 1
+            w = rng.permutation(v) * rng.choice([-1, 1], dim)  # |w| = |v|: an exact tie
+            far = rng.integers(-60, 60, (4, dim))
+            far[:, 0] = rng.choice([-1, 1], 4) * rng.integers(40, 60, 4)  # |far|^2 > |v|^2
+            xtr = rng.permutation(np.concatenate([q + far[:2], [q + v, q + w], q + far[2:]]))
+            ytr = np.arange(6)  # one class per point: the winner's index is visible
+            d2 = np.sum((xtr - q) ** 2, axis=1)  # exact integers
+            want = np.eye(6)[np.argsort(d2, kind="stable")[:1]]
+            got = knn.knn_predict_proba(xtr.astype(float), ytr, q[None].astype(float), k=1,
+                                        num_classes=6)
+            np.testing.assert_array_equal(got, want, err_msg=f"trial {trial}")
+
+
+def test_roc_auc_of_float64_scores_closer_than_float32_resolution():
+    """1e8 + [1, 2, 3, 4] are four scores in float64 and one in float32: under x64 off the cast
+    made every rank tie (AUC 0.5 for 1.0). Host scores are ranked in float64. Reference: the
+    Mann–Whitney pair count (1 for a win, 1/2 for a tie)."""
+    rng = np.random.default_rng(13)
+    y = rng.integers(0, 2, 60)
+    s = 1e8 + rng.integers(0, 6, 60)  # many ties, each distinct value apart in float64 only
+
+    def pairs(labels, scores):
+        pos, neg = scores[labels == 1], scores[labels != 1]
+        return np.mean([1.0 if a > b else 0.5 if a == b else 0.0
+                        for a, b in itertools.product(pos, neg)])
+
+    proba = np.stack([1e8 - s, s, 2e8 + rng.integers(0, 3, 60)], axis=1)
+    y3 = rng.integers(0, 3, 60)
+    with jax.enable_x64(False):
+        assert knn.roc_auc([0, 0, 1, 1], 1e8 + np.array([1.0, 2.0, 3.0, 4.0])) == 1.0
+        assert knn.roc_auc(y, s) == pytest.approx(pairs(y, s), rel=1e-14)
+        assert knn.roc_auc(y == 1, list(s)) == pytest.approx(pairs(y, s), rel=1e-14)
+        assert knn.multiclass_roc_auc(y, proba[:, :2]) == pytest.approx(pairs(y, s), rel=1e-14)
+        want = np.mean([pairs((y3 == c).astype(int), proba[:, c]) for c in range(3)])
+        assert knn.multiclass_roc_auc(y3, proba) == pytest.approx(want, rel=1e-14)
+        # the traced path stays a traced path (float32 there: a 0-d array)
+        assert isinstance(jax.jit(knn.roc_auc)(y, s.astype(np.float32)), jax.Array)
+
+
+def test_num_folds_must_be_a_whole_number():
+    """num_folds=2.5 silently ran 2 folds (int()); NumPy integers stay accepted."""
+    y = np.arange(12) % 2
+    x = np.random.default_rng(14).normal(size=(12, 2))
+    for call in (lambda: knn.stratified_folds(y, 2.5),
+                 lambda: knn.cross_validate_knn(x, y, k=3, num_folds=2.5)):
+        with pytest.raises(TypeError, match=r"num_folds must be an int >= 2 \(folds\); got 2\.5"):
+            call()
+    with pytest.raises(ValueError, match="num_folds must be an int >= 2"):
+        knn.stratified_folds(y, 1)
+    with pytest.raises(ValueError, match=r"num_folds must be in \[2, 12\]"):
+        knn.stratified_folds(y, 13)
+    assert len(knn.stratified_folds(y, np.int64(3))) == 3
+    assert knn.cross_validate_knn(x, y, k=3, num_folds=np.int32(3)).model.accuracy.shape == (3,)
+
+
 # ----------------------------------------------------------------------------- the reproduction
 
 
