@@ -77,6 +77,20 @@ def as_float_array(x, name: str, *, dtype=None, normal: bool | str = False) -> j
     return x
 
 
+def floating_leaves(tree):
+    """A pytree with integer and boolean leaves promoted to the default float (float32, or
+    float64 under x64); floating leaves unchanged. For combinations of parameter pytrees
+    (merges, paths): ``1 + 0.5 * (2 - 1) = 1.5`` must not be truncated to an int."""
+
+    def promote(leaf):
+        leaf = jnp.asarray(leaf)
+        if jnp.issubdtype(leaf.dtype, jnp.inexact):
+            return leaf
+        return leaf.astype(jnp.result_type(float))
+
+    return jax.tree.map(promote, tree)
+
+
 def _check_real(dtype, name: str) -> None:
     """Refuse a complex dtype (host or device array) with the fix in the message."""
     if np.dtype(dtype).kind == "c":

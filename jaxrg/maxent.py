@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from jaxrg._checks import as_float_array, check_int, is_concrete, value_check
+from jaxrg._checks import as_float_array, check_int, floating_leaves, is_concrete, value_check
 from jaxrg.info import _core as _info_core
 
 KINDS = ("me", "qme", "xe")
@@ -186,8 +186,12 @@ def kl_loss(
 def _check_targets(targets: Array) -> None:
     """Target rows are distributions (entries ``>= 0``, sum 1) or all-zero (weight 0)."""
     sums = jnp.sum(targets, axis=-1)
-    # rounding: a row of c entries 1/c sums to 1 within a few ulps; sqrt(eps) is far above that
-    tol = float(np.sqrt(np.finfo(targets.dtype).eps)) * max(targets.shape[-1], 1)
+    # Round-off of a genuine distribution: each entry rounded once (relative u = eps/2, so the
+    # sum is off by <= u) and c terms summed in any order (<= (c-1) u): together <= c u. Twice
+    # that, 2 c eps, admits an extra rounding per entry (label smoothing, a cast from float64).
+    # It grows like c eps, not like c sqrt(eps) (0.69 at c = 2000 in float32, which passed a
+    # row summing to 1.5): float32, c = 10 -> 2.4e-6; c = 1e5 (uniform 1/c) -> 0.024.
+    tol = 2.0 * max(targets.shape[-1], 1) * float(np.finfo(targets.dtype).eps)
     row_ok = (jnp.abs(sums - 1) <= tol) | (sums == 0)
     value_check(
         jnp.all((targets >= 0) & row_ok[..., None]),
@@ -238,16 +242,30 @@ def prediction_entropy(
     statistics of :mod:`jaxrg.info` (finite for extreme logits, ``-inf`` logits are probability
     0, and a confident prediction keeps its small entropy to full relative precision).
 
+    The logits are validated as by :func:`jaxrg.info.shannon_entropy`: NaN, ``+inf`` and a row
+    of only ``-inf`` (no class with probability > 0) are refused on concrete input; under
+    ``jit`` (where nothing can raise; :func:`jaxrg.checked` raises for NaN and ``+inf``) such a
+    row gives NaN. bf16/f16 logits are reduced in float32 and the result cast back.
+
     Args:
         logits: ``(n, c)`` network outputs :math:`z` (before the temperature).
         temperature: :math:`t > 0`.
 
     Returns:
-        ``(n,)`` entropies in :math:`[0, \log c]`.
+        ``(n,)`` entropies in :math:`[0, \log c]` (NaN under ``jit`` for an invalid row), in the
+        floating dtype of ``logits``.
+
+    Raises:
+        ValueError: (concrete) NaN or ``+inf`` logits, a row of only ``-inf``, or a temperature
+            not finite and ``> 0``.
     """
     logits = as_float_array(logits, "logits")
-    z = logits / _temperature(temperature, logits.dtype)
-    return _info_core.shannon_from(_info_core.chunk_stats(z, jnp.zeros((0,), z.dtype)))
+    z = _info_core.prepare_logits(logits, -1, "logits")
+    z = z / _temperature(temperature, z.dtype)
+    entropy = _info_core.shannon_from(_info_core.chunk_stats(z, jnp.zeros((0,), z.dtype)))
+    # traced input is not refused: a row of only -inf has no distribution (the sums give -inf)
+    entropy = jnp.where(jnp.all(z == -jnp.inf, axis=-1), jnp.nan, entropy)
+    return entropy.astype(logits.dtype)
 
 
 def _temperature(temperature, dtype) -> Array:
@@ -277,14 +295,18 @@ def rewarded_accuracy(
         rewarded: ``(c,)`` boolean mask of the rewarded classes :math:`R`.
 
     Returns:
-        Scalar accuracy in :math:`[0, 1]` (NaN under ``jit`` when no label is rewarded).
+        Scalar accuracy in :math:`[0, 1]`; NaN under ``jit`` when no label is rewarded, or when
+        a counted row (label in :math:`R`) holds a NaN or ``+inf`` logit or only ``-inf`` (its
+        argmax is no prediction: ``argmax`` would rank NaN highest).
 
     Raises:
         ValueError: ``rewarded`` not of shape ``(c,)``; labels outside ``-1..c-1``, or no
-            label in ``rewarded`` (concrete; under ``jit`` through :func:`jaxrg.checked`).
+            label in ``rewarded`` (concrete; under ``jit`` through :func:`jaxrg.checked`);
+            logits with NaN or ``+inf`` (likewise) or a row of only ``-inf`` (concrete),
+            validated as by :func:`jaxrg.info.shannon_entropy`.
         TypeError: ``rewarded`` not boolean, labels not integers.
     """
-    logits = jnp.asarray(logits)
+    logits = _info_core.prepare_logits(logits, -1, "logits")
     num_classes = logits.shape[-1]
     rewarded = _check_rewarded(rewarded, num_classes)
     labels = jnp.asarray(labels)
@@ -309,7 +331,11 @@ def rewarded_accuracy(
         "labels, or skip this metric for this batch.",
         n=jnp.asarray(labels.size),
     )
-    return jnp.sum(correct) / jnp.sum(inside)
+    # traced input is not refused: an invalid counted row makes the accuracy NaN, not a guess
+    invalid = (jnp.any(jnp.isnan(logits) | (logits == jnp.inf), axis=-1)
+               | jnp.all(logits == -jnp.inf, axis=-1))
+    accuracy = jnp.sum(correct) / jnp.sum(inside)
+    return jnp.where(jnp.any(invalid & inside), jnp.nan, accuracy)
 
 
 def round_ratio(sparsity: float, rounds: int) -> float:
@@ -346,9 +372,12 @@ def _prune_leaf(weight: Array, mask: Array, ratio) -> Array:
     alive = jnp.sum(flat_m, dtype=positions.dtype)
     # Number removed: round(ratio · alive), ties broken by position (stable sort): deterministic.
     k = jnp.round(jnp.asarray(ratio, flat_w.dtype) * alive.astype(flat_w.dtype))
-    scores = jnp.where(flat_m, flat_w, jnp.inf)
+    # A NaN weight (traced input; concrete input is refused) ranks below every magnitude and is
+    # removed whatever k: argsort would put it last, i.e. keep it as the largest.
+    nan = jnp.isnan(flat_w)
+    scores = jnp.where(flat_m, jnp.where(nan, -1, flat_w), jnp.inf)
     rank = jnp.zeros_like(positions).at[jnp.argsort(scores, stable=True)].set(positions)
-    return (flat_m & (rank >= k.astype(rank.dtype))).reshape(weight.shape)
+    return (flat_m & ~nan & (rank >= k.astype(rank.dtype))).reshape(weight.shape)
 
 
 def magnitude_prune(params, masks, ratios):
@@ -357,6 +386,12 @@ def magnitude_prune(params, masks, ratios):
     In each leaf (a weight or bias array) independently, the :math:`k = \mathrm{round}(r\,n)`
     surviving entries (of :math:`n` with mask 1) of smallest :math:`|\theta|` are removed; ties go
     by flat position. Entries already pruned stay pruned.
+
+    NaN or ``inf`` parameters (a diverged training run) have no magnitude to rank: on concrete
+    input they are refused, naming the leaf. Under ``jit`` (where nothing can raise;
+    :func:`jaxrg.checked` raises the same message) a NaN entry is removed — it counts among the
+    :math:`k` removed, and is removed even beyond them — so it never survives as "the largest";
+    ``inf`` ranks as the largest magnitude.
 
     Args:
         params: a pytree of arrays (the trained weights :math:`\theta`).
@@ -370,7 +405,8 @@ def magnitude_prune(params, masks, ratios):
 
     Raises:
         ValueError: a ratio outside ``[0, 1]`` or NaN (under ``jit``: a :func:`jaxrg.checked`
-            check); ``1.5`` would silently prune everything.
+            check); ``1.5`` would silently prune everything. A NaN or ``inf`` entry of
+            ``params`` (concrete; under ``jit`` through :func:`jaxrg.checked`), naming its leaf.
     """
     if isinstance(ratios, int | float | np.number) or (
         isinstance(ratios, jax.Array | np.ndarray) and ratios.ndim == 0
@@ -378,7 +414,27 @@ def magnitude_prune(params, masks, ratios):
         scalar = ratios
         ratios = jax.tree.map(lambda _: scalar, params)
     jax.tree.map(_check_ratio, ratios)
+    jax.tree_util.tree_map_with_path(_check_finite_leaf, params)
     return jax.tree.map(_prune_leaf, params, masks, ratios)
+
+
+def _check_finite_leaf(path, weight) -> None:
+    """A parameter leaf without NaN/inf: on the host when concrete, else checkify."""
+    name = ("params" + jax.tree_util.keystr(path)).replace("{", "{{").replace("}", "}}")
+    if is_concrete(weight):
+        w = np.asarray(weight)
+        bad = int(np.sum(~np.isfinite(w))) if w.dtype.kind in "fc" else 0
+        ok = bad == 0
+    else:
+        bad = jnp.sum(~jnp.isfinite(weight))
+        ok = bad == 0
+    value_check(
+        ok,
+        f"{name} holds {{bad}} NaN or inf entries, which have no magnitude to rank (argsort "
+        "would keep a NaN as the largest); the training diverged: lower the learning rate, or "
+        "check the data.",
+        bad=bad,
+    )
 
 
 def _check_ratio(ratio) -> None:
@@ -454,7 +510,8 @@ def connectivity_path(params1, params2, t: Float[Array, ""], *, kind: str = "mer
       \theta_1 + \theta_2`.
     - ``kind="linear"``: :math:`\gamma(t) = (1-t)\,\theta_1 + t\,\theta_2`.
 
-    Pass masked parameters :math:`\theta_i \odot m_i`. ``t`` may be traced (vmap over a grid).
+    Pass masked parameters :math:`\theta_i \odot m_i`. ``t`` may be traced (vmap over a grid);
+    there a ``t`` outside :math:`[0, 1]` (or NaN) gives NaN parameters, not an extrapolation.
 
     Args:
         params1, params2: parameter pytrees of the same structure and leaf shapes.
@@ -462,12 +519,23 @@ def connectivity_path(params1, params2, t: Float[Array, ""], *, kind: str = "mer
         kind: ``"merge"`` or ``"linear"``.
 
     Returns:
-        A pytree like ``params1``, every leaf the same shape as the corresponding leaf.
+        A pytree like ``params1``, every leaf the same shape as the corresponding leaf (integer
+        and boolean leaves promoted to the default float dtype, as in :mod:`jaxrg.merging`).
 
     Raises:
-        ValueError: unknown ``kind``.
+        ValueError: unknown ``kind``; ``t`` outside :math:`[0, 1]` or NaN (concrete; under
+            ``jit`` through :func:`jaxrg.checked`).
     """
-    t = jnp.asarray(t)
+    params1, params2 = floating_leaves(params1), floating_leaves(params2)
+    t = as_float_array(t, "t")
+    inside = (t >= 0) & (t <= 1)
+    value_check(
+        jnp.all(inside),
+        "t must lie in [0, 1] (the path runs from params1 at t = 0 to params2 at t = 1; "
+        "beyond it would extrapolate); got t = {t}.",
+        t=t,
+    )
+    t = jnp.where(inside, t, jnp.nan)
     if kind == "merge":
         a = jnp.where(t <= 0.5, 1.0, 2.0 * (1.0 - t))
         b = jnp.where(t <= 0.5, 2.0 * t, 1.0)

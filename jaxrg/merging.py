@@ -35,6 +35,8 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from jaxrg._checks import floating_leaves
+
 __all__ = ["task_arithmetic", "task_vectors", "ties_merge"]
 
 
@@ -44,19 +46,6 @@ def _stacked(modules):
             raise ValueError("modules must hold at least one parameter pytree.")
         return jax.tree.map(lambda *xs: jnp.stack(xs), *modules)
     return modules
-
-
-def _floating(tree):
-    """Integer and boolean leaves promoted to the default float: a merge is a real combination
-    (``1 + 0.5 * (2 - 1) = 1.5`` must not be truncated to an int)."""
-
-    def promote(leaf):
-        leaf = jnp.asarray(leaf)
-        if jnp.issubdtype(leaf.dtype, jnp.inexact):
-            return leaf
-        return leaf.astype(jnp.result_type(float))
-
-    return jax.tree.map(promote, tree)
 
 
 def task_vectors(base, modules):
@@ -73,7 +62,7 @@ def task_vectors(base, modules):
     Raises:
         ValueError: an empty list, or leaves whose shapes do not match ``base``.
     """
-    base, stacked = _floating(base), _stacked(modules)
+    base, stacked = floating_leaves(base), _stacked(modules)
     if jax.tree.structure(stacked) != jax.tree.structure(base):
         raise ValueError("modules must have the tree structure of base.")
 
@@ -99,7 +88,7 @@ def task_arithmetic(base, modules, *, scale=1.0):
         The merged pytree, like ``base`` (integer and boolean leaves promoted to the default
         float dtype).
     """
-    base = _floating(base)
+    base = floating_leaves(base)
     tau = task_vectors(base, modules)
     return jax.tree.map(lambda b, t: b + jnp.asarray(scale, b.dtype) * jnp.sum(t, 0), base, tau)
 
@@ -123,7 +112,7 @@ def ties_merge(base, modules, *, density: float = 0.2, scale=1.0):
     """
     if not 0.0 < float(density) <= 1.0:
         raise ValueError(f"density must be in (0, 1]; got {density}.")
-    base = _floating(base)
+    base = floating_leaves(base)
     tau = task_vectors(base, modules)
     flat0, unravel = ravel_pytree(base)
     flat = jax.vmap(lambda t: ravel_pytree(t)[0])(tau)  # (n, P)

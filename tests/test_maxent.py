@@ -853,3 +853,118 @@ def test_connectivity_figure_draws_the_seed_mean_per_setting_with_a_four_line_le
     assert ys[0] == pytest.approx([2.0, 0.4, 1.2])
     assert ys[3] == pytest.approx([2.0, 13.0, 2.0])
     assert len(loss_panel.collections) == 4  # one min-max band per line
+
+
+# -------------------------------------------- round sixteen: NaN, tolerances, paths (sweep)
+def test_rewarded_accuracy_refuses_nan_logits_and_is_nan_under_jit():
+    """argmax ranks NaN highest: a NaN row counted as predicting its NaN's class (0.667 for
+    an undefined accuracy). Reference: the count by hand over the valid rows."""
+    nan, inf = np.nan, np.inf
+    labels, every = jnp.array([2, 1, 0]), jnp.ones(3, bool)
+    for bad in ([[nan, 0, 1], [0, 2, 1], [3, 0, 0]], [[nan, nan, nan], [0, 2, 1], [3, 0, 0]],
+                [[0, inf, 1], [0, 2, 1], [3, 0, 0]], [[-inf, -inf, -inf], [0, 2, 1], [3, 0, 0]]):
+        z = jnp.asarray(bad)
+        with pytest.raises(ValueError, match="logits"):
+            maxent.rewarded_accuracy(z, labels, every)
+        if not np.isneginf(bad[0]).all():  # checkify checks NaN and +inf (as jaxrg.info does)
+            with pytest.raises(ValueError, match="logits contain"):
+                jaxrg.checked(jax.jit(maxent.rewarded_accuracy))(z, labels, every)
+        assert np.isnan(float(jax.jit(maxent.rewarded_accuracy)(z, labels, every))), bad
+    # a NaN row whose label is not rewarded is not counted: rows 1, 2 both right -> 1.0
+    z = jnp.array([[nan, 0, 1], [0, 2, 1], [3, 0, 0]])
+    only = jnp.array([True, True, False])
+    assert float(jax.jit(maxent.rewarded_accuracy)(z, labels, only)) == 1.0
+    # the training metrics' plain accuracy (argmax over all classes) is NaN too, not 2/3
+    targets = maxent.targets(labels, every, 3)
+    metrics = jax.jit(tm.metrics_from_logits)(z, labels, every, targets)
+    assert np.isnan(float(metrics.accuracy)) and np.isnan(float(metrics.r_acc))
+    finite = tm.metrics_from_logits(jnp.nan_to_num(z), labels, every, targets)
+    assert float(finite.accuracy) == 1.0  # NaN -> 0: argmaxes 2, 1, 0 = labels
+
+
+def test_kl_loss_row_sum_tolerance_is_a_sum_round_off_not_sqrt_eps_times_c():
+    """The tolerance was sqrt(eps) c: 0.69 at c = 2000 in float32, so a row summing to 1.5 gave
+    a KL (0.608); 1.003 passed at c = 10. Genuine targets (uniform 1/c up to c = 1e5, QME, a
+    float64 row cast to float32) still pass with KL(u || u) = 0 at zero logits."""
+    with jax.enable_x64(False):
+        for c, total in ((2000, 1.5), (10, 1.003), (10, 0.998)):
+            with pytest.raises(ValueError, match="targets must be non-negative rows summing"):
+                maxent.kl_loss(jnp.zeros((1, c)), jnp.full((1, c), total / c))
+        for c in (3, 7, 10, 1000, 10**5):
+            for kind in ("me", "qme"):
+                rewarded = jnp.zeros(c, bool).at[0].set(True)
+                t = maxent.targets(jnp.array([c - 1]), rewarded, c, kind=kind)
+                assert t.dtype == jnp.float32
+                kl = float(maxent.kl_loss(jnp.zeros((1, c)), t)[0])
+                # closed form: KL(t || uniform) = log c - H(t), H(t) = log c or log(c - 1)
+                want = 0.0 if kind == "me" else math.log(c) - math.log(c - 1)
+                assert kl == pytest.approx(want, abs=1e-5), (c, kind)
+            cast = jnp.asarray(np.full((1, c), 1.0 / c), jnp.float32)  # float64 1/c, rounded
+            assert abs(float(maxent.kl_loss(jnp.zeros((1, c)), cast)[0])) < 1e-5
+
+
+def test_magnitude_prune_refuses_nan_weights_and_never_keeps_them_under_jit():
+    """argsort put NaN last: [nan, .1, .2, .3] at ratio 0.5 kept the NaN as "the largest"."""
+    masks = {"w": jnp.ones(4, bool)}
+    for bad in ([np.nan, 0.1, 0.2, 0.3], [0.1, np.inf, 0.2, 0.3]):
+        with pytest.raises(ValueError, match=r"params\['w'\] holds 1 NaN or inf"):
+            maxent.magnitude_prune({"w": jnp.asarray(bad)}, masks, 0.5)
+        with pytest.raises(ValueError, match=r"params\['w'\] holds 1 NaN or inf"):
+            jaxrg.checked(jax.jit(maxent.magnitude_prune))({"w": jnp.asarray(bad)}, masks, 0.5)
+    params = {"w": jnp.array([np.nan, 0.1, 0.2, 0.3])}
+    prune = jax.jit(maxent.magnitude_prune)
+    # k = round(0.5 * 4) = 2 removed: the NaN, then the smallest, 0.1
+    assert np.asarray(prune(params, masks, 0.5)["w"]).tolist() == [False, False, True, True]
+    # k = 0: nothing ranks below, yet the NaN is removed
+    assert np.asarray(prune(params, masks, 0.0)["w"]).tolist() == [False, True, True, True]
+    # finite weights: unchanged (numpy stable argsort reference)
+    w = np.array([0.3, -0.1, 0.2, 0.05])
+    got = np.asarray(prune({"w": jnp.asarray(w)}, masks, 0.5)["w"])
+    want = np.ones(4, bool)
+    want[np.argsort(np.abs(w), kind="stable")[:2]] = False
+    assert got.tolist() == want.tolist()
+
+
+def test_connectivity_path_promotes_integer_leaves_and_refuses_t_outside_the_unit_interval():
+    """Integer leaves: a.astype(int) truncated (1 - t) to 0, so the linear path at t = 0.25 was
+    [0, 0]; t = 2 extrapolated silently. By hand: 0.75 [1, 2] + 0.25 [3, 4] = [1.5, 2.5]; merge
+    path at 0.25: [1, 2] + 0.5 [3, 4] = [2.5, 4]."""
+    p1, p2 = {"w": jnp.array([1, 2])}, {"w": jnp.array([3, 4])}
+    lin = maxent.connectivity_path(p1, p2, 0.25, kind="linear")["w"]
+    assert jnp.issubdtype(lin.dtype, jnp.floating)
+    np.testing.assert_allclose(np.asarray(lin), [1.5, 2.5], rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(maxent.connectivity_path(p1, p2, 0.25)["w"]),
+                               [2.5, 4.0], rtol=1e-15)
+    f1, f2 = {"w": jnp.array([1.0])}, {"w": jnp.array([3.0])}
+    for t in (2.0, -0.1, np.nan):
+        with pytest.raises(ValueError, match="t must lie in \\[0, 1\\]"):
+            maxent.connectivity_path(f1, f2, t, kind="linear")
+    with pytest.raises(ValueError, match="t must lie in \\[0, 1\\]"):
+        jaxrg.checked(jax.jit(maxent.connectivity_path))(f1, f2, 2.0)
+    for kind in ("merge", "linear"):
+        out = jax.jit(maxent.connectivity_path, static_argnames="kind")(f1, f2, 2.0, kind=kind)
+        assert np.isnan(np.asarray(out["w"])).all(), kind
+    # a traced grid inside [0, 1] (vmap) is the loop of eager calls
+    grid = jnp.linspace(0.0, 1.0, 5)
+    batched = jax.vmap(lambda t: maxent.connectivity_path(f1, f2, t)["w"])(grid)
+    looped = jnp.stack([maxent.connectivity_path(f1, f2, t)["w"] for t in grid])
+    np.testing.assert_array_equal(np.asarray(batched), np.asarray(looped))
+
+
+def test_prediction_entropy_validates_logits_as_the_info_entropies_do():
+    """A row of only -inf gave -inf (range [0, log c]); +inf and NaN gave NaN silently.
+    Valid rows beside an invalid one under jit: scipy's entropy."""
+    inf, nan = np.inf, np.nan
+    for bad, message in (([[-inf, -inf]], "every entry is -inf"), ([[0.0, inf]], r"\+inf"),
+                         ([[0.0, nan]], "NaN")):
+        with pytest.raises(ValueError, match=message):
+            maxent.prediction_entropy(jnp.asarray(bad))
+        with pytest.raises(ValueError, match="logits"):
+            jaxrg.info.shannon_entropy(jnp.asarray(bad))  # the same refusal
+        z = jnp.concatenate([jnp.asarray(bad), jnp.array([[0.0, 1.0]])])
+        got = np.asarray(jax.jit(maxent.prediction_entropy)(z, temperature=1.0))
+        assert np.isnan(got[0]), bad
+        assert got[1] == pytest.approx(scipy.stats.entropy(scipy.special.softmax([0.0, 1.0])),
+                                       rel=1e-12)
+    with pytest.raises(ValueError, match="logits contain NaN"):
+        jaxrg.checked(jax.jit(maxent.prediction_entropy))(jnp.array([[0.0, nan]]))

@@ -177,8 +177,8 @@ def metrics_from_logits(logits, labels, rewarded, targets, temperature=5.0) -> M
     dtype = logits.dtype
     out_mean = jnp.sum(jnp.where(inside, 0.0, entropy)) / jnp.sum(~inside).astype(dtype)
     in_mean = jnp.sum(jnp.where(inside, entropy, 0.0)) / jnp.sum(inside).astype(dtype)
-    predicted = jnp.argmax(logits, axis=-1)
-    acc = jnp.mean((predicted == labels.astype(predicted.dtype)).astype(dtype))
+    # the accuracy over all classes: R-Acc with R = C (NaN for a NaN row, not argmax's guess)
+    acc = maxent.rewarded_accuracy(logits, labels, jnp.ones_like(rewarded)).astype(dtype)
     return Metrics(loss, maxent.rewarded_accuracy(logits, labels, rewarded), acc, out_mean,
                    in_mean)
 
