@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from jaxrg import _checks
@@ -19,6 +20,7 @@ __all__ = [
     "any_in_batch",
     "bisect",
     "exact_ends",
+    "host_power_of_two_scale",
     "lead",
     "log_weights",
     "logsumexp_1p",
@@ -84,6 +86,23 @@ def power_of_two_scale(x: jax.Array) -> jax.Array:
     derivative through it is zero (invariant) or restored by the homogeneity (``s f(x / s)``).
     """
     return _power_of_two_above(jnp.max(jnp.abs(x), initial=0))
+
+
+def host_power_of_two_scale(x: np.ndarray) -> float:
+    """:func:`power_of_two_scale` of host values, in NumPy float64: ``2^e`` with
+    ``max |x| / 2^e`` in ``[1/2, 1)`` over the finite entries (``[1/2, 2)`` above 2^1023);
+    ``1.0`` when none is finite and non-zero.
+
+    For rescaling NumPy input *before* its cast to JAX's float (float32 unless
+    ``jax_enable_x64``): a float64 cloud at 1e-40 or 1e39 becomes subnormal (flushed to 0 by
+    XLA) or inf there, while the same cloud divided by ``2^e`` (exact) is held to float32's
+    precision. Only for quantities invariant to, or homogeneous in, a global scale of ``x``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    top = float(np.max(np.abs(x[np.isfinite(x)]), initial=0.0))
+    if top == 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, min(int(np.frexp(top)[1]), np.finfo(np.float64).maxexp - 1)))
 
 
 def _power_of_two_above(top: jax.Array) -> jax.Array:

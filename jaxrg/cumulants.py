@@ -43,6 +43,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxrg._checks import as_float_array, check_int, value_check
+from jaxrg._numerics import power_of_two_scale
 
 __all__ = [
     "activation_cumulants_mc",
@@ -486,19 +487,29 @@ def cgf_cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     unit, scale = _standardise(centred)
     source = jnp.zeros(samples.shape[1:], samples.dtype)
     derivatives = _cgf_derivatives(unit, source, order=order)
+    return (mean, *_rescale_tensors(derivatives[1:], scale))
+
+
+def _rescale_tensors(tensors, scale: Array) -> list[Array]:
+    """Tensors of orders 2, 3, ... of data divided by ``scale``, scaled back by ``scale^r``.
+
+    An exact 0 stays 0 (not ``0 * inf``); a finite tensor entry whose true value leaves the
+    float range is refused (concrete input; under ``jit`` via :func:`jaxrg.checked`), never
+    returned as ``inf`` (or NaN one subtraction later).
+    """
     overflow = jnp.zeros((), bool)
-    out = [mean]
-    for r, tensor in enumerate(derivatives[1:], start=2):
+    out = []
+    for r, tensor in enumerate(tensors, start=2):
         scaled = jnp.where(tensor == 0, 0, tensor * scale**r)  # an exact 0 stays 0 (not 0 * inf)
         overflow = overflow | jnp.any(~jnp.isfinite(scaled) & jnp.isfinite(tensor))
         out.append(scaled)
     value_check(
         ~overflow | ~jnp.isfinite(scale),
-        f"cumulant tensors overflow {samples.dtype} (the true values exceed the float range); "
+        f"cumulant tensors overflow {scale.dtype} (the true values exceed the float range); "
         "ask for a lower order, or divide the data by a scale s first: the order-r tensor then "
         "shrinks by s^r.",
     )
-    return tuple(out)
+    return out
 
 
 def cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
@@ -517,6 +528,12 @@ def cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     Returns:
         Tuple of tensors of shapes ``(d,), (d, d), ...``.
 
+    Raises:
+        ValueError: orders whose tensors overflow the dtype (the centred data are divided by a
+            power of two :math:`s` and the order-:math:`r` tensor multiplied back by
+            :math:`s^r`, so only a true value beyond the float range is refused; concrete
+            input, under ``jit`` via :func:`jaxrg.checked`).
+
     Example:
         >>> import jax.numpy as jnp
         >>> y = jnp.array([[0.0, 1.0], [2.0, 1.0], [1.0, -2.0]])
@@ -526,8 +543,12 @@ def cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
     samples = _samples(samples, ndim=2)
     order = _order(order, maximum=4)
     mean, c = _centre(samples)
+    # kappa_r(c / s) = kappa_r(c) / s^r, s a power of two (exact): the products below neither
+    # over- nor underflow (data at 1e100 gave inf - inf = NaN in the order-4 tensor)
+    scale = power_of_two_scale(c)
+    c = c / scale
     n = float(samples.shape[0])
-    out = [mean]
+    out = []
     if order >= 2:
         k2 = jnp.einsum("ni,nj->ij", c, c) / n
         out.append(k2)
@@ -541,7 +562,7 @@ def cumulant_tensors(samples, order: int) -> tuple[Array, ...]:
             + jnp.einsum("il,jk->ijkl", k2, k2)
         )
         out.append(m4 - pairs)
-    return tuple(out)
+    return (mean, *_rescale_tensors(out, scale))
 
 
 def affine_cumulants(

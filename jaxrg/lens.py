@@ -113,7 +113,8 @@ def entropy_profile(
     _refuse_nonfinite(b, "bias", allow_minus_inf=True)
     dtype = jnp.promote_types(h.dtype, w.dtype)
     h, w, b = h.astype(dtype), w.astype(dtype), b.astype(dtype)
-    size = v if chunk_size is None else max(1, min(int(chunk_size), v))
+    size = v if chunk_size is None else min(
+        _checks.check_int(chunk_size, "chunk_size", meaning="vocabulary columns per chunk"), v)
     num_chunks = -(-v // size)
     pad = num_chunks * size - v
     if pad:  # padded columns get logit -inf: probability 0, no effect on any entropy
@@ -299,7 +300,8 @@ def logit_profiles(logits, alpha=1.0, *, chunk_size: int | None = None) -> Float
             f"{z.shape}. Add singleton axes for a single layer or token (x[None], x[:, None])."
         )
     if chunk_size is not None:
-        return info.renyi_entropy_chunked(z, alpha, chunk_size=int(chunk_size))
+        chunk_size = _checks.check_int(chunk_size, "chunk_size", meaning="vocabulary entries")
+        return info.renyi_entropy_chunked(z, alpha, chunk_size=chunk_size)
     return info.renyi_entropy(z, alpha)
 
 

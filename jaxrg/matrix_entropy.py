@@ -29,7 +29,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks, info
-from jaxrg._numerics import pairwise_sq_distances, power_of_two_scale
+from jaxrg._numerics import host_power_of_two_scale, pairwise_sq_distances, power_of_two_scale
 from jaxrg.spectral import laplacian_spectrum
 
 __all__ = [
@@ -46,6 +46,10 @@ def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
 
     Eigenvalues at most :math:`n\,\varepsilon\,\lambda_{\max}` count as exact zeros (the rank
     decision of ``numpy.linalg.matrix_rank``), so :math:`H_0` is the log of the numerical rank.
+    A NumPy matrix at a scale the computing float cannot resolve (largest entry below
+    :math:`\text{tiny}/\varepsilon` or above :math:`\sqrt{\text{max}}`: a float64 matrix at 1e-40
+    or 1e39 with x64 off) is divided by a power of two on the host first, and the logits shifted
+    back by its log; the entropies below use the unshifted logits (they are scale invariant).
 
     Args:
         matrix: ``(n, n)`` symmetric positive semi-definite matrix (a Gram or kernel matrix).
@@ -60,6 +64,19 @@ def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
             (value checks on concrete inputs, and under :func:`jaxrg.checked`). Under plain
             ``jit`` such a matrix gives NaN logits, so every entropy of it is NaN.
     """
+    logits, shift = _scaled_log_spectrum(matrix, name)
+    if shift:  # log(lambda_i) of the matrix as given, which float32 may not hold
+        logits = logits + jnp.asarray(shift, logits.dtype)
+    return logits
+
+
+def _scaled_log_spectrum(matrix, name: str) -> tuple[jax.Array, float]:
+    r""":func:`log_spectrum` of :math:`K/s` and :math:`\log s` (:func:`_rescaled_matrix`).
+
+    The entropies take the logits of :math:`K/s`: shifted back by :math:`\log s` = -690 (a
+    matrix at 1e-300), float32 logits keep only 6e-5 absolutely, which moved the entropy by 1e-5.
+    """
+    matrix, shift = _rescaled_matrix(matrix)
     k = _checks.as_float_array(matrix, name)
     n = _checks.check_square(k, name)
     eps = float(jnp.finfo(k.dtype).eps)
@@ -93,7 +110,36 @@ def log_spectrum(matrix, *, name: str = "matrix") -> Float[Array, " n"]:
     logits = jnp.where(keep, jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
     # traced input that fails a check: NaN logits, so every entropy of them is NaN (not 0 for an
     # indefinite matrix, not -inf for a zero one); eager input raised above
-    return jnp.where(valid, logits, jnp.nan)
+    return jnp.where(valid, logits, jnp.nan), shift
+
+
+def _rescaled_matrix(matrix):
+    r"""``(K / s, log s)`` for a NumPy ``K`` at a scale the computing float cannot resolve.
+
+    The entropies are those of :math:`K/\mathrm{Tr}K`, so ``K`` may be divided by a power of two
+    ``s`` (exact, on the host in float64) and its logits shifted back by :math:`\log s`. Done
+    only when the largest :math:`|K_{ij}|` lies outside :math:`[\text{tiny}/\varepsilon,
+    \sqrt{\text{max}}]` of the float ``K`` is computed in: below, the cast to float32 turns
+    a float64 ``K`` at 1e-40 into subnormals, which XLA flushes to 0 ("no positive eigenvalue"
+    for ``diag(1e-40, 2e-40, 3e-40)``), and rounds the small eigenvalues of one at 1e-37; above,
+    ``eigvalsh`` overflowed into NaN (float32 from 3e37). Other input passes through unchanged.
+    """
+    if isinstance(matrix, jax.Array) or isinstance(matrix, np.ma.MaskedArray):
+        return matrix, 0.0
+    try:
+        host = np.asarray(matrix)
+    except ValueError:  # ragged: as_float_array names it
+        return matrix, 0.0
+    if host.dtype.kind != "f" or host.size == 0:
+        return matrix, 0.0
+    wide = host.dtype.itemsize > 8  # long double: computed in float64, as as_float_array does
+    finfo = np.finfo(jax.dtypes.canonicalize_dtype(np.float64 if wide else host.dtype))
+    top = float(np.max(np.abs(host[np.isfinite(host)]), initial=0.0))
+    if top == 0.0 or float(finfo.tiny / finfo.eps) <= top <= float(np.sqrt(finfo.max)):
+        return matrix, 0.0
+    scale = host_power_of_two_scale(host)
+    out = (host.astype(np.float64) / scale).astype(np.float64 if wide else host.dtype)
+    return out, float(np.log(scale))
 
 
 def _traced_checks(k: jax.Array, name: str) -> tuple[jax.Array, jax.Array]:
@@ -154,7 +200,7 @@ def von_neumann_entropy(matrix) -> Float[Array, ""]:
         >>> round(float(von_neumann_entropy(jnp.eye(4))), 6)   # log 4
         1.386294
     """
-    return info.shannon_entropy(log_spectrum(matrix))
+    return info.shannon_entropy(_scaled_log_spectrum(matrix, "matrix")[0])
 
 
 def matrix_renyi_entropy(matrix, alpha) -> Float[Array, "..."]:
@@ -182,7 +228,7 @@ def matrix_renyi_entropy(matrix, alpha) -> Float[Array, "..."]:
         >>> matrix_renyi_entropy(k, jnp.array([0.0, 2.0])).round(6).tolist()   # log 3, log(8/3)
         [1.098612, 0.980829]
     """
-    return info.renyi_entropy(log_spectrum(matrix), alpha)
+    return info.renyi_entropy(_scaled_log_spectrum(matrix, "matrix")[0], alpha)
 
 
 def vendi_score(kernel_matrix, *, q=1.0) -> Float[Array, "..."]:
@@ -210,7 +256,9 @@ def vendi_score(kernel_matrix, *, q=1.0) -> Float[Array, "..."]:
         >>> round(float(vendi_score(jnp.ones((5, 5)))), 6), round(float(vendi_score(jnp.eye(5))), 6)
         (1.0, 5.0)
     """
-    return jnp.exp(info.renyi_entropy(log_spectrum(kernel_matrix, name="kernel_matrix"), q))
+    return jnp.exp(
+        info.renyi_entropy(_scaled_log_spectrum(kernel_matrix, "kernel_matrix")[0], q)
+    )
 
 
 def diffusion_spectral_entropy(
@@ -234,7 +282,11 @@ def diffusion_spectral_entropy(
     :math:`|x_i|^2 + |x_j|^2 - 2x_i\cdot x_j` (in float32 it lost the within-cluster distances of
     two clusters at :math:`\pm 500`). The points and :math:`\sigma` are divided by powers of two
     (exact) after centring, so DSE is invariant to :math:`(x, \sigma) \to (cx, c\sigma)` over
-    the whole float range. Eigenvalues of :math:`P` within round-off of 0 are dropped, so
+    the whole float range; NumPy points and a concrete :math:`\sigma` are divided on the host,
+    in float64, before the cast to JAX's float (a float64 cloud at 1e-40 is subnormal in
+    float32, which XLA flushes to 0), and a :math:`\sigma` that float32 cannot hold after that
+    is clamped to its smallest or largest normal number (the limits DSE = log n and 0).
+    Eigenvalues of :math:`P` within round-off of 0 are dropped, so
     identical points give exactly 0: :math:`P` is positive semi-definite, so the largest computed
     :math:`\mu_i - 1 > 0` is round-off and measures ``eigh``'s error, and every
     :math:`|1-\mu_i| \le \max(4\varepsilon, 2\max_j(\mu_j - 1))\max_j|1-\mu_j|` counts as
@@ -262,7 +314,9 @@ def diffusion_spectral_entropy(
 
     Raises:
         ValueError: ``points`` not 2-D or with a NaN/inf entry in a real point, ``sigma`` or
-            ``t`` not finite and positive (concrete). Under ``jit`` a NaN/inf point gives NaN.
+            ``t`` not finite and positive (concrete); NumPy points beyond the computing
+            float's normal range with a traced ``sigma`` (they cannot be rescaled together).
+            Under ``jit`` a NaN/inf point gives NaN.
 
     References:
         D. Liao et al., "Assessing Neural Network Representations During Training Using
@@ -275,6 +329,7 @@ def diffusion_spectral_entropy(
         >>> round(float(diffusion_spectral_entropy(far, sigma=1.0)), 6)
         1.098612
     """
+    points, sigma = _rescaled_on_host(points, sigma, mask)
     x = _checks.as_float_array(points, "points")
     if x.ndim != 2:
         raise ValueError(
@@ -343,3 +398,55 @@ def diffusion_spectral_entropy(
     logits = jnp.where(keep, t * jnp.log(jnp.where(keep, lam, jnp.ones_like(lam))), -jnp.inf)
     # NaN in (under jit): NaN out, not the entropy of the finite modes alone
     return jnp.where(finite & params_ok, info.shannon_entropy(logits), jnp.nan)
+
+
+def _rescaled_on_host(points, sigma, mask):
+    r"""``(points / s, sigma / s)`` for NumPy points, ``s`` a power of two, before the cast.
+
+    DSE is invariant to :math:`(x, \sigma) \to (x/s, \sigma/s)`; dividing in float64 on the
+    host keeps a cloud that the cast to float32 would make subnormal (flushed to 0 by XLA: the
+    DSE of points at 1e-40 came out 0 for 1.81) or inf. ``s`` is taken over the real points
+    when the mask is concrete. The scaled :math:`\sigma` is clamped to the computing float's
+    normal range, as the device code clamps it: far below every distance the points are
+    isolated, far above them DSE is 0. A bad ``sigma`` (not finite and positive) is left as
+    given, for the check to name it. JAX arrays and non-float input pass through unchanged.
+    """
+    if isinstance(points, jax.Array) or isinstance(points, np.ma.MaskedArray):
+        return points, sigma
+    try:
+        host = np.asarray(points)
+    except ValueError:  # ragged: as_float_array names it
+        return points, sigma
+    if host.dtype.kind != "f" or host.ndim != 2 or host.size == 0:
+        return points, sigma
+    real = host
+    if mask is not None and _checks.is_concrete(mask):
+        keep = np.asarray(mask)
+        if keep.shape == host.shape[:1] and keep.dtype == np.bool_:
+            real = host[keep]
+    scale = host_power_of_two_scale(real)
+    target = np.dtype(jax.dtypes.canonicalize_dtype(
+        np.float64 if host.dtype.itemsize >= 8 else host.dtype))
+    if not _checks.is_concrete(sigma):
+        top = float(np.max(np.abs(real[np.isfinite(real)]), initial=0.0))
+        finfo = np.finfo(target)
+        if top != 0.0 and not float(finfo.tiny / finfo.eps) <= top <= float(finfo.max):
+            raise ValueError(
+                f"points are at a scale {target.name} cannot hold (largest |x| {top:.3g}; its "
+                f"normal numbers span {finfo.tiny:.3g} to {finfo.max:.3g}), and sigma is "
+                "traced, so the two cannot be rescaled together on the host. Pass sigma as a "
+                "number, rescale points and sigma by the same factor (DSE is invariant to it), "
+                "or compute in float64 (jax.config.update('jax_enable_x64', True))."
+            )
+        return points, sigma
+    try:
+        width = np.asarray(sigma)
+    except (TypeError, ValueError):
+        return points, sigma
+    if width.dtype.kind not in "iuf" or not np.all((width > 0) & np.isfinite(width)):
+        return points, sigma  # the checks report sigma as given
+    finfo = np.finfo(target)
+    width = np.clip(width.astype(np.float64) / scale, finfo.tiny, finfo.max)
+    out = (host.astype(np.float64) / scale).astype(
+        np.float64 if host.dtype.itemsize > 8 else host.dtype)
+    return out, width

@@ -201,8 +201,7 @@ def authors_pipeline_scales(
     """
     import numpy as np
 
-    if max_peaks < 1:
-        raise ValueError(f"max_peaks must be at least 1, got {max_peaks}")
+    _checks.check_int(max_peaks, "max_peaks", meaning="the size of the output")
     if not 0 <= sigma < np.inf:
         raise ValueError(f"sigma must be a finite number >= 0 (grid steps; 0: no smoothing), "
                          f"got {sigma}")

@@ -1492,6 +1492,39 @@ def test_an_explicit_float32_dtype_refuses_what_it_cannot_hold_with_x64_on():
     assert float(jaxrg.as_adjacency(jnp.asarray(matrix))[2, 3]) == 1e-50  # float64 keeps it
 
 
+# ---- counts given as non-integers (round sixteen) --------------------------------------------
+
+
+def _integer_option_calls():
+    from jaxrg import info, lens, scales
+
+    h = np.random.default_rng(0).normal(size=(2, 3, 4))
+    w = np.random.default_rng(1).normal(size=(4, 7))
+    z = np.random.default_rng(2).normal(size=(2, 3, 7))
+    return {
+        "num_chunks": lambda n: _unchecked(info.streamed_entropy_stats)(
+            lambda i: jnp.zeros(4), 1.0, num_chunks=n),
+        "chunk_size": lambda n: lens.entropy_profile(h, w, 1.0, chunk_size=n),
+        "logit_profiles": lambda n: lens.logit_profiles(z, 1.0, chunk_size=n),
+        "max_peaks": lambda n: _unchecked(scales.authors_pipeline_scales)(
+            np.array([0.0, 1.0, 3.0]), max_peaks=n),
+    }
+
+
+@pytest.mark.parametrize("option", ["num_chunks", "chunk_size", "logit_profiles", "max_peaks"])
+def test_a_non_integer_count_is_refused_not_truncated(option):
+    """Before: num_chunks=2.7 ran 3 chunks, chunk_size=2.5 ran chunks of 2, max_peaks=2.5 raised
+    a raw TypeError from inside jnp. Now the package's integer-option check (a TypeError and a
+    ValueError) names the option; NumPy integers stay accepted."""
+    call = _integer_option_calls()[option]
+    name = "chunk_size" if option == "logit_profiles" else option
+    with pytest.raises(TypeError, match=rf"^{name} must be an int >= 1 .*got 2\.5"):
+        call(2.5)
+    with pytest.raises(ValueError, match=rf"^{name} must be an int >= 1"):
+        call(0)
+    call(np.int64(2))
+
+
 # ---- the docs table and these cases stay in step ---------------------------------------------
 
 

@@ -357,3 +357,21 @@ def test_cli_cumulants_reports_user_errors(tmp_path):
     bad.write_text("1.0\nabc\n")
     with pytest.raises(ValueError, match="not a number"):
         _run_cli(["cumulants", str(bad)])
+
+
+def test_plug_in_cumulant_tensors_at_extreme_scales_are_homogeneous_or_refused():
+    """kappa_r(c y) = c^r kappa_r(y): bit for bit for c = 2^230, to round-off for 1e70 (order-4
+    entries near 1e280); where the true order-4 tensor exceeds float64 (1e100: 1e400) the call
+    is refused as cgf_cumulant_tensors refuses it. Before: products of the data at 1e100
+    overflowed inside the einsums and the order-4 tensor came back with 16 NaNs (inf - inf)."""
+    y = np.random.default_rng(0).normal(size=(50, 2))
+    base = cumulant_tensors(y, 4)
+    for r, (k, big) in enumerate(zip(base, cumulant_tensors(y * 2.0**230, 4), strict=True), 1):
+        np.testing.assert_array_equal(np.asarray(k) * 2.0 ** (230 * r), big)
+    for r, (k, big) in enumerate(zip(base, cumulant_tensors(y * 1e70, 4), strict=True), 1):
+        np.testing.assert_allclose(np.asarray(k) * 1e70**r, big, rtol=1e-13)
+    with pytest.raises(ValueError, match="cumulant tensors overflow float64"):
+        cumulant_tensors(y * 1e100, 4)
+    with pytest.raises(ValueError, match="cumulant tensors overflow float64"):
+        cgf_cumulant_tensors(y * 1e100, 4)
+    assert all(np.all(np.isfinite(k)) for k in cumulant_tensors(y * 1e100, 3))

@@ -387,3 +387,60 @@ def test_dse_on_the_checked_path_reports_only_its_own_arguments():
     with pytest.raises(ValueError, match="points has NaN or inf") as info:
         dse(jnp.asarray(pts), 1.0)
     assert "adjacency" not in str(info.value)
+
+
+@pytest.mark.parametrize("scale", [1e-40, 2.0**-140, 1e-300, 1e39, 1e300])
+def test_float32_dse_of_numpy_points_float32_cannot_hold_is_scale_invariant(scale):
+    """x64 off: DSE(c X, c σ) = DSE(X, σ) for NumPy float64 points that float32 cannot hold.
+    Before: the cast made points at 1e-40 subnormal (flushed to 0 by XLA), DSE = 0.0 for 1.81;
+    σ = 1e-300 was refused as "sigma must be > 0; got 0.0". Now both are divided by a power of
+    two on the host, in float64, before the cast."""
+    pts = np.random.default_rng(0).normal(size=(12, 3))
+    expected = _ref_dse(pts, 1.0, 1.0)
+    with jax.enable_x64(False):
+        got = diffusion_spectral_entropy(pts * scale, sigma=scale)
+    assert got.dtype == np.float32
+    assert float(got) == pytest.approx(expected, rel=tol(np.float32)["rtol"])
+
+
+def test_float32_dse_at_a_sigma_float32_cannot_hold_is_the_limit_not_an_error():
+    """σ = 1e-300 (x64 off): n isolated points, DSE = log n; σ = 1e300: DSE = 0 (float32 has no
+    room for the true 1e-599). Before: "sigma must be > 0; got 0.0" and a refusal as too large."""
+    pts = np.random.default_rng(1).normal(size=(12, 3))
+    with jax.enable_x64(False):
+        assert float(diffusion_spectral_entropy(pts, sigma=1e-300)) == pytest.approx(
+            np.log(12), rel=tol(np.float32)["rtol"])
+        assert float(diffusion_spectral_entropy(pts, sigma=1e300)) == 0.0
+
+
+def test_float32_dse_of_numpy_points_out_of_range_with_a_traced_sigma_is_refused():
+    """The host cannot rescale a traced σ with the points: say so, not DSE = 0."""
+    pts = np.random.default_rng(0).normal(size=(12, 3)) * 1e-40
+    with jax.enable_x64(False), pytest.raises(ValueError, match="sigma is traced"):
+        jax.jit(lambda s: diffusion_spectral_entropy(pts, sigma=s))(1e-40)
+
+
+@pytest.mark.parametrize("scale", [1e-40, 1e-300, 1e39, 1e300])
+def test_float32_matrix_entropies_of_a_numpy_matrix_float32_cannot_hold(scale):
+    """x64 off: the entropies of K / Tr K do not depend on the scale of a NumPy float64 K.
+    Before: diag(1e-40, 2e-40, 3e-40) was refused as "no positive eigenvalue (zero trace)"
+    (the cast flushed it to 0); 1e39 as "too large for float32". Now K is divided by a power
+    of two on the host; log_spectrum shifts the logits back by its log."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 3))
+    k = x @ x.T + np.diag([1.0, 2.0, 3.0, 0.5, 0.25, 4.0])
+    lam = np.linalg.eigvalsh(k)
+    p = lam / lam.sum()
+    rtol = tol(np.float32)["rtol"]
+    with jax.enable_x64(False):
+        assert float(von_neumann_entropy(k * scale)) == pytest.approx(
+            scipy.stats.entropy(p), rel=rtol)
+        assert float(matrix_renyi_entropy(k * scale, 2.0)) == pytest.approx(
+            -np.log(np.sum(p**2)), rel=rtol)
+        assert float(vendi_score(k * scale)) == pytest.approx(
+            np.exp(scipy.stats.entropy(p)), rel=rtol)
+        logits = np.asarray(log_spectrum(k * scale), np.float64)
+    np.testing.assert_allclose(logits, np.log(lam * scale), rtol=1e-5)
+    with jax.enable_x64(False):
+        assert float(von_neumann_entropy(np.diag([1e-40, 2e-40, 3e-40]))) == pytest.approx(
+            scipy.stats.entropy([1, 2, 3]), rel=rtol)

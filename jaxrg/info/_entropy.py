@@ -45,10 +45,13 @@ def renyi_entropy(logits, alpha, *, axis: int = -1) -> Float[Array, "..."]:
         H_\alpha = \frac{1}{1-\alpha}\log\sum_i p_i^\alpha
                  = \frac{\operatorname{lse}(\alpha z) - \alpha\operatorname{lse}(z)}{1-\alpha},
 
-    with the exact limits :math:`H_0 = \log|\{i: p_i > 0\}|`, :math:`H_1` (Shannon, reached through
-    its series :math:`H_1 - \tfrac{\alpha-1}{2}\mathrm{Var}_p(\log p) - \tfrac{(\alpha-1)^2}{6}
-    \kappa_3(\log p)` near :math:`\alpha = 1`, so value and gradient are smooth there) and
-    :math:`H_\infty = -\log\max_i p_i`. :math:`H_\alpha` is non-increasing in :math:`\alpha`.
+    with the exact limits :math:`H_0 = \log|\{i: p_i > 0\}|`, :math:`H_1` (Shannon) and
+    :math:`H_\infty = -\log\max_i p_i`. Near :math:`\alpha = 1` (and wherever it is the more
+    accurate) it is computed without cancellation as :math:`H_\alpha = \log s - u\,
+    \log(1 + (\alpha-1)u)/((\alpha-1)u)`, :math:`u = \sum_i p_i (e^{(\alpha-1)(z_i - m)} -
+    1)/(\alpha - 1) \le 0` (:math:`m = \max z`, :math:`s = \sum_i e^{z_i - m}`): two
+    non-negative terms, equal to :math:`H_1 = \log s - \langle z - m\rangle_p` at 1, so value
+    and gradient are smooth there. :math:`H_\alpha` is non-increasing in :math:`\alpha`.
 
     Args:
         logits: unnormalised log-probabilities (``-inf`` = probability 0).

@@ -168,8 +168,7 @@ def streamed_entropy_stats(
         >>> bool(jnp.allclose(info.shannon_entropy_from_stats(s), info.shannon_entropy(h @ w)))
         True
     """
-    if int(num_chunks) < 1:
-        raise ValueError(f"num_chunks must be >= 1; got {num_chunks}.")
+    num_chunks = _checks.check_int(num_chunks, "num_chunks", meaning="chunks of logits_fn")
     first = entropy_stats(logits_fn(jnp.asarray(0, jnp.int32)), alpha)
     if num_chunks == 1:
         return first
@@ -202,9 +201,7 @@ def chunked_entropy_stats(logits, alpha=None, *, axis: int = -1, chunk_size: int
         ValueError: ``chunk_size < 1``; bad logits or ``alpha``.
     """
     z = _core.prepare_logits(logits, axis)
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1; got {chunk_size}.")
+    chunk_size = _checks.check_int(chunk_size, "chunk_size", meaning="categories per chunk")
     return _chunked(z, _orders(alpha, z.dtype), chunk_size)
 
 
