@@ -127,7 +127,14 @@ def entropy_profile(
         b_i = jax.lax.dynamic_slice_in_dim(b, i * size, size)
         return flat @ w_i + b_i[None, :]
 
-    stats = info.streamed_entropy_stats(chunk, alpha, num_chunks=num_chunks)
+    # the inputs are finite: a NaN or +inf logit is the projection's overflow, a row of only
+    # -inf the bias's (both named as such, not as "logits" the caller never passed)
+    stats = info.streamed_entropy_stats(
+        chunk, alpha, num_chunks=num_chunks,
+        name=f"the logit-lens logits hidden_states @ unembedding + bias (in {dtype.name})",
+        fix="the projection overflowed (its inputs are finite): scale hidden_states or "
+            "unembedding down, or compute in float64; -inf in bias is allowed (probability 0)",
+    )
     out = info.renyi_entropy_from_stats(stats)
     return out.reshape(out.shape[:-1] + h.shape[:-1])
 
@@ -200,13 +207,24 @@ def depth_normalise(profiles, num_points: int) -> np.ndarray:
 
     Raises:
         ValueError: ``num_points`` < 2 (``0`` would give an empty array, ``1`` only the first
-            layer).
+            layer); ``profiles`` with fewer than 2 axes (no layer axis) or no layer (``L = 0``:
+            there is no depth to resample).
         TypeError: ``num_points`` not an integer.
     """
     num_points = _checks.check_int(num_points, "num_points", minimum=2,
                                    meaning="normalised depths, both ends included")
     p = np.asarray(profiles, dtype=float)
+    if p.ndim < 2:
+        raise ValueError(
+            f"profiles must have a layer axis and a window axis, shape (..., L, W); got shape "
+            f"{p.shape}. A single profile over layers is profiles[:, None] (W = 1)."
+        )
     num_layers = p.shape[-2]
+    if num_layers == 0:
+        raise ValueError(
+            f"profiles has no layer (shape {p.shape}, L = 0 on the second-to-last axis): there "
+            "is no depth to resample; pass the profiles of at least one layer."
+        )
     if num_layers < 2:
         return np.repeat(p, num_points, axis=-2)
     x = np.linspace(0.0, 1.0, num_layers)

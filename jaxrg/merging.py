@@ -40,8 +40,14 @@ from jaxrg._checks import floating_leaves
 __all__ = ["task_arithmetic", "task_vectors", "ties_merge"]
 
 
-def _stacked(modules):
-    if isinstance(modules, list | tuple):
+def _stacked(modules, base):
+    """The modules on a leading axis: a list (or tuple) of pytrees like ``base`` is stacked; one
+    pytree of ``base``'s structure (leaves with a leading module axis) is that already — also
+    when ``base`` is itself a tuple or list, whose stacked form is then a tuple or list too
+    (it was taken for a list of modules: "modules must have the tree structure of base")."""
+    if isinstance(modules, list | tuple) and (
+        jax.tree.structure(modules) != jax.tree.structure(base)
+    ):
         if not modules:
             raise ValueError("modules must hold at least one parameter pytree.")
         return jax.tree.map(lambda *xs: jnp.stack(xs), *modules)
@@ -62,7 +68,7 @@ def task_vectors(base, modules):
     Raises:
         ValueError: an empty list, or leaves whose shapes do not match ``base``.
     """
-    base, stacked = floating_leaves(base), _stacked(modules)
+    base, stacked = floating_leaves(base), _stacked(modules, base)
     if jax.tree.structure(stacked) != jax.tree.structure(base):
         raise ValueError("modules must have the tree structure of base.")
 

@@ -172,6 +172,11 @@ def measure_moments(nodes, log_weights, taus) -> Moments:
     Returns:
         :class:`Moments`.
 
+    Raises:
+        ValueError: (concrete input; under ``jit`` through :func:`jaxrg.checked`) NaN or
+            ``+inf`` log weights, or log weights that are all ``-inf`` (no atom); under plain
+            ``jit`` those give NaN moments.
+
     Example:
         >>> import jax.numpy as jnp
         >>> m = measure_moments(jnp.array([0.0, 2.0]), jnp.log(jnp.array([1.0, 3.0])), 0.5)
@@ -427,6 +432,18 @@ def _checked_measure(nodes, log_weights, taus):
                 f"nodes and log_weights must be 1-D of one length (K,), one log mass per node; "
                 f"got shapes {nodes.shape} and {log_weights.shape}."
             )
+        # concrete input only (under jit NaN in gives NaN out; jaxrg.checked raises these):
+        # a NaN or +inf log mass has no Gibbs weight, and a measure of only -inf has no atom
+        _checks.value_check(
+            ~jnp.any(jnp.isnan(log_weights) | (log_weights == jnp.inf)),
+            "log_weights has NaN or +inf entries: a log mass must be finite, or -inf for an "
+            "absent atom; fix the quadrature or weights that produced them.",
+        )
+        _checks.value_check(
+            jnp.any(log_weights != -jnp.inf),
+            "log_weights are all -inf: the measure has no atom (Z = 0), so it has no moments; "
+            "give at least one finite log mass.",
+        )
     return nodes, log_weights, _checks.check_taus(taus, dtype=nodes.dtype)
 
 

@@ -664,3 +664,30 @@ def _mp_renyi_t(z, a):
     if a == 1:
         return -sum(q * mpmath.log(q) for q in p)
     return mpmath.log(sum(q**a for q in p)) / (1 - a)
+
+
+def test_streamed_statistics_check_every_chunk_not_only_the_first():
+    """A NaN or +inf logit in a chunk after the first gave NaN (or a wrong number) silently,
+    eagerly too; only chunk 0 was validated. Now the first bad chunk is named; a row that is
+    -inf in one chunk only (padding) is still allowed, one that is -inf in every chunk is
+    refused; under jit the entropy is NaN (it was -inf for a row of only -inf)."""
+    good = jnp.array([[-jnp.inf, -jnp.inf], [0.0, 1.0]])
+    later = jnp.array([[0.0, 2.0], [1.0, 1.0]])
+
+    def streamed(second):
+        return info.streamed_entropy_stats(
+            lambda i: jnp.where(i == 0, good, second), num_chunks=2)
+
+    whole = np.concatenate([np.asarray(good), np.asarray(later)], axis=1)
+    reference = [scipy.stats.entropy(scipy.special.softmax(row)) for row in whole]
+    np.testing.assert_allclose(info.shannon_entropy_from_stats(streamed(later)), reference,
+                               rtol=1e-12)
+    for bad in (jnp.inf, jnp.nan):
+        with pytest.raises(ValueError, match="chunk 1 of 2"):
+            streamed(later.at[0, 1].set(bad))
+    with pytest.raises(ValueError, match="every entry of every chunk is -inf"):
+        streamed(later.at[0].set(-jnp.inf))
+    empty = jnp.array([[-jnp.inf, -jnp.inf], [0.0, 1.0]])
+    assert np.isnan(jax.jit(info.shannon_entropy)(empty)[0])
+    renyi = jax.jit(lambda z: info.renyi_entropy(z, jnp.array([0.5, 2.0])))(empty)
+    assert np.isnan(renyi[:, 0]).all()

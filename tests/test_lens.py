@@ -667,3 +667,34 @@ def test_depth_normalise_refuses_fewer_than_two_depths_naming_the_argument(num_p
     # two depths are the first and the last layer
     p = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(depth_normalise(p, 2), p[:, [0, 2]])
+
+
+def test_depth_normalise_refuses_profiles_without_a_layer_axis_or_layers():
+    """A 1-D array raised a raw IndexError; L = 0 layers returned an empty array silently."""
+    with pytest.raises(ValueError, match="layer axis"):
+        depth_normalise(np.ones(5), 3)
+    with pytest.raises(ValueError, match="no layer"):
+        depth_normalise(np.ones((2, 0, 4)), 3)
+    # one layer is still repeated, as documented
+    np.testing.assert_array_equal(depth_normalise(np.ones((1, 4)), 3), np.ones((3, 4)))
+
+
+def test_an_overflowing_projection_is_named_in_every_chunk_and_nan_under_jit():
+    """h @ W overflowing float32: in the first chunk the error blamed "logits" the caller never
+    passed; in a later chunk the profile was NaN, silently, eagerly too (only chunk 0 was
+    checked). A bias of only -inf (no class left) gave NaN with no error. Now every chunk is
+    checked and the message names the projection; under jit the profile is NaN."""
+    with jax.enable_x64(False):
+        h = jnp.ones((1, 2), jnp.float32)
+        w = jnp.array([[1.0, 1.0, 3e38, 3e38]] * 2, jnp.float32)
+        for chunk_size in (2, 4):  # the overflow in chunk 1 of 2, or in chunk 0 of 1
+            with pytest.raises(ValueError, match="projection overflowed"):
+                entropy_profile(h, w, chunk_size=chunk_size)
+        profile = jax.jit(lambda h, w: entropy_profile(h, w, chunk_size=2))(h, w)
+        assert np.isnan(np.asarray(profile)).all()
+        with pytest.raises(ValueError, match="every entry of every chunk is -inf"):
+            entropy_profile(h, jnp.ones((2, 4), jnp.float32), bias=jnp.full(4, -jnp.inf))
+        # finite projections are unchanged: the reference is scipy's entropy of the softmax
+        w_ok = jnp.asarray(np.random.default_rng(0).normal(size=(2, 6)), jnp.float32)
+        expected = scipy.stats.entropy(scipy.special.softmax(np.asarray(h @ w_ok, np.float64)[0]))
+        np.testing.assert_allclose(entropy_profile(h, w_ok, chunk_size=4)[0], expected, rtol=1e-5)

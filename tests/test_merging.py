@@ -125,3 +125,22 @@ def test_boolean_leaves_are_promoted_like_integer_leaves_in_ties():
     np.testing.assert_allclose(out, [0.5, 0.5, 1.0], **tol(np.float64))
     np.testing.assert_allclose(task_arithmetic(base, mods, scale=0.5)["m"], [0.5, 0.5, 1.0],
                                **tol(np.float64))
+
+
+def test_modules_stacked_on_a_leading_axis_are_accepted_when_base_is_a_tuple():
+    """The documented stacked form of ``modules`` (one pytree of ``base``'s structure, leaves
+    with a leading module axis) was taken for a list of modules when ``base`` is itself a tuple
+    ("modules must have the tree structure of base"). Reference: the list form, and the sum
+    written out."""
+    base = (jnp.zeros(2), jnp.zeros(1))
+    listed = [(jnp.array([1.0, 2.0]), jnp.array([3.0])), (jnp.array([3.0, 4.0]), jnp.array([5.0]))]
+    stacked = (jnp.array([[1.0, 2.0], [3.0, 4.0]]), jnp.array([[3.0], [5.0]]))
+    for modules in (stacked, listed):
+        merged = task_arithmetic(base, modules, scale=0.5)
+        np.testing.assert_allclose(merged[0], [2.0, 3.0], rtol=1e-6)
+        np.testing.assert_allclose(merged[1], [4.0], rtol=1e-6)
+    tied = ties_merge(base, stacked, density=1.0, scale=1.0)
+    reference = ties_merge(base, listed, density=1.0, scale=1.0)
+    for a, b in zip(tied, reference, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert task_vectors(base, stacked)[0].shape == (2, 2)

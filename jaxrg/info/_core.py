@@ -374,7 +374,10 @@ def _log1p_rest(total: jax.Array, rest: jax.Array) -> jax.Array:
 
 def shannon_from(stats: EntropyStats) -> jax.Array:
     """:math:`H_1 = \\log s - c`."""
-    return _log1p_rest(stats.sum_exp, stats.sum_rest) - stats.mean
+    # a row of only -inf (no category with probability > 0; refused on concrete input) has no
+    # entropy: NaN under jit, not log 0 - c = -inf
+    entropy = _log1p_rest(stats.sum_exp, stats.sum_rest) - stats.mean
+    return jnp.where(stats.sum_exp == 0, jnp.nan, entropy)
 
 
 def _log1prel(x: jax.Array) -> jax.Array:
@@ -424,7 +427,8 @@ def renyi_from(stats: EntropyStats) -> jax.Array:
     # branches must not even be evaluated there, or their NaN reaches the gradients
     a_gen = jnp.where(use_tilted | is_inf, 2 * jnp.ones_like(alpha), alpha)
     closed = (log_r - a_gen * log_s) / (1 - a_gen)
-    return jnp.where(is_inf, log_s, jnp.where(use_tilted, tilted_form, closed))
+    out = jnp.where(is_inf, log_s, jnp.where(use_tilted, tilted_form, closed))
+    return jnp.where(total == 0, jnp.nan, out)  # a row of only -inf: no entropy (NaN)
 
 
 def _exprel(x: jax.Array) -> jax.Array:

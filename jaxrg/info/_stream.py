@@ -143,7 +143,12 @@ def tsallis_entropy_from_stats(stats: EntropyStats) -> Float[Array, "..."]:
 
 
 def streamed_entropy_stats(
-    logits_fn: Callable[[jax.Array], jax.Array], alpha=None, *, num_chunks: int
+    logits_fn: Callable[[jax.Array], jax.Array],
+    alpha=None,
+    *,
+    num_chunks: int,
+    name: str = "logits_fn's logits",
+    fix: str = "clip them (e.g. jnp.clip(z, max=1e30)); -inf is allowed and means probability 0",
 ) -> EntropyStats:
     r"""Statistics of logits that are produced chunk by chunk, e.g. ``h @ W[:, chunk]``.
 
@@ -155,9 +160,17 @@ def streamed_entropy_stats(
         logits_fn: chunk index -> logits chunk ``B + (C,)``.
         alpha: orders for Rényi/Tsallis (``None``: Shannon only).
         num_chunks: number of chunks (static).
+        name, fix: how the errors name the logits and what they suggest (a caller that builds
+            the chunks, such as :func:`jaxrg.lens.entropy_profile`, names its own inputs).
 
     Returns:
         The merged :class:`EntropyStats` over all chunks.
+
+    Raises:
+        ValueError: (concrete chunks; under ``jit`` through :func:`jaxrg.checked`, else NaN
+            out) a NaN or ``+inf`` logit in **any** chunk, naming the first such chunk; a row
+            that is ``-inf`` in every chunk (no category with probability > 0). A row of only
+            ``-inf`` within one chunk is allowed (padding).
 
     Example:
         >>> import jax, jax.numpy as jnp, jaxrg.info as info
@@ -169,17 +182,39 @@ def streamed_entropy_stats(
         True
     """
     num_chunks = _checks.check_int(num_chunks, "num_chunks", meaning="chunks of logits_fn")
-    first = entropy_stats(logits_fn(jnp.asarray(0, jnp.int32)), alpha)
-    if num_chunks == 1:
-        return first
+    z0 = _checks.as_float_array(logits_fn(jnp.asarray(0, jnp.int32)), name)
+    # every chunk checked, not only the first (a NaN or +inf in a later chunk gave NaN, or a
+    # wrong number, silently): the first bad chunk's index is carried through the scan
+    first_bad = jnp.where(_bad_logits(z0), 0, -1)
+    z0 = z0.astype(_core.compute_dtype(z0.dtype))
+    first = _core.stats_kernel(z0, _orders(alpha, z0.dtype))  # checked below, with the others
+    if num_chunks > 1:
 
-    def body(carry, i):
-        z = jnp.asarray(logits_fn(i))
-        part = _core.chunk_stats(z.astype(carry.max.dtype), carry.alpha)
-        return _core.merge_stats(carry, part), None
+        def body(carry, i):
+            stats, bad_index = carry
+            z = jnp.asarray(logits_fn(i))
+            bad_index = jnp.where((bad_index < 0) & _bad_logits(z), i, bad_index)
+            part = _core.chunk_stats(z.astype(stats.max.dtype), stats.alpha)
+            return (_core.merge_stats(stats, part), bad_index), None
 
-    stats, _ = jax.lax.scan(body, first, jnp.arange(1, num_chunks, dtype=jnp.int32))
-    return stats
+        (first, first_bad), _ = jax.lax.scan(
+            body, (first, first_bad), jnp.arange(1, num_chunks, dtype=jnp.int32))
+    _checks.value_check(
+        first_bad < 0,
+        f"{name} contain NaN or +inf in chunk {{chunk}} of {num_chunks}; {fix}.",
+        chunk=first_bad,
+    )
+    _checks.value_check(
+        jnp.all(first.sum_exp > 0) | jnp.any(jnp.isnan(first.sum_exp)),
+        f"{name} have a row where every entry of every chunk is -inf (no category has "
+        "probability > 0); give every row at least one finite logit.",
+    )
+    return first
+
+
+def _bad_logits(z: jax.Array) -> jax.Array:
+    """Whether a chunk of logits holds a NaN or ``+inf`` (scalar bool)."""
+    return jnp.any(jnp.isnan(z) | (z == jnp.inf))
 
 
 def chunked_entropy_stats(logits, alpha=None, *, axis: int = -1, chunk_size: int) -> EntropyStats:
