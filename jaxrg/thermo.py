@@ -173,9 +173,9 @@ def measure_moments(nodes, log_weights, taus) -> Moments:
         :class:`Moments`.
 
     Raises:
-        ValueError: (concrete input; under ``jit`` through :func:`jaxrg.checked`) NaN or
-            ``+inf`` log weights, or log weights that are all ``-inf`` (no atom); under plain
-            ``jit`` those give NaN moments.
+        ValueError: (concrete input; under ``jit`` through :func:`jaxrg.checked`) ``+inf``
+            log weights, or log weights that are all ``-inf`` (no atom); under plain ``jit``
+            those give NaN moments. A NaN log weight gives NaN moments (NaN in, NaN out).
 
     Example:
         >>> import jax.numpy as jnp
@@ -432,12 +432,14 @@ def _checked_measure(nodes, log_weights, taus):
                 f"nodes and log_weights must be 1-D of one length (K,), one log mass per node; "
                 f"got shapes {nodes.shape} and {log_weights.shape}."
             )
-        # concrete input only (under jit NaN in gives NaN out; jaxrg.checked raises these):
-        # a NaN or +inf log mass has no Gibbs weight, and a measure of only -inf has no atom
+        # concrete input (under jit: NaN out; jaxrg.checked raises these): a +inf log mass has
+        # no Gibbs weight, and a measure of only -inf has no atom. A NaN log mass gives NaN
+        # moments, eagerly too (NaN in, NaN out: a spectrum a jitted function made NaN, e.g.
+        # of constant features, gives NaN curves, not an error)
         _checks.value_check(
-            ~jnp.any(jnp.isnan(log_weights) | (log_weights == jnp.inf)),
-            "log_weights has NaN or +inf entries: a log mass must be finite, or -inf for an "
-            "absent atom; fix the quadrature or weights that produced them.",
+            ~jnp.any(log_weights == jnp.inf),
+            "log_weights has +inf entries: a log mass must be finite, or -inf for an absent "
+            "atom; fix the quadrature or weights that produced them.",
         )
         _checks.value_check(
             jnp.any(log_weights != -jnp.inf),

@@ -461,14 +461,20 @@ def test_a_spectrum_without_a_real_node_gives_nan_curves_under_jit_like_batch_cu
     assert all(np.isnan(field).all() for field in routed)
 
 
-@pytest.mark.parametrize("log_weights", [[0.0, np.inf], [0.0, np.nan], [-np.inf, -np.inf]])
-def test_measure_log_weights_of_nan_inf_or_no_atom_are_refused_or_nan(log_weights):
-    """+inf, NaN or only -inf log masses gave inf/NaN moments eagerly with no error; now a
-    ValueError naming log_weights (concrete), NaN under jit (never a finite number)."""
+@pytest.mark.parametrize("log_weights", [[0.0, np.inf], [-np.inf, -np.inf]])
+def test_measure_log_weights_of_inf_or_no_atom_are_refused_or_nan(log_weights):
+    """+inf or only -inf log masses gave inf/NaN moments eagerly with no error; now a
+    ValueError naming log_weights (concrete), NaN under jit (never a finite number). A NaN log
+    mass stays NaN in, NaN out (test_features: a jitted NaN spectrum gives NaN curves)."""
     nodes, lw = jnp.array([0.0, 1.0]), jnp.array(log_weights)
     with pytest.raises(ValueError, match="log_weights"):
         jaxrg.thermo.measure_moments(nodes, lw, 1.0)
     with pytest.raises(ValueError, match="log_weights"):
         jaxrg.thermo.measure_curves(nodes, lw, jnp.array([1.0]), jnp.log(2.0))
     moments = jax.jit(lambda n, w: jaxrg.thermo.measure_moments(n, w, 1.0))(nodes, lw)
+    assert np.isnan(np.asarray(moments.tau_mean))
+
+
+def test_a_nan_log_weight_gives_nan_moments_eagerly():
+    moments = jaxrg.thermo.measure_moments(jnp.array([0.0, 1.0]), jnp.array([0.0, np.nan]), 1.0)
     assert np.isnan(np.asarray(moments.tau_mean))
