@@ -93,7 +93,7 @@ def move_axis(x: jax.Array, axis: int, name: str) -> jax.Array:
 
 
 @jax.jit
-def _logit_flags(z: jax.Array) -> jax.Array:
+def logit_flags(z: jax.Array) -> jax.Array:
     """[any NaN, any +inf, some row all -inf] in one compiled pass."""
     return jnp.stack(
         [jnp.any(jnp.isnan(z)), jnp.any(z == jnp.inf), ~jnp.all(jnp.any(z > -jnp.inf, axis=-1))]
@@ -109,7 +109,7 @@ def prepare_logits(logits, axis: int = -1, name: str = "logits", *, empty_rows=F
     z = move_axis(z.astype(compute_dtype(z.dtype)), axis, name)
     if _checks.is_concrete(z):
         with jax.ensure_compile_time_eval():  # concrete even when called while tracing
-            nan, pos_inf, empty = (bool(f) for f in np.asarray(_logit_flags(z)))
+            nan, pos_inf, empty = (bool(f) for f in np.asarray(logit_flags(z)))
         if nan:
             raise ValueError(f"{name} contain NaN; check the model output (e.g. jnp.nan_to_num).")
         if pos_inf:

@@ -213,8 +213,9 @@ def streamed_entropy_stats(
 
 
 def _bad_logits(z: jax.Array) -> jax.Array:
-    """Whether a chunk of logits holds a NaN or ``+inf`` (scalar bool)."""
-    return jnp.any(jnp.isnan(z) | (z == jnp.inf))
+    """Whether a chunk of logits holds a NaN or ``+inf`` (scalar bool): the first two of the
+    flags :func:`prepare_logits` checks (a row of only ``-inf`` is padding within one chunk)."""
+    return jnp.any(_core.logit_flags(z)[:2])
 
 
 def chunked_entropy_stats(logits, alpha=None, *, axis: int = -1, chunk_size: int) -> EntropyStats:
