@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import scipy.sparse
+import scipy.sparse.csgraph
 import scipy.special
 from graphs_zoo import (
     cartesian_product,
@@ -593,6 +594,93 @@ def test_dense_and_large_graph_routes_agree_exactly_on_cora(data_dir):
     rewired = np.asarray(jax.jit(_rewire._rewire_from_zeta)(adjacency, dense))
     senders, receivers = _large._rewire_from_edges(_large.sparse_adjacency(cora.adjacency), edges)
     np.testing.assert_array_equal(np.flatnonzero(rewired), senders * len(rewired) + receivers)
+
+
+def _component_margins(adjacency, tau):
+    r"""Independent reference (scipy ``eigh`` of each component alone): the margins
+    :math:`\tilde K_{ij} - \min(\tilde K_{ii}, \tilde K_{jj})`,
+    :math:`\tilde K = \sum_{k \ge 2} e^{-\tau(\lambda_k - \lambda_2)} u_k u_k^\top`, of pairs in
+    one component; ``-inf`` across components."""
+    n = adjacency.shape[0]
+    count, labels = scipy.sparse.csgraph.connected_components(adjacency, directed=False)
+    margin = np.full((n, n), -np.inf)
+    for c in range(count):
+        nodes = np.flatnonzero(labels == c)
+        sub = adjacency[np.ix_(nodes, nodes)]
+        lam, u = scipy.linalg.eigh(np.diag(sub.sum(1)) - sub)
+        kernel = (u[:, 1:] * np.exp(-tau * (lam[1:] - lam[1:2]))) @ u[:, 1:].T
+        d = np.diag(kernel)
+        margin[np.ix_(nodes, nodes)] = kernel - np.minimum(d[:, None], d[None, :])
+    return margin
+
+
+def test_auto_route_redecides_with_eigh_a_component_whose_margins_are_at_round_off():
+    """A 290-path beside a separate 10-node weighted component B (lambda_2(B) = 7.8), tau = 4.
+
+    ``auto`` chose Chebyshev by cost alone (the path makes it cheap); its rule on
+    K = expm(-tau L) sees B's margins at exp(-tau lambda_2) = 3e-14, under round-off: B got 0
+    of its 21 links, 296 macro-nodes for 288, rewire_edges 654 entries for 626 (only
+    ``near_ties = 45`` hinted at it).
+    """
+    rng = np.random.default_rng(3)
+    b = np.triu(rng.random((10, 10)) < 0.8, 1) * rng.uniform(1, 2, (10, 10))
+    path = np.eye(290, k=1)
+    a = scipy.linalg.block_diag(path + path.T, b + b.T)
+    tau, tol = 4.0, _kernel.default_rtol(300, jnp.float64)
+    margin = _component_margins(a, tau)
+    off = ~np.eye(300, dtype=bool)
+    assert not (np.abs(margin - tol) < 1e-9)[off].any()  # no ambiguous pair
+    expected = (margin > tol) | ~off
+    assert np.triu(expected[290:, 290:], 1).sum() == 21
+    edges = jaxrg.lrg.meta_graph_edges(scipy.sparse.csr_matrix(a), tau)
+    assert edges.method == "chebyshev+eigh" and edges.near_ties == 0
+    np.testing.assert_array_equal(dense_from_edges(edges), expected)
+    np.testing.assert_array_equal(dense_from_edges(edges), jaxrg.lrg.meta_graph(a, tau))
+    assert int(jaxrg.lrg.macro_nodes(edges).count) == 288 == int(
+        jaxrg.lrg.macro_nodes(jaxrg.lrg.meta_graph(a, tau)).count)
+    # the rewiring formula in numpy on the reference meta-graph
+    z = expected.astype(np.int64)
+    rewired = ((z @ (a > 0) @ z) > 0) & ~((z @ z @ z) > 0) & ~np.eye(300, dtype=bool)
+    senders, receivers = jaxrg.lrg.rewire_edges(scipy.sparse.csr_matrix(a), tau)
+    np.testing.assert_array_equal(np.flatnonzero(rewired), senders * 300 + receivers)
+    assert senders.shape[0] == 626
+    # the explicit route keeps its documented limit, flagged by near_ties
+    assert jaxrg.lrg.meta_graph_edges(a, tau, method="chebyshev").near_ties == 45
+
+
+def _path6_coo(extra_rows=(), extra_cols=()):
+    s, r = np.arange(5), np.arange(1, 6)
+    rows, cols = np.r_[s, r, extra_rows], np.r_[r, s, extra_cols]
+    return scipy.sparse.coo_matrix((np.ones(rows.shape[0]), (rows, cols)), shape=(6, 6))
+
+
+@pytest.mark.parametrize("graph, words", [
+    (_path6_coo([0, 1], [1, 0]), "is stored 2 times"),  # read as weight 2 before
+    ((np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([1.0, 5.0, 1.0])), "listed 2 times"),
+    ((np.array([0, 1, 1]), np.array([1, 0, 2]), np.array([1.0, 3.0, 1.0])), "directed graph"),
+    (scipy.sparse.csr_matrix(np.array([[0, 1e-15, 0], [0, 0, 1e-15], [0, 1e-15, 0]])),
+     "one-way edge"),  # under the tolerance floored at 1 before
+    (scipy.sparse.csr_matrix(np.array([[0, 1e-15], [2e-15, 0]])), "not symmetric"),
+], ids=["stored_twice", "listed_twice", "directions_disagree", "tiny_one_way", "tiny_gap"])
+def test_edge_routes_refuse_what_the_dense_route_refuses(graph, words):
+    """sparse_adjacency (the edge routes' front door) summed stored repeats, kept the largest of
+    repeated or disagreeing edges, and floored its symmetry tolerance at 1 (a one-way edge of
+    weight 1e-15 passed, and rewire_edges returned (0, 1) without (1, 0))."""
+    with pytest.raises(ValueError, match=words):
+        jaxrg.as_adjacency(graph)
+    for route in (_large.sparse_adjacency, lambda g: jaxrg.lrg.meta_graph_edges(g, 1.0),
+                  lambda g: jaxrg.lrg.rewire_edges(g, 1e15)):
+        with pytest.raises(ValueError, match=words):
+            route(graph)
+
+
+def test_rewire_edges_of_a_tiny_weight_graph_lists_both_directions():
+    a = scipy.sparse.csr_matrix(np.array([[0, 1e-15, 0], [1e-15, 0, 1e-15], [0, 1e-15, 0]]))
+    senders, receivers = jaxrg.lrg.rewire_edges(a, 1e15)
+    edges = set(zip(senders.tolist(), receivers.tolist(), strict=True))
+    assert edges == {(v, u) for u, v in edges} and (0, 1) in edges
+    rewired = np.asarray(jaxrg.lrg.rewire(a.toarray(), 1e15))
+    np.testing.assert_array_equal(np.flatnonzero(rewired), senders * 3 + receivers)
 
 
 # --- command line ---------------------------------------------------------------------------

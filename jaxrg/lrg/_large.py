@@ -7,7 +7,8 @@ Two exact routes fill :math:`\zeta` one block of ``B`` columns at a time, keepin
   work with ``m ≈ 9\sqrt{\tau\lambda_{\max}/2}`` terms and ``O(N · B)`` memory, error below
   float64 round-off in every entry. The rule is evaluated on :math:`K = e^{-\tau L}` itself (the
   zero mode only shifts a connected block by a constant), fine while
-  :math:`e^{-\tau\lambda_2}` is far above round-off; large ``tau`` is the other route's job;
+  :math:`e^{-\tau\lambda_2}` is far above round-off; large ``tau`` is the other route's job
+  (``method="auto"`` re-decides with it every component that had near ties);
 * ``"eigh"`` — one dense eigendecomposition, then :math:`\tilde K` (the dense route's kernel,
   :func:`jaxrg.lrg.meta_graph`) column block by column block: ``O(N^3)``, any ``tau``.
 
@@ -32,6 +33,7 @@ from jaxrg.graphs import as_adjacency
 from jaxrg.lrg import _chebyshev
 from jaxrg.lrg._eigen import eigen_basis, scaled_vectors
 from jaxrg.lrg._kernel import checked_rtol, default_rtol
+from jaxrg.sparse._graph import _upper_edges
 
 METHODS = ("auto", "chebyshev", "eigh")
 _LOOKAHEAD = 3  # column blocks computed ahead of the decisions
@@ -46,7 +48,8 @@ class MetaGraphEdges(NamedTuple):
         near_ties: number of pairs whose margin lies within ``2 rtol`` of the decision threshold
             (decisions a perturbation of size ``rtol`` could flip; 0 means every decision is
             clear).
-        method: the route used, ``"chebyshev"`` or ``"eigh"``.
+        method: the route used, ``"chebyshev"``, ``"eigh"`` or ``"chebyshev+eigh"`` (``auto``:
+            Chebyshev, then the components that had near ties re-decided by eigh).
     """
 
     senders: np.ndarray
@@ -79,7 +82,12 @@ def meta_graph_edges(
             array, ``jraph.GraphsTuple`` or ``networkx.Graph`` (symmetric, non-negative).
         tau: scalar diffusion time ``> 0``.
         method: ``"chebyshev"``, ``"eigh"`` or ``"auto"`` (Chebyshev when its
-            ``m · nnz(L)`` per column is below ``N^2``, i.e. cheaper than the eigendecomposition).
+            ``m · nnz(L)`` per column is below ``N^2``, i.e. cheaper than the eigendecomposition;
+            then every component with near ties is re-decided by eigh on that component alone,
+            so ``auto`` is the dense result at any ``tau``: a component whose
+            :math:`e^{-\tau\lambda_2}` is at round-off has all its pairs near ties, and so
+            costs one ``eigh`` of its size). Explicit ``"chebyshev"`` keeps the limit of the
+            module docstring (``near_ties`` flags it).
         block_size: columns per block ``B`` (memory ``O(N · B)``); default
             ``default_block_size(N)`` (``N × B`` blocks of at most 8 MB, which stay in
             cache).
@@ -126,8 +134,8 @@ def meta_graph_edges(
     bound = _chebyshev.laplacian_bound(adjacency.indptr, adjacency.indices, adjacency.data)
     # the route is chosen from a closed-form bound on the number of terms, before any
     # coefficient is computed: the cost of every route stays bounded in tau
-    a, eps_tol = tau * bound / 2, float(jnp.finfo(dtype).eps) / 2
-    terms = _chebyshev.num_terms_bound(a, tol=eps_tol)
+    terms = _chebyshev.num_terms_bound(tau * bound / 2, tol=float(jnp.finfo(dtype).eps) / 2)
+    chosen = method
     if method == "auto":
         cheap = terms * (adjacency.nnz + n) < n * n and terms <= _chebyshev.MAX_TERMS
         method = "chebyshev" if cheap else "eigh"
@@ -137,8 +145,34 @@ def meta_graph_edges(
             f"{_chebyshev.MAX_TERMS}); use method='eigh' or 'auto' (one eigendecomposition, "
             "whose cost does not depend on tau)."
         )
+    senders, receivers, ties = _decide_columns(adjacency, tau, method, np.asarray(labels), tol,
+                                               block_size, progress, bound)
+    if chosen == "auto" and method == "chebyshev" and ties.any():
+        # K's margins scale with e^{-tau lambda_2(c)}: a component where they reach round-off
+        # (a small, well-connected one beside a large sparse one) shows as near ties. Every pair
+        # the rule on K decides otherwise than the dense rule on K~ is one (its margin on K lies
+        # in (0, tol]), so re-deciding those components with eigh gives the dense meta-graph.
+        redo = np.isin(np.asarray(labels), np.flatnonzero(ties))
+        nodes = np.flatnonzero(redo)
+        sub = adjacency[nodes][:, nodes]
+        sub_labels = np.searchsorted(nodes, np.asarray(labels)[nodes])  # still the smallest id
+        sub_senders, sub_receivers, sub_ties = _decide_columns(
+            sub, tau, "eigh", sub_labels, tol, min(block_size, nodes.size), progress, bound)
+        keep = ~redo[senders]
+        senders = np.concatenate([senders[keep], nodes[sub_senders]])
+        receivers = np.concatenate([receivers[keep], nodes[sub_receivers]])
+        order = np.lexsort((senders, receivers))
+        senders, receivers, ties = senders[order], receivers[order], sub_ties
+        method = "chebyshev+eigh"
+    return MetaGraphEdges(senders, receivers, n, int(ties.sum()), method)
+
+
+def _decide_columns(adjacency, tau, method, labels, tol, block_size, progress, bound):
+    """One route over every column block: ``(senders, receivers, near ties per label (N,))``."""
+    n, dtype = adjacency.shape[0], adjacency.dtype
     if method == "chebyshev":
-        coeffs = _chebyshev.heat_coefficients(a, tol=eps_tol)
+        eps_tol = float(jnp.finfo(dtype).eps) / 2
+        coeffs = _chebyshev.heat_coefficients(tau * bound / 2, tol=eps_tol)
         lap = _sparse_laplacian(adjacency)
         padded = jnp.asarray(_chebyshev.padded(coeffs), dtype)
 
@@ -161,33 +195,34 @@ def meta_graph_edges(
     ahead = collections.deque((start, columns(start)) for start in starts[:_LOOKAHEAD])
     following = iter(starts[_LOOKAHEAD:])
     diag = jnp.zeros(n, dtype)
-    senders, receivers, near, previous = [], [], 0, None
+    senders, receivers, previous = [], [], None
+    near = np.zeros(n, np.int64)
+    labels_j = jnp.asarray(labels, jnp.int32)
 
     def collect(block):
         start, link, ties = block
         rows, cols = np.nonzero(np.asarray(link))
         senders.append(rows)
         receivers.append(cols + start)
+        ties = np.asarray(ties)[: min(block_size, n - start)]
+        np.add.at(near, labels[start:start + ties.shape[0]], ties)
         if bar is not None:
             bar.update()
-        return int(ties)
 
     while ahead:
         start, block_columns = ahead.popleft()
         upcoming = next(following, None)
         if upcoming is not None:
             ahead.append((upcoming, columns(upcoming)))
-        link, diag, ties = _decide_block(block_columns, diag, labels, start, tol)
+        link, diag, ties = _decide_block(block_columns, diag, labels_j, start, tol)
         if previous is not None:
-            near += collect(previous)
+            collect(previous)
         previous = (start, link, ties)
-    near += collect(previous)
+    collect(previous)
     if bar is not None:
         bar.close()
-    return MetaGraphEdges(
-        np.concatenate(senders).astype(np.int64), np.concatenate(receivers).astype(np.int64),
-        n, near, method,
-    )
+    return (np.concatenate(senders).astype(np.int64),
+            np.concatenate(receivers).astype(np.int64), near)
 
 
 def default_block_size(num_nodes: int) -> int:
@@ -215,7 +250,8 @@ def _kernel_block(vectors, start, *, block_size: int):
 
 @jax.jit
 def _decide_block(columns, diag, labels, start, tol):
-    """Links ``i < j`` for the block's columns ``j``; updates the known diagonal."""
+    """Links ``i < j`` for the block's columns ``j``, the near ties per column ``(B,)``; updates
+    the known diagonal."""
     n, size = columns.shape
     cols = start + jnp.arange(size)
     valid = cols < n
@@ -226,7 +262,7 @@ def _decide_block(columns, diag, labels, start, tol):
     pairs = pairs & (labels[:, None] == labels[safe][None, :])
     margin = columns - jnp.minimum(diag[:, None], own[None, :])
     link = pairs & (margin > tol)
-    ties = jnp.sum(pairs & (jnp.abs(margin - tol) <= 2 * tol))
+    ties = jnp.sum(pairs & (jnp.abs(margin - tol) <= 2 * tol), axis=0)  # per column
     return link, diag, ties
 
 
@@ -280,8 +316,12 @@ def _rewire_from_edges(adjacency, zeta: MetaGraphEdges) -> tuple[np.ndarray, np.
 def sparse_adjacency(graph, *, dtype=None):
     """A validated symmetric ``scipy.sparse.csr_matrix`` without self-loops, sorted indices.
 
-    Edge lists may list an edge once or in both directions (repeats keep the largest weight);
-    the diagonal is dropped.
+    The input rules of :func:`jaxrg.sparse.as_sparse_graph` (whose reader this is) and of the
+    dense :func:`jaxrg.as_adjacency`: an edge list may list an edge once, or once in each
+    direction with the same weight; any other repeat, an entry stored twice in a sparse matrix,
+    and a one-way edge (whatever its weight) are refused. Sparse matrices, edge lists,
+    ``networkx`` graphs and ``jraph.GraphsTuple`` never become dense; the diagonal and zero
+    weights are dropped.
 
     Args:
         graph: a ``scipy.sparse`` matrix ``(N, N)``, an edge list ``(senders, receivers[,
@@ -295,59 +335,29 @@ def sparse_adjacency(graph, *, dtype=None):
     Raises:
         TypeError: non-integer node ids in an edge list.
         ValueError: mismatched edge-list lengths, negative ids, non-square or empty adjacency,
-            negative or non-finite weights, or an asymmetric matrix.
+            negative or non-finite weights, repeated entries or edges, or an asymmetric matrix
+            (two directions with different weights, or a one-way edge).
     """
     sp = _scipy_sparse()
     dtype = np.dtype(dtype or jnp.result_type(float))
-    if sp.issparse(graph):
-        adjacency = sp.csr_matrix(graph, dtype=dtype)
-    elif isinstance(graph, tuple) and len(graph) in (2, 3):
-        senders, receivers = (np.asarray(x) for x in graph[:2])
-        if not (np.issubdtype(senders.dtype, np.integer)
-                and np.issubdtype(receivers.dtype, np.integer)):
-            raise TypeError("an edge list (senders, receivers[, weights]) needs integer ids.")
-        weights = np.ones(senders.shape, dtype) if len(graph) == 2 else np.asarray(graph[2], dtype)
-        if senders.shape != receivers.shape or weights.shape != senders.shape:
-            raise ValueError("senders, receivers and weights must have the same length.")
-        if senders.size and min(senders.min(), receivers.min()) < 0:
-            raise ValueError("node ids must be non-negative.")
-        _check_weights(weights, "weights")
-        n = int(max(senders.max(initial=-1), receivers.max(initial=-1))) + 1
-        # listing an edge once or in both directions is the same edge; repeats keep the max
-        rows = np.concatenate([senders, receivers])
-        cols = np.concatenate([receivers, senders])
-        both = np.concatenate([weights, weights])
-        order = np.lexsort((-both, cols, rows))
-        rows, cols, both = rows[order], cols[order], both[order]
-        first = np.ones(rows.shape, bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        adjacency = sp.csr_matrix((both[first], (rows[first], cols[first])), shape=(n, n))
-    else:
-        adjacency = sp.csr_matrix(np.asarray(as_adjacency(graph, dtype=dtype)))
-    if adjacency.shape[0] != adjacency.shape[1] or adjacency.shape[0] == 0:
-        raise ValueError(f"adjacency must be square (N, N) with N >= 1; got {adjacency.shape}.")
-    _check_weights(adjacency.data, "adjacency")
-    asym = abs(adjacency - adjacency.T).max() if adjacency.nnz else 0.0
-    scale = max(float(abs(adjacency).max()) if adjacency.nnz else 0.0, 1.0)
-    if asym > 100 * np.finfo(dtype).eps * scale:
-        raise ValueError(
-            f"adjacency is not symmetric (max |A - A^T| = {asym:.3g}); jaxrg works on undirected "
-            "graphs: symmetrise with (A + A.T) / 2 or A.maximum(A.T)."
+    module = type(graph).__module__ or ""
+    if (sp.issparse(graph) or isinstance(graph, tuple) or module.startswith("networkx")
+            or (hasattr(graph, "senders") and hasattr(graph, "n_node"))):
+        # one home for the rules: the reader of jaxrg.sparse.as_sparse_graph
+        lo, hi, weights, n = _upper_edges(graph, None, dtype)
+        keep = (lo != hi) & (weights != 0)
+        lo, hi, weights = lo[keep], hi[keep], np.asarray(weights[keep], dtype)
+        adjacency = sp.csr_matrix(
+            (np.concatenate([weights, weights]),
+             (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+            shape=(n, n), dtype=dtype,
         )
+    else:  # dense forms: the dense reader's rules (symmetry, values)
+        adjacency = sp.csr_matrix(np.asarray(as_adjacency(graph, dtype=dtype)))
     adjacency.setdiag(0)
     adjacency.eliminate_zeros()
     adjacency.sort_indices()
     return adjacency
-
-
-def _check_weights(values, name: str) -> None:
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} has NaN or inf entries; replace them or drop those edges.")
-    if values.size and values.min() < 0:
-        raise ValueError(
-            f"{name} has negative weights (min {values.min():.3g}); the Laplacian needs "
-            "non-negative edge weights."
-        )
 
 
 def _sparse_laplacian(adjacency):
