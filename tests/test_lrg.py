@@ -648,6 +648,25 @@ def test_auto_route_redecides_with_eigh_a_component_whose_margins_are_at_round_o
     assert jaxrg.lrg.meta_graph_edges(a, tau, method="chebyshev").near_ties == 45
 
 
+@pytest.mark.parametrize("tau, rtol, redone", [(1.0, 0.03, False), (4.0, 0.01, True)])
+def test_auto_redecides_a_large_component_only_when_its_near_ties_outnumber_its_nodes(
+        monkeypatch, tau, rtol, redone):
+    """A near tie by chance must not make a large component pay a dense eigh (O(N^3)).
+
+    With the small-component allowance at 0, a 300-path with 2 near ties (tau = 1, rtol = 0.03)
+    keeps the Chebyshev decisions and reports the ties; with 301 (tau = 4, rtol = 0.01: the
+    round-off-like regime, more near ties than nodes) it is re-decided by eigh.
+    """
+    path = np.eye(300, k=1)
+    a = scipy.sparse.csr_matrix(path + path.T)
+    dense = jaxrg.lrg.meta_graph_edges(a, tau, method="eigh", rtol=rtol)
+    monkeypatch.setattr(jaxrg.lrg._large, "_REDECIDE_ALWAYS", 0)
+    edges = jaxrg.lrg.meta_graph_edges(a, tau, rtol=rtol)
+    assert edges.method == ("chebyshev+eigh" if redone else "chebyshev")
+    assert edges.near_ties == dense.near_ties == (301 if redone else 2)
+    np.testing.assert_array_equal(dense_from_edges(edges), dense_from_edges(dense))
+
+
 def _path6_coo(extra_rows=(), extra_cols=()):
     s, r = np.arange(5), np.arange(1, 6)
     rows, cols = np.r_[s, r, extra_rows], np.r_[r, s, extra_cols]

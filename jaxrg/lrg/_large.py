@@ -37,6 +37,7 @@ from jaxrg.sparse._graph import _upper_edges
 
 METHODS = ("auto", "chebyshev", "eigh")
 _LOOKAHEAD = 3  # column blocks computed ahead of the decisions
+_REDECIDE_ALWAYS = 2048  # auto: components up to this size with near ties are re-decided by eigh
 
 
 class MetaGraphEdges(NamedTuple):
@@ -85,8 +86,10 @@ def meta_graph_edges(
             ``m · nnz(L)`` per column is below ``N^2``, i.e. cheaper than the eigendecomposition;
             then every component with near ties is re-decided by eigh on that component alone,
             so ``auto`` is the dense result at any ``tau``: a component whose
-            :math:`e^{-\tau\lambda_2}` is at round-off has all its pairs near ties, and so
-            costs one ``eigh`` of its size). Explicit ``"chebyshev"`` keeps the limit of the
+            :math:`e^{-\tau\lambda_2}` is at round-off has nearly all its pairs near ties, and
+            so costs one ``eigh`` of its size; a component of more than 2048 nodes is re-decided
+            only when its near ties outnumber its nodes, so a few chance ties, as ambiguous on
+            the dense route, cost no ``O(N^3)``). Explicit ``"chebyshev"`` keeps the limit of the
             module docstring (``near_ties`` flags it).
         block_size: columns per block ``B`` (memory ``O(N · B)``); default
             ``default_block_size(N)`` (``N × B`` blocks of at most 8 MB, which stay in
@@ -147,12 +150,19 @@ def meta_graph_edges(
         )
     senders, receivers, ties = _decide_columns(adjacency, tau, method, np.asarray(labels), tol,
                                                block_size, progress, bound)
+    redo = np.zeros(n, bool)
     if chosen == "auto" and method == "chebyshev" and ties.any():
         # K's margins scale with e^{-tau lambda_2(c)}: a component where they reach round-off
         # (a small, well-connected one beside a large sparse one) shows as near ties. Every pair
         # the rule on K decides otherwise than the dense rule on K~ is one (its margin on K lies
         # in (0, tol]), so re-deciding those components with eigh gives the dense meta-graph.
-        redo = np.isin(np.asarray(labels), np.flatnonzero(ties))
+        # A near tie by chance (a genuine ambiguity, as ambiguous on the dense route) does not
+        # make a large component pay a dense eigh: only a small component, or one with more near
+        # ties than nodes (the round-off regime, where nearly every pair is one), is re-decided.
+        sizes = np.bincount(np.asarray(labels), minlength=n)
+        suspect = (ties > 0) & ((sizes <= _REDECIDE_ALWAYS) | (ties > sizes))
+        redo = np.isin(np.asarray(labels), np.flatnonzero(suspect))
+    if chosen == "auto" and method == "chebyshev" and redo.any():
         nodes = np.flatnonzero(redo)
         sub = adjacency[nodes][:, nodes]
         sub_labels = np.searchsorted(nodes, np.asarray(labels)[nodes])  # still the smallest id
@@ -162,7 +172,8 @@ def meta_graph_edges(
         senders = np.concatenate([senders[keep], nodes[sub_senders]])
         receivers = np.concatenate([receivers[keep], nodes[sub_receivers]])
         order = np.lexsort((senders, receivers))
-        senders, receivers, ties = senders[order], receivers[order], sub_ties
+        senders, receivers = senders[order], receivers[order]
+        ties = np.concatenate([ties[~redo], sub_ties])  # per label: the kept ones, the redone
         method = "chebyshev+eigh"
     return MetaGraphEdges(senders, receivers, n, int(ties.sum()), method)
 
