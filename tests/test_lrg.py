@@ -444,6 +444,38 @@ def test_rewire_directed_on_a_symmetric_graph_is_rewire(seed):
                                           jaxrg.lrg.rewire(a, tau))
 
 
+@pytest.mark.parametrize("tau", [50.0, 300.0, 1e4])
+def test_rewire_directed_on_a_symmetric_path_is_rewire_at_large_tau(tau):
+    # closed form: beyond the first scales the meta-graph is the Fiedler vector's two sign
+    # classes {0..3}, {4..7}, each one macro-node, so R links every pair across them (K_{4,4}).
+    # expm's absolute margins (e^(-tau lambda_2) = 1.4e-20 at tau = 300) were round-off and
+    # rewire_directed returned the input path itself
+    adjacency = path(8)[0]
+    adjacency[2, 2] = 1.0  # a self-loop cancels out of L in both constructions
+    halves = np.arange(8) < 4
+    want = (halves[:, None] != halves[None, :]).astype(float)
+    np.testing.assert_array_equal(jaxrg.lrg.rewire_directed(adjacency, tau), want)
+    np.testing.assert_array_equal(jaxrg.lrg.rewire(adjacency, tau), want)
+    jitted = jax.jit(jaxrg.lrg.rewire_directed)(adjacency, jnp.array([tau, 1.0]))
+    np.testing.assert_array_equal(jitted[0], want)
+    np.testing.assert_array_equal(jitted[1], jaxrg.lrg.rewire(adjacency, 1.0))
+
+
+def test_rewire_directed_refuses_a_tau_beyond_the_resolution_of_expm():
+    # directed 8-cycle: lambda_2 = 1 - e^(2 pi i / 8), Re 0.293, so the decaying part of
+    # e^(-tau L) is e^(-0.293 tau) = 7e-39 at tau = 300, far below expm's round-off (~1e-13):
+    # every decision it carries is round-off (it returned an edgeless graph, silently)
+    cycle = np.roll(np.eye(8), 1, axis=1)
+    assert np.exp(-300 * (1 - np.cos(2 * np.pi / 8))) < 1e-35
+    with pytest.raises(ValueError, match=r"tau = 300 is beyond the resolution.*smaller tau"):
+        jaxrg.lrg.rewire_directed(cycle, 300.0)
+    with pytest.raises(ValueError, match="tau = 300 is beyond"):
+        jaxrg.lrg.rewire_directed(cycle, jnp.array([1.0, 300.0]))
+    out = jax.jit(jaxrg.lrg.rewire_directed)(cycle, jnp.array([1.0, 300.0]))  # NaN out
+    np.testing.assert_array_equal(out[0], jaxrg.lrg.rewire_directed(cycle, 1.0))
+    assert np.isnan(out[1]).all() and np.asarray(out[0]).sum() > 0
+
+
 def test_rewire_directed_under_jit_gives_nan_for_nan_in():
     chain = jnp.zeros((4, 4)).at[jnp.array([1, 2, 3]), jnp.array([0, 1, 2])].set(1.0)
     out = jax.jit(jaxrg.lrg.rewire_directed)(chain, jnp.array([1.0, jnp.nan]))
@@ -837,6 +869,30 @@ def test_rewire_and_coarse_count_under_jit_give_nan_for_nan_in_not_an_edgeless_g
     out = jax.jit(jaxrg.lrg.rewire)(padded, 2.0, mask)  # padding is not a NaN marker
     np.testing.assert_array_equal(out[:5, :5], jaxrg.lrg.rewire(path, 2.0))
     assert np.asarray(out[5:]).sum() == 0
+
+
+def test_rg_flow_and_coarse_grain_under_jit_mark_nan_in_not_a_graph_without_a_peak():
+    # a NaN weight gave sizes [12, 12, 12] with steps= (the output of a valid graph with no
+    # peak), sizes [12, 0, 0] and finite taus with taus=, and coarse_grain's index the identity
+    nan_graph = jnp.asarray(two_cliques(6)).at[0, 1].set(jnp.nan).at[1, 0].set(jnp.nan)
+    coarse = jax.jit(lambda a: jaxrg.lrg.coarse_grain(a, 1.0))(nan_graph)
+    assert int(coarse.count) == -1 and coarse.index.tolist() == [-1] * 12
+    assert not np.asarray(coarse.membership).any() and not np.asarray(coarse.mask).any()
+    for flow in (jax.jit(lambda a: jaxrg.lrg.rg_flow(a, jnp.array([1.0, 1.0])))(nan_graph),
+                 jax.jit(lambda a: jaxrg.lrg.rg_flow(a, steps=2))(nan_graph)):
+        assert flow.sizes.tolist() == [12, -1, -1] and np.isnan(flow.taus).all()
+        assert (np.asarray(flow.index) == -1).all() and not np.asarray(flow.mask).any()
+        assert np.isnan(flow.adjacency).all()
+    # a NaN scale given at step 2 (valid graph): marked from there on, step 1 as without it
+    good = jaxrg.lrg.rg_flow(path(8)[0], jnp.array([2.0]))
+    flow = jax.jit(jaxrg.lrg.rg_flow)(path(8)[0], jnp.array([2.0, jnp.nan, 2.0]))
+    assert good.sizes.tolist() == [8, 6] and flow.sizes.tolist() == [8, 6, -1, -1]
+    np.testing.assert_array_equal(flow.taus, [2.0, np.nan, np.nan])
+    np.testing.assert_array_equal(flow.index[0], good.index[0])
+    # unchanged: a valid graph whose flow runs out of peaks records NaN and keeps its size
+    flow = jax.jit(lambda a: jaxrg.lrg.rg_flow(a, steps=2))(np.zeros((1, 1)))  # one node
+    assert flow.sizes.tolist() == [1, 1, 1] and np.isnan(flow.taus).all()
+    assert flow.index.tolist() == [[0], [0]] and np.asarray(flow.mask).all()
 
 
 @pytest.mark.parametrize("method", ["chebyshev", "eigh"])

@@ -33,8 +33,9 @@ class CoarseGraph(NamedTuple):
             under ``jit`` (eager calls raise).
         mask: ``(N,)`` boolean, True for the ``count`` real coarse nodes (none when NaN in).
         membership: ``(N, N)`` boolean :math:`P`, ``P[i, a]`` iff node ``i`` lies in macro-node
-            ``a``.
-        index: ``(N,)`` int, the macro-node of each node (-1 for padding).
+            ``a``; all False when NaN in.
+        index: ``(N,)`` int, the macro-node of each node (-1 for padding; every entry -1 when
+            NaN in).
         count: scalar int, the number of macro-nodes; -1 when the input held NaN under
             ``jit`` (as :func:`macro_node_counts`).
     """
@@ -97,10 +98,12 @@ def _coarse(adjacency, mask, zeta, weighted: bool) -> CoarseGraph:
     summed = jnp.where(jnp.eye(n, dtype=bool), 0, summed)
     coarse = summed if weighted else (summed > 0).astype(adjacency.dtype)
     # NaN in (under jit): NaN out, and count -1 as macro_node_counts gives
+    # (index -1 and no membership, as padding: not the identity, a plausible "nothing merged")
     bad = nan_in(zeta, mask)
     coarse = jnp.where(bad, jnp.nan, coarse)
     count = jnp.where(bad, -1, blocks.count)
-    return CoarseGraph(coarse, jnp.arange(n) < count, membership, blocks.index, count)
+    index = jnp.where(bad, -1, blocks.index)
+    return CoarseGraph(coarse, jnp.arange(n) < count, membership & ~bad, index, count)
 
 
 def macro_node_counts(
@@ -153,6 +156,11 @@ class RGFlow(NamedTuple):
             (-1 for padding).
         adjacency: ``(T, N, N)`` coarse graph after each step.
         mask: ``(T, N)`` its node mask.
+
+    NaN in under ``jit`` (in the adjacency, or a NaN scale given): from the first step that
+    meets it on, ``taus`` is NaN, ``sizes`` -1 (the marker of :func:`macro_node_counts`;
+    ``sizes[0]`` stays the input's node count), ``index`` -1, ``adjacency`` NaN and ``mask``
+    all False -- never the output of a valid graph without a peak (NaN scale, sizes kept).
     """
 
     taus: Float[Array, " t"]
@@ -241,7 +249,7 @@ def _flow(adjacency, xs, mask, tol, *, automatic, scale, formula, weighted, num_
     start_index = jnp.where(real, jnp.arange(n, dtype=jnp.int32), -1)
 
     def step(carry, tau_given):
-        graph, graph_mask, index = carry
+        graph, graph_mask, index, bad = carry
         if automatic:
             peaks = characteristic_scales(
                 laplacian_spectrum(graph, graph_mask), num_taus=num_taus, formula=formula,
@@ -250,19 +258,23 @@ def _flow(adjacency, xs, mask, tol, *, automatic, scale, formula, weighted, num_
             tau, ok = peaks.taus[0], peaks.valid[0]
         else:
             tau, ok = tau_given, jnp.array(True)
+        # with no peak (ok False) the step runs at tau = 1 only to learn whether the graph holds
+        # NaN: coarse_grain's count -1 (a NaN spectrum has no peak either, but is NaN in)
         coarse = over_taus(graph, jnp.where(ok, tau, 1), graph_mask, tol, per_tau=_coarse,
                            options=(weighted,))
+        bad = bad | (coarse.count < 0)  # and stays bad: the NaN graph has no real nodes left
         new_index = jnp.where(index >= 0, coarse.index[jnp.clip(index, 0, n - 1)], -1)
         new = (
-            jnp.where(ok, coarse.adjacency, graph),
-            jnp.where(ok, coarse.mask, graph_mask),
-            jnp.where(ok, new_index.astype(jnp.int32), index),
+            jnp.where(bad, jnp.nan, jnp.where(ok, coarse.adjacency, graph)),
+            jnp.where(ok & ~bad, coarse.mask, graph_mask & ~bad),
+            jnp.where(bad, -1, jnp.where(ok, new_index.astype(jnp.int32), index)),
         )
-        record = (jnp.where(ok, tau, jnp.nan), jnp.sum(new[1]), *new)
-        return new, record
+        size = jnp.where(bad, -1, jnp.sum(new[1]))
+        record = (jnp.where(ok & ~bad, tau, jnp.nan), size, *new)
+        return (*new, bad), record
 
     _, (step_taus, sizes, graphs, masks, index) = lax.scan(
-        step, (adjacency, real, start_index), xs
+        step, (adjacency, real, start_index, jnp.array(False)), xs
     )
     sizes = jnp.concatenate([jnp.sum(real)[None].astype(sizes.dtype), sizes])
     return RGFlow(step_taus, sizes, index, graphs, masks)

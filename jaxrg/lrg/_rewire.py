@@ -107,7 +107,15 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
     :math:`L` is the in-degree Laplacian (column sums; a self-loop cancels out of it), and
     :math:`\rho` is a general matrix exponential, not symmetric, so :math:`\zeta` and
     :math:`R` are directed too; :math:`R_{ij} = 1` is an edge :math:`i \to j`. On a symmetric
-    adjacency this is :func:`rewire` (the test suite checks it). Limits: this is a
+    adjacency (exactly :math:`A = A^\top`) this is :func:`rewire` at every τ: it is decided on
+    :func:`rewire`'s zero-mode-free kernel normalised by :math:`\lambda_2` (``rtol`` then relative
+    to that kernel's top eigenvalue 1), since ``expm``'s margins, of size
+    :math:`e^{-\tau\lambda_2}`, sink under round-off at large τ (an 8-path at τ = 300 came back
+    unchanged). On a non-symmetric adjacency a τ whose kernel has reached its stationary part
+    within round-off (:math:`\max|\rho - \rho^2| / \max_i \rho_{ii}`, the decaying part,
+    below ``rtol`` or below :math:`8\varepsilon\tau\|L\|_1`, ``expm``'s round-off; or
+    :math:`\rho` overflowed) is refused: every decision there would be round-off (a directed
+    8-cycle at τ = 300). Limits: this is a
     reproduction of their construction, not a directed LRG with a physical derivation — the
     kernel of a non-normal :math:`L` is not a density matrix, its entries can be negative, and
     the comparison with the diagonal is the undirected rule carried over unchanged. Dense
@@ -126,12 +134,13 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
 
     Returns:
         ``(N, N)`` (or ``(T, N, N)``) 0/1 matrix in the dtype of ``adjacency``, zero diagonal,
-        not symmetric in general; all NaN for a τ when ``adjacency`` or that τ holds NaN under
-        ``jit`` (eager calls raise instead).
+        not symmetric in general; all NaN for a τ when ``adjacency`` or that τ holds NaN, or
+        when that τ is beyond resolution (above), under ``jit`` (eager calls raise instead).
 
     Raises:
         ValueError: a non-square, negative or non-finite adjacency, an edge listed twice,
-            ``taus <= 0`` or a bad ``rtol``.
+            ``taus <= 0``, a bad ``rtol``, or a τ beyond resolution on a non-symmetric
+            adjacency (the message names the τ and the fix: a smaller τ).
         TypeError: an unsupported graph type or non-integer edge ids.
 
     References:
@@ -153,27 +162,68 @@ def rewire_directed(adjacency, taus, *, rtol: float | None = None) -> Float[Arra
     if taus.ndim > 1:
         raise ValueError(f"taus must be a scalar or 1-D (T,); got shape {taus.shape}.")
     tol = default_rtol(n, adjacency.dtype) if rtol is None else checked_rtol(rtol)
-    return _rewire_directed(adjacency, taus, jnp.asarray(tol, adjacency.dtype))
+    out, resolved, worst = _rewire_directed(adjacency, taus, jnp.asarray(tol, adjacency.dtype))
+    _checks.value_check(
+        resolved,
+        "rewire_directed: tau = {tau:.6g} is beyond the resolution of e^(-tau L) on this "
+        "directed graph: its tau-dependent part, max|rho - rho^2| / max rho_ii = {part:.3g}, is "
+        "below the round-off of the matrix exponential (or rho overflowed), so every decision "
+        "that it carries would be round-off. Use a smaller tau (the kernel has reached its "
+        "stationary part), or a symmetric adjacency (decided on the normalised kernel of "
+        "rewire at any tau).",
+        tau=worst[0], part=worst[1],
+    )
+    return out
 
 
 @jax.jit
 def _rewire_directed(adjacency, taus, tol):
+    """``(R, resolved, (tau, part))``: R NaN for a τ beyond resolution (``resolved`` False)."""
+    symmetric = jnp.all(adjacency == adjacency.T)
+    # a symmetric adjacency is decided as rewire decides it: on the zero-mode-free kernel
+    # normalised by lambda_2 (jaxrg.lrg._kernel), exact at any tau, where expm's absolute margins
+    # sink under round-off once e^(-tau lambda_2) nears eps (an 8-path at tau = 300)
+    return jax.lax.cond(symmetric, _symmetric_route, _directed_route, adjacency, taus, tol)
+
+
+def _symmetric_route(adjacency, taus, tol):
+    out = over_taus(adjacency, taus, None, tol, per_tau=_rewire_step)
+    return out, jnp.array(True), (jnp.zeros((), taus.dtype), jnp.ones((), taus.dtype))
+
+
+def _directed_route(adjacency, taus, tol):
     laplacian = jnp.diag(jnp.sum(adjacency, axis=0)) - adjacency
+    eps = jnp.finfo(adjacency.dtype).eps
+    norm = jnp.max(jnp.sum(jnp.abs(laplacian), axis=0))  # ||L||_1
 
     def one(tau):
         rho = jax.scipy.linalg.expm(-tau * laplacian)
         diag = jnp.diagonal(rho)
+        scale = jnp.max(jnp.abs(diag))
         margin = rho - jnp.minimum(diag[:, None], diag[None, :])
-        zeta = (margin > tol * jnp.max(jnp.abs(diag))) | jnp.eye(rho.shape[0], dtype=bool)
+        zeta = (margin > tol * scale) | jnp.eye(rho.shape[0], dtype=bool)
         z = zeta.astype(jnp.float32)
         linked = (adjacency > 0).astype(jnp.float32)
         propagation = (z @ linked @ z.T) > 0
         inside = ((z @ z) > 0).astype(jnp.float32) @ z.T > 0
         keep = propagation & ~inside & ~jnp.eye(rho.shape[0], dtype=bool)
         bad = ~(jnp.all(jnp.isfinite(adjacency)) & jnp.isfinite(tau))  # NaN in, NaN out
-        return jnp.where(bad, jnp.nan, keep.astype(adjacency.dtype))
+        # resolution: rho - rho^2 = R - R^2 for rho = P + R (P the stationary projector, R the
+        # decaying part), so it measures R; expm's round-off grows like eps tau ||L||_1 (measured
+        # <= 2.5x that on paths, cycles, karate), so below 8x that -- or below tol -- every
+        # decision R carries is round-off (and a NaN rho is an overflow)
+        part = jnp.max(jnp.abs(rho - jnp.matmul(rho, rho, precision=jax.lax.Precision.HIGHEST)))
+        part = part / scale
+        floor = jnp.maximum(tol, 8 * eps * tau * norm)
+        resolved = bad | (jnp.all(jnp.isfinite(rho)) & (part > floor))
+        return jnp.where(bad | ~resolved, jnp.nan, keep.astype(adjacency.dtype)), resolved, part
 
-    return one(taus) if taus.ndim == 0 else jax.vmap(one)(taus)
+    if taus.ndim == 0:
+        out, resolved, part = one(taus)
+        return out, resolved, (taus, part)
+    out, resolved, part = jax.vmap(one)(taus)
+    first = jnp.argmin(resolved)  # the first unresolved tau (any, when all are resolved)
+    return out, jnp.all(resolved), (taus[first], part[first])
 
 
 class MultiscaleGraphs(NamedTuple):
