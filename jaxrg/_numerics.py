@@ -312,7 +312,9 @@ def merged_atoms(eigenvalues: jax.Array, log_weights: jax.Array, resolution) -> 
     Two atoms (adjacent in ascending order) are one eigenvalue when their gap is at most
     :math:`\min(r, \sqrt\varepsilon\max(|\lambda_i|, |\lambda_j|))`, ``r = resolution`` the
     route's absolute round-off bound (:func:`eigh_resolution`); chains of such gaps form one
-    cluster. The relative cap keeps every merge beyond :math:`\tau \approx 1/(\sqrt\varepsilon
+    cluster, merged only while its whole spread is within that bound (a chain of small gaps
+    between distinct eigenvalues, as in a dense float32 bulk, keeps its positions). The relative
+    cap keeps every merge beyond :math:`\tau \approx 1/(\sqrt\varepsilon
     \lambda)` (3000/λ in float32; the default grids end at 100/λ₂), where two real eigenvalues
     that close could still be told apart, and it is the bound between two eigenvalues that
     :func:`jaxrg._refine.refined_eigh` refined to relative accuracy. Why: round-off splits one
@@ -346,9 +348,16 @@ def merged_atoms(eigenvalues: jax.Array, log_weights: jax.Array, resolution) -> 
     w = jnp.where(present, jnp.exp(jnp.where(present, log_w - top, 0)), 0)
     total = jax.ops.segment_sum(w, label, num_segments=k)
     moment = jax.ops.segment_sum(w * jnp.where(present, values, 0), label, num_segments=k)
-    has = total > 0
-    mean = moment / jnp.where(has, total, 1)
-    merged = jnp.where(has[label] & jnp.isfinite(values), mean[label], values)
+    # a chain of small gaps is not one eigenvalue: a cluster whose spread exceeds the bound
+    # keeps its positions (a dense float32 bulk, gaps ~ 1e-4 lambda, would otherwise collapse)
+    finite = jnp.isfinite(values)
+    low = jax.ops.segment_min(jnp.where(finite, values, jnp.inf), label, num_segments=k)
+    high = jax.ops.segment_max(jnp.where(finite, values, -jnp.inf), label, num_segments=k)
+    bound = jnp.minimum(resolution, jnp.sqrt(jnp.finfo(values.dtype).eps) * jnp.maximum(
+        jnp.abs(low), jnp.abs(high)))
+    has = (total > 0) & (high - low <= bound)
+    mean = moment / jnp.where(total > 0, total, 1)
+    merged = jnp.where(has[label] & finite, mean[label], values)
     return jnp.zeros_like(eigenvalues).at[order].set(merged)
 
 
