@@ -665,3 +665,16 @@ def test_merged_atoms_keep_shapes_and_round_off_only():
     spectrum = jaxrg.feature_spectrum(a, x)
     lam = np.linalg.eigvalsh(np.diag(a.sum(1)) - a)
     np.testing.assert_allclose(spectrum.eigenvalues[1:], lam[1:], rtol=0, atol=1e-12)
+
+
+def test_merged_atoms_leave_a_chain_of_small_gaps_between_distinct_eigenvalues_apart():
+    """Each gap of 1, 1 + 1e-9, 1 + 2e-9, ... 1 + 9e-9 is under the bound 5e-9, but the chain
+    spans 9e-9: ten distinct eigenvalues, not one (a dense float32 bulk would collapse to its
+    mean). A pair 1e-12 apart beside them still merges."""
+    from jaxrg._numerics import merged_atoms
+
+    chain = 1.0 + 1e-9 * np.arange(10)
+    values = jnp.asarray(np.r_[chain, 3.0, 3.0 + 1e-12])
+    got = np.asarray(merged_atoms(values, jnp.zeros(12), 5e-9))
+    np.testing.assert_array_equal(got[:10], chain)
+    np.testing.assert_allclose(got[10:], 3.0 + 0.5e-12, rtol=1e-15)
