@@ -44,6 +44,17 @@ Choices (keyword-only, tested):
   with ``centre=True`` it removes the zero mode (:math:`w_1 = 0`, :math:`w_{i\ge2} = 1`).
 * ``X`` an eigenvector :math:`u_j` gives a single-mode measure: :math:`C_X \equiv 0`, no peak.
 
+Round-off: eigenvalues within the route's round-off of each other are one atom
+(:func:`jaxrg._numerics.merged_atoms`: a gap under :math:`\min(10N\varepsilon\max|L|,
+\sqrt\varepsilon\lambda)` puts the atoms at their weighted mean). With centring nothing sits
+at :math:`\lambda = 0`, so a round-off split :math:`\delta` of the slowest eigenvalue made
+:math:`C_X \approx \tau^2\delta^2/4` grow to a spurious peak at :math:`\tau \approx 1/\delta`
+(float32: :math:`\tau\lambda \sim 10^5`-:math:`10^6`). Left: a split wider than
+:math:`\sqrt\varepsilon\lambda` (an unrefined eigenvalue below about
+:math:`10^3\sqrt\varepsilon\max|L|`, where ``eigh``'s absolute error is a large part of it)
+stays apart; its peak lies beyond :math:`\tau\lambda \approx 1/\sqrt\varepsilon` (3000 in
+float32), past every default grid.
+
 Derivatives: with respect to ``features`` everywhere; with respect to the adjacency through
 ``eigh``'s eigenvectors, which are undefined at exactly repeated eigenvalues (JAX returns
 non-finite values there, never a silent number); the structure-only route has no such limit.
@@ -70,7 +81,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
 from jaxrg import _checks
-from jaxrg._numerics import exact_ends, power_of_two_scale
+from jaxrg._numerics import eigh_resolution, exact_ends, merged_atoms, power_of_two_scale
 from jaxrg._peaks import CharacteristicScales, measure_scales, user_grid
 from jaxrg._refine import graph_edge_form, refines
 from jaxrg.eigenvalues import projected_spectrum
@@ -129,7 +140,9 @@ def feature_spectrum(
         normalized: use the normalised Laplacian instead of :math:`L = D - A`.
 
     Returns:
-        :class:`FeatureSpectrum`.
+        :class:`FeatureSpectrum`; eigenvalues that ``eigh`` split by round-off (gap under
+        :math:`\min(10N\varepsilon\max|L|, \sqrt\varepsilon\lambda)`) share one position,
+        their weighted mean (module docstring, "Round-off").
 
     Raises:
         ValueError, TypeError: bad adjacency or mask; ``features`` not ``(N,)``/``(N, f)``;
@@ -216,6 +229,10 @@ def feature_spectrum(
         present, jnp.log(jnp.where(present, weights, 1)) + jnp.log(count / total), -jnp.inf
     )
     log_weights = jnp.where(total > 0, log_weights, jnp.nan)  # NaN in, NaN out under jit
+    # one eigenvalue that eigh split by round-off is one atom: with centring nothing sits at 0,
+    # and a split delta ~ eps ||L|| of the slowest mode gave C_X ~ tau^2 delta^2 / 4 a spurious
+    # peak at tau ~ 1/delta (float32, a 12 x 12 grid's double lambda_2: tau*_X = 5.3e6)
+    eigenvalues = merged_atoms(eigenvalues, log_weights, eigh_resolution(lap, real))
     return FeatureSpectrum(
         eigenvalues=eigenvalues,
         log_weights=log_weights,

@@ -542,3 +542,139 @@ def test_float32_feature_gradient_with_two_small_refined_eigenvalues_matches_flo
 
             grads.append(float(jax.grad(entropy)(jnp.asarray(1e-5, dtype))))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-3)
+
+
+# ---- float32: round-off splits of one eigenvalue (twenty-fourth session) ----------------------
+
+
+def _numpy_feature_curves(a, x, taus):
+    """S_X, C_X from numpy's float64 eigh, centred unit columns, stable at any τ (λ shifted by
+    its smallest atom)."""
+    a = np.asarray(a, float)
+    n = a.shape[0]
+    lam, u = np.linalg.eigh(np.diag(a.sum(1)) - a)
+    x = np.asarray(x, float) - np.asarray(x, float).mean(0)
+    x = x / np.linalg.norm(x, axis=0)
+    w = np.sum((u.T @ x) ** 2, axis=1)
+    w[0] = 0.0  # the constant mode carries nothing after centring (connected graph)
+    keep = w > 0
+    lam, log_w = lam[keep], np.log(w[keep]) + np.log(n / w.sum())
+    shifted = lam - lam.min()  # log Z + τ<λ> without cancelling two terms of size τλ
+    entropy, heat = [], []
+    for tau in np.asarray(taus, float):
+        logits = log_w - tau * shifted
+        log_z = np.logaddexp.reduce(logits)
+        p = np.exp(logits - log_z)
+        mean = p @ lam
+        entropy.append((log_z + tau * (p @ shifted)) / np.log(n))
+        heat.append(tau**2 * (p @ (lam - mean) ** 2) / np.log(n))
+    return np.array(entropy), np.array(heat)
+
+
+def _reference_peaks(a, x):
+    """The local maxima of the float64 C_X on a fine grid (no peak is within 1 % of another)."""
+    fine = np.logspace(-2, 8, 20001)
+    heat = _numpy_feature_curves(a, x, fine)[1]
+    inner = (heat[1:-1] > heat[:-2]) & (heat[1:-1] >= heat[2:]) & (heat[1:-1] > 1e-3 * heat.max())
+    return fine[1:-1][inner]
+
+
+def _split_cases():
+    import networkx as nx
+
+    grid = nx.to_numpy_array(nx.grid_2d_graph(12, 12))  # λ₂ = λ₃: eigh splits it by 4e-7
+    karate = nx.to_numpy_array(nx.karate_club_graph())  # the runs' Ritz copies of 1.187
+    return {
+        "dense-grid": (grid, np.random.default_rng(0).normal(size=(144, 4)), None),
+        "sparse-karate": (karate, np.random.default_rng(12).normal(size=(34, 3)), 34),
+    }
+
+
+@pytest.mark.parametrize("case", ["dense-grid", "sparse-karate"])
+def test_float32_round_off_splits_of_one_eigenvalue_give_no_spurious_late_peak(case):
+    """With centring nothing sits at λ = 0, so a split δ of the slowest eigenvalue made
+    C_X ≈ τ²δ²/4 grow until τ ≈ 1/δ (x64 off). A 12 x 12 grid (eigh split its double λ₂ into
+    0.06814815 / 0.06814855): τ*_X = [1.49, 10.0, **5.3e6**], C_X(5e6) = 0.025 for 5e-18.
+    Karate by one Lanczos run per feature (Ritz copies 1.187104, 1.1871047, 1.1871085):
+    τ*_X = [2.13, **3.7e6**], S_X(1e6) −0.412 for −0.3716. Now the atoms within round-off
+    are one: the peaks and S_X, C_X up to τ = 1e8 are float64's (numpy) to float32's
+    tolerance, eager and under jit."""
+    import jaxrg.sparse as sp
+
+    a, x, num_matvecs = _split_cases()[case]
+    f32 = tol(np.float32)
+    grid = np.logspace(-2, 8, 400)
+    late = np.logspace(3, 8, 11)
+    want_s, want_c = _numpy_feature_curves(a, x, late)
+    want_peaks = _reference_peaks(a, x)
+    with jax.enable_x64(False):
+        if num_matvecs is None:
+            spectra = [jaxrg.feature_spectrum(a, x), jax.jit(jaxrg.feature_spectrum)(a, x)]
+        else:
+            spectra = [sp.feature_quadrature(a, x, num_matvecs=num_matvecs)]
+        for spectrum in spectra:
+            assert spectrum.eigenvalues.dtype == jnp.float32
+            scales = jaxrg.feature_characteristic_scales(
+                spectrum, jnp.asarray(grid, jnp.float32), sort_by="tau")
+            taus = np.asarray(scales.taus)[np.asarray(scales.valid)]
+            np.testing.assert_allclose(taus, want_peaks, rtol=2e-3)
+            curves = jaxrg.feature_entropy_curves(spectrum, jnp.asarray(late, jnp.float32))
+            np.testing.assert_allclose(curves.entropy, want_s, rtol=0, atol=f32["atol"])
+            np.testing.assert_allclose(curves.specific_heat, want_c, rtol=0, atol=f32["atol"])
+
+
+def test_float32_feature_gradient_at_a_split_eigenvalue_matches_float64():
+    """jax.grad of S_X(τ = 1e6) in the features on the 12 x 12 grid (its double λ₂ split by
+    eigh in float32): the merged atom's weight and position are differentiated; float32 within
+    1e-3 of float64 (central differences in float64 agree with float64's gradient)."""
+    a, x, _ = _split_cases()["dense-grid"]
+    grads = []
+    for x64, dtype in ((False, jnp.float32), (True, jnp.float64)):
+        with jax.enable_x64(x64):
+
+            def entropy(features, a=a, dtype=dtype):
+                spectrum = jaxrg.feature_spectrum(jnp.asarray(a, dtype), features)
+                return jaxrg.feature_entropy_curves(spectrum, jnp.asarray(1e6, dtype)).entropy
+
+            features = jnp.asarray(x, dtype)
+            grads.append(np.asarray(jax.jit(jax.grad(entropy))(features), np.float64))
+            if x64:
+                step = np.zeros_like(x)
+                step[5, 1] = 1e-6
+                fd = (entropy(features + step) - entropy(features - step)) / 2e-6
+                np.testing.assert_allclose(grads[1][5, 1], float(fd), rtol=1e-6, atol=1e-9)
+    scale = np.max(np.abs(grads[1]))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=1e-3 * scale)
+
+
+def test_merged_atoms_keep_shapes_and_round_off_only():
+    """The merge moves atoms, never drops them: same shape, ascending order kept, ``+inf``
+    padding and weightless atoms untouched, real gaps kept (a relative gap above √ε), under
+    vmap; float64 eigenvalues within 1e-12 of numpy's on a degenerate spectrum (the grid)."""
+    from jaxrg._numerics import merged_atoms
+
+    values = jnp.asarray([0.0, 1.0, 1.0 + 1e-12, 2.0, 2.0 + 1e-3, 3.0, jnp.inf])
+    log_w = jnp.log(jnp.asarray([0.0, 1.0, 3.0, 1.0, 1.0, 0.0, 0.0]))
+    got = np.asarray(merged_atoms(values, log_w, 1e-2))  # float64: tied below 1.5e-8 λ
+    np.testing.assert_allclose(got[1:3], 1.0 + 0.75e-12, rtol=1e-15)
+    np.testing.assert_array_equal(got[[0, 3, 4, 5, 6]], [0.0, 2.0, 2.0 + 1e-3, 3.0, np.inf])
+    batch = jax.vmap(merged_atoms, in_axes=(0, 0, None))(
+        jnp.stack([values, values[::-1]]), jnp.stack([log_w, log_w[::-1]]), 1e-2)
+    np.testing.assert_allclose(batch[1], batch[0][::-1], rtol=1e-15)
+    a, x, _ = _split_cases()["dense-grid"]
+    spectrum = jaxrg.feature_spectrum(a, x)
+    lam = np.linalg.eigvalsh(np.diag(a.sum(1)) - a)
+    np.testing.assert_allclose(spectrum.eigenvalues[1:], lam[1:], rtol=0, atol=1e-12)
+
+
+def test_merged_atoms_leave_a_chain_of_small_gaps_between_distinct_eigenvalues_apart():
+    """Each gap of 1, 1 + 1e-9, 1 + 2e-9, ... 1 + 9e-9 is under the bound 5e-9, but the chain
+    spans 9e-9: ten distinct eigenvalues, not one (a dense float32 bulk would collapse to its
+    mean). A pair 1e-12 apart beside them still merges."""
+    from jaxrg._numerics import merged_atoms
+
+    chain = 1.0 + 1e-9 * np.arange(10)
+    values = jnp.asarray(np.r_[chain, 3.0, 3.0 + 1e-12])
+    got = np.asarray(merged_atoms(values, jnp.zeros(12), 5e-9))
+    np.testing.assert_array_equal(got[:10], chain)
+    np.testing.assert_allclose(got[10:], 3.0 + 0.5e-12, rtol=1e-15)

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from jaxrg._numerics import scaled_eigh
+from jaxrg._numerics import eigh_resolution, scaled_eigh
 from jaxrg.graphs import connected_components
 from jaxrg.spectral import laplacian
 
@@ -99,9 +99,7 @@ def eigen_basis(adjacency: jax.Array, mask) -> Basis:
     # number, and the largest entry of their blocks, below 1): padding (decoupled, fill 3) must
     # not change the answer. With the padded N and the fill, an 8-ring whose double lambda_2 was
     # split by 1.46e-4 counted it as repeated once padded to 12 nodes (8 macro-nodes for 2).
-    n_real_f = n_real.astype(lap.dtype)
-    top = jnp.max(jnp.where(real[:, None] & real[None, :], jnp.abs(lap), 0))
-    resolution = 10 * n_real_f * jnp.finfo(lap.dtype).eps * lax.stop_gradient(top)
+    resolution = eigh_resolution(lap, real)
     return Basis(vectors, eigenvalues, nonzero_mode, shift, 1 / scale, resolution,
                  components.labels)
 
