@@ -33,7 +33,7 @@ from jaxrg.graphs import as_adjacency
 from jaxrg.lrg import _chebyshev
 from jaxrg.lrg._eigen import eigen_basis, scaled_vectors
 from jaxrg.lrg._kernel import checked_rtol, default_rtol
-from jaxrg.sparse._graph import _upper_edges
+from jaxrg.sparse._graph import upper_edges
 
 METHODS = ("auto", "chebyshev", "eigh")
 _LOOKAHEAD = 3  # column blocks computed ahead of the decisions
@@ -355,7 +355,7 @@ def sparse_adjacency(graph, *, dtype=None):
     if (sp.issparse(graph) or isinstance(graph, tuple) or module.startswith("networkx")
             or (hasattr(graph, "senders") and hasattr(graph, "n_node"))):
         # one home for the rules: the reader of jaxrg.sparse.as_sparse_graph
-        lo, hi, weights, n = _upper_edges(graph, None, dtype)
+        lo, hi, weights, n = upper_edges(graph, None, dtype)
         keep = (lo != hi) & (weights != 0)
         lo, hi, weights = lo[keep], hi[keep], np.asarray(weights[keep], dtype)
         adjacency = sp.csr_matrix(

@@ -88,7 +88,7 @@ def as_sparse_graph(adjacency, *, num_nodes: int | None = None, dtype=None) -> S
     if isinstance(adjacency, SparseGraph):
         return adjacency
     dtype = np.dtype(dtype or jnp.result_type(float))
-    lo, hi, weights, n = _upper_edges(adjacency, num_nodes, dtype)
+    lo, hi, weights, n = upper_edges(adjacency, num_nodes, dtype)
     keep = (lo != hi) & (weights != 0)
     lo, hi, weights = lo[keep], hi[keep], weights[keep]
     senders = np.concatenate([lo, hi])
@@ -108,8 +108,10 @@ def as_sparse_graph(adjacency, *, num_nodes: int | None = None, dtype=None) -> S
     )
 
 
-def _upper_edges(adjacency, num_nodes, dtype):
-    """``(lo, hi, weights, N)`` numpy arrays, one row per stored (possibly repeated) edge."""
+def upper_edges(adjacency, num_nodes, dtype):
+    """``(lo, hi, weights, N)`` numpy arrays, one row per stored (possibly repeated) edge: the
+    one reader of every sparse form (scipy, edge list, networkx, jraph) and its input rules, also
+    the LRG edge routes' (:func:`jaxrg.lrg.sparse_adjacency`)."""
     module = type(adjacency).__module__ or ""
     if hasattr(adjacency, "senders") and hasattr(adjacency, "n_node"):
         n_node = np.asarray(adjacency.n_node)
