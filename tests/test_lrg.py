@@ -998,3 +998,18 @@ def test_padding_does_not_change_a_nearly_repeated_fiedler_value(rtol):
     for key in counts:  # float32 and float64 meta-graphs differ on near-ties (margin ~ rtol)
         np.testing.assert_array_equal(counts[key], reference, err_msg=f"padding {key}")
         np.testing.assert_array_equal(zetas[key], zetas[8], err_msg=f"padding {key}")
+
+
+@pytest.mark.parametrize("route", ["sparse_adjacency", "meta_graph_edges", "rewire_edges"])
+def test_an_empty_edge_list_on_the_edge_routes_names_a_fix_they_take(route):
+    """The shared reader's "pass num_nodes" names a keyword these routes do not have."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    call = {"sparse_adjacency": lambda: jaxrg.lrg.sparse_adjacency(empty),
+            "meta_graph_edges": lambda: jaxrg.lrg.meta_graph_edges(empty, 1.0),
+            "rewire_edges": lambda: jaxrg.lrg.rewire_edges(empty, 1.0)}[route]
+    with pytest.raises(ValueError, match=r"edge list is empty.*csr_matrix\(\(N, N\)\)") as info:
+        call()
+    assert "num_nodes" not in str(info.value)
+    # and the fix it names works: an edgeless graph has no links and rewires to nothing
+    edges = jaxrg.lrg.meta_graph_edges(scipy.sparse.csr_matrix((3, 3)), 1.0)
+    assert edges.num_nodes == 3 and edges.senders.size == 0

@@ -354,6 +354,12 @@ def sparse_adjacency(graph, *, dtype=None):
     module = type(graph).__module__ or ""
     if (sp.issparse(graph) or isinstance(graph, tuple) or module.startswith("networkx")
             or (hasattr(graph, "senders") and hasattr(graph, "n_node"))):
+        if isinstance(graph, tuple) and len(graph) in (2, 3) and np.size(graph[0]) == 0:
+            raise ValueError(
+                "the edge list is empty, so the number of nodes is unknown: give an edgeless "
+                "graph of N nodes as scipy.sparse.csr_matrix((N, N)) (it has no meta-graph "
+                "links and rewires to itself)."
+            )
         # one home for the rules: the reader of jaxrg.sparse.as_sparse_graph
         lo, hi, weights, n = upper_edges(graph, None, dtype)
         keep = (lo != hi) & (weights != 0)
